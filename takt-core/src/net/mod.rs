@@ -1,0 +1,1 @@
+//! The virtual network (sans-I/O). Being written.
