@@ -1,6 +1,55 @@
 //! takt-core: the engine that runs real, unmodified Linux programs deterministically.
+//!
+//! Module map:
+//! - [`sys`]: the kernel boundary — ptrace, wait, registers, tracee memory, spawn, the
+//!   seccomp filter, the PID namespace, the watchdog. All `unsafe` code lives here.
+//! - [`engine`]: one run: threads, processes, the run loop, ptrace stops.
+//! - [`handler`]: one module per syscall family, and the dispatch table.
+//! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
+//! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
+//! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
+//!
+//! Most users want the `takt-scenario` crate; this one is for the engine.
+//!
+//! ```no_run
+//! use takt_core::config::{Config, NodeSpec, ProcessSpec};
+//! let dir = std::env::temp_dir();
+//! let cfg = Config {
+//!     seed: 7,
+//!     nodes: vec![NodeSpec { name: "node0".into(), addr: "10.0.0.1".parse().unwrap(), dir: dir.clone() }],
+//!     processes: vec![ProcessSpec {
+//!         node: 0,
+//!         program: "/bin/echo".into(),
+//!         argv: vec!["echo".into(), "hello".into()],
+//!         env: vec![],
+//!         cwd: None,
+//!         display: "echo hello".into(),
+//!     }],
+//!     ..Config::default()
+//! };
+//! let report = takt_core::run(cfg).unwrap();
+//! assert_eq!(report.stdout(0), "hello\n");
+//! ```
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod cpus;
+pub mod engine;
 pub mod errno;
+mod error;
+pub mod fd;
+pub mod handler;
 pub mod net;
+pub mod report;
+pub mod rng;
+pub mod sched;
+pub mod sys;
 pub mod time;
+pub mod trace;
+
+pub use error::Error;
+
+/// Runs one scenario to its end.
+pub fn run(cfg: config::Config) -> Result<report::Report, Error> {
+    engine::Engine::new(cfg).run()
+}

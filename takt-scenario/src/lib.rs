@@ -1,1 +1,512 @@
+//! takt-scenario: deterministic tests of distributed systems made of real programs.
+//!
+//! Build a [`Scenario`] of nodes, start real programs on them, run it, loop over seeds.
+//! Everything runs under takt's ptrace core: one thread at a time, one virtual clock,
+//! virtual time, randomness, pids and network. The same seed gives the same run, event
+//! for event, so a failure is reproduced by its seed.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use takt_scenario::Scenario;
+//!
+//! Scenario::set_random_seed(23486);
+//! Scenario::set_completion_time(Duration::from_millis(50)); // virtual time
+//! for _ in 1..5 {
+//!     let scenario = Scenario::new();
+//!     let node = scenario.create_node();
+//!     node.create_process("/bin/echo hello");
+//!     let report = scenario.run().unwrap(); // on failure: the seed and how to rerun it
+//!     assert_eq!(report.stdout(0), "hello\n");
+//! }
+//! ```
+//!
+//! Module map: this file holds the API; [`command`] parses command lines and finds
+//! programs. The engine is `takt-core`; its [`Report`] is re-exported.
+//!
+//! **Defaults are per thread.** The static setters (`Scenario::set_random_seed`, …) set
+//! defaults for scenarios created afterwards *on the calling thread*: each `#[test]`
+//! runs on its own thread, so parallel tests never see each other's settings. Per-scenario
+//! setters win over defaults; the `TAKT_SEED` environment variable wins over both.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+pub mod command;
+
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
+pub use takt_core::sched::Strategy;
+use takt_core::config::{Config, NodeSpec, ProcessSpec};
+
+/// Settings a scenario starts from; the static setters change the calling thread's.
+#[derive(Clone, Debug, Default)]
+struct Defaults {
+    next_seed: Option<u64>,
+    completion_time: Option<Duration>,
+    stdout_logging: bool,
+    strategy: Option<Strategy>,
+    spin_budget: Option<Duration>,
+}
+
+thread_local! {
+    static DEFAULTS: RefCell<Defaults> = RefCell::new(Defaults::default());
+}
+
+/// A failed or refused run.
+#[derive(Debug)]
+pub enum Error {
+    /// The scenario is malformed (a missing binary, a bad command line, …).
+    BadInput(String),
+    /// takt itself failed (ptrace refused, …).
+    Engine(takt_core::Error),
+    /// The run happened and something failed: the report, what failed, how to rerun.
+    Failed(Box<Failure>),
+}
+
+/// A run that failed, with everything needed to reproduce it.
+#[derive(Debug)]
+pub struct Failure {
+    /// The full report.
+    pub report: Report,
+    /// What failed, in words.
+    pub reason: String,
+    /// The command that reruns exactly this run.
+    pub rerun: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadInput(m) => write!(f, "takt: bad scenario: {m}"),
+            Error::Engine(e) => write!(f, "takt: engine error: {e}"),
+            Error::Failed(x) => {
+                writeln!(f, "takt: run failed (seed {}): {}", x.report.seed, x.reason)?;
+                write!(f, "{}", x.report)?;
+                let tail: Vec<&Line> = x.report.lines.iter().rev().take(10).collect();
+                if !tail.is_empty() {
+                    writeln!(f, "last output lines:")?;
+                    for l in tail.into_iter().rev() {
+                        writeln!(f, "  [{} {} {}] {}", l.time, l.node, l.pid, l.text)?;
+                    }
+                }
+                let n = x.report.trace.len();
+                writeln!(f, "last events:")?;
+                for e in &x.report.trace[n.saturating_sub(8)..] {
+                    writeln!(f, "  {e:?}")?;
+                }
+                write!(f, "rerun: {}", x.rerun)
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+struct NodeState {
+    name: String,
+    addr: Ipv4Addr,
+}
+
+struct ProcState {
+    node: usize,
+    spec: Result<ProcessSpec, String>,
+}
+
+struct Inner {
+    seed: u64,
+    completion_time: Option<Duration>,
+    stdout_logging: bool,
+    strategy: Strategy,
+    spin_budget: Option<Duration>,
+    keep_trace: bool,
+    nodes: Vec<NodeState>,
+    procs: Vec<ProcState>,
+    dir: PathBuf,
+}
+
+/// A set of nodes and the processes they run. Cheap to clone (a handle).
+#[derive(Clone)]
+pub struct Scenario {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.inner.lock();
+        f.debug_struct("Scenario").field("seed", &i.seed).field("nodes", &i.nodes.len()).finish()
+    }
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario::new()
+    }
+}
+
+/// Parses `TAKT_SEED` (decimal or 0x-hex).
+pub fn seed_from_env() -> Result<Option<u64>, Error> {
+    match std::env::var("TAKT_SEED") {
+        Ok(s) => parse_seed(&s).map(Some).map_err(|e| Error::BadInput(format!("TAKT_SEED: {e}"))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Parses a seed written in decimal or `0x` hexadecimal.
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| format!("{s:?} is not a seed (a number like 42 or 0x2a)"))
+}
+
+static SCENARIO_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Scenario {
+    /// A new, empty scenario with the calling thread's defaults. Its seed is the next of
+    /// the thread's sequence (`set_random_seed(s)` gives s, s+1, s+2, … to successive
+    /// scenarios), or a random one if none was set.
+    pub fn new() -> Scenario {
+        let d = DEFAULTS.with(|d| {
+            let mut d = d.borrow_mut();
+            let seed = d.next_seed.unwrap_or_else(random_seed);
+            d.next_seed = Some(seed.wrapping_add(1));
+            (seed, d.clone())
+        });
+        let (seed, d) = d;
+        let id = SCENARIO_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("takt-{:08x}-{:06x}", std::process::id(), id & 0xff_ffff));
+        Scenario {
+            inner: Arc::new(Mutex::new(Inner {
+                seed,
+                completion_time: d.completion_time,
+                stdout_logging: d.stdout_logging,
+                strategy: d.strategy.unwrap_or_default(),
+                spin_budget: d.spin_budget,
+                keep_trace: false,
+                nodes: Vec::new(),
+                procs: Vec::new(),
+                dir,
+            })),
+        }
+    }
+
+    /// Sets the seed sequence for scenarios created afterwards on this thread.
+    pub fn set_random_seed(seed: u64) {
+        DEFAULTS.with(|d| d.borrow_mut().next_seed = Some(seed));
+    }
+
+    /// Default completion time (virtual) for scenarios created afterwards on this thread.
+    pub fn set_completion_time(t: Duration) {
+        DEFAULTS.with(|d| d.borrow_mut().completion_time = Some(t));
+    }
+
+    /// Default for printing each process's output lines, prefixed with virtual time, node
+    /// and pid, as they are written.
+    pub fn enable_stdout_logging(on: bool) {
+        DEFAULTS.with(|d| d.borrow_mut().stdout_logging = on);
+    }
+
+    /// Default scheduling strategy for scenarios created afterwards on this thread.
+    pub fn set_default_strategy(s: Strategy) {
+        DEFAULTS.with(|d| d.borrow_mut().strategy = Some(s));
+    }
+
+    /// Default real-time budget a thread may spin without syscalls before the run stops.
+    pub fn set_default_spin_budget(t: Duration) {
+        DEFAULTS.with(|d| d.borrow_mut().spin_budget = Some(t));
+    }
+
+    /// This scenario's seed (before `TAKT_SEED` is applied).
+    pub fn seed(&self) -> u64 {
+        self.inner.lock().seed
+    }
+
+    /// Sets this scenario's seed.
+    pub fn set_seed(&self, seed: u64) -> &Self {
+        self.inner.lock().seed = seed;
+        self
+    }
+
+    /// Sets this scenario's completion time (virtual).
+    pub fn set_scenario_completion_time(&self, t: Duration) -> &Self {
+        self.inner.lock().completion_time = Some(t);
+        self
+    }
+
+    /// Sets this scenario's scheduling strategy.
+    pub fn set_strategy(&self, s: Strategy) -> &Self {
+        self.inner.lock().strategy = s;
+        self
+    }
+
+    /// Sets this scenario's stdout logging.
+    pub fn set_stdout_logging(&self, on: bool) -> &Self {
+        self.inner.lock().stdout_logging = on;
+        self
+    }
+
+    /// Sets the real-time budget a thread may spin without syscalls.
+    pub fn set_spin_budget(&self, t: Duration) -> &Self {
+        self.inner.lock().spin_budget = Some(t);
+        self
+    }
+
+    /// Keeps every trace event in the report (otherwise the last few thousand).
+    pub fn keep_full_trace(&self, on: bool) -> &Self {
+        self.inner.lock().keep_trace = on;
+        self
+    }
+
+    /// Adds a node named `node<N>` with address `10.0.0.<N+1>`.
+    pub fn create_node(&self) -> Node {
+        let n = self.inner.lock().nodes.len();
+        self.create_named_node(&format!("node{n}"))
+    }
+
+    /// Adds a node with a host name.
+    pub fn create_named_node(&self, name: &str) -> Node {
+        let mut i = self.inner.lock();
+        let n = i.nodes.len();
+        let addr = Ipv4Addr::new(10, 0, (n / 250) as u8, (n % 250 + 1) as u8);
+        i.nodes.push(NodeState { name: name.to_string(), addr });
+        Node { scenario: self.clone(), index: n }
+    }
+
+    /// Runs the scenario. `Ok` when every process exited 0 or was still running at the
+    /// completion time; otherwise `Err(Error::Failed)` with the report and the command
+    /// that reruns this run.
+    pub fn run(&self) -> Result<Report, Error> {
+        let cfg = self.config()?;
+        let report = takt_core::run(cfg).map_err(Error::Engine)?;
+        match failure_reason(&report) {
+            None => Ok(report),
+            Some(reason) => {
+                let rerun = rerun_command(report.seed);
+                Err(Error::Failed(Box::new(Failure { report, reason, rerun })))
+            }
+        }
+    }
+
+    /// The engine configuration this scenario stands for (validated).
+    pub fn config(&self) -> Result<Config, Error> {
+        let i = self.inner.lock();
+        let seed = seed_from_env()?.unwrap_or(i.seed);
+        if i.nodes.is_empty() {
+            return Err(Error::BadInput("the scenario has no node: call create_node()".into()));
+        }
+        if i.procs.is_empty() {
+            return Err(Error::BadInput("the scenario starts no process: call node.create_process(…)".into()));
+        }
+        let mut nodes = Vec::new();
+        for n in &i.nodes {
+            let dir = i.dir.join(&n.name);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::BadInput(format!("cannot create {}: {e}", dir.display())))?;
+            nodes.push(NodeSpec { name: n.name.clone(), addr: n.addr, dir });
+        }
+        let mut processes = Vec::new();
+        for (k, p) in i.procs.iter().enumerate() {
+            match &p.spec {
+                Ok(s) => processes.push(s.clone()),
+                Err(m) => {
+                    return Err(Error::BadInput(format!("process {k} on {}: {m}", i.nodes[p.node].name)));
+                }
+            }
+        }
+        let mut cfg = Config {
+            seed,
+            completion_time: i.completion_time,
+            strategy: i.strategy,
+            stdout_logging: i.stdout_logging,
+            keep_trace: i.keep_trace,
+            nodes,
+            processes,
+            ..Config::default()
+        };
+        if let Some(b) = i.spin_budget {
+            cfg.spin_budget = b;
+        }
+        Ok(cfg)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What made a run fail, if anything.
+fn failure_reason(r: &Report) -> Option<String> {
+    match &r.outcome {
+        Outcome::Deadlock { waits } => return Some(format!("deadlock: {}", waits.join("; "))),
+        Outcome::Spinning { who, seconds } => {
+            return Some(format!("{who} spun {seconds:.1} s of real time without a syscall (watchdog)"));
+        }
+        Outcome::AllExited | Outcome::CompletionTime => {}
+    }
+    r.processes.iter().find_map(|p| match &p.status {
+        Status::Exited(0) | Status::Running => None,
+        s => Some(format!("process {} (node {}, pid {}) {s}", p.command, p.node, p.pid)),
+    })
+}
+
+/// The command that reruns this run: the test binary's current test with `TAKT_SEED`.
+fn rerun_command(seed: u64) -> String {
+    let test = std::thread::current().name().unwrap_or("").to_string();
+    let exe = std::env::current_exe().ok().and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
+    match (test.as_str(), exe) {
+        ("" | "main", _) => format!("TAKT_SEED={seed} (same binary, same arguments)"),
+        (t, Some(bin)) => {
+            let bin = bin.rsplit_once('-').map_or(bin.clone(), |(b, _)| b.to_string());
+            format!("TAKT_SEED={seed} cargo test --test {bin} -- --exact {t}   (or: cargo test -- --exact {t})")
+        }
+        (t, None) => format!("TAKT_SEED={seed} cargo test -- --exact {t}"),
+    }
+}
+
+fn random_seed() -> u64 {
+    // Used once per thread when no seed was set: any source will do, the seed is printed.
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut x = t.as_nanos() as u64 ^ (std::process::id() as u64).rotate_left(32);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^ (x >> 33)
+}
+
+/// A node of a scenario: a machine with its own address, host name and directory.
+#[derive(Clone)]
+pub struct Node {
+    scenario: Scenario,
+    index: usize,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node").field("name", &self.name()).finish()
+    }
+}
+
+impl Node {
+    /// The node's host name.
+    pub fn name(&self) -> String {
+        self.scenario.inner.lock().nodes[self.index].name.clone()
+    }
+
+    /// The node's IPv4 address.
+    pub fn addr(&self) -> Ipv4Addr {
+        self.scenario.inner.lock().nodes[self.index].addr
+    }
+
+    /// The node's working directory on the host (where its processes' files go).
+    pub fn dir(&self) -> PathBuf {
+        let i = self.scenario.inner.lock();
+        i.dir.join(&i.nodes[self.index].name)
+    }
+
+    /// Starts a process on this node at time zero: a command line (`"prog arg 'two words'"`,
+    /// no shell) or a [`Process`] builder. A bad command (unparsable, missing or
+    /// non-executable program) makes [`Scenario::run`] return `Error::BadInput`.
+    pub fn create_process(&self, p: impl Into<Process>) -> usize {
+        let p: Process = p.into();
+        let spec = p.spec(self.index, &self.dir());
+        let mut i = self.scenario.inner.lock();
+        i.procs.push(ProcState { node: self.index, spec });
+        i.procs.len() - 1
+    }
+}
+
+/// A process to start: program, arguments, environment, working directory.
+#[derive(Clone, Debug)]
+pub struct Process {
+    line: Option<String>,
+    program: Option<PathBuf>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+}
+
+impl From<&str> for Process {
+    fn from(s: &str) -> Process {
+        Process { line: Some(s.to_string()), program: None, args: Vec::new(), env: Vec::new(), cwd: None }
+    }
+}
+
+impl From<String> for Process {
+    fn from(s: String) -> Process {
+        Process::from(s.as_str())
+    }
+}
+
+impl From<&String> for Process {
+    fn from(s: &String) -> Process {
+        Process::from(s.as_str())
+    }
+}
+
+impl Process {
+    /// A process running `program` (a path, or a name looked up in `PATH`).
+    pub fn new(program: impl AsRef<Path>) -> Process {
+        Process { line: None, program: Some(program.as_ref().to_path_buf()), args: Vec::new(), env: Vec::new(), cwd: None }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, a: impl Into<String>) -> Process {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, a: I) -> Process {
+        self.args.extend(a.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Process {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Sets the working directory (default: the node's directory).
+    pub fn cwd(mut self, dir: impl AsRef<Path>) -> Process {
+        self.cwd = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    fn spec(&self, node: usize, node_dir: &Path) -> Result<ProcessSpec, String> {
+        let (program, mut args, display) = match (&self.line, &self.program) {
+            (Some(line), _) => {
+                let words = command::split(line)?;
+                let (p, rest) = words.split_first().ok_or("empty command line")?;
+                (PathBuf::from(p), rest.to_vec(), line.clone())
+            }
+            (None, Some(p)) => {
+                let display = std::iter::once(p.display().to_string())
+                    .chain(self.args.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (p.clone(), Vec::new(), display)
+            }
+            (None, None) => return Err("no program".into()),
+        };
+        args.extend(self.args.iter().cloned());
+        let resolved = command::resolve(&program)?;
+        let mut argv = vec![program.to_string_lossy().into_owned()];
+        argv.extend(args);
+        let mut env = command::default_env(node_dir);
+        for (k, v) in &self.env {
+            env.retain(|(k2, _)| k2 != k);
+            env.push((k.clone(), v.clone()));
+        }
+        Ok(ProcessSpec { node, program: resolved, argv, env, cwd: self.cwd.clone(), display })
+    }
+}

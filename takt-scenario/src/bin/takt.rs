@@ -1,1 +1,181 @@
-fn main(){}
+//! `takt`: run programs under takt from the command line.
+//!
+//! ```text
+//! takt run [OPTIONS] -- PROGRAM [ARGS…]
+//! takt run [OPTIONS] --node NAME -- PROGRAM [ARGS…] [--node NAME -- PROGRAM …]
+//! ```
+//! Prints the report (seed, trace digest, each process's status and output); exits 0
+//! when the run passed, 1 when it failed, 2 on bad usage.
+
+use std::process::ExitCode;
+use std::time::Duration;
+use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
+
+const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
+                [--strategy random|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
+                [--node NAME] -- PROGRAM [ARGS…] [--node NAME -- PROGRAM [ARGS…]]…
+
+  Runs PROGRAM (and everything it starts) under takt and prints the report.
+  Several processes: repeat `--node NAME -- PROGRAM ARGS…`; processes given the same
+  NAME share a node. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
+  --completion-time, real time for --spin-budget).
+  --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
+  are written, with virtual time, node and pid.";
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let v: f64 = num.parse().map_err(|_| format!("{s:?} is not a duration (e.g. 50ms, 2s)"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("{s:?} is not a duration"));
+    }
+    let secs = match unit {
+        "s" => v,
+        "ms" => v / 1e3,
+        "us" => v / 1e6,
+        "ns" => v / 1e9,
+        "m" | "min" => v * 60.0,
+        _ => return Err(format!("unknown unit in {s:?} (use ns, us, ms, s, min)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+struct Args {
+    seed: Option<u64>,
+    completion: Option<Duration>,
+    trace: Option<String>,
+    strategy: Option<Strategy>,
+    spin: Option<Duration>,
+    log: bool,
+    quiet: bool,
+    procs: Vec<(String, Vec<String>)>,
+}
+
+fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
+    if argv.pop_front().as_deref() != Some("run") {
+        return Err("expected the subcommand `run`".into());
+    }
+    let mut a = Args { seed: None, completion: None, trace: None, strategy: None, spin: None, log: false, quiet: false, procs: Vec::new() };
+    let mut node = "node0".to_string();
+    while let Some(arg) = argv.pop_front() {
+        let mut value = |name: &str| argv.pop_front().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--seed" => a.seed = Some(parse_seed(&value("--seed")?)?),
+            "--completion-time" => a.completion = Some(parse_duration(&value("--completion-time")?)?),
+            "--spin-budget" => a.spin = Some(parse_duration(&value("--spin-budget")?)?),
+            "--trace" => a.trace = Some(value("--trace")?),
+            "--strategy" => {
+                let v = value("--strategy")?;
+                a.strategy = Some(match v.split_once(':') {
+                    None if v == "random" => Strategy::Random,
+                    Some(("pct", d)) => Strategy::Pct {
+                        depth: d.parse().map_err(|_| format!("bad PCT depth {d:?}"))?,
+                        steps: 100_000,
+                    },
+                    _ => return Err(format!("unknown strategy {v:?} (random, pct:DEPTH)")),
+                });
+            }
+            "--log" => a.log = true,
+            "--quiet" => a.quiet = true,
+            "--node" => node = value("--node")?,
+            "--" => {
+                let mut cmd = Vec::new();
+                while let Some(w) = argv.front() {
+                    if w == "--node" {
+                        break;
+                    }
+                    cmd.push(argv.pop_front().expect("peeked"));
+                }
+                if cmd.is_empty() {
+                    return Err("no program after --".into());
+                }
+                a.procs.push((node.clone(), cmd));
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    if a.procs.is_empty() {
+        return Err("no program given (put it after --)".into());
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1).collect()) {
+        Ok(a) => a,
+        Err(m) => {
+            if !m.is_empty() {
+                eprintln!("takt: {m}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = Scenario::new();
+    if let Some(s) = args.seed {
+        scenario.set_seed(s);
+    }
+    if let Some(t) = args.completion {
+        scenario.set_scenario_completion_time(t);
+    }
+    if let Some(s) = args.strategy {
+        scenario.set_strategy(s);
+    }
+    if let Some(b) = args.spin {
+        scenario.set_spin_budget(b);
+    }
+    scenario.set_stdout_logging(args.log);
+    scenario.keep_full_trace(args.trace.is_some());
+    let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
+    for (name, cmd) in &args.procs {
+        let node = match nodes.iter().find(|(n, _)| n == name) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = scenario.create_named_node(name);
+                nodes.push((name.clone(), n.clone()));
+                n
+            }
+        };
+        node.create_process(Process::new(&cmd[0]).args(cmd[1..].iter().cloned()));
+    }
+    let (report, failed) = match scenario.run() {
+        Ok(r) => (r, None),
+        Err(Error::Failed(f)) => (f.report, Some(f.reason)),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = &args.trace {
+        let bytes = bincode_trace(&report);
+        if let Err(e) = std::fs::write(path, bytes) {
+            eprintln!("takt: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if !args.quiet && !args.log {
+        for (i, p) in report.processes.iter().enumerate() {
+            if !p.stdout.is_empty() {
+                println!("--- stdout of {} ---", p.command);
+                print!("{}", report.stdout(i));
+            }
+            if !p.stderr.is_empty() {
+                println!("--- stderr of {} ---", p.command);
+                print!("{}", String::from_utf8_lossy(&p.stderr));
+            }
+        }
+    }
+    print!("{report}");
+    match failed {
+        Some(reason) => {
+            println!("FAILED: {reason}");
+            println!("rerun: takt run --seed {} … (same arguments)", report.seed);
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+fn bincode_trace(r: &takt_scenario::Report) -> Vec<u8> {
+    takt_core::trace::encode_events(&r.trace)
+}

@@ -1,0 +1,94 @@
+//! What one run is made of: its seed and settings, its nodes and the processes they start.
+//!
+//! Plain data, validated by the caller (`takt-scenario` turns user input into it and
+//! reports bad input there); the engine only reads it.
+
+use crate::sched::Strategy;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings and contents of one run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The root seed: every random choice of the run derives from it.
+    pub seed: u64,
+    /// Stop the run at this virtual time (processes still running are killed and listed).
+    pub completion_time: Option<Duration>,
+    /// How the next thread is chosen.
+    pub strategy: Strategy,
+    /// Virtual time each syscall costs.
+    pub syscall_cost: Duration,
+    /// Real time a thread may run without a syscall before the watchdog preempts it.
+    pub preempt_slice: Duration,
+    /// Real time a thread may spin without syscalls in total before the run is stopped.
+    pub spin_budget: Duration,
+    /// The CPU count programs see (`sched_getaffinity`, `/sys/.../online`).
+    pub cpus: usize,
+    /// Keep every trace event in memory (otherwise the last few thousand).
+    pub keep_trace: bool,
+    /// Print each output line as it is written, prefixed with virtual time, node, pid.
+    pub stdout_logging: bool,
+    /// The host CPU the scenario is pinned to (`None`: pick the least busy).
+    pub host_cpu: Option<usize>,
+    /// Network latency within a node.
+    pub local_latency: Duration,
+    /// Network latency between nodes.
+    pub remote_latency: Duration,
+    /// Seeded uniform extra delay per delivery.
+    pub jitter: Duration,
+    /// The nodes.
+    pub nodes: Vec<NodeSpec>,
+    /// The processes, started in this order at time zero.
+    pub processes: Vec<ProcessSpec>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 0,
+            completion_time: None,
+            strategy: Strategy::Random,
+            syscall_cost: Duration::from_nanos(500),
+            preempt_slice: Duration::from_millis(200),
+            spin_budget: Duration::from_secs(5),
+            cpus: 4,
+            keep_trace: false,
+            stdout_logging: false,
+            host_cpu: None,
+            local_latency: Duration::from_micros(10),
+            remote_latency: Duration::from_micros(200),
+            jitter: Duration::from_micros(50),
+            nodes: Vec::new(),
+            processes: Vec::new(),
+        }
+    }
+}
+
+/// A machine of the scenario.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    /// Its host name (`uname`, `/etc/hosts`).
+    pub name: String,
+    /// Its IPv4 address.
+    pub addr: Ipv4Addr,
+    /// Its working directory on the host.
+    pub dir: PathBuf,
+}
+
+/// A process a node starts.
+#[derive(Clone, Debug)]
+pub struct ProcessSpec {
+    /// Index into [`Config::nodes`].
+    pub node: usize,
+    /// The executable (an absolute path, checked to exist and be executable).
+    pub program: PathBuf,
+    /// `argv`, including `argv[0]`.
+    pub argv: Vec<String>,
+    /// The environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory (default: the node's).
+    pub cwd: Option<PathBuf>,
+    /// How the user wrote it, for reports.
+    pub display: String,
+}

@@ -1,0 +1,605 @@
+//! The engine: one run of a scenario, one thread at a time, on one virtual clock.
+//!
+//! Owns the processes and threads (virtual pids/tids), the run loop and the handling of
+//! every ptrace stop. Data flows one way: a tracee stops → [`crate::sys`] → the syscall
+//! is decoded once → a handler ([`crate::handler`]) answers from the models (`fd`, `net`,
+//! `time`, …) → the result is written back when the thread is next resumed → the
+//! scheduler picks the next thread → a trace event is appended.
+//!
+//! Process lifecycle (spawn, fork, exec, exit, signals) lives in [`process`].
+
+mod process;
+
+use crate::config::Config;
+use crate::errno::Errno;
+use crate::fd::{Files, Obj, TableId};
+use crate::handler::{self, Blocked, Out, Post};
+use crate::report::{Line, Outcome, Report};
+use crate::sched::Scheduler;
+use crate::sys::{self, watchdog::Watch, Regs, RealTid, Running, Stop, StopReason, Stopped};
+use crate::time::{TimerId, Timers, VTime};
+use crate::trace::{Event, EventKind, Trace};
+use crate::Error;
+use rand_pcg::Pcg64Mcg;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+pub use process::{Disposition, Proc};
+
+/// The disposition `rt_sigaction` installs.
+pub(crate) fn process_disposition(handler: u64, flags: u64) -> Disposition {
+    Disposition { handler, flags }
+}
+
+/// A virtual thread or process id.
+pub type Vtid = i32;
+
+/// What a thread that is not running will do when it is next picked.
+#[derive(Debug)]
+pub(crate) enum Resume {
+    /// Continue, injecting a signal (0: none).
+    Cont(i32),
+    /// Write these registers, then continue.
+    Regs(Regs),
+    /// Write these registers, then run to the syscall's exit stop.
+    RegsToExit(Regs),
+    /// Run to the current syscall's exit stop.
+    ToExit,
+    /// Run the blocked syscall's handler again (something it waits on changed).
+    Retry,
+}
+
+#[derive(Debug)]
+pub(crate) enum State {
+    Ready(Resume),
+    Blocked(Blocked),
+    /// The thread-group leader called `exit` while other threads live: it is a zombie
+    /// until they are gone.
+    Zombie(Running),
+}
+
+/// One traced thread.
+#[derive(Debug)]
+pub struct Thread {
+    pub(crate) vtid: Vtid,
+    pub(crate) real: RealTid,
+    pub(crate) pid: Vtid,
+    pub(crate) state: State,
+    pub(crate) stopped: Option<Stopped>,
+    /// Registers saved at the current seccomp stop.
+    pub(crate) regs: Option<Regs>,
+    /// The syscall being handled (number, arguments).
+    pub(crate) cur: (u32, [u64; 6]),
+    pub(crate) post: Option<Post>,
+    pub(crate) fdt: TableId,
+    pub(crate) clear_tid: u64,
+    pub(crate) timer: Option<TimerId>,
+    /// Consecutive watchdog preemptions without a syscall.
+    pub(crate) spin: u32,
+    /// The first `execve` of a spawned process: its failure means "cannot start".
+    pub(crate) initial_exec: bool,
+    /// The clone in progress is a vfork (the parent waits for the child's exec/exit).
+    pub(crate) vfork: bool,
+    /// Flags and child-tid pointer of a `clone3` in progress.
+    pub(crate) clone3: Option<(u64, u64)>,
+    /// Bytes already transferred by a blocking write that had to wait for room.
+    pub(crate) progress: usize,
+}
+
+/// Captured output of one spawned process (stdout or stderr), shared with its children.
+#[derive(Debug, Default)]
+pub(crate) struct Stream {
+    pub(crate) spec: usize,
+    pub(crate) stderr: bool,
+    pub(crate) data: Vec<u8>,
+    partial: Vec<u8>,
+}
+
+/// A timer's owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimerKey {
+    /// A blocked thread's timeout.
+    Thread(Vtid),
+    /// An `alarm`/`ITIMER_REAL` expiry for a process.
+    Alarm(Vtid),
+}
+
+/// One run.
+pub struct Engine {
+    pub(crate) cfg: Config,
+    pub(crate) now: VTime,
+    pub(crate) procs: BTreeMap<Vtid, Proc>,
+    pub(crate) threads: BTreeMap<Vtid, Thread>,
+    pub(crate) files: Files,
+    pub(crate) streams: Vec<Stream>,
+    pub(crate) timers: Timers<TimerKey>,
+    pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
+    pub(crate) net: crate::net::Network,
+    sched: Scheduler,
+    pub(crate) trace: Trace,
+    pub(crate) warnings: BTreeMap<String, u64>,
+    pub(crate) nondeterminism: Vec<String>,
+    pidns: Option<sys::PidNamespace>,
+    watch: Arc<Watch>,
+    last: Option<Vtid>,
+    pub(crate) cpu: usize,
+    pub(crate) syscalls: u64,
+    pub(crate) lines: Vec<Line>,
+    pub(crate) reports: Vec<crate::report::ProcessReport>,
+    pub(crate) filter: Vec<sys::seccomp::Insn>,
+    pub(crate) failure: Option<Outcome>,
+    pub(crate) next_vpid: Vtid,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("now", &self.now).field("threads", &self.threads.len()).finish()
+    }
+}
+
+impl Engine {
+    /// Prepares a run (nothing is started yet).
+    pub fn new(cfg: Config) -> Engine {
+        let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
+        let net = crate::net::Network::new(crate::net::NetConfig {
+            local_latency: cfg.local_latency,
+            remote_latency: cfg.remote_latency,
+            jitter: cfg.jitter,
+            seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
+            ..crate::net::NetConfig::default()
+        });
+        Engine {
+            sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
+            trace: Trace::new(cfg.keep_trace),
+            watch: Watch::register(cfg.preempt_slice),
+            filter: sys::seccomp::program(&handler::ALLOWED),
+            cfg,
+            now: VTime::ZERO,
+            procs: BTreeMap::new(),
+            threads: BTreeMap::new(),
+            files: Files::default(),
+            streams: Vec::new(),
+            timers: Timers::default(),
+            futexes: BTreeMap::new(),
+            net,
+            warnings: BTreeMap::new(),
+            nondeterminism: Vec::new(),
+            pidns: None,
+            last: None,
+            cpu,
+            syscalls: 0,
+            lines: Vec::new(),
+            reports: Vec::new(),
+            failure: None,
+            next_vpid: 1000,
+        }
+    }
+
+    /// Runs every process to the end (or to the completion time) and reports.
+    pub fn run(mut self) -> Result<Report, Error> {
+        let before = sys::pin_current_thread(&[self.cpu]);
+        let result = self.run_pinned();
+        self.teardown();
+        sys::pin_current_thread(&before);
+        crate::cpus::release(self.cpu);
+        let outcome = result?;
+        Ok(self.report(outcome))
+    }
+
+    fn run_pinned(&mut self) -> Result<Outcome, Error> {
+        self.pidns = sys::PidNamespace::new().ok();
+        for (i, node) in self.cfg.nodes.iter().enumerate() {
+            let id = self.net.add_node(&node.name, node.addr);
+            debug_assert_eq!(id, i);
+        }
+        for i in 0..self.cfg.processes.len() {
+            self.spawn_spec(i)?;
+        }
+        let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
+        let mut runnable = Vec::new();
+        loop {
+            if let Some(f) = self.failure.take() {
+                return Ok(f);
+            }
+            if end.is_some_and(|e| self.now >= e) {
+                return Ok(Outcome::CompletionTime);
+            }
+            self.fire_due();
+            runnable.clear();
+            runnable.extend(
+                self.threads.values().filter(|t| matches!(t.state, State::Ready(_))).map(|t| t.vtid),
+            );
+            if runnable.is_empty() {
+                let next = [self.timers.next(), self.net.next_event()].into_iter().flatten().min();
+                match next {
+                    Some(t) => {
+                        if let Some(e) = end.filter(|&e| t > e) {
+                            self.now = e;
+                            return Ok(Outcome::CompletionTime);
+                        }
+                        self.now = self.now.max(t);
+                        self.event(0, EventKind::ClockJump);
+                        continue;
+                    }
+                    None if self.threads.is_empty() => return Ok(Outcome::AllExited),
+                    None => return Ok(Outcome::Deadlock { waits: self.describe_waits() }),
+                }
+            }
+            let current = self.last.filter(|t| runnable.contains(t));
+            let tid = self.sched.pick(&runnable, current);
+            if self.last != Some(tid) {
+                self.last = Some(tid);
+                self.event(tid, EventKind::Switch);
+            }
+            self.step(tid)?;
+        }
+    }
+
+    /// Fires every timer and network delivery due at the current time.
+    fn fire_due(&mut self) {
+        while let Some(key) = self.timers.pop_due(self.now) {
+            match key {
+                TimerKey::Thread(tid) => {
+                    let Some(t) = self.threads.get_mut(&tid) else { continue };
+                    t.timer = None;
+                    if let State::Blocked(b) = &t.state {
+                        let v = b.on_timeout;
+                        self.complete(tid, v);
+                    }
+                }
+                TimerKey::Alarm(pid) => self.alarm_fired(pid),
+            }
+        }
+        if self.net.next_event().is_some_and(|t| t <= self.now) {
+            let mut changed = Vec::new();
+            self.net.advance(self.now, &mut changed);
+            for s in changed {
+                self.notify(Obj::Socket(s));
+            }
+        }
+    }
+
+    /// Resumes `tid` and handles its next stop.
+    fn step(&mut self, tid: Vtid) -> Result<(), Error> {
+        let t = self.threads.get_mut(&tid).expect("picked thread exists");
+        let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) else {
+            unreachable!("only ready threads are picked")
+        };
+        let resume = match resume {
+            Resume::Retry => match self.retry(tid) {
+                Some(r) => r,
+                None => return Ok(()),
+            },
+            r => r,
+        };
+        let t = self.threads.get_mut(&tid).expect("picked thread exists");
+        let stopped = t.stopped.take().expect("a ready thread holds its stop");
+        let (real, pid) = (t.real, t.pid);
+        let running = match resume {
+            Resume::Cont(sig) => stopped.cont(sig),
+            Resume::Regs(r) => stopped.set_regs(&r).and_then(|()| stopped.cont(0)),
+            Resume::RegsToExit(r) => stopped.set_regs(&r).and_then(|()| stopped.cont_to_syscall_exit()),
+            Resume::ToExit => stopped.cont_to_syscall_exit(),
+            Resume::Retry => unreachable!("resolved above"),
+        };
+        let running = match running {
+            Ok(r) => r,
+            // Killed while stopped (SIGKILL from outside): collect its exit.
+            Err(Error::TraceeGone { .. }) => Running::assume(real),
+            Err(e) => return Err(e),
+        };
+        let tgid = self.procs[&pid].real;
+        let n = self.watch.resuming(tgid, real);
+        let stop = sys::wait(running);
+        self.watch.stopped();
+        self.handle_stop(tid, stop?, n)
+    }
+
+    fn handle_stop(&mut self, tid: Vtid, stop: Stop, resume_no: u64) -> Result<(), Error> {
+        match stop {
+            Stop::Stopped(s, reason) => {
+                let t = self.threads.get_mut(&tid).expect("stopped thread exists");
+                t.stopped = Some(s);
+                match reason {
+                    StopReason::Seccomp => self.on_syscall(tid),
+                    StopReason::SyscallExit => self.on_syscall_exit(tid),
+                    StopReason::Spawned(child) => self.on_spawned(tid, child),
+                    StopReason::Exec(_) => self.on_exec(tid),
+                    StopReason::Exiting(status) => self.on_exiting(tid, status),
+                    StopReason::Signal(sig) => self.on_signal(tid, sig, resume_no),
+                    StopReason::VforkDone => {
+                        self.set_ready(tid, Resume::Cont(0));
+                        Ok(())
+                    }
+                }
+            }
+            Stop::Exited(_, code) => self.on_thread_gone(tid, code << 8),
+            Stop::Signaled(_, sig, core) => self.on_thread_gone(tid, sig | if core { 0x80 } else { 0 }),
+        }
+    }
+
+    /// A seccomp stop: decode, dispatch, and record.
+    fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
+        self.now = self.now.after(self.cfg.syscall_cost);
+        self.syscalls += 1;
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.spin = 0;
+        t.progress = 0;
+        let regs = match t.stopped.as_ref().expect("stopped").regs() {
+            Ok(r) => r,
+            Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
+            Err(e) => return Err(e),
+        };
+        let nr = regs.syscall_nr() as u32;
+        let args = regs.args();
+        t.regs = Some(regs);
+        t.cur = (nr, args);
+        let out = handler::dispatch(self, tid, nr, args);
+        self.apply(tid, out);
+        Ok(())
+    }
+
+    /// Applies a handler's answer to the thread stopped in the syscall.
+    pub(crate) fn apply(&mut self, tid: Vtid, out: Result<Out, Errno>) {
+        let (nr, args) = self.threads[&tid].cur;
+        match out {
+            Ok(Out::Return(v)) => {
+                self.event(tid, EventKind::Syscall { nr, args, ret: Some(v), fault: false });
+                self.complete(tid, v);
+            }
+            Err(e) => {
+                self.event(tid, EventKind::Syscall { nr, args, ret: Some(e.ret()), fault: false });
+                self.complete(tid, e.ret());
+            }
+            Ok(Out::Pass) => {
+                self.event(tid, EventKind::Syscall { nr, args, ret: None, fault: false });
+                self.set_ready(tid, Resume::Cont(0));
+            }
+            Ok(Out::PassThen(post)) => {
+                let t = self.threads.get_mut(&tid).expect("thread exists");
+                t.post = Some(post);
+                self.set_ready(tid, Resume::ToExit);
+            }
+            Ok(Out::Rewrite { nr: new_nr, args: new_args, post }) => {
+                let t = self.threads.get_mut(&tid).expect("thread exists");
+                let mut regs = t.regs.expect("at a seccomp stop");
+                regs.rewrite(new_nr as i64, new_args);
+                let resume = match post {
+                    Some(p) => {
+                        t.post = Some(p);
+                        Resume::RegsToExit(regs)
+                    }
+                    None => {
+                        self.event(tid, EventKind::Syscall { nr, args, ret: None, fault: false });
+                        Resume::Regs(regs)
+                    }
+                };
+                self.set_ready(tid, resume);
+            }
+            Ok(Out::Block(b)) => self.block(tid, b),
+            Ok(Out::Restart) => {
+                let t = self.threads.get_mut(&tid).expect("thread exists");
+                let mut regs = t.regs.expect("at a seccomp stop");
+                regs.restart_syscall();
+                self.set_ready(tid, Resume::Regs(regs));
+            }
+        }
+    }
+
+    /// A syscall-exit stop: run the post action registered at entry.
+    fn on_syscall_exit(&mut self, tid: Vtid) -> Result<(), Error> {
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let post = t.post.take();
+        let mut regs = match t.stopped.as_ref().expect("stopped").regs() {
+            Ok(r) => r,
+            Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
+            Err(e) => return Err(e),
+        };
+        let (nr, args) = t.cur;
+        let ret = regs.ret();
+        let new = match post {
+            Some(p) => p.call(self, tid, ret),
+            None => None,
+        };
+        self.event(tid, EventKind::Syscall { nr, args, ret: Some(new.unwrap_or(ret)), fault: false });
+        match new {
+            Some(v) if v != ret => {
+                regs.set_ret(v);
+                self.set_ready(tid, Resume::Regs(regs));
+            }
+            _ => self.set_ready(tid, Resume::Cont(0)),
+        }
+        Ok(())
+    }
+
+    /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
+    fn retry(&mut self, tid: Vtid) -> Option<Resume> {
+        let (nr, args) = self.threads[&tid].cur;
+        let out = handler::dispatch(self, tid, nr, args);
+        self.apply(tid, out);
+        let t = self.threads.get_mut(&tid)?;
+        match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
+            State::Ready(r) => Some(r),
+            other => {
+                t.state = other;
+                None
+            }
+        }
+    }
+
+    /// Completes the current syscall of `tid` with `value` (emulated).
+    pub(crate) fn complete(&mut self, tid: Vtid, value: i64) {
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        if let Some(id) = t.timer.take() {
+            self.timers.cancel(id);
+        }
+        let mut regs = t.regs.expect("completing a syscall at its seccomp stop");
+        regs.emulate(value);
+        t.state = State::Ready(Resume::Regs(regs));
+    }
+
+    pub(crate) fn set_ready(&mut self, tid: Vtid, r: Resume) {
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.state = State::Ready(r);
+        }
+    }
+
+    fn block(&mut self, tid: Vtid, b: Blocked) {
+        let nr = self.threads[&tid].cur.0;
+        self.event(tid, EventKind::Block { nr });
+        let timer = b.deadline.map(|d| self.timers.insert(d, TimerKey::Thread(tid)));
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        if let Some(old) = std::mem::replace(&mut t.timer, timer) {
+            self.timers.cancel(old);
+        }
+        t.state = State::Blocked(b);
+    }
+
+    /// Something threads may wait on changed: every thread blocked on it retries.
+    pub(crate) fn notify(&mut self, obj: Obj) {
+        for t in self.threads.values_mut() {
+            if let State::Blocked(b) = &t.state {
+                if b.objs.contains(&obj) {
+                    t.state = State::Ready(Resume::Retry);
+                }
+            }
+        }
+    }
+
+    /// Wakes threads blocked waiting for a child of `pid` to change state.
+    pub(crate) fn notify_children_changed(&mut self, pid: Vtid) {
+        for t in self.threads.values_mut() {
+            if t.pid == pid {
+                if let State::Blocked(b) = &t.state {
+                    if b.child {
+                        t.state = State::Ready(Resume::Retry);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends a trace event for thread `tid` (0: the engine itself).
+    pub(crate) fn event(&mut self, tid: Vtid, kind: EventKind) {
+        let (pid, node) = match self.threads.get(&tid) {
+            Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
+            None => (0, 0),
+        };
+        self.trace.push(Event { time: self.now, node, pid, tid, kind });
+    }
+
+    /// Records an unsupported syscall (once per name, with a count).
+    pub(crate) fn warn(&mut self, what: String) {
+        *self.warnings.entry(what).or_insert(0) += 1;
+    }
+
+    /// The process's random stream (guest-visible randomness).
+    pub(crate) fn guest_rng(&mut self, tid: Vtid) -> &mut Pcg64Mcg {
+        let pid = self.threads[&tid].pid;
+        &mut self.procs.get_mut(&pid).expect("process exists").rng
+    }
+
+    /// Appends bytes written to a captured stream; completes lines.
+    pub(crate) fn write_output(&mut self, stream: usize, pid: Vtid, data: &[u8]) {
+        let s = &mut self.streams[stream];
+        s.data.extend_from_slice(data);
+        s.partial.extend_from_slice(data);
+        while let Some(pos) = s.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = s.partial.drain(..=pos).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            let node = self.cfg.nodes[self.cfg.processes[s.spec].node].name.clone();
+            if self.cfg.stdout_logging {
+                println!("[{} {} {}] {}", self.now, node, pid, text);
+            }
+            let stderr = s.stderr;
+            self.lines.push(Line { time: self.now, node, pid, stderr, text });
+        }
+    }
+
+    fn describe_waits(&self) -> Vec<String> {
+        self.threads
+            .values()
+            .filter_map(|t| match &t.state {
+                State::Blocked(b) => {
+                    let name = syscalls::Sysno::new(t.cur.0 as usize).map_or("?", |s| s.name());
+                    let cmd = &self.procs[&t.pid].command;
+                    Some(format!("pid {} tid {} ({cmd}) in {name} on {}", t.pid, t.vtid, b.what))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Kills everything still alive and collects every exit, so no process outlives the run.
+    fn teardown(&mut self) {
+        if let Some(ns) = &self.pidns {
+            ns.kill_all();
+        }
+        let tids: Vec<Vtid> = self.threads.keys().copied().collect();
+        for tid in &tids {
+            let t = self.threads.get_mut(tid).expect("listed");
+            let real = t.real;
+            let _ = sys::kill(real, libc::SIGKILL);
+        }
+        for tid in tids {
+            let Some(t) = self.threads.remove(&tid) else { continue };
+            let running = match t.state {
+                State::Zombie(r) => r,
+                _ => match t.stopped {
+                    Some(s) => s.into_dying(),
+                    None => Running::assume(t.real),
+                },
+            };
+            drain_until_gone(running);
+        }
+        self.pidns = None; // kills the init stub and reaps it
+    }
+
+    fn report(mut self, outcome: Outcome) -> Report {
+        let pid_namespace = self.pidns.is_some() || self.reports.iter().all(|p| p.pid < 1000);
+        for s in &self.streams {
+            let rep = &mut self.reports[s.spec];
+            if s.stderr {
+                rep.stderr = s.data.clone();
+            } else {
+                rep.stdout = s.data.clone();
+            }
+        }
+        let events = self.trace.count();
+        Report {
+            seed: self.cfg.seed,
+            digest: self.trace.digest(),
+            outcome,
+            end_time: self.now,
+            processes: self.reports,
+            lines: self.lines,
+            warnings: self.warnings.into_iter().collect(),
+            nondeterminism: self.nondeterminism,
+            events,
+            syscalls: self.syscalls,
+            trace: self.trace.events().to_vec(),
+            pid_namespace,
+        }
+    }
+}
+
+impl Thread {
+    /// Its virtual tid.
+    pub fn vtid(&self) -> Vtid {
+        self.vtid
+    }
+}
+
+/// Waits for a thread that was killed until it is reaped, stepping it through any
+/// stop it still reports.
+pub(crate) fn drain_until_gone(mut running: Running) {
+    for _ in 0..64 {
+        match sys::wait(running) {
+            Ok(Stop::Stopped(s, _)) => match s.cont(0) {
+                Ok(r) => running = r,
+                Err(_) => return,
+            },
+            _ => return,
+        }
+    }
+}

@@ -1,0 +1,635 @@
+//! Process lifecycle inside the engine: spawning the specified processes, following
+//! `fork`/`clone`, `execve` (hiding the vDSO, seeding `AT_RANDOM`), thread and process
+//! exit (including `exit_group` and fatal signals), signal delivery and `rdtsc`.
+
+use super::{Engine, Resume, State, Stream, Thread, Vtid};
+use crate::fd::{Closed, Kind, Obj};
+use crate::report::{ProcessReport, Status};
+use crate::sys::{self, spawn::SpawnPlan, RealTid, Running, Stop, StopReason};
+use crate::trace::EventKind;
+use crate::Error;
+use rand::RngCore;
+use rand_pcg::Pcg64Mcg;
+
+/// A signal's disposition as the process set it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Disposition {
+    /// `SIG_DFL` (0), `SIG_IGN` (1) or a handler address.
+    pub handler: u64,
+    /// `sa_flags`.
+    pub flags: u64,
+}
+
+/// One traced process.
+#[derive(Debug)]
+pub struct Proc {
+    pub(crate) vpid: Vtid,
+    pub(crate) real: RealTid,
+    pub(crate) ppid: Vtid,
+    pub(crate) node: usize,
+    pub(crate) spec: usize,
+    /// Index into the report when this process is one the user specified.
+    pub(crate) report: Option<usize>,
+    pub(crate) command: String,
+    pub(crate) threads: Vec<Vtid>,
+    pub(crate) sig: [Disposition; 65],
+    /// Set once the whole group is going away (exit_group, fatal signal, execve).
+    pub(crate) exiting: bool,
+    pub(crate) status: Option<i32>,
+    /// Reaped by its parent's `wait4`.
+    pub(crate) reaped: bool,
+    pub(crate) rng: Pcg64Mcg,
+    rng_key: String,
+    forks: u32,
+    /// The address space (the vpid of the process whose memory this is): futex keys.
+    pub(crate) mm: Vtid,
+    /// The parent thread blocked until this vfork child execs or exits.
+    pub(crate) vfork_parent: Option<Vtid>,
+    /// Pending `alarm` timer.
+    pub(crate) alarm: Option<(crate::time::TimerId, crate::time::VTime)>,
+}
+
+impl Engine {
+    /// Starts process spec `i`: forks it in the scenario's PID namespace, stopped before
+    /// its `execve`.
+    pub(crate) fn spawn_spec(&mut self, i: usize) -> Result<(), Error> {
+        let spec = self.cfg.processes[i].clone();
+        let node = self.cfg.nodes[spec.node].clone();
+        let cwd = spec.cwd.clone().unwrap_or_else(|| node.dir.clone());
+        let plan = SpawnPlan::new(
+            &spec.program.to_string_lossy(),
+            &spec.argv,
+            &spec.env,
+            &cwd.to_string_lossy(),
+            self.filter.clone(),
+            self.cpu,
+        )?;
+        let stopped = match &self.pidns {
+            Some(ns) => ns.enter_for_children(|| plan.spawn())?,
+            None => plan.spawn()?,
+        };
+        let real = stopped.tid();
+        let vpid = self.vpid_of(real);
+        let fdt = self.files.new_table();
+        for (fd, stderr) in [(1, false), (2, true)] {
+            self.streams.push(Stream { spec: i, stderr, ..Stream::default() });
+            let f = self.files.open(Kind::Output(self.streams.len() - 1), false);
+            self.files.install(fdt, fd, f, false);
+        }
+        let key = format!("spec{i}");
+        self.reports.push(ProcessReport {
+            node: node.name.clone(),
+            pid: vpid,
+            command: spec.display.clone(),
+            status: Status::Running,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            exit_time: None,
+        });
+        self.procs.insert(
+            vpid,
+            Proc {
+                vpid,
+                real,
+                ppid: 1,
+                node: spec.node,
+                spec: i,
+                report: Some(self.reports.len() - 1),
+                command: spec.display.clone(),
+                threads: vec![vpid],
+                sig: [Disposition::default(); 65],
+                exiting: false,
+                status: None,
+                reaped: false,
+                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
+                rng_key: key,
+                forks: 0,
+                mm: vpid,
+                vfork_parent: None,
+                alarm: None,
+            },
+        );
+        self.add_thread(vpid, real, vpid, fdt, stopped);
+        self.threads.get_mut(&vpid).expect("just added").initial_exec = true;
+        Ok(())
+    }
+
+    fn add_thread(&mut self, vtid: Vtid, real: RealTid, pid: Vtid, fdt: usize, stopped: sys::Stopped) {
+        self.sched.add_thread(vtid);
+        self.threads.insert(
+            vtid,
+            Thread {
+                vtid,
+                real,
+                pid,
+                state: State::Ready(Resume::Cont(0)),
+                stopped: Some(stopped),
+                regs: None,
+                cur: (0, [0; 6]),
+                post: None,
+                fdt,
+                clear_tid: 0,
+                timer: None,
+                spin: 0,
+                initial_exec: false,
+                vfork: false,
+                clone3: None,
+                progress: 0,
+            },
+        );
+    }
+
+    /// The virtual pid of a real one: its pid in the scenario's namespace.
+    fn vpid_of(&mut self, real: RealTid) -> Vtid {
+        if self.pidns.is_some() {
+            if let Ok(status) = std::fs::read_to_string(format!("/proc/{real}/status")) {
+                if let Some(line) = status.lines().find(|l| l.starts_with("NSpid:")) {
+                    if let Some(v) = line.split_whitespace().last().and_then(|v| v.parse().ok()) {
+                        return v;
+                    }
+                }
+            }
+        }
+        self.next_vpid += 1;
+        self.next_vpid
+    }
+
+    /// `PTRACE_EVENT_{FORK,VFORK,CLONE}` on `parent`: adopt the new thread or process.
+    pub(crate) fn on_spawned(&mut self, parent: Vtid, child_real: RealTid) -> Result<(), Error> {
+        // The child starts with a SIGSTOP (auto-attached); collect that stop.
+        let stopped = loop {
+            match sys::wait(Running::assume(child_real))? {
+                Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) => break s,
+                Stop::Stopped(s, _) => {
+                    let _ = s.cont(0);
+                }
+                _ => {
+                    self.set_ready(parent, Resume::Cont(0));
+                    return Ok(());
+                }
+            }
+        };
+        let vtid = self.vpid_of(child_real);
+        let (flags, child_tid) = self.threads[&parent].pending_clone();
+        let ppid = self.threads[&parent].pid;
+        let pfdt = self.threads[&parent].fdt;
+        let fdt = if flags & libc::CLONE_FILES as u64 != 0 {
+            self.files.share_table(pfdt)
+        } else {
+            self.files.copy_table(pfdt)
+        };
+        let is_thread = flags & libc::CLONE_THREAD as u64 != 0;
+        if is_thread {
+            self.procs.get_mut(&ppid).expect("parent process").threads.push(vtid);
+            self.add_thread(vtid, child_real, ppid, fdt, stopped);
+        } else {
+            let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
+            parent_proc.forks += 1;
+            let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
+            let p = Proc {
+                vpid: vtid,
+                real: child_real,
+                ppid,
+                node: parent_proc.node,
+                spec: parent_proc.spec,
+                report: None,
+                command: parent_proc.command.clone(),
+                threads: vec![vtid],
+                sig: parent_proc.sig,
+                exiting: false,
+                status: None,
+                reaped: false,
+                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
+                rng_key: key,
+                forks: 0,
+                mm: if flags & libc::CLONE_VM as u64 != 0 { parent_proc.mm } else { vtid },
+                vfork_parent: None,
+                alarm: None,
+            };
+            self.procs.insert(vtid, p);
+            self.add_thread(vtid, child_real, vtid, fdt, stopped);
+        }
+        if flags & libc::CLONE_CHILD_CLEARTID as u64 != 0 {
+            self.threads.get_mut(&vtid).expect("added").clear_tid = child_tid;
+        }
+        self.event(parent, EventKind::Spawn { child: vtid, process: !is_thread });
+        if self.threads[&parent].vfork_pending() && !is_thread {
+            // vfork semantics: the parent waits until the child execs or exits.
+            self.procs.get_mut(&vtid).expect("added").vfork_parent = Some(parent);
+            self.threads.get_mut(&parent).expect("parent").state =
+                State::Blocked(crate::handler::Blocked::new("vfork child to exec or exit"));
+        } else {
+            self.set_ready(parent, Resume::Cont(0));
+        }
+        Ok(())
+    }
+
+    /// `PTRACE_EVENT_EXEC`: a new program image.
+    pub(crate) fn on_exec(&mut self, tid: Vtid) -> Result<(), Error> {
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.post = None; // the execve succeeded; its failure handler is moot
+        t.initial_exec = false;
+        let pid = t.pid;
+        let real = t.real;
+        let sp = t.stopped.as_ref().expect("stopped").regs()?.sp();
+        self.fix_auxv(tid, real, sp);
+        // Close-on-exec, reset handlers, release a vfork parent.
+        let fdt = self.threads[&tid].fdt;
+        let closed = self.files.close_on_exec(fdt);
+        self.closed_all(closed);
+        let p = self.procs.get_mut(&pid).expect("process exists");
+        for d in p.sig.iter_mut() {
+            if d.handler > 1 {
+                *d = Disposition::default();
+            }
+        }
+        p.mm = pid;
+        if let Some(parent) = p.vfork_parent.take() {
+            self.set_ready(parent, Resume::Cont(0));
+        }
+        let path = std::fs::read_link(format!("/proc/{real}/exe"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.event(tid, EventKind::Exec { path });
+        self.set_ready(tid, Resume::Cont(0));
+        Ok(())
+    }
+
+    /// Rewrites the new image's auxiliary vector: `AT_SYSINFO_EHDR` becomes `AT_IGNORE`
+    /// (libc and Go then make real, trapped clock syscalls) and the 16 `AT_RANDOM` bytes
+    /// come from the process's seeded stream.
+    fn fix_auxv(&mut self, tid: Vtid, real: RealTid, sp: u64) {
+        let mut buf = vec![0u8; 64 * 1024];
+        // The stack above sp holds argc, argv, envp, auxv; read what is mapped.
+        let mut len = buf.len();
+        while len >= 4096 && sys::read_mem(real, sp, &mut buf[..len]).is_err() {
+            len /= 2;
+        }
+        let words: Vec<u64> =
+            buf[..len].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+        let Some(&argc) = words.first() else { return };
+        let mut i = 1 + argc as usize + 1; // argv and its NULL
+        while i < words.len() && words[i] != 0 {
+            i += 1; // envp
+        }
+        i += 1;
+        while i + 1 < words.len() && words[i] != 0 {
+            match words[i] {
+                33 /* AT_SYSINFO_EHDR */ => {
+                    let _ = sys::write_mem(real, sp + 8 * i as u64, &1u64.to_le_bytes()); // AT_IGNORE
+                }
+                25 /* AT_RANDOM */ => {
+                    let mut bytes = [0u8; 16];
+                    self.guest_rng(tid).fill_bytes(&mut bytes);
+                    let _ = sys::write_mem(real, words[i + 1], &bytes);
+                }
+                _ => {}
+            }
+            i += 2;
+        }
+    }
+
+    /// `PTRACE_EVENT_EXIT`: a thread is about to exit with `status`.
+    pub(crate) fn on_exiting(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
+        let pid = self.threads[&tid].pid;
+        let group = self.procs[&pid].exiting || libc::WIFSIGNALED(status);
+        if group {
+            return self.reap_group(pid, tid);
+        }
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let running = t.stopped.take().expect("stopped").cont(0).unwrap_or_else(|_| Running::assume(t.real));
+        let alone = self.procs[&pid].threads.len() == 1;
+        if tid == pid && !alone {
+            // The leader exits first: it stays a zombie until the other threads are gone.
+            self.threads.get_mut(&tid).expect("thread exists").state = State::Zombie(running);
+            return Ok(());
+        }
+        let code = final_status(running);
+        self.on_thread_gone(tid, code.unwrap_or(status))
+    }
+
+    /// The whole process `pid` is dying (`exit_group`, a fatal signal): collect every
+    /// thread's exit, the leader's last.
+    fn reap_group(&mut self, pid: Vtid, first: Vtid) -> Result<(), Error> {
+        let mut tids = self.procs[&pid].threads.clone();
+        tids.sort_by_key(|&t| (t == pid, t != first, t));
+        let mut leader_status = None;
+        for tid in tids {
+            let Some(t) = self.threads.get_mut(&tid) else { continue };
+            let running = match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
+                State::Zombie(r) => r,
+                _ => match t.stopped.take() {
+                    Some(s) if tid == first => s.cont(0).unwrap_or_else(|_| Running::assume(t.real)),
+                    Some(s) => s.into_dying(),
+                    None => Running::assume(t.real),
+                },
+            };
+            let status = final_status(running);
+            if tid == pid {
+                leader_status = status;
+            }
+            self.thread_removed(tid);
+        }
+        self.process_exited(pid, leader_status.unwrap_or(libc::SIGKILL));
+        Ok(())
+    }
+
+    /// A thread reported its final exit status (`status` as waitpid encodes it).
+    pub(crate) fn on_thread_gone(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
+        let Some(pid) = self.threads.get(&tid).map(|t| t.pid) else { return Ok(()) };
+        if self.procs[&pid].exiting || libc::WIFSIGNALED(status) || tid == pid {
+            // Only one thread reports for a group exit; make sure the rest are collected.
+            let others: Vec<Vtid> = self.procs[&pid].threads.iter().copied().filter(|&t| t != tid).collect();
+            if tid == pid || others.is_empty() || libc::WIFSIGNALED(status) {
+                self.thread_removed(tid);
+                if !others.is_empty() {
+                    self.procs.get_mut(&pid).expect("process").exiting = true;
+                    return self.reap_group(pid, others[0]).map(|()| ());
+                }
+                self.process_exited(pid, status);
+                return Ok(());
+            }
+        }
+        self.thread_removed(tid);
+        // A zombie leader waits for the last other thread.
+        let p = &self.procs[&pid];
+        if p.threads.len() == 1 && p.threads[0] == pid {
+            if let Some(State::Zombie(_)) = self.threads.get(&pid).map(|t| &t.state) {
+                let t = self.threads.get_mut(&pid).expect("leader");
+                let State::Zombie(r) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) else {
+                    unreachable!()
+                };
+                let st = final_status(r).unwrap_or(status);
+                self.thread_removed(pid);
+                self.process_exited(pid, st);
+            }
+        }
+        Ok(())
+    }
+
+    /// A thread vanished while we held it stopped (SIGKILL from outside the scenario).
+    pub(crate) fn collect_vanished(&mut self, tid: Vtid) -> Result<(), Error> {
+        let pid = self.threads[&tid].pid;
+        self.procs.get_mut(&pid).expect("process").exiting = true;
+        self.reap_group(pid, tid)
+    }
+
+    /// Removes a thread: wake `clear_child_tid` waiters, release its fd table.
+    fn thread_removed(&mut self, tid: Vtid) {
+        let Some(t) = self.threads.remove(&tid) else { return };
+        self.sched.remove_thread(tid);
+        if let Some(id) = t.timer {
+            self.timers.cancel(id);
+        }
+        for q in self.futexes.values_mut() {
+            q.retain(|&(w, _)| w != tid);
+        }
+        if let Some(p) = self.procs.get_mut(&t.pid) {
+            p.threads.retain(|&x| x != tid);
+            if t.clear_tid != 0 {
+                let mm = p.mm;
+                crate::handler::futex::wake(self, mm, t.clear_tid, i32::MAX as u32, u32::MAX);
+            }
+        }
+        let closed = self.files.release_table(t.fdt);
+        self.closed_all(closed);
+        if self.last == Some(tid) {
+            self.last = None;
+        }
+    }
+
+    /// Notifies whatever the closed descriptions were connected to.
+    pub(crate) fn closed_all(&mut self, closed: Vec<Closed>) {
+        for c in closed {
+            self.closed(c);
+        }
+    }
+
+    /// Notifies one closed description.
+    pub(crate) fn closed(&mut self, c: Closed) {
+        match c {
+            Closed::Nothing => {}
+            Closed::Obj(o) => self.notify(o),
+            Closed::Socket(s) => {
+                self.net.close(s, self.now);
+                self.notify(Obj::Socket(s));
+            }
+        }
+    }
+
+    /// Every thread of `pid` is gone: record its status, tell its parent.
+    fn process_exited(&mut self, pid: Vtid, status: i32) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        p.status = Some(status);
+        p.threads.clear();
+        if let Some((id, _)) = p.alarm.take() {
+            self.timers.cancel(id);
+        }
+        let (ppid, report, vfork_parent) = (p.ppid, p.report, p.vfork_parent.take());
+        self.trace.push(crate::trace::Event {
+            time: self.now,
+            node: p.node as u16,
+            pid,
+            tid: pid,
+            kind: EventKind::Exit { status },
+        });
+        if let Some(r) = report {
+            let rep = &mut self.reports[r];
+            rep.status = if libc::WIFSIGNALED(status) {
+                Status::Signaled(libc::WTERMSIG(status))
+            } else {
+                Status::Exited(libc::WEXITSTATUS(status))
+            };
+            rep.exit_time = Some(self.now);
+        }
+        if let Some(parent) = vfork_parent {
+            self.set_ready(parent, Resume::Cont(0));
+        }
+        // Orphans are adopted by init (pid 1, the namespace's stub).
+        for c in self.procs.values_mut() {
+            if c.ppid == pid {
+                c.ppid = 1;
+            }
+        }
+        if ppid == 1 || !self.procs.contains_key(&ppid) {
+            // Reaped by the tracer (a spawned root) or by init.
+            self.procs.remove(&pid);
+            return;
+        }
+        self.notify_children_changed(ppid);
+        self.signal_arrived(ppid, libc::SIGCHLD, None);
+    }
+
+    /// A signal-delivery stop.
+    pub(crate) fn on_signal(&mut self, tid: Vtid, sig: i32, resume_no: u64) -> Result<(), Error> {
+        match sig {
+            libc::SIGSEGV if self.try_rdtsc(tid)? => Ok(()),
+            libc::SIGSTOP => {
+                // takt's watchdog (or a stale one of its SIGSTOPs); never a group stop.
+                if self.watch.fired_during(resume_no) {
+                    let budget = self.cfg.spin_budget.as_secs_f64();
+                    let slice = self.cfg.preempt_slice.as_secs_f64();
+                    let t = self.threads.get_mut(&tid).expect("thread exists");
+                    t.spin += 1;
+                    let spun = t.spin as f64 * slice;
+                    let pid = t.pid;
+                    let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
+                    self.event(tid, EventKind::Preempted);
+                    if self.nondeterminism.len() < 16 {
+                        self.nondeterminism
+                            .push(format!("{who} preempted at {} after {slice:.2} s without a syscall", self.now));
+                    }
+                    if spun >= budget {
+                        self.failure = Some(crate::report::Outcome::Spinning { who, seconds: spun });
+                    }
+                }
+                self.set_ready(tid, Resume::Cont(0));
+                Ok(())
+            }
+            _ => {
+                self.event(tid, EventKind::Signal { sig });
+                let pid = self.threads[&tid].pid;
+                let d = self.procs[&pid].sig[sig as usize];
+                if d.handler == 0 && default_is_fatal(sig) {
+                    self.procs.get_mut(&pid).expect("process").exiting = true;
+                }
+                self.set_ready(tid, Resume::Cont(sig));
+                Ok(())
+            }
+        }
+    }
+
+    /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).
+    fn try_rdtsc(&mut self, tid: Vtid) -> Result<bool, Error> {
+        let t = &self.threads[&tid];
+        let mut regs = t.stopped.as_ref().expect("stopped").regs()?;
+        let mut insn = [0u8; 3];
+        if sys::read_mem(t.real, regs.ip(), &mut insn).is_err() {
+            return Ok(false);
+        }
+        let len = match insn {
+            [0x0f, 0x31, _] => 2,
+            [0x0f, 0x01, 0xf9] => 3,
+            _ => return Ok(false),
+        };
+        // A 3 GHz virtual TSC.
+        self.now = self.now.after(self.cfg.syscall_cost);
+        regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
+        self.event(tid, EventKind::Rdtsc);
+        self.set_ready(tid, Resume::Regs(regs));
+        Ok(true)
+    }
+
+    /// A signal was (or is about to be) sent to process `pid` (thread `target` if
+    /// thread-directed): if it will run a handler or kill, wake the thread that takes it
+    /// from a blocking emulated call, with `EINTR` or a restart (`SA_RESTART`).
+    pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
+        let Some(p) = self.procs.get(&pid) else { return };
+        if !(1..=64).contains(&sig) {
+            return;
+        }
+        let d = p.sig[sig as usize];
+        let fatal = d.handler == 0 && default_is_fatal(sig);
+        if d.handler == 1 || (d.handler == 0 && !fatal) || sig == libc::SIGSTOP {
+            return;
+        }
+        let target = target.or_else(|| self.signal_target(pid, sig));
+        let Some(tid) = target else { return };
+        let Some(t) = self.threads.get(&tid) else { return };
+        let State::Blocked(b) = &t.state else { return };
+        if fatal {
+            self.procs.get_mut(&pid).expect("process").exiting = true;
+        }
+        let restart = !fatal && d.flags & libc::SA_RESTART as u64 != 0 && b.restartable;
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        if let Some(id) = t.timer.take() {
+            self.timers.cancel(id);
+        }
+        let mut regs = t.regs.expect("blocked at a seccomp stop");
+        if restart {
+            regs.restart_syscall();
+        } else {
+            regs.emulate(-(libc::EINTR as i64));
+        }
+        t.state = State::Ready(Resume::Regs(regs));
+    }
+
+    /// The thread of `pid` that takes a process-directed signal: the first (leader
+    /// first) that does not block it, as Linux chooses.
+    pub(crate) fn signal_target(&self, pid: Vtid, sig: i32) -> Option<Vtid> {
+        let p = self.procs.get(&pid)?;
+        let mut tids = p.threads.clone();
+        tids.sort_by_key(|&t| (t != pid, t));
+        if tids.len() == 1 {
+            return tids.first().copied();
+        }
+        let bit = 1u64 << (sig - 1);
+        tids.iter()
+            .copied()
+            .find(|t| {
+                let real = self.threads[t].real;
+                std::fs::read_to_string(format!("/proc/{real}/status"))
+                    .ok()
+                    .and_then(|s| {
+                        s.lines()
+                            .find(|l| l.starts_with("SigBlk:"))
+                            .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
+                    })
+                    .is_none_or(|blk| blk & bit == 0)
+            })
+            .or(tids.first().copied())
+    }
+
+    /// `alarm`/`ITIMER_REAL` expired: SIGALRM to the process.
+    pub(crate) fn alarm_fired(&mut self, pid: Vtid) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        p.alarm = None;
+        let real = p.real;
+        let target = self.signal_target(pid, libc::SIGALRM);
+        if let Some(t) = target {
+            let _ = sys::tgkill(real, self.threads[&t].real, libc::SIGALRM);
+        }
+        self.signal_arrived(pid, libc::SIGALRM, target);
+    }
+}
+
+impl Thread {
+    /// The clone flags and child-tid pointer of the clone this thread is in.
+    fn pending_clone(&self) -> (u64, u64) {
+        let (nr, a) = self.cur;
+        match nr as i64 {
+            libc::SYS_clone => (a[0], a[3]),
+            libc::SYS_clone3 => self.clone3.unwrap_or((0, 0)),
+            // fork, and vfork turned into clone(CLONE_VM)
+            _ => (libc::SIGCHLD as u64, 0),
+        }
+    }
+
+    fn vfork_pending(&self) -> bool {
+        self.vfork
+    }
+}
+
+/// Collects a dying thread's final status (stepping over any last stops).
+fn final_status(mut running: Running) -> Option<i32> {
+    for _ in 0..64 {
+        match sys::wait(running) {
+            Ok(Stop::Exited(_, code)) => return Some(code << 8),
+            Ok(Stop::Signaled(_, sig, core)) => return Some(sig | if core { 0x80 } else { 0 }),
+            Ok(Stop::Stopped(s, _)) => match s.cont(0) {
+                Ok(r) => running = r,
+                Err(_) => return None,
+            },
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Whether a signal's default action terminates the process.
+pub(crate) fn default_is_fatal(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT | libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+    )
+}

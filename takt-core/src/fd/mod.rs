@@ -1,0 +1,413 @@
+//! File descriptors of virtual objects (sans-I/O): fd tables, open file descriptions,
+//! pipes, eventfds, captured stdout/stderr, `/dev/urandom`, epoll instances.
+//!
+//! The kernel's fd table stays authoritative for numbering: every virtual object has a
+//! placeholder kernel fd of the same number in the tracee (a real pipe, socket or eventfd
+//! that never carries data). This model records only which numbers are virtual and what
+//! they refer to; an fd absent from a table is an ordinary kernel fd (a regular file).
+//! Sockets live in [`crate::net`]; this module holds their ids.
+
+use crate::errno::Errno;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Index of an open file description.
+pub type FileId = usize;
+/// Index of an fd table (shared by threads created with `CLONE_FILES`).
+pub type TableId = usize;
+
+/// Linux's default pipe capacity.
+pub const PIPE_CAPACITY: usize = 65536;
+/// Writes up to this size are atomic on a pipe.
+pub const PIPE_BUF: usize = 4096;
+
+/// What an open file description refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The read end of pipe `n`.
+    PipeRead(usize),
+    /// The write end of pipe `n`.
+    PipeWrite(usize),
+    /// Eventfd `n`.
+    EventFd(usize),
+    /// Captured output stream `n` (a process's stdout or stderr).
+    Output(usize),
+    /// `/dev/urandom` or `/dev/random`: reads draw on the process's seeded stream.
+    Urandom,
+    /// Epoll instance `n`.
+    Epoll(usize),
+    /// Socket `n` of the virtual network.
+    Socket(usize),
+}
+
+/// An object threads can wait on; state changes notify every thread waiting on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Obj {
+    /// A pipe (both ends).
+    Pipe(usize),
+    /// An eventfd.
+    EventFd(usize),
+    /// A socket.
+    Socket(usize),
+    /// An epoll instance (its ready list).
+    Epoll(usize),
+}
+
+impl Kind {
+    /// The object behind this kind, if threads can wait on it.
+    pub fn obj(self) -> Option<Obj> {
+        match self {
+            Kind::PipeRead(p) | Kind::PipeWrite(p) => Some(Obj::Pipe(p)),
+            Kind::EventFd(e) => Some(Obj::EventFd(e)),
+            Kind::Socket(s) => Some(Obj::Socket(s)),
+            Kind::Epoll(e) => Some(Obj::Epoll(e)),
+            Kind::Output(_) | Kind::Urandom => None,
+        }
+    }
+}
+
+/// An open file description.
+#[derive(Clone, Debug)]
+pub struct File {
+    /// What it refers to.
+    pub kind: Kind,
+    /// `O_NONBLOCK` (shared by every fd referring to this description).
+    pub nonblock: bool,
+    refs: usize,
+}
+
+/// One fd slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd {
+    /// The open file description.
+    pub file: FileId,
+    /// `FD_CLOEXEC`.
+    pub cloexec: bool,
+}
+
+/// A pipe's buffer and its open ends.
+#[derive(Debug, Default)]
+pub struct Pipe {
+    /// Bytes written, not yet read.
+    pub buf: VecDeque<u8>,
+    /// Open read-end descriptions.
+    pub readers: usize,
+    /// Open write-end descriptions.
+    pub writers: usize,
+    /// Capacity (`F_SETPIPE_SZ` is not modelled).
+    pub capacity: usize,
+}
+
+/// An eventfd counter.
+#[derive(Debug, Default)]
+pub struct EventFd {
+    /// The counter.
+    pub count: u64,
+    /// `EFD_SEMAPHORE`.
+    pub semaphore: bool,
+}
+
+/// What was closed when the last reference to a description went away.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// Nothing of interest (still referenced, or no object).
+    Nothing,
+    /// A waitable object changed state.
+    Obj(Obj),
+    /// A socket's last description closed: the network must close it.
+    Socket(usize),
+}
+
+/// Every fd table, open file description, pipe and eventfd of a scenario.
+#[derive(Debug, Default)]
+pub struct Files {
+    tables: Vec<Option<(Vec<Option<Fd>>, usize)>>,
+    files: Vec<Option<File>>,
+    /// Pipes, by index.
+    pub pipes: Vec<Pipe>,
+    /// Eventfds, by index.
+    pub eventfds: Vec<EventFd>,
+    /// Epoll instances' interest lists, by index.
+    pub epolls: Vec<Epoll>,
+}
+
+/// One registration in an epoll interest list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interest {
+    /// The description watched.
+    pub file: FileId,
+    /// `EPOLLIN | EPOLLOUT | EPOLLET | EPOLLONESHOT | …` as registered.
+    pub events: u32,
+    /// The user data returned with events.
+    pub data: u64,
+    /// `EPOLLONESHOT` fired and not re-armed.
+    pub disarmed: bool,
+    /// For `EPOLLET`: the readiness last reported (an event is reported when readiness
+    /// gains a bit, or when the object's generation moved on).
+    pub last: (u32, u64),
+}
+
+/// An epoll instance: interest keyed by fd number (as Linux keys it by (file, fd)).
+#[derive(Clone, Debug, Default)]
+pub struct Epoll {
+    /// fd → interest.
+    pub interest: BTreeMap<i32, Interest>,
+}
+
+impl Files {
+    /// A new, empty fd table.
+    pub fn new_table(&mut self) -> TableId {
+        self.tables.push(Some((Vec::new(), 1)));
+        self.tables.len() - 1
+    }
+
+    /// Another user of `t` (a thread created with `CLONE_FILES`).
+    pub fn share_table(&mut self, t: TableId) -> TableId {
+        self.table_mut(t).1 += 1;
+        t
+    }
+
+    /// A copy of `t` (fork without `CLONE_FILES`): every description gains a reference.
+    pub fn copy_table(&mut self, t: TableId) -> TableId {
+        let fds = self.table(t).0.clone();
+        for fd in fds.iter().flatten() {
+            self.file_mut(fd.file).refs += 1;
+        }
+        self.tables.push(Some((fds, 1)));
+        self.tables.len() - 1
+    }
+
+    /// A user of `t` went away (thread exit, exec unsharing); the last one closes every fd.
+    pub fn release_table(&mut self, t: TableId) -> Vec<Closed> {
+        let entry = self.table_mut(t);
+        entry.1 -= 1;
+        if entry.1 > 0 {
+            return Vec::new();
+        }
+        let (fds, _) = self.tables[t].take().expect("table exists");
+        fds.into_iter().flatten().map(|fd| self.unref(fd.file)).collect()
+    }
+
+    fn table(&self, t: TableId) -> &(Vec<Option<Fd>>, usize) {
+        self.tables[t].as_ref().expect("fd table used after release")
+    }
+
+    fn table_mut(&mut self, t: TableId) -> &mut (Vec<Option<Fd>>, usize) {
+        self.tables[t].as_mut().expect("fd table used after release")
+    }
+
+    /// A new open file description with no fd yet.
+    pub fn open(&mut self, kind: Kind, nonblock: bool) -> FileId {
+        self.files.push(Some(File { kind, nonblock, refs: 0 }));
+        self.files.len() - 1
+    }
+
+    /// Whether description `f` is still open.
+    pub fn is_open(&self, f: FileId) -> bool {
+        self.files.get(f).is_some_and(|x| x.is_some())
+    }
+
+    /// The description `f`.
+    pub fn file(&self, f: FileId) -> &File {
+        self.files[f].as_ref().expect("open file description used after close")
+    }
+
+    /// The description `f`, mutably.
+    pub fn file_mut(&mut self, f: FileId) -> &mut File {
+        self.files[f].as_mut().expect("open file description used after close")
+    }
+
+    /// The fd `fd` of table `t`, if it is virtual.
+    #[inline]
+    pub fn get(&self, t: TableId, fd: i64) -> Option<Fd> {
+        if fd < 0 {
+            return None;
+        }
+        self.table(t).0.get(fd as usize).copied().flatten()
+    }
+
+    /// Installs `file` at `fd` (whose kernel placeholder already exists). Returns what a
+    /// previous virtual fd at that number closed (dup2 over it).
+    pub fn install(&mut self, t: TableId, fd: i32, file: FileId, cloexec: bool) -> Closed {
+        self.file_mut(file).refs += 1;
+        let fds = &mut self.table_mut(t).0;
+        let i = fd as usize;
+        if fds.len() <= i {
+            fds.resize(i + 1, None);
+        }
+        match fds[i].replace(Fd { file, cloexec }) {
+            Some(old) => self.unref(old.file),
+            None => Closed::Nothing,
+        }
+    }
+
+    /// Removes fd `fd` of table `t` (close); returns what that closed.
+    pub fn remove(&mut self, t: TableId, fd: i32) -> Option<Closed> {
+        let fds = &mut self.table_mut(t).0;
+        let old = fds.get_mut(fd as usize)?.take()?;
+        Some(self.unref(old.file))
+    }
+
+    /// Sets `FD_CLOEXEC`.
+    pub fn set_cloexec(&mut self, t: TableId, fd: i32, on: bool) {
+        if let Some(Some(e)) = self.table_mut(t).0.get_mut(fd as usize) {
+            e.cloexec = on;
+        }
+    }
+
+    /// Closes every `FD_CLOEXEC` fd of `t` (after a successful execve).
+    pub fn close_on_exec(&mut self, t: TableId) -> Vec<Closed> {
+        let fds = &mut self.table_mut(t).0;
+        let mut gone = Vec::new();
+        for slot in fds.iter_mut() {
+            if slot.is_some_and(|e| e.cloexec) {
+                gone.push(slot.take().expect("checked").file);
+            }
+        }
+        gone.into_iter().map(|f| self.unref(f)).collect()
+    }
+
+    /// Every virtual fd of table `t`, ascending.
+    pub fn fds(&self, t: TableId) -> impl Iterator<Item = (i32, Fd)> + '_ {
+        self.table(t).0.iter().enumerate().filter_map(|(i, e)| e.map(|e| (i as i32, e)))
+    }
+
+    fn unref(&mut self, f: FileId) -> Closed {
+        let file = self.file_mut(f);
+        file.refs -= 1;
+        if file.refs > 0 {
+            return Closed::Nothing;
+        }
+        let kind = file.kind;
+        self.files[f] = None;
+        match kind {
+            Kind::PipeRead(p) => {
+                self.pipes[p].readers -= 1;
+                Closed::Obj(Obj::Pipe(p))
+            }
+            Kind::PipeWrite(p) => {
+                self.pipes[p].writers -= 1;
+                Closed::Obj(Obj::Pipe(p))
+            }
+            Kind::Socket(s) => Closed::Socket(s),
+            Kind::EventFd(_) | Kind::Output(_) | Kind::Urandom | Kind::Epoll(_) => Closed::Nothing,
+        }
+    }
+
+    /// A new pipe; returns (read description, write description).
+    pub fn new_pipe(&mut self, nonblock: bool) -> (FileId, FileId) {
+        self.pipes.push(Pipe { readers: 1, writers: 1, capacity: PIPE_CAPACITY, ..Pipe::default() });
+        let p = self.pipes.len() - 1;
+        (self.open(Kind::PipeRead(p), nonblock), self.open(Kind::PipeWrite(p), nonblock))
+    }
+
+    /// Reads from pipe `p` into `out` (at most `max` bytes).
+    pub fn pipe_read(&mut self, p: usize, max: usize, out: &mut Vec<u8>) -> Result<usize, Wait> {
+        let pipe = &mut self.pipes[p];
+        if pipe.buf.is_empty() {
+            return if pipe.writers == 0 { Ok(0) } else { Err(Wait::Block) };
+        }
+        let n = max.min(pipe.buf.len());
+        out.extend(pipe.buf.drain(..n));
+        Ok(n)
+    }
+
+    /// How many bytes of a `len`-byte write pipe `p` accepts now (Linux: writes of at
+    /// most `PIPE_BUF` bytes are all or nothing).
+    pub fn pipe_room(&self, p: usize, len: usize) -> Result<usize, Wait> {
+        let pipe = &self.pipes[p];
+        if pipe.readers == 0 {
+            return Err(Wait::Err(Errno::EPIPE));
+        }
+        let room = pipe.capacity - pipe.buf.len();
+        if room == 0 || (len <= PIPE_BUF && room < len) {
+            return Err(Wait::Block);
+        }
+        Ok(room.min(len))
+    }
+
+    /// Readiness bits (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`) of a description.
+    pub fn poll_file(&self, f: FileId) -> u32 {
+        const IN: u32 = libc::POLLIN as u32;
+        const OUT: u32 = libc::POLLOUT as u32;
+        const HUP: u32 = libc::POLLHUP as u32;
+        const ERR: u32 = libc::POLLERR as u32;
+        match self.file(f).kind {
+            Kind::PipeRead(p) => {
+                let pipe = &self.pipes[p];
+                (if pipe.buf.is_empty() { 0 } else { IN }) | if pipe.writers == 0 { HUP } else { 0 }
+            }
+            Kind::PipeWrite(p) => {
+                let pipe = &self.pipes[p];
+                if pipe.readers == 0 {
+                    ERR
+                } else if pipe.capacity - pipe.buf.len() >= PIPE_BUF {
+                    OUT
+                } else {
+                    0
+                }
+            }
+            Kind::EventFd(e) => {
+                let c = self.eventfds[e].count;
+                (if c > 0 { IN } else { 0 }) | if c < u64::MAX - 1 { OUT } else { 0 }
+            }
+            Kind::Output(_) => OUT,
+            Kind::Urandom => IN | OUT,
+            // Sockets and epoll are answered by the engine (they need the network).
+            Kind::Socket(_) | Kind::Epoll(_) => 0,
+        }
+    }
+}
+
+/// Why an operation on a virtual object cannot complete now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// It would block: park (or `EAGAIN` if non-blocking).
+    Block,
+    /// It fails.
+    Err(Errno),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipe_eof_only_after_every_writer_closed() {
+        let mut f = Files::default();
+        let t = f.new_table();
+        let (r, w) = f.new_pipe(false);
+        f.install(t, 3, r, false);
+        f.install(t, 4, w, false);
+        let child = f.copy_table(t);
+        let mut out = Vec::new();
+        assert_eq!(f.pipe_read(0, 10, &mut out), Err(Wait::Block));
+        assert_eq!(f.remove(t, 4), Some(Closed::Nothing), "the child still holds the write end");
+        assert_eq!(f.release_table(child).len(), 2);
+        assert_eq!(f.pipe_read(0, 10, &mut out), Ok(0));
+    }
+
+    #[test]
+    fn small_writes_are_atomic_and_reader_gone_is_epipe() {
+        let mut f = Files::default();
+        let t = f.new_table();
+        let (r, w) = f.new_pipe(false);
+        f.install(t, 3, r, false);
+        f.install(t, 4, w, false);
+        f.pipes[0].buf.extend(std::iter::repeat_n(0u8, PIPE_CAPACITY - 100));
+        assert_eq!(f.pipe_room(0, 200), Err(Wait::Block));
+        assert_eq!(f.pipe_room(0, 10_000), Ok(100));
+        f.remove(t, 3);
+        assert_eq!(f.pipe_room(0, 1), Err(Wait::Err(Errno::EPIPE)));
+    }
+
+    #[test]
+    fn close_on_exec_closes_only_marked_fds() {
+        let mut f = Files::default();
+        let t = f.new_table();
+        let (r, w) = f.new_pipe(false);
+        f.install(t, 5, r, true);
+        f.install(t, 6, w, false);
+        f.close_on_exec(t);
+        assert_eq!(f.fds(t).map(|(n, _)| n).collect::<Vec<_>>(), vec![6]);
+    }
+}

@@ -1,0 +1,172 @@
+//! `futex`: wait queues in the core, so glibc and Rust `std` locks and condition
+//! variables follow the scheduler instead of the host kernel.
+//!
+//! Queues are keyed by (address space, address) for private futexes and by address alone
+//! for shared ones (processes sharing memory after `fork` see it at the same address).
+//! Waiters are woken in FIFO order, as Linux does for equal priorities. The value check of
+//! `FUTEX_WAIT` is atomic because only one tracee thread runs at a time.
+
+use super::{Blocked, Out, Res};
+use crate::engine::{Engine, State, Vtid};
+use crate::errno::Errno;
+use crate::time::VTime;
+
+const FUTEX_WAIT: i32 = 0;
+const FUTEX_WAKE: i32 = 1;
+const FUTEX_REQUEUE: i32 = 3;
+const FUTEX_CMP_REQUEUE: i32 = 4;
+const FUTEX_WAKE_OP: i32 = 5;
+const FUTEX_WAIT_BITSET: i32 = 9;
+const FUTEX_WAKE_BITSET: i32 = 10;
+const FUTEX_PRIVATE: i32 = 128;
+const FUTEX_CLOCK_REALTIME: i32 = 256;
+
+fn key(e: &Engine, tid: Vtid, addr: u64, private: bool) -> (Vtid, u64) {
+    if private {
+        (e.procs[&e.threads[&tid].pid].mm, addr)
+    } else {
+        (0, addr)
+    }
+}
+
+/// The `futex` syscall.
+pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (uaddr, op, val) = (a[0], a[1] as i32, a[2] as u32);
+    let private = op & FUTEX_PRIVATE != 0;
+    let cmd = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+    let k = key(e, tid, uaddr, private);
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let bitset = if cmd == FUTEX_WAIT { u32::MAX } else { a[5] as u32 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            let cur: u32 = e.read_val(tid, uaddr)?;
+            if cur != val {
+                return Err(Errno::EAGAIN);
+            }
+            let deadline = match a[3] {
+                0 => None,
+                p => {
+                    let ts: libc::timespec = e.read_val(tid, p)?;
+                    let ns = super::time::ts_nanos(&ts)?;
+                    Some(if cmd == FUTEX_WAIT {
+                        e.now.plus_nanos(ns)
+                    } else {
+                        // Absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME.
+                        let base = if op & FUTEX_CLOCK_REALTIME != 0 {
+                            super::time::EPOCH_SECS
+                        } else {
+                            super::time::BOOT_SECS
+                        } * 1_000_000_000;
+                        VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+                    })
+                }
+            };
+            if deadline.is_some_and(|d| d <= e.now) {
+                return Err(Errno::ETIMEDOUT);
+            }
+            e.futexes.entry(k).or_default().push_back((tid, bitset));
+            Ok(Out::Block(Blocked::new("futex").until(deadline, Errno::ETIMEDOUT.ret())))
+        }
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == FUTEX_WAKE { u32::MAX } else { a[5] as u32 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(Out::Return(wake(e, k.0, k.1, val, bitset) as i64))
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if cmd == FUTEX_CMP_REQUEUE {
+                let cur: u32 = e.read_val(tid, uaddr)?;
+                if cur != a[5] as u32 {
+                    return Err(Errno::EAGAIN);
+                }
+            }
+            let woken = wake(e, k.0, k.1, val, u32::MAX);
+            let k2 = key(e, tid, a[4], private);
+            let mut moved = 0u64;
+            let limit = a[3] as u32 as u64;
+            let mut from = e.futexes.remove(&k).unwrap_or_default();
+            while moved < limit {
+                let Some(w) = from.pop_front() else { break };
+                if waiting(e, w.0) {
+                    e.futexes.entry(k2).or_default().push_back(w);
+                    moved += 1;
+                }
+            }
+            if !from.is_empty() {
+                e.futexes.insert(k, from);
+            }
+            Ok(Out::Return(woken as i64 + moved as i64))
+        }
+        FUTEX_WAKE_OP => {
+            let (uaddr2, val2, encoded) = (a[4], a[3] as u32, a[5] as u32);
+            let old: u32 = e.read_val(tid, uaddr2)?;
+            let (opk, cmp) = ((encoded >> 28) & 0xf, (encoded >> 24) & 0xf);
+            let mut oparg = (encoded >> 12) & 0xfff;
+            let cmparg = encoded & 0xfff;
+            if opk & 8 != 0 {
+                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+            }
+            let new = match opk & 7 {
+                0 => oparg,
+                1 => old.wrapping_add(oparg),
+                2 => old | oparg,
+                3 => old & !oparg,
+                4 => old ^ oparg,
+                _ => return Err(Errno::ENOSYS),
+            };
+            e.write_val(tid, uaddr2, &new)?;
+            let mut n = wake(e, k.0, k.1, val, u32::MAX);
+            let hit = match cmp {
+                0 => old == cmparg,
+                1 => old != cmparg,
+                2 => (old as i32) < cmparg as i32,
+                3 => (old as i32) <= cmparg as i32,
+                4 => (old as i32) > cmparg as i32,
+                5 => (old as i32) >= cmparg as i32,
+                _ => return Err(Errno::ENOSYS),
+            };
+            if hit {
+                let k2 = key(e, tid, uaddr2, private);
+                n += wake(e, k2.0, k2.1, val2, u32::MAX);
+            }
+            Ok(Out::Return(n as i64))
+        }
+        _ => {
+            e.warn(format!("futex operation {cmd} (PI futexes) answered ENOSYS"));
+            Err(Errno::ENOSYS)
+        }
+    }
+}
+
+fn waiting(e: &Engine, tid: Vtid) -> bool {
+    e.threads.get(&tid).is_some_and(|t| {
+        matches!(&t.state, State::Blocked(b) if b.what == "futex") && t.cur.0 == libc::SYS_futex as u32
+    })
+}
+
+/// Wakes up to `n` waiters of (`mm`, `addr`) whose bitset intersects `bitset`.
+pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
+    let mut woken = 0;
+    for k in [(mm, addr), (0, addr)] {
+        let Some(mut q) = e.futexes.remove(&k) else { continue };
+        let mut keep = std::collections::VecDeque::new();
+        while let Some((tid, bits)) = q.pop_front() {
+            if !waiting(e, tid) {
+                continue; // timed out or interrupted earlier
+            }
+            if woken < n && bits & bitset != 0 {
+                e.complete(tid, 0);
+                woken += 1;
+            } else {
+                keep.push_back((tid, bits));
+            }
+        }
+        if !keep.is_empty() {
+            e.futexes.insert(k, keep);
+        }
+    }
+    woken
+}

@@ -1,0 +1,418 @@
+//! Reads, writes and descriptor management on virtual objects: pipes, eventfds,
+//! captured stdout/stderr, `/dev/urandom`; sockets are forwarded to [`super::socket`].
+//!
+//! An fd that is not virtual is a kernel fd (a regular file, a directory, `/dev/null`)
+//! and its calls pass through. Calls that create descriptors run in the kernel (creating
+//! the placeholder) and the model records the result at the syscall's exit.
+
+use super::{Blocked, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fd::{Fd, Kind, Obj, Wait};
+use rand::RngCore;
+
+/// Largest single transfer handled at once (Linux caps at 0x7ffff000).
+const MAX_IO: usize = 1 << 24;
+
+pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
+    e.files.get(e.threads[&tid].fdt, fd as i32 as i64)
+}
+
+fn would_block(e: &Engine, file: usize, obj: Obj, what: &'static str) -> Res {
+    if e.files.file(file).nonblock {
+        Err(Errno::EAGAIN)
+    } else {
+        Ok(Out::Block(Blocked::on(vec![obj], what)))
+    }
+}
+
+/// Where the bytes of a read go: one buffer or an iovec list.
+pub(crate) enum Dest {
+    Buf(u64, usize),
+    Iov(Vec<(u64, usize)>),
+}
+
+impl Dest {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Dest::Buf(_, n) => *n,
+            Dest::Iov(v) => v.iter().map(|r| r.1).sum(),
+        }
+    }
+
+    pub(crate) fn put(&self, e: &Engine, tid: Vtid, data: &[u8]) -> Result<(), Errno> {
+        match self {
+            Dest::Buf(a, _) => e.write_mem(tid, *a, data),
+            Dest::Iov(v) => crate::sys::write_mem_vectored(e.real(tid), v, data).map_err(|_| Errno::EFAULT),
+        }
+    }
+}
+
+/// Where the bytes of a write come from.
+pub(crate) enum Src {
+    Buf(u64, usize),
+    Iov(Vec<(u64, usize)>),
+}
+
+impl Src {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Src::Buf(_, n) => *n,
+            Src::Iov(v) => v.iter().map(|r| r.1).sum(),
+        }
+    }
+
+    /// `len` bytes starting `off` bytes in.
+    pub(crate) fn get(&self, e: &Engine, tid: Vtid, off: usize, len: usize) -> Result<Vec<u8>, Errno> {
+        match self {
+            Src::Buf(a, _) => e.read_mem(tid, a + off as u64, len),
+            Src::Iov(v) => {
+                let mut ranges = Vec::new();
+                let (mut skip, mut want) = (off, len);
+                for &(a, l) in v {
+                    if skip >= l {
+                        skip -= l;
+                        continue;
+                    }
+                    let n = (l - skip).min(want);
+                    ranges.push((a + skip as u64, n));
+                    skip = 0;
+                    want -= n;
+                    if want == 0 {
+                        break;
+                    }
+                }
+                let mut buf = vec![0u8; len];
+                let got = crate::sys::read_mem_vectored(e.real(tid), &ranges, &mut buf).map_err(|_| Errno::EFAULT)?;
+                buf.truncate(got);
+                Ok(buf)
+            }
+        }
+    }
+}
+
+/// Reads an iovec array from the tracee.
+pub(crate) fn iovecs(e: &Engine, tid: Vtid, addr: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
+    if cnt > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let raw = e.read_mem(tid, addr, cnt as usize * 16)?;
+    Ok(raw
+        .chunks_exact(16)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
+            let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));
+            (base, len as usize)
+        })
+        .collect())
+}
+
+/// `read`.
+pub fn read(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    match lookup(e, tid, a[0]) {
+        None => Ok(Out::Pass),
+        Some(fd) => read_from(e, tid, fd, Dest::Buf(a[1], (a[2] as usize).min(MAX_IO))),
+    }
+}
+
+/// `readv`.
+pub fn readv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    match lookup(e, tid, a[0]) {
+        None => Ok(Out::Pass),
+        Some(fd) => {
+            let iov = iovecs(e, tid, a[1], a[2])?;
+            read_from(e, tid, fd, Dest::Iov(iov))
+        }
+    }
+}
+
+fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
+    let want = dest.len();
+    match e.files.file(fd.file).kind {
+        Kind::PipeRead(p) => {
+            let mut data = Vec::new();
+            match e.files.pipe_read(p, want, &mut data) {
+                Ok(n) => {
+                    dest.put(e, tid, &data)?;
+                    if n > 0 {
+                        e.notify(Obj::Pipe(p));
+                    }
+                    Ok(Out::Return(n as i64))
+                }
+                Err(Wait::Block) => would_block(e, fd.file, Obj::Pipe(p), "pipe data"),
+                Err(Wait::Err(x)) => Err(x),
+            }
+        }
+        Kind::EventFd(id) => {
+            if want < 8 {
+                return Err(Errno::EINVAL);
+            }
+            let ev = &mut e.files.eventfds[id];
+            if ev.count == 0 {
+                return would_block(e, fd.file, Obj::EventFd(id), "eventfd");
+            }
+            let v = if ev.semaphore { 1 } else { ev.count };
+            ev.count -= v;
+            dest.put(e, tid, &v.to_le_bytes())?;
+            e.notify(Obj::EventFd(id));
+            Ok(Out::Return(8))
+        }
+        Kind::Urandom => {
+            let mut bytes = vec![0u8; want];
+            e.guest_rng(tid).fill_bytes(&mut bytes);
+            dest.put(e, tid, &bytes)?;
+            Ok(Out::Return(want as i64))
+        }
+        Kind::Socket(s) => super::socket::recv_into(e, tid, fd, s, dest, 0, None),
+        Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
+        Kind::Epoll(_) => Err(Errno::EINVAL),
+    }
+}
+
+/// `write`.
+pub fn write(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    match lookup(e, tid, a[0]) {
+        None => Ok(Out::Pass),
+        Some(fd) => write_to(e, tid, fd, Src::Buf(a[1], (a[2] as usize).min(MAX_IO))),
+    }
+}
+
+/// `writev`.
+pub fn writev(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    match lookup(e, tid, a[0]) {
+        None => Ok(Out::Pass),
+        Some(fd) => {
+            let iov = iovecs(e, tid, a[1], a[2])?;
+            write_to(e, tid, fd, Src::Iov(iov))
+        }
+    }
+}
+
+/// Raises `SIGPIPE` on the writing thread (delivered when it resumes) and fails `EPIPE`.
+pub(crate) fn epipe(e: &mut Engine, tid: Vtid) -> Res {
+    let t = &e.threads[&tid];
+    let tgid = e.procs[&t.pid].real;
+    let _ = crate::sys::tgkill(tgid, t.real, libc::SIGPIPE);
+    Err(Errno::EPIPE)
+}
+
+fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
+    let total = src.len();
+    match e.files.file(fd.file).kind {
+        Kind::PipeWrite(p) => {
+            let done = e.threads[&tid].progress;
+            match e.files.pipe_room(p, total - done) {
+                Ok(n) => {
+                    let data = src.get(e, tid, done, n)?;
+                    e.files.pipes[p].buf.extend(&data);
+                    e.notify(Obj::Pipe(p));
+                    let done = done + data.len();
+                    if done < total && !e.files.file(fd.file).nonblock {
+                        // A blocking write returns only when everything is written.
+                        e.threads.get_mut(&tid).expect("thread").progress = done;
+                        return Ok(Out::Block(Blocked::on(vec![Obj::Pipe(p)], "pipe room")));
+                    }
+                    Ok(Out::Return(done as i64))
+                }
+                Err(Wait::Block) if done > 0 => Ok(Out::Block(Blocked::on(vec![Obj::Pipe(p)], "pipe room"))),
+                Err(Wait::Block) => would_block(e, fd.file, Obj::Pipe(p), "pipe room"),
+                Err(Wait::Err(_)) if done > 0 => Ok(Out::Return(done as i64)),
+                Err(Wait::Err(_)) => epipe(e, tid),
+            }
+        }
+        Kind::EventFd(id) => {
+            if total < 8 {
+                return Err(Errno::EINVAL);
+            }
+            let v = u64::from_le_bytes(src.get(e, tid, 0, 8)?.try_into().map_err(|_| Errno::EFAULT)?);
+            if v == u64::MAX {
+                return Err(Errno::EINVAL);
+            }
+            let ev = &mut e.files.eventfds[id];
+            if ev.count.checked_add(v).is_none_or(|s| s > u64::MAX - 1) {
+                return would_block(e, fd.file, Obj::EventFd(id), "eventfd room");
+            }
+            ev.count += v;
+            e.notify(Obj::EventFd(id));
+            Ok(Out::Return(8))
+        }
+        Kind::Output(stream) => {
+            let data = src.get(e, tid, 0, total)?;
+            let pid = e.threads[&tid].pid;
+            e.write_output(stream, pid, &data);
+            Ok(Out::Return(total as i64))
+        }
+        Kind::Urandom => Ok(Out::Return(total as i64)),
+        Kind::Socket(s) => super::socket::send_from(e, tid, fd, s, src, 0, None),
+        Kind::PipeRead(_) => Err(Errno::EBADF),
+        Kind::Epoll(_) => Err(Errno::EINVAL),
+    }
+}
+
+/// `close`.
+pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let fdt = e.threads[&tid].fdt;
+    if let Some(c) = e.files.remove(fdt, a[0] as i32) {
+        e.closed(c);
+    }
+    Ok(Out::Pass)
+}
+
+/// `close_range`.
+pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    let fdt = e.threads[&tid].fdt;
+    let fds: Vec<i32> = e.files.fds(fdt).map(|(n, _)| n).filter(|&n| (first..=last).contains(&(n as u32))).collect();
+    for fd in fds {
+        if flags & libc::CLOSE_RANGE_CLOEXEC != 0 {
+            e.files.set_cloexec(fdt, fd, true);
+        } else if let Some(c) = e.files.remove(fdt, fd) {
+            e.closed(c);
+        }
+    }
+    Ok(Out::Pass)
+}
+
+/// `pipe`/`pipe2`: the kernel makes the placeholder pair; the model the buffer.
+pub fn pipe(_e: &mut Engine, _tid: Vtid, fds: u64, flags: i32) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            if let Ok([r, w]) = e.read_val::<[i32; 2]>(tid, fds) {
+                let (fr, fw) = e.files.new_pipe(flags & libc::O_NONBLOCK != 0);
+                let fdt = e.threads[&tid].fdt;
+                let cloexec = flags & libc::O_CLOEXEC != 0;
+                let c1 = e.files.install(fdt, r, fr, cloexec);
+                let c2 = e.files.install(fdt, w, fw, cloexec);
+                e.closed_all(vec![c1, c2]);
+            }
+        }
+        None
+    })))
+}
+
+/// `eventfd`/`eventfd2`.
+pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u64, flags: i32) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret >= 0 {
+            e.files.eventfds.push(crate::fd::EventFd {
+                count: init as u32 as u64,
+                semaphore: flags & libc::EFD_SEMAPHORE != 0,
+            });
+            let id = e.files.eventfds.len() - 1;
+            let f = e.files.open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
+            let fdt = e.threads[&tid].fdt;
+            let c = e.files.install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
+            e.closed(c);
+        }
+        None
+    })))
+}
+
+/// `dup`, `dup2` (`new` given), `dup3` (`flags`).
+pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) -> Res {
+    let src = lookup(e, tid, old as u64);
+    let replaces_virtual = new.is_some_and(|n| lookup(e, tid, n as u64).is_some());
+    if src.is_none() && !replaces_virtual {
+        return Ok(Out::Pass);
+    }
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret < 0 || Some(old) == new {
+            return None;
+        }
+        let fdt = e.threads[&tid].fdt;
+        let closed = match src {
+            Some(fd) => e.files.install(fdt, ret as i32, fd.file, flags & libc::O_CLOEXEC != 0),
+            None => e.files.remove(fdt, ret as i32).unwrap_or(crate::fd::Closed::Nothing),
+        };
+        e.closed(closed);
+        None
+    })))
+}
+
+/// `fcntl`.
+pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (fd, cmd, arg) = (a[0] as i32, a[1] as i32, a[2]);
+    let Some(entry) = lookup(e, tid, a[0]) else { return Ok(Out::Pass) };
+    let fdt = e.threads[&tid].fdt;
+    match cmd {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            if ret >= 0 {
+                let fdt = e.threads[&tid].fdt;
+                let c = e.files.install(fdt, ret as i32, entry.file, cmd == libc::F_DUPFD_CLOEXEC);
+                e.closed(c);
+            }
+            None
+        }))),
+        libc::F_SETFD => {
+            e.files.set_cloexec(fdt, fd, arg as i32 & libc::FD_CLOEXEC != 0);
+            Ok(Out::Pass)
+        }
+        libc::F_SETFL => {
+            e.files.file_mut(entry.file).nonblock = arg as i32 & libc::O_NONBLOCK != 0;
+            Ok(Out::Pass)
+        }
+        libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => Err(Errno::EINVAL),
+        _ => Ok(Out::Pass),
+    }
+}
+
+/// `ioctl`.
+pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let Some(entry) = lookup(e, tid, a[0]) else { return Ok(Out::Pass) };
+    let fdt = e.threads[&tid].fdt;
+    match a[1] {
+        libc::FIONREAD => {
+            let n: i32 = match e.files.file(entry.file).kind {
+                Kind::PipeRead(p) => e.files.pipes[p].buf.len() as i32,
+                Kind::Socket(s) => e.net.bytes_readable(s) as i32,
+                _ => 0,
+            };
+            e.write_val(tid, a[2], &n)?;
+            Ok(Out::Return(0))
+        }
+        libc::FIONBIO => {
+            let on: i32 = e.read_val(tid, a[2])?;
+            e.files.file_mut(entry.file).nonblock = on != 0;
+            Ok(Out::Pass)
+        }
+        libc::FIOCLEX | libc::FIONCLEX => {
+            e.files.set_cloexec(fdt, a[0] as i32, a[1] == libc::FIOCLEX);
+            Ok(Out::Pass)
+        }
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
+/// `open`/`openat`: `/dev/urandom` and `/dev/random` become the process's seeded stream.
+pub fn open(e: &mut Engine, tid: Vtid, path: u64, flags: i32) -> Res {
+    let p = e.read_cstr(tid, path)?;
+    if p == b"/dev/urandom" || p == b"/dev/random" {
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            if ret >= 0 {
+                let f = e.files.open(Kind::Urandom, false);
+                let fdt = e.threads[&tid].fdt;
+                let c = e.files.install(fdt, ret as i32, f, flags & libc::O_CLOEXEC != 0);
+                e.closed(c);
+            }
+            None
+        })));
+    }
+    Ok(Out::Pass)
+}
+
+/// Calls the kernel performs between two fds (`sendfile`, `splice`, …): fine on kernel
+/// fds, refused on virtual ones (their placeholders carry no data).
+pub fn kernel_only(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+    let fd_args: &[usize] = match nr as i64 {
+        libc::SYS_sendfile | libc::SYS_tee => &[0, 1],
+        libc::SYS_splice | libc::SYS_copy_file_range => &[0, 2],
+        _ => &[0],
+    };
+    let virtual_fd = fd_args.iter().any(|&i| lookup(e, tid, a[i]).is_some());
+    if virtual_fd {
+        let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
+        e.warn(format!("{name} on a virtual fd answered EINVAL"));
+        return Err(Errno::EINVAL);
+    }
+    Ok(Out::Pass)
+}

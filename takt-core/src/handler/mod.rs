@@ -1,0 +1,339 @@
+//! Syscall handlers: one module per family, and the one dispatch table.
+//!
+//! The table has three visible groups: calls the seccomp filter lets run natively
+//! ([`ALLOWED`]: pure memory and compute), calls the core emulates or observes (the
+//! `match` in [`dispatch`]), and everything else, which fails closed with `ENOSYS` and a
+//! once-per-call warning in the report.
+//!
+//! A handler answers with an [`Out`]: a value to return (the call is skipped), pass the
+//! call to the kernel (optionally with a [`Post`] action at its exit), rewrite it into
+//! another call, or park the thread ([`Blocked`]) until something it waits on changes.
+
+pub mod futex;
+pub mod io;
+pub mod poll;
+pub mod process;
+pub mod socket;
+pub mod sockopt;
+pub mod time;
+
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fd::Obj;
+use crate::sys;
+use crate::time::VTime;
+
+/// An action run at the syscall-exit stop with the kernel's return value; returns a
+/// replacement return value.
+pub struct Post(pub Box<dyn FnOnce(&mut Engine, Vtid, i64) -> Option<i64>>);
+
+impl std::fmt::Debug for Post {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Post")
+    }
+}
+
+impl Post {
+    /// Wraps a closure.
+    pub fn new(f: impl FnOnce(&mut Engine, Vtid, i64) -> Option<i64> + 'static) -> Post {
+        Post(Box::new(f))
+    }
+
+    pub(crate) fn call(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        (self.0)(e, tid, ret)
+    }
+}
+
+/// A handler's answer.
+#[derive(Debug)]
+pub enum Out {
+    /// Skip the call; it returns this value.
+    Return(i64),
+    /// Let the kernel run it.
+    Pass,
+    /// Let the kernel run it, then run the action at its exit.
+    PassThen(Post),
+    /// Run another call instead (same stop), with an optional action at its exit.
+    Rewrite {
+        /// The new number.
+        nr: i64,
+        /// The new arguments.
+        args: [u64; 6],
+        /// Action at exit.
+        post: Option<Post>,
+    },
+    /// Park the thread until something it waits on changes (then the handler runs
+    /// again), its deadline passes, or a signal interrupts it.
+    Block(Blocked),
+    /// Skip the call and execute it again when the thread next runs (after a handler).
+    Restart,
+}
+
+/// Why and how long a thread is parked.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    /// Objects whose change makes the handler run again.
+    pub objs: Vec<Obj>,
+    /// A child's state change makes the handler run again (`wait4`).
+    pub child: bool,
+    /// When the call gives up.
+    pub deadline: Option<VTime>,
+    /// What it returns then.
+    pub on_timeout: i64,
+    /// Restart after a `SA_RESTART` handler (otherwise `EINTR`).
+    pub restartable: bool,
+    /// For deadlock reports.
+    pub what: &'static str,
+}
+
+impl Blocked {
+    /// Parked on nothing in particular (only a deadline, a wake or a signal ends it).
+    pub fn new(what: &'static str) -> Blocked {
+        Blocked { objs: Vec::new(), child: false, deadline: None, on_timeout: 0, restartable: true, what }
+    }
+
+    /// Waiting on objects.
+    pub fn on(objs: Vec<Obj>, what: &'static str) -> Blocked {
+        Blocked { objs, ..Blocked::new(what) }
+    }
+
+    /// With a deadline and the value returned when it passes.
+    pub fn until(mut self, deadline: Option<VTime>, on_timeout: i64) -> Blocked {
+        self.deadline = deadline;
+        self.on_timeout = on_timeout;
+        self
+    }
+
+    /// Not restarted after a signal handler (calls Linux never restarts: poll, sleeps…).
+    pub fn no_restart(mut self) -> Blocked {
+        self.restartable = false;
+        self
+    }
+}
+
+/// What a handler returns.
+pub type Res = Result<Out, Errno>;
+
+/// Syscalls the seccomp filter lets run natively: memory management and pure queries
+/// whose results are deterministic for a given program (identity of the filesystem
+/// aside). They cost nothing under takt.
+pub const ALLOWED: [u32; 54] = [
+    libc::SYS_mmap as u32,
+    libc::SYS_mprotect as u32,
+    libc::SYS_munmap as u32,
+    libc::SYS_brk as u32,
+    libc::SYS_rt_sigprocmask as u32,
+    libc::SYS_rt_sigreturn as u32,
+    libc::SYS_mremap as u32,
+    libc::SYS_msync as u32,
+    libc::SYS_mincore as u32,
+    libc::SYS_madvise as u32,
+    libc::SYS_mlock as u32,
+    libc::SYS_munlock as u32,
+    libc::SYS_sigaltstack as u32,
+    libc::SYS_arch_prctl as u32,
+    libc::SYS_set_robust_list as u32,
+    libc::SYS_get_robust_list as u32,
+    libc::SYS_restart_syscall as u32,
+    libc::SYS_getuid as u32,
+    libc::SYS_getgid as u32,
+    libc::SYS_geteuid as u32,
+    libc::SYS_getegid as u32,
+    libc::SYS_getresuid as u32,
+    libc::SYS_getresgid as u32,
+    libc::SYS_getgroups as u32,
+    libc::SYS_getrlimit as u32,
+    libc::SYS_prlimit64 as u32,
+    libc::SYS_capget as u32,
+    libc::SYS_getcwd as u32,
+    libc::SYS_fstat as u32,
+    libc::SYS_stat as u32,
+    libc::SYS_lstat as u32,
+    libc::SYS_newfstatat as u32,
+    libc::SYS_statx as u32,
+    libc::SYS_lseek as u32,
+    libc::SYS_access as u32,
+    libc::SYS_faccessat as u32,
+    libc::SYS_faccessat2 as u32,
+    libc::SYS_readlink as u32,
+    libc::SYS_readlinkat as u32,
+    libc::SYS_getdents64 as u32,
+    libc::SYS_pread64 as u32,
+    libc::SYS_pwrite64 as u32,
+    libc::SYS_statfs as u32,
+    libc::SYS_fstatfs as u32,
+    libc::SYS_umask as u32,
+    libc::SYS_fsync as u32,
+    libc::SYS_fdatasync as u32,
+    libc::SYS_ftruncate as u32,
+    libc::SYS_fadvise64 as u32,
+    libc::SYS_mkdir as u32,
+    libc::SYS_unlink as u32,
+    libc::SYS_unlinkat as u32,
+    libc::SYS_rename as u32,
+    libc::SYS_getpgrp as u32,
+];
+
+/// The one dispatch table.
+#[allow(non_upper_case_globals)]
+pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+    use libc::*;
+    match nr as i64 {
+        // --- emulated or observed by the core ---------------------------------------
+        SYS_read => io::read(e, tid, a),
+        SYS_write => io::write(e, tid, a),
+        SYS_readv => io::readv(e, tid, a),
+        SYS_writev => io::writev(e, tid, a),
+        SYS_close => io::close(e, tid, a),
+        SYS_close_range => io::close_range(e, tid, a),
+        SYS_pipe => io::pipe(e, tid, a[0], 0),
+        SYS_pipe2 => io::pipe(e, tid, a[0], a[1] as i32),
+        SYS_eventfd => io::eventfd(e, tid, a[0], 0),
+        SYS_eventfd2 => io::eventfd(e, tid, a[0], a[1] as i32),
+        SYS_dup => io::dup(e, tid, a[0] as i32, None, 0),
+        SYS_dup2 => io::dup(e, tid, a[0] as i32, Some(a[1] as i32), 0),
+        SYS_dup3 => io::dup(e, tid, a[0] as i32, Some(a[1] as i32), a[2] as i32),
+        SYS_fcntl => io::fcntl(e, tid, a),
+        SYS_ioctl => io::ioctl(e, tid, a),
+        SYS_open => io::open(e, tid, a[0], a[1] as i32),
+        SYS_openat => io::open(e, tid, a[1], a[2] as i32),
+        SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_pwritev
+        | SYS_preadv2 | SYS_pwritev2 => io::kernel_only(e, tid, nr, a),
+        SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
+        SYS_ppoll => poll::ppoll(e, tid, a),
+        SYS_select => poll::select(e, tid, a, false),
+        SYS_pselect6 => poll::select(e, tid, a, true),
+        SYS_epoll_create | SYS_epoll_create1 => poll::epoll_create(e, tid, a),
+        SYS_epoll_ctl => poll::epoll_ctl(e, tid, a),
+        SYS_epoll_wait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
+        SYS_epoll_pwait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
+        SYS_socket | SYS_socketpair | SYS_bind | SYS_listen | SYS_accept | SYS_accept4
+        | SYS_connect | SYS_sendto | SYS_recvfrom | SYS_sendmsg | SYS_recvmsg | SYS_sendmmsg
+        | SYS_recvmmsg | SYS_shutdown | SYS_getsockname | SYS_getpeername | SYS_setsockopt
+        | SYS_getsockopt => socket::dispatch(e, tid, nr as i64, a),
+        SYS_futex => futex::futex(e, tid, a),
+        SYS_sched_yield => Ok(Out::Return(0)),
+        SYS_clock_gettime => time::clock_gettime(e, tid, a[0] as i32, a[1]),
+        SYS_gettimeofday => time::gettimeofday(e, tid, a[0]),
+        SYS_time => time::time(e, tid, a[0]),
+        SYS_clock_getres => time::clock_getres(e, tid, a[1]),
+        SYS_nanosleep => time::nanosleep(e, tid, a[0], 0, false),
+        SYS_clock_nanosleep => time::nanosleep(e, tid, a[2], a[1] as i32, true),
+        SYS_alarm => time::alarm(e, tid, a[0]),
+        SYS_setitimer => time::setitimer(e, tid, a),
+        SYS_getitimer => time::getitimer(e, tid, a),
+        SYS_times => time::times(e, tid, a[0]),
+        SYS_getrusage => time::getrusage(e, tid, a[1]),
+        SYS_sysinfo => time::sysinfo(e, tid, a[0]),
+        SYS_getrandom => time::getrandom(e, tid, a[0], a[1]),
+        SYS_uname => process::uname(e, tid, a[0]),
+        SYS_sched_getaffinity => process::sched_getaffinity(e, tid, a[1], a[2]),
+        SYS_sched_setaffinity => Ok(Out::Return(0)), // the scenario stays pinned
+        SYS_getcpu => process::getcpu(e, tid, a[0], a[1]),
+        SYS_getpid => Ok(Out::Return(e.threads[&tid].pid as i64)),
+        SYS_gettid => Ok(Out::Return(tid as i64)),
+        SYS_getppid => Ok(Out::Return(e.procs[&e.threads[&tid].pid].ppid as i64)),
+        SYS_set_tid_address => process::set_tid_address(e, tid, a[0]),
+        SYS_clone => process::clone(e, tid, a),
+        SYS_clone3 => process::clone3(e, tid, a),
+        SYS_fork => process::fork(e, tid),
+        SYS_vfork => process::vfork(e, tid),
+        SYS_execve | SYS_execveat => process::execve(e, tid),
+        SYS_exit => Ok(Out::Pass),
+        SYS_exit_group => process::exit_group(e, tid),
+        SYS_wait4 => process::wait4(e, tid, a),
+        SYS_waitid => process::waitid(e, tid, a),
+        SYS_kill => process::kill(e, tid, a),
+        SYS_tgkill => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
+        SYS_tkill => process::tgkill(e, tid, -1, a[0] as i32, a[1] as i32),
+        SYS_rt_sigaction => process::rt_sigaction(e, tid, a),
+        SYS_pause | SYS_rt_sigsuspend => {
+            Ok(Out::Block(Blocked::new("a signal").no_restart().until(None, -(EINTR as i64))))
+        }
+        SYS_rt_sigtimedwait => process::rt_sigtimedwait(e, tid, a),
+        SYS_prctl => process::prctl(e, tid, a),
+        SYS_flock => Ok(Out::Pass),
+
+        // --- passed to the kernel: files, directories, identity ----------------------
+        SYS_chdir | SYS_fchdir | SYS_rmdir | SYS_mkdirat | SYS_renameat | SYS_renameat2
+        | SYS_link | SYS_linkat | SYS_symlink | SYS_symlinkat | SYS_chmod | SYS_fchmod
+        | SYS_fchmodat | SYS_chown | SYS_fchown | SYS_lchown | SYS_fchownat | SYS_truncate
+        | SYS_fallocate | SYS_utimensat | SYS_utimes | SYS_utime | SYS_futimesat | SYS_sync
+        | SYS_syncfs | SYS_sync_file_range | SYS_getxattr | SYS_lgetxattr | SYS_fgetxattr
+        | SYS_listxattr | SYS_llistxattr | SYS_flistxattr | SYS_setxattr | SYS_fsetxattr
+        | SYS_lsetxattr | SYS_removexattr | SYS_getdents | SYS_mknod | SYS_mknodat
+        | SYS_setpgid | SYS_getpgid | SYS_setsid | SYS_getsid | SYS_setuid | SYS_setgid
+        | SYS_setreuid | SYS_setregid | SYS_setresuid | SYS_setresgid | SYS_setgroups
+        | SYS_capset | SYS_setrlimit | SYS_getpriority | SYS_setpriority | SYS_sched_getparam
+        | SYS_sched_setparam | SYS_sched_getscheduler | SYS_sched_setscheduler
+        | SYS_sched_get_priority_max | SYS_sched_get_priority_min | SYS_mlockall
+        | SYS_munlockall | SYS_membarrier | SYS_shmget | SYS_shmat | SYS_shmdt | SYS_shmctl
+        | SYS_memfd_create | SYS_mount | SYS_umount2 | SYS_chroot | SYS_personality
+        | SYS_name_to_handle_at | SYS_open_by_handle_at | SYS_inotify_init1
+        | SYS_inotify_add_watch | SYS_inotify_rm_watch | SYS_fstatfs | SYS_ioprio_get
+        | SYS_ioprio_set | SYS_pkey_alloc | SYS_pkey_free | SYS_pkey_mprotect
+        | SYS_mlock2 | SYS_sched_setattr | SYS_sched_getattr => Ok(Out::Pass),
+        n if ALLOWED.contains(&(n as u32)) => Ok(Out::Pass),
+
+        // --- unsupported: fail closed --------------------------------------------------
+        _ => {
+            let name = syscalls::Sysno::new(nr as usize).map_or_else(|| format!("syscall {nr}"), |s| s.name().to_string());
+            e.warn(format!("unsupported syscall {name} answered ENOSYS"));
+            Err(Errno::ENOSYS)
+        }
+    }
+}
+
+/// A poll-style timeout in milliseconds (negative: forever) as a deadline.
+fn timeout_ms(e: &Engine, ms: i32) -> Option<VTime> {
+    (ms >= 0).then(|| e.now.plus_nanos(ms as u64 * 1_000_000))
+}
+
+impl Engine {
+    /// The real tid used to access the memory of thread `tid`.
+    pub(crate) fn real(&self, tid: Vtid) -> sys::RealTid {
+        self.threads[&tid].real
+    }
+
+    /// Reads `len` bytes of tracee memory (`EFAULT` on a bad address).
+    pub(crate) fn read_mem(&self, tid: Vtid, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut buf = vec![0u8; len];
+        sys::read_mem(self.real(tid), addr, &mut buf).map_err(|_| Errno::EFAULT)?;
+        Ok(buf)
+    }
+
+    /// Reads a plain value from tracee memory.
+    pub(crate) fn read_val<T: sys::Pod>(&self, tid: Vtid, addr: u64) -> Result<T, Errno> {
+        let bytes = self.read_mem(tid, addr, std::mem::size_of::<T>())?;
+        Ok(sys::pod_read(&bytes))
+    }
+
+    /// Writes bytes into tracee memory.
+    pub(crate) fn write_mem(&self, tid: Vtid, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        sys::write_mem(self.real(tid), addr, data).map_err(|_| Errno::EFAULT)
+    }
+
+    /// Writes a plain value into tracee memory.
+    pub(crate) fn write_val<T: sys::Pod>(&self, tid: Vtid, addr: u64, v: &T) -> Result<(), Errno> {
+        self.write_mem(tid, addr, sys::pod_bytes(v))
+    }
+
+    /// Reads a NUL-terminated string (at most 4096 bytes).
+    pub(crate) fn read_cstr(&self, tid: Vtid, addr: u64) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 256];
+        while out.len() < 4096 {
+            // Read up to the end of the page, so a string near a page end does not fault.
+            let page_left = 4096 - ((addr as usize + out.len()) % 4096);
+            let n = chunk.len().min(page_left);
+            sys::read_mem(self.real(tid), addr + out.len() as u64, &mut chunk[..n])
+                .map_err(|_| Errno::EFAULT)?;
+            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk[..n]);
+        }
+        Err(Errno::ENAMETOOLONG)
+    }
+}

@@ -1,0 +1,295 @@
+//! Readiness: `poll`, `ppoll`, `select`, `pselect6` and `epoll_*`, answered from the
+//! core's models with timeouts on the virtual clock.
+//!
+//! Kernel fds (regular files, `/dev/null`) are always ready, as Linux reports them.
+//! Edge-triggered epoll reports a registration when its readiness gains a bit since the
+//! last report (the drain-until-`EAGAIN` pattern real servers follow); the signal masks of
+//! `ppoll`/`pselect6` are not applied.
+
+use super::{Blocked, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fd::{FileId, Interest, Kind, Obj};
+use crate::time::VTime;
+
+const POLLIN: u32 = libc::POLLIN as u32;
+const POLLOUT: u32 = libc::POLLOUT as u32;
+const POLLERR: u32 = libc::POLLERR as u32;
+const POLLHUP: u32 = libc::POLLHUP as u32;
+const POLLNVAL: u32 = libc::POLLNVAL as u32;
+
+/// Readiness bits of an open file description.
+pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
+    match e.files.file(f).kind {
+        Kind::Socket(s) => super::socket::poll_bits(e, s),
+        Kind::Epoll(id) => {
+            let ep = &e.files.epolls[id];
+            let any = ep.interest.values().any(|i| !i.disarmed && interest_bits(e, i) != 0);
+            if any {
+                POLLIN
+            } else {
+                0
+            }
+        }
+        _ => e.files.poll_file(f),
+    }
+}
+
+fn interest_bits(e: &Engine, i: &Interest) -> u32 {
+    if !e.files.is_open(i.file) {
+        return 0;
+    }
+    file_bits(e, i.file) & (i.events | POLLERR | POLLHUP)
+}
+
+fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
+    if p == 0 {
+        return Ok(None);
+    }
+    let ts: libc::timespec = e.read_val(tid, p)?;
+    Ok(Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?)))
+}
+
+/// `poll`.
+pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTime>) -> Res {
+    if nfds > 65536 {
+        return Err(Errno::EINVAL);
+    }
+    let mut pfds: Vec<libc::pollfd> = (0..nfds)
+        .map(|i| e.read_val::<libc::pollfd>(tid, fds + i * 8))
+        .collect::<Result<_, _>>()?;
+    let mut ready = 0;
+    let mut objs = Vec::new();
+    for p in pfds.iter_mut() {
+        p.revents = 0;
+        if p.fd < 0 {
+            continue;
+        }
+        let want = p.events as u16 as u32 | POLLERR | POLLHUP;
+        let bits = match super::io::lookup(e, tid, p.fd as u64) {
+            Some(fd) => {
+                objs.extend(e.files.file(fd.file).kind.obj());
+                file_bits(e, fd.file) & want
+            }
+            None if is_kernel_fd(e, tid, p.fd) => (POLLIN | POLLOUT) & want,
+            None => POLLNVAL,
+        };
+        p.revents = bits as i16;
+        if bits != 0 {
+            ready += 1;
+        }
+    }
+    let raw: Vec<u8> = pfds.iter().flat_map(|p| crate::sys::pod_bytes(p).to_vec()).collect();
+    e.write_mem(tid, fds, &raw)?;
+    if ready > 0 || deadline.is_some_and(|d| d <= e.now) {
+        return Ok(Out::Return(ready));
+    }
+    Ok(Out::Block(Blocked::on(objs, "poll").no_restart().until(deadline, 0)))
+}
+
+/// Whether `fd` is open in the tracee as a kernel fd (checked through /proc only for
+/// fds the model does not know; cheap enough for poll sets of regular files).
+fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
+    let real = e.procs[&e.threads[&tid].pid].real;
+    std::fs::symlink_metadata(format!("/proc/{real}/fd/{fd}")).is_ok()
+}
+
+/// `ppoll`.
+pub fn ppoll(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let deadline = deadline_ts(e, tid, a[2])?;
+    poll(e, tid, a[0], a[1], deadline)
+}
+
+/// `select` and `pselect6`.
+pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
+    let nfds = a[0] as i32;
+    if !(0..=1024).contains(&nfds) {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = if pselect {
+        deadline_ts(e, tid, a[4])?
+    } else if a[4] != 0 {
+        let tv: libc::timeval = e.read_val(tid, a[4])?;
+        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(e.now.plus_nanos(tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000))
+    } else {
+        None
+    };
+    let bytes = (nfds as usize).div_ceil(64) * 8;
+    let read_set = |p: u64| -> Result<Vec<u8>, Errno> {
+        if p == 0 {
+            Ok(vec![0; bytes])
+        } else {
+            e.read_mem(tid, p, bytes)
+        }
+    };
+    let sets = [read_set(a[1])?, read_set(a[2])?, read_set(a[3])?];
+    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut count = 0;
+    let mut objs = Vec::new();
+    for fd in 0..nfds {
+        let (byte, bit) = (fd as usize / 8, 1u8 << (fd % 8));
+        if sets.iter().all(|s| s[byte] & bit == 0) {
+            continue;
+        }
+        let bits = match super::io::lookup(e, tid, fd as u64) {
+            Some(f) => {
+                objs.extend(e.files.file(f.file).kind.obj());
+                file_bits(e, f.file)
+            }
+            None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
+            None => return Err(Errno::EBADF),
+        };
+        let hits = [
+            bits & (POLLIN | POLLHUP | POLLERR) != 0,
+            bits & (POLLOUT | POLLERR) != 0,
+            bits & libc::POLLPRI as u32 != 0,
+        ];
+        for k in 0..3 {
+            if sets[k][byte] & bit != 0 && hits[k] {
+                out[k][byte] |= bit;
+                count += 1;
+            }
+        }
+    }
+    let timed_out = deadline.is_some_and(|d| d <= e.now);
+    if count > 0 || timed_out {
+        for (k, p) in [a[1], a[2], a[3]].into_iter().enumerate() {
+            if p != 0 {
+                e.write_mem(tid, p, &out[k])?;
+            }
+        }
+        if !pselect && a[4] != 0 {
+            let left = deadline.map_or(0, |d| d.as_nanos().saturating_sub(e.now.as_nanos()));
+            let tv = libc::timeval { tv_sec: (left / 1_000_000_000) as i64, tv_usec: ((left % 1_000_000_000) / 1000) as i64 };
+            e.write_val(tid, a[4], &tv)?;
+        }
+        return Ok(Out::Return(count));
+    }
+    // On timeout the sets must read empty: clear them now.
+    for p in [a[1], a[2], a[3]] {
+        if p != 0 {
+            e.write_mem(tid, p, &vec![0u8; bytes])?;
+        }
+    }
+    Ok(Out::Block(Blocked::on(objs, "select").no_restart().until(deadline, 0)))
+}
+
+/// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.
+pub fn epoll_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    let cloexec = a[0] as i32 & libc::EPOLL_CLOEXEC != 0;
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret >= 0 {
+            e.files.epolls.push(crate::fd::Epoll::default());
+            let f = e.files.open(Kind::Epoll(e.files.epolls.len() - 1), false);
+            let fdt = e.threads[&tid].fdt;
+            let c = e.files.install(fdt, ret as i32, f, cloexec);
+            e.closed(c);
+        }
+        None
+    })))
+}
+
+fn epoll_id(e: &Engine, tid: Vtid, epfd: i32) -> Result<usize, Errno> {
+    match super::io::lookup(e, tid, epfd as u64) {
+        Some(fd) => match e.files.file(fd.file).kind {
+            Kind::Epoll(id) => Ok(id),
+            _ => Err(Errno::EINVAL),
+        },
+        None => Err(Errno::EBADF),
+    }
+}
+
+/// `epoll_ctl`.
+pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (epfd, op, fd) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    let id = epoll_id(e, tid, epfd)?;
+    if fd == epfd {
+        return Err(Errno::EINVAL);
+    }
+    let Some(target) = super::io::lookup(e, tid, fd as u64) else {
+        // Regular files cannot be added to an epoll set.
+        return Err(if is_kernel_fd(e, tid, fd) { Errno::EPERM } else { Errno::EBADF });
+    };
+    let read_event = |e: &Engine| -> Result<(u32, u64), Errno> {
+        let raw = e.read_mem(tid, a[3], 12)?;
+        Ok((
+            u32::from_le_bytes(raw[..4].try_into().expect("4 bytes")),
+            u64::from_le_bytes(raw[4..].try_into().expect("8 bytes")),
+        ))
+    };
+    let interest = &e.files.epolls[id].interest;
+    match op {
+        libc::EPOLL_CTL_ADD => {
+            if interest.get(&fd).is_some_and(|i| e.files.is_open(i.file)) {
+                return Err(Errno::EEXIST);
+            }
+            let (events, data) = read_event(e)?;
+            e.files.epolls[id].interest.insert(
+                fd,
+                Interest { file: target.file, events, data, disarmed: false, last: (0, 0) },
+            );
+        }
+        libc::EPOLL_CTL_MOD => {
+            if !interest.contains_key(&fd) {
+                return Err(Errno::ENOENT);
+            }
+            let (events, data) = read_event(e)?;
+            let i = e.files.epolls[id].interest.get_mut(&fd).expect("checked");
+            *i = Interest { file: target.file, events, data, disarmed: false, last: (0, 0) };
+        }
+        libc::EPOLL_CTL_DEL => {
+            if e.files.epolls[id].interest.remove(&fd).is_none() {
+                return Err(Errno::ENOENT);
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    e.notify(Obj::Epoll(id));
+    Ok(Out::Return(0))
+}
+
+/// `epoll_wait`/`epoll_pwait`.
+pub fn epoll_wait(e: &mut Engine, tid: Vtid, epfd: i32, events: u64, max: i32, timeout: i32) -> Res {
+    if max <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = epoll_id(e, tid, epfd)?;
+    let mut out = Vec::new();
+    let mut objs = vec![Obj::Epoll(id)];
+    let keys: Vec<i32> = e.files.epolls[id].interest.keys().copied().collect();
+    for fd in keys {
+        let i = e.files.epolls[id].interest[&fd];
+        if !e.files.is_open(i.file) {
+            e.files.epolls[id].interest.remove(&fd);
+            continue;
+        }
+        objs.extend(e.files.file(i.file).kind.obj());
+        if i.disarmed || out.len() >= max as usize {
+            continue;
+        }
+        let bits = interest_bits(e, &i);
+        let et = i.events & libc::EPOLLET as u32 != 0;
+        let report = if et { bits & !i.last.0 != 0 } else { bits != 0 };
+        let entry = e.files.epolls[id].interest.get_mut(&fd).expect("present");
+        entry.last.0 = bits;
+        if report {
+            if i.events & libc::EPOLLONESHOT as u32 != 0 {
+                entry.disarmed = true;
+            }
+            out.push((bits, i.data));
+        }
+    }
+    if !out.is_empty() {
+        let raw: Vec<u8> = out.iter().flat_map(|(b, d)| b.to_le_bytes().into_iter().chain(d.to_le_bytes())).collect();
+        e.write_mem(tid, events, &raw)?;
+        return Ok(Out::Return(out.len() as i64));
+    }
+    if timeout == 0 {
+        return Ok(Out::Return(0));
+    }
+    let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
+    Ok(Out::Block(Blocked::on(objs, "epoll_wait").no_restart().until(deadline, 0)))
+}

@@ -1,0 +1,300 @@
+//! Process and identity calls: clone/fork/vfork/clone3, execve, exit_group, wait4/waitid,
+//! kill/tgkill, rt_sigaction, prctl, uname, affinity and CPU queries.
+//!
+//! With the scenario's PID namespace the kernel already hands out virtual pids
+//! (deterministic: allocation is sequential and the scenario is serialized), so ids pass
+//! through unchanged; the engine follows the new threads at their ptrace events
+//! (`engine::process`).
+
+use super::{Blocked, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::sys;
+
+const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
+
+/// `clone`: strip `CLONE_VFORK` (the engine parks the parent instead, so the tracer never
+/// waits on a thread the kernel holds).
+pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
+    let t = e.threads.get_mut(&tid).expect("thread");
+    t.vfork = a[0] & CLONE_VFORK != 0;
+    t.clone3 = None;
+    if t.vfork {
+        a[0] &= !CLONE_VFORK;
+        t.cur.1 = a;
+        return Ok(Out::Rewrite { nr: libc::SYS_clone, args: a, post: None });
+    }
+    Ok(Out::Pass)
+}
+
+/// `fork`.
+pub fn fork(e: &mut Engine, tid: Vtid) -> Res {
+    let t = e.threads.get_mut(&tid).expect("thread");
+    t.vfork = false;
+    t.clone3 = None;
+    Ok(Out::Pass)
+}
+
+/// `vfork` becomes `clone(CLONE_VM | SIGCHLD)`: the child shares memory and stack as
+/// with vfork, and the engine keeps the parent parked until the child execs or exits.
+pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
+    let t = e.threads.get_mut(&tid).expect("thread");
+    t.vfork = true;
+    t.clone3 = None;
+    let args = [(libc::CLONE_VM | libc::SIGCHLD) as u64, 0, 0, 0, 0, 0];
+    t.cur = (libc::SYS_clone as u32, args);
+    Ok(Out::Rewrite { nr: libc::SYS_clone, args, post: None })
+}
+
+/// `clone3`: read `struct clone_args`, strip `CLONE_VFORK` in place, remember the flags
+/// and the child-tid pointer for the engine.
+pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if a[1] < 64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut cl: [u64; 8] = e.read_val(tid, a[0])?;
+    let (flags, child_tid) = (cl[0], cl[2]);
+    let vfork = flags & CLONE_VFORK != 0;
+    if vfork {
+        cl[0] &= !CLONE_VFORK;
+        e.write_val(tid, a[0], &cl)?;
+    }
+    let t = e.threads.get_mut(&tid).expect("thread");
+    t.vfork = vfork;
+    t.clone3 = Some((cl[0], child_tid));
+    Ok(Out::Pass)
+}
+
+/// `execve`: the kernel runs it; a failure shows at its exit (success shows as
+/// `PTRACE_EVENT_EXEC` first, which drops this action).
+pub fn execve(_e: &mut Engine, _tid: Vtid) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        let t = e.threads.get_mut(&tid).expect("thread");
+        if t.initial_exec && ret < 0 {
+            t.initial_exec = false;
+            let pid = t.pid;
+            let why = format!("execve failed with {}", Errno(-ret as i32));
+            if let Some(r) = e.procs[&pid].report {
+                e.reports[r].status = crate::report::Status::NotStarted(why);
+            }
+        }
+        None
+    })))
+}
+
+/// `exit_group`: the whole process goes.
+pub fn exit_group(e: &mut Engine, tid: Vtid) -> Res {
+    let pid = e.threads[&tid].pid;
+    e.procs.get_mut(&pid).expect("process").exiting = true;
+    Ok(Out::Pass)
+}
+
+/// The children of `pid` that `wait4(which)` may report: (any exists, one is a zombie).
+fn children(e: &Engine, pid: Vtid, which: i32) -> (bool, bool) {
+    let mut any = false;
+    let mut zombie = false;
+    for c in e.procs.values().filter(|c| c.ppid == pid && !c.reaped) {
+        if which > 0 && c.vpid != which {
+            continue;
+        }
+        any = true;
+        zombie |= c.status.is_some();
+    }
+    (any, zombie)
+}
+
+/// `wait4`: passes to the kernel once a matching child has exited (the kernel then
+/// reaps it at once); parks the caller until then.
+pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let pid = e.threads[&tid].pid;
+    let which = a[0] as i32;
+    let options = a[2] as i32;
+    let (any, zombie) = children(e, pid, which);
+    if !any {
+        return Err(Errno::ECHILD);
+    }
+    if zombie {
+        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
+            if ret > 0 {
+                if let Some(c) = e.procs.get_mut(&(ret as Vtid)) {
+                    c.reaped = true;
+                }
+                e.procs.retain(|_, p| !(p.reaped && p.status.is_some()));
+            }
+            None
+        })));
+    }
+    if options & libc::WNOHANG != 0 {
+        return Ok(Out::Return(0));
+    }
+    Ok(Out::Block(Blocked { child: true, ..Blocked::new("a child to exit") }))
+}
+
+/// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
+pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let pid = e.threads[&tid].pid;
+    let which = match a[0] as u32 {
+        libc::P_PID => a[1] as i32,
+        _ => -1,
+    };
+    let options = a[3] as i32;
+    let (any, zombie) = children(e, pid, which);
+    if !any {
+        return Err(Errno::ECHILD);
+    }
+    if zombie {
+        let nowait = options & libc::WNOWAIT != 0;
+        let infop = a[2];
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            if ret == 0 && !nowait && infop != 0 {
+                if let Ok(info) = e.read_val::<libc::siginfo_t>(tid, infop) {
+                    // si_pid is at offset 16 of siginfo_t for SIGCHLD.
+                    let bytes = sys::pod_bytes(&info);
+                    let child = i32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
+                    if let Some(c) = e.procs.get_mut(&child) {
+                        c.reaped = true;
+                    }
+                    e.procs.retain(|_, p| !(p.reaped && p.status.is_some()));
+                }
+            }
+            None
+        })));
+    }
+    if options & libc::WNOHANG != 0 {
+        if a[2] != 0 {
+            e.write_mem(tid, a[2], &[0u8; std::mem::size_of::<libc::siginfo_t>()])?;
+        }
+        return Ok(Out::Return(0));
+    }
+    Ok(Out::Block(Blocked { child: true, ..Blocked::new("a child to exit") }))
+}
+
+/// `kill`: a process-directed signal becomes `tgkill` to the thread Linux would pick,
+/// so the engine knows which parked thread to interrupt.
+pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (target, sig) = (a[0] as i32, a[1] as i32);
+    if sig == 0 || target <= 0 {
+        // Probes and process groups: the kernel delivers; wake any parked receivers.
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            if ret == 0 && sig != 0 {
+                let me = e.threads[&tid].pid;
+                let pids: Vec<Vtid> = match target {
+                    -1 => e.procs.keys().copied().filter(|&p| p != me).collect(),
+                    _ => e.procs.keys().copied().collect(),
+                };
+                for p in pids {
+                    e.signal_arrived(p, sig, None);
+                }
+            }
+            None
+        })));
+    }
+    if !e.procs.contains_key(&target) {
+        return Err(Errno::ESRCH);
+    }
+    let Some(thread) = e.signal_target(target, sig) else { return Err(Errno::ESRCH) };
+    let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
+    e.threads.get_mut(&tid).expect("thread").cur.1 = args;
+    Ok(Out::Rewrite {
+        nr: libc::SYS_tgkill,
+        args,
+        post: Some(Post::new(move |e, _, ret| {
+            if ret == 0 {
+                e.signal_arrived(target, sig, Some(thread));
+            }
+            None
+        })),
+    })
+}
+
+/// `tgkill`/`tkill` (`tgid == -1`).
+pub fn tgkill(_e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, _, ret| {
+        if ret == 0 && sig != 0 {
+            if let Some(pid) = e.threads.get(&target).map(|t| t.pid) {
+                if tgid == -1 || tgid == pid {
+                    e.signal_arrived(pid, sig, Some(target));
+                }
+            }
+        }
+        None
+    })))
+}
+
+/// `rt_sigaction`: the kernel installs it; the engine records the disposition (to know
+/// whether a signal interrupts a parked call, restarts it, or kills).
+pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let sig = a[0] as usize;
+    if a[1] != 0 && (1..=64).contains(&sig) {
+        let act: [u64; 2] = e.read_val(tid, a[1])?;
+        let pid = e.threads[&tid].pid;
+        e.procs.get_mut(&pid).expect("process").sig[sig] =
+            crate::engine::process_disposition(act[0], act[1]);
+    }
+    Ok(Out::Pass)
+}
+
+/// `rt_sigtimedwait`: parks until the timeout (signals that arrive are delivered to
+/// handlers rather than collected: a documented simplification).
+pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let deadline = if a[2] != 0 {
+        let ts: libc::timespec = e.read_val(tid, a[2])?;
+        Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?))
+    } else {
+        None
+    };
+    Ok(Out::Block(Blocked::new("a signal (sigtimedwait)").no_restart().until(deadline, -(libc::EAGAIN as i64))))
+}
+
+/// `set_tid_address`: remember the pointer (woken as a futex at thread exit).
+pub fn set_tid_address(e: &mut Engine, tid: Vtid, addr: u64) -> Res {
+    e.threads.get_mut(&tid).expect("thread").clear_tid = addr;
+    Ok(Out::Pass)
+}
+
+/// `prctl`: passed through, except what would undo takt's setup.
+pub fn prctl(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    match a[0] as i32 {
+        libc::PR_SET_TSC | libc::PR_SET_SECCOMP | libc::PR_SET_PTRACER => Err(Errno::EPERM),
+        libc::PR_GET_TSC => Err(Errno::EINVAL),
+        _ => Ok(Out::Pass),
+    }
+}
+
+/// `uname`: the host's, with the node's name.
+pub fn uname(e: &mut Engine, tid: Vtid, buf: u64) -> Res {
+    let mut u = sys::host_uname();
+    let node = &e.cfg.nodes[e.procs[&e.threads[&tid].pid].node].name;
+    u.nodename = [0; 65];
+    for (i, b) in node.bytes().take(64).enumerate() {
+        u.nodename[i] = b as libc::c_char;
+    }
+    u.domainname = [0; 65];
+    e.write_val(tid, buf, &u)?;
+    Ok(Out::Return(0))
+}
+
+/// `sched_getaffinity`: CPUs 0..n of the virtual machine.
+pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, len: u64, mask: u64) -> Res {
+    let n = e.cfg.cpus;
+    let bytes = n.div_ceil(64) * 8;
+    if (len as usize) < bytes || len % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut m = vec![0u8; bytes];
+    for c in 0..n {
+        m[c / 8] |= 1 << (c % 8);
+    }
+    e.write_mem(tid, mask, &m)?;
+    Ok(Out::Return(bytes as i64))
+}
+
+/// `getcpu`: always CPU 0, NUMA node 0.
+pub fn getcpu(e: &mut Engine, tid: Vtid, cpu: u64, node: u64) -> Res {
+    for p in [cpu, node] {
+        if p != 0 {
+            e.write_val(tid, p, &0u32)?;
+        }
+    }
+    Ok(Out::Return(0))
+}

@@ -1,0 +1,475 @@
+//! Socket calls, emulated against the virtual network ([`crate::net`]).
+//!
+//! A socket's kernel placeholder is an unconnected `AF_UNIX` socket of the same fd
+//! number (so `fstat` says `S_IFSOCK` and the kernel's numbering stays authoritative); it
+//! never carries data. `accept` is rewritten into `socket(AF_UNIX, …)` to create the new
+//! placeholder. Address families other than IPv4, IPv6 and Unix (netlink, say) pass
+//! through to the kernel untouched.
+
+use super::io::{iovecs, Dest, Src};
+use super::{Blocked, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fd::{Fd, Kind, Obj};
+use crate::net::{Domain, NetError, SockAddr, SockType};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+const POLLIN: u32 = libc::POLLIN as u32;
+const POLLOUT: u32 = libc::POLLOUT as u32;
+const POLLERR: u32 = libc::POLLERR as u32;
+const POLLHUP: u32 = libc::POLLHUP as u32;
+const POLLRDHUP: u32 = libc::POLLRDHUP as u32;
+
+/// Readiness bits of a socket.
+pub(crate) fn poll_bits(e: &Engine, s: usize) -> u32 {
+    let r = e.net.readiness(s);
+    let mut bits = 0;
+    if r.readable {
+        bits |= POLLIN;
+    }
+    if r.writable {
+        bits |= POLLOUT;
+    }
+    if r.rdhup {
+        bits |= POLLIN | POLLRDHUP;
+    }
+    if r.hup {
+        bits |= POLLHUP | POLLIN;
+    }
+    if r.error {
+        bits |= POLLERR;
+    }
+    bits
+}
+
+/// Decodes a `struct sockaddr` from the tracee.
+fn read_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<SockAddr, Errno> {
+    if addr == 0 || len < 2 {
+        return Err(Errno::EINVAL);
+    }
+    let raw = e.read_mem(tid, addr, (len as usize).min(128))?;
+    let family = u16::from_ne_bytes([raw[0], raw[1]]) as i32;
+    match family {
+        libc::AF_INET if raw.len() >= 16 => Ok(SockAddr::Inet(SocketAddrV4::new(
+            Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]),
+            u16::from_be_bytes([raw[2], raw[3]]),
+        ))),
+        libc::AF_INET6 if raw.len() >= 28 => {
+            let ip: [u8; 16] = raw[8..24].try_into().expect("16 bytes");
+            Ok(SockAddr::Inet6(SocketAddrV6::new(
+                Ipv6Addr::from(ip),
+                u16::from_be_bytes([raw[2], raw[3]]),
+                u32::from_be_bytes(raw[4..8].try_into().expect("4 bytes")),
+                u32::from_ne_bytes(raw[24..28].try_into().expect("4 bytes")),
+            )))
+        }
+        libc::AF_UNIX => {
+            let mut path = raw[2..].to_vec();
+            if path.first() != Some(&0) {
+                if let Some(z) = path.iter().position(|&b| b == 0) {
+                    path.truncate(z);
+                }
+            }
+            Ok(SockAddr::Unix(path))
+        }
+        libc::AF_INET | libc::AF_INET6 => Err(Errno::EINVAL),
+        libc::AF_UNSPEC => Err(Errno::EAFNOSUPPORT),
+        _ => Err(Errno::EAFNOSUPPORT),
+    }
+}
+
+/// Encodes a socket address as the kernel would.
+fn encode_addr(a: &SockAddr) -> Vec<u8> {
+    match a {
+        SockAddr::Inet(v4) => {
+            let mut b = vec![0u8; 16];
+            b[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            b[2..4].copy_from_slice(&v4.port().to_be_bytes());
+            b[4..8].copy_from_slice(&v4.ip().octets());
+            b
+        }
+        SockAddr::Inet6(v6) => {
+            let mut b = vec![0u8; 28];
+            b[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            b[2..4].copy_from_slice(&v6.port().to_be_bytes());
+            b[4..8].copy_from_slice(&v6.flowinfo().to_be_bytes());
+            b[8..24].copy_from_slice(&v6.ip().octets());
+            b[24..28].copy_from_slice(&v6.scope_id().to_ne_bytes());
+            b
+        }
+        SockAddr::Unix(path) => {
+            let mut b = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+            b.extend_from_slice(path);
+            if path.first().is_some_and(|&c| c != 0) {
+                b.push(0);
+            }
+            b
+        }
+    }
+}
+
+/// Writes an address to `(addr, *lenp)` as `accept`/`getsockname` do: truncated to the
+/// buffer, the full length stored back.
+fn write_addr(e: &Engine, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Result<(), Errno> {
+    if addr == 0 || lenp == 0 {
+        return Ok(());
+    }
+    let cap: u32 = e.read_val(tid, lenp)?;
+    let bytes = encode_addr(a);
+    let n = bytes.len().min(cap as usize);
+    e.write_mem(tid, addr, &bytes[..n])?;
+    e.write_val(tid, lenp, &(bytes.len() as u32))
+}
+
+fn sock_of(e: &Engine, tid: Vtid, fd: u64) -> Result<Option<(Fd, usize)>, Errno> {
+    match super::io::lookup(e, tid, fd) {
+        Some(f) => match e.files.file(f.file).kind {
+            Kind::Socket(s) => Ok(Some((f, s))),
+            _ => Err(Errno::ENOTSOCK),
+        },
+        None => Ok(None),
+    }
+}
+
+fn net_err(e: NetError) -> Errno {
+    match e {
+        NetError::Errno(x) => x,
+        NetError::WouldBlock => Errno::EAGAIN,
+        NetError::InProgress => Errno::EINPROGRESS,
+    }
+}
+
+/// Every socket call.
+pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
+    if nr == libc::SYS_socket {
+        return socket(e, tid, a);
+    }
+    if nr == libc::SYS_socketpair {
+        return socketpair(e, tid, a);
+    }
+    // Everything else takes a socket fd first; kernel fds (netlink…) pass through.
+    let Some((fd, s)) = sock_of(e, tid, a[0])? else {
+        return Ok(Out::Pass);
+    };
+    let now = e.now;
+    match nr {
+        libc::SYS_bind => {
+            let addr = read_addr(e, tid, a[1], a[2])?;
+            e.net.bind(s, &addr)?;
+            Ok(Out::Return(0))
+        }
+        libc::SYS_listen => {
+            e.net.listen(s, a[1] as i32)?;
+            Ok(Out::Return(0))
+        }
+        libc::SYS_connect => connect(e, tid, fd, s, a),
+        libc::SYS_accept => accept(e, tid, fd, s, a[1], a[2], 0),
+        libc::SYS_accept4 => accept(e, tid, fd, s, a[1], a[2], a[3] as i32),
+        libc::SYS_sendto => {
+            let to = if a[4] != 0 { Some(read_addr(e, tid, a[4], a[5])?) } else { None };
+            send_from(e, tid, fd, s, Src::Buf(a[1], a[2] as usize), a[3] as i32, to)
+        }
+        libc::SYS_recvfrom => {
+            let out = (a[4] != 0).then_some((a[4], a[5]));
+            recv_into(e, tid, fd, s, Dest::Buf(a[1], a[2] as usize), a[3] as i32, out)
+        }
+        libc::SYS_sendmsg => {
+            let m: libc::msghdr = e.read_val(tid, a[1])?;
+            let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
+                Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
+            } else {
+                None
+            };
+            let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
+            send_from(e, tid, fd, s, Src::Iov(iov), a[2] as i32, to)
+        }
+        libc::SYS_recvmsg => recvmsg(e, tid, fd, s, a[1], a[2] as i32),
+        libc::SYS_sendmmsg => sendmmsg(e, tid, fd, s, a),
+        libc::SYS_recvmmsg => recvmmsg(e, tid, fd, s, a),
+        libc::SYS_shutdown => {
+            let how = match a[1] as i32 {
+                libc::SHUT_RD => crate::net::Shutdown::Read,
+                libc::SHUT_WR => crate::net::Shutdown::Write,
+                libc::SHUT_RDWR => crate::net::Shutdown::Both,
+                _ => return Err(Errno::EINVAL),
+            };
+            e.net.shutdown(s, how, now)?;
+            after_io(e, s);
+            Ok(Out::Return(0))
+        }
+        libc::SYS_getsockname => {
+            let addr = e.net.local_addr(s)?;
+            write_addr(e, tid, a[1], a[2], &addr)?;
+            Ok(Out::Return(0))
+        }
+        libc::SYS_getpeername => {
+            let addr = e.net.peer_addr(s)?;
+            write_addr(e, tid, a[1], a[2], &addr)?;
+            Ok(Out::Return(0))
+        }
+        libc::SYS_setsockopt => super::sockopt::setsockopt(e, tid, s, a),
+        libc::SYS_getsockopt => super::sockopt::getsockopt(e, tid, s, a),
+        _ => unreachable!("socket::dispatch called for syscall {nr}"),
+    }
+}
+
+fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (family, ty) = (a[0] as i32, a[1] as i32);
+    let domain = match family {
+        libc::AF_INET => Domain::Inet,
+        libc::AF_INET6 => Domain::Inet6,
+        libc::AF_UNIX => Domain::Unix,
+        _ => return Ok(Out::Pass),
+    };
+    let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    let kind = match ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
+        libc::SOCK_STREAM => SockType::Stream,
+        libc::SOCK_DGRAM => SockType::Dgram,
+        _ => return Err(Errno::EPROTONOSUPPORT),
+    };
+    let node = e.procs[&e.threads[&tid].pid].node;
+    let s = e.net.socket(node, domain, kind)?;
+    Ok(Out::Rewrite {
+        nr: libc::SYS_socket,
+        args: [libc::AF_UNIX as u64, (libc::SOCK_STREAM | flags) as u64, 0, 0, 0, 0],
+        post: Some(Post::new(move |e, tid, ret| {
+            if ret < 0 {
+                e.net.close(s, e.now);
+                return None;
+            }
+            install(e, tid, ret as i32, s, flags);
+            None
+        })),
+    })
+}
+
+fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
+    let f = e.files.open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
+    let fdt = e.threads[&tid].fdt;
+    let c = e.files.install(fdt, fd, f, flags & libc::SOCK_CLOEXEC != 0);
+    e.closed(c);
+}
+
+fn socketpair(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    if a[0] as i32 != libc::AF_UNIX {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let ty = a[1] as i32;
+    let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    let kind = match ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
+        libc::SOCK_STREAM => SockType::Stream,
+        libc::SOCK_DGRAM | libc::SOCK_SEQPACKET => SockType::Dgram,
+        _ => return Err(Errno::EPROTONOSUPPORT),
+    };
+    let sv = a[3];
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
+                let node = e.procs[&e.threads[&tid].pid].node;
+                if let Ok((s1, s2)) = e.net.socketpair(node, kind) {
+                    install(e, tid, x, s1, flags);
+                    install(e, tid, y, s2, flags);
+                }
+            }
+        }
+        None
+    })))
+}
+
+fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
+    e.files.file(fd.file).nonblock || flags & libc::MSG_DONTWAIT != 0
+}
+
+fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    let nonblock = nonblocking(e, fd, 0);
+    // A blocking connect parked earlier: it completes when the socket is writable.
+    if e.threads[&tid].progress == 1 {
+        let r = e.net.readiness(s);
+        if r.writable || r.error || r.hup {
+            return match e.net.take_error(s) {
+                Some(err) => Err(err),
+                None => Ok(Out::Return(0)),
+            };
+        }
+        return Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "connect")));
+    }
+    let addr = read_addr(e, tid, a[1], a[2])?;
+    let now = e.now;
+    match e.net.connect(s, &addr, now) {
+        Ok(()) => Ok(Out::Return(0)),
+        Err(NetError::InProgress) | Err(NetError::WouldBlock) if !nonblock => {
+            e.threads.get_mut(&tid).expect("thread").progress = 1;
+            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "connect").no_restart()))
+        }
+        Err(x) => Err(net_err(x)),
+    }
+}
+
+fn accept(e: &mut Engine, _tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, flags: i32) -> Res {
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match e.net.accept(s) {
+        Ok((new, peer)) => {
+            after_io(e, s);
+            Ok(Out::Rewrite {
+                nr: libc::SYS_socket,
+                args: [libc::AF_UNIX as u64, (libc::SOCK_STREAM | flags) as u64, 0, 0, 0, 0],
+                post: Some(Post::new(move |e, tid, ret| {
+                    if ret < 0 {
+                        e.net.close(new, e.now);
+                        return None;
+                    }
+                    install(e, tid, ret as i32, new, flags);
+                    let _ = write_addr(e, tid, addr, lenp, &peer);
+                    None
+                })),
+            })
+        }
+        Err(NetError::WouldBlock) if !nonblocking(e, fd, 0) => {
+            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "accept")))
+        }
+        Err(x) => Err(net_err(x)),
+    }
+}
+
+/// Tells waiters on `s` and on whatever it is connected to that something changed.
+fn after_io(e: &mut Engine, s: usize) {
+    e.notify(Obj::Socket(s));
+    if let Some(p) = e.net.peer_of(s) {
+        e.notify(Obj::Socket(p));
+    }
+}
+
+/// Sends from tracee memory (`write`, `send*`); a blocking stream send returns only
+/// when everything is queued.
+pub(crate) fn send_from(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, src: Src, flags: i32, to: Option<SockAddr>) -> Res {
+    let nonblock = nonblocking(e, fd, flags);
+    let total = src.len();
+    let done = e.threads[&tid].progress;
+    let stream = e.net.sock_type(s) == SockType::Stream;
+    let chunk = if stream { (total - done).min(1 << 20) } else { total };
+    let data = src.get(e, tid, done, chunk)?;
+    let now = e.now;
+    match e.net.send(s, &data, to.as_ref(), now) {
+        Ok(n) => {
+            after_io(e, s);
+            let done = done + n;
+            if stream && done < total && !nonblock {
+                e.threads.get_mut(&tid).expect("thread").progress = done;
+                return Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket send room")));
+            }
+            Ok(Out::Return(done as i64))
+        }
+        Err(NetError::WouldBlock) | Err(NetError::InProgress) => {
+            if !nonblock {
+                Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket send room")))
+            } else if done > 0 {
+                Ok(Out::Return(done as i64))
+            } else {
+                Err(Errno::EAGAIN)
+            }
+        }
+        Err(NetError::Errno(Errno::EPIPE)) if done == 0 => {
+            if flags & libc::MSG_NOSIGNAL != 0 {
+                Err(Errno::EPIPE)
+            } else {
+                super::io::epipe(e, tid)
+            }
+        }
+        Err(NetError::Errno(_)) if done > 0 => Ok(Out::Return(done as i64)),
+        Err(NetError::Errno(x)) => Err(x),
+    }
+}
+
+/// Receives into tracee memory (`read`, `recv*`); writes the source address to `out`.
+pub(crate) fn recv_into(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, dest: Dest, flags: i32, out: Option<(u64, u64)>) -> Res {
+    let nonblock = nonblocking(e, fd, flags);
+    let peek = flags & libc::MSG_PEEK != 0;
+    let mut buf = vec![0u8; dest.len().min(1 << 24)];
+    match e.net.recv(s, &mut buf, peek) {
+        Ok((n, from)) => {
+            dest.put(e, tid, &buf[..n.min(buf.len())])?;
+            if let (Some((addr, lenp)), Some(from)) = (out, from.as_ref()) {
+                write_addr(e, tid, addr, lenp, from)?;
+            }
+            if !peek {
+                after_io(e, s);
+            }
+            let full = if flags & libc::MSG_TRUNC != 0 { n } else { n.min(buf.len()) };
+            Ok(Out::Return(full as i64))
+        }
+        Err(NetError::WouldBlock) | Err(NetError::InProgress) if !nonblock => {
+            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket data")))
+        }
+        Err(x) => Err(net_err(x)),
+    }
+}
+
+fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
+    let m: libc::msghdr = e.read_val(tid, msg)?;
+    let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
+    let want: usize = iov.iter().map(|r| r.1).sum();
+    // The source address goes to msg_name, its length to msg_namelen (offset 8).
+    let name = (!m.msg_name.is_null()).then_some((m.msg_name as u64, msg + 8));
+    let out = recv_into(e, tid, fd, s, Dest::Iov(iov), flags | libc::MSG_TRUNC, name)?;
+    if let Out::Return(n) = out {
+        if name.is_some() && e.net.sock_type(s) == SockType::Stream {
+            e.write_val(tid, msg + 8, &0u32)?; // streams have no source address
+        }
+        // No ancillary data; MSG_TRUNC when a datagram was cut (offsets 40 and 48).
+        e.write_val(tid, msg + 40, &0u64)?;
+        e.write_val(tid, msg + 48, &(if n as usize > want { libc::MSG_TRUNC } else { 0 }))?;
+        let ret = if flags & libc::MSG_TRUNC != 0 { n } else { n.min(want as i64) };
+        return Ok(Out::Return(ret));
+    }
+    Ok(out)
+}
+
+fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
+    let mut sent = 0u32;
+    for i in 0..vlen {
+        let at = vec + i as u64 * std::mem::size_of::<libc::mmsghdr>() as u64;
+        let mut mm: libc::mmsghdr = e.read_val(tid, at)?;
+        let m = mm.msg_hdr;
+        let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
+            Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
+        } else {
+            None
+        };
+        let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
+        let f = if sent > 0 { flags | libc::MSG_DONTWAIT } else { flags };
+        match send_from(e, tid, fd, s, Src::Iov(iov), f, to) {
+            Ok(Out::Return(n)) => {
+                mm.msg_len = n as u32;
+                e.write_val(tid, at, &mm)?;
+                sent += 1;
+            }
+            other if sent == 0 => return other,
+            _ => break,
+        }
+    }
+    Ok(Out::Return(sent as i64))
+}
+
+fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
+    let mut got = 0u32;
+    for i in 0..vlen {
+        let at = vec + i as u64 * std::mem::size_of::<libc::mmsghdr>() as u64;
+        let f = if got > 0 { flags | libc::MSG_DONTWAIT } else { flags };
+        match recvmsg(e, tid, fd, s, at, f) {
+            Ok(Out::Return(n)) => {
+                e.write_val(tid, at + std::mem::size_of::<libc::msghdr>() as u64, &(n as u32))?;
+                got += 1;
+                if flags & libc::MSG_WAITFORONE != 0 {
+                    break;
+                }
+            }
+            other if got == 0 => return other,
+            _ => break,
+        }
+    }
+    Ok(Out::Return(got as i64))
+}

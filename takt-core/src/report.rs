@@ -1,0 +1,189 @@
+//! The result of one run: seed, digest, how it ended, each process's fate and output,
+//! warnings. `Display` prints the lines users and tests read (`seed: N`,
+//! `trace digest: HEX`, one line per process, warnings).
+
+use crate::time::VTime;
+use crate::trace::Event;
+use std::fmt;
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every process exited.
+    AllExited,
+    /// The completion time was reached; the processes still running were killed.
+    CompletionTime,
+    /// Nothing could run, no timer was pending, and some threads were still waiting.
+    Deadlock {
+        /// Who waits on what, one line per thread.
+        waits: Vec<String>,
+    },
+    /// A thread ran without syscalls for longer than the spin budget.
+    Spinning {
+        /// `pid/tid` and the command.
+        who: String,
+        /// Real seconds it spun.
+        seconds: f64,
+    },
+}
+
+/// How a process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Exited with a code.
+    Exited(i32),
+    /// Killed by a signal.
+    Signaled(i32),
+    /// Still running when the run stopped (then killed).
+    Running,
+    /// Could not be started (the errno of its `execve`).
+    NotStarted(String),
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Exited(c) => write!(f, "exited {c}"),
+            Status::Signaled(s) => write!(f, "killed by {}", signal_name(*s)),
+            Status::Running => f.write_str("still running at the end (killed)"),
+            Status::NotStarted(e) => write!(f, "not started: {e}"),
+        }
+    }
+}
+
+/// A line of captured output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// When it was completed.
+    pub time: VTime,
+    /// The node.
+    pub node: String,
+    /// The virtual pid that wrote it.
+    pub pid: i32,
+    /// `true` for stderr.
+    pub stderr: bool,
+    /// The text, without the newline.
+    pub text: String,
+}
+
+/// One started process (one per [`crate::config::ProcessSpec`]).
+#[derive(Clone, Debug)]
+pub struct ProcessReport {
+    /// The node's name.
+    pub node: String,
+    /// Its virtual pid.
+    pub pid: i32,
+    /// The command as the user wrote it.
+    pub command: String,
+    /// How it ended.
+    pub status: Status,
+    /// Everything it (and its children) wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything written to stderr.
+    pub stderr: Vec<u8>,
+    /// Virtual time of its exit.
+    pub exit_time: Option<VTime>,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The root seed.
+    pub seed: u64,
+    /// SHA-256 of the canonical trace, hex.
+    pub digest: String,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// Virtual time at the end.
+    pub end_time: VTime,
+    /// The started processes, in the order they were specified.
+    pub processes: Vec<ProcessReport>,
+    /// Every output line of every process, in virtual-time order.
+    pub lines: Vec<Line>,
+    /// Once-per-syscall warnings (unsupported calls) with counts.
+    pub warnings: Vec<(String, u64)>,
+    /// Where the run stopped being deterministic (watchdog preemptions), if anywhere.
+    pub nondeterminism: Vec<String>,
+    /// Number of trace events.
+    pub events: u64,
+    /// Number of syscalls the core handled.
+    pub syscalls: u64,
+    /// The last trace events (all of them with `keep_trace`).
+    pub trace: Vec<Event>,
+    /// Whether processes ran in their own PID namespace (virtual pids).
+    pub pid_namespace: bool,
+}
+
+impl Report {
+    /// The process whose command is `command` (first match).
+    pub fn process(&self, command: &str) -> Option<&ProcessReport> {
+        self.processes.iter().find(|p| p.command == command)
+    }
+
+    /// Stdout of process `i` as text.
+    pub fn stdout(&self, i: usize) -> String {
+        String::from_utf8_lossy(&self.processes[i].stdout).into_owned()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "seed: {}", self.seed)?;
+        writeln!(f, "trace digest: {}", self.digest)?;
+        let end = match &self.outcome {
+            Outcome::AllExited => "all processes exited".to_string(),
+            Outcome::CompletionTime => "completion time reached".to_string(),
+            Outcome::Deadlock { .. } => "DEADLOCK".to_string(),
+            Outcome::Spinning { who, seconds } => {
+                format!("STOPPED: {who} ran {seconds:.1} s of real time without a syscall")
+            }
+        };
+        writeln!(f, "end: {end} at virtual time {}", self.end_time)?;
+        if let Outcome::Deadlock { waits } = &self.outcome {
+            for w in waits {
+                writeln!(f, "  waiting: {w}")?;
+            }
+        }
+        writeln!(f, "events: {}, syscalls: {}", self.events, self.syscalls)?;
+        for p in &self.processes {
+            writeln!(f, "process {} (node {}, pid {}): {}", p.command, p.node, p.pid, p.status)?;
+        }
+        for (w, n) in &self.warnings {
+            writeln!(f, "warning: {w} ({n}x)")?;
+        }
+        for n in &self.nondeterminism {
+            writeln!(f, "warning: determinism lost: {n}")?;
+        }
+        if !self.pid_namespace {
+            writeln!(f, "warning: no PID namespace (not root?): pids are the host's, not virtual")?;
+        }
+        Ok(())
+    }
+}
+
+/// `SIGSEGV`-style name of a signal number.
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
+}

@@ -1,0 +1,612 @@
+//! The kernel boundary: every `unsafe` block of takt lives under this module.
+//!
+//! Owns ptrace (with a typestate: only a [`Stopped`] tracee can be inspected or resumed,
+//! and resuming consumes it), `waitpid` on one specific thread, registers, tracee memory
+//! through `process_vm_readv/writev`, spawning a traced child (in [`spawn`]), the seccomp
+//! filter (in [`seccomp`]), the PID namespace of a scenario, CPU pinning and the wall-clock
+//! watchdog (in [`watchdog`]). It decides nothing: the engine does.
+//!
+//! `ESRCH` from any ptrace request becomes [`Error::TraceeGone`] here, at the single place
+//! where a tracee can vanish under us (killed while stopped).
+
+pub mod seccomp;
+pub mod spawn;
+pub mod watchdog;
+
+use crate::Error;
+use nix::errno::Errno as NixErrno;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// A real (host) thread id, as the tracer sees it.
+pub type RealTid = i32;
+
+/// The x86-64 registers of a stopped thread.
+#[derive(Clone, Copy)]
+pub struct Regs(libc::user_regs_struct);
+
+impl std::fmt::Debug for Regs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Regs {{ nr: {}, args: {:x?}, rax: {:#x}, rip: {:#x} }}",
+            self.0.orig_rax as i64,
+            self.args(),
+            self.0.rax,
+            self.0.rip
+        )
+    }
+}
+
+impl Regs {
+    /// The syscall number at a syscall stop (`orig_rax`).
+    pub fn syscall_nr(&self) -> i64 {
+        self.0.orig_rax as i64
+    }
+    /// The six syscall arguments.
+    pub fn args(&self) -> [u64; 6] {
+        let r = &self.0;
+        [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]
+    }
+    /// The return value register.
+    pub fn ret(&self) -> i64 {
+        self.0.rax as i64
+    }
+    /// The instruction pointer.
+    pub fn ip(&self) -> u64 {
+        self.0.rip
+    }
+    /// The stack pointer.
+    pub fn sp(&self) -> u64 {
+        self.0.rsp
+    }
+    /// Skips the pending syscall and makes it return `value`.
+    pub fn emulate(&mut self, value: i64) {
+        self.0.orig_rax = u64::MAX;
+        self.0.rax = value as u64;
+    }
+    /// Sets the return value (at a syscall-exit stop).
+    pub fn set_ret(&mut self, value: i64) {
+        self.0.rax = value as u64;
+    }
+    /// Replaces the pending syscall by another one (at a seccomp stop).
+    pub fn rewrite(&mut self, nr: i64, args: [u64; 6]) {
+        let r = &mut self.0;
+        r.orig_rax = nr as u64;
+        [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] = args;
+    }
+    /// Sets one argument register.
+    pub fn set_arg(&mut self, i: usize, v: u64) {
+        let r = &mut self.0;
+        match i {
+            0 => r.rdi = v,
+            1 => r.rsi = v,
+            2 => r.rdx = v,
+            3 => r.r10 = v,
+            4 => r.r8 = v,
+            5 => r.r9 = v,
+            _ => panic!("syscall argument index {i} out of range"),
+        }
+    }
+    /// Skips the syscall and arranges for it to be executed again when the thread next
+    /// returns to user space (after a signal handler, as the kernel does for
+    /// `SA_RESTART`): the instruction pointer goes back over the 2-byte `syscall`.
+    pub fn restart_syscall(&mut self) {
+        let nr = self.0.orig_rax;
+        self.0.orig_rax = u64::MAX;
+        self.0.rax = nr;
+        self.0.rip -= 2;
+    }
+    /// Emulates `rdtsc` (2 bytes) or `rdtscp` (3 bytes, also sets `ecx`).
+    pub fn emulate_rdtsc(&mut self, tsc: u64, len: u64) {
+        self.0.rax = tsc & 0xffff_ffff;
+        self.0.rdx = tsc >> 32;
+        if len == 3 {
+            self.0.rcx = 0;
+        }
+        self.0.rip += len;
+    }
+}
+
+/// What a wait on one tracee thread returned.
+#[derive(Debug)]
+pub enum Stop {
+    /// The thread is in a ptrace-stop; see `why`.
+    Stopped(Stopped, StopReason),
+    /// The thread exited with a code (for the thread-group leader, the process's code).
+    Exited(RealTid, i32),
+    /// The thread was killed by a signal.
+    Signaled(RealTid, i32, bool),
+}
+
+/// Why a tracee thread stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// A `SECCOMP_RET_TRACE` stop: a syscall the core virtualizes or observes.
+    Seccomp,
+    /// A syscall-exit stop (after `PTRACE_SYSCALL`).
+    SyscallExit,
+    /// `PTRACE_EVENT_{FORK,VFORK,CLONE}`: the new thread's real tid.
+    Spawned(RealTid),
+    /// `PTRACE_EVENT_EXEC`, with the former tid of the thread that called `execve`.
+    Exec(RealTid),
+    /// `PTRACE_EVENT_EXIT`, with the wait status the thread will exit with.
+    Exiting(i32),
+    /// `PTRACE_EVENT_VFORK_DONE` (not expected: takt turns vfork into fork).
+    VforkDone,
+    /// A signal is about to be delivered.
+    Signal(i32),
+}
+
+/// A tracee thread in a ptrace-stop: the only state in which it may be inspected or
+/// resumed. Resuming consumes it; the next [`wait`] gives a new one.
+#[derive(Debug)]
+pub struct Stopped(RealTid);
+
+/// A tracee thread that has been resumed and must be waited for.
+#[derive(Debug)]
+pub struct Running(RealTid);
+
+impl Running {
+    /// The real tid.
+    pub fn tid(&self) -> RealTid {
+        self.0
+    }
+    /// A thread known to have been resumed elsewhere (killed while stopped, say).
+    pub fn assume(tid: RealTid) -> Running {
+        Running(tid)
+    }
+}
+
+fn ptrace_err(op: &'static str, tid: RealTid, e: NixErrno) -> Error {
+    if e == NixErrno::ESRCH {
+        Error::TraceeGone { tid }
+    } else {
+        Error::Sys { op, errno: e as i32 }
+    }
+}
+
+impl Stopped {
+    /// The real tid.
+    pub fn tid(&self) -> RealTid {
+        self.0
+    }
+
+    /// Reads the registers.
+    pub fn regs(&self) -> Result<Regs, Error> {
+        let mut regs = std::mem::MaybeUninit::<libc::user_regs_struct>::zeroed();
+        // SAFETY: PTRACE_GETREGS writes one `user_regs_struct` to the pointer, which is
+        // valid and large enough; the tid is a stopped tracee of this thread.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_GETREGS,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                regs.as_mut_ptr(),
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_GETREGS", self.0, e))?;
+        // SAFETY: the kernel filled the whole struct (and it was zeroed before).
+        Ok(Regs(unsafe { regs.assume_init() }))
+    }
+
+    /// Writes the registers.
+    pub fn set_regs(&self, regs: &Regs) -> Result<(), Error> {
+        // SAFETY: PTRACE_SETREGS reads one `user_regs_struct` from a valid pointer.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_SETREGS,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                &regs.0 as *const libc::user_regs_struct,
+            )
+        };
+        NixErrno::result(r)
+            .map(drop)
+            .map_err(|e| ptrace_err("PTRACE_SETREGS", self.0, e))
+    }
+
+    /// The event message of the last `PTRACE_EVENT_*` stop.
+    pub fn event_msg(&self) -> Result<u64, Error> {
+        let mut msg: libc::c_ulong = 0;
+        // SAFETY: PTRACE_GETEVENTMSG writes one `unsigned long` to a valid pointer.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_GETEVENTMSG,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                &mut msg as *mut libc::c_ulong,
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_GETEVENTMSG", self.0, e))?;
+        Ok(msg)
+    }
+
+    /// Sets the ptrace options takt uses on a freshly stopped child.
+    pub fn set_options(&self) -> Result<(), Error> {
+        let opts = libc::PTRACE_O_EXITKILL
+            | libc::PTRACE_O_TRACECLONE
+            | libc::PTRACE_O_TRACEFORK
+            | libc::PTRACE_O_TRACEVFORK
+            | libc::PTRACE_O_TRACEEXEC
+            | libc::PTRACE_O_TRACEEXIT
+            | libc::PTRACE_O_TRACESECCOMP
+            | libc::PTRACE_O_TRACESYSGOOD;
+        // SAFETY: PTRACE_SETOPTIONS takes the options in `data`; no pointers involved.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_SETOPTIONS,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                opts as libc::c_long,
+            )
+        };
+        NixErrno::result(r)
+            .map(drop)
+            .map_err(|e| ptrace_err("PTRACE_SETOPTIONS", self.0, e))
+    }
+
+    fn resume(self, req: libc::c_uint, sig: i32) -> Result<Running, Error> {
+        // SAFETY: PTRACE_CONT/PTRACE_SYSCALL take the signal to inject in `data`.
+        let r = unsafe {
+            libc::ptrace(
+                req,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                sig as libc::c_long,
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_CONT", self.0, e))?;
+        Ok(Running(self.0))
+    }
+
+    /// Resumes until the next stop, injecting `sig` (0 for none).
+    pub fn cont(self, sig: i32) -> Result<Running, Error> {
+        self.resume(libc::PTRACE_CONT, sig)
+    }
+
+    /// Resumes and stops again at the exit of the current syscall.
+    pub fn cont_to_syscall_exit(self) -> Result<Running, Error> {
+        self.resume(libc::PTRACE_SYSCALL, 0)
+    }
+
+    /// Gives up the stop token of a thread that is known to be dying (SIGKILLed while
+    /// stopped): it will report its exit to [`wait`].
+    pub fn into_dying(self) -> Running {
+        Running(self.0)
+    }
+}
+
+/// Waits for the next event of one specific tracee thread (`__WALL | __WNOTHREAD`, so a
+/// tracer thread never reaps another tracer thread's tracees).
+pub fn wait(running: Running) -> Result<Stop, Error> {
+    let tid = running.0;
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: waitpid writes the status to a valid pointer.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+        match NixErrno::result(r) {
+            Ok(_) => break,
+            Err(NixErrno::EINTR) => continue,
+            Err(NixErrno::ECHILD) => return Err(Error::TraceeGone { tid }),
+            Err(e) => return Err(Error::Sys { op: "waitpid", errno: e as i32 }),
+        }
+    }
+    Ok(decode_status(tid, status))
+}
+
+fn decode_status(tid: RealTid, status: i32) -> Stop {
+    if libc::WIFEXITED(status) {
+        return Stop::Exited(tid, libc::WEXITSTATUS(status));
+    }
+    if libc::WIFSIGNALED(status) {
+        return Stop::Signaled(tid, libc::WTERMSIG(status), libc::WCOREDUMP(status));
+    }
+    let sig = libc::WSTOPSIG(status);
+    let event = (status >> 16) & 0xff;
+    let stopped = Stopped(tid);
+    let reason = if sig == libc::SIGTRAP | 0x80 {
+        StopReason::SyscallExit
+    } else if sig == libc::SIGTRAP && event != 0 {
+        match event {
+            libc::PTRACE_EVENT_SECCOMP => StopReason::Seccomp,
+            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
+                match stopped.event_msg() {
+                    Ok(m) => StopReason::Spawned(m as RealTid),
+                    Err(_) => StopReason::Signal(0),
+                }
+            }
+            libc::PTRACE_EVENT_EXEC => StopReason::Exec(stopped.event_msg().unwrap_or(0) as i32),
+            libc::PTRACE_EVENT_EXIT => StopReason::Exiting(stopped.event_msg().unwrap_or(0) as i32),
+            libc::PTRACE_EVENT_VFORK_DONE => StopReason::VforkDone,
+            _ => StopReason::Signal(0),
+        }
+    } else {
+        StopReason::Signal(sig)
+    };
+    Stop::Stopped(stopped, reason)
+}
+
+/// Waits for a child that is not a tracee (the scenario's init stub).
+pub fn reap_child(pid: i32) {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes the status to a valid pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r >= 0 || NixErrno::last() != NixErrno::EINTR {
+            return;
+        }
+    }
+}
+
+/// Reads `buf.len()` bytes of tracee memory at `addr`.
+pub fn read_mem(pid: RealTid, addr: u64, buf: &mut [u8]) -> Result<(), NixErrno> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: buf.len() };
+    // SAFETY: the local iovec describes `buf`, valid for writes of its length; the remote
+    // one is only interpreted in the tracee's address space by the kernel.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    match NixErrno::result(n)? as usize {
+        n if n == buf.len() => Ok(()),
+        _ => Err(NixErrno::EFAULT),
+    }
+}
+
+/// Reads tracee memory described by several remote ranges into one local buffer.
+pub fn read_mem_vectored(pid: RealTid, ranges: &[(u64, usize)], buf: &mut [u8]) -> Result<usize, NixErrno> {
+    let remote: Vec<libc::iovec> = ranges
+        .iter()
+        .filter(|r| r.1 > 0)
+        .map(|&(a, l)| libc::iovec { iov_base: a as *mut libc::c_void, iov_len: l })
+        .collect();
+    if remote.is_empty() || buf.is_empty() {
+        return Ok(0);
+    }
+    let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut done = 0;
+    // process_vm_readv takes at most IOV_MAX remote ranges per call.
+    for chunk in remote.chunks(1024) {
+        let local = libc::iovec {
+            iov_base: local.iov_base.wrapping_add(done),
+            iov_len: local.iov_len - done,
+        };
+        // SAFETY: as in `read_mem`; the local range stays within `buf`.
+        let n = unsafe { libc::process_vm_readv(pid, &local, 1, chunk.as_ptr(), chunk.len() as u64, 0) };
+        done += NixErrno::result(n)? as usize;
+    }
+    Ok(done)
+}
+
+/// Writes `data` into tracee memory at `addr`.
+pub fn write_mem(pid: RealTid, addr: u64, data: &[u8]) -> Result<(), NixErrno> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let local = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: the local iovec describes `data`, valid for reads; the kernel only reads it.
+    let n = unsafe { libc::process_vm_writev(pid, &local, 1, &remote, 1, 0) };
+    match NixErrno::result(n)? as usize {
+        n if n == data.len() => Ok(()),
+        _ => Err(NixErrno::EFAULT),
+    }
+}
+
+/// Writes one buffer across several remote ranges (for `readv`-style results).
+pub fn write_mem_vectored(pid: RealTid, ranges: &[(u64, usize)], data: &[u8]) -> Result<(), NixErrno> {
+    let mut off = 0;
+    for &(addr, len) in ranges {
+        if off >= data.len() {
+            break;
+        }
+        let n = len.min(data.len() - off);
+        write_mem(pid, addr, &data[off..off + n])?;
+        off += n;
+    }
+    Ok(())
+}
+
+/// Sends a signal to one thread (`tgkill`).
+pub fn tgkill(tgid: RealTid, tid: RealTid, sig: i32) -> Result<(), NixErrno> {
+    // SAFETY: tgkill takes plain integers.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) };
+    NixErrno::result(r).map(drop)
+}
+
+/// Sends a signal to a process.
+pub fn kill(pid: RealTid, sig: i32) -> Result<(), NixErrno> {
+    // SAFETY: kill takes plain integers.
+    NixErrno::result(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// The calling thread's real tid.
+pub fn gettid() -> RealTid {
+    // SAFETY: gettid has no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as RealTid }
+}
+
+/// The CPUs the calling thread may run on.
+pub fn allowed_cpus() -> Vec<usize> {
+    let mut set = std::mem::MaybeUninit::<libc::cpu_set_t>::zeroed();
+    // SAFETY: sched_getaffinity writes at most `size_of::<cpu_set_t>()` bytes to `set`.
+    let r = unsafe {
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set.as_mut_ptr())
+    };
+    if r != 0 {
+        return vec![0];
+    }
+    // SAFETY: zero-initialised and filled by the kernel.
+    let set = unsafe { set.assume_init() };
+    // SAFETY: CPU_ISSET reads within the set for indices below CPU_SETSIZE.
+    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+}
+
+/// Pins the calling thread to the given CPUs; returns the previous set.
+pub fn pin_current_thread(cpus: &[usize]) -> Vec<usize> {
+    let before = allowed_cpus();
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &c in cpus {
+        // SAFETY: CPU_SET writes within the set for indices below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(c, &mut set) };
+    }
+    // SAFETY: sched_setaffinity reads one cpu_set_t from a valid pointer.
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    before
+}
+
+/// The scenario's PID namespace: an init stub (pid 1, not traced) that reaps orphans,
+/// and a handle to enter the namespace for the next fork. Dropping it kills every
+/// process in the namespace.
+#[derive(Debug)]
+pub struct PidNamespace {
+    init: i32,
+    ns: OwnedFd,
+    home: OwnedFd,
+}
+
+impl PidNamespace {
+    /// Creates the namespace. Fails with `EPERM` where the caller may not (no root, no
+    /// user namespaces); the engine then runs without one and says so in the report.
+    pub fn new() -> Result<PidNamespace, NixErrno> {
+        let home = open_ro("/proc/thread-self/ns/pid")?;
+        // SAFETY: a raw clone without CLONE_VM is a fork: the child gets a copy of the
+        // address space and runs only async-signal-safe calls (prctl, sigaction, pause)
+        // and never returns from this function.
+        let pid = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        let pid = NixErrno::result(pid)? as i32;
+        if pid == 0 {
+            // SAFETY: in the forked child; only async-signal-safe libc calls follow.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = libc::SIG_IGN;
+                libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
+                loop {
+                    libc::pause();
+                }
+            }
+        }
+        let ns = open_ro(&format!("/proc/{pid}/ns/pid")).inspect_err(|_| {
+            let _ = kill(pid, libc::SIGKILL);
+            reap_child(pid);
+        })?;
+        Ok(PidNamespace { init: pid, ns, home })
+    }
+
+    /// Runs `f` (which forks) with the calling thread's children placed in the namespace.
+    pub fn enter_for_children<T>(&self, f: impl FnOnce() -> T) -> T {
+        // SAFETY: setns with a namespace fd we own; affects only this thread's
+        // pid_for_children, restored right after.
+        unsafe { libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID) };
+        let out = f();
+        // SAFETY: as above, back to this thread's own namespace.
+        unsafe { libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID) };
+        out
+    }
+
+    /// Kills every process of the namespace (SIGKILL to its init).
+    pub fn kill_all(&self) {
+        let _ = kill(self.init, libc::SIGKILL);
+    }
+
+    /// The real pid of the init stub.
+    pub fn init_pid(&self) -> i32 {
+        self.init
+    }
+}
+
+impl Drop for PidNamespace {
+    fn drop(&mut self) {
+        self.kill_all();
+        reap_child(self.init);
+    }
+}
+
+fn open_ro(path: &str) -> Result<OwnedFd, NixErrno> {
+    let c = CString::new(path).map_err(|_| NixErrno::EINVAL)?;
+    // SAFETY: a valid NUL-terminated path; the returned fd is owned by the OwnedFd.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    NixErrno::result(fd)?;
+    // SAFETY: `fd` is a fresh, valid descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The host's `uname`, for the fields takt does not virtualize (release, version, machine).
+pub fn host_uname() -> libc::utsname {
+    // SAFETY: an all-zero utsname is valid; uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname writes one utsname to a valid pointer.
+    unsafe { libc::uname(&mut u) };
+    u
+}
+
+/// Views a plain-old-data value as bytes, for writing kernel structs into a tracee.
+pub fn pod_bytes<T: Pod>(v: &T) -> &[u8] {
+    // SAFETY: `Pod` types are `repr(C)` kernel structs without padding-dependent
+    // invariants; reading their bytes (including padding, zeroed by construction) is fine.
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+}
+
+/// Reads a plain-old-data value from bytes.
+pub fn pod_read<T: Pod>(bytes: &[u8]) -> T {
+    assert!(bytes.len() >= std::mem::size_of::<T>(), "short buffer for {}", std::any::type_name::<T>());
+    // SAFETY: `Pod` types are valid for any bit pattern; the read is unaligned-safe.
+    unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) }
+}
+
+/// Kernel structs that are valid for every bit pattern.
+///
+/// # Safety
+/// Implement only for `repr(C)` types made of integers.
+pub unsafe trait Pod: Copy {}
+// SAFETY: all of these are repr(C) structs of integers (or integers).
+unsafe impl Pod for libc::timespec {}
+// SAFETY: see above.
+unsafe impl Pod for libc::timeval {}
+// SAFETY: see above.
+unsafe impl Pod for libc::utsname {}
+// SAFETY: see above.
+unsafe impl Pod for libc::sysinfo {}
+// SAFETY: see above.
+unsafe impl Pod for libc::pollfd {}
+// SAFETY: see above.
+unsafe impl Pod for libc::rusage {}
+// SAFETY: see above.
+unsafe impl Pod for libc::itimerval {}
+// SAFETY: see above.
+unsafe impl Pod for libc::tms {}
+// SAFETY: see above.
+unsafe impl Pod for libc::siginfo_t {}
+// SAFETY: see above.
+unsafe impl Pod for libc::epoll_event {}
+// SAFETY: see above.
+unsafe impl Pod for libc::iovec {}
+// SAFETY: see above.
+unsafe impl Pod for libc::msghdr {}
+// SAFETY: see above.
+unsafe impl Pod for libc::mmsghdr {}
+// SAFETY: see above.
+unsafe impl Pod for libc::linger {}
+// SAFETY: see above.
+unsafe impl Pod for u64 {}
+// SAFETY: see above.
+unsafe impl Pod for i64 {}
+// SAFETY: see above.
+unsafe impl Pod for u32 {}
+// SAFETY: see above.
+unsafe impl Pod for i32 {}
+// SAFETY: see above.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}

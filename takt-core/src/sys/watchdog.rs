@@ -1,0 +1,108 @@
+//! The wall-clock watchdog: the only place takt looks at real time.
+//!
+//! A tracee thread that runs without making a syscall never returns control to the
+//! tracer, and there is no hardware performance counter on the machines takt targets to
+//! interrupt it. One background thread samples every registered scenario every
+//! [`TICK`]; if the tracer has been waiting on the same resumed thread for a whole
+//! slice, it sends that thread `SIGSTOP`, which surfaces as a signal-delivery stop. The
+//! engine then knows the thread was preempted by the watchdog (and that the run lost
+//! determinism at that point), or gives up when the spin budget is spent.
+
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+/// How often the watchdog samples.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// What one tracer shares with the watchdog. Hot-path cost: two relaxed stores per resume.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Incremented by the tracer before every resume.
+    resumes: AtomicU64,
+    /// `(tgid << 32) | tid` of the thread the tracer waits on, 0 when not waiting.
+    waiting: AtomicU64,
+    /// The resume count at which the watchdog last fired.
+    fired: AtomicU64,
+    /// Ticks per slice.
+    slice_ticks: AtomicU64,
+}
+
+impl Watch {
+    /// Registers a new watch with the global watchdog.
+    pub fn register(slice: Duration) -> Arc<Watch> {
+        let w = Arc::new(Watch::default());
+        let ticks = (slice.as_millis() / TICK.as_millis()).max(1) as u64;
+        w.slice_ticks.store(ticks, Ordering::Relaxed);
+        w.fired.store(u64::MAX, Ordering::Relaxed);
+        registry().lock().push(Arc::downgrade(&w));
+        w
+    }
+
+    /// Called before resuming thread `tid` of process `tgid`; returns the resume number.
+    #[inline]
+    pub fn resuming(&self, tgid: i32, tid: i32) -> u64 {
+        let n = self.resumes.fetch_add(1, Ordering::Relaxed) + 1;
+        self.waiting.store(((tgid as u32 as u64) << 32) | tid as u32 as u64, Ordering::Relaxed);
+        n
+    }
+
+    /// Called when the wait returned.
+    #[inline]
+    pub fn stopped(&self) {
+        self.waiting.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether the watchdog fired during resume number `n` (so a `SIGSTOP` seen now is
+    /// a preemption, not a signal the program sent).
+    pub fn fired_during(&self, n: u64) -> bool {
+        self.fired.load(Ordering::Relaxed) == n
+    }
+}
+
+fn registry() -> &'static Mutex<Vec<Weak<Watch>>> {
+    static REG: OnceLock<Mutex<Vec<Weak<Watch>>>> = OnceLock::new();
+    REG.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("takt-watchdog".into())
+            .spawn(run)
+            .expect("spawn the takt watchdog thread");
+        Mutex::new(Vec::new())
+    })
+}
+
+fn run() {
+    // Per watch: (last resume count seen, ticks it has stayed the same).
+    let mut seen: Vec<(Weak<Watch>, u64, u64)> = Vec::new();
+    loop {
+        std::thread::sleep(TICK);
+        {
+            let mut reg = registry().lock();
+            reg.retain(|w| w.strong_count() > 0);
+            for w in reg.iter() {
+                if !seen.iter().any(|s| Weak::ptr_eq(&s.0, w)) {
+                    seen.push((w.clone(), 0, 0));
+                }
+            }
+        }
+        seen.retain(|s| s.0.strong_count() > 0);
+        for (weak, last, ticks) in seen.iter_mut() {
+            let Some(w) = weak.upgrade() else { continue };
+            let waiting = w.waiting.load(Ordering::Relaxed);
+            let n = w.resumes.load(Ordering::Relaxed);
+            if waiting == 0 || n != *last {
+                *last = n;
+                *ticks = 0;
+                continue;
+            }
+            *ticks += 1;
+            if *ticks >= w.slice_ticks.load(Ordering::Relaxed) && w.fired.load(Ordering::Relaxed) != n {
+                w.fired.store(n, Ordering::Relaxed);
+                let (tgid, tid) = ((waiting >> 32) as i32, waiting as u32 as i32);
+                let _ = super::tgkill(tgid, tid, libc::SIGSTOP);
+                *ticks = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The trace: every event of a run, canonically encoded, and its digest.
+//!
+//! Each [`Event`] is encoded with bincode (fixed field order, little-endian integers) and
+//! fed to SHA-256 as it is appended, so the digest costs one hash update per event and
+//! the same seed gives byte-identical encodings and the same digest.
+
+use crate::time::VTime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Virtual time.
+    pub time: VTime,
+    /// Node index.
+    pub node: u16,
+    /// Virtual pid.
+    pub pid: i32,
+    /// Virtual tid.
+    pub tid: i32,
+    /// What.
+    pub kind: EventKind,
+}
+
+/// The kinds of events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A syscall completed with `ret` (`None`: the kernel ran it and takt did not look).
+    Syscall {
+        /// Number.
+        nr: u32,
+        /// Arguments.
+        args: [u64; 6],
+        /// Result.
+        ret: Option<i64>,
+        /// Whether takt injected this result as a fault.
+        fault: bool,
+    },
+    /// A thread parked in the core inside syscall `nr`.
+    Block {
+        /// Number.
+        nr: u32,
+    },
+    /// The scheduler switched to this thread.
+    Switch,
+    /// A signal was delivered to the thread.
+    Signal {
+        /// Signal number.
+        sig: i32,
+    },
+    /// `rdtsc`/`rdtscp` emulated.
+    Rdtsc,
+    /// A new thread or process.
+    Spawn {
+        /// Its virtual tid.
+        child: i32,
+        /// A process (true) or a thread.
+        process: bool,
+    },
+    /// A successful `execve`.
+    Exec {
+        /// The program.
+        path: String,
+    },
+    /// The thread exited (`status` as `waitpid` encodes it).
+    Exit {
+        /// Wait status.
+        status: i32,
+    },
+    /// The watchdog preempted a thread that ran without syscalls.
+    Preempted,
+    /// The clock jumped to the next timer because nothing could run.
+    ClockJump,
+}
+
+/// The trace of one run.
+#[derive(Debug)]
+pub struct Trace {
+    events: Vec<Event>,
+    hasher: Sha256,
+    buf: Vec<u8>,
+    keep: bool,
+    count: u64,
+}
+
+impl Trace {
+    /// A new trace; `keep` retains every event in memory (for `--trace` and reports),
+    /// otherwise only the last few hundred are kept.
+    pub fn new(keep: bool) -> Trace {
+        Trace { events: Vec::new(), hasher: Sha256::new(), buf: Vec::with_capacity(128), keep, count: 0 }
+    }
+
+    /// Appends an event and updates the digest.
+    pub fn push(&mut self, e: Event) {
+        self.buf.clear();
+        bincode::serialize_into(&mut self.buf, &e).expect("encoding an event into a Vec cannot fail");
+        self.hasher.update(&self.buf);
+        if !self.keep && self.events.len() >= 4096 {
+            self.events.drain(..2048);
+        }
+        self.events.push(e);
+        self.count += 1;
+    }
+
+    /// How many events were appended (retained or not).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The digest so far, in lowercase hex.
+    pub fn digest(&self) -> String {
+        self.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The retained events.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Canonical encoding of the retained events (what `--trace FILE` writes).
+    pub fn encode(&self) -> Vec<u8> {
+        bincode::serialize(&self.events).expect("encoding events into a Vec cannot fail")
+    }
+
+    /// Decodes what [`Trace::encode`] wrote.
+    pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, String> {
+        bincode::deserialize(bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// Canonical encoding of a list of events (what `takt run --trace FILE` writes).
+pub fn encode_events(events: &[Event]) -> Vec<u8> {
+    bincode::serialize(events).expect("encoding events into a Vec cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: u64) -> Event {
+        Event {
+            time: VTime(t),
+            node: 0,
+            pid: 2,
+            tid: 2,
+            kind: EventKind::Syscall { nr: 39, args: [1, 2, 3, 4, 5, 6], ret: Some(2), fault: false },
+        }
+    }
+
+    #[test]
+    fn same_events_same_digest_and_round_trip() {
+        let (mut a, mut b) = (Trace::new(true), Trace::new(true));
+        for t in 0..10 {
+            a.push(ev(t));
+            b.push(ev(t));
+        }
+        assert_eq!(a.digest(), b.digest());
+        b.push(ev(99));
+        assert_ne!(a.digest(), b.digest());
+        assert_eq!(Trace::decode(&a.encode()).unwrap(), a.events());
+    }
+}
