@@ -82,6 +82,10 @@ pub struct Thread {
     pub(crate) vfork: bool,
     /// Flags and child-tid pointer of a `clone3` in progress.
     pub(crate) clone3: Option<(u64, u64)>,
+    /// Argument registers to put back at the syscall's exit after a rewrite (a syscall
+    /// preserves every register but rax, rcx and r11; glibc's `vfork` keeps its return
+    /// address in rdi across the call).
+    pub(crate) restore: Option<[u64; 6]>,
     /// Bytes already transferred by a blocking write that had to wait for room.
     pub(crate) progress: usize,
 }
@@ -129,6 +133,8 @@ pub struct Engine {
     pub(crate) filter: Vec<sys::seccomp::Insn>,
     pub(crate) failure: Option<Outcome>,
     pub(crate) next_vpid: Vtid,
+    /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
+    debug: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -172,6 +178,7 @@ impl Engine {
             reports: Vec::new(),
             failure: None,
             next_vpid: 1000,
+            debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
         }
     }
 
@@ -363,18 +370,10 @@ impl Engine {
             Ok(Out::Rewrite { nr: new_nr, args: new_args, post }) => {
                 let t = self.threads.get_mut(&tid).expect("thread exists");
                 let mut regs = t.regs.expect("at a seccomp stop");
+                t.restore = Some(regs.args());
                 regs.rewrite(new_nr as i64, new_args);
-                let resume = match post {
-                    Some(p) => {
-                        t.post = Some(p);
-                        Resume::RegsToExit(regs)
-                    }
-                    None => {
-                        self.event(tid, EventKind::Syscall { nr, args, ret: None, fault: false });
-                        Resume::Regs(regs)
-                    }
-                };
-                self.set_ready(tid, resume);
+                t.post = post;
+                self.set_ready(tid, Resume::RegsToExit(regs));
             }
             Ok(Out::Block(b)) => self.block(tid, b),
             Ok(Out::Restart) => {
@@ -396,19 +395,22 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let (nr, args) = t.cur;
+        let restore = t.restore.take();
         let ret = regs.ret();
         let new = match post {
             Some(p) => p.call(self, tid, ret),
             None => None,
         };
         self.event(tid, EventKind::Syscall { nr, args, ret: Some(new.unwrap_or(ret)), fault: false });
-        match new {
-            Some(v) if v != ret => {
-                regs.set_ret(v);
-                self.set_ready(tid, Resume::Regs(regs));
-            }
-            _ => self.set_ready(tid, Resume::Cont(0)),
+        let mut changed = restore.is_some();
+        if let Some(orig) = restore {
+            regs.set_args(orig);
         }
+        if let Some(v) = new.filter(|&v| v != ret) {
+            regs.set_ret(v);
+            changed = true;
+        }
+        self.set_ready(tid, if changed { Resume::Regs(regs) } else { Resume::Cont(0) });
         Ok(())
     }
 
@@ -485,7 +487,11 @@ impl Engine {
             Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
             None => (0, 0),
         };
-        self.trace.push(Event { time: self.now, node, pid, tid, kind });
+        let e = Event { time: self.now, node, pid, tid, kind };
+        if self.debug {
+            eprintln!("takt: {}", crate::trace::describe(&e));
+        }
+        self.trace.push(e);
     }
 
     /// Records an unsupported syscall (once per name, with a count).

@@ -132,6 +132,7 @@ impl Engine {
                 timer: None,
                 spin: 0,
                 initial_exec: false,
+                restore: None,
                 vfork: false,
                 clone3: None,
                 progress: 0,
@@ -212,6 +213,14 @@ impl Engine {
         if flags & libc::CLONE_CHILD_CLEARTID as u64 != 0 {
             self.threads.get_mut(&vtid).expect("added").clear_tid = child_tid;
         }
+        if let Some(orig) = self.threads[&parent].restore {
+            // The child's registers are a copy of the parent's rewritten ones.
+            let child = self.threads.get_mut(&vtid).expect("added");
+            if let Ok(mut regs) = child.stopped.as_ref().expect("stopped").regs() {
+                regs.set_args(orig);
+                child.state = State::Ready(Resume::Regs(regs));
+            }
+        }
         self.event(parent, EventKind::Spawn { child: vtid, process: !is_thread });
         if self.threads[&parent].vfork_pending() && !is_thread {
             // vfork semantics: the parent waits until the child execs or exits.
@@ -219,9 +228,19 @@ impl Engine {
             self.threads.get_mut(&parent).expect("parent").state =
                 State::Blocked(crate::handler::Blocked::new("vfork child to exec or exit"));
         } else {
-            self.set_ready(parent, Resume::Cont(0));
+            self.set_ready(parent, Self::after_event(&self.threads[&parent]));
         }
         Ok(())
+    }
+
+    /// How a thread resumes from a ptrace event inside a syscall: to the syscall's exit
+    /// if an action (or a register restore) waits there.
+    pub(crate) fn after_event(t: &Thread) -> Resume {
+        if t.post.is_some() || t.restore.is_some() {
+            Resume::ToExit
+        } else {
+            Resume::Cont(0)
+        }
     }
 
     /// `PTRACE_EVENT_EXEC`: a new program image.
@@ -245,7 +264,8 @@ impl Engine {
         }
         p.mm = pid;
         if let Some(parent) = p.vfork_parent.take() {
-            self.set_ready(parent, Resume::Cont(0));
+            let r = Self::after_event(&self.threads[&parent]);
+            self.set_ready(parent, r);
         }
         let path = std::fs::read_link(format!("/proc/{real}/exe"))
             .map(|p| p.to_string_lossy().into_owned())
@@ -443,7 +463,10 @@ impl Engine {
             rep.exit_time = Some(self.now);
         }
         if let Some(parent) = vfork_parent {
-            self.set_ready(parent, Resume::Cont(0));
+            if let Some(t) = self.threads.get(&parent) {
+                let r = Self::after_event(t);
+                self.set_ready(parent, r);
+            }
         }
         // Orphans are adopted by init (pid 1, the namespace's stub).
         for c in self.procs.values_mut() {

@@ -75,6 +75,11 @@ impl Regs {
         r.orig_rax = nr as u64;
         [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] = args;
     }
+    /// Sets the six argument registers.
+    pub fn set_args(&mut self, args: [u64; 6]) {
+        let r = &mut self.0;
+        [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] = args;
+    }
     /// Sets one argument register.
     pub fn set_arg(&mut self, i: usize, v: u64) {
         let r = &mut self.0;

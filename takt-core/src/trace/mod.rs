@@ -129,6 +129,23 @@ impl Trace {
     }
 }
 
+/// One line describing an event (`TAKT_DEBUG`, failure reports).
+pub fn describe(e: &Event) -> String {
+    let what = match &e.kind {
+        EventKind::Syscall { nr, args, ret, fault } => {
+            let name = syscalls::Sysno::new(*nr as usize).map_or_else(|| format!("syscall{nr}"), |s| s.name().to_string());
+            let ret = match ret {
+                Some(r) if *r < 0 && *r > -4096 => format!("-{}", crate::errno::Errno(-*r as i32)),
+                Some(r) => format!("{r:#x}"),
+                None => "(kernel)".to_string(),
+            };
+            format!("{name}({:#x}, {:#x}, {:#x}) = {ret}{}", args[0], args[1], args[2], if *fault { " [fault]" } else { "" })
+        }
+        k => format!("{k:?}"),
+    };
+    format!("{} node{} pid {} tid {}: {what}", e.time, e.node, e.pid, e.tid)
+}
+
 /// Canonical encoding of a list of events (what `takt run --trace FILE` writes).
 pub fn encode_events(events: &[Event]) -> Vec<u8> {
     bincode::serialize(events).expect("encoding events into a Vec cannot fail")
