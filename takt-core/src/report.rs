@@ -146,7 +146,11 @@ impl fmt::Display for Report {
         }
         writeln!(f, "events: {}, syscalls: {}", self.events, self.syscalls)?;
         for p in &self.processes {
-            writeln!(f, "process {} (node {}, pid {}): {}", p.command, p.node, p.pid, p.status)?;
+            writeln!(
+                f,
+                "process {} (node {}, pid {}): {}",
+                p.command, p.node, p.pid, p.status
+            )?;
         }
         for (w, n) in &self.warnings {
             writeln!(f, "warning: {w} ({n}x)")?;
@@ -155,7 +159,10 @@ impl fmt::Display for Report {
             writeln!(f, "warning: determinism lost: {n}")?;
         }
         if !self.pid_namespace {
-            writeln!(f, "warning: no PID namespace (not root?): pids are the host's, not virtual")?;
+            writeln!(
+                f,
+                "warning: no PID namespace (not root?): pids are the host's, not virtual"
+            )?;
         }
         Ok(())
     }

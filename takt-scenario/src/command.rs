@@ -41,7 +41,9 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
                                 cur.push('\\');
                                 cur.push(c);
                             }
-                            None => return Err(format!("unterminated \" in command line {line:?}")),
+                            None => {
+                                return Err(format!("unterminated \" in command line {line:?}"))
+                            }
                         },
                         Some(c) => cur.push(c),
                         None => return Err(format!("unterminated \" in command line {line:?}")),
@@ -82,11 +84,15 @@ pub fn resolve(program: &Path) -> Result<PathBuf, String> {
             .map(|p| std::env::split_paths(&p).map(|d| d.join(program)).collect())
             .unwrap_or_default()
     };
+    let searched =
+        candidates.len() != 1 || !(program.components().count() > 1 || program.is_absolute());
     let mut last = format!("{}: not found in PATH (ENOENT)", program.display());
     for c in candidates {
         match std::fs::metadata(&c) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                last = format!("{}: no such file (ENOENT)", c.display());
+                if !searched {
+                    last = format!("{}: no such file (ENOENT)", c.display());
+                }
             }
             Err(e) => last = format!("{}: {e}", c.display()),
             Ok(m) if m.is_dir() => last = format!("{}: is a directory (EACCES)", c.display()),
@@ -118,7 +124,10 @@ mod tests {
     #[test]
     fn splits_like_a_shell() {
         assert_eq!(split("a  b\tc").unwrap(), ["a", "b", "c"]);
-        assert_eq!(split(r#"x 'two words' "q\"x" a\ b"#).unwrap(), ["x", "two words", "q\"x", "a b"]);
+        assert_eq!(
+            split(r#"x 'two words' "q\"x" a\ b"#).unwrap(),
+            ["x", "two words", "q\"x", "a b"]
+        );
         assert_eq!(split("''").unwrap(), [""]);
         assert!(split("a 'b").unwrap_err().contains("unterminated"));
         assert!(split("a | b").unwrap_err().contains("not through a shell"));

@@ -40,9 +40,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use takt_core::config::{Config, NodeSpec, ProcessSpec};
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
-use takt_core::config::{Config, NodeSpec, ProcessSpec};
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
 #[derive(Clone, Debug, Default)]
@@ -139,7 +139,10 @@ pub struct Scenario {
 impl fmt::Debug for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = self.inner.lock();
-        f.debug_struct("Scenario").field("seed", &i.seed).field("nodes", &i.nodes.len()).finish()
+        f.debug_struct("Scenario")
+            .field("seed", &i.seed)
+            .field("nodes", &i.nodes.len())
+            .finish()
     }
 }
 
@@ -152,7 +155,9 @@ impl Default for Scenario {
 /// Parses `TAKT_SEED` (decimal or 0x-hex).
 pub fn seed_from_env() -> Result<Option<u64>, Error> {
     match std::env::var("TAKT_SEED") {
-        Ok(s) => parse_seed(&s).map(Some).map_err(|e| Error::BadInput(format!("TAKT_SEED: {e}"))),
+        Ok(s) => parse_seed(&s)
+            .map(Some)
+            .map_err(|e| Error::BadInput(format!("TAKT_SEED: {e}"))),
         Err(_) => Ok(None),
     }
 }
@@ -182,7 +187,11 @@ impl Scenario {
         });
         let (seed, d) = d;
         let id = SCENARIO_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("takt-{:08x}-{:06x}", std::process::id(), id & 0xff_ffff));
+        let dir = std::env::temp_dir().join(format!(
+            "takt-{:08x}-{:06x}",
+            std::process::id(),
+            id & 0xff_ffff
+        ));
         Scenario {
             inner: Arc::new(Mutex::new(Inner {
                 seed,
@@ -276,8 +285,14 @@ impl Scenario {
         let mut i = self.inner.lock();
         let n = i.nodes.len();
         let addr = Ipv4Addr::new(10, 0, (n / 250) as u8, (n % 250 + 1) as u8);
-        i.nodes.push(NodeState { name: name.to_string(), addr });
-        Node { scenario: self.clone(), index: n }
+        i.nodes.push(NodeState {
+            name: name.to_string(),
+            addr,
+        });
+        Node {
+            scenario: self.clone(),
+            index: n,
+        }
     }
 
     /// Runs the scenario. `Ok` when every process exited 0 or was still running at the
@@ -290,7 +305,11 @@ impl Scenario {
             None => Ok(report),
             Some(reason) => {
                 let rerun = rerun_command(report.seed);
-                Err(Error::Failed(Box::new(Failure { report, reason, rerun })))
+                Err(Error::Failed(Box::new(Failure {
+                    report,
+                    reason,
+                    rerun,
+                })))
             }
         }
     }
@@ -300,24 +319,35 @@ impl Scenario {
         let i = self.inner.lock();
         let seed = seed_from_env()?.unwrap_or(i.seed);
         if i.nodes.is_empty() {
-            return Err(Error::BadInput("the scenario has no node: call create_node()".into()));
+            return Err(Error::BadInput(
+                "the scenario has no node: call create_node()".into(),
+            ));
         }
         if i.procs.is_empty() {
-            return Err(Error::BadInput("the scenario starts no process: call node.create_process(…)".into()));
+            return Err(Error::BadInput(
+                "the scenario starts no process: call node.create_process(…)".into(),
+            ));
         }
         let mut nodes = Vec::new();
         for n in &i.nodes {
             let dir = i.dir.join(&n.name);
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::BadInput(format!("cannot create {}: {e}", dir.display())))?;
-            nodes.push(NodeSpec { name: n.name.clone(), addr: n.addr, dir });
+            nodes.push(NodeSpec {
+                name: n.name.clone(),
+                addr: n.addr,
+                dir,
+            });
         }
         let mut processes = Vec::new();
         for (k, p) in i.procs.iter().enumerate() {
             match &p.spec {
                 Ok(s) => processes.push(s.clone()),
                 Err(m) => {
-                    return Err(Error::BadInput(format!("process {k} on {}: {m}", i.nodes[p.node].name)));
+                    return Err(Error::BadInput(format!(
+                        "process {k} on {}: {m}",
+                        i.nodes[p.node].name
+                    )));
                 }
             }
         }
@@ -349,24 +379,33 @@ fn failure_reason(r: &Report) -> Option<String> {
     match &r.outcome {
         Outcome::Deadlock { waits } => return Some(format!("deadlock: {}", waits.join("; "))),
         Outcome::Spinning { who, seconds } => {
-            return Some(format!("{who} spun {seconds:.1} s of real time without a syscall (watchdog)"));
+            return Some(format!(
+                "{who} spun {seconds:.1} s of real time without a syscall (watchdog)"
+            ));
         }
         Outcome::AllExited | Outcome::CompletionTime => {}
     }
     r.processes.iter().find_map(|p| match &p.status {
         Status::Exited(0) | Status::Running => None,
-        s => Some(format!("process {} (node {}, pid {}) {s}", p.command, p.node, p.pid)),
+        s => Some(format!(
+            "process {} (node {}, pid {}) {s}",
+            p.command, p.node, p.pid
+        )),
     })
 }
 
 /// The command that reruns this run: the test binary's current test with `TAKT_SEED`.
 fn rerun_command(seed: u64) -> String {
     let test = std::thread::current().name().unwrap_or("").to_string();
-    let exe = std::env::current_exe().ok().and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
     match (test.as_str(), exe) {
         ("" | "main", _) => format!("TAKT_SEED={seed} (same binary, same arguments)"),
         (t, Some(bin)) => {
-            let bin = bin.rsplit_once('-').map_or(bin.clone(), |(b, _)| b.to_string());
+            let bin = bin
+                .rsplit_once('-')
+                .map_or(bin.clone(), |(b, _)| b.to_string());
             format!("TAKT_SEED={seed} cargo test --test {bin} -- --exact {t}   (or: cargo test -- --exact {t})")
         }
         (t, None) => format!("TAKT_SEED={seed} cargo test -- --exact {t}"),
@@ -375,7 +414,9 @@ fn rerun_command(seed: u64) -> String {
 
 fn random_seed() -> u64 {
     // Used once per thread when no seed was set: any source will do, the seed is printed.
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let mut x = t.as_nanos() as u64 ^ (std::process::id() as u64).rotate_left(32);
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -419,7 +460,10 @@ impl Node {
         let p: Process = p.into();
         let spec = p.spec(self.index, &self.dir());
         let mut i = self.scenario.inner.lock();
-        i.procs.push(ProcState { node: self.index, spec });
+        i.procs.push(ProcState {
+            node: self.index,
+            spec,
+        });
         i.procs.len() - 1
     }
 }
@@ -436,7 +480,13 @@ pub struct Process {
 
 impl From<&str> for Process {
     fn from(s: &str) -> Process {
-        Process { line: Some(s.to_string()), program: None, args: Vec::new(), env: Vec::new(), cwd: None }
+        Process {
+            line: Some(s.to_string()),
+            program: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
     }
 }
 
@@ -455,7 +505,13 @@ impl From<&String> for Process {
 impl Process {
     /// A process running `program` (a path, or a name looked up in `PATH`).
     pub fn new(program: impl AsRef<Path>) -> Process {
-        Process { line: None, program: Some(program.as_ref().to_path_buf()), args: Vec::new(), env: Vec::new(), cwd: None }
+        Process {
+            line: None,
+            program: Some(program.as_ref().to_path_buf()),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
     }
 
     /// Adds an argument.
@@ -507,6 +563,13 @@ impl Process {
             env.retain(|(k2, _)| k2 != k);
             env.push((k.clone(), v.clone()));
         }
-        Ok(ProcessSpec { node, program: resolved, argv, env, cwd: self.cwd.clone(), display })
+        Ok(ProcessSpec {
+            node,
+            program: resolved,
+            argv,
+            env,
+            cwd: self.cwd.clone(),
+            display,
+        })
     }
 }

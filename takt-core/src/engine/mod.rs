@@ -16,7 +16,7 @@ use crate::fd::{Files, Obj, TableId};
 use crate::handler::{self, Blocked, Out, Post};
 use crate::report::{Line, Outcome, Report};
 use crate::sched::Scheduler;
-use crate::sys::{self, watchdog::Watch, Regs, RealTid, Running, Stop, StopReason, Stopped};
+use crate::sys::{self, watchdog::Watch, RealTid, Regs, Running, Stop, StopReason, Stopped};
 use crate::time::{TimerId, Timers, VTime};
 use crate::trace::{Event, EventKind, Trace};
 use crate::Error;
@@ -139,7 +139,10 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("now", &self.now).field("threads", &self.threads.len()).finish()
+        f.debug_struct("Engine")
+            .field("now", &self.now)
+            .field("threads", &self.threads.len())
+            .finish()
     }
 }
 
@@ -214,10 +217,16 @@ impl Engine {
             self.fire_due();
             runnable.clear();
             runnable.extend(
-                self.threads.values().filter(|t| matches!(t.state, State::Ready(_))).map(|t| t.vtid),
+                self.threads
+                    .values()
+                    .filter(|t| matches!(t.state, State::Ready(_)))
+                    .map(|t| t.vtid),
             );
             if runnable.is_empty() {
-                let next = [self.timers.next(), self.net.next_event()].into_iter().flatten().min();
+                let next = [self.timers.next(), self.net.next_event()]
+                    .into_iter()
+                    .flatten()
+                    .min();
                 match next {
                     Some(t) => {
                         if let Some(e) = end.filter(|&e| t > e) {
@@ -229,7 +238,11 @@ impl Engine {
                         continue;
                     }
                     None if self.threads.is_empty() => return Ok(Outcome::AllExited),
-                    None => return Ok(Outcome::Deadlock { waits: self.describe_waits() }),
+                    None => {
+                        return Ok(Outcome::Deadlock {
+                            waits: self.describe_waits(),
+                        })
+                    }
                 }
             }
             let current = self.last.filter(|t| runnable.contains(t));
@@ -247,7 +260,9 @@ impl Engine {
         while let Some(key) = self.timers.pop_due(self.now) {
             match key {
                 TimerKey::Thread(tid) => {
-                    let Some(t) = self.threads.get_mut(&tid) else { continue };
+                    let Some(t) = self.threads.get_mut(&tid) else {
+                        continue;
+                    };
                     t.timer = None;
                     if let State::Blocked(b) = &t.state {
                         let v = b.on_timeout;
@@ -269,7 +284,8 @@ impl Engine {
     /// Resumes `tid` and handles its next stop.
     fn step(&mut self, tid: Vtid) -> Result<(), Error> {
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
-        let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) else {
+        let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
+        else {
             unreachable!("only ready threads are picked")
         };
         let resume = match resume {
@@ -285,7 +301,9 @@ impl Engine {
         let running = match resume {
             Resume::Cont(sig) => stopped.cont(sig),
             Resume::Regs(r) => stopped.set_regs(&r).and_then(|()| stopped.cont(0)),
-            Resume::RegsToExit(r) => stopped.set_regs(&r).and_then(|()| stopped.cont_to_syscall_exit()),
+            Resume::RegsToExit(r) => stopped
+                .set_regs(&r)
+                .and_then(|()| stopped.cont_to_syscall_exit()),
             Resume::ToExit => stopped.cont_to_syscall_exit(),
             Resume::Retry => unreachable!("resolved above"),
         };
@@ -321,7 +339,9 @@ impl Engine {
                 }
             }
             Stop::Exited(_, code) => self.on_thread_gone(tid, code << 8),
-            Stop::Signaled(_, sig, core) => self.on_thread_gone(tid, sig | if core { 0x80 } else { 0 }),
+            Stop::Signaled(_, sig, core) => {
+                self.on_thread_gone(tid, sig | if core { 0x80 } else { 0 })
+            }
         }
     }
 
@@ -351,15 +371,39 @@ impl Engine {
         let (nr, args) = self.threads[&tid].cur;
         match out {
             Ok(Out::Return(v)) => {
-                self.event(tid, EventKind::Syscall { nr, args, ret: Some(v), fault: false });
+                self.event(
+                    tid,
+                    EventKind::Syscall {
+                        nr,
+                        args,
+                        ret: Some(v),
+                        fault: false,
+                    },
+                );
                 self.complete(tid, v);
             }
             Err(e) => {
-                self.event(tid, EventKind::Syscall { nr, args, ret: Some(e.ret()), fault: false });
+                self.event(
+                    tid,
+                    EventKind::Syscall {
+                        nr,
+                        args,
+                        ret: Some(e.ret()),
+                        fault: false,
+                    },
+                );
                 self.complete(tid, e.ret());
             }
             Ok(Out::Pass) => {
-                self.event(tid, EventKind::Syscall { nr, args, ret: None, fault: false });
+                self.event(
+                    tid,
+                    EventKind::Syscall {
+                        nr,
+                        args,
+                        ret: None,
+                        fault: false,
+                    },
+                );
                 self.set_ready(tid, Resume::Cont(0));
             }
             Ok(Out::PassThen(post)) => {
@@ -367,7 +411,11 @@ impl Engine {
                 t.post = Some(post);
                 self.set_ready(tid, Resume::ToExit);
             }
-            Ok(Out::Rewrite { nr: new_nr, args: new_args, post }) => {
+            Ok(Out::Rewrite {
+                nr: new_nr,
+                args: new_args,
+                post,
+            }) => {
                 let t = self.threads.get_mut(&tid).expect("thread exists");
                 let mut regs = t.regs.expect("at a seccomp stop");
                 t.restore = Some(regs.args());
@@ -401,7 +449,15 @@ impl Engine {
             Some(p) => p.call(self, tid, ret),
             None => None,
         };
-        self.event(tid, EventKind::Syscall { nr, args, ret: Some(new.unwrap_or(ret)), fault: false });
+        self.event(
+            tid,
+            EventKind::Syscall {
+                nr,
+                args,
+                ret: Some(new.unwrap_or(ret)),
+                fault: false,
+            },
+        );
         let mut changed = restore.is_some();
         if let Some(orig) = restore {
             regs.set_args(orig);
@@ -410,7 +466,14 @@ impl Engine {
             regs.set_ret(v);
             changed = true;
         }
-        self.set_ready(tid, if changed { Resume::Regs(regs) } else { Resume::Cont(0) });
+        self.set_ready(
+            tid,
+            if changed {
+                Resume::Regs(regs)
+            } else {
+                Resume::Cont(0)
+            },
+        );
         Ok(())
     }
 
@@ -449,7 +512,9 @@ impl Engine {
     fn block(&mut self, tid: Vtid, b: Blocked) {
         let nr = self.threads[&tid].cur.0;
         self.event(tid, EventKind::Block { nr });
-        let timer = b.deadline.map(|d| self.timers.insert(d, TimerKey::Thread(tid)));
+        let timer = b
+            .deadline
+            .map(|d| self.timers.insert(d, TimerKey::Thread(tid)));
         let t = self.threads.get_mut(&tid).expect("thread exists");
         if let Some(old) = std::mem::replace(&mut t.timer, timer) {
             self.timers.cancel(old);
@@ -487,7 +552,13 @@ impl Engine {
             Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
             None => (0, 0),
         };
-        let e = Event { time: self.now, node, pid, tid, kind };
+        let e = Event {
+            time: self.now,
+            node,
+            pid,
+            tid,
+            kind,
+        };
         if self.debug {
             eprintln!("takt: {}", crate::trace::describe(&e));
         }
@@ -518,7 +589,13 @@ impl Engine {
                 println!("[{} {} {}] {}", self.now, node, pid, text);
             }
             let stderr = s.stderr;
-            self.lines.push(Line { time: self.now, node, pid, stderr, text });
+            self.lines.push(Line {
+                time: self.now,
+                node,
+                pid,
+                stderr,
+                text,
+            });
         }
     }
 
@@ -529,7 +606,10 @@ impl Engine {
                 State::Blocked(b) => {
                     let name = syscalls::Sysno::new(t.cur.0 as usize).map_or("?", |s| s.name());
                     let cmd = &self.procs[&t.pid].command;
-                    Some(format!("pid {} tid {} ({cmd}) in {name} on {}", t.pid, t.vtid, b.what))
+                    Some(format!(
+                        "pid {} tid {} ({cmd}) in {name} on {}",
+                        t.pid, t.vtid, b.what
+                    ))
                 }
                 _ => None,
             })
@@ -541,14 +621,19 @@ impl Engine {
         if let Some(ns) = &self.pidns {
             ns.kill_all();
         }
-        let tids: Vec<Vtid> = self.threads.keys().copied().collect();
+        // A thread-group leader reports its exit only after its other threads are
+        // reaped: collect leaders last.
+        let mut tids: Vec<Vtid> = self.threads.keys().copied().collect();
+        tids.sort_by_key(|t| (self.threads[t].pid == *t, *t));
         for tid in &tids {
             let t = self.threads.get_mut(tid).expect("listed");
             let real = t.real;
             let _ = sys::kill(real, libc::SIGKILL);
         }
         for tid in tids {
-            let Some(t) = self.threads.remove(&tid) else { continue };
+            let Some(t) = self.threads.remove(&tid) else {
+                continue;
+            };
             let running = match t.state {
                 State::Zombie(r) => r,
                 _ => match t.stopped {

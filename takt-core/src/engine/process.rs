@@ -72,7 +72,11 @@ impl Engine {
         let vpid = self.vpid_of(real);
         let fdt = self.files.new_table();
         for (fd, stderr) in [(1, false), (2, true)] {
-            self.streams.push(Stream { spec: i, stderr, ..Stream::default() });
+            self.streams.push(Stream {
+                spec: i,
+                stderr,
+                ..Stream::default()
+            });
             let f = self.files.open(Kind::Output(self.streams.len() - 1), false);
             self.files.install(fdt, fd, f, false);
         }
@@ -110,11 +114,21 @@ impl Engine {
             },
         );
         self.add_thread(vpid, real, vpid, fdt, stopped);
-        self.threads.get_mut(&vpid).expect("just added").initial_exec = true;
+        self.threads
+            .get_mut(&vpid)
+            .expect("just added")
+            .initial_exec = true;
         Ok(())
     }
 
-    fn add_thread(&mut self, vtid: Vtid, real: RealTid, pid: Vtid, fdt: usize, stopped: sys::Stopped) {
+    fn add_thread(
+        &mut self,
+        vtid: Vtid,
+        real: RealTid,
+        pid: Vtid,
+        fdt: usize,
+        stopped: sys::Stopped,
+    ) {
         self.sched.add_thread(vtid);
         self.threads.insert(
             vtid,
@@ -181,7 +195,11 @@ impl Engine {
         };
         let is_thread = flags & libc::CLONE_THREAD as u64 != 0;
         if is_thread {
-            self.procs.get_mut(&ppid).expect("parent process").threads.push(vtid);
+            self.procs
+                .get_mut(&ppid)
+                .expect("parent process")
+                .threads
+                .push(vtid);
             self.add_thread(vtid, child_real, ppid, fdt, stopped);
         } else {
             let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
@@ -203,7 +221,11 @@ impl Engine {
                 rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
                 rng_key: key,
                 forks: 0,
-                mm: if flags & libc::CLONE_VM as u64 != 0 { parent_proc.mm } else { vtid },
+                mm: if flags & libc::CLONE_VM as u64 != 0 {
+                    parent_proc.mm
+                } else {
+                    vtid
+                },
                 vfork_parent: None,
                 alarm: None,
             };
@@ -221,7 +243,13 @@ impl Engine {
                 child.state = State::Ready(Resume::Regs(regs));
             }
         }
-        self.event(parent, EventKind::Spawn { child: vtid, process: !is_thread });
+        self.event(
+            parent,
+            EventKind::Spawn {
+                child: vtid,
+                process: !is_thread,
+            },
+        );
         if self.threads[&parent].vfork_pending() && !is_thread {
             // vfork semantics: the parent waits until the child execs or exits.
             self.procs.get_mut(&vtid).expect("added").vfork_parent = Some(parent);
@@ -285,8 +313,10 @@ impl Engine {
         while len >= 4096 && sys::read_mem(real, sp, &mut buf[..len]).is_err() {
             len /= 2;
         }
-        let words: Vec<u64> =
-            buf[..len].chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+        let words: Vec<u64> = buf[..len]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
         let Some(&argc) = words.first() else { return };
         let mut i = 1 + argc as usize + 1; // argv and its NULL
         while i < words.len() && words[i] != 0 {
@@ -317,7 +347,12 @@ impl Engine {
             return self.reap_group(pid, tid);
         }
         let t = self.threads.get_mut(&tid).expect("thread exists");
-        let running = t.stopped.take().expect("stopped").cont(0).unwrap_or_else(|_| Running::assume(t.real));
+        let running = t
+            .stopped
+            .take()
+            .expect("stopped")
+            .cont(0)
+            .unwrap_or_else(|_| Running::assume(t.real));
         let alone = self.procs[&pid].threads.len() == 1;
         if tid == pid && !alone {
             // The leader exits first: it stays a zombie until the other threads are gone.
@@ -335,11 +370,15 @@ impl Engine {
         tids.sort_by_key(|&t| (t == pid, t != first, t));
         let mut leader_status = None;
         for tid in tids {
-            let Some(t) = self.threads.get_mut(&tid) else { continue };
+            let Some(t) = self.threads.get_mut(&tid) else {
+                continue;
+            };
             let running = match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
                 State::Zombie(r) => r,
                 _ => match t.stopped.take() {
-                    Some(s) if tid == first => s.cont(0).unwrap_or_else(|_| Running::assume(t.real)),
+                    Some(s) if tid == first => {
+                        s.cont(0).unwrap_or_else(|_| Running::assume(t.real))
+                    }
                     Some(s) => s.into_dying(),
                     None => Running::assume(t.real),
                 },
@@ -356,10 +395,17 @@ impl Engine {
 
     /// A thread reported its final exit status (`status` as waitpid encodes it).
     pub(crate) fn on_thread_gone(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
-        let Some(pid) = self.threads.get(&tid).map(|t| t.pid) else { return Ok(()) };
+        let Some(pid) = self.threads.get(&tid).map(|t| t.pid) else {
+            return Ok(());
+        };
         if self.procs[&pid].exiting || libc::WIFSIGNALED(status) || tid == pid {
             // Only one thread reports for a group exit; make sure the rest are collected.
-            let others: Vec<Vtid> = self.procs[&pid].threads.iter().copied().filter(|&t| t != tid).collect();
+            let others: Vec<Vtid> = self.procs[&pid]
+                .threads
+                .iter()
+                .copied()
+                .filter(|&t| t != tid)
+                .collect();
             if tid == pid || others.is_empty() || libc::WIFSIGNALED(status) {
                 self.thread_removed(tid);
                 if !others.is_empty() {
@@ -376,7 +422,9 @@ impl Engine {
         if p.threads.len() == 1 && p.threads[0] == pid {
             if let Some(State::Zombie(_)) = self.threads.get(&pid).map(|t| &t.state) {
                 let t = self.threads.get_mut(&pid).expect("leader");
-                let State::Zombie(r) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) else {
+                let State::Zombie(r) =
+                    std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
+                else {
                     unreachable!()
                 };
                 let st = final_status(r).unwrap_or(status);
@@ -396,7 +444,9 @@ impl Engine {
 
     /// Removes a thread: wake `clear_child_tid` waiters, release its fd table.
     fn thread_removed(&mut self, tid: Vtid) {
-        let Some(t) = self.threads.remove(&tid) else { return };
+        let Some(t) = self.threads.remove(&tid) else {
+            return;
+        };
         self.sched.remove_thread(tid);
         if let Some(id) = t.timer {
             self.timers.cancel(id);
@@ -439,7 +489,9 @@ impl Engine {
 
     /// Every thread of `pid` is gone: record its status, tell its parent.
     fn process_exited(&mut self, pid: Vtid, status: i32) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         p.status = Some(status);
         p.threads.clear();
         if let Some((id, _)) = p.alarm.take() {
@@ -499,11 +551,14 @@ impl Engine {
                     let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
                     self.event(tid, EventKind::Preempted);
                     if self.nondeterminism.len() < 16 {
-                        self.nondeterminism
-                            .push(format!("{who} preempted at {} after {slice:.2} s without a syscall", self.now));
+                        self.nondeterminism.push(format!(
+                            "{who} preempted at {} after {slice:.2} s without a syscall",
+                            self.now
+                        ));
                     }
                     if spun >= budget {
-                        self.failure = Some(crate::report::Outcome::Spinning { who, seconds: spun });
+                        self.failure =
+                            Some(crate::report::Outcome::Spinning { who, seconds: spun });
                     }
                 }
                 self.set_ready(tid, Resume::Cont(0));
@@ -547,7 +602,9 @@ impl Engine {
     /// thread-directed): if it will run a handler or kill, wake the thread that takes it
     /// from a blocking emulated call, with `EINTR` or a restart (`SA_RESTART`).
     pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
-        let Some(p) = self.procs.get(&pid) else { return };
+        let Some(p) = self.procs.get(&pid) else {
+            return;
+        };
         if !(1..=64).contains(&sig) {
             return;
         }
@@ -558,7 +615,9 @@ impl Engine {
         }
         let target = target.or_else(|| self.signal_target(pid, sig));
         let Some(tid) = target else { return };
-        let Some(t) = self.threads.get(&tid) else { return };
+        let Some(t) = self.threads.get(&tid) else {
+            return;
+        };
         let State::Blocked(b) = &t.state else { return };
         if fatal {
             self.procs.get_mut(&pid).expect("process").exiting = true;
@@ -605,7 +664,9 @@ impl Engine {
 
     /// `alarm`/`ITIMER_REAL` expired: SIGALRM to the process.
     pub(crate) fn alarm_fired(&mut self, pid: Vtid) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         p.alarm = None;
         let real = p.real;
         let target = self.signal_target(pid, libc::SIGALRM);
@@ -653,6 +714,13 @@ fn final_status(mut running: Running) -> Option<i32> {
 pub(crate) fn default_is_fatal(sig: i32) -> bool {
     !matches!(
         sig,
-        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT | libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+        libc::SIGCHLD
+            | libc::SIGURG
+            | libc::SIGWINCH
+            | libc::SIGCONT
+            | libc::SIGSTOP
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
     )
 }

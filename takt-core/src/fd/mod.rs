@@ -184,20 +184,31 @@ impl Files {
             return Vec::new();
         }
         let (fds, _) = self.tables[t].take().expect("table exists");
-        fds.into_iter().flatten().map(|fd| self.unref(fd.file)).collect()
+        fds.into_iter()
+            .flatten()
+            .map(|fd| self.unref(fd.file))
+            .collect()
     }
 
     fn table(&self, t: TableId) -> &(Vec<Option<Fd>>, usize) {
-        self.tables[t].as_ref().expect("fd table used after release")
+        self.tables[t]
+            .as_ref()
+            .expect("fd table used after release")
     }
 
     fn table_mut(&mut self, t: TableId) -> &mut (Vec<Option<Fd>>, usize) {
-        self.tables[t].as_mut().expect("fd table used after release")
+        self.tables[t]
+            .as_mut()
+            .expect("fd table used after release")
     }
 
     /// A new open file description with no fd yet.
     pub fn open(&mut self, kind: Kind, nonblock: bool) -> FileId {
-        self.files.push(Some(File { kind, nonblock, refs: 0 }));
+        self.files.push(Some(File {
+            kind,
+            nonblock,
+            refs: 0,
+        }));
         self.files.len() - 1
     }
 
@@ -208,12 +219,16 @@ impl Files {
 
     /// The description `f`.
     pub fn file(&self, f: FileId) -> &File {
-        self.files[f].as_ref().expect("open file description used after close")
+        self.files[f]
+            .as_ref()
+            .expect("open file description used after close")
     }
 
     /// The description `f`, mutably.
     pub fn file_mut(&mut self, f: FileId) -> &mut File {
-        self.files[f].as_mut().expect("open file description used after close")
+        self.files[f]
+            .as_mut()
+            .expect("open file description used after close")
     }
 
     /// The fd `fd` of table `t`, if it is virtual.
@@ -268,7 +283,11 @@ impl Files {
 
     /// Every virtual fd of table `t`, ascending.
     pub fn fds(&self, t: TableId) -> impl Iterator<Item = (i32, Fd)> + '_ {
-        self.table(t).0.iter().enumerate().filter_map(|(i, e)| e.map(|e| (i as i32, e)))
+        self.table(t)
+            .0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|e| (i as i32, e)))
     }
 
     fn unref(&mut self, f: FileId) -> Closed {
@@ -295,16 +314,28 @@ impl Files {
 
     /// A new pipe; returns (read description, write description).
     pub fn new_pipe(&mut self, nonblock: bool) -> (FileId, FileId) {
-        self.pipes.push(Pipe { readers: 1, writers: 1, capacity: PIPE_CAPACITY, ..Pipe::default() });
+        self.pipes.push(Pipe {
+            readers: 1,
+            writers: 1,
+            capacity: PIPE_CAPACITY,
+            ..Pipe::default()
+        });
         let p = self.pipes.len() - 1;
-        (self.open(Kind::PipeRead(p), nonblock), self.open(Kind::PipeWrite(p), nonblock))
+        (
+            self.open(Kind::PipeRead(p), nonblock),
+            self.open(Kind::PipeWrite(p), nonblock),
+        )
     }
 
     /// Reads from pipe `p` into `out` (at most `max` bytes).
     pub fn pipe_read(&mut self, p: usize, max: usize, out: &mut Vec<u8>) -> Result<usize, Wait> {
         let pipe = &mut self.pipes[p];
         if pipe.buf.is_empty() {
-            return if pipe.writers == 0 { Ok(0) } else { Err(Wait::Block) };
+            return if pipe.writers == 0 {
+                Ok(0)
+            } else {
+                Err(Wait::Block)
+            };
         }
         let n = max.min(pipe.buf.len());
         out.extend(pipe.buf.drain(..n));
@@ -381,7 +412,11 @@ mod tests {
         let child = f.copy_table(t);
         let mut out = Vec::new();
         assert_eq!(f.pipe_read(0, 10, &mut out), Err(Wait::Block));
-        assert_eq!(f.remove(t, 4), Some(Closed::Nothing), "the child still holds the write end");
+        assert_eq!(
+            f.remove(t, 4),
+            Some(Closed::Nothing),
+            "the child still holds the write end"
+        );
         assert_eq!(f.release_table(child).len(), 2);
         assert_eq!(f.pipe_read(0, 10, &mut out), Ok(0));
     }
@@ -393,7 +428,9 @@ mod tests {
         let (r, w) = f.new_pipe(false);
         f.install(t, 3, r, false);
         f.install(t, 4, w, false);
-        f.pipes[0].buf.extend(std::iter::repeat_n(0u8, PIPE_CAPACITY - 100));
+        f.pipes[0]
+            .buf
+            .extend(std::iter::repeat_n(0u8, PIPE_CAPACITY - 100));
         assert_eq!(f.pipe_room(0, 200), Err(Wait::Block));
         assert_eq!(f.pipe_room(0, 10_000), Ok(100));
         f.remove(t, 3);

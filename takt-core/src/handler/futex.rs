@@ -37,7 +37,11 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let k = key(e, tid, uaddr, private);
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let bitset = if cmd == FUTEX_WAIT { u32::MAX } else { a[5] as u32 };
+            let bitset = if cmd == FUTEX_WAIT {
+                u32::MAX
+            } else {
+                a[5] as u32
+            };
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
@@ -67,10 +71,17 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                 return Err(Errno::ETIMEDOUT);
             }
             e.futexes.entry(k).or_default().push_back((tid, bitset));
-            Ok(Out::Block(Blocked::new("futex").until(deadline, Errno::ETIMEDOUT.ret())))
+            Ok(Out::Block(
+                Blocked::new("futex (a lock or condition variable)")
+                    .until(deadline, Errno::ETIMEDOUT.ret()),
+            ))
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            let bitset = if cmd == FUTEX_WAKE { u32::MAX } else { a[5] as u32 };
+            let bitset = if cmd == FUTEX_WAKE {
+                u32::MAX
+            } else {
+                a[5] as u32
+            };
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
@@ -135,7 +146,9 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             Ok(Out::Return(n as i64))
         }
         _ => {
-            e.warn(format!("futex operation {cmd} (PI futexes) answered ENOSYS"));
+            e.warn(format!(
+                "futex operation {cmd} (PI futexes) answered ENOSYS"
+            ));
             Err(Errno::ENOSYS)
         }
     }
@@ -143,7 +156,8 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 
 fn waiting(e: &Engine, tid: Vtid) -> bool {
     e.threads.get(&tid).is_some_and(|t| {
-        matches!(&t.state, State::Blocked(b) if b.what == "futex") && t.cur.0 == libc::SYS_futex as u32
+        matches!(&t.state, State::Blocked(b) if b.what.starts_with("futex"))
+            && t.cur.0 == libc::SYS_futex as u32
     })
 }
 
@@ -151,7 +165,9 @@ fn waiting(e: &Engine, tid: Vtid) -> bool {
 pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
     let mut woken = 0;
     for k in [(mm, addr), (0, addr)] {
-        let Some(mut q) = e.futexes.remove(&k) else { continue };
+        let Some(mut q) = e.futexes.remove(&k) else {
+            continue;
+        };
         let mut keep = std::collections::VecDeque::new();
         while let Some((tid, bits)) = q.pop_front() {
             if !waiting(e, tid) {

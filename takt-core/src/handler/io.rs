@@ -43,7 +43,9 @@ impl Dest {
     pub(crate) fn put(&self, e: &Engine, tid: Vtid, data: &[u8]) -> Result<(), Errno> {
         match self {
             Dest::Buf(a, _) => e.write_mem(tid, *a, data),
-            Dest::Iov(v) => crate::sys::write_mem_vectored(e.real(tid), v, data).map_err(|_| Errno::EFAULT),
+            Dest::Iov(v) => {
+                crate::sys::write_mem_vectored(e.real(tid), v, data).map_err(|_| Errno::EFAULT)
+            }
         }
     }
 }
@@ -63,7 +65,13 @@ impl Src {
     }
 
     /// `len` bytes starting `off` bytes in.
-    pub(crate) fn get(&self, e: &Engine, tid: Vtid, off: usize, len: usize) -> Result<Vec<u8>, Errno> {
+    pub(crate) fn get(
+        &self,
+        e: &Engine,
+        tid: Vtid,
+        off: usize,
+        len: usize,
+    ) -> Result<Vec<u8>, Errno> {
         match self {
             Src::Buf(a, _) => e.read_mem(tid, a + off as u64, len),
             Src::Iov(v) => {
@@ -83,7 +91,8 @@ impl Src {
                     }
                 }
                 let mut buf = vec![0u8; len];
-                let got = crate::sys::read_mem_vectored(e.real(tid), &ranges, &mut buf).map_err(|_| Errno::EFAULT)?;
+                let got = crate::sys::read_mem_vectored(e.real(tid), &ranges, &mut buf)
+                    .map_err(|_| Errno::EFAULT)?;
                 buf.truncate(got);
                 Ok(buf)
             }
@@ -92,7 +101,12 @@ impl Src {
 }
 
 /// Reads an iovec array from the tracee.
-pub(crate) fn iovecs(e: &Engine, tid: Vtid, addr: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
+pub(crate) fn iovecs(
+    e: &Engine,
+    tid: Vtid,
+    addr: u64,
+    cnt: u64,
+) -> Result<Vec<(u64, usize)>, Errno> {
     if cnt > 1024 {
         return Err(Errno::EINVAL);
     }
@@ -214,7 +228,9 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
                     }
                     Ok(Out::Return(done as i64))
                 }
-                Err(Wait::Block) if done > 0 => Ok(Out::Block(Blocked::on(vec![Obj::Pipe(p)], "pipe room"))),
+                Err(Wait::Block) if done > 0 => {
+                    Ok(Out::Block(Blocked::on(vec![Obj::Pipe(p)], "pipe room")))
+                }
                 Err(Wait::Block) => would_block(e, fd.file, Obj::Pipe(p), "pipe room"),
                 Err(Wait::Err(_)) if done > 0 => Ok(Out::Return(done as i64)),
                 Err(Wait::Err(_)) => epipe(e, tid),
@@ -224,7 +240,11 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
             if total < 8 {
                 return Err(Errno::EINVAL);
             }
-            let v = u64::from_le_bytes(src.get(e, tid, 0, 8)?.try_into().map_err(|_| Errno::EFAULT)?);
+            let v = u64::from_le_bytes(
+                src.get(e, tid, 0, 8)?
+                    .try_into()
+                    .map_err(|_| Errno::EFAULT)?,
+            );
             if v == u64::MAX {
                 return Err(Errno::EINVAL);
             }
@@ -262,7 +282,12 @@ pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
     let fdt = e.threads[&tid].fdt;
-    let fds: Vec<i32> = e.files.fds(fdt).map(|(n, _)| n).filter(|&n| (first..=last).contains(&(n as u32))).collect();
+    let fds: Vec<i32> = e
+        .files
+        .fds(fdt)
+        .map(|(n, _)| n)
+        .filter(|&n| (first..=last).contains(&(n as u32)))
+        .collect();
     for fd in fds {
         if flags & libc::CLOSE_RANGE_CLOEXEC != 0 {
             e.files.set_cloexec(fdt, fd, true);
@@ -299,9 +324,13 @@ pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u64, flags: i32) -> Res {
                 semaphore: flags & libc::EFD_SEMAPHORE != 0,
             });
             let id = e.files.eventfds.len() - 1;
-            let f = e.files.open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
+            let f = e
+                .files
+                .open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
             let fdt = e.threads[&tid].fdt;
-            let c = e.files.install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
+            let c = e
+                .files
+                .install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
             e.closed(c);
         }
         None
@@ -321,8 +350,13 @@ pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) ->
         }
         let fdt = e.threads[&tid].fdt;
         let closed = match src {
-            Some(fd) => e.files.install(fdt, ret as i32, fd.file, flags & libc::O_CLOEXEC != 0),
-            None => e.files.remove(fdt, ret as i32).unwrap_or(crate::fd::Closed::Nothing),
+            Some(fd) => e
+                .files
+                .install(fdt, ret as i32, fd.file, flags & libc::O_CLOEXEC != 0),
+            None => e
+                .files
+                .remove(fdt, ret as i32)
+                .unwrap_or(crate::fd::Closed::Nothing),
         };
         e.closed(closed);
         None
@@ -332,33 +366,44 @@ pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) ->
 /// `fcntl`.
 pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (fd, cmd, arg) = (a[0] as i32, a[1] as i32, a[2]);
-    let Some(entry) = lookup(e, tid, a[0]) else { return Ok(Out::Pass) };
+    let Some(entry) = lookup(e, tid, a[0]) else {
+        return Ok(Out::Pass);
+    };
     let fdt = e.threads[&tid].fdt;
     match cmd {
-        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret >= 0 {
-                let fdt = e.threads[&tid].fdt;
-                let c = e.files.install(fdt, ret as i32, entry.file, cmd == libc::F_DUPFD_CLOEXEC);
-                e.closed(c);
-            }
-            None
-        }))),
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+                if ret >= 0 {
+                    let fdt = e.threads[&tid].fdt;
+                    let c =
+                        e.files
+                            .install(fdt, ret as i32, entry.file, cmd == libc::F_DUPFD_CLOEXEC);
+                    e.closed(c);
+                }
+                None
+            })))
+        }
         libc::F_SETFD => {
-            e.files.set_cloexec(fdt, fd, arg as i32 & libc::FD_CLOEXEC != 0);
+            e.files
+                .set_cloexec(fdt, fd, arg as i32 & libc::FD_CLOEXEC != 0);
             Ok(Out::Pass)
         }
         libc::F_SETFL => {
             e.files.file_mut(entry.file).nonblock = arg as i32 & libc::O_NONBLOCK != 0;
             Ok(Out::Pass)
         }
-        libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => Err(Errno::EINVAL),
+        libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
+            Err(Errno::EINVAL)
+        }
         _ => Ok(Out::Pass),
     }
 }
 
 /// `ioctl`.
 pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let Some(entry) = lookup(e, tid, a[0]) else { return Ok(Out::Pass) };
+    let Some(entry) = lookup(e, tid, a[0]) else {
+        return Ok(Out::Pass);
+    };
     let fdt = e.threads[&tid].fdt;
     match a[1] {
         libc::FIONREAD => {
@@ -391,7 +436,9 @@ pub fn open(e: &mut Engine, tid: Vtid, path: u64, flags: i32) -> Res {
             if ret >= 0 {
                 let f = e.files.open(Kind::Urandom, false);
                 let fdt = e.threads[&tid].fdt;
-                let c = e.files.install(fdt, ret as i32, f, flags & libc::O_CLOEXEC != 0);
+                let c = e
+                    .files
+                    .install(fdt, ret as i32, f, flags & libc::O_CLOEXEC != 0);
                 e.closed(c);
             }
             None

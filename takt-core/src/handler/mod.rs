@@ -89,12 +89,22 @@ pub struct Blocked {
 impl Blocked {
     /// Parked on nothing in particular (only a deadline, a wake or a signal ends it).
     pub fn new(what: &'static str) -> Blocked {
-        Blocked { objs: Vec::new(), child: false, deadline: None, on_timeout: 0, restartable: true, what }
+        Blocked {
+            objs: Vec::new(),
+            child: false,
+            deadline: None,
+            on_timeout: 0,
+            restartable: true,
+            what,
+        }
     }
 
     /// Waiting on objects.
     pub fn on(objs: Vec<Obj>, what: &'static str) -> Blocked {
-        Blocked { objs, ..Blocked::new(what) }
+        Blocked {
+            objs,
+            ..Blocked::new(what)
+        }
     }
 
     /// With a deadline and the value returned when it passes.
@@ -247,37 +257,108 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_tgkill => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
         SYS_tkill => process::tgkill(e, tid, -1, a[0] as i32, a[1] as i32),
         SYS_rt_sigaction => process::rt_sigaction(e, tid, a),
-        SYS_pause | SYS_rt_sigsuspend => {
-            Ok(Out::Block(Blocked::new("a signal").no_restart().until(None, -(EINTR as i64))))
-        }
+        SYS_pause | SYS_rt_sigsuspend => Ok(Out::Block(
+            Blocked::new("a signal")
+                .no_restart()
+                .until(None, -(EINTR as i64)),
+        )),
         SYS_rt_sigtimedwait => process::rt_sigtimedwait(e, tid, a),
         SYS_prctl => process::prctl(e, tid, a),
         SYS_flock => Ok(Out::Pass),
 
         // --- passed to the kernel: files, directories, identity ----------------------
-        SYS_chdir | SYS_fchdir | SYS_rmdir | SYS_mkdirat | SYS_renameat | SYS_renameat2
-        | SYS_link | SYS_linkat | SYS_symlink | SYS_symlinkat | SYS_chmod | SYS_fchmod
-        | SYS_fchmodat | SYS_chown | SYS_fchown | SYS_lchown | SYS_fchownat | SYS_truncate
-        | SYS_fallocate | SYS_utimensat | SYS_utimes | SYS_utime | SYS_futimesat | SYS_sync
-        | SYS_syncfs | SYS_sync_file_range | SYS_getxattr | SYS_lgetxattr | SYS_fgetxattr
-        | SYS_listxattr | SYS_llistxattr | SYS_flistxattr | SYS_setxattr | SYS_fsetxattr
-        | SYS_lsetxattr | SYS_removexattr | SYS_getdents | SYS_mknod | SYS_mknodat
-        | SYS_setpgid | SYS_getpgid | SYS_setsid | SYS_getsid | SYS_setuid | SYS_setgid
-        | SYS_setreuid | SYS_setregid | SYS_setresuid | SYS_setresgid | SYS_setgroups
-        | SYS_capset | SYS_setrlimit | SYS_getpriority | SYS_setpriority | SYS_sched_getparam
-        | SYS_sched_setparam | SYS_sched_getscheduler | SYS_sched_setscheduler
-        | SYS_sched_get_priority_max | SYS_sched_get_priority_min | SYS_mlockall
-        | SYS_munlockall | SYS_membarrier | SYS_shmget | SYS_shmat | SYS_shmdt | SYS_shmctl
-        | SYS_memfd_create | SYS_mount | SYS_umount2 | SYS_chroot | SYS_personality
-        | SYS_name_to_handle_at | SYS_open_by_handle_at | SYS_inotify_init1
-        | SYS_inotify_add_watch | SYS_inotify_rm_watch | SYS_fstatfs | SYS_ioprio_get
-        | SYS_ioprio_set | SYS_pkey_alloc | SYS_pkey_free | SYS_pkey_mprotect
-        | SYS_mlock2 | SYS_sched_setattr | SYS_sched_getattr => Ok(Out::Pass),
+        SYS_chdir
+        | SYS_fchdir
+        | SYS_rmdir
+        | SYS_mkdirat
+        | SYS_renameat
+        | SYS_renameat2
+        | SYS_link
+        | SYS_linkat
+        | SYS_symlink
+        | SYS_symlinkat
+        | SYS_chmod
+        | SYS_fchmod
+        | SYS_fchmodat
+        | SYS_chown
+        | SYS_fchown
+        | SYS_lchown
+        | SYS_fchownat
+        | SYS_truncate
+        | SYS_fallocate
+        | SYS_utimensat
+        | SYS_utimes
+        | SYS_utime
+        | SYS_futimesat
+        | SYS_sync
+        | SYS_syncfs
+        | SYS_sync_file_range
+        | SYS_getxattr
+        | SYS_lgetxattr
+        | SYS_fgetxattr
+        | SYS_listxattr
+        | SYS_llistxattr
+        | SYS_flistxattr
+        | SYS_setxattr
+        | SYS_fsetxattr
+        | SYS_lsetxattr
+        | SYS_removexattr
+        | SYS_getdents
+        | SYS_mknod
+        | SYS_mknodat
+        | SYS_setpgid
+        | SYS_getpgid
+        | SYS_setsid
+        | SYS_getsid
+        | SYS_setuid
+        | SYS_setgid
+        | SYS_setreuid
+        | SYS_setregid
+        | SYS_setresuid
+        | SYS_setresgid
+        | SYS_setgroups
+        | SYS_capset
+        | SYS_setrlimit
+        | SYS_getpriority
+        | SYS_setpriority
+        | SYS_sched_getparam
+        | SYS_sched_setparam
+        | SYS_sched_getscheduler
+        | SYS_sched_setscheduler
+        | SYS_sched_get_priority_max
+        | SYS_sched_get_priority_min
+        | SYS_mlockall
+        | SYS_munlockall
+        | SYS_membarrier
+        | SYS_shmget
+        | SYS_shmat
+        | SYS_shmdt
+        | SYS_shmctl
+        | SYS_memfd_create
+        | SYS_mount
+        | SYS_umount2
+        | SYS_chroot
+        | SYS_personality
+        | SYS_name_to_handle_at
+        | SYS_open_by_handle_at
+        | SYS_inotify_init1
+        | SYS_inotify_add_watch
+        | SYS_inotify_rm_watch
+        | SYS_fstatfs
+        | SYS_ioprio_get
+        | SYS_ioprio_set
+        | SYS_pkey_alloc
+        | SYS_pkey_free
+        | SYS_pkey_mprotect
+        | SYS_mlock2
+        | SYS_sched_setattr
+        | SYS_sched_getattr => Ok(Out::Pass),
         n if ALLOWED.contains(&(n as u32)) => Ok(Out::Pass),
 
         // --- unsupported: fail closed --------------------------------------------------
         _ => {
-            let name = syscalls::Sysno::new(nr as usize).map_or_else(|| format!("syscall {nr}"), |s| s.name().to_string());
+            let name = syscalls::Sysno::new(nr as usize)
+                .map_or_else(|| format!("syscall {nr}"), |s| s.name().to_string());
             e.warn(format!("unsupported syscall {name} answered ENOSYS"));
             Err(Errno::ENOSYS)
         }

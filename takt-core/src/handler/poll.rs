@@ -24,7 +24,10 @@ pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
         Kind::Socket(s) => super::socket::poll_bits(e, s),
         Kind::Epoll(id) => {
             let ep = &e.files.epolls[id];
-            let any = ep.interest.values().any(|i| !i.disarmed && interest_bits(e, i) != 0);
+            let any = ep
+                .interest
+                .values()
+                .any(|i| !i.disarmed && interest_bits(e, i) != 0);
             if any {
                 POLLIN
             } else {
@@ -79,12 +82,17 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
             ready += 1;
         }
     }
-    let raw: Vec<u8> = pfds.iter().flat_map(|p| crate::sys::pod_bytes(p).to_vec()).collect();
+    let raw: Vec<u8> = pfds
+        .iter()
+        .flat_map(|p| crate::sys::pod_bytes(p).to_vec())
+        .collect();
     e.write_mem(tid, fds, &raw)?;
     if ready > 0 || deadline.is_some_and(|d| d <= e.now) {
         return Ok(Out::Return(ready));
     }
-    Ok(Out::Block(Blocked::on(objs, "poll").no_restart().until(deadline, 0)))
+    Ok(Out::Block(
+        Blocked::on(objs, "poll").no_restart().until(deadline, 0),
+    ))
 }
 
 /// Whether `fd` is open in the tracee as a kernel fd (checked through /proc only for
@@ -113,7 +121,10 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
             return Err(Errno::EINVAL);
         }
-        Some(e.now.plus_nanos(tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000))
+        Some(
+            e.now
+                .plus_nanos(tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000),
+        )
     } else {
         None
     };
@@ -163,7 +174,10 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         }
         if !pselect && a[4] != 0 {
             let left = deadline.map_or(0, |d| d.as_nanos().saturating_sub(e.now.as_nanos()));
-            let tv = libc::timeval { tv_sec: (left / 1_000_000_000) as i64, tv_usec: ((left % 1_000_000_000) / 1000) as i64 };
+            let tv = libc::timeval {
+                tv_sec: (left / 1_000_000_000) as i64,
+                tv_usec: ((left % 1_000_000_000) / 1000) as i64,
+            };
             e.write_val(tid, a[4], &tv)?;
         }
         return Ok(Out::Return(count));
@@ -174,7 +188,9 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
             e.write_mem(tid, p, &vec![0u8; bytes])?;
         }
     }
-    Ok(Out::Block(Blocked::on(objs, "select").no_restart().until(deadline, 0)))
+    Ok(Out::Block(
+        Blocked::on(objs, "select").no_restart().until(deadline, 0),
+    ))
 }
 
 /// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.
@@ -211,7 +227,11 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     }
     let Some(target) = super::io::lookup(e, tid, fd as u64) else {
         // Regular files cannot be added to an epoll set.
-        return Err(if is_kernel_fd(e, tid, fd) { Errno::EPERM } else { Errno::EBADF });
+        return Err(if is_kernel_fd(e, tid, fd) {
+            Errno::EPERM
+        } else {
+            Errno::EBADF
+        });
     };
     let read_event = |e: &Engine| -> Result<(u32, u64), Errno> {
         let raw = e.read_mem(tid, a[3], 12)?;
@@ -229,7 +249,13 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             let (events, data) = read_event(e)?;
             e.files.epolls[id].interest.insert(
                 fd,
-                Interest { file: target.file, events, data, disarmed: false, last: (0, 0) },
+                Interest {
+                    file: target.file,
+                    events,
+                    data,
+                    disarmed: false,
+                    last: (0, 0),
+                },
             );
         }
         libc::EPOLL_CTL_MOD => {
@@ -238,7 +264,13 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             }
             let (events, data) = read_event(e)?;
             let i = e.files.epolls[id].interest.get_mut(&fd).expect("checked");
-            *i = Interest { file: target.file, events, data, disarmed: false, last: (0, 0) };
+            *i = Interest {
+                file: target.file,
+                events,
+                data,
+                disarmed: false,
+                last: (0, 0),
+            };
         }
         libc::EPOLL_CTL_DEL => {
             if e.files.epolls[id].interest.remove(&fd).is_none() {
@@ -252,7 +284,14 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `epoll_wait`/`epoll_pwait`.
-pub fn epoll_wait(e: &mut Engine, tid: Vtid, epfd: i32, events: u64, max: i32, timeout: i32) -> Res {
+pub fn epoll_wait(
+    e: &mut Engine,
+    tid: Vtid,
+    epfd: i32,
+    events: u64,
+    max: i32,
+    timeout: i32,
+) -> Res {
     if max <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -283,7 +322,10 @@ pub fn epoll_wait(e: &mut Engine, tid: Vtid, epfd: i32, events: u64, max: i32, t
         }
     }
     if !out.is_empty() {
-        let raw: Vec<u8> = out.iter().flat_map(|(b, d)| b.to_le_bytes().into_iter().chain(d.to_le_bytes())).collect();
+        let raw: Vec<u8> = out
+            .iter()
+            .flat_map(|(b, d)| b.to_le_bytes().into_iter().chain(d.to_le_bytes()))
+            .collect();
         e.write_mem(tid, events, &raw)?;
         return Ok(Out::Return(out.len() as i64));
     }
@@ -291,5 +333,9 @@ pub fn epoll_wait(e: &mut Engine, tid: Vtid, epfd: i32, events: u64, max: i32, t
         return Ok(Out::Return(0));
     }
     let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
-    Ok(Out::Block(Blocked::on(objs, "epoll_wait").no_restart().until(deadline, 0)))
+    Ok(Out::Block(
+        Blocked::on(objs, "epoll_wait")
+            .no_restart()
+            .until(deadline, 0),
+    ))
 }

@@ -22,7 +22,11 @@ pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
     if t.vfork {
         a[0] &= !CLONE_VFORK;
         t.cur.1 = a;
-        return Ok(Out::Rewrite { nr: libc::SYS_clone, args: a, post: None });
+        return Ok(Out::Rewrite {
+            nr: libc::SYS_clone,
+            args: a,
+            post: None,
+        });
     }
     Ok(Out::Pass)
 }
@@ -43,7 +47,11 @@ pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
     t.clone3 = None;
     let args = [(libc::CLONE_VM | libc::SIGCHLD) as u64, 0, 0, 0, 0, 0];
     t.cur = (libc::SYS_clone as u32, args);
-    Ok(Out::Rewrite { nr: libc::SYS_clone, args, post: None })
+    Ok(Out::Rewrite {
+        nr: libc::SYS_clone,
+        args,
+        post: None,
+    })
 }
 
 /// `clone3`: read `struct clone_args`, strip `CLONE_VFORK` in place, remember the flags
@@ -127,7 +135,10 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if options & libc::WNOHANG != 0 {
         return Ok(Out::Return(0));
     }
-    Ok(Out::Block(Blocked { child: true, ..Blocked::new("a child to exit") }))
+    Ok(Out::Block(Blocked {
+        child: true,
+        ..Blocked::new("a child to exit")
+    }))
 }
 
 /// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
@@ -166,7 +177,10 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         return Ok(Out::Return(0));
     }
-    Ok(Out::Block(Blocked { child: true, ..Blocked::new("a child to exit") }))
+    Ok(Out::Block(Blocked {
+        child: true,
+        ..Blocked::new("a child to exit")
+    }))
 }
 
 /// `kill`: a process-directed signal becomes `tgkill` to the thread Linux would pick,
@@ -192,7 +206,9 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if !e.procs.contains_key(&target) {
         return Err(Errno::ESRCH);
     }
-    let Some(thread) = e.signal_target(target, sig) else { return Err(Errno::ESRCH) };
+    let Some(thread) = e.signal_target(target, sig) else {
+        return Err(Errno::ESRCH);
+    };
     let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
     e.threads.get_mut(&tid).expect("thread").cur.1 = args;
     Ok(Out::Rewrite {
@@ -243,7 +259,11 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     } else {
         None
     };
-    Ok(Out::Block(Blocked::new("a signal (sigtimedwait)").no_restart().until(deadline, -(libc::EAGAIN as i64))))
+    Ok(Out::Block(
+        Blocked::new("a signal (sigtimedwait)")
+            .no_restart()
+            .until(deadline, -(libc::EAGAIN as i64)),
+    ))
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).

@@ -166,12 +166,32 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
         libc::SYS_accept => accept(e, tid, fd, s, a[1], a[2], 0),
         libc::SYS_accept4 => accept(e, tid, fd, s, a[1], a[2], a[3] as i32),
         libc::SYS_sendto => {
-            let to = if a[4] != 0 { Some(read_addr(e, tid, a[4], a[5])?) } else { None };
-            send_from(e, tid, fd, s, Src::Buf(a[1], a[2] as usize), a[3] as i32, to)
+            let to = if a[4] != 0 {
+                Some(read_addr(e, tid, a[4], a[5])?)
+            } else {
+                None
+            };
+            send_from(
+                e,
+                tid,
+                fd,
+                s,
+                Src::Buf(a[1], a[2] as usize),
+                a[3] as i32,
+                to,
+            )
         }
         libc::SYS_recvfrom => {
             let out = (a[4] != 0).then_some((a[4], a[5]));
-            recv_into(e, tid, fd, s, Dest::Buf(a[1], a[2] as usize), a[3] as i32, out)
+            recv_into(
+                e,
+                tid,
+                fd,
+                s,
+                Dest::Buf(a[1], a[2] as usize),
+                a[3] as i32,
+                out,
+            )
         }
         libc::SYS_sendmsg => {
             let m: libc::msghdr = e.read_val(tid, a[1])?;
@@ -231,7 +251,14 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let s = e.net.socket(node, domain, kind)?;
     Ok(Out::Rewrite {
         nr: libc::SYS_socket,
-        args: [libc::AF_UNIX as u64, (libc::SOCK_STREAM | flags) as u64, 0, 0, 0, 0],
+        args: [
+            libc::AF_UNIX as u64,
+            (libc::SOCK_STREAM | flags) as u64,
+            0,
+            0,
+            0,
+            0,
+        ],
         post: Some(Post::new(move |e, tid, ret| {
             if ret < 0 {
                 e.net.close(s, e.now);
@@ -244,7 +271,9 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
-    let f = e.files.open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
+    let f = e
+        .files
+        .open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
     let fdt = e.threads[&tid].fdt;
     let c = e.files.install(fdt, fd, f, flags & libc::SOCK_CLOEXEC != 0);
     e.closed(c);
@@ -299,7 +328,9 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
         Ok(()) => Ok(Out::Return(0)),
         Err(NetError::InProgress) | Err(NetError::WouldBlock) if !nonblock => {
             e.threads.get_mut(&tid).expect("thread").progress = 1;
-            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "connect").no_restart()))
+            Ok(Out::Block(
+                Blocked::on(vec![Obj::Socket(s)], "connect").no_restart(),
+            ))
         }
         Err(x) => Err(net_err(x)),
     }
@@ -314,7 +345,14 @@ fn accept(e: &mut Engine, _tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, fl
             after_io(e, s);
             Ok(Out::Rewrite {
                 nr: libc::SYS_socket,
-                args: [libc::AF_UNIX as u64, (libc::SOCK_STREAM | flags) as u64, 0, 0, 0, 0],
+                args: [
+                    libc::AF_UNIX as u64,
+                    (libc::SOCK_STREAM | flags) as u64,
+                    0,
+                    0,
+                    0,
+                    0,
+                ],
                 post: Some(Post::new(move |e, tid, ret| {
                     if ret < 0 {
                         e.net.close(new, e.now);
@@ -343,12 +381,24 @@ fn after_io(e: &mut Engine, s: usize) {
 
 /// Sends from tracee memory (`write`, `send*`); a blocking stream send returns only
 /// when everything is queued.
-pub(crate) fn send_from(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, src: Src, flags: i32, to: Option<SockAddr>) -> Res {
+pub(crate) fn send_from(
+    e: &mut Engine,
+    tid: Vtid,
+    fd: Fd,
+    s: usize,
+    src: Src,
+    flags: i32,
+    to: Option<SockAddr>,
+) -> Res {
     let nonblock = nonblocking(e, fd, flags);
     let total = src.len();
     let done = e.threads[&tid].progress;
     let stream = e.net.sock_type(s) == SockType::Stream;
-    let chunk = if stream { (total - done).min(1 << 20) } else { total };
+    let chunk = if stream {
+        (total - done).min(1 << 20)
+    } else {
+        total
+    };
     let data = src.get(e, tid, done, chunk)?;
     let now = e.now;
     match e.net.send(s, &data, to.as_ref(), now) {
@@ -357,13 +407,19 @@ pub(crate) fn send_from(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, src: Src, f
             let done = done + n;
             if stream && done < total && !nonblock {
                 e.threads.get_mut(&tid).expect("thread").progress = done;
-                return Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket send room")));
+                return Ok(Out::Block(Blocked::on(
+                    vec![Obj::Socket(s)],
+                    "socket send room",
+                )));
             }
             Ok(Out::Return(done as i64))
         }
         Err(NetError::WouldBlock) | Err(NetError::InProgress) => {
             if !nonblock {
-                Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket send room")))
+                Ok(Out::Block(Blocked::on(
+                    vec![Obj::Socket(s)],
+                    "socket send room",
+                )))
             } else if done > 0 {
                 Ok(Out::Return(done as i64))
             } else {
@@ -383,7 +439,15 @@ pub(crate) fn send_from(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, src: Src, f
 }
 
 /// Receives into tracee memory (`read`, `recv*`); writes the source address to `out`.
-pub(crate) fn recv_into(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, dest: Dest, flags: i32, out: Option<(u64, u64)>) -> Res {
+pub(crate) fn recv_into(
+    e: &mut Engine,
+    tid: Vtid,
+    fd: Fd,
+    s: usize,
+    dest: Dest,
+    flags: i32,
+    out: Option<(u64, u64)>,
+) -> Res {
     let nonblock = nonblocking(e, fd, flags);
     let peek = flags & libc::MSG_PEEK != 0;
     let mut buf = vec![0u8; dest.len().min(1 << 24)];
@@ -396,7 +460,11 @@ pub(crate) fn recv_into(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, dest: Dest,
             if !peek {
                 after_io(e, s);
             }
-            let full = if flags & libc::MSG_TRUNC != 0 { n } else { n.min(buf.len()) };
+            let full = if flags & libc::MSG_TRUNC != 0 {
+                n
+            } else {
+                n.min(buf.len())
+            };
             Ok(Out::Return(full as i64))
         }
         Err(NetError::WouldBlock) | Err(NetError::InProgress) if !nonblock => {
@@ -419,8 +487,20 @@ fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
         }
         // No ancillary data; MSG_TRUNC when a datagram was cut (offsets 40 and 48).
         e.write_val(tid, msg + 40, &0u64)?;
-        e.write_val(tid, msg + 48, &(if n as usize > want { libc::MSG_TRUNC } else { 0 }))?;
-        let ret = if flags & libc::MSG_TRUNC != 0 { n } else { n.min(want as i64) };
+        e.write_val(
+            tid,
+            msg + 48,
+            &(if n as usize > want {
+                libc::MSG_TRUNC
+            } else {
+                0
+            }),
+        )?;
+        let ret = if flags & libc::MSG_TRUNC != 0 {
+            n
+        } else {
+            n.min(want as i64)
+        };
         return Ok(Out::Return(ret));
     }
     Ok(out)
@@ -439,7 +519,11 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
             None
         };
         let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
-        let f = if sent > 0 { flags | libc::MSG_DONTWAIT } else { flags };
+        let f = if sent > 0 {
+            flags | libc::MSG_DONTWAIT
+        } else {
+            flags
+        };
         match send_from(e, tid, fd, s, Src::Iov(iov), f, to) {
             Ok(Out::Return(n)) => {
                 mm.msg_len = n as u32;
@@ -458,10 +542,18 @@ fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let mut got = 0u32;
     for i in 0..vlen {
         let at = vec + i as u64 * std::mem::size_of::<libc::mmsghdr>() as u64;
-        let f = if got > 0 { flags | libc::MSG_DONTWAIT } else { flags };
+        let f = if got > 0 {
+            flags | libc::MSG_DONTWAIT
+        } else {
+            flags
+        };
         match recvmsg(e, tid, fd, s, at, f) {
             Ok(Out::Return(n)) => {
-                e.write_val(tid, at + std::mem::size_of::<libc::msghdr>() as u64, &(n as u32))?;
+                e.write_val(
+                    tid,
+                    at + std::mem::size_of::<libc::msghdr>() as u64,
+                    &(n as u32),
+                )?;
                 got += 1;
                 if flags & libc::MSG_WAITFORONE != 0 {
                     break;

@@ -18,12 +18,24 @@ fn read_int(e: &Engine, tid: Vtid, p: u64, len: u64) -> Result<i32, Errno> {
 pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
     let (level, name, val, len) = (a[1] as i32, a[2] as i32, a[3], a[4]);
     let opt = match (level, name) {
-        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => SockOpt::ReuseAddr(read_int(e, tid, val, len)? != 0),
-        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => SockOpt::ReusePort(read_int(e, tid, val, len)? != 0),
-        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => SockOpt::KeepAlive(read_int(e, tid, val, len)? != 0),
-        (libc::SOL_SOCKET, libc::SO_BROADCAST) => SockOpt::Broadcast(read_int(e, tid, val, len)? != 0),
-        (libc::SOL_SOCKET, libc::SO_RCVBUF) => SockOpt::RcvBuf(read_int(e, tid, val, len)?.max(0) as usize),
-        (libc::SOL_SOCKET, libc::SO_SNDBUF) => SockOpt::SndBuf(read_int(e, tid, val, len)?.max(0) as usize),
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
+            SockOpt::ReuseAddr(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => {
+            SockOpt::ReusePort(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
+            SockOpt::KeepAlive(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::SOL_SOCKET, libc::SO_BROADCAST) => {
+            SockOpt::Broadcast(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::SOL_SOCKET, libc::SO_RCVBUF) => {
+            SockOpt::RcvBuf(read_int(e, tid, val, len)?.max(0) as usize)
+        }
+        (libc::SOL_SOCKET, libc::SO_SNDBUF) => {
+            SockOpt::SndBuf(read_int(e, tid, val, len)?.max(0) as usize)
+        }
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
             if len < 8 {
                 return Err(Errno::EINVAL);
@@ -31,9 +43,16 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             let l: libc::linger = e.read_val(tid, val)?;
             SockOpt::Linger((l.l_onoff != 0).then_some(l.l_linger.max(0) as u32))
         }
-        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => SockOpt::NoDelay(read_int(e, tid, val, len)? != 0),
-        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => SockOpt::V6Only(read_int(e, tid, val, len)? != 0),
-        (libc::SOL_SOCKET, _) | (libc::IPPROTO_TCP, _) | (libc::IPPROTO_IP, _) | (libc::IPPROTO_IPV6, _) => {
+        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => {
+            SockOpt::NoDelay(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => {
+            SockOpt::V6Only(read_int(e, tid, val, len)? != 0)
+        }
+        (libc::SOL_SOCKET, _)
+        | (libc::IPPROTO_TCP, _)
+        | (libc::IPPROTO_IP, _)
+        | (libc::IPPROTO_IPV6, _) => {
             return Ok(Out::Return(0));
         }
         _ => return Err(Errno::ENOPROTOOPT),
@@ -59,7 +78,12 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
         })
     };
     let bytes: Vec<u8> = match (level, name) {
-        (libc::SOL_SOCKET, libc::SO_ERROR) => e.net.take_error(s).map_or(0, |x| x.0).to_ne_bytes().to_vec(),
+        (libc::SOL_SOCKET, libc::SO_ERROR) => e
+            .net
+            .take_error(s)
+            .map_or(0, |x| x.0)
+            .to_ne_bytes()
+            .to_vec(),
         (libc::SOL_SOCKET, libc::SO_TYPE) => {
             let t = match e.net.sock_type(s) {
                 SockType::Stream => libc::SOCK_STREAM,
@@ -85,21 +109,44 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
         }
         (libc::SOL_SOCKET, libc::SO_LINGER) => match e.net.get_option(s, SockOptName::Linger)? {
             SockOpt::Linger(l) => {
-                let v = libc::linger { l_onoff: l.is_some() as i32, l_linger: l.unwrap_or(0) as i32 };
+                let v = libc::linger {
+                    l_onoff: l.is_some() as i32,
+                    l_linger: l.unwrap_or(0) as i32,
+                };
                 crate::sys::pod_bytes(&v).to_vec()
             }
             _ => vec![0; 8],
         },
-        (libc::SOL_SOCKET, libc::SO_RCVTIMEO) | (libc::SOL_SOCKET, libc::SO_SNDTIMEO) => vec![0; 16],
-        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => model(e, SockOptName::ReuseAddr)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => model(e, SockOptName::ReusePort)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => model(e, SockOptName::KeepAlive)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_BROADCAST) => model(e, SockOptName::Broadcast)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_RCVBUF) => model(e, SockOptName::RcvBuf)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_SNDBUF) => model(e, SockOptName::SndBuf)?.to_ne_bytes().to_vec(),
-        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => model(e, SockOptName::AcceptConn)?.to_ne_bytes().to_vec(),
-        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => model(e, SockOptName::NoDelay)?.to_ne_bytes().to_vec(),
-        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => model(e, SockOptName::V6Only)?.to_ne_bytes().to_vec(),
+        (libc::SOL_SOCKET, libc::SO_RCVTIMEO) | (libc::SOL_SOCKET, libc::SO_SNDTIMEO) => {
+            vec![0; 16]
+        }
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
+            model(e, SockOptName::ReuseAddr)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => {
+            model(e, SockOptName::ReusePort)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
+            model(e, SockOptName::KeepAlive)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_BROADCAST) => {
+            model(e, SockOptName::Broadcast)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_RCVBUF) => {
+            model(e, SockOptName::RcvBuf)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_SNDBUF) => {
+            model(e, SockOptName::SndBuf)?.to_ne_bytes().to_vec()
+        }
+        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => {
+            model(e, SockOptName::AcceptConn)?.to_ne_bytes().to_vec()
+        }
+        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => {
+            model(e, SockOptName::NoDelay)?.to_ne_bytes().to_vec()
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => {
+            model(e, SockOptName::V6Only)?.to_ne_bytes().to_vec()
+        }
         _ => return Err(Errno::ENOPROTOOPT),
     };
     let cap: u32 = e.read_val(tid, lenp)?;

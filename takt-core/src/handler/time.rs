@@ -19,10 +19,13 @@ pub const BOOT_SECS: u64 = 100;
 fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
     let ns = now.as_nanos();
     match clock {
-        libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => Ok(ns + EPOCH_SECS * 1_000_000_000),
-        libc::CLOCK_MONOTONIC | libc::CLOCK_MONOTONIC_RAW | libc::CLOCK_MONOTONIC_COARSE | libc::CLOCK_BOOTTIME => {
-            Ok(ns + BOOT_SECS * 1_000_000_000)
+        libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => {
+            Ok(ns + EPOCH_SECS * 1_000_000_000)
         }
+        libc::CLOCK_MONOTONIC
+        | libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_BOOTTIME => Ok(ns + BOOT_SECS * 1_000_000_000),
         libc::CLOCK_PROCESS_CPUTIME_ID | libc::CLOCK_THREAD_CPUTIME_ID => Ok(ns),
         // Per-process/thread CPU clocks (negative ids from clock_getcpuclockid).
         c if c < 0 => Ok(ns),
@@ -31,7 +34,10 @@ fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
 }
 
 fn timespec(ns: u64) -> libc::timespec {
-    libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 }
+    libc::timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as i64,
+    }
 }
 
 /// Nanoseconds of a timespec from a tracee (`EINVAL` if malformed).
@@ -39,7 +45,9 @@ pub fn ts_nanos(ts: &libc::timespec) -> Result<u64, Errno> {
     if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
         return Err(Errno::EINVAL);
     }
-    Ok((ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64))
+    Ok((ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64))
 }
 
 /// `clock_gettime`.
@@ -61,7 +69,10 @@ pub fn clock_getres(e: &mut Engine, tid: Vtid, out: u64) -> Res {
 pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     if out != 0 {
         let ns = clock_value(e.now, libc::CLOCK_REALTIME)?;
-        let tv = libc::timeval { tv_sec: (ns / 1_000_000_000) as i64, tv_usec: ((ns % 1_000_000_000) / 1000) as i64 };
+        let tv = libc::timeval {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+        };
         e.write_val(tid, out, &tv)?;
     }
     Ok(Out::Return(0))
@@ -90,14 +101,20 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, req: u64, flags: i32, clock_variant:
     if deadline <= e.now {
         return Ok(Out::Return(0));
     }
-    Ok(Out::Block(Blocked::new("sleep").no_restart().until(Some(deadline), 0)))
+    Ok(Out::Block(
+        Blocked::new("sleep").no_restart().until(Some(deadline), 0),
+    ))
 }
 
 /// `alarm`: SIGALRM after `secs` virtual seconds; returns the seconds left of the
 /// previous alarm.
 pub fn alarm(e: &mut Engine, tid: Vtid, secs: u64) -> Res {
     let pid = e.threads[&tid].pid;
-    let left = set_alarm(e, pid, (secs > 0).then(|| e.now.plus_nanos(secs * 1_000_000_000)));
+    let left = set_alarm(
+        e,
+        pid,
+        (secs > 0).then(|| e.now.plus_nanos(secs * 1_000_000_000)),
+    );
     Ok(Out::Return(left.div_ceil(1_000_000_000) as i64))
 }
 
@@ -141,15 +158,23 @@ pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 
 fn itimerval(ns: u64) -> libc::itimerval {
     libc::itimerval {
-        it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
-        it_value: libc::timeval { tv_sec: (ns / 1_000_000_000) as i64, tv_usec: ((ns % 1_000_000_000) / 1000) as i64 },
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+        },
     }
 }
 
 /// `getitimer(ITIMER_REAL)`.
 pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let pid = e.threads[&tid].pid;
-    let left = e.procs[&pid].alarm.map_or(0, |(_, at)| at.as_nanos().saturating_sub(e.now.as_nanos()));
+    let left = e.procs[&pid]
+        .alarm
+        .map_or(0, |(_, at)| at.as_nanos().saturating_sub(e.now.as_nanos()));
     e.write_val(tid, a[1], &itimerval(left))?;
     Ok(Out::Return(0))
 }
@@ -158,7 +183,16 @@ pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     let ticks = (e.now.as_nanos() / 10_000_000) as i64;
     if out != 0 {
-        e.write_val(tid, out, &libc::tms { tms_utime: ticks, tms_stime: 0, tms_cutime: 0, tms_cstime: 0 })?;
+        e.write_val(
+            tid,
+            out,
+            &libc::tms {
+                tms_utime: ticks,
+                tms_stime: 0,
+                tms_cutime: 0,
+                tms_cstime: 0,
+            },
+        )?;
     }
     Ok(Out::Return(ticks + BOOT_SECS as i64 * 100))
 }
@@ -168,7 +202,10 @@ pub fn getrusage(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     // SAFETY-free construction: rusage is plain integers; zeroed via Default-like init.
     let mut r: libc::rusage = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::rusage>()]);
     let ns = e.now.as_nanos();
-    r.ru_utime = libc::timeval { tv_sec: (ns / 1_000_000_000) as i64, tv_usec: ((ns % 1_000_000_000) / 1000) as i64 };
+    r.ru_utime = libc::timeval {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+    };
     e.write_val(tid, out, &r)?;
     Ok(Out::Return(0))
 }

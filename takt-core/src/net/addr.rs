@@ -98,9 +98,21 @@ impl Ep {
             (Domain::Inet6, IpAddr::V4(v4)) => {
                 SockAddr::Inet6(SocketAddrV6::new(v4.to_ipv6_mapped(), self.port, 0, 0))
             }
-            (Domain::Inet6, IpAddr::V6(v6)) => SockAddr::Inet6(SocketAddrV6::new(v6, self.port, 0, 0)),
+            (Domain::Inet6, IpAddr::V6(v6)) => {
+                SockAddr::Inet6(SocketAddrV6::new(v6, self.port, 0, 0))
+            }
             (_, IpAddr::V4(v4)) => SockAddr::Inet(SocketAddrV4::new(v4, self.port)),
-            (_, IpAddr::V6(_)) => SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, self.port)),
+            (_, IpAddr::V6(_)) => {
+                SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, self.port))
+            }
+        }
+    }
+
+    /// The wildcard endpoint of a family, port 0.
+    pub(crate) fn wildcard(domain: Domain) -> Ep {
+        match domain {
+            Domain::Inet6 => Ep::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+            _ => Ep::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
         }
     }
 
@@ -111,7 +123,10 @@ impl Ep {
             IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        Ep { ip, port: self.port }
+        Ep {
+            ip,
+            port: self.port,
+        }
     }
 
     /// A deterministic hash (FNV-1a), to spread connections over an `SO_REUSEPORT` group.
@@ -221,7 +236,9 @@ impl Network {
     /// Whether `node` owns `ip` (for `bind`): wildcards, its loopback, its address.
     pub(super) fn has_ip(&self, node: NodeId, ip: IpAddr) -> bool {
         match ip {
-            IpAddr::V4(v4) => v4.is_unspecified() || v4.is_loopback() || v4 == self.nodes[node].addr,
+            IpAddr::V4(v4) => {
+                v4.is_unspecified() || v4.is_loopback() || v4 == self.nodes[node].addr
+            }
             IpAddr::V6(v6) => v6.is_unspecified() || v6.is_loopback(),
         }
     }
@@ -230,9 +247,11 @@ impl Network {
     pub(super) fn route(&self, node: NodeId, ip: IpAddr) -> Result<NodeId, Errno> {
         match ip {
             IpAddr::V4(v4) if v4.is_loopback() => Ok(node),
-            IpAddr::V4(v4) => {
-                self.nodes.iter().position(|n| n.addr == v4).ok_or(Errno::ENETUNREACH)
-            }
+            IpAddr::V4(v4) => self
+                .nodes
+                .iter()
+                .position(|n| n.addr == v4)
+                .ok_or(Errno::ENETUNREACH),
             IpAddr::V6(v6) if v6.is_loopback() => Ok(node),
             IpAddr::V6(_) => Err(Errno::ENETUNREACH),
         }
@@ -250,24 +269,31 @@ impl Network {
     /// Whether `s` may not take `ep` (`listening`: the check `listen` repeats, where only
     /// other listeners matter).
     pub(super) fn conflict(&self, s: SockId, ep: Ep, listening: bool) -> bool {
-        let Some(me) = self.socks.get(&s) else { return true };
+        let Some(me) = self.socks.get(&s) else {
+            return true;
+        };
         let Some(list) = self.nodes[me.node].table(me.ty).ports.get(&ep.port) else {
             return false;
         };
-        list.iter().filter(|&&o| o != s).filter_map(|o| self.socks.get(o)).any(|other| {
-            let Some(oep) = other.local_ep() else { return false };
-            if !overlaps(ep.ip, me.v6only(), oep.ip, other.v6only()) {
-                return false;
-            }
-            if me.opts.reuseport && other.opts.reuseport {
-                return false;
-            }
-            if listening {
-                return other.is_listening();
-            }
-            let shared = me.opts.reuseaddr && other.opts.reuseaddr;
-            !(shared && (me.ty == SockType::Dgram || !other.is_listening()))
-        })
+        list.iter()
+            .filter(|&&o| o != s)
+            .filter_map(|o| self.socks.get(o))
+            .any(|other| {
+                let Some(oep) = other.local_ep() else {
+                    return false;
+                };
+                if !overlaps(ep.ip, me.v6only(), oep.ip, other.v6only()) {
+                    return false;
+                }
+                if me.opts.reuseport && other.opts.reuseport {
+                    return false;
+                }
+                if listening {
+                    return other.is_listening();
+                }
+                let shared = me.opts.reuseaddr && other.opts.reuseaddr;
+                !(shared && (me.ty == SockType::Dgram || !other.is_listening()))
+            })
     }
 
     /// A free ephemeral port of `node` for `ty`, searched upward from the last one given.
@@ -275,7 +301,9 @@ impl Network {
         let table = self.nodes[node].table_mut(ty);
         let span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
         let start = table.next;
-        let off = (0..span).map(|i| (start + i) % span).find(|off| !table.ports.contains_key(&(EPHEMERAL_LO + off)))?;
+        let off = (0..span)
+            .map(|i| (start + i) % span)
+            .find(|off| !table.ports.contains_key(&(EPHEMERAL_LO + off)))?;
         table.next = (off + 1) % span;
         Some(EPHEMERAL_LO + off)
     }
@@ -302,12 +330,19 @@ impl Network {
 
     /// Records `s` as bound to `port` (accepted sockets share their listener's port).
     pub(super) fn add_to_table(&mut self, node: NodeId, ty: SockType, port: u16, s: SockId) {
-        self.nodes[node].table_mut(ty).ports.entry(port).or_default().push(s);
+        self.nodes[node]
+            .table_mut(ty)
+            .ports
+            .entry(port)
+            .or_default()
+            .push(s);
     }
 
     /// Releases whatever `s` is bound to. A closed path stays behind as stale.
     pub(super) fn unbind(&mut self, s: SockId) {
-        let Some(sock) = self.socks.get_mut(&s) else { return };
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return;
+        };
         let (node, ty) = (sock.node, sock.ty);
         match sock.local.take() {
             Some(Local::Ip(ep)) => {
@@ -353,7 +388,9 @@ impl Network {
         let mut best: Vec<SockId> = Vec::new();
         let mut best_score = 0;
         for &id in list {
-            let Some(sock) = self.socks.get(&id) else { continue };
+            let Some(sock) = self.socks.get(&id) else {
+                continue;
+            };
             let Some(ep) = sock.local_ep() else { continue };
             if !accepts(ep.ip, sock.v6only(), dst.ip) {
                 continue;
@@ -376,16 +413,20 @@ impl Network {
 
     /// The listening socket a SYN `src -> dst` arriving at `node` is for.
     pub(super) fn find_listener(&self, node: NodeId, dst: Ep, src: Ep) -> Option<SockId> {
-        self.pick(node, SockType::Stream, dst, src, |s| s.is_listening().then_some(0))
+        self.pick(node, SockType::Stream, dst, src, |s| {
+            s.is_listening().then_some(0)
+        })
     }
 
     /// The UDP socket a datagram `src -> dst` arriving at `node` is for: connected sockets
     /// only take their peer's datagrams, and win over unconnected ones.
     pub(super) fn find_udp(&self, node: NodeId, dst: Ep, src: Ep) -> Option<SockId> {
-        self.pick(node, SockType::Dgram, dst, src, |s| match s.dgram().and_then(|d| d.peer_ep()) {
-            Some(peer) if peer == src => Some(4),
-            Some(_) => None,
-            None => Some(0),
+        self.pick(node, SockType::Dgram, dst, src, |s| {
+            match s.dgram().and_then(|d| d.peer_ep()) {
+                Some(peer) if peer == src => Some(4),
+                Some(_) => None,
+                None => Some(0),
+            }
         })
     }
 

@@ -5,11 +5,13 @@
 
 use super::addr::{self, Ep};
 use super::socket::{Kind, Local};
-use super::{Domain, Ev, NetError, Network, NodeId, Readiness, RecvMeta, SockAddr, SockId, SockType};
+use super::{
+    Domain, Ev, NetError, Network, NodeId, Readiness, RecvMeta, SockAddr, SockId, SockType,
+};
 use crate::errno::Errno;
 use crate::time::VTime;
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Largest UDP payload over IPv4 (65535 - 20 - 8).
 const UDP_MAX_V4: usize = 65_507;
@@ -65,11 +67,8 @@ impl Network {
         if sock.local.is_some() {
             return Ok(());
         }
-        let ip = match sock.domain {
-            Domain::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        };
-        self.bind_ip(s, Ep::new(ip, 0), false).map_err(|_| Errno::EAGAIN)
+        let ep = Ep::wildcard(sock.domain);
+        self.bind_ip(s, ep, false).map_err(|_| Errno::EAGAIN)
     }
 
     /// Parses a UDP destination given by the user.
@@ -86,12 +85,17 @@ impl Network {
         let sock = self.sock(s)?;
         let node = sock.node;
         let peer = if sock.domain == Domain::Unix {
-            let SockAddr::Unix(path) = addr else { return Err(Errno::EINVAL) };
+            let SockAddr::Unix(path) = addr else {
+                return Err(Errno::EINVAL);
+            };
             let target = self.lookup_unix(node, path)?;
             if self.sock(target)?.ty != SockType::Dgram {
                 return Err(Errno::EPROTOTYPE);
             }
-            DgPeer::Unix { sock: target, path: path.clone() }
+            DgPeer::Unix {
+                sock: target,
+                path: path.clone(),
+            }
         } else {
             let dst = self.udp_dst(s, addr)?;
             self.route(node, dst.ip)?;
@@ -118,7 +122,13 @@ impl Network {
         Ok(())
     }
 
-    pub(super) fn dgram_send(&mut self, s: SockId, data: &[u8], to: Option<&SockAddr>, now: VTime) -> Result<usize, NetError> {
+    pub(super) fn dgram_send(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        to: Option<&SockAddr>,
+        now: VTime,
+    ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
         if let Some(e) = sock.err.take() {
             return Err(e.into());
@@ -129,7 +139,11 @@ impl Network {
         if sock.domain == Domain::Unix {
             return self.unix_dgram_send(s, data, to, now);
         }
-        let max = if sock.domain == Domain::Inet6 { UDP_MAX_V6 } else { UDP_MAX_V4 };
+        let max = if sock.domain == Domain::Inet6 {
+            UDP_MAX_V6
+        } else {
+            UDP_MAX_V4
+        };
         if data.len() > max {
             return Err(Errno::EMSGSIZE.into());
         }
@@ -153,18 +167,37 @@ impl Network {
         };
         self.udp_autobind(s)?;
         let local = self.sock(s)?.local_ep().ok_or(Errno::EINVAL)?;
-        let ip = if local.ip.is_unspecified() { self.source_ip(node, dst.ip) } else { local.ip };
-        let src = Ep { ip, port: local.port };
+        let ip = if local.ip.is_unspecified() {
+            self.source_ip(node, dst.ip)
+        } else {
+            local.ip
+        };
+        let src = Ep {
+            ip,
+            port: local.port,
+        };
         // ICMP port-unreachable only reaches connected sockets (as on Linux).
         let connected = peer.is_some();
         for target in targets {
-            let ev = Ev::Dgram { dst, src, from: s, connected, payload: data.to_vec() };
+            let ev = Ev::Dgram {
+                dst,
+                src,
+                from: s,
+                connected,
+                payload: data.to_vec(),
+            };
             self.emit(now, node, target, ev);
         }
         Ok(data.len())
     }
 
-    fn unix_dgram_send(&mut self, s: SockId, data: &[u8], to: Option<&SockAddr>, now: VTime) -> Result<usize, NetError> {
+    fn unix_dgram_send(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        to: Option<&SockAddr>,
+        now: VTime,
+    ) -> Result<usize, NetError> {
         let sock = self.sock(s)?;
         let node = sock.node;
         let from = match &sock.local {
@@ -182,7 +215,9 @@ impl Network {
             (None, None) => return Err(Errno::ENOTCONN.into()),
         };
         let tsock = self.sock(target)?;
-        let Some(td) = tsock.dgram() else { return Err(Errno::EPROTOTYPE.into()) };
+        let Some(td) = tsock.dgram() else {
+            return Err(Errno::EPROTOTYPE.into());
+        };
         if matches!(&td.peer, Some(DgPeer::Unix { sock, .. }) if *sock != s) {
             return Err(Errno::EPERM.into());
         }
@@ -200,19 +235,42 @@ impl Network {
         if let Some(td) = self.dgram_mut(target) {
             td.bytes += data.len();
         }
-        self.emit_ordered(s, now, Ev::UnixDgram { to: target, from, payload: data.to_vec() });
+        self.emit_ordered(
+            s,
+            now,
+            Ev::UnixDgram {
+                to: target,
+                from,
+                payload: data.to_vec(),
+            },
+        );
         Ok(data.len())
     }
 
-    pub(super) fn dgram_recv(&mut self, s: SockId, buf: &mut [u8], peek: bool) -> Result<RecvMeta, NetError> {
+    pub(super) fn dgram_recv(
+        &mut self,
+        s: SockId,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<RecvMeta, NetError> {
         let sock = self.sock_mut(s)?;
         if let Some(e) = sock.err.take() {
             return Err(e.into());
         }
         let (unix, shut_rd) = (sock.domain == Domain::Unix, sock.shut_rd);
-        let Kind::Dgram(d) = &mut sock.kind else { return Err(Errno::EINVAL.into()) };
+        let Kind::Dgram(d) = &mut sock.kind else {
+            return Err(Errno::EINVAL.into());
+        };
         let Some(dg) = d.queue.front() else {
-            return if shut_rd { Ok(RecvMeta { len: 0, full_len: 0, from: None }) } else { Err(NetError::WouldBlock) };
+            return if shut_rd {
+                Ok(RecvMeta {
+                    len: 0,
+                    full_len: 0,
+                    from: None,
+                })
+            } else {
+                Err(NetError::WouldBlock)
+            };
         };
         let full_len = dg.payload.len();
         let len = full_len.min(buf.len());
@@ -225,7 +283,11 @@ impl Network {
                 self.wake_waiters(s);
             }
         }
-        Ok(RecvMeta { len, full_len, from })
+        Ok(RecvMeta {
+            len,
+            full_len,
+            from,
+        })
     }
 
     pub(super) fn dgram_readiness(&self, sock: &super::socket::Socket, d: &Dgram) -> Readiness {
@@ -240,10 +302,27 @@ impl Network {
 
     /// A UDP datagram arrives at `node`; nobody bound: dropped (ICMP back if connected).
     pub(super) fn on_dgram(&mut self, t: VTime, from_node: NodeId, node: NodeId, ev: Ev) {
-        let Ev::Dgram { dst, src, from, connected, payload } = ev else { return };
+        let Ev::Dgram {
+            dst,
+            src,
+            from,
+            connected,
+            payload,
+        } = ev
+        else {
+            return;
+        };
         let Some(r) = self.find_udp(node, dst, src) else {
             if connected {
-                self.emit(t, node, from_node, Ev::PortUnreachable { to: from, peer: dst });
+                self.emit(
+                    t,
+                    node,
+                    from_node,
+                    Ev::PortUnreachable {
+                        to: from,
+                        peer: dst,
+                    },
+                );
             }
             return;
         };
@@ -255,7 +334,10 @@ impl Network {
             return;
         }
         d.bytes += payload.len();
-        d.queue.push_back(Datagram { from: src.to_sockaddr(domain), payload });
+        d.queue.push_back(Datagram {
+            from: src.to_sockaddr(domain),
+            payload,
+        });
         self.dirty.push(r);
     }
 
@@ -269,7 +351,9 @@ impl Network {
 
     /// ICMP port unreachable for a connected UDP socket: `SO_ERROR = ECONNREFUSED`.
     pub(super) fn on_port_unreachable(&mut self, to: SockId, peer: Ep) {
-        let Some(sock) = self.socks.get_mut(&to) else { return };
+        let Some(sock) = self.socks.get_mut(&to) else {
+            return;
+        };
         if sock.dgram().and_then(Dgram::peer_ep) == Some(peer) {
             sock.err = Some(Errno::ECONNREFUSED);
             self.dirty.push(to);

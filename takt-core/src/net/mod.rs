@@ -32,7 +32,8 @@
 //!   answers `ECONNREFUSED` to connects but may be bound again (as if unlinked first).
 //!
 //! Files: `addr.rs` (addresses, routing, ports, AF_UNIX names), `socket.rs` (the socket
-//! record, options), `stream.rs` (TCP, AF_UNIX stream), `dgram.rs` (UDP, AF_UNIX datagram).
+//! record, options), `stream.rs` (TCP, AF_UNIX stream),
+//! `stream_wire.rs` (stream packets arriving), `dgram.rs` (UDP, AF_UNIX datagram).
 
 use crate::errno::Errno;
 use crate::time::{TimerId, Timers, VTime};
@@ -47,6 +48,7 @@ mod addr;
 mod dgram;
 mod socket;
 mod stream;
+mod stream_wire;
 #[cfg(test)]
 mod tests;
 
@@ -193,15 +195,46 @@ pub(crate) struct Packet {
 /// What a packet carries. `conn` ties stream packets to one connection.
 #[derive(Debug)]
 pub(crate) enum Ev {
-    Syn { client: SockId, conn: u64, src: Ep, dst: Ep, attempt: u32, sent_at: VTime },
-    SynAck { client: SockId, server: SockId, conn: u64 },
-    Data { to: SockId, from: SockId, conn: u64, bytes: Vec<u8> },
-    Fin { to: SockId, conn: u64 },
-    Rst { to: SockId, conn: u64 },
-    ConnectTimeout { sock: SockId, conn: u64 },
-    Dgram { dst: Ep, src: Ep, from: SockId, connected: bool, payload: Vec<u8> },
-    UnixDgram { to: SockId, from: SockAddr, payload: Vec<u8> },
-    PortUnreachable { to: SockId, peer: Ep },
+    Syn(stream_wire::Syn),
+    SynAck {
+        client: SockId,
+        server: SockId,
+        conn: u64,
+    },
+    Data {
+        to: SockId,
+        from: SockId,
+        conn: u64,
+        bytes: Vec<u8>,
+    },
+    Fin {
+        to: SockId,
+        conn: u64,
+    },
+    Rst {
+        to: SockId,
+        conn: u64,
+    },
+    ConnectTimeout {
+        sock: SockId,
+        conn: u64,
+    },
+    Dgram {
+        dst: Ep,
+        src: Ep,
+        from: SockId,
+        connected: bool,
+        payload: Vec<u8>,
+    },
+    UnixDgram {
+        to: SockId,
+        from: SockAddr,
+        payload: Vec<u8>,
+    },
+    PortUnreachable {
+        to: SockId,
+        peer: Ep,
+    },
 }
 
 /// The virtual network: nodes, sockets and packets in flight.
@@ -285,7 +318,10 @@ impl Network {
             SockType::Dgram => {
                 for (me, peer) in [(a, b), (b, a)] {
                     if let Some(Kind::Dgram(d)) = self.socks.get_mut(&me).map(|s| &mut s.kind) {
-                        d.peer = Some(dgram::DgPeer::Unix { sock: peer, path: Vec::new() });
+                        d.peer = Some(dgram::DgPeer::Unix {
+                            sock: peer,
+                            path: Vec::new(),
+                        });
                     }
                 }
             }
@@ -304,7 +340,9 @@ impl Network {
         }
         let (node, domain, v6only) = (sock.node, sock.domain, sock.v6only());
         if domain == Domain::Unix {
-            let SockAddr::Unix(path) = addr else { return Err(Errno::EINVAL) };
+            let SockAddr::Unix(path) = addr else {
+                return Err(Errno::EINVAL);
+            };
             return self.bind_unix(s, path);
         }
         let ep = addr::parse(domain, addr)?;
@@ -351,7 +389,13 @@ impl Network {
 
     /// Sends. Streams: as many bytes as there is room for (`WouldBlock` if none); `to` is
     /// ignored. Datagrams: one datagram, to `to` or the connected peer.
-    pub fn send(&mut self, s: SockId, data: &[u8], to: Option<&SockAddr>, now: VTime) -> Result<usize, NetError> {
+    pub fn send(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        to: Option<&SockAddr>,
+        now: VTime,
+    ) -> Result<usize, NetError> {
         let now = self.touch(now);
         match self.sock(s)?.ty {
             SockType::Stream => self.stream_send(s, data, now),
@@ -360,17 +404,31 @@ impl Network {
     }
 
     /// Receives into `buf` (`peek`: without consuming): see [`Network::recv_msg`].
-    pub fn recv(&mut self, s: SockId, buf: &mut [u8], peek: bool) -> Result<(usize, Option<SockAddr>), NetError> {
+    pub fn recv(
+        &mut self,
+        s: SockId,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<(usize, Option<SockAddr>), NetError> {
         self.recv_msg(s, buf, peek).map(|m| (m.len, m.from))
     }
 
     /// Receives. Streams: buffered bytes, then a pending error (`ECONNRESET`), then `0` at
     /// EOF; `WouldBlock` if nothing. Datagrams: one datagram, truncated to `buf`.
-    pub fn recv_msg(&mut self, s: SockId, buf: &mut [u8], peek: bool) -> Result<RecvMeta, NetError> {
+    pub fn recv_msg(
+        &mut self,
+        s: SockId,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<RecvMeta, NetError> {
         match self.sock(s)?.ty {
             SockType::Stream => {
                 let len = self.stream_recv(s, buf, peek)?;
-                Ok(RecvMeta { len, full_len: len, from: None })
+                Ok(RecvMeta {
+                    len,
+                    full_len: len,
+                    from: None,
+                })
             }
             SockType::Dgram => self.dgram_recv(s, buf, peek),
         }
@@ -423,7 +481,13 @@ impl Network {
     /// What `s` is ready for. An unknown id reports every flag, so that nobody parks on it.
     pub fn readiness(&self, s: SockId) -> Readiness {
         let Some(sock) = self.socks.get(&s) else {
-            return Readiness { readable: true, writable: true, hup: true, rdhup: true, error: true };
+            return Readiness {
+                readable: true,
+                writable: true,
+                hup: true,
+                rdhup: true,
+                error: true,
+            };
         };
         match &sock.kind {
             Kind::Stream(st) => self.stream_readiness(s, sock, st),
@@ -443,7 +507,9 @@ impl Network {
             (Some(Local::Ip(ep)), d) => ep.to_sockaddr(d),
             (Some(Local::Unix(p)), _) => SockAddr::Unix(p.clone()),
             (None, Domain::Inet) => SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
-            (None, Domain::Inet6) => SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0)),
+            (None, Domain::Inet6) => {
+                SockAddr::Inet6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0))
+            }
             (None, Domain::Unix) => SockAddr::unnamed(),
         })
     }
@@ -485,8 +551,13 @@ impl Network {
 
     /// `SIOCOUTQ`: bytes a stream sent that its peer has not read yet.
     pub fn bytes_unread_by_peer(&self, s: SockId) -> usize {
-        let Some(st) = self.socks.get(&s).and_then(Socket::stream) else { return 0 };
-        let peer = st.peer.and_then(|p| self.socks.get(&p)).and_then(Socket::stream);
+        let Some(st) = self.socks.get(&s).and_then(Socket::stream) else {
+            return 0;
+        };
+        let peer = st
+            .peer
+            .and_then(|p| self.socks.get(&p))
+            .and_then(Socket::stream);
         st.in_flight + peer.map_or(0, |p| p.rx.len())
     }
 
@@ -577,7 +648,9 @@ impl Network {
     pub fn advance(&mut self, now: VTime, changed: &mut Vec<SockId>) {
         let now = self.touch(now);
         while let Some(t) = self.queue.next().filter(|&t| t <= now) {
-            let Some(p) = self.queue.pop_due(now) else { break };
+            let Some(p) = self.queue.pop_due(now) else {
+                break;
+            };
             if self.is_cut(p.src, p.dst) {
                 self.held.push((t, p));
             } else {
@@ -590,14 +663,22 @@ impl Network {
     fn deliver(&mut self, t: VTime, p: Packet) {
         let (from, node) = (p.src, p.dst);
         match p.ev {
-            syn @ Ev::Syn { .. } => self.on_syn(t, from, node, syn),
-            Ev::SynAck { client, server, conn } => self.on_synack(t, from, node, client, server, conn),
+            Ev::Syn(syn) => self.on_syn(t, from, node, syn),
+            Ev::SynAck {
+                client,
+                server,
+                conn,
+            } => self.on_synack(t, from, node, client, server, conn),
             data @ Ev::Data { .. } => self.on_data(t, from, node, data),
             Ev::Fin { to, conn } => self.on_fin(to, conn),
             Ev::Rst { to, conn } => self.on_rst(to, conn),
             Ev::ConnectTimeout { sock, conn } => self.on_connect_timeout(sock, conn),
             dg @ Ev::Dgram { .. } => self.on_dgram(t, from, node, dg),
-            Ev::UnixDgram { to, from: sender, payload } => self.on_unix_dgram(to, sender, payload),
+            Ev::UnixDgram {
+                to,
+                from: sender,
+                payload,
+            } => self.on_unix_dgram(to, sender, payload),
             Ev::PortUnreachable { to, peer } => self.on_port_unreachable(to, peer),
         }
     }
@@ -632,7 +713,11 @@ impl Network {
 
     /// One-way delay from `src` to `dst`, jitter included.
     fn delay(&mut self, src: NodeId, dst: NodeId) -> u64 {
-        let base = if src == dst { self.cfg.local_latency } else { self.cfg.remote_latency };
+        let base = if src == dst {
+            self.cfg.local_latency
+        } else {
+            self.cfg.remote_latency
+        };
         let base = u64::try_from(base.as_nanos()).unwrap_or(u64::MAX);
         let jitter = u64::try_from(self.cfg.jitter.as_nanos()).unwrap_or(u64::MAX);
         if jitter == 0 {
@@ -651,13 +736,17 @@ impl Network {
 
     /// Sends a packet from `s` to its peer, never before the previous one of `s`.
     fn emit_ordered(&mut self, s: SockId, base: VTime, ev: Ev) -> VTime {
-        let Some(sock) = self.socks.get(&s) else { return base };
+        let Some(sock) = self.socks.get(&s) else {
+            return base;
+        };
         let (src, dst) = match &sock.kind {
             Kind::Stream(st) => (sock.node, st.peer_node),
             Kind::Dgram(_) => (sock.node, sock.node),
         };
         let at = base.plus_nanos(self.delay(src, dst));
-        let Some(sock) = self.socks.get_mut(&s) else { return at };
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return at;
+        };
         let last = match &mut sock.kind {
             Kind::Stream(st) => &mut st.tx_last,
             Kind::Dgram(d) => &mut d.tx_last,
@@ -670,12 +759,21 @@ impl Network {
 
     /// A local timer on `node`, never held by a partition.
     fn timer(&mut self, at: VTime, node: NodeId, ev: Ev) -> TimerId {
-        self.queue.insert(at, Packet { src: node, dst: node, ev })
+        self.queue.insert(
+            at,
+            Packet {
+                src: node,
+                dst: node,
+                ev,
+            },
+        )
     }
 
     /// Wakes the sockets waiting for room at `s`.
     fn wake_waiters(&mut self, s: SockId) {
-        let Some(sock) = self.socks.get_mut(&s) else { return };
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return;
+        };
         for w in std::mem::take(&mut sock.waiters) {
             if let Some(ws) = self.socks.get_mut(&w) {
                 if ws.blocked_on == Some(s) {

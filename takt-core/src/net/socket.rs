@@ -193,7 +193,10 @@ impl Socket {
     }
 
     pub(crate) fn is_listening(&self) -> bool {
-        matches!(self.stream().map(|st| &st.phase), Some(Phase::Listening { .. }))
+        matches!(
+            self.stream().map(|st| &st.phase),
+            Some(Phase::Listening { .. })
+        )
     }
 
     /// Effective receive buffer: what `SO_RCVBUF` reads back.

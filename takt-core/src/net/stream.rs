@@ -1,6 +1,6 @@
-//! Stream sockets: TCP over the virtual wire (SYN/SYN-ACK handshake, data segments, FIN,
-//! RST, backlog, SYN retransmission, connect timeout) and AF_UNIX stream sockets, which use
-//! the same byte pipes but connect synchronously within a node.
+//! Stream sockets as the syscalls see them: TCP (connect starts a SYN/SYN-ACK handshake;
+//! data, FIN and RST travel as packets) and AF_UNIX stream sockets, which use the same byte
+//! pipes but connect synchronously within a node. Packet arrival is in `stream_wire.rs`.
 //!
 //! A connection is two [`Stream`]s naming each other and sharing a connection number
 //! (`conn`); every packet carries it, so a packet for an earlier connection of the same
@@ -10,14 +10,14 @@
 
 use super::addr::{self, Ep};
 use super::socket::{Kind, Local, Socket};
-use super::{Domain, Ev, NetError, Network, NodeId, Readiness, Shutdown, SockAddr, SockId, SockType};
+use super::stream_wire::Syn;
+use super::{
+    Domain, Ev, NetError, Network, NodeId, Readiness, Shutdown, SockAddr, SockId, SockType,
+};
 use crate::errno::Errno;
 use crate::time::{TimerId, VTime};
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Linux's initial SYN retransmission timeout; it doubles on every retry.
-const SYN_RTO_NANOS: u64 = 1_000_000_000;
 /// Linux's `net.core.somaxconn`: the largest backlog.
 const SOMAXCONN: usize = 4096;
 
@@ -96,7 +96,7 @@ fn copy_out(rx: &VecDeque<u8>, buf: &mut [u8]) -> usize {
 }
 
 impl Network {
-    fn stream_mut(&mut self, s: SockId) -> Option<&mut Stream> {
+    pub(super) fn stream_mut(&mut self, s: SockId) -> Option<&mut Stream> {
         match &mut self.socks.get_mut(&s)?.kind {
             Kind::Stream(st) => Some(st),
             Kind::Dgram(_) => None,
@@ -104,14 +104,32 @@ impl Network {
     }
 
     /// The live stream `s` if it belongs to connection `conn`.
-    fn conn_mut(&mut self, s: SockId, conn: u64) -> Option<&mut Socket> {
-        self.socks.get_mut(&s).filter(|sock| sock.stream().is_some_and(|st| st.conn == conn))
+    pub(super) fn conn_mut(&mut self, s: SockId, conn: u64) -> Option<&mut Socket> {
+        self.socks
+            .get_mut(&s)
+            .filter(|sock| sock.stream().is_some_and(|st| st.conn == conn))
+    }
+
+    /// The connect deadline of `s` if it is still waiting for connection `conn`.
+    pub(super) fn syn_deadline(&self, s: SockId, conn: u64) -> Option<VTime> {
+        match self.socks.get(&s).and_then(Socket::stream) {
+            Some(Stream {
+                phase: Phase::SynSent { deadline, .. },
+                conn: c,
+                ..
+            }) if *c == conn => Some(*deadline),
+            _ => None,
+        }
     }
 
     /// Bytes `s` may send now, and the capacity of its direction.
     pub(super) fn room(&self, s: SockId) -> (usize, usize) {
-        let Some(sock) = self.socks.get(&s) else { return (0, 0) };
-        let Some(st) = sock.stream() else { return (0, 0) };
+        let Some(sock) = self.socks.get(&s) else {
+            return (0, 0);
+        };
+        let Some(st) = sock.stream() else {
+            return (0, 0);
+        };
         let peer = st.peer.and_then(|p| self.socks.get(&p));
         let rcv = peer.map_or(self.cfg.stream_buffer - self.cfg.stream_buffer / 2, |p| {
             p.rcvbuf(&self.cfg)
@@ -124,55 +142,72 @@ impl Network {
     /// Back to a fresh socket after a failed or aborted connection (Linux `disconnect`).
     fn stream_reinit(&mut self, s: SockId) {
         self.release_autobind(s);
-        let Some(sock) = self.socks.get_mut(&s) else { return };
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return;
+        };
         sock.err = None;
         sock.shut_rd = false;
         sock.shut_wr = false;
         if let Kind::Stream(st) = &mut sock.kind {
-            *st = Stream { conn: st.conn, tx_last: st.tx_last, ..Stream::new(sock.node) };
+            *st = Stream {
+                conn: st.conn,
+                tx_last: st.tx_last,
+                ..Stream::new(sock.node)
+            };
         }
     }
 
     pub(super) fn stream_listen(&mut self, s: SockId, backlog: i32) -> Result<(), Errno> {
-        let cap = usize::try_from(backlog).ok().filter(|&b| b <= SOMAXCONN).unwrap_or(SOMAXCONN) + 1;
+        let cap = usize::try_from(backlog)
+            .ok()
+            .filter(|&b| b <= SOMAXCONN)
+            .unwrap_or(SOMAXCONN)
+            + 1;
         let sock = self.sock(s)?;
-        let (domain, local) = (sock.domain, sock.local_ep());
+        let (domain, bound, local) = (sock.domain, sock.local.is_some(), sock.local_ep());
         let st = sock.stream().ok_or(Errno::EOPNOTSUPP)?;
         match st.phase {
             Phase::Listening { .. } => {}
             Phase::Idle if st.state == SockState::Unconnected => {
-                match (sock.local.is_some(), domain) {
-                    (true, _) => {
-                        if local.is_some_and(|ep| self.conflict(s, ep, true)) {
-                            return Err(Errno::EADDRINUSE);
-                        }
-                    }
-                    (false, Domain::Unix) => return Err(Errno::EINVAL),
-                    (false, Domain::Inet) => {
-                        self.bind_ip(s, Ep::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), false)?
-                    }
-                    (false, Domain::Inet6) => {
-                        self.bind_ip(s, Ep::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0), false)?
-                    }
+                if local.is_some_and(|ep| self.conflict(s, ep, true)) {
+                    return Err(Errno::EADDRINUSE);
                 }
-                let st = self.stream_mut(s).ok_or(Errno::EBADF)?;
-                st.phase = Phase::Listening { cap, queue: VecDeque::new() };
-                return Ok(());
+                match (bound, domain) {
+                    (true, _) => {}
+                    (false, Domain::Unix) => return Err(Errno::EINVAL),
+                    (false, _) => self.bind_ip(s, Ep::wildcard(domain), false)?,
+                }
             }
             _ => return Err(Errno::EINVAL),
         }
-        if let Some(Phase::Listening { cap: c, .. }) = self.stream_mut(s).map(|st| &mut st.phase) {
-            *c = cap;
+        let st = self.stream_mut(s).ok_or(Errno::EBADF)?;
+        match &mut st.phase {
+            Phase::Listening { cap: c, .. } => *c = cap,
+            phase => {
+                *phase = Phase::Listening {
+                    cap,
+                    queue: VecDeque::new(),
+                }
+            }
         }
         Ok(())
     }
 
-    pub(super) fn stream_connect(&mut self, s: SockId, addr: &SockAddr, now: VTime) -> Result<(), NetError> {
+    pub(super) fn stream_connect(
+        &mut self,
+        s: SockId,
+        addr: &SockAddr,
+        now: VTime,
+    ) -> Result<(), NetError> {
         let sock = self.sock_mut(s)?;
         let unix = sock.domain == Domain::Unix;
-        let Kind::Stream(st) = &mut sock.kind else { return Err(Errno::EINVAL.into()) };
+        let Kind::Stream(st) = &mut sock.kind else {
+            return Err(Errno::EINVAL.into());
+        };
         match (st.state, &st.phase) {
-            (SockState::Connected, _) | (_, Phase::Listening { .. }) => return Err(Errno::EISCONN.into()),
+            (SockState::Connected, _) | (_, Phase::Listening { .. }) => {
+                return Err(Errno::EISCONN.into())
+            }
             (SockState::Connecting, Phase::SynSent { .. }) => return Err(Errno::EALREADY.into()),
             (SockState::Connecting, Phase::Established) => {
                 st.state = SockState::Connected;
@@ -195,7 +230,8 @@ impl Network {
 
     fn tcp_connect(&mut self, s: SockId, addr: &SockAddr, now: VTime) -> Result<(), NetError> {
         let sock = self.sock(s)?;
-        let (node, domain, v6only, local) = (sock.node, sock.domain, sock.v6only(), sock.local_ep());
+        let (node, domain, v6only, local) =
+            (sock.node, sock.domain, sock.v6only(), sock.local_ep());
         let dst = addr::parse(domain, addr)?.for_dst();
         if v6only && dst.ip.is_ipv4() {
             return Err(Errno::ENETUNREACH.into());
@@ -204,10 +240,20 @@ impl Network {
         let src_ip = self.source_ip(node, dst.ip);
         match local {
             None => self
-                .bind_ip(s, Ep { ip: src_ip, port: 0 }, false)
+                .bind_ip(
+                    s,
+                    Ep {
+                        ip: src_ip,
+                        port: 0,
+                    },
+                    false,
+                )
                 .map_err(|_| Errno::EADDRNOTAVAIL)?,
             Some(ep) if ep.ip.is_unspecified() => {
-                self.sock_mut(s)?.local = Some(Local::Ip(Ep { ip: src_ip, port: ep.port }))
+                self.sock_mut(s)?.local = Some(Local::Ip(Ep {
+                    ip: src_ip,
+                    port: ep.port,
+                }))
             }
             Some(_) => {}
         }
@@ -221,13 +267,23 @@ impl Network {
         st.conn = conn;
         st.peer_node = dst_node;
         st.peer_addr = Some(dst.to_sockaddr(domain));
-        self.emit_ordered(s, now, Ev::Syn { client: s, conn, src, dst, attempt: 0, sent_at: now });
+        let syn = Syn {
+            client: s,
+            conn,
+            src,
+            dst,
+            attempt: 0,
+            sent_at: now,
+        };
+        self.emit_ordered(s, now, Ev::Syn(syn));
         Err(NetError::InProgress)
     }
 
     /// AF_UNIX connect: immediate, or WouldBlock (woken by `accept`) if the backlog is full.
     fn unix_connect(&mut self, s: SockId, addr: &SockAddr) -> Result<(), NetError> {
-        let SockAddr::Unix(path) = addr else { return Err(Errno::EINVAL.into()) };
+        let SockAddr::Unix(path) = addr else {
+            return Err(Errno::EINVAL.into());
+        };
         let sock = self.sock(s)?;
         let node = sock.node;
         let client_name = match &sock.local {
@@ -293,18 +349,33 @@ impl Network {
 
     pub(super) fn stream_accept(&mut self, s: SockId) -> Result<(SockId, SockAddr), NetError> {
         let sock = self.sock_mut(s)?;
-        let Kind::Stream(st) = &mut sock.kind else { return Err(Errno::EOPNOTSUPP.into()) };
-        let Phase::Listening { queue, .. } = &mut st.phase else { return Err(Errno::EINVAL.into()) };
+        let Kind::Stream(st) = &mut sock.kind else {
+            return Err(Errno::EOPNOTSUPP.into());
+        };
+        let Phase::Listening { queue, .. } = &mut st.phase else {
+            return Err(Errno::EINVAL.into());
+        };
         let c = queue.pop_front().ok_or(NetError::WouldBlock)?;
-        let addr = self.sock(c).ok().and_then(Socket::stream).and_then(|cs| cs.peer_addr.clone());
+        let addr = self
+            .sock(c)
+            .ok()
+            .and_then(Socket::stream)
+            .and_then(|cs| cs.peer_addr.clone());
         self.wake_waiters(s);
         Ok((c, addr.unwrap_or_else(SockAddr::unnamed)))
     }
 
-    pub(super) fn stream_send(&mut self, s: SockId, data: &[u8], now: VTime) -> Result<usize, NetError> {
+    pub(super) fn stream_send(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        now: VTime,
+    ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
         let unix = sock.domain == Domain::Unix;
-        let Kind::Stream(st) = &mut sock.kind else { return Err(Errno::EINVAL.into()) };
+        let Kind::Stream(st) = &mut sock.kind else {
+            return Err(Errno::EINVAL.into());
+        };
         match st.phase {
             Phase::Idle | Phase::Listening { .. } if unix => return Err(Errno::ENOTCONN.into()),
             Phase::Idle | Phase::Listening { .. } => return Err(Errno::EPIPE.into()),
@@ -326,17 +397,33 @@ impl Network {
         if n == 0 {
             return Err(NetError::WouldBlock);
         }
-        self.emit_ordered(s, now, Ev::Data { to, from: s, conn, bytes: data[..n].to_vec() });
+        self.emit_ordered(
+            s,
+            now,
+            Ev::Data {
+                to,
+                from: s,
+                conn,
+                bytes: data[..n].to_vec(),
+            },
+        );
         if let Some(st) = self.stream_mut(s) {
             st.in_flight += n;
         }
         Ok(n)
     }
 
-    pub(super) fn stream_recv(&mut self, s: SockId, buf: &mut [u8], peek: bool) -> Result<usize, NetError> {
+    pub(super) fn stream_recv(
+        &mut self,
+        s: SockId,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
         let unix = sock.domain == Domain::Unix;
-        let Kind::Stream(st) = &mut sock.kind else { return Err(Errno::EINVAL.into()) };
+        let Kind::Stream(st) = &mut sock.kind else {
+            return Err(Errno::EINVAL.into());
+        };
         match st.phase {
             Phase::Listening { .. } if unix => return Err(Errno::EINVAL.into()),
             Phase::Idle | Phase::Listening { .. } => return Err(Errno::ENOTCONN.into()),
@@ -389,7 +476,12 @@ impl Network {
         }
     }
 
-    pub(super) fn stream_shutdown(&mut self, s: SockId, how: Shutdown, now: VTime) -> Result<(), Errno> {
+    pub(super) fn stream_shutdown(
+        &mut self,
+        s: SockId,
+        how: Shutdown,
+        now: VTime,
+    ) -> Result<(), Errno> {
         let (rd, wr) = match how {
             Shutdown::Read => (true, false),
             Shutdown::Write => (false, true),
@@ -397,7 +489,9 @@ impl Network {
         };
         let sock = self.sock_mut(s)?;
         let unix = sock.domain == Domain::Unix;
-        let Kind::Stream(st) = &mut sock.kind else { return Err(Errno::EINVAL) };
+        let Kind::Stream(st) = &mut sock.kind else {
+            return Err(Errno::EINVAL);
+        };
         match &st.phase {
             Phase::Listening { .. } => {
                 if rd {
@@ -444,7 +538,11 @@ impl Network {
     /// `SO_LINGER {on, 0}` is set; a listener resets its un-accepted connections.
     pub(super) fn stream_close(&mut self, s: SockId, now: VTime) {
         let Ok(sock) = self.sock(s) else { return };
-        let (unix, linger0, shut_wr) = (sock.domain == Domain::Unix, sock.opts.linger == Some(0), sock.shut_wr);
+        let (unix, linger0, shut_wr) = (
+            sock.domain == Domain::Unix,
+            sock.opts.linger == Some(0),
+            sock.shut_wr,
+        );
         let Some(st) = sock.stream() else { return };
         match &st.phase {
             Phase::Listening { .. } => self.stop_listening(s, now),
@@ -497,8 +595,10 @@ impl Network {
 
     /// The connection of `s` died with `err`: both directions are shut, the port of a
     /// client is released, the socket is reported changed.
-    fn kill(&mut self, s: SockId, err: Errno) {
-        let Some(sock) = self.socks.get_mut(&s) else { return };
+    pub(super) fn kill(&mut self, s: SockId, err: Errno) {
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return;
+        };
         sock.err = Some(err);
         if let Kind::Stream(st) = &mut sock.kind {
             if let Phase::SynSent { timer, .. } = st.phase {
@@ -512,8 +612,15 @@ impl Network {
 
     pub(super) fn stream_readiness(&self, s: SockId, sock: &Socket, st: &Stream) -> Readiness {
         match &st.phase {
-            Phase::Listening { queue, .. } => Readiness { readable: !queue.is_empty(), ..Readiness::default() },
-            Phase::Idle => Readiness { writable: sock.blocked_on.is_none(), hup: true, ..Readiness::default() },
+            Phase::Listening { queue, .. } => Readiness {
+                readable: !queue.is_empty(),
+                ..Readiness::default()
+            },
+            Phase::Idle => Readiness {
+                writable: sock.blocked_on.is_none(),
+                hup: true,
+                ..Readiness::default()
+            },
             Phase::SynSent { .. } => Readiness::default(),
             Phase::Established | Phase::Closed => {
                 let closed = matches!(st.phase, Phase::Closed);
@@ -529,120 +636,6 @@ impl Network {
                     error: sock.err.is_some(),
                 }
             }
-        }
-    }
-
-    /// A SYN `src -> dst` arrives at `node` at `t`.
-    pub(super) fn on_syn(&mut self, t: VTime, from: NodeId, node: NodeId, syn: Ev) {
-        let Ev::Syn { client, conn, src, dst, attempt, sent_at } = syn else { return };
-        let Some(l) = self.find_listener(node, dst, src) else {
-            self.emit(t, node, from, Ev::Rst { to: client, conn });
-            return;
-        };
-        let Ok(lsock) = self.sock(l) else { return };
-        let (domain, opts) = (lsock.domain, lsock.opts.clone());
-        let Some(Phase::Listening { cap, queue }) = lsock.stream().map(|st| &st.phase) else { return };
-        if queue.len() >= *cap {
-            // Backlog full: the SYN is dropped and the client retransmits it (1 s, 2 s, ...).
-            let retry = sent_at.plus_nanos(SYN_RTO_NANOS << attempt.min(32));
-            let pending = self.conn_mut(client, conn).and_then(|c| match c.stream().map(|st| &st.phase) {
-                Some(Phase::SynSent { deadline, .. }) => Some(*deadline),
-                _ => None,
-            });
-            if pending.is_some_and(|deadline| retry < deadline) {
-                let syn = Ev::Syn { client, conn, src, dst, attempt: attempt + 1, sent_at: retry };
-                self.emit_ordered(client, retry, syn);
-            }
-            return;
-        }
-        let mut child = Socket::new(node, domain, SockType::Stream);
-        child.local = Some(Local::Ip(dst));
-        child.explicit_bind = true;
-        child.opts = opts;
-        if let Kind::Stream(st) = &mut child.kind {
-            st.phase = Phase::Established;
-            st.state = SockState::Connected;
-            st.conn = conn;
-            st.peer = Some(client);
-            st.peer_node = from;
-            st.peer_addr = Some(src.to_sockaddr(domain));
-        }
-        let c = self.alloc(child);
-        self.add_to_table(node, SockType::Stream, dst.port, c);
-        if let Some(Phase::Listening { queue, .. }) = self.stream_mut(l).map(|st| &mut st.phase) {
-            queue.push_back(c);
-        }
-        self.dirty.push(l);
-        self.emit_ordered(c, t, Ev::SynAck { client, server: c, conn });
-    }
-
-    /// A SYN-ACK arrives: the client is established (or answers RST if it gave up).
-    pub(super) fn on_synack(&mut self, t: VTime, from: NodeId, node: NodeId, client: SockId, server: SockId, conn: u64) {
-        if let Some(Kind::Stream(st)) = self.conn_mut(client, conn).map(|s| &mut s.kind) {
-            if let Phase::SynSent { timer, .. } = st.phase {
-                st.phase = Phase::Established;
-                st.peer = Some(server);
-                self.queue.cancel(timer);
-                self.dirty.push(client);
-                return;
-            }
-        }
-        self.emit(t, node, from, Ev::Rst { to: server, conn });
-    }
-
-    /// Data arrives; a closed receiver answers RST.
-    pub(super) fn on_data(&mut self, t: VTime, from_node: NodeId, node: NodeId, data: Ev) {
-        let Ev::Data { to, from, conn, bytes } = data else { return };
-        let sender_live = match self.conn_mut(from, conn).map(|s| &mut s.kind) {
-            Some(Kind::Stream(st)) => {
-                st.in_flight = st.in_flight.saturating_sub(bytes.len());
-                matches!(st.phase, Phase::Established)
-            }
-            _ => false,
-        };
-        match self.conn_mut(to, conn).map(|s| &mut s.kind) {
-            Some(Kind::Stream(st)) => {
-                if matches!(st.phase, Phase::Established) {
-                    st.rx.extend(bytes);
-                    self.dirty.push(to);
-                }
-            }
-            _ if sender_live => {
-                self.emit(t, node, from_node, Ev::Rst { to: from, conn });
-            }
-            _ => {}
-        }
-    }
-
-    /// The peer's FIN arrives: EOF after the buffered bytes.
-    pub(super) fn on_fin(&mut self, to: SockId, conn: u64) {
-        if let Some(Kind::Stream(st)) = self.conn_mut(to, conn).map(|s| &mut s.kind) {
-            if matches!(st.phase, Phase::Established) {
-                st.rx_fin = true;
-                self.dirty.push(to);
-            }
-        }
-    }
-
-    /// RST arrives: a connect is refused; a connection is reset (EPIPE if the peer had
-    /// already sent FIN, ECONNRESET otherwise, like Linux). Unread bytes stay readable.
-    pub(super) fn on_rst(&mut self, to: SockId, conn: u64) {
-        let Some(sock) = self.conn_mut(to, conn) else { return };
-        let shut_wr = sock.shut_wr;
-        let Some(st) = sock.stream() else { return };
-        let err = match st.phase {
-            Phase::SynSent { .. } => Errno::ECONNREFUSED,
-            Phase::Established if st.rx_fin && !shut_wr => Errno::EPIPE,
-            Phase::Established => Errno::ECONNRESET,
-            _ => return,
-        };
-        self.kill(to, err);
-    }
-
-    /// The connect timer fires while the SYN is still unanswered.
-    pub(super) fn on_connect_timeout(&mut self, s: SockId, conn: u64) {
-        if let Some(Phase::SynSent { .. }) = self.conn_mut(s, conn).and_then(|s| s.stream()).map(|st| &st.phase) {
-            self.kill(s, Errno::ETIMEDOUT);
         }
     }
 }

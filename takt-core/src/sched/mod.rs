@@ -54,7 +54,14 @@ impl Scheduler {
             }
             change_points.sort_unstable();
         }
-        Scheduler { strategy, rng, prio: BTreeMap::new(), change_points, step: 0, next_high: 0 }
+        Scheduler {
+            strategy,
+            rng,
+            prio: BTreeMap::new(),
+            change_points,
+            step: 0,
+            next_high: 0,
+        }
     }
 
     /// A thread appeared.
@@ -88,9 +95,17 @@ impl Scheduler {
             }
             Strategy::Pct { .. } => {
                 if let Some(cur) = current {
-                    let hits = self.change_points.iter().filter(|&&c| c == self.step).count();
+                    let hits = self
+                        .change_points
+                        .iter()
+                        .filter(|&&c| c == self.step)
+                        .count();
                     if hits > 0 {
-                        let idx = self.change_points.iter().position(|&c| c == self.step).unwrap_or(0);
+                        let idx = self
+                            .change_points
+                            .iter()
+                            .position(|&c| c == self.step)
+                            .unwrap_or(0);
                         self.prio.insert(cur, idx as u64 + 1);
                     }
                 }
@@ -112,7 +127,9 @@ mod tests {
     fn random_is_seeded_and_varies() {
         let run = |seed| {
             let mut s = Scheduler::new(Strategy::Random, Pcg64Mcg::seed_from_u64(seed));
-            (0..50).map(|_| s.pick(&[1, 2, 3, 4], None)).collect::<Vec<_>>()
+            (0..50)
+                .map(|_| s.pick(&[1, 2, 3, 4], None))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(1), run(1));
         assert_ne!(run(1), run(2));
@@ -120,7 +137,13 @@ mod tests {
 
     #[test]
     fn pct_runs_highest_priority_until_a_change_point() {
-        let mut s = Scheduler::new(Strategy::Pct { depth: 2, steps: 10 }, Pcg64Mcg::seed_from_u64(7));
+        let mut s = Scheduler::new(
+            Strategy::Pct {
+                depth: 2,
+                steps: 10,
+            },
+            Pcg64Mcg::seed_from_u64(7),
+        );
         for t in [1, 2, 3] {
             s.add_thread(t);
         }

@@ -167,7 +167,10 @@ fn ptrace_err(op: &'static str, tid: RealTid, e: NixErrno) -> Error {
     if e == NixErrno::ESRCH {
         Error::TraceeGone { tid }
     } else {
-        Error::Sys { op, errno: e as i32 }
+        Error::Sys {
+            op,
+            errno: e as i32,
+        }
     }
 }
 
@@ -294,7 +297,12 @@ pub fn wait(running: Running) -> Result<Stop, Error> {
             Ok(_) => break,
             Err(NixErrno::EINTR) => continue,
             Err(NixErrno::ECHILD) => return Err(Error::TraceeGone { tid }),
-            Err(e) => return Err(Error::Sys { op: "waitpid", errno: e as i32 }),
+            Err(e) => {
+                return Err(Error::Sys {
+                    op: "waitpid",
+                    errno: e as i32,
+                })
+            }
         }
     }
     Ok(decode_status(tid, status))
@@ -349,8 +357,14 @@ pub fn read_mem(pid: RealTid, addr: u64, buf: &mut [u8]) -> Result<(), NixErrno>
     if buf.is_empty() {
         return Ok(());
     }
-    let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: buf.len() };
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
     // SAFETY: the local iovec describes `buf`, valid for writes of its length; the remote
     // one is only interpreted in the tracee's address space by the kernel.
     let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
@@ -361,16 +375,26 @@ pub fn read_mem(pid: RealTid, addr: u64, buf: &mut [u8]) -> Result<(), NixErrno>
 }
 
 /// Reads tracee memory described by several remote ranges into one local buffer.
-pub fn read_mem_vectored(pid: RealTid, ranges: &[(u64, usize)], buf: &mut [u8]) -> Result<usize, NixErrno> {
+pub fn read_mem_vectored(
+    pid: RealTid,
+    ranges: &[(u64, usize)],
+    buf: &mut [u8],
+) -> Result<usize, NixErrno> {
     let remote: Vec<libc::iovec> = ranges
         .iter()
         .filter(|r| r.1 > 0)
-        .map(|&(a, l)| libc::iovec { iov_base: a as *mut libc::c_void, iov_len: l })
+        .map(|&(a, l)| libc::iovec {
+            iov_base: a as *mut libc::c_void,
+            iov_len: l,
+        })
         .collect();
     if remote.is_empty() || buf.is_empty() {
         return Ok(0);
     }
-    let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
     let mut done = 0;
     // process_vm_readv takes at most IOV_MAX remote ranges per call.
     for chunk in remote.chunks(1024) {
@@ -379,7 +403,9 @@ pub fn read_mem_vectored(pid: RealTid, ranges: &[(u64, usize)], buf: &mut [u8]) 
             iov_len: local.iov_len - done,
         };
         // SAFETY: as in `read_mem`; the local range stays within `buf`.
-        let n = unsafe { libc::process_vm_readv(pid, &local, 1, chunk.as_ptr(), chunk.len() as u64, 0) };
+        let n = unsafe {
+            libc::process_vm_readv(pid, &local, 1, chunk.as_ptr(), chunk.len() as u64, 0)
+        };
         done += NixErrno::result(n)? as usize;
     }
     Ok(done)
@@ -390,8 +416,14 @@ pub fn write_mem(pid: RealTid, addr: u64, data: &[u8]) -> Result<(), NixErrno> {
     if data.is_empty() {
         return Ok(());
     }
-    let local = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
-    let remote = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: data.len() };
+    let local = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: data.len(),
+    };
     // SAFETY: the local iovec describes `data`, valid for reads; the kernel only reads it.
     let n = unsafe { libc::process_vm_writev(pid, &local, 1, &remote, 1, 0) };
     match NixErrno::result(n)? as usize {
@@ -401,7 +433,11 @@ pub fn write_mem(pid: RealTid, addr: u64, data: &[u8]) -> Result<(), NixErrno> {
 }
 
 /// Writes one buffer across several remote ranges (for `readv`-style results).
-pub fn write_mem_vectored(pid: RealTid, ranges: &[(u64, usize)], data: &[u8]) -> Result<(), NixErrno> {
+pub fn write_mem_vectored(
+    pid: RealTid,
+    ranges: &[(u64, usize)],
+    data: &[u8],
+) -> Result<(), NixErrno> {
     let mut off = 0;
     for &(addr, len) in ranges {
         if off >= data.len() {
@@ -446,7 +482,9 @@ pub fn allowed_cpus() -> Vec<usize> {
     // SAFETY: zero-initialised and filled by the kernel.
     let set = unsafe { set.assume_init() };
     // SAFETY: CPU_ISSET reads within the set for indices below CPU_SETSIZE.
-    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+    (0..libc::CPU_SETSIZE as usize)
+        .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+        .collect()
 }
 
 /// Pins the calling thread to the given CPUs; returns the previous set.
@@ -508,7 +546,11 @@ impl PidNamespace {
             let _ = kill(pid, libc::SIGKILL);
             reap_child(pid);
         })?;
-        Ok(PidNamespace { init: pid, ns, home })
+        Ok(PidNamespace {
+            init: pid,
+            ns,
+            home,
+        })
     }
 
     /// Runs `f` (which forks) with the calling thread's children placed in the namespace.
@@ -567,7 +609,11 @@ pub fn pod_bytes<T: Pod>(v: &T) -> &[u8] {
 
 /// Reads a plain-old-data value from bytes.
 pub fn pod_read<T: Pod>(bytes: &[u8]) -> T {
-    assert!(bytes.len() >= std::mem::size_of::<T>(), "short buffer for {}", std::any::type_name::<T>());
+    assert!(
+        bytes.len() >= std::mem::size_of::<T>(),
+        "short buffer for {}",
+        std::any::type_name::<T>()
+    );
     // SAFETY: `Pod` types are valid for any bit pattern; the read is unaligned-safe.
     unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) }
 }

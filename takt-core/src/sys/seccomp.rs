@@ -15,11 +15,21 @@ const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
 const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
 
 fn stmt(code: u32, k: u32) -> Insn {
-    Insn { code: code as u16, jt: 0, jf: 0, k }
+    Insn {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 fn jump(code: u32, k: u32, jt: u8, jf: u8) -> Insn {
-    Insn { code: code as u16, jt, jf, k }
+    Insn {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
 }
 
 /// Builds the filter program: `allowed` run natively, everything else is traced.
@@ -83,10 +93,17 @@ mod tests {
         let allowed: Vec<u32> = (0..450).filter(|n| n % 3 == 0).collect();
         let p = program(&allowed);
         for nr in 0..460 {
-            let want = if nr % 3 == 0 && nr < 450 { SECCOMP_RET_ALLOW } else { SECCOMP_RET_TRACE };
+            let want = if nr % 3 == 0 && nr < 450 {
+                SECCOMP_RET_ALLOW
+            } else {
+                SECCOMP_RET_TRACE
+            };
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr), want, "nr {nr}");
         }
-        assert_eq!(run(&p, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 3), SECCOMP_RET_ERRNO | 38);
+        assert_eq!(
+            run(&p, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 3),
+            SECCOMP_RET_ERRNO | 38
+        );
         assert_eq!(run(&p, 0x4000_0003, 3), SECCOMP_RET_ERRNO | 38);
     }
 }

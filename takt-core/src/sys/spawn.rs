@@ -22,12 +22,23 @@ pub struct SpawnPlan {
 
 impl SpawnPlan {
     /// A plan to run `path` with `argv` (argv\[0\] included) and `env` in `cwd`.
-    pub fn new(path: &str, argv: &[String], env: &[(String, String)], cwd: &str, filter: Vec<Insn>, cpu: usize) -> Result<SpawnPlan, Error> {
-        let c = |s: &str| CString::new(s).map_err(|_| Error::BadInput(format!("NUL byte in {s:?}")));
+    pub fn new(
+        path: &str,
+        argv: &[String],
+        env: &[(String, String)],
+        cwd: &str,
+        filter: Vec<Insn>,
+        cpu: usize,
+    ) -> Result<SpawnPlan, Error> {
+        let c =
+            |s: &str| CString::new(s).map_err(|_| Error::BadInput(format!("NUL byte in {s:?}")));
         Ok(SpawnPlan {
             path: c(path)?,
             argv: argv.iter().map(|a| c(a)).collect::<Result<_, _>>()?,
-            envp: env.iter().map(|(k, v)| c(&format!("{k}={v}"))).collect::<Result<_, _>>()?,
+            envp: env
+                .iter()
+                .map(|(k, v)| c(&format!("{k}={v}")))
+                .collect::<Result<_, _>>()?,
             cwd: c(cwd)?,
             filter,
             cpu,
@@ -37,11 +48,22 @@ impl SpawnPlan {
     /// Forks the child and waits for its initial stop; returns it stopped, with the
     /// ptrace options set. Its next stop is the seccomp stop of its `execve`.
     pub fn spawn(&self) -> Result<Stopped, Error> {
-        let argv: Vec<*const libc::c_char> =
-            self.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-        let envp: Vec<*const libc::c_char> =
-            self.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-        let prog = libc::sock_fprog { len: self.filter.len() as u16, filter: self.filter.as_ptr() as *mut _ };
+        let argv: Vec<*const libc::c_char> = self
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        let envp: Vec<*const libc::c_char> = self
+            .envp
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        let prog = libc::sock_fprog {
+            len: self.filter.len() as u16,
+            filter: self.filter.as_ptr() as *mut _,
+        };
         // SAFETY: an all-zero cpu_set_t is a valid empty set.
         let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: CPU_SET writes within the set (cpu < CPU_SETSIZE is checked by the caller).
@@ -50,11 +72,33 @@ impl SpawnPlan {
 
         // SAFETY: a raw clone without CLONE_VM is a fork. The child only makes
         // async-signal-safe calls on data prepared above and ends in execve or _exit.
-        let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
-        let pid = NixErrno::result(pid).map_err(|e| Error::Sys { op: "fork", errno: e as i32 })? as RealTid;
+        let pid = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                libc::SIGCHLD as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        let pid = NixErrno::result(pid).map_err(|e| Error::Sys {
+            op: "fork",
+            errno: e as i32,
+        })? as RealTid;
         if pid == 0 {
             // SAFETY: in the child; see `child`.
-            unsafe { child(&self.path, &argv, &envp, &self.cwd, devnull.as_ptr(), &prog, &cpus) }
+            unsafe {
+                child(
+                    &self.path,
+                    &argv,
+                    &envp,
+                    &self.cwd,
+                    devnull.as_ptr(),
+                    &prog,
+                    &cpus,
+                )
+            }
         }
         match wait(super::Running(pid))? {
             Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) => {
@@ -122,7 +166,12 @@ unsafe fn child(
         }
         libc::raise(libc::SIGSTOP);
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, prog as *const libc::sock_fprog) != 0 {
+        if libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            prog as *const libc::sock_fprog,
+        ) != 0
+        {
             libc::_exit(122);
         }
         libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());

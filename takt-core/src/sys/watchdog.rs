@@ -44,7 +44,10 @@ impl Watch {
     #[inline]
     pub fn resuming(&self, tgid: i32, tid: i32) -> u64 {
         let n = self.resumes.fetch_add(1, Ordering::Relaxed) + 1;
-        self.waiting.store(((tgid as u32 as u64) << 32) | tid as u32 as u64, Ordering::Relaxed);
+        self.waiting.store(
+            ((tgid as u32 as u64) << 32) | tid as u32 as u64,
+            Ordering::Relaxed,
+        );
         n
     }
 
@@ -97,7 +100,9 @@ fn run() {
                 continue;
             }
             *ticks += 1;
-            if *ticks >= w.slice_ticks.load(Ordering::Relaxed) && w.fired.load(Ordering::Relaxed) != n {
+            if *ticks >= w.slice_ticks.load(Ordering::Relaxed)
+                && w.fired.load(Ordering::Relaxed) != n
+            {
                 w.fired.store(n, Ordering::Relaxed);
                 let (tgid, tid) = ((waiting >> 32) as i32, waiting as u32 as i32);
                 let _ = super::tgkill(tgid, tid, libc::SIGSTOP);

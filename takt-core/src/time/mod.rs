@@ -26,7 +26,10 @@ impl VTime {
 
     /// This time plus a duration, saturating at [`VTime::NEVER`].
     pub fn after(self, d: Duration) -> VTime {
-        VTime(self.0.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
+        VTime(
+            self.0
+                .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        )
     }
 
     /// This time plus `ns` nanoseconds, saturating.
@@ -49,7 +52,12 @@ impl fmt::Debug for VTime {
 impl fmt::Display for VTime {
     /// `12.345678901s`: seconds with nanosecond digits, so logs sort as text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:09}s", self.0 / 1_000_000_000, self.0 % 1_000_000_000)
+        write!(
+            f,
+            "{}.{:09}s",
+            self.0 / 1_000_000_000,
+            self.0 % 1_000_000_000
+        )
     }
 }
 
@@ -64,7 +72,10 @@ pub struct Timers<K> {
 
 impl<K> Default for Timers<K> {
     fn default() -> Self {
-        Timers { queue: BTreeMap::new(), seq: 0 }
+        Timers {
+            queue: BTreeMap::new(),
+            seq: 0,
+        }
     }
 }
 
@@ -132,6 +143,9 @@ mod tests {
     #[test]
     fn display_is_seconds() {
         assert_eq!(VTime(1_500_000_000).to_string(), "1.500000000s");
-        assert_eq!(VTime::ZERO.after(Duration::from_millis(2)), VTime(2_000_000));
+        assert_eq!(
+            VTime::ZERO.after(Duration::from_millis(2)),
+            VTime(2_000_000)
+        );
     }
 }

@@ -88,13 +88,20 @@ impl Trace {
     /// A new trace; `keep` retains every event in memory (for `--trace` and reports),
     /// otherwise only the last few hundred are kept.
     pub fn new(keep: bool) -> Trace {
-        Trace { events: Vec::new(), hasher: Sha256::new(), buf: Vec::with_capacity(128), keep, count: 0 }
+        Trace {
+            events: Vec::new(),
+            hasher: Sha256::new(),
+            buf: Vec::with_capacity(128),
+            keep,
+            count: 0,
+        }
     }
 
     /// Appends an event and updates the digest.
     pub fn push(&mut self, e: Event) {
         self.buf.clear();
-        bincode::serialize_into(&mut self.buf, &e).expect("encoding an event into a Vec cannot fail");
+        bincode::serialize_into(&mut self.buf, &e)
+            .expect("encoding an event into a Vec cannot fail");
         self.hasher.update(&self.buf);
         if !self.keep && self.events.len() >= 4096 {
             self.events.drain(..2048);
@@ -110,7 +117,12 @@ impl Trace {
 
     /// The digest so far, in lowercase hex.
     pub fn digest(&self) -> String {
-        self.hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect()
+        self.hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The retained events.
@@ -132,18 +144,33 @@ impl Trace {
 /// One line describing an event (`TAKT_DEBUG`, failure reports).
 pub fn describe(e: &Event) -> String {
     let what = match &e.kind {
-        EventKind::Syscall { nr, args, ret, fault } => {
-            let name = syscalls::Sysno::new(*nr as usize).map_or_else(|| format!("syscall{nr}"), |s| s.name().to_string());
+        EventKind::Syscall {
+            nr,
+            args,
+            ret,
+            fault,
+        } => {
+            let name = syscalls::Sysno::new(*nr as usize)
+                .map_or_else(|| format!("syscall{nr}"), |s| s.name().to_string());
             let ret = match ret {
                 Some(r) if *r < 0 && *r > -4096 => format!("-{}", crate::errno::Errno(-*r as i32)),
                 Some(r) => format!("{r:#x}"),
                 None => "(kernel)".to_string(),
             };
-            format!("{name}({:#x}, {:#x}, {:#x}) = {ret}{}", args[0], args[1], args[2], if *fault { " [fault]" } else { "" })
+            format!(
+                "{name}({:#x}, {:#x}, {:#x}) = {ret}{}",
+                args[0],
+                args[1],
+                args[2],
+                if *fault { " [fault]" } else { "" }
+            )
         }
         k => format!("{k:?}"),
     };
-    format!("{} node{} pid {} tid {}: {what}", e.time, e.node, e.pid, e.tid)
+    format!(
+        "{} node{} pid {} tid {}: {what}",
+        e.time, e.node, e.pid, e.tid
+    )
 }
 
 /// Canonical encoding of a list of events (what `takt run --trace FILE` writes).
@@ -161,7 +188,12 @@ mod tests {
             node: 0,
             pid: 2,
             tid: 2,
-            kind: EventKind::Syscall { nr: 39, args: [1, 2, 3, 4, 5, 6], ret: Some(2), fault: false },
+            kind: EventKind::Syscall {
+                nr: 39,
+                args: [1, 2, 3, 4, 5, 6],
+                ret: Some(2),
+                fault: false,
+            },
         }
     }
 

@@ -23,8 +23,12 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   are written, with virtual time, node and pid.";
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let v: f64 = num.parse().map_err(|_| format!("{s:?} is not a duration (e.g. 50ms, 2s)"))?;
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 50ms, 2s)"))?;
     if !v.is_finite() || v < 0.0 {
         return Err(format!("{s:?} is not a duration"));
     }
@@ -54,13 +58,24 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
     if argv.pop_front().as_deref() != Some("run") {
         return Err("expected the subcommand `run`".into());
     }
-    let mut a = Args { seed: None, completion: None, trace: None, strategy: None, spin: None, log: false, quiet: false, procs: Vec::new() };
+    let mut a = Args {
+        seed: None,
+        completion: None,
+        trace: None,
+        strategy: None,
+        spin: None,
+        log: false,
+        quiet: false,
+        procs: Vec::new(),
+    };
     let mut node = "node0".to_string();
     while let Some(arg) = argv.pop_front() {
         let mut value = |name: &str| argv.pop_front().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--seed" => a.seed = Some(parse_seed(&value("--seed")?)?),
-            "--completion-time" => a.completion = Some(parse_duration(&value("--completion-time")?)?),
+            "--completion-time" => {
+                a.completion = Some(parse_duration(&value("--completion-time")?)?)
+            }
             "--spin-budget" => a.spin = Some(parse_duration(&value("--spin-budget")?)?),
             "--trace" => a.trace = Some(value("--trace")?),
             "--strategy" => {

@@ -43,7 +43,13 @@ impl World {
         let mut net = Network::new(cfg);
         let a = net.add_node("a", A);
         let b = net.add_node("b", B);
-        World { net, now: VTime::ZERO, changed: Vec::new(), a, b }
+        World {
+            net,
+            now: VTime::ZERO,
+            changed: Vec::new(),
+            a,
+            b,
+        }
     }
 
     fn std() -> World {
@@ -91,7 +97,10 @@ impl World {
     /// (client, accepted server socket).
     fn connect(&mut self, from: NodeId, l: SockId, to: SockAddr) -> (SockId, SockId) {
         let c = self.tcp(from);
-        assert_eq!(self.net.connect(c, &to, self.now), Err(NetError::InProgress));
+        assert_eq!(
+            self.net.connect(c, &to, self.now),
+            Err(NetError::InProgress)
+        );
         self.settle();
         assert_eq!(self.net.connect(c, &to, self.now), Ok(()));
         let (s, _) = self.net.accept(l).unwrap();
@@ -122,35 +131,83 @@ impl World {
 fn options_follow_linux() {
     let mut w = World::std();
     let t = w.tcp(w.a);
-    assert_eq!(w.net.get_option(t, SockOptName::RcvBuf), Ok(SockOpt::RcvBuf(131_072)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::RcvBuf),
+        Ok(SockOpt::RcvBuf(131_072))
+    );
     w.net.set_option(t, SockOpt::RcvBuf(1000)).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::RcvBuf), Ok(SockOpt::RcvBuf(2304)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::RcvBuf),
+        Ok(SockOpt::RcvBuf(2304))
+    );
     w.net.set_option(t, SockOpt::SndBuf(1 << 24)).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::SndBuf), Ok(SockOpt::SndBuf(425_984)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::SndBuf),
+        Ok(SockOpt::SndBuf(425_984))
+    );
     w.net.set_option(t, SockOpt::SndBuf(10_000)).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::SndBuf), Ok(SockOpt::SndBuf(20_000)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::SndBuf),
+        Ok(SockOpt::SndBuf(20_000))
+    );
     w.net.set_option(t, SockOpt::NoDelay(true)).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::NoDelay), Ok(SockOpt::NoDelay(true)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::NoDelay),
+        Ok(SockOpt::NoDelay(true))
+    );
     w.net.set_option(t, SockOpt::Linger(Some(5))).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::Linger), Ok(SockOpt::Linger(Some(5))));
-    assert_eq!(w.net.set_option(t, SockOpt::V6Only(true)), Err(Errno::ENOPROTOOPT));
-    assert_eq!(w.net.set_option(t, SockOpt::AcceptConn(true)), Err(Errno::ENOPROTOOPT));
-    assert_eq!(w.net.get_option(t, SockOptName::AcceptConn), Ok(SockOpt::AcceptConn(false)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::Linger),
+        Ok(SockOpt::Linger(Some(5)))
+    );
+    assert_eq!(
+        w.net.set_option(t, SockOpt::V6Only(true)),
+        Err(Errno::ENOPROTOOPT)
+    );
+    assert_eq!(
+        w.net.set_option(t, SockOpt::AcceptConn(true)),
+        Err(Errno::ENOPROTOOPT)
+    );
+    assert_eq!(
+        w.net.get_option(t, SockOptName::AcceptConn),
+        Ok(SockOpt::AcceptConn(false))
+    );
     w.net.listen(t, 1).unwrap();
-    assert_eq!(w.net.get_option(t, SockOptName::AcceptConn), Ok(SockOpt::AcceptConn(true)));
+    assert_eq!(
+        w.net.get_option(t, SockOptName::AcceptConn),
+        Ok(SockOpt::AcceptConn(true))
+    );
 
     let u = w.udp(w.a);
-    assert_eq!(w.net.set_option(u, SockOpt::NoDelay(true)), Err(Errno::ENOPROTOOPT));
-    assert_eq!(w.net.get_option(u, SockOptName::RcvBuf), Ok(SockOpt::RcvBuf(212_992)));
+    assert_eq!(
+        w.net.set_option(u, SockOpt::NoDelay(true)),
+        Err(Errno::ENOPROTOOPT)
+    );
+    assert_eq!(
+        w.net.get_option(u, SockOptName::RcvBuf),
+        Ok(SockOpt::RcvBuf(212_992))
+    );
     let x = w.sock(w.a, Domain::Unix, SockType::Stream);
-    assert_eq!(w.net.set_option(x, SockOpt::NoDelay(true)), Err(Errno::EOPNOTSUPP));
+    assert_eq!(
+        w.net.set_option(x, SockOpt::NoDelay(true)),
+        Err(Errno::EOPNOTSUPP)
+    );
 
     let s6 = w.sock(w.a, Domain::Inet6, SockType::Stream);
     w.net.set_option(s6, SockOpt::V6Only(true)).unwrap();
-    assert_eq!(w.net.get_option(s6, SockOptName::V6Only), Ok(SockOpt::V6Only(true)));
+    assert_eq!(
+        w.net.get_option(s6, SockOptName::V6Only),
+        Ok(SockOpt::V6Only(true))
+    );
     w.net.bind(s6, &v6(Ipv6Addr::UNSPECIFIED, 0)).unwrap();
-    assert_eq!(w.net.set_option(s6, SockOpt::V6Only(false)), Err(Errno::EINVAL));
-    assert_eq!(w.net.set_option(999, SockOpt::ReuseAddr(true)), Err(Errno::EBADF));
+    assert_eq!(
+        w.net.set_option(s6, SockOpt::V6Only(false)),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        w.net.set_option(999, SockOpt::ReuseAddr(true)),
+        Err(Errno::EBADF)
+    );
 }
 
 #[test]
@@ -166,7 +223,10 @@ fn ids_are_never_reused_and_types_outlive_close() {
     assert_eq!(w.net.domain(b), Domain::Inet);
     assert_eq!(w.net.recv(a, &mut [0; 4], false), Err(Errno::EBADF.into()));
     assert!(w.net.readiness(a).readable, "nobody parks on a dead id");
-    assert_eq!(w.net.socket(7, Domain::Inet, SockType::Stream), Err(Errno::EINVAL));
+    assert_eq!(
+        w.net.socket(7, Domain::Inet, SockType::Stream),
+        Err(Errno::EINVAL)
+    );
     assert_eq!(w.net.node_by_addr(B), Some(w.b));
     assert_eq!(w.net.node_by_addr(Ipv4Addr::new(1, 2, 3, 4)), None);
     assert_eq!(w.net.node_name(w.b), Some("b"));
@@ -175,7 +235,11 @@ fn ids_are_never_reused_and_types_outlive_close() {
 /// Two connections a -> b sending alternately under jitter: the log of (time, connection,
 /// bytes) as the server sides see data arrive.
 fn interleaving(seed: u64) -> Vec<(VTime, usize, Vec<u8>)> {
-    let cfg = NetConfig { jitter: Duration::from_micros(50), seed, ..NetConfig::default() };
+    let cfg = NetConfig {
+        jitter: Duration::from_micros(50),
+        seed,
+        ..NetConfig::default()
+    };
     let mut w = World::new(cfg);
     let l = w.listener(w.b, 7000);
     let (c1, s1) = w.connect(w.a, l, v4(B, 7000));
@@ -204,7 +268,11 @@ fn same_seed_same_run_different_seeds_interleave_differently() {
     assert_eq!(base, interleaving(1));
     // Within each connection the bytes stay in order.
     for (k, first) in [(1, 0u8), (2, 100)] {
-        let bytes: Vec<u8> = base.iter().filter(|e| e.1 == k).flat_map(|e| e.2.clone()).collect();
+        let bytes: Vec<u8> = base
+            .iter()
+            .filter(|e| e.1 == k)
+            .flat_map(|e| e.2.clone())
+            .collect();
         assert_eq!(bytes, (first..first + 20).collect::<Vec<_>>());
     }
     let order = |log: &[(VTime, usize, Vec<u8>)]| log.iter().map(|e| e.1).collect::<Vec<_>>();
@@ -215,7 +283,10 @@ fn same_seed_same_run_different_seeds_interleave_differently() {
 
 #[test]
 fn partition_holds_packets_and_times_out_connects() {
-    let cfg = NetConfig { connect_timeout: Duration::from_secs(3), ..NetConfig::default() };
+    let cfg = NetConfig {
+        connect_timeout: Duration::from_secs(3),
+        ..NetConfig::default()
+    };
     let mut w = World::new(cfg);
     let (c, s, l) = w.pair();
     w.net.set_partition(w.a, w.b, true);
@@ -227,12 +298,18 @@ fn partition_holds_packets_and_times_out_connects() {
 
     let c2 = w.tcp(w.a);
     let start = w.now;
-    assert_eq!(w.net.connect(c2, &v4(B, 7000), w.now), Err(NetError::InProgress));
+    assert_eq!(
+        w.net.connect(c2, &v4(B, 7000), w.now),
+        Err(NetError::InProgress)
+    );
     w.run_until(start.after(Duration::from_millis(2999)));
     assert!(!w.net.readiness(c2).writable);
     w.run_until(start.after(Duration::from_secs(3)));
     assert!(w.net.readiness(c2).error);
-    assert_eq!(w.net.connect(c2, &v4(B, 7000), w.now), Err(Errno::ETIMEDOUT.into()));
+    assert_eq!(
+        w.net.connect(c2, &v4(B, 7000), w.now),
+        Err(Errno::ETIMEDOUT.into())
+    );
 
     w.net.set_partition(w.a, w.b, false);
     w.settle();

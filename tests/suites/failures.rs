@@ -1,0 +1,184 @@
+//! Bad input and failing programs get clear errors, with the seed and a rerun command.
+
+use std::time::{Duration, Instant};
+use takt_scenario::{Error, Outcome, Process, Scenario, Status};
+use takt_tests::Fixture;
+
+fn bad_input(s: &Scenario) -> String {
+    match s.run() {
+        Err(Error::BadInput(m)) => m,
+        other => panic!("expected a bad-input error, got {other:?}"),
+    }
+}
+
+#[test]
+fn missing_binary_names_the_path_and_enoent() {
+    let s = Scenario::new();
+    s.create_node().create_process("/no/such/program --flag");
+    let m = bad_input(&s);
+    assert!(
+        m.contains("/no/such/program") && m.contains("ENOENT"),
+        "{m}"
+    );
+}
+
+#[test]
+fn program_not_in_path() {
+    let s = Scenario::new();
+    s.create_node()
+        .create_process("takt-no-such-program-anywhere");
+    let m = bad_input(&s);
+    assert!(m.contains("not found in PATH"), "{m}");
+}
+
+#[test]
+fn non_executable_file_is_refused() {
+    let s = Scenario::new();
+    s.create_node().create_process(Process::new("/etc/passwd"));
+    let m = bad_input(&s);
+    assert!(m.contains("not executable") && m.contains("EACCES"), "{m}");
+}
+
+#[test]
+fn malformed_command_lines_are_refused() {
+    for line in ["echo 'unterminated", "", "echo a | wc"] {
+        let s = Scenario::new();
+        s.create_node().create_process(line);
+        let m = bad_input(&s);
+        assert!(m.contains("process 0 on node0"), "{m}");
+    }
+}
+
+#[test]
+fn empty_scenarios_are_refused() {
+    assert!(bad_input(&Scenario::new()).contains("no node"));
+    let s = Scenario::new();
+    s.create_node();
+    assert!(bad_input(&s).contains("no process"));
+}
+
+#[test]
+fn segfault_is_a_failure_naming_the_signal() {
+    let err = Fixture::c("segv").scenario(5).run().unwrap_err();
+    let Error::Failed(f) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        f.report.processes[0].status,
+        Status::Signaled(libc_sigsegv())
+    );
+    assert!(f.reason.contains("SIGSEGV"), "{}", f.reason);
+    let text = err.to_string();
+    assert!(
+        text.contains("seed 5") && text.contains("TAKT_SEED=5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("about_to_crash"),
+        "the last output lines are shown: {text}"
+    );
+}
+
+fn libc_sigsegv() -> i32 {
+    11
+}
+
+#[test]
+fn nonzero_exit_is_a_failure() {
+    let s = Scenario::new();
+    s.create_node().create_process("/bin/sh -c 'exit 3'");
+    let Err(Error::Failed(f)) = s.run() else {
+        panic!("exit 3 must fail")
+    };
+    assert!(f.reason.contains("exited 3"), "{}", f.reason);
+}
+
+#[test]
+fn spinning_without_syscalls_is_stopped_by_the_watchdog() {
+    let s = Fixture::c("spin").scenario(1);
+    s.set_spin_budget(Duration::from_millis(600));
+    let t0 = Instant::now();
+    let Err(Error::Failed(f)) = s.run() else {
+        panic!("a spinning program must fail")
+    };
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "the watchdog took {:?}",
+        t0.elapsed()
+    );
+    assert!(
+        matches!(f.report.outcome, Outcome::Spinning { .. }),
+        "{:?}",
+        f.report.outcome
+    );
+    assert!(f.reason.contains("without a syscall"), "{}", f.reason);
+    assert!(
+        !f.report.nondeterminism.is_empty(),
+        "the report says determinism was lost"
+    );
+}
+
+#[test]
+fn unsupported_syscalls_fail_closed_with_a_warning() {
+    let r = Fixture::c("unsupported").takt(1);
+    let names: Vec<&str> = r.warnings.iter().map(|(w, _)| w.as_str()).collect();
+    assert!(
+        names
+            .iter()
+            .any(|w| w.contains("io_uring_setup") && w.contains("ENOSYS")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|w| w.contains("rseq")), "{names:?}");
+    assert!(
+        r.to_string()
+            .contains("warning: unsupported syscall io_uring_setup"),
+        "{r}"
+    );
+}
+
+#[test]
+fn completion_time_stops_a_run_and_lists_who_was_still_running() {
+    let s = Fixture::c("sleep_steps")
+        .with_args(&["1000", "10"])
+        .scenario(3);
+    s.set_scenario_completion_time(Duration::from_millis(250));
+    let r = s
+        .run()
+        .expect("reaching the completion time is not a failure");
+    assert_eq!(r.outcome, Outcome::CompletionTime);
+    assert_eq!(r.processes[0].status, Status::Running);
+    let ms = r.end_time.as_nanos() / 1_000_000;
+    assert_eq!(ms, 250, "stopped at {}", r.end_time);
+    assert!(r.to_string().contains("completion time reached"), "{r}");
+}
+
+#[test]
+fn deadlock_is_a_failure_naming_who_waits_on_what() {
+    for (mode, what) in [("pipe", "read"), ("mutexes", "futex")] {
+        let err = Fixture::c("deadlock")
+            .with_args(&[mode])
+            .scenario(2)
+            .run()
+            .unwrap_err();
+        let Error::Failed(f) = &err else {
+            panic!("{err}")
+        };
+        let Outcome::Deadlock { waits } = &f.report.outcome else {
+            panic!("{:?}", f.report.outcome)
+        };
+        assert!(waits.iter().any(|w| w.contains(what)), "{mode}: {waits:?}");
+        assert!(f.reason.starts_with("deadlock"), "{}", f.reason);
+        if mode == "mutexes" {
+            assert!(waits.len() >= 2, "both threads wait: {waits:?}");
+        }
+    }
+}
+
+#[test]
+fn a_long_sleep_is_not_a_deadlock() {
+    let s = Scenario::new();
+    s.create_node().create_process("/bin/sleep 1000000");
+    s.set_scenario_completion_time(Duration::from_secs(10));
+    let r = s.run().expect("a long sleep is not a deadlock");
+    assert_eq!(r.outcome, Outcome::CompletionTime);
+}

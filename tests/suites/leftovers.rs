@@ -1,0 +1,72 @@
+//! After runs that end in every way (exit, crash, watchdog, completion time, deadlock,
+//! a refused program), no traced process and no child of the test process remains.
+//! One test, so nothing else in this binary runs scenarios concurrently.
+
+use std::time::Duration;
+use takt_scenario::Scenario;
+use takt_tests::Fixture;
+
+/// Processes whose parent is this test process, or that this process traces.
+fn leftovers() -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc") {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |k: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .map(|l| l[k.len()..].trim().to_string())
+                .unwrap_or_default()
+        };
+        let tracer = field("TracerPid:");
+        let tracer_is_us =
+            std::fs::metadata(format!("/proc/{me}/task/{tracer}")).is_ok() && tracer != "0";
+        if field("PPid:") == me || tracer_is_us {
+            found.push(format!(
+                "pid {name} {} ({})",
+                field("Name:"),
+                field("State:")
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_process_outlives_its_scenario() {
+    let before = leftovers();
+    assert!(before.is_empty(), "leftovers before any run: {before:?}");
+    let _ = Fixture::c("fork_exec_wait").takt(1);
+    let _ = Fixture::c("segv").scenario(1).run();
+    let spin = Fixture::c("spin").scenario(1);
+    spin.set_spin_budget(Duration::from_millis(400));
+    let _ = spin.run();
+    let _ = Fixture::c("deadlock")
+        .with_args(&["mutexes"])
+        .scenario(1)
+        .run();
+    let cut = Fixture::c("sleep_steps")
+        .with_args(&["1000", "10"])
+        .scenario(1);
+    cut.set_scenario_completion_time(Duration::from_millis(100));
+    let _ = cut.run();
+    // A process tree still running at the completion time: children and grandchildren.
+    let tree = Scenario::new();
+    tree.create_node()
+        .create_process("/bin/sh -c '(sleep 100 &) ; sleep 100 & sleep 100'");
+    tree.set_scenario_completion_time(Duration::from_secs(1));
+    let _ = tree.run();
+    let bad = Scenario::new();
+    bad.create_node().create_process("/no/such/binary");
+    let _ = bad.run();
+    let after = leftovers();
+    assert!(after.is_empty(), "processes left behind: {after:?}");
+}
