@@ -31,7 +31,7 @@ pub struct Config {
     pub stdout_logging: bool,
     /// The host CPU the scenario is pinned to (`None`: pick the least busy).
     pub host_cpu: Option<usize>,
-    /// Network latency within a node.
+    /// Network latency within a node (default zero: Linux's loopback is synchronous).
     pub local_latency: Duration,
     /// Network latency between nodes.
     pub remote_latency: Duration,
@@ -56,7 +56,7 @@ impl Default for Config {
             keep_trace: false,
             stdout_logging: false,
             host_cpu: None,
-            local_latency: Duration::from_micros(10),
+            local_latency: Duration::ZERO,
             remote_latency: Duration::from_micros(200),
             jitter: Duration::from_micros(50),
             nodes: Vec::new(),
@@ -91,4 +91,6 @@ pub struct ProcessSpec {
     pub cwd: Option<PathBuf>,
     /// How the user wrote it, for reports.
     pub display: String,
+    /// Virtual time at which it starts (zero: at the start of the run).
+    pub start_after: Duration,
 }

@@ -24,6 +24,7 @@
 //!         env: vec![],
 //!         cwd: None,
 //!         display: "echo hello".into(),
+//!         start_after: std::time::Duration::ZERO,
 //!     }],
 //!     ..Config::default()
 //! };

@@ -476,17 +476,12 @@ pub struct Process {
     args: Vec<String>,
     env: Vec<(String, String)>,
     cwd: Option<PathBuf>,
+    start_after: Duration,
 }
 
 impl From<&str> for Process {
     fn from(s: &str) -> Process {
-        Process {
-            line: Some(s.to_string()),
-            program: None,
-            args: Vec::new(),
-            env: Vec::new(),
-            cwd: None,
-        }
+        Process::parse(s)
     }
 }
 
@@ -511,7 +506,25 @@ impl Process {
             args: Vec::new(),
             env: Vec::new(),
             cwd: None,
+            start_after: Duration::ZERO,
         }
+    }
+
+    /// A process from a command line (`"prog arg 'two words'"`, no shell); more
+    /// arguments can be added with [`Process::arg`].
+    pub fn parse(line: &str) -> Process {
+        Process {
+            line: Some(line.to_string()),
+            program: None,
+            ..Process::new("")
+        }
+    }
+
+    /// Starts the process this much virtual time after the run begins (a client that
+    /// must find its server listening, say).
+    pub fn start_after(mut self, t: Duration) -> Process {
+        self.start_after = t;
+        self
     }
 
     /// Adds an argument.
@@ -570,6 +583,7 @@ impl Process {
             env,
             cwd: self.cwd.clone(),
             display,
+            start_after: self.start_after,
         })
     }
 }

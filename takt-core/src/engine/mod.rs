@@ -6,7 +6,7 @@
 //! `time`, …) → the result is written back when the thread is next resumed → the
 //! scheduler picks the next thread → a trace event is appended.
 //!
-//! Process lifecycle (spawn, fork, exec, exit, signals) lives in [`process`].
+//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
 mod process;
 
@@ -106,6 +106,8 @@ pub(crate) enum TimerKey {
     Thread(Vtid),
     /// An `alarm`/`ITIMER_REAL` expiry for a process.
     Alarm(Vtid),
+    /// A process spec whose start time has come.
+    Spawn(usize),
 }
 
 /// One run.
@@ -119,6 +121,10 @@ pub struct Engine {
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
     pub(crate) net: crate::net::Network,
+    /// The process that created each socket (for `SO_PEERCRED`).
+    pub(crate) sock_owner: BTreeMap<usize, Vtid>,
+    /// Socket options takt accepts but does not model, as set: (socket, level, name).
+    pub(crate) sock_extra: BTreeMap<(usize, i32, i32), Vec<u8>>,
     sched: Scheduler,
     pub(crate) trace: Trace,
     pub(crate) warnings: BTreeMap<String, u64>,
@@ -171,6 +177,8 @@ impl Engine {
             timers: Timers::default(),
             futexes: BTreeMap::new(),
             net,
+            sock_owner: BTreeMap::new(),
+            sock_extra: BTreeMap::new(),
             warnings: BTreeMap::new(),
             nondeterminism: Vec::new(),
             pidns: None,
@@ -202,8 +210,28 @@ impl Engine {
             let id = self.net.add_node(&node.name, node.addr);
             debug_assert_eq!(id, i);
         }
+        for (i, spec) in self.cfg.processes.iter().enumerate() {
+            self.reports.push(crate::report::ProcessReport {
+                node: self.cfg.nodes[spec.node].name.clone(),
+                pid: 0,
+                command: spec.display.clone(),
+                status: crate::report::Status::NotStarted(
+                    "the run ended before its start time".into(),
+                ),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                exit_time: None,
+            });
+            if spec.start_after.is_zero() {
+                continue;
+            }
+            self.timers
+                .insert(VTime::ZERO.after(spec.start_after), TimerKey::Spawn(i));
+        }
         for i in 0..self.cfg.processes.len() {
-            self.spawn_spec(i)?;
+            if self.cfg.processes[i].start_after.is_zero() {
+                self.spawn_spec(i)?;
+            }
         }
         let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
         let mut runnable = Vec::new();
@@ -214,7 +242,7 @@ impl Engine {
             if end.is_some_and(|e| self.now >= e) {
                 return Ok(Outcome::CompletionTime);
             }
-            self.fire_due();
+            self.fire_due()?;
             runnable.clear();
             runnable.extend(
                 self.threads
@@ -256,7 +284,7 @@ impl Engine {
     }
 
     /// Fires every timer and network delivery due at the current time.
-    fn fire_due(&mut self) {
+    fn fire_due(&mut self) -> Result<(), Error> {
         while let Some(key) = self.timers.pop_due(self.now) {
             match key {
                 TimerKey::Thread(tid) => {
@@ -270,6 +298,7 @@ impl Engine {
                     }
                 }
                 TimerKey::Alarm(pid) => self.alarm_fired(pid),
+                TimerKey::Spawn(i) => self.spawn_spec(i)?,
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {
@@ -279,6 +308,7 @@ impl Engine {
                 self.notify(Obj::Socket(s));
             }
         }
+        Ok(())
     }
 
     /// Resumes `tid` and handles its next stop.
@@ -419,7 +449,7 @@ impl Engine {
                 let t = self.threads.get_mut(&tid).expect("thread exists");
                 let mut regs = t.regs.expect("at a seccomp stop");
                 t.restore = Some(regs.args());
-                regs.rewrite(new_nr as i64, new_args);
+                regs.rewrite(new_nr, new_args);
                 t.post = post;
                 self.set_ready(tid, Resume::RegsToExit(regs));
             }

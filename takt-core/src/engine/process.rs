@@ -4,7 +4,7 @@
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::{Closed, Kind, Obj};
-use crate::report::{ProcessReport, Status};
+use crate::report::Status;
 use crate::sys::{self, spawn::SpawnPlan, RealTid, Running, Stop, StopReason};
 use crate::trace::EventKind;
 use crate::Error;
@@ -81,15 +81,9 @@ impl Engine {
             self.files.install(fdt, fd, f, false);
         }
         let key = format!("spec{i}");
-        self.reports.push(ProcessReport {
-            node: node.name.clone(),
-            pid: vpid,
-            command: spec.display.clone(),
-            status: Status::Running,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            exit_time: None,
-        });
+        let rep = &mut self.reports[i];
+        rep.pid = vpid;
+        rep.status = Status::Running;
         self.procs.insert(
             vpid,
             Proc {
@@ -98,7 +92,7 @@ impl Engine {
                 ppid: 1,
                 node: spec.node,
                 spec: i,
-                report: Some(self.reports.len() - 1),
+                report: Some(i),
                 command: spec.display.clone(),
                 threads: vec![vpid],
                 sig: [Disposition::default(); 65],
@@ -410,7 +404,7 @@ impl Engine {
                 self.thread_removed(tid);
                 if !others.is_empty() {
                     self.procs.get_mut(&pid).expect("process").exiting = true;
-                    return self.reap_group(pid, others[0]).map(|()| ());
+                    return self.reap_group(pid, others[0]);
                 }
                 self.process_exited(pid, status);
                 return Ok(());

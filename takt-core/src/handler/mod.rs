@@ -25,7 +25,10 @@ use crate::time::VTime;
 
 /// An action run at the syscall-exit stop with the kernel's return value; returns a
 /// replacement return value.
-pub struct Post(pub Box<dyn FnOnce(&mut Engine, Vtid, i64) -> Option<i64>>);
+pub struct Post(PostFn);
+
+/// The closure inside a [`Post`].
+type PostFn = Box<dyn FnOnce(&mut Engine, Vtid, i64) -> Option<i64>>;
 
 impl std::fmt::Debug for Post {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

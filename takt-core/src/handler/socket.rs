@@ -271,6 +271,8 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
+    let pid = e.threads[&tid].pid;
+    e.sock_owner.insert(s, pid);
     let f = e
         .files
         .open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
@@ -311,19 +313,11 @@ fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
 
 fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let nonblock = nonblocking(e, fd, 0);
-    // A blocking connect parked earlier: it completes when the socket is writable.
-    if e.threads[&tid].progress == 1 {
-        let r = e.net.readiness(s);
-        if r.writable || r.error || r.hup {
-            return match e.net.take_error(s) {
-                Some(err) => Err(err),
-                None => Ok(Out::Return(0)),
-            };
-        }
-        return Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "connect")));
-    }
     let addr = read_addr(e, tid, a[1], a[2])?;
     let now = e.now;
+    // A blocking connect that was parked asks again when woken: the model answers
+    // EALREADY while the handshake is under way, then the outcome.
+    let again = e.threads[&tid].progress == 1;
     match e.net.connect(s, &addr, now) {
         Ok(()) => Ok(Out::Return(0)),
         Err(NetError::InProgress) | Err(NetError::WouldBlock) if !nonblock => {
@@ -332,6 +326,9 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
                 Blocked::on(vec![Obj::Socket(s)], "connect").no_restart(),
             ))
         }
+        Err(NetError::Errno(Errno::EALREADY)) if again => Ok(Out::Block(
+            Blocked::on(vec![Obj::Socket(s)], "connect").no_restart(),
+        )),
         Err(x) => Err(net_err(x)),
     }
 }
@@ -364,11 +361,17 @@ fn accept(e: &mut Engine, _tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, fl
                 })),
             })
         }
-        Err(NetError::WouldBlock) if !nonblocking(e, fd, 0) => {
-            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "accept")))
-        }
+        Err(NetError::WouldBlock) if !nonblocking(e, fd, 0) => Ok(Out::Block(
+            Blocked::on(vec![Obj::Socket(s)], "accept")
+                .until(rcv_deadline(e, s), Errno::EAGAIN.ret()),
+        )),
         Err(x) => Err(net_err(x)),
     }
+}
+
+/// When a blocking receive on `s` gives up (`SO_RCVTIMEO`).
+fn rcv_deadline(e: &Engine, s: usize) -> Option<crate::time::VTime> {
+    super::sockopt::timeout(e, s, libc::SO_RCVTIMEO).map(|ns| e.now.plus_nanos(ns))
 }
 
 /// Tells waiters on `s` and on whatever it is connected to that something changed.
@@ -451,25 +454,26 @@ pub(crate) fn recv_into(
     let nonblock = nonblocking(e, fd, flags);
     let peek = flags & libc::MSG_PEEK != 0;
     let mut buf = vec![0u8; dest.len().min(1 << 24)];
-    match e.net.recv(s, &mut buf, peek) {
-        Ok((n, from)) => {
-            dest.put(e, tid, &buf[..n.min(buf.len())])?;
-            if let (Some((addr, lenp)), Some(from)) = (out, from.as_ref()) {
+    match e.net.recv_msg(s, &mut buf, peek) {
+        Ok(meta) => {
+            dest.put(e, tid, &buf[..meta.len])?;
+            if let (Some((addr, lenp)), Some(from)) = (out, meta.from.as_ref()) {
                 write_addr(e, tid, addr, lenp, from)?;
             }
             if !peek {
                 after_io(e, s);
             }
-            let full = if flags & libc::MSG_TRUNC != 0 {
-                n
+            let n = if flags & libc::MSG_TRUNC != 0 {
+                meta.full_len
             } else {
-                n.min(buf.len())
+                meta.len
             };
-            Ok(Out::Return(full as i64))
+            Ok(Out::Return(n as i64))
         }
-        Err(NetError::WouldBlock) | Err(NetError::InProgress) if !nonblock => {
-            Ok(Out::Block(Blocked::on(vec![Obj::Socket(s)], "socket data")))
-        }
+        Err(NetError::WouldBlock) | Err(NetError::InProgress) if !nonblock => Ok(Out::Block(
+            Blocked::on(vec![Obj::Socket(s)], "socket data")
+                .until(rcv_deadline(e, s), Errno::EAGAIN.ret()),
+        )),
         Err(x) => Err(net_err(x)),
     }
 }

@@ -49,16 +49,89 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
         (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => {
             SockOpt::V6Only(read_int(e, tid, val, len)? != 0)
         }
-        (libc::SOL_SOCKET, _)
-        | (libc::IPPROTO_TCP, _)
-        | (libc::IPPROTO_IP, _)
-        | (libc::IPPROTO_IPV6, _) => {
+        (level, name) if accepted(level, name) => {
+            let bytes = e.read_mem(tid, val, (len as usize).min(64))?;
+            let timeo = matches!(name, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO);
+            if level == libc::SOL_SOCKET && timeo && bytes.len() < 16 {
+                return Err(Errno::EINVAL);
+            }
+            e.sock_extra.insert((s, level, name), bytes);
             return Ok(Out::Return(0));
         }
         _ => return Err(Errno::ENOPROTOOPT),
     };
     e.net.set_option(s, opt)?;
     Ok(Out::Return(0))
+}
+
+/// Options accepted and remembered but not modelled.
+fn accepted(level: i32, name: i32) -> bool {
+    match level {
+        libc::SOL_SOCKET => matches!(
+            name,
+            libc::SO_RCVTIMEO
+                | libc::SO_SNDTIMEO
+                | libc::SO_PRIORITY
+                | libc::SO_RCVLOWAT
+                | libc::SO_SNDLOWAT
+                | libc::SO_OOBINLINE
+                | libc::SO_TIMESTAMP
+                | libc::SO_PASSCRED
+                | libc::SO_DONTROUTE
+                | libc::SO_SNDBUFFORCE
+                | libc::SO_RCVBUFFORCE
+                | libc::SO_MARK
+                | libc::SO_BINDTODEVICE
+                | libc::SO_ZEROCOPY
+                | libc::SO_INCOMING_CPU
+                | libc::SO_BUSY_POLL
+        ),
+        libc::IPPROTO_TCP => matches!(
+            name,
+            libc::TCP_KEEPIDLE
+                | libc::TCP_KEEPINTVL
+                | libc::TCP_KEEPCNT
+                | libc::TCP_CORK
+                | libc::TCP_DEFER_ACCEPT
+                | libc::TCP_QUICKACK
+                | libc::TCP_USER_TIMEOUT
+                | libc::TCP_FASTOPEN
+                | libc::TCP_MAXSEG
+                | libc::TCP_SYNCNT
+                | libc::TCP_LINGER2
+                | libc::TCP_WINDOW_CLAMP
+                | libc::TCP_NOTSENT_LOWAT
+                | libc::TCP_CONGESTION
+        ),
+        libc::IPPROTO_IP | libc::IPPROTO_IPV6 => true,
+        _ => false,
+    }
+}
+
+/// Linux's defaults for the accepted-but-unmodelled options.
+fn default_value(level: i32, name: i32) -> Vec<u8> {
+    let int = |v: i32| v.to_ne_bytes().to_vec();
+    match (level, name) {
+        (libc::SOL_SOCKET, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO) => vec![0; 16],
+        (libc::SOL_SOCKET, libc::SO_RCVLOWAT | libc::SO_SNDLOWAT) => int(1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE) => int(7200),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL) => int(75),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT) => int(9),
+        (libc::IPPROTO_TCP, libc::TCP_MAXSEG) => int(536),
+        (libc::IPPROTO_TCP, libc::TCP_SYNCNT) => int(6),
+        (libc::IPPROTO_TCP, libc::TCP_LINGER2) => int(60),
+        (libc::IPPROTO_TCP, libc::TCP_CONGESTION) => b"cubic\0".to_vec(),
+        (libc::IPPROTO_IP, libc::IP_TTL) => int(64),
+        _ => int(0),
+    }
+}
+
+/// The `SO_RCVTIMEO` (or `SO_SNDTIMEO`) of a socket, if set and non-zero.
+pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
+    let v = e.sock_extra.get(&(s, libc::SOL_SOCKET, name))?;
+    let tv: libc::timeval = crate::sys::pod_read(v);
+    let ns = tv.tv_sec.max(0) as u64 * 1_000_000_000 + tv.tv_usec.max(0) as u64 * 1000;
+    (ns > 0).then_some(ns)
 }
 
 /// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
@@ -117,9 +190,18 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             }
             _ => vec![0; 8],
         },
-        (libc::SOL_SOCKET, libc::SO_RCVTIMEO) | (libc::SOL_SOCKET, libc::SO_SNDTIMEO) => {
-            vec![0; 16]
+        (libc::SOL_SOCKET, libc::SO_PEERCRED) => {
+            let peer = e.net.peer_of(s).ok_or(Errno::ENOTCONN)?;
+            let pid = e.sock_owner.get(&peer).copied().unwrap_or(0);
+            [pid, 0, 0]
+                .iter()
+                .flat_map(|v: &i32| v.to_ne_bytes())
+                .collect()
         }
+        (level, name) if accepted(level, name) => match e.sock_extra.get(&(s, level, name)) {
+            Some(v) => v.clone(),
+            None => default_value(level, name),
+        },
         (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
             model(e, SockOptName::ReuseAddr)?.to_ne_bytes().to_vec()
         }

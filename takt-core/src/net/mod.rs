@@ -711,14 +711,14 @@ impl Network {
         self.next_conn
     }
 
-    /// One-way delay from `src` to `dst`, jitter included.
+    /// One-way delay from `src` to `dst`: within a node `local_latency` (Linux delivers
+    /// loopback and AF_UNIX data before `send` returns, so takt's default is zero), between
+    /// nodes `remote_latency` plus the seeded jitter.
     fn delay(&mut self, src: NodeId, dst: NodeId) -> u64 {
-        let base = if src == dst {
-            self.cfg.local_latency
-        } else {
-            self.cfg.remote_latency
-        };
-        let base = u64::try_from(base.as_nanos()).unwrap_or(u64::MAX);
+        if src == dst {
+            return u64::try_from(self.cfg.local_latency.as_nanos()).unwrap_or(u64::MAX);
+        }
+        let base = u64::try_from(self.cfg.remote_latency.as_nanos()).unwrap_or(u64::MAX);
         let jitter = u64::try_from(self.cfg.jitter.as_nanos()).unwrap_or(u64::MAX);
         if jitter == 0 {
             base

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How the next thread is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Strategy {
     /// Uniformly at random among the runnable threads, at every scheduling point.
+    #[default]
     Random,
     /// Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010) with bug
     /// depth `depth`: random distinct priorities, `depth - 1` priority change points
@@ -23,12 +24,6 @@ pub enum Strategy {
         /// Estimated number of scheduling points k of one run.
         steps: u64,
     },
-}
-
-impl Default for Strategy {
-    fn default() -> Self {
-        Strategy::Random
-    }
 }
 
 /// A scheduler: a strategy and its state.

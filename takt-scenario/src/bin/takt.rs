@@ -13,11 +13,11 @@ use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
 
 const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
                 [--strategy random|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
-                [--node NAME] -- PROGRAM [ARGS…] [--node NAME -- PROGRAM [ARGS…]]…
+                [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
 
   Runs PROGRAM (and everything it starts) under takt and prints the report.
   Several processes: repeat `--node NAME -- PROGRAM ARGS…`; processes given the same
-  NAME share a node. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
+  NAME share a node; --after starts the next process that much virtual time later. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
   --completion-time, real time for --spin-budget).
   --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid.";
@@ -51,7 +51,7 @@ struct Args {
     spin: Option<Duration>,
     log: bool,
     quiet: bool,
-    procs: Vec<(String, Vec<String>)>,
+    procs: Vec<(String, Duration, Vec<String>)>,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -69,6 +69,7 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         procs: Vec::new(),
     };
     let mut node = "node0".to_string();
+    let mut after = Duration::ZERO;
     while let Some(arg) = argv.pop_front() {
         let mut value = |name: &str| argv.pop_front().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -92,6 +93,7 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--log" => a.log = true,
             "--quiet" => a.quiet = true,
             "--node" => node = value("--node")?,
+            "--after" => after = parse_duration(&value("--after")?)?,
             "--" => {
                 let mut cmd = Vec::new();
                 while let Some(w) = argv.front() {
@@ -103,7 +105,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 if cmd.is_empty() {
                     return Err("no program after --".into());
                 }
-                a.procs.push((node.clone(), cmd));
+                a.procs
+                    .push((node.clone(), std::mem::take(&mut after), cmd));
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),
@@ -142,7 +145,7 @@ fn main() -> ExitCode {
     scenario.set_stdout_logging(args.log);
     scenario.keep_full_trace(args.trace.is_some());
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
-    for (name, cmd) in &args.procs {
+    for (name, after, cmd) in &args.procs {
         let node = match nodes.iter().find(|(n, _)| n == name) {
             Some((_, n)) => n.clone(),
             None => {
@@ -151,7 +154,11 @@ fn main() -> ExitCode {
                 n
             }
         };
-        node.create_process(Process::new(&cmd[0]).args(cmd[1..].iter().cloned()));
+        node.create_process(
+            Process::new(&cmd[0])
+                .args(cmd[1..].iter().cloned())
+                .start_after(*after),
+        );
     }
     let (report, failed) = match scenario.run() {
         Ok(r) => (r, None),
