@@ -51,7 +51,7 @@ impl Default for Config {
             strategy: Strategy::Random,
             syscall_cost: Duration::from_nanos(500),
             preempt_slice: Duration::from_millis(200),
-            spin_budget: Duration::from_secs(5),
+            spin_budget: Duration::from_secs(10),
             cpus: 4,
             keep_trace: false,
             stdout_logging: false,

@@ -344,13 +344,62 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let tgid = self.procs[&pid].real;
-        let n = self.watch.resuming(tgid, real);
-        let stop = sys::wait(running);
-        self.watch.stopped();
-        self.handle_stop(tid, stop?, n)
+        let mut running = running;
+        loop {
+            let n = self.watch.resuming(tgid, real);
+            let stop = sys::wait(running);
+            self.watch.stopped();
+            let stop = stop?;
+            if let Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) = stop {
+                if self.watch.fired_during(n) {
+                    // Preempted by the watchdog: the thread ran a whole slice without
+                    // a trapped syscall.
+                    if self.preempted(tid) {
+                        self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
+                        self.set_ready(tid, Resume::Cont(0));
+                        return Ok(());
+                    }
+                }
+                // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
+                running = s.cont(0)?;
+                continue;
+            }
+            return self.handle_stop(tid, stop);
+        }
     }
 
-    fn handle_stop(&mut self, tid: Vtid, stop: Stop, resume_no: u64) -> Result<(), Error> {
+    /// Accounts a watchdog preemption of `tid`; returns whether it is visible (another
+    /// thread could run, so the schedule now depends on real time, or the spin budget is
+    /// spent). An invisible one changes nothing and is not recorded.
+    fn preempted(&mut self, tid: Vtid) -> bool {
+        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.spin += 1;
+        let spun = t.spin as f64 * slice;
+        let pid = t.pid;
+        let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
+        if spun >= self.cfg.spin_budget.as_secs_f64() {
+            self.failure = Some(Outcome::Spinning { who, seconds: spun });
+            return true;
+        }
+        let others = self
+            .threads
+            .values()
+            .any(|o| o.vtid != tid && matches!(o.state, State::Ready(_)));
+        if !others {
+            return false;
+        }
+        self.event(tid, EventKind::Preempted);
+        if !self.nondeterminism.iter().any(|n| n.starts_with(&who)) {
+            self.nondeterminism.push(format!(
+                "{who} preempted at {} after {slice:.2} s without a trapped syscall",
+                self.now
+            ));
+        }
+        true
+    }
+
+    fn handle_stop(&mut self, tid: Vtid, stop: Stop) -> Result<(), Error> {
         match stop {
             Stop::Stopped(s, reason) => {
                 let t = self.threads.get_mut(&tid).expect("stopped thread exists");
@@ -361,7 +410,7 @@ impl Engine {
                     StopReason::Spawned(child) => self.on_spawned(tid, child),
                     StopReason::Exec(_) => self.on_exec(tid),
                     StopReason::Exiting(status) => self.on_exiting(tid, status),
-                    StopReason::Signal(sig) => self.on_signal(tid, sig, resume_no),
+                    StopReason::Signal(sig) => self.on_signal(tid, sig),
                     StopReason::VforkDone => {
                         self.set_ready(tid, Resume::Cont(0));
                         Ok(())

@@ -530,31 +530,12 @@ impl Engine {
     }
 
     /// A signal-delivery stop.
-    pub(crate) fn on_signal(&mut self, tid: Vtid, sig: i32, resume_no: u64) -> Result<(), Error> {
+    pub(crate) fn on_signal(&mut self, tid: Vtid, sig: i32) -> Result<(), Error> {
         match sig {
             libc::SIGSEGV if self.try_rdtsc(tid)? => Ok(()),
             libc::SIGSTOP => {
-                // takt's watchdog (or a stale one of its SIGSTOPs); never a group stop.
-                if self.watch.fired_during(resume_no) {
-                    let budget = self.cfg.spin_budget.as_secs_f64();
-                    let slice = self.cfg.preempt_slice.as_secs_f64();
-                    let t = self.threads.get_mut(&tid).expect("thread exists");
-                    t.spin += 1;
-                    let spun = t.spin as f64 * slice;
-                    let pid = t.pid;
-                    let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
-                    self.event(tid, EventKind::Preempted);
-                    if self.nondeterminism.len() < 16 {
-                        self.nondeterminism.push(format!(
-                            "{who} preempted at {} after {slice:.2} s without a syscall",
-                            self.now
-                        ));
-                    }
-                    if spun >= budget {
-                        self.failure =
-                            Some(crate::report::Outcome::Spinning { who, seconds: spun });
-                    }
-                }
+                // Only takt's watchdog sends SIGSTOP to tracees (see `Engine::step`); a
+                // stale one is swallowed. Job control is not modelled.
                 self.set_ready(tid, Resume::Cont(0));
                 Ok(())
             }
