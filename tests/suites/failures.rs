@@ -112,10 +112,28 @@ fn spinning_without_syscalls_is_stopped_by_the_watchdog() {
         f.report.outcome
     );
     assert!(f.reason.contains("without a syscall"), "{}", f.reason);
+    // Nothing else could run: the preemptions changed nothing and are not reported.
     assert!(
-        !f.report.nondeterminism.is_empty(),
-        "the report says determinism was lost"
+        f.report.nondeterminism.is_empty(),
+        "{:?}",
+        f.report.nondeterminism
     );
+}
+
+#[test]
+fn a_busy_wait_on_another_thread_completes_by_preemption_and_says_so() {
+    // Depending on the seed, the setter thread runs before the busy-wait starts (no
+    // preemption needed) or only after the watchdog preempts the spinning thread.
+    let mut preempted = 0;
+    for seed in 0..4 {
+        let r = Fixture::c("spin_wait").takt(seed);
+        assert!(r.stdout(0).contains("flag_seen 1"), "{r}");
+        if !r.nondeterminism.is_empty() {
+            preempted += 1;
+            assert!(r.to_string().contains("determinism lost"), "{r}");
+        }
+    }
+    assert!(preempted > 0, "no seed needed a preemption");
 }
 
 #[test]
