@@ -206,6 +206,7 @@ impl Engine {
 
     fn run_pinned(&mut self) -> Result<Outcome, Error> {
         self.pidns = sys::PidNamespace::new().ok();
+        self.write_node_files()?;
         for (i, node) in self.cfg.nodes.iter().enumerate() {
             let id = self.net.add_node(&node.name, node.addr);
             debug_assert_eq!(id, i);
@@ -655,6 +656,45 @@ impl Engine {
         &mut self.procs.get_mut(&pid).expect("process exists").rng
     }
 
+    /// The node's own copy of a host file the program should not see (`/etc/hosts`
+    /// naming every node, `/etc/hostname`, the CPU-online list), if `path` is one.
+    pub(crate) fn node_file(&self, tid: Vtid, path: &[u8]) -> Option<String> {
+        let name = match path {
+            b"/etc/hosts" => "hosts",
+            b"/etc/hostname" => "hostname",
+            b"/sys/devices/system/cpu/online" | b"/sys/devices/system/cpu/possible" => "cpu-online",
+            _ => return None,
+        };
+        let node = self.procs[&self.threads[&tid].pid].node;
+        Some(
+            etc_dir(&self.cfg.nodes[node].dir)
+                .join(name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+
+    /// Writes each node's private copies of `/etc/hosts`, `/etc/hostname` and the
+    /// CPU-online list (see [`Engine::node_file`]).
+    fn write_node_files(&self) -> Result<(), Error> {
+        let mut hosts =
+            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        for n in &self.cfg.nodes {
+            hosts.push_str(&format!("{}\t{}\n", n.addr, n.name));
+        }
+        let online = format!("0-{}\n", self.cfg.cpus.max(1) - 1);
+        for n in &self.cfg.nodes {
+            let dir = etc_dir(&n.dir);
+            let io =
+                |e: std::io::Error| Error::BadInput(format!("cannot write {}: {e}", dir.display()));
+            std::fs::create_dir_all(&dir).map_err(io)?;
+            std::fs::write(dir.join("hosts"), &hosts).map_err(io)?;
+            std::fs::write(dir.join("hostname"), format!("{}\n", n.name)).map_err(io)?;
+            std::fs::write(dir.join("cpu-online"), &online).map_err(io)?;
+        }
+        Ok(())
+    }
+
     /// Appends bytes written to a captured stream; completes lines.
     pub(crate) fn write_output(&mut self, stream: usize, pid: Vtid, data: &[u8]) {
         let s = &mut self.streams[stream];
@@ -758,6 +798,14 @@ impl Thread {
     pub fn vtid(&self) -> Vtid {
         self.vtid
     }
+}
+
+/// Where a node's private copies of host files live: beside its working directory, so
+/// its processes do not see them in their own directory.
+fn etc_dir(node_dir: &std::path::Path) -> std::path::PathBuf {
+    let mut name = node_dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".etc");
+    node_dir.with_file_name(name)
 }
 
 /// Waits for a thread that was killed until it is reaped, stepping it through any

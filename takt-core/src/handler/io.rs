@@ -429,8 +429,29 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `open`/`openat`: `/dev/urandom` and `/dev/random` become the process's seeded stream.
-pub fn open(e: &mut Engine, tid: Vtid, path: u64, flags: i32) -> Res {
+///
+/// Files that would tell one node from another or the host from the virtual machine
+/// (`/etc/hosts`, `/etc/hostname`, the CPU-online list) are opened from the node's own
+/// copies instead: the path is rewritten for the duration of the call.
+pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) -> Res {
+    let (path, flags) = (a[path_arg], a[path_arg + 1] as i32);
     let p = e.read_cstr(tid, path)?;
+    if let Some(local) = e.node_file(tid, &p) {
+        // Below the red zone of the stack: free at a syscall, and the kernel copies the
+        // path before anything could run on that stack again.
+        let sp = e.threads[&tid].regs.expect("at a seccomp stop").sp();
+        let at = (sp - 4096 - local.len() as u64 - 1) & !15;
+        let mut bytes = local.into_bytes();
+        bytes.push(0);
+        e.write_mem(tid, at, &bytes)?;
+        let mut args = a;
+        args[path_arg] = at;
+        return Ok(Out::Rewrite {
+            nr: nr as i64,
+            args,
+            post: None,
+        });
+    }
     if p == b"/dev/urandom" || p == b"/dev/random" {
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
             if ret >= 0 {

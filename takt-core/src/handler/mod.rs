@@ -208,8 +208,8 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_dup3 => io::dup(e, tid, a[0] as i32, Some(a[1] as i32), a[2] as i32),
         SYS_fcntl => io::fcntl(e, tid, a),
         SYS_ioctl => io::ioctl(e, tid, a),
-        SYS_open => io::open(e, tid, a[0], a[1] as i32),
-        SYS_openat => io::open(e, tid, a[1], a[2] as i32),
+        SYS_open => io::open(e, tid, nr, a, 0),
+        SYS_openat => io::open(e, tid, nr, a, 1),
         SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_pwritev
         | SYS_preadv2 | SYS_pwritev2 => io::kernel_only(e, tid, nr, a),
         SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
