@@ -321,3 +321,21 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
     v.push(Fixture::python("py_threads_random_time"));
     v
 }
+
+/// The network fixtures: each runs self-contained (server and clients on one node).
+pub fn network_fixtures() -> Vec<Fixture> {
+    [
+        "tcp_echo",
+        "udp_echo",
+        "epoll_server",
+        "nb_connect",
+        "half_close",
+        "conn_refused",
+        "bulk_transfer",
+        "socketpair",
+        "sockopts",
+    ]
+    .iter()
+    .map(|n| Fixture::c(n))
+    .collect()
+}

@@ -123,6 +123,8 @@ pub struct Engine {
     pub(crate) net: crate::net::Network,
     /// The process that created each socket (for `SO_PEERCRED`).
     pub(crate) sock_owner: BTreeMap<usize, Vtid>,
+    /// `SOCK_SEQPACKET` sockets (datagrams with EOF when the peer closes).
+    pub(crate) seqpacket: std::collections::BTreeSet<usize>,
     /// Socket options takt accepts but does not model, as set: (socket, level, name).
     pub(crate) sock_extra: BTreeMap<(usize, i32, i32), Vec<u8>>,
     sched: Scheduler,
@@ -178,6 +180,7 @@ impl Engine {
             futexes: BTreeMap::new(),
             net,
             sock_owner: BTreeMap::new(),
+            seqpacket: std::collections::BTreeSet::new(),
             sock_extra: BTreeMap::new(),
             warnings: BTreeMap::new(),
             nondeterminism: Vec::new(),

@@ -293,11 +293,15 @@ fn socketpair(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
         _ => return Err(Errno::EPROTONOSUPPORT),
     };
     let sv = a[3];
+    let seqpacket = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) == libc::SOCK_SEQPACKET;
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
             if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
                 let node = e.procs[&e.threads[&tid].pid].node;
                 if let Ok((s1, s2)) = e.net.socketpair(node, kind) {
+                    if seqpacket {
+                        e.seqpacket.extend([s1, s2]);
+                    }
                     install(e, tid, x, s1, flags);
                     install(e, tid, y, s2, flags);
                 }
@@ -454,6 +458,10 @@ pub(crate) fn recv_into(
     let nonblock = nonblocking(e, fd, flags);
     let peek = flags & libc::MSG_PEEK != 0;
     let mut buf = vec![0u8; dest.len().min(1 << 24)];
+    let peer_gone = || e.net.peer_of(s).is_none_or(|p| !e.net.exists(p));
+    if e.seqpacket.contains(&s) && e.net.bytes_readable(s) == 0 && peer_gone() {
+        return Ok(Out::Return(0)); // SOCK_SEQPACKET: end of stream
+    }
     match e.net.recv_msg(s, &mut buf, peek) {
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;
