@@ -1,0 +1,245 @@
+//! takt's benchmarks. Absolute times on shared VMs are noise, so every figure is a
+//! ratio of two things measured in this same run:
+//!
+//! - 100,000 virtualized syscalls (`getppid`, emulated in one stop) against the pinned
+//!   floor that `../shared/measure/ptrace-floor` prints now (target ≤ 1.5x);
+//! - 100,000 pass-through syscalls (`mprotect`/`madvise`, allowed by the filter) against
+//!   native (≤ 1.3x);
+//! - 1,000 sleeps of 10 ms against native wall time (≤ 0.1x);
+//! - a syscall-heavy fixture against `strace -f -o /dev/null` (≤ 1.0x);
+//! - the memcached scenario (memcslap: 2,000 sets over 4 connections) against native and
+//!   `strace -f` on loopback, and takt runs per second on one core.
+//!
+//! Run: `cargo bench -p takt-benches` (needs scripts/setup's packages).
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use takt_scenario::{Process, Scenario};
+use takt_tests::{c_fixture, Fixture};
+
+fn secs(f: impl FnOnce()) -> f64 {
+    let t0 = Instant::now();
+    f();
+    t0.elapsed().as_secs_f64()
+}
+
+/// Best of `n` (the least disturbed by the machine's noise).
+fn best(n: usize, mut f: impl FnMut() -> f64) -> f64 {
+    (0..n).map(|_| f()).fold(f64::INFINITY, f64::min)
+}
+
+fn native(prog: &Path, args: &[&str]) -> f64 {
+    secs(|| {
+        let st = Command::new(prog)
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run fixture");
+        assert!(st.success(), "{} failed natively", prog.display());
+    })
+}
+
+fn strace(prog: &Path, args: &[&str]) -> f64 {
+    secs(|| {
+        let st = Command::new("strace")
+            .args(["-f", "-o", "/dev/null"])
+            .arg(prog)
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("strace (scripts/setup installs it)");
+        assert!(st.success());
+    })
+}
+
+fn takt(f: &Fixture) -> f64 {
+    secs(|| {
+        f.scenario(1).run().unwrap_or_else(|e| panic!("{e}"));
+    })
+}
+
+/// The pinned emulation floor (µs per syscall) printed by the shared measuring tool.
+fn floor_us() -> Option<f64> {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/measure/ptrace-floor");
+    let out = Command::new(&tool).arg("100000").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The first emulated line is the pinned one.
+    text.lines()
+        .find_map(|l| l.strip_prefix("emulated_us_per_syscall "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn row(what: &str, ratio: f64, target: &str, ok: bool) {
+    println!(
+        "{what:<58} {ratio:>8.3}x   target {target:<7} {}",
+        if ok { "ok" } else { "MISSED" }
+    );
+}
+
+fn wait_port(port: u16) {
+    for _ in 0..500 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("memcached did not listen on {port}");
+}
+
+/// memcslap against a memcached started natively (optionally both under `strace -f`):
+/// the seconds memcslap takes once memcached listens.
+fn memcached_native(port: u16, traced: bool) -> f64 {
+    let wrap = |args: &[&str]| {
+        let mut c = if traced {
+            Command::new("strace")
+        } else {
+            Command::new(args[0])
+        };
+        if traced {
+            c.args(["-f", "-o", "/dev/null"]).args(args);
+        } else {
+            c.args(&args[1..]);
+        }
+        c.stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    };
+    let p = port.to_string();
+    let mut server = wrap(&[
+        "/usr/bin/memcached",
+        "-u",
+        "root",
+        "-p",
+        &p,
+        "-U",
+        "0",
+        "-t",
+        "4",
+    ])
+    .spawn()
+    .expect("memcached");
+    wait_port(port);
+    let servers = format!("--servers=127.0.0.1:{port}");
+    let t = secs(|| {
+        let st = wrap(&[
+            "/usr/bin/memcslap",
+            &servers,
+            "--concurrency=4",
+            "--execute-number=500",
+            "--binary",
+        ])
+        .status()
+        .expect("memcslap");
+        assert!(st.success());
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    t
+}
+
+fn memcached_takt(seed: u64) -> f64 {
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_millis(250));
+    let n = s.create_node();
+    n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
+    n.create_process(
+        Process::parse("/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=4 --execute-number=500 --binary")
+            .start_after(Duration::from_millis(1)),
+    );
+    secs(|| {
+        s.run().unwrap_or_else(|e| panic!("{e}"));
+    })
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not supported.
+    println!("takt benchmarks (ratios measured in this run; best of 3 unless noted)\n");
+
+    // 1. Virtualized syscalls against the floor: per-syscall cost is the difference
+    //    between 100,000 iterations and none (process start-up cancels out).
+    let loop_of = |n: &str| Fixture::c("getppid_loop").with_args(&[n]);
+    let (n0, n1) = (loop_of("0"), loop_of("100000"));
+    let per = best(3, || takt(&n1) - takt(&n0)) / 100_000.0 * 1e6;
+    match floor_us() {
+        Some(floor) => {
+            println!("ptrace floor (pinned, shared/measure/ptrace-floor): {floor:.2} µs; takt: {per:.2} µs per getppid");
+            row("100,000 virtualized syscalls vs the pinned floor", per / floor, "<= 1.5", per / floor <= 1.5);
+        }
+        None => println!("ptrace floor tool not found beside the repository: skipped ({per:.2} µs per syscall under takt)"),
+    }
+    let clk0 = Fixture::c("clock_loop").with_args(&["0"]);
+    let clk1 = Fixture::c("clock_loop").with_args(&["100000"]);
+    let per_clock = best(3, || takt(&clk1) - takt(&clk0)) / 100_000.0 * 1e6;
+    if let Some(floor) = floor_us() {
+        row(
+            "100,000 clock_gettime (writes tracee memory) vs floor",
+            per_clock / floor,
+            "(info)",
+            true,
+        );
+    }
+
+    // 2. Pass-through syscalls against native.
+    let mp = c_fixture("mprotect_loop");
+    let nat = best(3, || native(&mp, &["100000"]));
+    let tk = best(3, || {
+        takt(&Fixture::c("mprotect_loop").with_args(&["100000"]))
+    });
+    row(
+        "100,000 pass-through mprotect/madvise vs native",
+        tk / nat,
+        "<= 1.3",
+        tk / nat <= 1.3,
+    );
+
+    // 3. Sleeping: 1,000 x 10 ms (native once: it takes ten seconds).
+    let sl = c_fixture("sleep_steps");
+    let nat = native(&sl, &["1000", "10"]);
+    let tk = best(3, || {
+        takt(&Fixture::c("sleep_steps").with_args(&["1000", "10"]))
+    });
+    row(
+        "1,000 x 10 ms sleeps vs native wall time (native once)",
+        tk / nat,
+        "<= 0.1",
+        tk / nat <= 0.1,
+    );
+
+    // 4. A syscall-heavy fixture against strace -f.
+    let heavy = c_fixture("syscall_heavy");
+    let st = best(3, || strace(&heavy, &[]));
+    let nat = best(3, || native(&heavy, &[]));
+    let tk = best(3, || takt(&Fixture::c("syscall_heavy")));
+    row(
+        "syscall_heavy vs strace -f -o /dev/null",
+        tk / st,
+        "<= 1.0",
+        tk / st <= 1.0,
+    );
+    row("syscall_heavy vs native", tk / nat, "(info)", true);
+
+    // 5. The memcached scenario: memcslap, 2,000 sets over 4 connections.
+    let nat = best(3, || memcached_native(21222, false));
+    let st = best(3, || memcached_native(21223, true));
+    let runs: Vec<f64> = (0..10).map(memcached_takt).collect();
+    let tk = runs.iter().copied().fold(f64::INFINITY, f64::min);
+    let mean = runs.iter().sum::<f64>() / runs.len() as f64;
+    row(
+        "memcached scenario (2,000 ops) vs strace -f (best of 10)",
+        tk / st,
+        "<= 1.0",
+        tk / st <= 1.0,
+    );
+    row(
+        "memcached scenario (2,000 ops) vs native",
+        tk / nat,
+        "(info)",
+        true,
+    );
+    println!(
+        "memcached scenario under takt: {:.1} runs/s on one core (mean of 10 seeds; a run includes memcached's start-up)",
+        1.0 / mean
+    );
+}
