@@ -14,6 +14,7 @@
 
 use std::net::TcpStream;
 use std::path::Path;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use takt_scenario::{Process, Scenario};
@@ -79,61 +80,40 @@ fn row(what: &str, ratio: f64, target: &str, ok: bool) {
 }
 
 fn wait_port(port: u16) {
-    for _ in 0..500 {
+    for _ in 0..5000 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(1));
     }
     panic!("memcached did not listen on {port}");
 }
 
-/// memcslap against a memcached started natively (optionally both under `strace -f`):
-/// the seconds memcslap takes once memcached listens.
+/// memcached started natively (both programs under `strace -f` when `traced`), then
+/// memcslap once it listens: seconds from spawning memcached to memcslap's exit, the
+/// same span a takt run covers.
 fn memcached_native(port: u16, traced: bool) -> f64 {
     let wrap = |args: &[&str]| {
-        let mut c = if traced {
-            Command::new("strace")
-        } else {
-            Command::new(args[0])
-        };
+        let mut c = if traced { Command::new("strace") } else { Command::new(args[0]) };
         if traced {
             c.args(["-f", "-o", "/dev/null"]).args(args);
         } else {
             c.args(&args[1..]);
         }
         c.stdout(Stdio::null()).stderr(Stdio::null());
+        c.process_group(0); // so the whole tree (strace and its children) can be killed
         c
     };
     let p = port.to_string();
-    let mut server = wrap(&[
-        "/usr/bin/memcached",
-        "-u",
-        "root",
-        "-p",
-        &p,
-        "-U",
-        "0",
-        "-t",
-        "4",
-    ])
-    .spawn()
-    .expect("memcached");
-    wait_port(port);
     let servers = format!("--servers=127.0.0.1:{port}");
-    let t = secs(|| {
-        let st = wrap(&[
-            "/usr/bin/memcslap",
-            &servers,
-            "--concurrency=4",
-            "--execute-number=500",
-            "--binary",
-        ])
-        .status()
-        .expect("memcslap");
-        assert!(st.success());
-    });
-    let _ = server.kill();
+    let t0 = Instant::now();
+    let mut server = wrap(&["/usr/bin/memcached", "-u", "root", "-p", &p, "-U", "0", "-t", "4"]).spawn().expect("memcached");
+    wait_port(port);
+    let st = wrap(&["/usr/bin/memcslap", &servers, "--concurrency=4", "--execute-number=500", "--binary"]).status().expect("memcslap");
+    let t = t0.elapsed().as_secs_f64();
+    assert!(st.success());
+    // Kill the process group: killing strace alone would leave memcached running.
+    let _ = Command::new("kill").arg("--").arg(format!("-{}", server.id())).status();
     let _ = server.wait();
     t
 }

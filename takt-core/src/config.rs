@@ -37,6 +37,10 @@ pub struct Config {
     pub remote_latency: Duration,
     /// Seeded uniform extra delay per delivery.
     pub jitter: Duration,
+    /// Syscall fault rates.
+    pub faults: crate::fault::FaultPlan,
+    /// Network partitions and node crashes, at virtual times.
+    pub events: Vec<(Duration, ScheduledEvent)>,
     /// The nodes.
     pub nodes: Vec<NodeSpec>,
     /// The processes, started in this order at time zero.
@@ -59,6 +63,8 @@ impl Default for Config {
             local_latency: Duration::ZERO,
             remote_latency: Duration::from_micros(200),
             jitter: Duration::from_micros(50),
+            faults: crate::fault::FaultPlan::default(),
+            events: Vec::new(),
             nodes: Vec::new(),
             processes: Vec::new(),
         }
@@ -93,4 +99,19 @@ pub struct ProcessSpec {
     pub display: String,
     /// Virtual time at which it starts (zero: at the start of the run).
     pub start_after: Duration,
+    /// The run ends once every process marked so has exited (the others are stopped);
+    /// one still running at the completion time is a failure.
+    pub must_finish: bool,
+}
+
+/// Something that happens to the network or a node at a given virtual time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScheduledEvent {
+    /// Cut (`true`) or heal (`false`) the link between two nodes (indices).
+    Partition(usize, usize, bool),
+    /// Every process of the node dies at once, as when its kernel fails; its
+    /// connections are reset.
+    Crash(usize),
+    /// The node's process specs start again; its files are kept.
+    Restart(usize),
 }

@@ -25,6 +25,7 @@
 //!         cwd: None,
 //!         display: "echo hello".into(),
 //!         start_after: std::time::Duration::ZERO,
+//!         must_finish: false,
 //!     }],
 //!     ..Config::default()
 //! };
@@ -39,6 +40,7 @@ pub mod engine;
 pub mod errno;
 mod error;
 pub mod fd;
+pub mod fault;
 pub mod handler;
 pub mod net;
 pub mod report;

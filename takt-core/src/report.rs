@@ -11,6 +11,8 @@ use std::fmt;
 pub enum Outcome {
     /// Every process exited.
     AllExited,
+    /// Every process marked `must_finish` exited; the others were stopped.
+    Finished,
     /// The completion time was reached; the processes still running were killed.
     CompletionTime,
     /// Nothing could run, no timer was pending, and some threads were still waiting.
@@ -38,6 +40,8 @@ pub enum Status {
     Running,
     /// Could not be started (the errno of its `execve`).
     NotStarted(String),
+    /// Killed by its node's crash (and not restarted since).
+    Crashed,
 }
 
 impl fmt::Display for Status {
@@ -47,6 +51,7 @@ impl fmt::Display for Status {
             Status::Signaled(s) => write!(f, "killed by {}", signal_name(*s)),
             Status::Running => f.write_str("still running at the end (killed)"),
             Status::NotStarted(e) => write!(f, "not started: {e}"),
+            Status::Crashed => f.write_str("killed by its node's crash"),
         }
     }
 }
@@ -112,6 +117,19 @@ pub struct Report {
     pub trace: Vec<Event>,
     /// Whether processes ran in their own PID namespace (virtual pids).
     pub pid_namespace: bool,
+    /// Injected faults: (syscall, fault, count).
+    pub faults: Vec<(String, String, u64)>,
+    /// Partitions, crashes and restarts as they happened.
+    pub incidents: Vec<Incident>,
+}
+
+/// A partition, heal, crash or restart that happened during the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    /// When.
+    pub time: VTime,
+    /// What, in words (`crash of node b`, `partition a | b`, …).
+    pub what: String,
 }
 
 impl Report {
@@ -132,6 +150,7 @@ impl fmt::Display for Report {
         writeln!(f, "trace digest: {}", self.digest)?;
         let end = match &self.outcome {
             Outcome::AllExited => "all processes exited".to_string(),
+            Outcome::Finished => "every process that must finish exited".to_string(),
             Outcome::CompletionTime => "completion time reached".to_string(),
             Outcome::Deadlock { .. } => "DEADLOCK".to_string(),
             Outcome::Spinning { who, seconds } => {
@@ -151,6 +170,14 @@ impl fmt::Display for Report {
                 "process {} (node {}, pid {}): {}",
                 p.command, p.node, p.pid, p.status
             )?;
+        }
+        if !self.faults.is_empty() {
+            let total: u64 = self.faults.iter().map(|f| f.2).sum();
+            let list: Vec<String> = self.faults.iter().map(|(c, f, n)| format!("{c} {f} {n}")).collect();
+            writeln!(f, "faults injected: {total} ({})", list.join(", "))?;
+        }
+        for i in &self.incidents {
+            writeln!(f, "at {}: {}", i.time, i.what)?;
         }
         for (w, n) in &self.warnings {
             writeln!(f, "warning: {w} ({n}x)")?;

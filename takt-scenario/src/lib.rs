@@ -31,6 +31,9 @@
 #![deny(missing_docs)]
 
 pub mod command;
+pub mod explore;
+
+pub use explore::{Explore, Summary};
 
 use parking_lot::Mutex;
 use std::cell::RefCell;
@@ -40,22 +43,36 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use takt_core::config::{Config, NodeSpec, ProcessSpec};
+use takt_core::config::{Config, NodeSpec, ProcessSpec, ScheduledEvent};
+pub use takt_core::fault::{FaultError, FaultPlan};
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
 #[derive(Clone, Debug, Default)]
-struct Defaults {
+pub(crate) struct Defaults {
     next_seed: Option<u64>,
     completion_time: Option<Duration>,
     stdout_logging: bool,
     strategy: Option<Strategy>,
     spin_budget: Option<Duration>,
+    faults: FaultPlan,
+    /// A bad rate given to a static setter, reported by `run`.
+    fault_error: Option<String>,
 }
 
 thread_local! {
     static DEFAULTS: RefCell<Defaults> = RefCell::new(Defaults::default());
+}
+
+/// The calling thread's defaults (for exploration workers).
+pub(crate) fn current_defaults() -> Defaults {
+    DEFAULTS.with(|d| d.borrow().clone())
+}
+
+/// Installs defaults on the calling thread.
+pub(crate) fn install_defaults(d: Defaults) {
+    DEFAULTS.with(|x| *x.borrow_mut() = d);
 }
 
 /// A failed or refused run.
@@ -125,10 +142,17 @@ struct Inner {
     strategy: Strategy,
     spin_budget: Option<Duration>,
     keep_trace: bool,
+    faults: FaultPlan,
+    fault_error: Option<String>,
+    checks: Vec<(String, Check)>,
+    events: Vec<(Duration, ScheduledEvent)>,
     nodes: Vec<NodeState>,
     procs: Vec<ProcState>,
     dir: PathBuf,
 }
+
+/// A check over a finished run's report.
+type Check = Arc<dyn Fn(&Report) -> Result<(), String> + Send + Sync>;
 
 /// A set of nodes and the processes they run. Cheap to clone (a handle).
 #[derive(Clone)]
@@ -200,6 +224,10 @@ impl Scenario {
                 strategy: d.strategy.unwrap_or_default(),
                 spin_budget: d.spin_budget,
                 keep_trace: false,
+                faults: d.faults.clone(),
+                fault_error: d.fault_error.clone(),
+                checks: Vec::new(),
+                events: Vec::new(),
                 nodes: Vec::new(),
                 procs: Vec::new(),
                 dir,
@@ -231,6 +259,72 @@ impl Scenario {
     /// Default real-time budget a thread may spin without syscalls before the run stops.
     pub fn set_default_spin_budget(t: Duration) {
         DEFAULTS.with(|d| d.borrow_mut().spin_budget = Some(t));
+    }
+
+    /// Default rate of injected faults for every syscall takt handles (and has a fault
+    /// table for), for scenarios created afterwards on this thread. A rate outside
+    /// 0..=1 (or NaN) makes their `run` fail with a clear error.
+    pub fn set_syscall_fault_injection_rate(rate: f64) {
+        DEFAULTS.with(|d| {
+            let mut d = d.borrow_mut();
+            if let Err(e) = d.faults.set_global(rate) {
+                d.fault_error = Some(e.to_string());
+            }
+        });
+    }
+
+    /// Default fault rate for one syscall by name (`"accept"`, `"read"`, …), which wins
+    /// over the global rate. An unknown name or a bad rate makes `run` fail with a
+    /// clear error (the closest syscall names are suggested).
+    pub fn set_fault_rate(syscall: &str, rate: f64) {
+        DEFAULTS.with(|d| {
+            let mut d = d.borrow_mut();
+            if let Err(e) = d.faults.set(syscall, rate) {
+                d.fault_error = Some(e.to_string());
+            }
+        });
+    }
+
+    /// This scenario's global syscall fault rate (wins over the default).
+    pub fn set_scenario_fault_injection_rate(&self, rate: f64) -> Result<&Self, Error> {
+        self.inner.lock().faults.set_global(rate).map_err(|e| Error::BadInput(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// This scenario's fault rate for one syscall (wins over the defaults).
+    pub fn set_scenario_fault_rate(&self, syscall: &str, rate: f64) -> Result<&Self, Error> {
+        self.inner.lock().faults.set(syscall, rate).map_err(|e| Error::BadInput(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// Adds a check over the finished run's report: an `Err(message)` makes `run` fail
+    /// with that message (and the seed and rerun command).
+    pub fn check(&self, name: &str, f: impl Fn(&Report) -> Result<(), String> + Send + Sync + 'static) -> &Self {
+        self.inner.lock().checks.push((name.to_string(), Arc::new(f)));
+        self
+    }
+
+    /// Cuts the network between two nodes at virtual time `at`, and heals it `heal_after`
+    /// later (if given). While cut, packets are held; connects time out.
+    pub fn partition(&self, a: &Node, b: &Node, at: Duration, heal_after: Option<Duration>) -> &Self {
+        let mut i = self.inner.lock();
+        i.events.push((at, ScheduledEvent::Partition(a.index, b.index, true)));
+        if let Some(h) = heal_after {
+            i.events.push((at + h, ScheduledEvent::Partition(a.index, b.index, false)));
+        }
+        self
+    }
+
+    /// Crashes `node` at virtual time `at`: every process on it dies at once and its
+    /// connections are reset. With `restart_after`, the node's processes start again
+    /// that much later (its files are kept); the report gives the downtime.
+    pub fn crash(&self, node: &Node, at: Duration, restart_after: Option<Duration>) -> &Self {
+        let mut i = self.inner.lock();
+        i.events.push((at, ScheduledEvent::Crash(node.index)));
+        if let Some(r) = restart_after {
+            i.events.push((at + r, ScheduledEvent::Restart(node.index)));
+        }
+        self
     }
 
     /// This scenario's seed (before `TAKT_SEED` is applied).
@@ -299,12 +393,25 @@ impl Scenario {
     /// completion time; otherwise `Err(Error::Failed)` with the report and the command
     /// that reruns this run.
     pub fn run(&self) -> Result<Report, Error> {
-        let cfg = self.config()?;
+        let seed = seed_from_env()?.unwrap_or_else(|| self.seed());
+        self.run_seed(seed)
+    }
+
+    /// Runs with exactly this seed (ignoring `TAKT_SEED`).
+    pub(crate) fn run_seed(&self, seed: u64) -> Result<Report, Error> {
+        let mut cfg = self.config()?;
+        cfg.seed = seed;
+        let must_finish: Vec<bool> = cfg.processes.iter().map(|p| p.must_finish).collect();
         let report = takt_core::run(cfg).map_err(Error::Engine)?;
-        match failure_reason(&report) {
+        let checks = self.inner.lock().checks.clone();
+        let reason = failure_reason(&report, &must_finish).or_else(|| {
+            checks.iter().find_map(|(name, f)| f(&report).err().map(|m| format!("check {name:?} failed: {m}")))
+        });
+        match reason {
             None => Ok(report),
             Some(reason) => {
-                let rerun = rerun_command(report.seed);
+                let test = std::thread::current().name().map(str::to_string);
+                let rerun = rerun_command(report.seed, test.as_deref());
                 Err(Error::Failed(Box::new(Failure {
                     report,
                     reason,
@@ -318,6 +425,9 @@ impl Scenario {
     pub fn config(&self) -> Result<Config, Error> {
         let i = self.inner.lock();
         let seed = seed_from_env()?.unwrap_or(i.seed);
+        if let Some(e) = &i.fault_error {
+            return Err(Error::BadInput(e.clone()));
+        }
         if i.nodes.is_empty() {
             return Err(Error::BadInput(
                 "the scenario has no node: call create_node()".into(),
@@ -357,6 +467,8 @@ impl Scenario {
             strategy: i.strategy,
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
+            faults: i.faults.clone(),
+            events: i.events.clone(),
             nodes,
             processes,
             ..Config::default()
@@ -375,7 +487,7 @@ impl Drop for Inner {
 }
 
 /// What made a run fail, if anything.
-fn failure_reason(r: &Report) -> Option<String> {
+fn failure_reason(r: &Report, must_finish: &[bool]) -> Option<String> {
     match &r.outcome {
         Outcome::Deadlock { waits } => return Some(format!("deadlock: {}", waits.join("; "))),
         Outcome::Spinning { who, seconds } => {
@@ -383,20 +495,27 @@ fn failure_reason(r: &Report) -> Option<String> {
                 "{who} spun {seconds:.1} s of real time without a syscall (watchdog)"
             ));
         }
-        Outcome::AllExited | Outcome::CompletionTime => {}
+        Outcome::AllExited | Outcome::CompletionTime | Outcome::Finished => {}
     }
-    r.processes.iter().find_map(|p| match &p.status {
-        Status::Exited(0) | Status::Running => None,
-        s => Some(format!(
-            "process {} (node {}, pid {}) {s}",
-            p.command, p.node, p.pid
-        )),
+    let failed = r.processes.iter().find_map(|p| match &p.status {
+        Status::Exited(0) | Status::Running | Status::Crashed => None,
+        s => Some(format!("process {} (node {}, pid {}) {s}", p.command, p.node, p.pid)),
+    });
+    failed.or_else(|| {
+        must_finish.iter().zip(&r.processes).find_map(|(&must, p)| {
+            (must && matches!(p.status, Status::Running | Status::Crashed)).then(|| {
+                format!(
+                    "process {} (node {}, pid {}) did not finish before the completion time",
+                    p.command, p.node, p.pid
+                )
+            })
+        })
     })
 }
 
 /// The command that reruns this run: the test binary's current test with `TAKT_SEED`.
-fn rerun_command(seed: u64) -> String {
-    let test = std::thread::current().name().unwrap_or("").to_string();
+pub(crate) fn rerun_command(seed: u64, test: Option<&str>) -> String {
+    let test = test.unwrap_or("").to_string();
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
@@ -477,6 +596,7 @@ pub struct Process {
     env: Vec<(String, String)>,
     cwd: Option<PathBuf>,
     start_after: Duration,
+    must_finish: bool,
 }
 
 impl From<&str> for Process {
@@ -507,6 +627,7 @@ impl Process {
             env: Vec::new(),
             cwd: None,
             start_after: Duration::ZERO,
+            must_finish: false,
         }
     }
 
@@ -518,6 +639,13 @@ impl Process {
             program: None,
             ..Process::new("")
         }
+    }
+
+    /// The run ends once every process marked so has exited (servers left running are
+    /// stopped then); if one is still running at the completion time, the run fails.
+    pub fn must_finish(mut self) -> Process {
+        self.must_finish = true;
+        self
     }
 
     /// Starts the process this much virtual time after the run begins (a client that
@@ -584,6 +712,7 @@ impl Process {
             cwd: self.cwd.clone(),
             display,
             start_after: self.start_after,
+            must_finish: self.must_finish,
         })
     }
 }

@@ -86,6 +86,8 @@ pub struct Thread {
     /// preserves every register but rax, rcx and r11; glibc's `vfork` keeps its return
     /// address in rdi across the call).
     pub(crate) restore: Option<[u64; 6]>,
+    /// The current syscall's result was injected as a fault.
+    pub(crate) fault: bool,
     /// Bytes already transferred by a blocking write that had to wait for room.
     pub(crate) progress: usize,
 }
@@ -108,6 +110,8 @@ pub(crate) enum TimerKey {
     Alarm(Vtid),
     /// A process spec whose start time has come.
     Spawn(usize),
+    /// A scheduled partition, heal, crash or restart (index into `Config::events`).
+    Scheduled(usize),
 }
 
 /// One run.
@@ -121,6 +125,9 @@ pub struct Engine {
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
     pub(crate) net: crate::net::Network,
+    /// Decides injected syscall faults (its own random stream).
+    pub(crate) injector: crate::fault::Injector,
+    faults_on: bool,
     /// The process that created each socket (for `SO_PEERCRED`).
     pub(crate) sock_owner: BTreeMap<usize, Vtid>,
     /// `SOCK_SEQPACKET` sockets (datagrams with EOF when the peer closes).
@@ -140,6 +147,7 @@ pub struct Engine {
     pub(crate) reports: Vec<crate::report::ProcessReport>,
     pub(crate) filter: Vec<sys::seccomp::Insn>,
     pub(crate) failure: Option<Outcome>,
+    pub(crate) incidents: Vec<crate::report::Incident>,
     pub(crate) next_vpid: Vtid,
     /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
     debug: bool,
@@ -157,6 +165,8 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Prepares a run (nothing is started yet).
     pub fn new(cfg: Config) -> Engine {
+        let injector = crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
+        let faults_on = !cfg.faults.is_empty();
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = crate::net::Network::new(crate::net::NetConfig {
             local_latency: cfg.local_latency,
@@ -179,6 +189,8 @@ impl Engine {
             timers: Timers::default(),
             futexes: BTreeMap::new(),
             net,
+            injector,
+            faults_on,
             sock_owner: BTreeMap::new(),
             seqpacket: std::collections::BTreeSet::new(),
             sock_extra: BTreeMap::new(),
@@ -191,6 +203,7 @@ impl Engine {
             lines: Vec::new(),
             reports: Vec::new(),
             failure: None,
+            incidents: Vec::new(),
             next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
         }
@@ -232,16 +245,27 @@ impl Engine {
             self.timers
                 .insert(VTime::ZERO.after(spec.start_after), TimerKey::Spawn(i));
         }
+        for (i, (at, _)) in self.cfg.events.iter().enumerate() {
+            self.timers.insert(VTime::ZERO.after(*at), TimerKey::Scheduled(i));
+        }
         for i in 0..self.cfg.processes.len() {
             if self.cfg.processes[i].start_after.is_zero() {
                 self.spawn_spec(i)?;
             }
         }
+        let must_finish: Vec<usize> =
+            (0..self.cfg.processes.len()).filter(|&i| self.cfg.processes[i].must_finish).collect();
         let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
         let mut runnable = Vec::new();
         loop {
             if let Some(f) = self.failure.take() {
                 return Ok(f);
+            }
+            if !must_finish.is_empty()
+                && must_finish.iter().all(|&i| !matches!(self.reports[i].status, crate::report::Status::Running))
+                && must_finish.iter().all(|&i| self.reports[i].pid != 0)
+            {
+                return Ok(Outcome::Finished);
             }
             if end.is_some_and(|e| self.now >= e) {
                 return Ok(Outcome::CompletionTime);
@@ -303,6 +327,7 @@ impl Engine {
                 }
                 TimerKey::Alarm(pid) => self.alarm_fired(pid),
                 TimerKey::Spawn(i) => self.spawn_spec(i)?,
+                TimerKey::Scheduled(i) => self.scheduled(i)?,
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {
@@ -444,7 +469,12 @@ impl Engine {
         let args = regs.args();
         t.regs = Some(regs);
         t.cur = (nr, args);
-        let out = handler::dispatch(self, tid, nr, args);
+        let (out, fault) = if self.faults_on {
+            handler::inject::dispatch_with_faults(self, tid, nr, args)
+        } else {
+            (handler::dispatch(self, tid, nr, args), false)
+        };
+        self.threads.get_mut(&tid).expect("thread exists").fault = fault;
         self.apply(tid, out);
         Ok(())
     }
@@ -460,7 +490,7 @@ impl Engine {
                         nr,
                         args,
                         ret: Some(v),
-                        fault: false,
+                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                     },
                 );
                 self.complete(tid, v);
@@ -472,7 +502,7 @@ impl Engine {
                         nr,
                         args,
                         ret: Some(e.ret()),
-                        fault: false,
+                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                     },
                 );
                 self.complete(tid, e.ret());
@@ -484,7 +514,7 @@ impl Engine {
                         nr,
                         args,
                         ret: None,
-                        fault: false,
+                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                     },
                 );
                 self.set_ready(tid, Resume::Cont(0));
@@ -538,7 +568,7 @@ impl Engine {
                 nr,
                 args,
                 ret: Some(new.unwrap_or(ret)),
-                fault: false,
+                fault: self.threads.get(&tid).is_some_and(|t| t.fault),
             },
         );
         let mut changed = restore.is_some();
@@ -646,6 +676,11 @@ impl Engine {
             eprintln!("takt: {}", crate::trace::describe(&e));
         }
         self.trace.push(e);
+    }
+
+    /// `tid` called `sched_yield`.
+    pub(crate) fn yielded(&mut self, tid: Vtid) {
+        self.sched.yielded(tid);
     }
 
     /// Records an unsupported syscall (once per name, with a count).
@@ -778,6 +813,7 @@ impl Engine {
                 rep.stdout = s.data.clone();
             }
         }
+        let faults = self.injector.counts().iter().map(|((c, f), n)| (c.clone(), f.clone(), *n)).collect();
         let events = self.trace.count();
         Report {
             seed: self.cfg.seed,
@@ -792,6 +828,8 @@ impl Engine {
             syscalls: self.syscalls,
             trace: self.trace.events().to_vec(),
             pid_namespace,
+            faults,
+            incidents: self.incidents,
         }
     }
 }

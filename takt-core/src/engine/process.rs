@@ -141,6 +141,7 @@ impl Engine {
                 spin: 0,
                 initial_exec: false,
                 restore: None,
+                fault: false,
                 vfork: false,
                 clone3: None,
                 progress: 0,
@@ -635,6 +636,71 @@ impl Engine {
                     .is_none_or(|blk| blk & bit == 0)
             })
             .or(tids.first().copied())
+    }
+
+    /// A scheduled partition, heal, crash or restart is due.
+    pub(crate) fn scheduled(&mut self, i: usize) -> Result<(), Error> {
+        use crate::config::ScheduledEvent;
+        let ev = self.cfg.events[i].1.clone();
+        let name = |e: &Engine, n: usize| e.cfg.nodes[n].name.clone();
+        let what = match ev {
+            ScheduledEvent::Partition(a, b, cut) => {
+                self.net.set_partition(a, b, cut);
+                let mut changed = Vec::new();
+                self.net.advance(self.now, &mut changed);
+                for s in changed {
+                    self.notify(crate::fd::Obj::Socket(s));
+                }
+                format!("{} {} | {}", if cut { "partition" } else { "heal" }, name(self, a), name(self, b))
+            }
+            ScheduledEvent::Crash(n) => {
+                self.crash_node(n);
+                format!("crash of node {}", name(self, n))
+            }
+            ScheduledEvent::Restart(n) => {
+                let down = self
+                    .incidents
+                    .iter()
+                    .rev()
+                    .find(|x| x.what == format!("crash of node {}", name(self, n)))
+                    .map(|x| self.now.since(x.time));
+                for spec in 0..self.cfg.processes.len() {
+                    if self.cfg.processes[spec].node == n {
+                        self.spawn_spec(spec)?;
+                    }
+                }
+                match down {
+                    Some(d) => format!("restart of node {} after {:.6} s down", name(self, n), d.as_secs_f64()),
+                    None => format!("restart of node {}", name(self, n)),
+                }
+            }
+        };
+        self.incidents.push(crate::report::Incident { time: self.now, what });
+        Ok(())
+    }
+
+    /// Every process of node `n` dies at once, as when the node's kernel fails: their
+    /// connections are reset (peers see `ECONNRESET`), their threads reaped.
+    fn crash_node(&mut self, n: usize) {
+        for s in 0..self.net.socket_count() {
+            if self.net.node_of(s) == Some(n) && self.net.exists(s) {
+                let _ = self.net.reset_connection(s, self.now);
+                self.notify(crate::fd::Obj::Socket(s));
+            }
+        }
+        let pids: Vec<Vtid> = self.procs.values().filter(|p| p.node == n && p.status.is_none()).map(|p| p.vpid).collect();
+        for pid in &pids {
+            let _ = sys::kill(self.procs[pid].real, libc::SIGKILL);
+        }
+        for pid in pids {
+            let Some(first) = self.procs.get(&pid).and_then(|p| p.threads.first().copied()) else { continue };
+            self.procs.get_mut(&pid).expect("process").exiting = true;
+            let report = self.procs[&pid].report;
+            let _ = self.reap_group(pid, first);
+            if let Some(r) = report {
+                self.reports[r].status = Status::Crashed;
+            }
+        }
     }
 
     /// `alarm`/`ITIMER_REAL` expired: SIGALRM to the process.

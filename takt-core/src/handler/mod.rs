@@ -10,6 +10,7 @@
 //! another call, or park the thread ([`Blocked`]) until something it waits on changes.
 
 pub mod futex;
+pub mod inject;
 pub mod io;
 pub mod poll;
 pub mod process;
@@ -225,7 +226,10 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         | SYS_recvmmsg | SYS_shutdown | SYS_getsockname | SYS_getpeername | SYS_setsockopt
         | SYS_getsockopt => socket::dispatch(e, tid, nr as i64, a),
         SYS_futex => futex::futex(e, tid, a),
-        SYS_sched_yield => Ok(Out::Return(0)),
+        SYS_sched_yield => {
+            e.yielded(tid);
+            Ok(Out::Return(0))
+        }
         SYS_clock_gettime => time::clock_gettime(e, tid, a[0] as i32, a[1]),
         SYS_gettimeofday => time::gettimeofday(e, tid, a[0]),
         SYS_time => time::time(e, tid, a[0]),

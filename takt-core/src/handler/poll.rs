@@ -58,9 +58,8 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
     if nfds > 65536 {
         return Err(Errno::EINVAL);
     }
-    let mut pfds: Vec<libc::pollfd> = (0..nfds)
-        .map(|i| e.read_val::<libc::pollfd>(tid, fds + i * 8))
-        .collect::<Result<_, _>>()?;
+    let raw = e.read_mem(tid, fds, nfds as usize * 8)?;
+    let mut pfds: Vec<libc::pollfd> = raw.chunks_exact(8).map(crate::sys::pod_read).collect();
     let mut ready = 0;
     let mut objs = Vec::new();
     for p in pfds.iter_mut() {

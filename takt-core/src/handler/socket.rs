@@ -402,7 +402,8 @@ pub(crate) fn send_from(
     let done = e.threads[&tid].progress;
     let stream = e.net.sock_type(s) == SockType::Stream;
     let chunk = if stream {
-        (total - done).min(1 << 20)
+        // No more than a send buffer can take at once.
+        (total - done).min(e.net.config().stream_buffer)
     } else {
         total
     };
@@ -457,7 +458,9 @@ pub(crate) fn recv_into(
 ) -> Res {
     let nonblock = nonblocking(e, fd, flags);
     let peek = flags & libc::MSG_PEEK != 0;
-    let mut buf = vec![0u8; dest.len().min(1 << 24)];
+    // Only as much as can arrive now: callers pass large buffers (memcached reads into
+    // 16 KiB), and zeroing them on every call costs more than the call.
+    let mut buf = vec![0u8; dest.len().min(e.net.bytes_readable(s).max(1)).min(1 << 24)];
     let peer_gone = || e.net.peer_of(s).is_none_or(|p| !e.net.exists(p));
     if e.seqpacket.contains(&s) && e.net.bytes_readable(s) == 0 && peer_gone() {
         return Ok(Out::Return(0)); // SOCK_SEQPACKET: end of stream

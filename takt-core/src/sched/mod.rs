@@ -10,11 +10,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How the next thread is chosen.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Strategy {
     /// Uniformly at random among the runnable threads, at every scheduling point.
-    #[default]
     Random,
+    /// At each scheduling point the running thread keeps the CPU, except with
+    /// probability `switch_per_mille`/1000, when the next thread is drawn uniformly (as in
+    /// `Random`). Blocking and `sched_yield` always hand over. Switching between
+    /// processes costs a change of address space per ptrace stop, so this explores the
+    /// same interleavings (over more seeds) at a lower cost per run.
+    Sticky {
+        /// Probability of a switch at a scheduling point, in thousandths.
+        switch_per_mille: u16,
+    },
     /// Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010) with bug
     /// depth `depth`: random distinct priorities, `depth - 1` priority change points
     /// spread over the first `steps` scheduling points.
@@ -26,17 +34,28 @@ pub enum Strategy {
     },
 }
 
+impl Default for Strategy {
+    /// `Sticky` with a 1-in-4 switch probability at each scheduling point.
+    fn default() -> Self {
+        Strategy::Sticky { switch_per_mille: 250 }
+    }
+}
+
 /// A scheduler: a strategy and its state.
 #[derive(Debug)]
 pub struct Scheduler {
     strategy: Strategy,
     rng: Pcg64Mcg,
     /// PCT: thread → priority (higher runs first).
-    prio: BTreeMap<i32, u64>,
+    prio: BTreeMap<i32, i64>,
     /// PCT: the scheduling points at which the running thread is demoted.
     change_points: Vec<u64>,
     step: u64,
     next_high: u64,
+    /// The thread that called `sched_yield` at the last scheduling point.
+    yielded: Option<i32>,
+    /// PCT: the next priority handed to a yielding thread (below every other).
+    next_low: i64,
 }
 
 impl Scheduler {
@@ -56,18 +75,27 @@ impl Scheduler {
             change_points,
             step: 0,
             next_high: 0,
+            yielded: None,
+            next_low: 0,
         }
     }
 
     /// A thread appeared.
     pub fn add_thread(&mut self, tid: i32) {
         if let Strategy::Pct { depth, .. } = self.strategy {
-            // Distinct random priorities above every change-point priority: insert at a
-            // random rank among the existing ones.
+            // Distinct random priorities above every change-point priority.
             self.next_high += 1;
-            let base = depth as u64 + 1;
-            let p = base + self.rng.random_range(0..1_000_000u64) * 1024 + self.next_high;
-            self.prio.insert(tid, p);
+            let p = depth as u64 + 1 + self.rng.random_range(0..1_000_000u64) * 1024 + self.next_high;
+            self.prio.insert(tid, p as i64);
+        }
+    }
+
+    /// `tid` called `sched_yield`: the others run first (PCT: it gets the lowest priority).
+    pub fn yielded(&mut self, tid: i32) {
+        self.yielded = Some(tid);
+        if let Strategy::Pct { .. } = self.strategy {
+            self.next_low -= 1;
+            self.prio.insert(tid, self.next_low);
         }
     }
 
@@ -81,27 +109,23 @@ impl Scheduler {
     pub fn pick(&mut self, runnable: &[i32], current: Option<i32>) -> i32 {
         debug_assert!(!runnable.is_empty());
         self.step += 1;
+        let yielded = self.yielded.take().filter(|_| runnable.len() > 1);
         match self.strategy {
-            Strategy::Random => {
-                if runnable.len() == 1 {
-                    return runnable[0];
+            Strategy::Random => self.uniform(runnable, yielded),
+            Strategy::Sticky { switch_per_mille } => match current {
+                Some(cur) if yielded != Some(cur) => {
+                    if runnable.len() == 1 || self.rng.random_range(0..1000u16) >= switch_per_mille {
+                        cur
+                    } else {
+                        self.uniform(runnable, yielded)
+                    }
                 }
-                runnable[self.rng.random_range(0..runnable.len())]
-            }
+                _ => self.uniform(runnable, yielded),
+            },
             Strategy::Pct { .. } => {
                 if let Some(cur) = current {
-                    let hits = self
-                        .change_points
-                        .iter()
-                        .filter(|&&c| c == self.step)
-                        .count();
-                    if hits > 0 {
-                        let idx = self
-                            .change_points
-                            .iter()
-                            .position(|&c| c == self.step)
-                            .unwrap_or(0);
-                        self.prio.insert(cur, idx as u64 + 1);
+                    if let Some(idx) = self.change_points.iter().position(|&c| c == self.step) {
+                        self.prio.insert(cur, idx as i64 + 1);
                     }
                 }
                 *runnable
@@ -109,6 +133,20 @@ impl Scheduler {
                     .max_by_key(|t| (self.prio.get(t).copied().unwrap_or(0), -**t))
                     .expect("runnable is not empty")
             }
+        }
+    }
+
+    /// Uniformly among `runnable`, leaving out a thread that just yielded.
+    fn uniform(&mut self, runnable: &[i32], yielded: Option<i32>) -> i32 {
+        if runnable.len() == 1 {
+            return runnable[0];
+        }
+        match yielded {
+            Some(y) => {
+                let choices: Vec<i32> = runnable.iter().copied().filter(|&t| t != y).collect();
+                choices[self.rng.random_range(0..choices.len())]
+            }
+            None => runnable[self.rng.random_range(0..runnable.len())],
         }
     }
 }
@@ -128,6 +166,27 @@ mod tests {
         };
         assert_eq!(run(1), run(1));
         assert_ne!(run(1), run(2));
+    }
+
+    #[test]
+    fn sticky_mostly_continues_and_yield_hands_over() {
+        let mut s = Scheduler::new(Strategy::Sticky { switch_per_mille: 100 }, Pcg64Mcg::seed_from_u64(3));
+        let stays = (0..1000).filter(|_| s.pick(&[1, 2, 3], Some(2)) == 2).count();
+        assert!((900..990).contains(&stays), "{stays}");
+        s.yielded(2);
+        assert_ne!(s.pick(&[1, 2, 3], Some(2)), 2);
+        s.yielded(2);
+        assert_eq!(s.pick(&[2], Some(2)), 2, "a lone yielder runs");
+    }
+
+    #[test]
+    fn pct_yield_demotes() {
+        let mut s = Scheduler::new(Strategy::Pct { depth: 1, steps: 10 }, Pcg64Mcg::seed_from_u64(1));
+        s.add_thread(1);
+        s.add_thread(2);
+        let top = s.pick(&[1, 2], None);
+        s.yielded(top);
+        assert_ne!(s.pick(&[1, 2], Some(top)), top);
     }
 
     #[test]

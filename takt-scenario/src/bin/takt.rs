@@ -12,13 +12,16 @@ use std::time::Duration;
 use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
 
 const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
-                [--strategy random|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
+                [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
+                [--fault-rate RATE] [--fault SYSCALL=RATE]…
                 [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
 
   Runs PROGRAM (and everything it starts) under takt and prints the report.
   Several processes: repeat `--node NAME -- PROGRAM ARGS…`; processes given the same
   NAME share a node; --after starts the next process that much virtual time later. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
   --completion-time, real time for --spin-budget).
+  --fault-rate sets the injected-fault rate of every syscall, --fault one syscall's
+  (e.g. --fault accept=0.01); --must-finish before a process ends the run when it exits.
   --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid.";
 
@@ -51,7 +54,9 @@ struct Args {
     spin: Option<Duration>,
     log: bool,
     quiet: bool,
-    procs: Vec<(String, Duration, Vec<String>)>,
+    procs: Vec<(String, Duration, bool, Vec<String>)>,
+    fault_rate: Option<f64>,
+    faults: Vec<(String, f64)>,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -67,9 +72,12 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         log: false,
         quiet: false,
         procs: Vec::new(),
+        fault_rate: None,
+        faults: Vec::new(),
     };
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
+    let mut must_finish = false;
     while let Some(arg) = argv.pop_front() {
         let mut value = |name: &str| argv.pop_front().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -83,17 +91,31 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 let v = value("--strategy")?;
                 a.strategy = Some(match v.split_once(':') {
                     None if v == "random" => Strategy::Random,
+                    Some(("sticky", p)) => Strategy::Sticky {
+                        switch_per_mille: p.parse().map_err(|_| format!("bad switch probability {p:?} (per mille)"))?,
+                    },
                     Some(("pct", d)) => Strategy::Pct {
                         depth: d.parse().map_err(|_| format!("bad PCT depth {d:?}"))?,
                         steps: 100_000,
                     },
-                    _ => return Err(format!("unknown strategy {v:?} (random, pct:DEPTH)")),
+                    _ => return Err(format!("unknown strategy {v:?} (random, sticky:PERMILLE, pct:DEPTH)")),
                 });
             }
             "--log" => a.log = true,
             "--quiet" => a.quiet = true,
             "--node" => node = value("--node")?,
             "--after" => after = parse_duration(&value("--after")?)?,
+            "--must-finish" => must_finish = true,
+            "--fault-rate" => {
+                let v = value("--fault-rate")?;
+                a.fault_rate = Some(v.parse().map_err(|_| format!("--fault-rate: {v:?} is not a number"))?);
+            }
+            "--fault" => {
+                let v = value("--fault")?;
+                let (name, rate) = v.split_once('=').ok_or(format!("--fault takes SYSCALL=RATE, got {v:?}"))?;
+                let rate = rate.parse().map_err(|_| format!("--fault: {rate:?} is not a number"))?;
+                a.faults.push((name.to_string(), rate));
+            }
             "--" => {
                 let mut cmd = Vec::new();
                 while let Some(w) = argv.front() {
@@ -105,8 +127,12 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 if cmd.is_empty() {
                     return Err("no program after --".into());
                 }
-                a.procs
-                    .push((node.clone(), std::mem::take(&mut after), cmd));
+                a.procs.push((
+                    node.clone(),
+                    std::mem::take(&mut after),
+                    std::mem::take(&mut must_finish),
+                    cmd,
+                ));
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),
@@ -145,7 +171,19 @@ fn main() -> ExitCode {
     scenario.set_stdout_logging(args.log);
     scenario.keep_full_trace(args.trace.is_some());
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
-    for (name, after, cmd) in &args.procs {
+    if let Some(r) = args.fault_rate {
+        if let Err(e) = scenario.set_scenario_fault_injection_rate(r) {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    for (name, r) in &args.faults {
+        if let Err(e) = scenario.set_scenario_fault_rate(name, *r) {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    for (name, after, must_finish, cmd) in &args.procs {
         let node = match nodes.iter().find(|(n, _)| n == name) {
             Some((_, n)) => n.clone(),
             None => {
@@ -154,11 +192,11 @@ fn main() -> ExitCode {
                 n
             }
         };
-        node.create_process(
-            Process::new(&cmd[0])
-                .args(cmd[1..].iter().cloned())
-                .start_after(*after),
-        );
+        let mut p = Process::new(&cmd[0]).args(cmd[1..].iter().cloned()).start_after(*after);
+        if *must_finish {
+            p = p.must_finish();
+        }
+        node.create_process(p);
     }
     let (report, failed) = match scenario.run() {
         Ok(r) => (r, None),

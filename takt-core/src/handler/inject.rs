@@ -1,0 +1,125 @@
+//! Fault injection at the dispatch: before a syscall's handler runs, the engine's
+//! [`crate::fault::Injector`] may decide that this call fails (with an errno Linux
+//! documents for it in this situation) or transfers fewer bytes.
+//!
+//! What the injector needs to know about the call (is the fd a regular file, a stream,
+//! a datagram socket, a counter; is it non-blocking; do the process's signal handlers
+//! restart calls) is read from the core's models here.
+
+use super::{dispatch, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::fault::{self, Call, Fault, Signals, Target};
+use crate::fd::Kind;
+use crate::net::SockType;
+
+/// Calls whose first argument is the fd the call is about.
+#[allow(non_upper_case_globals)]
+fn fd_call(nr: i64) -> bool {
+    use libc::*;
+    matches!(
+        nr,
+        SYS_read
+            | SYS_write
+            | SYS_readv
+            | SYS_writev
+            | SYS_preadv
+            | SYS_pwritev
+            | SYS_preadv2
+            | SYS_pwritev2
+            | SYS_close
+            | SYS_recvfrom
+            | SYS_recvmsg
+            | SYS_recvmmsg
+            | SYS_sendto
+            | SYS_sendmsg
+            | SYS_sendmmsg
+            | SYS_accept
+            | SYS_accept4
+            | SYS_connect
+            | SYS_bind
+            | SYS_listen
+            | SYS_getsockname
+            | SYS_getpeername
+            | SYS_epoll_ctl
+            | SYS_epoll_wait
+            | SYS_epoll_pwait
+            | SYS_fcntl
+            | SYS_flock
+            | SYS_dup
+            | SYS_dup2
+            | SYS_dup3
+    )
+}
+
+/// The argument holding the byte count a short transfer shrinks.
+#[allow(non_upper_case_globals)]
+fn count_arg(nr: i64) -> Option<usize> {
+    use libc::*;
+    matches!(nr, SYS_read | SYS_write | SYS_recvfrom | SYS_sendto).then_some(2)
+}
+
+fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
+    let n = nr as i64;
+    let mut target = Target::Unknown;
+    let mut nonblock = false;
+    if fd_call(n) {
+        match super::io::lookup(e, tid, a[0]) {
+            None => target = Target::File,
+            Some(fd) => {
+                let f = e.files.file(fd.file);
+                nonblock = f.nonblock;
+                target = match f.kind {
+                    Kind::Socket(s) => match e.net.sock_type(s) {
+                        SockType::Stream => Target::Stream,
+                        SockType::Dgram => Target::Datagram,
+                    },
+                    Kind::PipeRead(_) | Kind::PipeWrite(_) => Target::Stream,
+                    Kind::EventFd(_) => Target::Counter,
+                    Kind::Output(_) | Kind::Urandom | Kind::Epoll(_) => Target::Other,
+                };
+            }
+        }
+    }
+    if matches!(n, libc::SYS_recvfrom | libc::SYS_sendto | libc::SYS_recvmsg | libc::SYS_sendmsg) {
+        let flags = if matches!(n, libc::SYS_recvmsg | libc::SYS_sendmsg) { a[2] } else { a[3] };
+        nonblock |= flags as i32 & libc::MSG_DONTWAIT != 0;
+    }
+    let p = &e.procs[&e.threads[&tid].pid];
+    let handlers: Vec<_> = p.sig.iter().filter(|d| d.handler > 1).collect();
+    let signals = if handlers.is_empty() {
+        Signals::NoHandler
+    } else if handlers.iter().all(|d| d.flags & libc::SA_RESTART as u64 != 0) {
+        Signals::Restarting
+    } else {
+        Signals::Interrupting
+    };
+    Call { nr, args: a, target, nonblock, signals }
+}
+
+/// Dispatches a syscall, possibly injecting a fault first; tells whether it did.
+pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> (Res, bool) {
+    let call = describe(e, tid, nr, a);
+    match e.injector.decide_call(&call) {
+        None => (dispatch(e, tid, nr, a), false),
+        Some(Fault::Errno(err)) if fault::error_keeps_effect(nr) => {
+            // close: the descriptor is released even when close reports an error.
+            let out = dispatch(e, tid, nr, a);
+            let out = out.map(|o| match o {
+                Out::Pass => Out::PassThen(Post::new(move |_, _, _| Some(err.ret()))),
+                other => other,
+            });
+            (out, true)
+        }
+        Some(Fault::Errno(err)) => (Err(err), true),
+        Some(Fault::Short) => match count_arg(nr as i64) {
+            Some(i) if super::io::lookup(e, tid, a[0]).is_some() && a[i] >= 2 => {
+                let mut args = a;
+                args[i] = e.injector.keep(a[i] as usize) as u64;
+                e.threads.get_mut(&tid).expect("thread").cur.1 = args;
+                (dispatch(e, tid, nr, args), true)
+            }
+            // Vectored and kernel-fd transfers are not shortened.
+            _ => (dispatch(e, tid, nr, a), false),
+        },
+    }
+}
