@@ -13,8 +13,8 @@
 //! Run: `cargo bench -p takt-benches` (needs scripts/setup's packages).
 
 use std::net::TcpStream;
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use takt_scenario::{Process, Scenario};
@@ -94,7 +94,11 @@ fn wait_port(port: u16) {
 /// same span a takt run covers.
 fn memcached_native(port: u16, traced: bool) -> f64 {
     let wrap = |args: &[&str]| {
-        let mut c = if traced { Command::new("strace") } else { Command::new(args[0]) };
+        let mut c = if traced {
+            Command::new("strace")
+        } else {
+            Command::new(args[0])
+        };
         if traced {
             c.args(["-f", "-o", "/dev/null"]).args(args);
         } else {
@@ -107,13 +111,36 @@ fn memcached_native(port: u16, traced: bool) -> f64 {
     let p = port.to_string();
     let servers = format!("--servers=127.0.0.1:{port}");
     let t0 = Instant::now();
-    let mut server = wrap(&["/usr/bin/memcached", "-u", "root", "-p", &p, "-U", "0", "-t", "4"]).spawn().expect("memcached");
+    let mut server = wrap(&[
+        "/usr/bin/memcached",
+        "-u",
+        "root",
+        "-p",
+        &p,
+        "-U",
+        "0",
+        "-t",
+        "4",
+    ])
+    .spawn()
+    .expect("memcached");
     wait_port(port);
-    let st = wrap(&["/usr/bin/memcslap", &servers, "--concurrency=4", "--execute-number=500", "--binary"]).status().expect("memcslap");
+    let st = wrap(&[
+        "/usr/bin/memcslap",
+        &servers,
+        "--concurrency=4",
+        "--execute-number=500",
+        "--binary",
+    ])
+    .status()
+    .expect("memcslap");
     let t = t0.elapsed().as_secs_f64();
     assert!(st.success());
     // Kill the process group: killing strace alone would leave memcached running.
-    let _ = Command::new("kill").arg("--").arg(format!("-{}", server.id())).status();
+    let _ = Command::new("kill")
+        .arg("--")
+        .arg(format!("-{}", server.id()))
+        .status();
     let _ = server.wait();
     t
 }

@@ -173,7 +173,11 @@ impl fmt::Display for Report {
         }
         if !self.faults.is_empty() {
             let total: u64 = self.faults.iter().map(|f| f.2).sum();
-            let list: Vec<String> = self.faults.iter().map(|(c, f, n)| format!("{c} {f} {n}")).collect();
+            let list: Vec<String> = self
+                .faults
+                .iter()
+                .map(|(c, f, n)| format!("{c} {f} {n}"))
+                .collect();
             writeln!(f, "faults injected: {total} ({})", list.join(", "))?;
         }
         for i in &self.incidents {

@@ -46,10 +46,20 @@ impl Explore {
     /// Seeds 0..`TAKT_SEEDS` (default 100), one worker per allowed CPU, stop at the
     /// first failure, determinism checked if `TAKT_CHECK_DETERMINISM=1`.
     pub fn new() -> Explore {
-        let seeds = std::env::var("TAKT_SEEDS").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(100);
+        let seeds = std::env::var("TAKT_SEEDS")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100);
         let check = std::env::var("TAKT_CHECK_DETERMINISM").is_ok_and(|v| v == "1");
         let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Explore { first: 0, seeds, jobs, stop_at_first: true, check_determinism: check, quiet: false }
+        Explore {
+            first: 0,
+            seeds,
+            jobs,
+            stop_at_first: true,
+            check_determinism: check,
+            quiet: false,
+        }
     }
 
     /// The first seed (default 0).
@@ -120,9 +130,15 @@ impl Explore {
                         match outcome {
                             Ok(digest) => {
                                 if !self.quiet {
-                                    println!("seed {seed}: ok  digest {}  {secs:.2} s", &digest[..16]);
+                                    println!(
+                                        "seed {seed}: ok  digest {}  {secs:.2} s",
+                                        &digest[..16]
+                                    );
                                 }
-                                passed.lock().expect("no panic holds it").push((seed, digest));
+                                passed
+                                    .lock()
+                                    .expect("no panic holds it")
+                                    .push((seed, digest));
                             }
                             Err(Error::Failed(mut f)) => {
                                 if !self.quiet {
@@ -143,14 +159,20 @@ impl Explore {
                 });
             }
         });
-        if let Some(e) = errors.into_inner().expect("workers are done").into_iter().next() {
+        if let Some(e) = errors
+            .into_inner()
+            .expect("workers are done")
+            .into_iter()
+            .next()
+        {
             return Err(e);
         }
         let mut failures = failures.into_inner().expect("workers are done");
         failures.sort_by_key(|f| f.0);
         let mut passed = passed.into_inner().expect("workers are done");
         passed.sort();
-        let runs = (passed.len() + failures.len()) as u64 * if self.check_determinism { 2 } else { 1 };
+        let runs =
+            (passed.len() + failures.len()) as u64 * if self.check_determinism { 2 } else { 1 };
         let seconds = t0.elapsed().as_secs_f64();
         if !self.quiet {
             println!(
@@ -161,7 +183,12 @@ impl Explore {
         }
         match failures.into_iter().next() {
             Some((_, f)) => Err(Error::Failed(f)),
-            None => Ok(Summary { runs, passed, seconds, jobs }),
+            None => Ok(Summary {
+                runs,
+                passed,
+                seconds,
+                jobs,
+            }),
         }
     }
 

@@ -287,30 +287,53 @@ impl Scenario {
 
     /// This scenario's global syscall fault rate (wins over the default).
     pub fn set_scenario_fault_injection_rate(&self, rate: f64) -> Result<&Self, Error> {
-        self.inner.lock().faults.set_global(rate).map_err(|e| Error::BadInput(e.to_string()))?;
+        self.inner
+            .lock()
+            .faults
+            .set_global(rate)
+            .map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(self)
     }
 
     /// This scenario's fault rate for one syscall (wins over the defaults).
     pub fn set_scenario_fault_rate(&self, syscall: &str, rate: f64) -> Result<&Self, Error> {
-        self.inner.lock().faults.set(syscall, rate).map_err(|e| Error::BadInput(e.to_string()))?;
+        self.inner
+            .lock()
+            .faults
+            .set(syscall, rate)
+            .map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(self)
     }
 
     /// Adds a check over the finished run's report: an `Err(message)` makes `run` fail
     /// with that message (and the seed and rerun command).
-    pub fn check(&self, name: &str, f: impl Fn(&Report) -> Result<(), String> + Send + Sync + 'static) -> &Self {
-        self.inner.lock().checks.push((name.to_string(), Arc::new(f)));
+    pub fn check(
+        &self,
+        name: &str,
+        f: impl Fn(&Report) -> Result<(), String> + Send + Sync + 'static,
+    ) -> &Self {
+        self.inner
+            .lock()
+            .checks
+            .push((name.to_string(), Arc::new(f)));
         self
     }
 
     /// Cuts the network between two nodes at virtual time `at`, and heals it `heal_after`
     /// later (if given). While cut, packets are held; connects time out.
-    pub fn partition(&self, a: &Node, b: &Node, at: Duration, heal_after: Option<Duration>) -> &Self {
+    pub fn partition(
+        &self,
+        a: &Node,
+        b: &Node,
+        at: Duration,
+        heal_after: Option<Duration>,
+    ) -> &Self {
         let mut i = self.inner.lock();
-        i.events.push((at, ScheduledEvent::Partition(a.index, b.index, true)));
+        i.events
+            .push((at, ScheduledEvent::Partition(a.index, b.index, true)));
         if let Some(h) = heal_after {
-            i.events.push((at + h, ScheduledEvent::Partition(a.index, b.index, false)));
+            i.events
+                .push((at + h, ScheduledEvent::Partition(a.index, b.index, false)));
         }
         self
     }
@@ -405,7 +428,11 @@ impl Scenario {
         let report = takt_core::run(cfg).map_err(Error::Engine)?;
         let checks = self.inner.lock().checks.clone();
         let reason = failure_reason(&report, &must_finish).or_else(|| {
-            checks.iter().find_map(|(name, f)| f(&report).err().map(|m| format!("check {name:?} failed: {m}")))
+            checks.iter().find_map(|(name, f)| {
+                f(&report)
+                    .err()
+                    .map(|m| format!("check {name:?} failed: {m}"))
+            })
         });
         match reason {
             None => Ok(report),
@@ -499,7 +526,10 @@ fn failure_reason(r: &Report, must_finish: &[bool]) -> Option<String> {
     }
     let failed = r.processes.iter().find_map(|p| match &p.status {
         Status::Exited(0) | Status::Running | Status::Crashed => None,
-        s => Some(format!("process {} (node {}, pid {}) {s}", p.command, p.node, p.pid)),
+        s => Some(format!(
+            "process {} (node {}, pid {}) {s}",
+            p.command, p.node, p.pid
+        )),
     });
     failed.or_else(|| {
         must_finish.iter().zip(&r.processes).find_map(|(&must, p)| {

@@ -165,7 +165,8 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Prepares a run (nothing is started yet).
     pub fn new(cfg: Config) -> Engine {
-        let injector = crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
+        let injector =
+            crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
         let faults_on = !cfg.faults.is_empty();
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = crate::net::Network::new(crate::net::NetConfig {
@@ -246,15 +247,17 @@ impl Engine {
                 .insert(VTime::ZERO.after(spec.start_after), TimerKey::Spawn(i));
         }
         for (i, (at, _)) in self.cfg.events.iter().enumerate() {
-            self.timers.insert(VTime::ZERO.after(*at), TimerKey::Scheduled(i));
+            self.timers
+                .insert(VTime::ZERO.after(*at), TimerKey::Scheduled(i));
         }
         for i in 0..self.cfg.processes.len() {
             if self.cfg.processes[i].start_after.is_zero() {
                 self.spawn_spec(i)?;
             }
         }
-        let must_finish: Vec<usize> =
-            (0..self.cfg.processes.len()).filter(|&i| self.cfg.processes[i].must_finish).collect();
+        let must_finish: Vec<usize> = (0..self.cfg.processes.len())
+            .filter(|&i| self.cfg.processes[i].must_finish)
+            .collect();
         let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
         let mut runnable = Vec::new();
         loop {
@@ -262,7 +265,9 @@ impl Engine {
                 return Ok(f);
             }
             if !must_finish.is_empty()
-                && must_finish.iter().all(|&i| !matches!(self.reports[i].status, crate::report::Status::Running))
+                && must_finish
+                    .iter()
+                    .all(|&i| !matches!(self.reports[i].status, crate::report::Status::Running))
                 && must_finish.iter().all(|&i| self.reports[i].pid != 0)
             {
                 return Ok(Outcome::Finished);
@@ -813,7 +818,12 @@ impl Engine {
                 rep.stdout = s.data.clone();
             }
         }
-        let faults = self.injector.counts().iter().map(|((c, f), n)| (c.clone(), f.clone(), *n)).collect();
+        let faults = self
+            .injector
+            .counts()
+            .iter()
+            .map(|((c, f), n)| (c.clone(), f.clone(), *n))
+            .collect();
         let events = self.trace.count();
         Report {
             seed: self.cfg.seed,

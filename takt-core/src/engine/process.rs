@@ -651,7 +651,12 @@ impl Engine {
                 for s in changed {
                     self.notify(crate::fd::Obj::Socket(s));
                 }
-                format!("{} {} | {}", if cut { "partition" } else { "heal" }, name(self, a), name(self, b))
+                format!(
+                    "{} {} | {}",
+                    if cut { "partition" } else { "heal" },
+                    name(self, a),
+                    name(self, b)
+                )
             }
             ScheduledEvent::Crash(n) => {
                 self.crash_node(n);
@@ -670,12 +675,19 @@ impl Engine {
                     }
                 }
                 match down {
-                    Some(d) => format!("restart of node {} after {:.6} s down", name(self, n), d.as_secs_f64()),
+                    Some(d) => format!(
+                        "restart of node {} after {:.6} s down",
+                        name(self, n),
+                        d.as_secs_f64()
+                    ),
                     None => format!("restart of node {}", name(self, n)),
                 }
             }
         };
-        self.incidents.push(crate::report::Incident { time: self.now, what });
+        self.incidents.push(crate::report::Incident {
+            time: self.now,
+            what,
+        });
         Ok(())
     }
 
@@ -688,12 +700,23 @@ impl Engine {
                 self.notify(crate::fd::Obj::Socket(s));
             }
         }
-        let pids: Vec<Vtid> = self.procs.values().filter(|p| p.node == n && p.status.is_none()).map(|p| p.vpid).collect();
+        let pids: Vec<Vtid> = self
+            .procs
+            .values()
+            .filter(|p| p.node == n && p.status.is_none())
+            .map(|p| p.vpid)
+            .collect();
         for pid in &pids {
             let _ = sys::kill(self.procs[pid].real, libc::SIGKILL);
         }
         for pid in pids {
-            let Some(first) = self.procs.get(&pid).and_then(|p| p.threads.first().copied()) else { continue };
+            let Some(first) = self
+                .procs
+                .get(&pid)
+                .and_then(|p| p.threads.first().copied())
+            else {
+                continue;
+            };
             self.procs.get_mut(&pid).expect("process").exiting = true;
             let report = self.procs[&pid].report;
             let _ = self.reap_group(pid, first);

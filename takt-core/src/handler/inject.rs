@@ -80,20 +80,36 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
             }
         }
     }
-    if matches!(n, libc::SYS_recvfrom | libc::SYS_sendto | libc::SYS_recvmsg | libc::SYS_sendmsg) {
-        let flags = if matches!(n, libc::SYS_recvmsg | libc::SYS_sendmsg) { a[2] } else { a[3] };
+    if matches!(
+        n,
+        libc::SYS_recvfrom | libc::SYS_sendto | libc::SYS_recvmsg | libc::SYS_sendmsg
+    ) {
+        let flags = if matches!(n, libc::SYS_recvmsg | libc::SYS_sendmsg) {
+            a[2]
+        } else {
+            a[3]
+        };
         nonblock |= flags as i32 & libc::MSG_DONTWAIT != 0;
     }
     let p = &e.procs[&e.threads[&tid].pid];
     let handlers: Vec<_> = p.sig.iter().filter(|d| d.handler > 1).collect();
     let signals = if handlers.is_empty() {
         Signals::NoHandler
-    } else if handlers.iter().all(|d| d.flags & libc::SA_RESTART as u64 != 0) {
+    } else if handlers
+        .iter()
+        .all(|d| d.flags & libc::SA_RESTART as u64 != 0)
+    {
         Signals::Restarting
     } else {
         Signals::Interrupting
     };
-    Call { nr, args: a, target, nonblock, signals }
+    Call {
+        nr,
+        args: a,
+        target,
+        nonblock,
+        signals,
+    }
 }
 
 /// Dispatches a syscall, possibly injecting a fault first; tells whether it did.

@@ -37,7 +37,9 @@ pub enum Strategy {
 impl Default for Strategy {
     /// `Sticky` with a 1-in-4 switch probability at each scheduling point.
     fn default() -> Self {
-        Strategy::Sticky { switch_per_mille: 250 }
+        Strategy::Sticky {
+            switch_per_mille: 250,
+        }
     }
 }
 
@@ -85,7 +87,8 @@ impl Scheduler {
         if let Strategy::Pct { depth, .. } = self.strategy {
             // Distinct random priorities above every change-point priority.
             self.next_high += 1;
-            let p = depth as u64 + 1 + self.rng.random_range(0..1_000_000u64) * 1024 + self.next_high;
+            let p =
+                depth as u64 + 1 + self.rng.random_range(0..1_000_000u64) * 1024 + self.next_high;
             self.prio.insert(tid, p as i64);
         }
     }
@@ -114,7 +117,8 @@ impl Scheduler {
             Strategy::Random => self.uniform(runnable, yielded),
             Strategy::Sticky { switch_per_mille } => match current {
                 Some(cur) if yielded != Some(cur) => {
-                    if runnable.len() == 1 || self.rng.random_range(0..1000u16) >= switch_per_mille {
+                    if runnable.len() == 1 || self.rng.random_range(0..1000u16) >= switch_per_mille
+                    {
                         cur
                     } else {
                         self.uniform(runnable, yielded)
@@ -170,8 +174,15 @@ mod tests {
 
     #[test]
     fn sticky_mostly_continues_and_yield_hands_over() {
-        let mut s = Scheduler::new(Strategy::Sticky { switch_per_mille: 100 }, Pcg64Mcg::seed_from_u64(3));
-        let stays = (0..1000).filter(|_| s.pick(&[1, 2, 3], Some(2)) == 2).count();
+        let mut s = Scheduler::new(
+            Strategy::Sticky {
+                switch_per_mille: 100,
+            },
+            Pcg64Mcg::seed_from_u64(3),
+        );
+        let stays = (0..1000)
+            .filter(|_| s.pick(&[1, 2, 3], Some(2)) == 2)
+            .count();
         assert!((900..990).contains(&stays), "{stays}");
         s.yielded(2);
         assert_ne!(s.pick(&[1, 2, 3], Some(2)), 2);
@@ -181,7 +192,13 @@ mod tests {
 
     #[test]
     fn pct_yield_demotes() {
-        let mut s = Scheduler::new(Strategy::Pct { depth: 1, steps: 10 }, Pcg64Mcg::seed_from_u64(1));
+        let mut s = Scheduler::new(
+            Strategy::Pct {
+                depth: 1,
+                steps: 10,
+            },
+            Pcg64Mcg::seed_from_u64(1),
+        );
         s.add_thread(1);
         s.add_thread(2);
         let top = s.pick(&[1, 2], None);

@@ -92,13 +92,19 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 a.strategy = Some(match v.split_once(':') {
                     None if v == "random" => Strategy::Random,
                     Some(("sticky", p)) => Strategy::Sticky {
-                        switch_per_mille: p.parse().map_err(|_| format!("bad switch probability {p:?} (per mille)"))?,
+                        switch_per_mille: p
+                            .parse()
+                            .map_err(|_| format!("bad switch probability {p:?} (per mille)"))?,
                     },
                     Some(("pct", d)) => Strategy::Pct {
                         depth: d.parse().map_err(|_| format!("bad PCT depth {d:?}"))?,
                         steps: 100_000,
                     },
-                    _ => return Err(format!("unknown strategy {v:?} (random, sticky:PERMILLE, pct:DEPTH)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown strategy {v:?} (random, sticky:PERMILLE, pct:DEPTH)"
+                        ))
+                    }
                 });
             }
             "--log" => a.log = true,
@@ -108,12 +114,19 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--must-finish" => must_finish = true,
             "--fault-rate" => {
                 let v = value("--fault-rate")?;
-                a.fault_rate = Some(v.parse().map_err(|_| format!("--fault-rate: {v:?} is not a number"))?);
+                a.fault_rate = Some(
+                    v.parse()
+                        .map_err(|_| format!("--fault-rate: {v:?} is not a number"))?,
+                );
             }
             "--fault" => {
                 let v = value("--fault")?;
-                let (name, rate) = v.split_once('=').ok_or(format!("--fault takes SYSCALL=RATE, got {v:?}"))?;
-                let rate = rate.parse().map_err(|_| format!("--fault: {rate:?} is not a number"))?;
+                let (name, rate) = v
+                    .split_once('=')
+                    .ok_or(format!("--fault takes SYSCALL=RATE, got {v:?}"))?;
+                let rate = rate
+                    .parse()
+                    .map_err(|_| format!("--fault: {rate:?} is not a number"))?;
                 a.faults.push((name.to_string(), rate));
             }
             "--" => {
@@ -192,7 +205,9 @@ fn main() -> ExitCode {
                 n
             }
         };
-        let mut p = Process::new(&cmd[0]).args(cmd[1..].iter().cloned()).start_after(*after);
+        let mut p = Process::new(&cmd[0])
+            .args(cmd[1..].iter().cloned())
+            .start_after(*after);
         if *must_finish {
             p = p.must_finish();
         }
