@@ -142,7 +142,11 @@ impl Explore {
                             }
                             Err(Error::Failed(mut f)) => {
                                 if !self.quiet {
-                                    println!("seed {seed}: FAILED  {}  {secs:.2} s", f.reason);
+                                    let d = &f.report.digest[..16];
+                                    println!(
+                                        "seed {seed}: FAILED  digest {d}  {}  {secs:.2} s",
+                                        f.reason
+                                    );
                                 }
                                 f.rerun = crate::rerun_command(seed, test.as_deref());
                                 if self.stop_at_first {

@@ -113,8 +113,17 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
 }
 
 /// Dispatches a syscall, possibly injecting a fault first; tells whether it did.
+///
+/// The global rate covers what takt virtualizes; calls on kernel files (regular files,
+/// and `open` itself, which the dynamic loader makes before `main`) are faulted only
+/// when their syscall is named with its own rate.
 pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> (Res, bool) {
     let call = describe(e, tid, nr, a);
+    let kernel_file =
+        call.target == Target::File || matches!(nr as i64, libc::SYS_open | libc::SYS_openat);
+    if kernel_file && !e.injector.plan().overrides().any(|(n, _)| n == nr) {
+        return (dispatch(e, tid, nr, a), false);
+    }
     match e.injector.decide_call(&call) {
         None => (dispatch(e, tid, nr, a), false),
         Some(Fault::Errno(err)) if fault::error_keeps_effect(nr) => {

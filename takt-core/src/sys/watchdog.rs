@@ -17,7 +17,10 @@ use std::time::Duration;
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// What one tracer shares with the watchdog. Hot-path cost: two relaxed stores per resume.
+/// Aligned to its own cache lines: tracers of parallel scenarios write theirs on every
+/// resume, and sharing a line would bounce it between CPUs.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub struct Watch {
     /// Incremented by the tracer before every resume.
     resumes: AtomicU64,
