@@ -128,6 +128,9 @@ pub struct Engine {
     /// Decides injected syscall faults (its own random stream).
     pub(crate) injector: crate::fault::Injector,
     faults_on: bool,
+    /// Deliveries per socket (arrivals of data, connections, room): an edge for
+    /// `EPOLLET` even when the socket was already ready.
+    pub(crate) sock_gen: BTreeMap<usize, u64>,
     /// The process that created each socket (for `SO_PEERCRED`).
     pub(crate) sock_owner: BTreeMap<usize, Vtid>,
     /// `SOCK_SEQPACKET` sockets (datagrams with EOF when the peer closes).
@@ -193,6 +196,7 @@ impl Engine {
             injector,
             faults_on,
             sock_owner: BTreeMap::new(),
+            sock_gen: BTreeMap::new(),
             seqpacket: std::collections::BTreeSet::new(),
             sock_extra: BTreeMap::new(),
             warnings: BTreeMap::new(),
@@ -339,6 +343,7 @@ impl Engine {
             let mut changed = Vec::new();
             self.net.advance(self.now, &mut changed);
             for s in changed {
+                *self.sock_gen.entry(s).or_insert(0) += 1;
                 self.notify(Obj::Socket(s));
             }
         }

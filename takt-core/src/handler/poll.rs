@@ -309,10 +309,20 @@ pub fn epoll_wait(
             continue;
         }
         let bits = interest_bits(e, &i);
+        let gen = match e.files.file(i.file).kind {
+            Kind::Socket(s) => e.sock_gen.get(&s).copied().unwrap_or(0),
+            _ => 0,
+        };
         let et = i.events & libc::EPOLLET as u32 != 0;
-        let report = if et { bits & !i.last.0 != 0 } else { bits != 0 };
+        // Edge-triggered: a bit that was not set at the last report, or anything new
+        // arriving since (Linux reports each arrival, even on a socket still readable).
+        let report = if et {
+            bits & !i.last.0 != 0 || (bits != 0 && gen != i.last.1)
+        } else {
+            bits != 0
+        };
         let entry = e.files.epolls[id].interest.get_mut(&fd).expect("present");
-        entry.last.0 = bits;
+        entry.last = (bits, gen);
         if report {
             if i.events & libc::EPOLLONESHOT as u32 != 0 {
                 entry.disarmed = true;
