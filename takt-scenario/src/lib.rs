@@ -146,6 +146,7 @@ struct Inner {
     fault_error: Option<String>,
     checks: Vec<(String, Check)>,
     events: Vec<(Duration, ScheduledEvent)>,
+    random_partitions: Option<(Duration, Duration)>,
     nodes: Vec<NodeState>,
     procs: Vec<ProcState>,
     dir: PathBuf,
@@ -228,6 +229,7 @@ impl Scenario {
                 fault_error: d.fault_error.clone(),
                 checks: Vec::new(),
                 events: Vec::new(),
+                random_partitions: None,
                 nodes: Vec::new(),
                 procs: Vec::new(),
                 dir,
@@ -335,6 +337,14 @@ impl Scenario {
             i.events
                 .push((at + h, ScheduledEvent::Partition(a.index, b.index, false)));
         }
+        self
+    }
+
+    /// Partitions at a random rate: pairs of nodes drawn from the run's seed are cut at
+    /// intervals averaging `mean_interval` (until the completion time, or 10 s) and
+    /// healed after `duration` each. Deterministic for a seed.
+    pub fn random_partitions(&self, mean_interval: Duration, duration: Duration) -> &Self {
+        self.inner.lock().random_partitions = Some((mean_interval, duration));
         self
     }
 
@@ -495,7 +505,12 @@ impl Scenario {
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
             faults: i.faults.clone(),
-            events: i.events.clone(),
+            events: i
+                .events
+                .iter()
+                .cloned()
+                .chain(random_partitions(&i, seed))
+                .collect(),
             nodes,
             processes,
             ..Config::default()
@@ -510,6 +525,32 @@ impl Scenario {
 impl Drop for Inner {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The partitions `Scenario::random_partitions` asks for, drawn from the seed.
+fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, ScheduledEvent)> {
+    use rand::Rng;
+    let Some((mean, dur)) = i.random_partitions else {
+        return Vec::new();
+    };
+    let n = i.nodes.len();
+    if n < 2 || mean.is_zero() {
+        return Vec::new();
+    }
+    let end = i.completion_time.unwrap_or(Duration::from_secs(10));
+    let mut rng = takt_core::rng::stream(seed, "partitions");
+    let mut out = Vec::new();
+    let mut t = Duration::ZERO;
+    loop {
+        t += mean.mul_f64(rng.random_range(0.0..2.0));
+        if t >= end {
+            return out;
+        }
+        let a = rng.random_range(0..n);
+        let b = (a + rng.random_range(1..n)) % n;
+        out.push((t, ScheduledEvent::Partition(a, b, true)));
+        out.push((t + dur, ScheduledEvent::Partition(a, b, false)));
     }
 }
 

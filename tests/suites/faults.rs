@@ -324,3 +324,74 @@ fn correct_code_passes_under_faults() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(summary.passed.len(), 30);
 }
+
+#[test]
+fn random_partitions_are_drawn_from_the_seed() {
+    let build = |seed| {
+        let s = Scenario::new();
+        s.set_seed(seed);
+        s.set_scenario_completion_time(Duration::from_secs(5));
+        let a = s.create_named_node("cache");
+        let b = s.create_named_node("web");
+        a.create_process(MEMCACHED);
+        b.create_process(
+            Process::new(python3())
+                .args([
+                    python_fixture("mc_retry").to_string_lossy().into_owned(),
+                    "cache".into(),
+                    "11222".into(),
+                    "40".into(),
+                ])
+                .start_after(Duration::from_millis(1))
+                .must_finish(),
+        );
+        s.random_partitions(Duration::from_millis(150), Duration::from_millis(60));
+        s
+    };
+    let r = build(2).run().unwrap_or_else(|e| panic!("{e}"));
+    let cuts = r
+        .incidents
+        .iter()
+        .filter(|i| i.what.starts_with("partition"))
+        .count();
+    assert!(cuts > 0, "{r}");
+    assert_eq!(line(&r, "rounds "), "40");
+    let again = build(2).run().unwrap();
+    assert_eq!((&r.digest, &r.incidents), (&again.digest, &again.incidents));
+    assert_ne!(
+        build(3).run().unwrap().incidents,
+        again.incidents,
+        "another seed, other partitions"
+    );
+}
+
+#[test]
+fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
+    let ok = |s: &Scenario| {
+        s.create_node().create_process(
+            takt_tests::c_fixture("threads_condvar")
+                .to_string_lossy()
+                .as_ref(),
+        );
+    };
+    let summary = Explore::new()
+        .seeds(6)
+        .check_determinism(true)
+        .quiet(true)
+        .run(ok)
+        .unwrap();
+    assert_eq!(summary.runs, 12);
+    // /proc/uptime comes from the host: a program that prints it is not deterministic.
+    let leak = |s: &Scenario| {
+        s.create_node().create_process("/bin/cat /proc/uptime");
+    };
+    let Err(Error::Failed(f)) = Explore::new()
+        .seeds(3)
+        .check_determinism(true)
+        .quiet(true)
+        .run(leak)
+    else {
+        panic!("printing host uptime must be caught")
+    };
+    assert!(f.reason.starts_with("nondeterminism"), "{}", f.reason);
+}

@@ -745,6 +745,7 @@ impl Engine {
 
     /// Appends bytes written to a captured stream; completes lines.
     pub(crate) fn write_output(&mut self, stream: usize, pid: Vtid, data: &[u8]) {
+        self.trace.absorb(stream as u8, data);
         let s = &mut self.streams[stream];
         s.data.extend_from_slice(data);
         s.partial.extend_from_slice(data);

@@ -115,6 +115,14 @@ impl Trace {
         self.count
     }
 
+    /// Adds bytes that are not an event (what a process wrote to its captured output) to
+    /// the digest, so two runs that print different things never share a digest.
+    pub fn absorb(&mut self, tag: u8, bytes: &[u8]) {
+        self.hasher.update([tag]);
+        self.hasher.update((bytes.len() as u64).to_le_bytes());
+        self.hasher.update(bytes);
+    }
+
     /// The digest so far, in lowercase hex.
     pub fn digest(&self) -> String {
         self.hasher
