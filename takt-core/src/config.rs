@@ -39,6 +39,10 @@ pub struct Config {
     pub jitter: Duration,
     /// Syscall fault rates.
     pub faults: crate::fault::FaultPlan,
+    /// Probability that a TCP send resets its connection (both ends see it).
+    pub reset_rate: f64,
+    /// Probability that a UDP datagram is lost on its way.
+    pub drop_rate: f64,
     /// Network partitions and node crashes, at virtual times.
     pub events: Vec<(Duration, ScheduledEvent)>,
     /// The nodes.
@@ -64,6 +68,8 @@ impl Default for Config {
             remote_latency: Duration::from_micros(200),
             jitter: Duration::from_micros(50),
             faults: crate::fault::FaultPlan::default(),
+            reset_rate: 0.0,
+            drop_rate: 0.0,
             events: Vec::new(),
             nodes: Vec::new(),
             processes: Vec::new(),

@@ -147,6 +147,10 @@ struct Inner {
     checks: Vec<(String, Check)>,
     events: Vec<(Duration, ScheduledEvent)>,
     random_partitions: Option<(Duration, Duration)>,
+    /// (within a node, between nodes, jitter)
+    latency: Option<(Duration, Duration, Duration)>,
+    reset_rate: f64,
+    drop_rate: f64,
     nodes: Vec<NodeState>,
     procs: Vec<ProcState>,
     dir: PathBuf,
@@ -230,6 +234,9 @@ impl Scenario {
                 checks: Vec::new(),
                 events: Vec::new(),
                 random_partitions: None,
+                latency: None,
+                reset_rate: 0.0,
+                drop_rate: 0.0,
                 nodes: Vec::new(),
                 procs: Vec::new(),
                 dir,
@@ -346,6 +353,26 @@ impl Scenario {
     pub fn random_partitions(&self, mean_interval: Duration, duration: Duration) -> &Self {
         self.inner.lock().random_partitions = Some((mean_interval, duration));
         self
+    }
+
+    /// Network delays: within a node (default zero, as Linux's loopback), between nodes
+    /// (default 200 µs), and the seeded jitter added between nodes (default 50 µs).
+    pub fn set_latency(&self, local: Duration, remote: Duration, jitter: Duration) -> &Self {
+        self.inner.lock().latency = Some((local, remote, jitter));
+        self
+    }
+
+    /// Probability that a TCP send between addresses resets its connection (both ends
+    /// then see `ECONNRESET`/`EPIPE`), drawn from the run's own network-fault stream.
+    pub fn set_connection_reset_rate(&self, rate: f64) -> Result<&Self, Error> {
+        self.inner.lock().reset_rate = checked_rate("connection reset", rate)?;
+        Ok(self)
+    }
+
+    /// Probability that a UDP datagram is lost on its way.
+    pub fn set_datagram_drop_rate(&self, rate: f64) -> Result<&Self, Error> {
+        self.inner.lock().drop_rate = checked_rate("datagram drop", rate)?;
+        Ok(self)
     }
 
     /// Crashes `node` at virtual time `at`: every process on it dies at once and its
@@ -505,6 +532,8 @@ impl Scenario {
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
             faults: i.faults.clone(),
+            reset_rate: i.reset_rate,
+            drop_rate: i.drop_rate,
             events: i
                 .events
                 .iter()
@@ -518,6 +547,9 @@ impl Scenario {
         if let Some(b) = i.spin_budget {
             cfg.spin_budget = b;
         }
+        if let Some((local, remote, jitter)) = i.latency {
+            (cfg.local_latency, cfg.remote_latency, cfg.jitter) = (local, remote, jitter);
+        }
         Ok(cfg)
     }
 }
@@ -526,6 +558,15 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+fn checked_rate(what: &str, rate: f64) -> Result<f64, Error> {
+    if rate.is_nan() || !(0.0..=1.0).contains(&rate) {
+        return Err(Error::BadInput(format!(
+            "{what} rate must be a number between 0 and 1, got {rate}"
+        )));
+    }
+    Ok(rate)
 }
 
 /// The partitions `Scenario::random_partitions` asks for, drawn from the seed.

@@ -397,3 +397,78 @@ fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
     };
     assert!(f.reason.starts_with("nondeterminism"), "{}", f.reason);
 }
+
+#[test]
+fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
+    let tcp = |seed| {
+        let s = Scenario::new();
+        s.set_seed(seed);
+        let (a, b) = (s.create_named_node("server"), s.create_named_node("client"));
+        let prog = takt_tests::c_fixture("retry_client");
+        a.create_process(Process::new(&prog).args(["server", "7000"]));
+        b.create_process(
+            Process::new(&prog)
+                .args(["client", "server", "7000"])
+                .start_after(Duration::from_micros(100)),
+        );
+        s.set_connection_reset_rate(0.2).unwrap();
+        s.run()
+    };
+    // The retrying client gets through resets; the report counts them.
+    let r = tcp(4).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.faults
+            .iter()
+            .any(|(c, k, n)| c == "network" && k == "connection reset" && *n > 0),
+        "{:?}",
+        r.faults
+    );
+    assert!(r.stdout(1).contains("echoed 5"), "{}", r.stdout(1));
+    assert_eq!(r.digest, tcp(4).unwrap().digest);
+
+    let udp = |seed| {
+        let s = Scenario::new();
+        s.set_seed(seed);
+        s.set_scenario_completion_time(Duration::from_secs(30));
+        let (a, b) = (s.create_named_node("server"), s.create_named_node("client"));
+        let prog = takt_tests::c_fixture("udp_echo");
+        a.create_process(Process::new(&prog).args(["server", "7000"]));
+        b.create_process(
+            Process::new(&prog)
+                .args(["client", "server", "7000"])
+                .start_after(Duration::from_micros(100)),
+        );
+        s.set_datagram_drop_rate(0.2).unwrap();
+        s.set_latency(
+            Duration::ZERO,
+            Duration::from_millis(1),
+            Duration::from_micros(300),
+        );
+        s.run()
+    };
+    let r = udp(1);
+    let report = match &r {
+        Ok(r) => r,
+        Err(Error::Failed(f)) => &f.report,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|(c, k, _)| c == "network" && k == "datagram dropped"),
+        "{:?}",
+        report.faults
+    );
+    let again = udp(1);
+    let again = match &again {
+        Ok(r) => r,
+        Err(Error::Failed(f)) => &f.report,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(report.digest, again.digest);
+    for bad in [-1.0, 2.0, f64::NAN] {
+        assert!(Scenario::new().set_connection_reset_rate(bad).is_err());
+        assert!(Scenario::new().set_datagram_drop_rate(bad).is_err());
+    }
+}

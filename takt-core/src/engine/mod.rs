@@ -125,6 +125,10 @@ pub struct Engine {
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
     pub(crate) net: crate::net::Network,
+    /// Decides network faults (resets, drops): its own random stream.
+    pub(crate) net_faults: Pcg64Mcg,
+    /// Network faults injected: (kind, count).
+    pub(crate) net_fault_counts: BTreeMap<&'static str, u64>,
     /// Decides injected syscall faults (its own random stream).
     pub(crate) injector: crate::fault::Injector,
     faults_on: bool,
@@ -171,6 +175,7 @@ impl Engine {
         let injector =
             crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
         let faults_on = !cfg.faults.is_empty();
+        let net_faults = crate::rng::stream(cfg.seed, "network faults");
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = crate::net::Network::new(crate::net::NetConfig {
             local_latency: cfg.local_latency,
@@ -193,6 +198,8 @@ impl Engine {
             timers: Timers::default(),
             futexes: BTreeMap::new(),
             net,
+            net_faults,
+            net_fault_counts: BTreeMap::new(),
             injector,
             faults_on,
             sock_owner: BTreeMap::new(),
@@ -688,6 +695,18 @@ impl Engine {
         self.trace.push(e);
     }
 
+    /// Draws a network fault with probability `rate` (no draw at all when it is 0).
+    pub(crate) fn net_fault(&mut self, rate: f64, kind: &'static str) -> bool {
+        if rate <= 0.0 {
+            return false;
+        }
+        let hit = rand::Rng::random::<f64>(&mut self.net_faults) < rate;
+        if hit {
+            *self.net_fault_counts.entry(kind).or_insert(0) += 1;
+        }
+        hit
+    }
+
     /// `tid` called `sched_yield`.
     pub(crate) fn yielded(&mut self, tid: Vtid) {
         self.sched.yielded(tid);
@@ -824,12 +843,17 @@ impl Engine {
                 rep.stdout = s.data.clone();
             }
         }
-        let faults = self
+        let mut faults: Vec<(String, String, u64)> = self
             .injector
             .counts()
             .iter()
             .map(|((c, f), n)| (c.clone(), f.clone(), *n))
             .collect();
+        faults.extend(
+            self.net_fault_counts
+                .iter()
+                .map(|(k, n)| ("network".to_string(), k.to_string(), *n)),
+        );
         let events = self.trace.count();
         Report {
             seed: self.cfg.seed,

@@ -409,8 +409,15 @@ pub(crate) fn send_from(
     };
     let data = src.get(e, tid, done, chunk)?;
     let now = e.now;
+    let inet = e.net.domain(s) != crate::net::Domain::Unix;
+    if !stream && inet && e.net_fault(e.cfg.drop_rate, "datagram dropped") {
+        return Ok(Out::Return(data.len() as i64)); // sent, and lost on the way
+    }
     match e.net.send(s, &data, to.as_ref(), now) {
         Ok(n) => {
+            if stream && inet && e.net_fault(e.cfg.reset_rate, "connection reset") {
+                let _ = e.net.reset_connection(s, now);
+            }
             after_io(e, s);
             let done = done + n;
             if stream && done < total && !nonblock {

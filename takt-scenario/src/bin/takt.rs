@@ -13,7 +13,7 @@ use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
 
 const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
-                [--fault-rate RATE] [--fault SYSCALL=RATE]…
+                [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
 
   Runs PROGRAM (and everything it starts) under takt and prints the report.
@@ -21,7 +21,8 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   NAME share a node; --after starts the next process that much virtual time later. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
   --completion-time, real time for --spin-budget).
   --fault-rate sets the injected-fault rate of every syscall, --fault one syscall's
-  (e.g. --fault accept=0.01); --must-finish before a process ends the run when it exits.
+  (e.g. --fault accept=0.01); --reset-rate resets TCP connections at sends, --drop-rate
+  loses UDP datagrams; --must-finish before a process ends the run when it exits.
   --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid.";
 
@@ -57,6 +58,8 @@ struct Args {
     procs: Vec<(String, Duration, bool, Vec<String>)>,
     fault_rate: Option<f64>,
     faults: Vec<(String, f64)>,
+    reset_rate: f64,
+    drop_rate: f64,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -74,6 +77,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         procs: Vec::new(),
         fault_rate: None,
         faults: Vec::new(),
+        reset_rate: 0.0,
+        drop_rate: 0.0,
     };
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
@@ -112,6 +117,17 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--node" => node = value("--node")?,
             "--after" => after = parse_duration(&value("--after")?)?,
             "--must-finish" => must_finish = true,
+            "--reset-rate" | "--drop-rate" => {
+                let v = value(&arg)?;
+                let r: f64 = v
+                    .parse()
+                    .map_err(|_| format!("{arg}: {v:?} is not a number"))?;
+                if arg == "--reset-rate" {
+                    a.reset_rate = r;
+                } else {
+                    a.drop_rate = r;
+                }
+            }
             "--fault-rate" => {
                 let v = value("--fault-rate")?;
                 a.fault_rate = Some(
@@ -189,6 +205,13 @@ fn main() -> ExitCode {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
+    }
+    if let Err(e) = scenario
+        .set_connection_reset_rate(args.reset_rate)
+        .and_then(|s| s.set_datagram_drop_rate(args.drop_rate))
+    {
+        eprintln!("{e}");
+        return ExitCode::from(2);
     }
     for (name, r) in &args.faults {
         if let Err(e) = scenario.set_scenario_fault_rate(name, *r) {
