@@ -1,0 +1,65 @@
+//! The `takt` command: prints the report, writes the trace, and says what is wrong.
+
+use std::process::Command;
+
+fn takt(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .output()
+        .expect("run takt");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn runs_a_program_and_prints_seed_digest_and_status() {
+    let (code, out, _) = takt(&["run", "--seed", "7", "--", "/bin/sh", "-c", "echo hi; date"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hi\nThu Jan  1 00:00:00 UTC 2026\n"), "{out}");
+    assert!(
+        out.contains("seed: 7\n") && out.contains("trace digest: "),
+        "{out}"
+    );
+    let (_, again, _) = takt(&["run", "--seed", "7", "--", "/bin/sh", "-c", "echo hi; date"]);
+    let digest = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("trace digest:"))
+            .map(str::to_string)
+    };
+    assert_eq!(digest(&out), digest(&again));
+}
+
+#[test]
+fn writes_the_canonical_trace() {
+    let file = std::env::temp_dir().join(format!("takt-cli-trace-{}", std::process::id()));
+    let (code, _, _) = takt(&["run", "--trace", file.to_str().unwrap(), "--", "/bin/true"]);
+    assert_eq!(code, 0);
+    let events = takt_core::trace::Trace::decode(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(!events.is_empty());
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn failures_exit_1_and_bad_usage_exits_2() {
+    let (code, out, _) = takt(&["run", "--", "/bin/sh", "-c", "exit 4"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAILED") && out.contains("exited 4"), "{out}");
+    for bad in [
+        &["run"][..],
+        &["run", "--seed", "x", "--", "/bin/true"],
+        &["run", "--fault", "acept=0.1", "--", "/bin/true"],
+        &["frobnicate"],
+    ] {
+        let (code, _, err) = takt(bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(!err.is_empty());
+    }
+    let (_, _, err) = takt(&["run", "--", "/no/such/prog"]);
+    assert!(
+        err.contains("/no/such/prog") && err.contains("ENOENT"),
+        "{err}"
+    );
+}
