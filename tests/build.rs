@@ -46,6 +46,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     // The directory itself, so that adding or removing a fixture reruns us.
     println!("cargo:rerun-if-changed={}", src_dir.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        src_dir.join("net_prelude.h").display()
+    );
 
     let mut sources: Vec<PathBuf> = fs::read_dir(&src_dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", src_dir.display()))

@@ -18,26 +18,32 @@ fn line<'a>(r: &'a Report, key: &str) -> &'a str {
     &l[key.len()..]
 }
 
+/// memcached on node `cache`, the retrying Python client (`rounds` successful rounds,
+/// then it exits; the run ends with it) on node `web`.
+fn cache_and_retrying_client(
+    seed: u64,
+    rounds: u32,
+) -> (Scenario, takt_scenario::Node, takt_scenario::Node) {
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_secs(5));
+    let a = s.create_named_node("cache");
+    let b = s.create_named_node("web");
+    a.create_process(MEMCACHED);
+    let script = python_fixture("mc_retry").to_string_lossy().into_owned();
+    b.create_process(
+        Process::new(python3())
+            .args([script, "cache".into(), "11222".into(), rounds.to_string()])
+            .start_after(Duration::from_millis(1))
+            .must_finish(),
+    );
+    (s, a, b)
+}
+
 #[test]
 fn node_crash_and_restart_while_a_client_retries() {
     let build = |seed| {
-        let s = Scenario::new();
-        s.set_seed(seed);
-        s.set_scenario_completion_time(Duration::from_secs(5));
-        let a = s.create_named_node("cache");
-        let b = s.create_named_node("web");
-        a.create_process(MEMCACHED);
-        b.create_process(
-            Process::new(python3())
-                .args([
-                    python_fixture("mc_retry").to_string_lossy().into_owned(),
-                    "cache".into(),
-                    "11222".into(),
-                    "30".into(),
-                ])
-                .start_after(Duration::from_millis(1))
-                .must_finish(),
-        );
+        let (s, a, _) = cache_and_retrying_client(seed, 30);
         s.crash(
             &a,
             Duration::from_millis(100),
@@ -85,23 +91,7 @@ fn node_crash_and_restart_while_a_client_retries() {
 #[test]
 fn a_partition_healed_later_gives_timeouts_then_recovers() {
     let build = || {
-        let s = Scenario::new();
-        s.set_seed(8);
-        s.set_scenario_completion_time(Duration::from_secs(5));
-        let a = s.create_named_node("cache");
-        let b = s.create_named_node("web");
-        a.create_process(MEMCACHED);
-        b.create_process(
-            Process::new(python3())
-                .args([
-                    python_fixture("mc_retry").to_string_lossy().into_owned(),
-                    "cache".into(),
-                    "11222".into(),
-                    "30".into(),
-                ])
-                .start_after(Duration::from_millis(1))
-                .must_finish(),
-        );
+        let (s, a, b) = cache_and_retrying_client(8, 30);
         s.partition(
             &a,
             &b,
@@ -330,23 +320,7 @@ fn correct_code_passes_under_faults() {
 #[test]
 fn random_partitions_are_drawn_from_the_seed() {
     let build = |seed| {
-        let s = Scenario::new();
-        s.set_seed(seed);
-        s.set_scenario_completion_time(Duration::from_secs(5));
-        let a = s.create_named_node("cache");
-        let b = s.create_named_node("web");
-        a.create_process(MEMCACHED);
-        b.create_process(
-            Process::new(python3())
-                .args([
-                    python_fixture("mc_retry").to_string_lossy().into_owned(),
-                    "cache".into(),
-                    "11222".into(),
-                    "40".into(),
-                ])
-                .start_after(Duration::from_millis(1))
-                .must_finish(),
-        );
+        let (s, _, _) = cache_and_retrying_client(seed, 40);
         s.random_partitions(Duration::from_millis(150), Duration::from_millis(60));
         s
     };

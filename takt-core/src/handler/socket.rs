@@ -249,7 +249,14 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     };
     let node = e.procs[&e.threads[&tid].pid].node;
     let s = e.net.socket(node, domain, kind)?;
-    Ok(Out::Rewrite {
+    Ok(placeholder(s, flags, None))
+}
+
+/// Turns the current call into `socket(AF_UNIX, SOCK_STREAM | flags)`, the kernel
+/// placeholder for model socket `s`; at its exit the fd is installed (or, if the kernel
+/// refused, `s` is closed) and, for `accept`, the peer address written.
+fn placeholder(s: usize, flags: i32, peer: Option<(u64, u64, SockAddr)>) -> Out {
+    Out::Rewrite {
         nr: libc::SYS_socket,
         args: [
             libc::AF_UNIX as u64,
@@ -265,9 +272,12 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                 return None;
             }
             install(e, tid, ret as i32, s, flags);
+            if let Some((addr, lenp, peer)) = peer {
+                let _ = write_addr(e, tid, addr, lenp, &peer);
+            }
             None
         })),
-    })
+    }
 }
 
 fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
@@ -344,26 +354,7 @@ fn accept(e: &mut Engine, _tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, fl
     match e.net.accept(s) {
         Ok((new, peer)) => {
             after_io(e, s);
-            Ok(Out::Rewrite {
-                nr: libc::SYS_socket,
-                args: [
-                    libc::AF_UNIX as u64,
-                    (libc::SOCK_STREAM | flags) as u64,
-                    0,
-                    0,
-                    0,
-                    0,
-                ],
-                post: Some(Post::new(move |e, tid, ret| {
-                    if ret < 0 {
-                        e.net.close(new, e.now);
-                        return None;
-                    }
-                    install(e, tid, ret as i32, new, flags);
-                    let _ = write_addr(e, tid, addr, lenp, &peer);
-                    None
-                })),
-            })
+            Ok(placeholder(new, flags, Some((addr, lenp, peer))))
         }
         Err(NetError::WouldBlock) if !nonblocking(e, fd, 0) => Ok(Out::Block(
             Blocked::on(vec![Obj::Socket(s)], "accept")
