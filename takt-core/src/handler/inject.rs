@@ -92,13 +92,10 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
         nonblock |= flags as i32 & libc::MSG_DONTWAIT != 0;
     }
     let p = &e.procs[&e.threads[&tid].pid];
-    let handlers: Vec<_> = p.sig.iter().filter(|d| d.handler > 1).collect();
-    let signals = if handlers.is_empty() {
+    let mut handlers = p.sig.iter().filter(|d| d.handler > 1).peekable();
+    let signals = if handlers.peek().is_none() {
         Signals::NoHandler
-    } else if handlers
-        .iter()
-        .all(|d| d.flags & libc::SA_RESTART as u64 != 0)
-    {
+    } else if handlers.all(|d| d.flags & libc::SA_RESTART as u64 != 0) {
         Signals::Restarting
     } else {
         Signals::Interrupting
