@@ -11,8 +11,18 @@ use std::collections::BTreeMap;
 static LOAD: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
 
 /// Takes the least-loaded allowed CPU.
+///
+/// `TAKT_CPU=N` (set for exploration worker processes) names the CPU outright.
 pub fn acquire() -> usize {
     let allowed = crate::sys::allowed_cpus();
+    if let Some(cpu) = std::env::var("TAKT_CPU")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|c| allowed.contains(c))
+    {
+        *LOAD.lock().entry(cpu).or_insert(0) += 1;
+        return cpu;
+    }
     let mut load = LOAD.lock();
     let cpu = allowed
         .iter()

@@ -12,6 +12,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// Explore calls made by this process so far (a worker process runs the same code
+/// again and must find the same call).
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// `TAKT_EXPLORE_WORKER=call:k:n` marks a worker process: it runs seeds `k, k+n, …` of
+/// exploration call number `call`.
+fn worker_role() -> Option<(u64, u64, u64)> {
+    let v = std::env::var("TAKT_EXPLORE_WORKER").ok()?;
+    let mut it = v.split(':').map(|x| x.parse::<u64>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
 /// How to explore.
 #[derive(Clone, Debug)]
 pub struct Explore {
@@ -21,6 +33,7 @@ pub struct Explore {
     stop_at_first: bool,
     check_determinism: bool,
     quiet: bool,
+    processes: bool,
 }
 
 /// What an exploration found.
@@ -59,6 +72,7 @@ impl Explore {
             stop_at_first: true,
             check_determinism: check,
             quiet: false,
+            processes: true,
         }
     }
 
@@ -92,6 +106,16 @@ impl Explore {
         self
     }
 
+    /// Run the workers as separate processes (default): the same test (or program) is
+    /// started again once per CPU, each running its share of the seeds on its own CPU.
+    /// Tracers in one process share its signal lock, which every ptrace stop takes, so
+    /// threads scale worse (≈1.6x on two CPUs here, against 2.0x for processes). With
+    /// `false`, workers are threads of this process.
+    pub fn processes(mut self, on: bool) -> Explore {
+        self.processes = on;
+        self
+    }
+
     /// Do not print a line per run.
     pub fn quiet(mut self, on: bool) -> Explore {
         self.quiet = on;
@@ -105,7 +129,38 @@ impl Explore {
             Some(s) => (s, 1),
             None => (self.first, self.seeds),
         };
+        let call = CALLS.fetch_add(1, Ordering::SeqCst);
         let test = std::thread::current().name().map(str::to_string);
+        match worker_role() {
+            // In a worker process: run this call's share and leave, or (other calls of
+            // the same test) run in this process without spawning.
+            Some((c, k, n)) if c == call => self.worker(first, count, k, n, &build),
+            Some(_) => {
+                return self
+                    .clone()
+                    .processes(false)
+                    .jobs(1)
+                    .quiet(true)
+                    .run_threads(first, count, test, build)
+            }
+            None if self.processes && self.jobs > 1 && count > 1 => {
+                // If the workers cannot be started, threads do the work instead.
+                if let Some(r) = self.run_processes(call, count, test.as_deref(), &build) {
+                    return r;
+                }
+            }
+            None => {}
+        }
+        self.run_threads(first, count, test, build)
+    }
+
+    fn run_threads(
+        &self,
+        first: u64,
+        count: u64,
+        test: Option<String>,
+        build: impl Fn(&Scenario) + Sync,
+    ) -> Result<Summary, Error> {
         let defaults = crate::current_defaults();
         let next = AtomicU64::new(0);
         let limit = AtomicU64::new(count);
@@ -194,6 +249,168 @@ impl Explore {
                 jobs,
             }),
         }
+    }
+
+    /// Worker process: run seeds `first + k, first + k + n, …`, print one machine-readable
+    /// line each, and exit (the code after this call belongs to the parent).
+    fn worker(&self, first: u64, count: u64, k: u64, n: u64, build: &impl Fn(&Scenario)) -> ! {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let mut i = k;
+        while i < count {
+            let seed = first.wrapping_add(i);
+            let t0 = Instant::now();
+            let line = match self.one(seed, build) {
+                Ok(digest) => format!("ok {digest} {:.3}", t0.elapsed().as_secs_f64()),
+                Err(Error::Failed(f)) => {
+                    format!(
+                        "failed {} {:.3} {}",
+                        f.report.digest,
+                        t0.elapsed().as_secs_f64(),
+                        f.reason.replace('\n', " ")
+                    )
+                }
+                Err(e) => format!("error - 0 {}", e.to_string().replace('\n', " ")),
+            };
+            let failed = !line.starts_with("ok ");
+            let _ = writeln!(out, "takt-explore-result {seed} {line}");
+            let _ = out.flush();
+            if failed && self.stop_at_first {
+                break;
+            }
+            i += n;
+        }
+        std::process::exit(0)
+    }
+
+    /// Runs the seeds in worker processes (this test or program started again, once per
+    /// CPU). `None` if the workers could not be started.
+    fn run_processes(
+        &self,
+        call: u64,
+        count: u64,
+        test: Option<&str>,
+        build: &(impl Fn(&Scenario) + Sync),
+    ) -> Option<Result<Summary, Error>> {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().ok()?;
+        let args: Vec<String> = match test {
+            Some(t) if t != "main" => vec![
+                "--exact".into(),
+                t.into(),
+                "--nocapture".into(),
+                "--test-threads=1".into(),
+            ],
+            _ => std::env::args().skip(1).collect(),
+        };
+        let cpus = takt_core::sys::allowed_cpus();
+        let n = self.jobs.min(cpus.len()).min(count as usize).max(1) as u64;
+        let t0 = Instant::now();
+        let mut children = Vec::new();
+        for k in 0..n {
+            let child = std::process::Command::new(&exe)
+                .args(&args)
+                .env("TAKT_EXPLORE_WORKER", format!("{call}:{k}:{n}"))
+                .env("TAKT_CPU", cpus[k as usize % cpus.len()].to_string())
+                .env("TAKT_SEEDS", count.to_string())
+                .env_remove("TAKT_SEED")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .ok()?;
+            children.push(child);
+        }
+        let results: Mutex<Vec<(u64, bool, String, String)>> = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for child in children.iter_mut() {
+                let stdout = child.stdout.take().expect("piped");
+                let results = &results;
+                s.spawn(move || {
+                    for line in std::io::BufReader::new(stdout)
+                        .lines()
+                        .map_while(Result::ok)
+                    {
+                        let Some(rest) = line.strip_prefix("takt-explore-result ") else {
+                            continue;
+                        };
+                        let mut f = rest.splitn(5, ' ');
+                        let (Some(seed), Some(kind), Some(digest), Some(secs)) =
+                            (f.next(), f.next(), f.next(), f.next())
+                        else {
+                            continue;
+                        };
+                        let Ok(seed) = seed.parse::<u64>() else {
+                            continue;
+                        };
+                        let reason = f.next().unwrap_or("").to_string();
+                        if !self.quiet {
+                            match kind {
+                                "ok" => println!(
+                                    "seed {seed}: ok  digest {}  {secs} s",
+                                    &digest[..16.min(digest.len())]
+                                ),
+                                _ => println!(
+                                    "seed {seed}: FAILED  digest {}  {reason}  {secs} s",
+                                    &digest[..16.min(digest.len())]
+                                ),
+                            }
+                        }
+                        results.lock().expect("no panic holds it").push((
+                            seed,
+                            kind == "ok",
+                            digest.to_string(),
+                            reason,
+                        ));
+                    }
+                });
+            }
+        });
+        for mut c in children {
+            let _ = c.wait();
+        }
+        let mut results = results.into_inner().expect("readers are done");
+        results.sort();
+        let ran: u64 = results.len() as u64;
+        let failed: Vec<&(u64, bool, String, String)> = results.iter().filter(|r| !r.1).collect();
+        if ran == 0 || (failed.is_empty() && ran < count) {
+            return None; // the workers did not run (a harness we cannot re-enter): threads
+        }
+        let seconds = t0.elapsed().as_secs_f64();
+        if !self.quiet {
+            println!(
+                "explored {ran} seeds in {seconds:.2} s in {n} processes: {} failed",
+                failed.len()
+            );
+        }
+        let Some(lowest) = failed.first() else {
+            let passed = results.iter().map(|r| (r.0, r.2.clone())).collect();
+            let runs = ran * if self.check_determinism { 2 } else { 1 };
+            return Some(Ok(Summary {
+                runs,
+                passed,
+                seconds,
+                jobs: n as usize,
+            }));
+        };
+        // Rebuild the full failure here: the seed replays to the same run.
+        let seed = lowest.0;
+        Some(match self.one(seed, build) {
+            Err(Error::Failed(mut f)) => {
+                if f.report.digest != lowest.2 && lowest.2 != "-" {
+                    f.reason = format!(
+                        "nondeterminism: seed {seed} failed in a worker with digest {} and here with {} ({})",
+                        lowest.2, f.report.digest, f.reason
+                    );
+                }
+                f.rerun = crate::rerun_command(seed, test);
+                Err(Error::Failed(f))
+            }
+            Err(e) => Err(e),
+            Ok(digest) => Err(Error::BadInput(format!(
+                "nondeterminism: seed {seed} failed in a worker ({}) but passed here with digest {digest}",
+                lowest.3
+            ))),
+        })
     }
 
     /// One seed (twice when checking determinism): its digest, or the failure.

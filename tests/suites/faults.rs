@@ -357,9 +357,9 @@ fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
         .run(ok)
         .unwrap();
     assert_eq!(summary.runs, 12);
-    // /proc/uptime comes from the host: a program that prints it is not deterministic.
+    // /proc/self/stat comes from the host (host pid, start time): not deterministic.
     let leak = |s: &Scenario| {
-        s.create_node().create_process("/bin/cat /proc/uptime");
+        s.create_node().create_process("/bin/cat /proc/self/stat");
     };
     let Err(Error::Failed(f)) = Explore::new()
         .seeds(3)
@@ -367,7 +367,7 @@ fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
         .quiet(true)
         .run(leak)
     else {
-        panic!("printing host uptime must be caught")
+        panic!("printing host process state must be caught")
     };
     assert!(f.reason.starts_with("nondeterminism"), "{}", f.reason);
 }

@@ -153,6 +153,8 @@ pub struct Engine {
     pub(crate) lines: Vec<Line>,
     pub(crate) reports: Vec<crate::report::ProcessReport>,
     pub(crate) filter: Vec<sys::seccomp::Insn>,
+    /// Spawn plans, kept while the scenario runs (children read them until execve).
+    pub(crate) plans: Vec<sys::spawn::SpawnPlan>,
     pub(crate) failure: Option<Outcome>,
     pub(crate) incidents: Vec<crate::report::Incident>,
     pub(crate) next_vpid: Vtid,
@@ -189,6 +191,7 @@ impl Engine {
             trace: Trace::new(cfg.keep_trace),
             watch: Watch::register(cfg.preempt_slice),
             filter: sys::seccomp::program(&handler::ALLOWED),
+            plans: Vec::new(),
             cfg,
             now: VTime::ZERO,
             procs: BTreeMap::new(),

@@ -56,7 +56,7 @@ impl Engine {
         let spec = self.cfg.processes[i].clone();
         let node = self.cfg.nodes[spec.node].clone();
         let cwd = spec.cwd.clone().unwrap_or_else(|| node.dir.clone());
-        let plan = SpawnPlan::new(
+        let mut plan = SpawnPlan::new(
             &spec.program.to_string_lossy(),
             &spec.argv,
             &spec.env,
@@ -68,6 +68,8 @@ impl Engine {
             Some(ns) => ns.enter_for_children(|| plan.spawn())?,
             None => plan.spawn()?,
         };
+        // The child read its arguments from our memory until its execve: keep them.
+        self.plans.push(plan);
         let real = stopped.tid();
         let vpid = self.vpid_of(real);
         let fdt = self.files.new_table();

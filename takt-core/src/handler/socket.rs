@@ -3,8 +3,8 @@
 //! A socket's kernel placeholder is an unconnected `AF_UNIX` socket of the same fd
 //! number (so `fstat` says `S_IFSOCK` and the kernel's numbering stays authoritative); it
 //! never carries data. `accept` is rewritten into `socket(AF_UNIX, …)` to create the new
-//! placeholder. Address families other than IPv4, IPv6 and Unix (netlink, say) pass
-//! through to the kernel untouched.
+//! placeholder. Netlink is refused (`EAFNOSUPPORT`: it would show the host's network
+//! state); other families pass through to the kernel, with a warning.
 
 use super::io::{iovecs, Dest, Src};
 use super::{Blocked, Out, Post, Res};
@@ -239,7 +239,13 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         libc::AF_INET => Domain::Inet,
         libc::AF_INET6 => Domain::Inet6,
         libc::AF_UNIX => Domain::Unix,
-        _ => return Ok(Out::Pass),
+        // Netlink would show the host's interfaces, addresses and kernel timestamps
+        // (glibc's getaddrinfo asks through it, and falls back when it is missing).
+        libc::AF_NETLINK => return Err(Errno::EAFNOSUPPORT),
+        _ => {
+            e.warn(format!("socket family {family} passed to the kernel"));
+            return Ok(Out::Pass);
+        }
     };
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
     let kind = match ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {

@@ -463,6 +463,20 @@ pub fn kill(pid: RealTid, sig: i32) -> Result<(), NixErrno> {
     NixErrno::result(unsafe { libc::kill(pid, sig) }).map(drop)
 }
 
+/// CPU time (user + system, nanoseconds) used so far by every thread of process `pid`,
+/// through its process CPU clock (`CPUCLOCK_SCHED`); `None` if it is gone.
+pub fn process_cpu_nanos(pid: RealTid) -> Option<u64> {
+    // The kernel's encoding of another process's CPU clock: (~pid << 3) | CPUCLOCK_SCHED.
+    let clock = ((!(pid as libc::clockid_t)) << 3) | 2;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer.
+    let r = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
 /// The calling thread's real tid.
 pub fn gettid() -> RealTid {
     // SAFETY: gettid has no arguments and cannot fail.
@@ -509,6 +523,22 @@ pub struct PidNamespace {
     init: i32,
     ns: OwnedFd,
     home: OwnedFd,
+    _stack: Vec<u8>,
+}
+
+/// Pid 1 of a scenario: reaps orphans (SIGCHLD ignored) and sleeps until killed. It
+/// shares the tracer's memory, so it makes system calls only.
+extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: system calls on stack memory only; no allocation, no locks.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_IGN;
+        libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
+        loop {
+            libc::pause();
+        }
+    }
 }
 
 impl PidNamespace {
@@ -516,32 +546,21 @@ impl PidNamespace {
     /// user namespaces); the engine then runs without one and says so in the report.
     pub fn new() -> Result<PidNamespace, NixErrno> {
         let home = open_ro("/proc/thread-self/ns/pid")?;
-        // SAFETY: a raw clone without CLONE_VM is a fork: the child gets a copy of the
-        // address space and runs only async-signal-safe calls (prctl, sigaction, pause)
-        // and never returns from this function.
+        // The stub shares our memory (CLONE_VM) on a stack of its own, so creating it
+        // copies no page tables and makes no page of the test process copy-on-write.
+        let mut stack = vec![0u8; 16 * 1024];
+        let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+        // SAFETY: glibc's clone runs `init_stub` on `stack`, which lives in the returned
+        // PidNamespace until the stub has been killed and reaped (Drop).
         let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
+            libc::clone(
+                init_stub,
+                top as *mut libc::c_void,
+                libc::CLONE_VM | libc::CLONE_NEWPID | libc::SIGCHLD,
+                std::ptr::null_mut(),
             )
         };
-        let pid = NixErrno::result(pid)? as i32;
-        if pid == 0 {
-            // SAFETY: in the forked child; only async-signal-safe libc calls follow.
-            unsafe {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = libc::SIG_IGN;
-                libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
-                loop {
-                    libc::pause();
-                }
-            }
-        }
+        let pid = NixErrno::result(pid)?;
         let ns = open_ro(&format!("/proc/{pid}/ns/pid")).inspect_err(|_| {
             let _ = kill(pid, libc::SIGKILL);
             reap_child(pid);
@@ -550,6 +569,7 @@ impl PidNamespace {
             init: pid,
             ns,
             home,
+            _stack: stack,
         })
     }
 

@@ -9,16 +9,42 @@ use crate::Error;
 use nix::errno::Errno as NixErrno;
 use std::ffi::CString;
 
-/// Everything the child needs, prepared (and allocated) before the fork.
-#[derive(Debug)]
+/// Everything the child needs, prepared (and allocated) before the clone, and kept
+/// alive until the child has called `execve`: the child shares the tracer's memory
+/// (`CLONE_VM`, as `posix_spawn` does), so nothing it reads may be freed before then.
+/// Keep the plan (as the engine does) for as long as the scenario runs.
 pub struct SpawnPlan {
     path: CString,
-    argv: Vec<CString>,
-    envp: Vec<CString>,
-    cwd: CString,
-    filter: Vec<Insn>,
-    cpu: usize,
+    _argv: Vec<CString>,
+    _envp: Vec<CString>,
+    _cwd: CString,
+    _filter: Vec<Insn>,
+    _argv_ptrs: Vec<*const libc::c_char>,
+    _envp_ptrs: Vec<*const libc::c_char>,
+    args: Box<ChildArgs>,
+    stack: Vec<u8>,
 }
+
+impl std::fmt::Debug for SpawnPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnPlan")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// What the child reads, by pointer, from the shared memory.
+struct ChildArgs {
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    cwd: *const libc::c_char,
+    prog: libc::sock_fprog,
+    cpus: libc::cpu_set_t,
+}
+
+/// The child's stack (it runs beside the tracer until `execve`).
+const CHILD_STACK: usize = 64 * 1024;
 
 impl SpawnPlan {
     /// A plan to run `path` with `argv` (argv\[0\] included) and `env` in `cwd`.
@@ -32,74 +58,76 @@ impl SpawnPlan {
     ) -> Result<SpawnPlan, Error> {
         let c =
             |s: &str| CString::new(s).map_err(|_| Error::BadInput(format!("NUL byte in {s:?}")));
+        let path = c(path)?;
+        let argv: Vec<CString> = argv.iter().map(|a| c(a)).collect::<Result<_, _>>()?;
+        let envp: Vec<CString> = env
+            .iter()
+            .map(|(k, v)| c(&format!("{k}={v}")))
+            .collect::<Result<_, _>>()?;
+        let cwd = c(cwd)?;
+        // The pointers stay valid while the plan lives: a CString's buffer does not move
+        // when the CString value does.
+        let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
+            v.iter()
+                .map(|a| a.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect()
+        };
+        let argv_ptrs = ptrs(&argv);
+        let envp_ptrs = ptrs(&envp);
+        // SAFETY: an all-zero cpu_set_t is a valid empty set.
+        let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: CPU_SET writes within the set (cpu < CPU_SETSIZE, from sched_getaffinity).
+        unsafe { libc::CPU_SET(cpu, &mut cpus) };
+        let args = Box::new(ChildArgs {
+            path: path.as_ptr(),
+            argv: argv_ptrs.as_ptr(),
+            envp: envp_ptrs.as_ptr(),
+            cwd: cwd.as_ptr(),
+            prog: libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut _,
+            },
+            cpus,
+        });
         Ok(SpawnPlan {
-            path: c(path)?,
-            argv: argv.iter().map(|a| c(a)).collect::<Result<_, _>>()?,
-            envp: env
-                .iter()
-                .map(|(k, v)| c(&format!("{k}={v}")))
-                .collect::<Result<_, _>>()?,
-            cwd: c(cwd)?,
-            filter,
-            cpu,
+            path,
+            _argv: argv,
+            _envp: envp,
+            _cwd: cwd,
+            _filter: filter,
+            _argv_ptrs: argv_ptrs,
+            _envp_ptrs: envp_ptrs,
+            args,
+            stack: vec![0u8; CHILD_STACK],
         })
     }
 
-    /// Forks the child and waits for its initial stop; returns it stopped, with the
+    /// Starts the child and waits for its initial stop; returns it stopped, with the
     /// ptrace options set. Its next stop is the seccomp stop of its `execve`.
-    pub fn spawn(&self) -> Result<Stopped, Error> {
-        let argv: Vec<*const libc::c_char> = self
-            .argv
-            .iter()
-            .map(|a| a.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect();
-        let envp: Vec<*const libc::c_char> = self
-            .envp
-            .iter()
-            .map(|a| a.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect();
-        let prog = libc::sock_fprog {
-            len: self.filter.len() as u16,
-            filter: self.filter.as_ptr() as *mut _,
-        };
-        // SAFETY: an all-zero cpu_set_t is a valid empty set.
-        let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: CPU_SET writes within the set (cpu < CPU_SETSIZE is checked by the caller).
-        unsafe { libc::CPU_SET(self.cpu, &mut cpus) };
-        let devnull = c"/dev/null";
-
-        // SAFETY: a raw clone without CLONE_VM is a fork. The child only makes
-        // async-signal-safe calls on data prepared above and ends in execve or _exit.
+    ///
+    /// The child is cloned with `CLONE_VM` on its own stack: no page tables are copied
+    /// and no page of the tracer becomes copy-on-write (a fork would make every page of
+    /// the test process copy-on-write, and each later write by any tracer thread would
+    /// fault and flush the TLBs of the other CPUs).
+    pub fn spawn(&mut self) -> Result<Stopped, Error> {
+        let top = (self.stack.as_mut_ptr() as usize + self.stack.len()) & !15;
+        let arg = &*self.args as *const ChildArgs as *mut libc::c_void;
+        // SAFETY: glibc's clone runs `child` on the given stack (ours, kept alive with the
+        // plan); with CLONE_VM it shares our memory, and `child` only reads `ChildArgs`
+        // and makes system calls until execve or _exit.
         let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                libc::SIGCHLD as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
+            libc::clone(
+                child,
+                top as *mut libc::c_void,
+                libc::CLONE_VM | libc::SIGCHLD,
+                arg,
             )
         };
         let pid = NixErrno::result(pid).map_err(|e| Error::Sys {
-            op: "fork",
+            op: "clone",
             errno: e as i32,
         })? as RealTid;
-        if pid == 0 {
-            // SAFETY: in the child; see `child`.
-            unsafe {
-                child(
-                    &self.path,
-                    &argv,
-                    &envp,
-                    &self.cwd,
-                    devnull.as_ptr(),
-                    &prog,
-                    &cpus,
-                )
-            }
-        }
         match wait(super::Running(pid))? {
             Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) => {
                 s.set_options()?;
@@ -122,23 +150,16 @@ impl SpawnPlan {
 
 /// The child side of [`SpawnPlan::spawn`]. Never returns.
 ///
-/// # Safety
-/// Must only be called in a freshly forked child; all pointers must be valid
-/// NUL-terminated strings / arrays prepared before the fork.
-unsafe fn child(
-    path: &CString,
-    argv: &[*const libc::c_char],
-    envp: &[*const libc::c_char],
-    cwd: &CString,
-    devnull: *const libc::c_char,
-    prog: &libc::sock_fprog,
-    cpus: &libc::cpu_set_t,
-) -> ! {
-    // SAFETY (whole block): only async-signal-safe system calls on memory prepared by the
-    // parent before fork; no allocation, no locks.
+/// It shares the tracer's memory and thread-local storage, so it calls nothing that
+/// allocates or reads the calling thread's identity from TLS (glibc's `raise` would
+/// signal the tracer thread): the stop is a raw `kill(getpid(), SIGSTOP)`.
+extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY (whole block): `arg` points to the plan's ChildArgs, alive until execve; only
+    // system calls follow, on memory prepared by the parent; no allocation, no locks.
     unsafe {
+        let a = &*(arg as *const ChildArgs);
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        let fd = libc::open(devnull, libc::O_RDWR);
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         if fd >= 0 {
             libc::dup2(fd, 0);
             libc::dup2(fd, 1);
@@ -155,26 +176,28 @@ unsafe fn child(
         }
         let empty: libc::sigset_t = std::mem::zeroed();
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        if libc::chdir(cwd.as_ptr()) != 0 {
-            libc::_exit(124);
+        if libc::chdir(a.cwd) != 0 {
+            libc::syscall(libc::SYS_exit_group, 124);
         }
         libc::personality(libc::ADDR_NO_RANDOMIZE as libc::c_ulong);
         libc::prctl(libc::PR_SET_TSC, libc::PR_TSC_SIGSEGV);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &a.cpus);
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
-            libc::_exit(123);
+            libc::syscall(libc::SYS_exit_group, 123);
         }
-        libc::raise(libc::SIGSTOP);
+        let me = libc::syscall(libc::SYS_getpid);
+        libc::syscall(libc::SYS_kill, me, libc::SIGSTOP);
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         if libc::prctl(
             libc::PR_SET_SECCOMP,
             libc::SECCOMP_MODE_FILTER,
-            prog as *const libc::sock_fprog,
+            &a.prog as *const libc::sock_fprog,
         ) != 0
         {
-            libc::_exit(122);
+            libc::syscall(libc::SYS_exit_group, 122);
         }
-        libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
-        libc::_exit(127)
+        libc::execve(a.path, a.argv, a.envp);
+        libc::syscall(libc::SYS_exit_group, 127);
+        0
     }
 }

@@ -3,8 +3,9 @@
 //! A tracee thread that runs without making a syscall never returns control to the
 //! tracer, and there is no hardware performance counter on the machines takt targets to
 //! interrupt it. One background thread samples every registered scenario every
-//! [`TICK`]; if the tracer has been waiting on the same resumed thread for a whole
-//! slice, it sends that thread `SIGSTOP`, which surfaces as a signal-delivery stop. The
+//! [`TICK`]; if the tracer has been waiting on the same resumed thread while its process
+//! used a whole slice of CPU time (or ten slices of wall time passed), it sends that
+//! thread `SIGSTOP`, which surfaces as a signal-delivery stop. The
 //! engine then knows the thread was preempted by the watchdog (and that the run lost
 //! determinism at that point), or gives up when the spin budget is spent.
 
@@ -78,38 +79,59 @@ fn registry() -> &'static Mutex<Vec<Weak<Watch>>> {
     })
 }
 
+/// A thread stuck this many slices of wall time is stopped even if it used no CPU
+/// (blocked in the kernel, say, where only a signal gets it out).
+const WALL_SLICES: u64 = 10;
+
 fn run() {
-    // Per watch: (last resume count seen, ticks it has stayed the same).
-    let mut seen: Vec<(Weak<Watch>, u64, u64)> = Vec::new();
+    // Per watch: last resume count seen, ticks it has stayed the same, and the tracee
+    // process's CPU time when it was first seen stuck.
+    struct Seen {
+        watch: Weak<Watch>,
+        last: u64,
+        ticks: u64,
+        cpu0: Option<u64>,
+    }
+    let mut seen: Vec<Seen> = Vec::new();
     loop {
         std::thread::sleep(TICK);
         {
             let mut reg = registry().lock();
             reg.retain(|w| w.strong_count() > 0);
             for w in reg.iter() {
-                if !seen.iter().any(|s| Weak::ptr_eq(&s.0, w)) {
-                    seen.push((w.clone(), 0, 0));
+                if !seen.iter().any(|s| Weak::ptr_eq(&s.watch, w)) {
+                    seen.push(Seen {
+                        watch: w.clone(),
+                        last: 0,
+                        ticks: 0,
+                        cpu0: None,
+                    });
                 }
             }
         }
-        seen.retain(|s| s.0.strong_count() > 0);
-        for (weak, last, ticks) in seen.iter_mut() {
-            let Some(w) = weak.upgrade() else { continue };
+        seen.retain(|s| s.watch.strong_count() > 0);
+        for s in seen.iter_mut() {
+            let Some(w) = s.watch.upgrade() else { continue };
             let waiting = w.waiting.load(Ordering::Relaxed);
             let n = w.resumes.load(Ordering::Relaxed);
-            if waiting == 0 || n != *last {
-                *last = n;
-                *ticks = 0;
+            if waiting == 0 || n != s.last {
+                (s.last, s.ticks, s.cpu0) = (n, 0, None);
                 continue;
             }
-            *ticks += 1;
-            if *ticks >= w.slice_ticks.load(Ordering::Relaxed)
-                && w.fired.load(Ordering::Relaxed) != n
-            {
+            let (tgid, tid) = ((waiting >> 32) as i32, waiting as u32 as i32);
+            s.ticks += 1;
+            // The slice counts CPU time the tracee used, not wall time: on a loaded
+            // machine a thread that merely waits for its CPU must not be preempted (that
+            // would make the schedule depend on the load).
+            let cpu = super::process_cpu_nanos(tgid);
+            let cpu0 = *s.cpu0.get_or_insert(cpu.unwrap_or(0));
+            let slice = w.slice_ticks.load(Ordering::Relaxed);
+            let used = cpu.map_or(0, |c| c.saturating_sub(cpu0));
+            let spun = used >= slice * TICK.as_nanos() as u64;
+            if (spun || s.ticks >= slice * WALL_SLICES) && w.fired.load(Ordering::Relaxed) != n {
                 w.fired.store(n, Ordering::Relaxed);
-                let (tgid, tid) = ((waiting >> 32) as i32, waiting as u32 as i32);
                 let _ = super::tgkill(tgid, tid, libc::SIGSTOP);
-                *ticks = 0;
+                (s.ticks, s.cpu0) = (0, None);
             }
         }
     }
