@@ -63,3 +63,38 @@ fn failures_exit_1_and_bad_usage_exits_2() {
         "{err}"
     );
 }
+
+#[test]
+fn crash_and_partition_flags_show_in_the_report() {
+    let (code, out, err) = takt(&[
+        "run",
+        "--completion-time",
+        "2s",
+        "--crash",
+        "a:100ms:200ms",
+        "--partition",
+        "a:b:50ms:10ms",
+        "--node",
+        "a",
+        "--",
+        "/bin/sleep",
+        "1",
+        "--node",
+        "b",
+        "--",
+        "/bin/sleep",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    for want in [
+        "at 0.050000000s: partition a | b",
+        "at 0.060000000s: heal a | b",
+        "crash of node a",
+        "restart of node a after 0.200000 s down",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    let (code, _, err) = takt(&["run", "--crash", "nosuch:1s", "--", "/bin/true"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nosuch"), "{err}");
+}

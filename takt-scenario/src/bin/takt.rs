@@ -14,6 +14,7 @@ use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
 const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
+                [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
                 [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
 
   Runs PROGRAM (and everything it starts) under takt and prints the report.
@@ -22,7 +23,9 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   --completion-time, real time for --spin-budget).
   --fault-rate sets the injected-fault rate of every syscall, --fault one syscall's
   (e.g. --fault accept=0.01); --reset-rate resets TCP connections at sends, --drop-rate
-  loses UDP datagrams; --must-finish before a process ends the run when it exits.
+  loses UDP datagrams; --partition cuts nodes A and B at virtual time AT (healed after
+  HEAL_AFTER); --crash kills every process of NODE at AT (restarted after
+  RESTART_AFTER); --must-finish before a process ends the run when it exits.
   --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid.";
 
@@ -60,6 +63,8 @@ struct Args {
     faults: Vec<(String, f64)>,
     reset_rate: f64,
     drop_rate: f64,
+    partitions: Vec<(String, String, Duration, Option<Duration>)>,
+    crashes: Vec<(String, Duration, Option<Duration>)>,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -79,6 +84,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         faults: Vec::new(),
         reset_rate: 0.0,
         drop_rate: 0.0,
+        partitions: Vec::new(),
+        crashes: Vec::new(),
     };
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
@@ -117,6 +124,26 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--node" => node = value("--node")?,
             "--after" => after = parse_duration(&value("--after")?)?,
             "--must-finish" => must_finish = true,
+            "--partition" => {
+                let v = value("--partition")?;
+                let f: Vec<&str> = v.split(':').collect();
+                let (a2, b, at, heal) = match f.as_slice() {
+                    [a2, b, at] => (a2, b, parse_duration(at)?, None),
+                    [a2, b, at, heal] => (a2, b, parse_duration(at)?, Some(parse_duration(heal)?)),
+                    _ => return Err(format!("--partition takes A:B:AT[:HEAL_AFTER], got {v:?}")),
+                };
+                a.partitions.push((a2.to_string(), b.to_string(), at, heal));
+            }
+            "--crash" => {
+                let v = value("--crash")?;
+                let f: Vec<&str> = v.split(':').collect();
+                let (node, at, restart) = match f.as_slice() {
+                    [n, at] => (n, parse_duration(at)?, None),
+                    [n, at, r] => (n, parse_duration(at)?, Some(parse_duration(r)?)),
+                    _ => return Err(format!("--crash takes NODE:AT[:RESTART_AFTER], got {v:?}")),
+                };
+                a.crashes.push((node.to_string(), at, restart));
+            }
             "--reset-rate" | "--drop-rate" => {
                 let v = value(&arg)?;
                 let r: f64 = v
@@ -235,6 +262,26 @@ fn main() -> ExitCode {
             p = p.must_finish();
         }
         node.create_process(p);
+    }
+    let find = |name: &str| {
+        nodes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, n)| n.clone())
+    };
+    for (a, b, at, heal) in &args.partitions {
+        let (Some(na), Some(nb)) = (find(a), find(b)) else {
+            eprintln!("takt: --partition names a node no process runs on ({a}, {b})");
+            return ExitCode::from(2);
+        };
+        scenario.partition(&na, &nb, *at, *heal);
+    }
+    for (n, at, restart) in &args.crashes {
+        let Some(node) = find(n) else {
+            eprintln!("takt: --crash names a node no process runs on ({n})");
+            return ExitCode::from(2);
+        };
+        scenario.crash(&node, *at, *restart);
     }
     let (report, failed) = match scenario.run() {
         Ok(r) => (r, None),
