@@ -160,8 +160,10 @@ fn memcached_takt(seed: u64) -> f64 {
     })
 }
 
-/// 6. Exploration over 100 seeds: every allowed CPU against one. Exploration runs its
-/// workers as processes that start this program again; in them, only this part runs.
+/// Benchmark 6, exploration over 100 seeds: every allowed CPU against one.
+///
+/// Exploration runs its workers as processes that start this program again; in them,
+/// only this part runs.
 fn exploration() {
     let build = |s: &Scenario| {
         s.set_scenario_completion_time(Duration::from_millis(100));
