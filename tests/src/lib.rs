@@ -319,6 +319,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
             .map(|n| Fixture::rust(n)),
     );
     v.push(Fixture::python("py_threads_random_time"));
+    v.push(Fixture::python("mp_shared"));
     v
 }
 
