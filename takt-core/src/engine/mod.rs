@@ -101,6 +101,18 @@ pub(crate) struct Stream {
     partial: Vec<u8>,
 }
 
+/// What the engine keeps about an open socket beyond the network model.
+#[derive(Debug, Default)]
+pub(crate) struct SockMeta {
+    /// The process that created it (`SO_PEERCRED`).
+    pub(crate) owner: Vtid,
+    /// Deliveries to it (arrivals of data, connections, room): an edge for `EPOLLET`
+    /// even when it was already ready.
+    pub(crate) deliveries: u64,
+    /// Options takt accepts but does not model, as set: (level, name) → value.
+    pub(crate) extra: BTreeMap<(i32, i32), Vec<u8>>,
+}
+
 /// A timer's owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimerKey {
@@ -132,15 +144,8 @@ pub struct Engine {
     /// Decides injected syscall faults (its own random stream).
     pub(crate) injector: crate::fault::Injector,
     faults_on: bool,
-    /// Deliveries per socket (arrivals of data, connections, room): an edge for
-    /// `EPOLLET` even when the socket was already ready.
-    pub(crate) sock_gen: BTreeMap<usize, u64>,
-    /// The process that created each socket (for `SO_PEERCRED`).
-    pub(crate) sock_owner: BTreeMap<usize, Vtid>,
-    /// `SOCK_SEQPACKET` sockets (datagrams with EOF when the peer closes).
-    pub(crate) seqpacket: std::collections::BTreeSet<usize>,
-    /// Socket options takt accepts but does not model, as set: (socket, level, name).
-    pub(crate) sock_extra: BTreeMap<(usize, i32, i32), Vec<u8>>,
+    /// What the engine keeps about each open socket beyond the network model.
+    pub(crate) socks: BTreeMap<usize, SockMeta>,
     sched: Scheduler,
     pub(crate) trace: Trace,
     pub(crate) warnings: BTreeMap<String, u64>,
@@ -205,10 +210,7 @@ impl Engine {
             net_fault_counts: BTreeMap::new(),
             injector,
             faults_on,
-            sock_owner: BTreeMap::new(),
-            sock_gen: BTreeMap::new(),
-            seqpacket: std::collections::BTreeSet::new(),
-            sock_extra: BTreeMap::new(),
+            socks: BTreeMap::new(),
             warnings: BTreeMap::new(),
             nondeterminism: Vec::new(),
             pidns: None,
@@ -353,7 +355,9 @@ impl Engine {
             let mut changed = Vec::new();
             self.net.advance(self.now, &mut changed);
             for s in changed {
-                *self.sock_gen.entry(s).or_insert(0) += 1;
+                if let Some(m) = self.socks.get_mut(&s) {
+                    m.deliveries += 1;
+                }
                 self.notify(Obj::Socket(s));
             }
         }

@@ -478,6 +478,7 @@ impl Engine {
             Closed::Nothing => {}
             Closed::Obj(o) => self.notify(o),
             Closed::Socket(s) => {
+                self.socks.remove(&s);
                 self.net.close(s, self.now);
                 self.notify(Obj::Socket(s));
             }

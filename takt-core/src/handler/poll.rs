@@ -295,52 +295,51 @@ pub fn epoll_wait(
         return Err(Errno::EINVAL);
     }
     let id = epoll_id(e, tid, epfd)?;
-    let mut out = Vec::new();
-    let mut objs = vec![Obj::Epoll(id)];
-    let keys: Vec<i32> = e.files.epolls[id].interest.keys().copied().collect();
-    for fd in keys {
-        let i = e.files.epolls[id].interest[&fd];
-        if !e.files.is_open(i.file) {
-            e.files.epolls[id].interest.remove(&fd);
-            continue;
+    // Take the interest list out while reading readiness from the rest of the engine.
+    let mut interest = std::mem::take(&mut e.files.epolls[id].interest);
+    interest.retain(|_, i| e.files.is_open(i.file));
+    let mut raw = Vec::new();
+    let mut n = 0;
+    for i in interest.values_mut().filter(|i| !i.disarmed) {
+        if n >= max as usize {
+            break;
         }
-        objs.extend(e.files.file(i.file).kind.obj());
-        if i.disarmed || out.len() >= max as usize {
-            continue;
-        }
-        let bits = interest_bits(e, &i);
+        let bits = interest_bits(e, i);
         let gen = match e.files.file(i.file).kind {
-            Kind::Socket(s) => e.sock_gen.get(&s).copied().unwrap_or(0),
+            Kind::Socket(s) => e.socks.get(&s).map_or(0, |m| m.deliveries),
             _ => 0,
         };
-        let et = i.events & libc::EPOLLET as u32 != 0;
         // Edge-triggered: a bit that was not set at the last report, or anything new
         // arriving since (Linux reports each arrival, even on a socket still readable).
-        let report = if et {
+        let report = if i.events & libc::EPOLLET as u32 != 0 {
             bits & !i.last.0 != 0 || (bits != 0 && gen != i.last.1)
         } else {
             bits != 0
         };
-        let entry = e.files.epolls[id].interest.get_mut(&fd).expect("present");
-        entry.last = (bits, gen);
+        i.last = (bits, gen);
         if report {
-            if i.events & libc::EPOLLONESHOT as u32 != 0 {
-                entry.disarmed = true;
-            }
-            out.push((bits, i.data));
+            i.disarmed = i.events & libc::EPOLLONESHOT as u32 != 0;
+            raw.extend(bits.to_le_bytes().into_iter().chain(i.data.to_le_bytes()));
+            n += 1;
         }
     }
-    if !out.is_empty() {
-        let raw: Vec<u8> = out
-            .iter()
-            .flat_map(|(b, d)| b.to_le_bytes().into_iter().chain(d.to_le_bytes()))
-            .collect();
+    // Parked callers wait on the instance and on everything it watches.
+    let objs = (n == 0 && timeout != 0).then(|| {
+        let watched = interest
+            .values()
+            .filter_map(|i| e.files.file(i.file).kind.obj());
+        std::iter::once(Obj::Epoll(id))
+            .chain(watched)
+            .collect::<Vec<_>>()
+    });
+    e.files.epolls[id].interest = interest;
+    if n > 0 {
         e.write_mem(tid, events, &raw)?;
-        return Ok(Out::Return(out.len() as i64));
+        return Ok(Out::Return(n as i64));
     }
-    if timeout == 0 {
+    let Some(objs) = objs else {
         return Ok(Out::Return(0));
-    }
+    };
     let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
     Ok(Out::Block(
         Blocked::on(objs, "epoll_wait")

@@ -288,7 +288,13 @@ fn placeholder(s: usize, flags: i32, peer: Option<(u64, u64, SockAddr)>) -> Out 
 
 fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
     let pid = e.threads[&tid].pid;
-    e.sock_owner.insert(s, pid);
+    e.socks.insert(
+        s,
+        crate::engine::SockMeta {
+            owner: pid,
+            ..Default::default()
+        },
+    );
     let f = e
         .files
         .open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
@@ -303,21 +309,21 @@ fn socketpair(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     }
     let ty = a[1] as i32;
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    let kind = match ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
-        libc::SOCK_STREAM => SockType::Stream,
-        libc::SOCK_DGRAM | libc::SOCK_SEQPACKET => SockType::Dgram,
-        _ => return Err(Errno::EPROTONOSUPPORT),
-    };
+    let kind = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    if ![libc::SOCK_STREAM, libc::SOCK_DGRAM, libc::SOCK_SEQPACKET].contains(&kind) {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
     let sv = a[3];
-    let seqpacket = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) == libc::SOCK_SEQPACKET;
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
             if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
                 let node = e.procs[&e.threads[&tid].pid].node;
-                if let Ok((s1, s2)) = e.net.socketpair(node, kind) {
-                    if seqpacket {
-                        e.seqpacket.extend([s1, s2]);
-                    }
+                let pair = match kind {
+                    libc::SOCK_STREAM => e.net.socketpair(node, SockType::Stream),
+                    libc::SOCK_DGRAM => e.net.socketpair(node, SockType::Dgram),
+                    _ => e.net.seqpacket_pair(node),
+                };
+                if let Ok((s1, s2)) = pair {
                     install(e, tid, x, s1, flags);
                     install(e, tid, y, s2, flags);
                 }
@@ -465,10 +471,6 @@ pub(crate) fn recv_into(
     // Only as much as can arrive now: callers pass large buffers (memcached reads into
     // 16 KiB), and zeroing them on every call costs more than the call.
     let mut buf = vec![0u8; dest.len().min(e.net.bytes_readable(s).max(1)).min(1 << 24)];
-    let peer_gone = || e.net.peer_of(s).is_none_or(|p| !e.net.exists(p));
-    if e.seqpacket.contains(&s) && e.net.bytes_readable(s) == 0 && peer_gone() {
-        return Ok(Out::Return(0)); // SOCK_SEQPACKET: end of stream
-    }
     match e.net.recv_msg(s, &mut buf, peek) {
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;

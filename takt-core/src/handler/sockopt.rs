@@ -55,7 +55,11 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             if level == libc::SOL_SOCKET && timeo && bytes.len() < 16 {
                 return Err(Errno::EINVAL);
             }
-            e.sock_extra.insert((s, level, name), bytes);
+            e.socks
+                .entry(s)
+                .or_default()
+                .extra
+                .insert((level, name), bytes);
             return Ok(Out::Return(0));
         }
         _ => return Err(Errno::ENOPROTOOPT),
@@ -128,7 +132,7 @@ fn default_value(level: i32, name: i32) -> Vec<u8> {
 
 /// The `SO_RCVTIMEO` (or `SO_SNDTIMEO`) of a socket, if set and non-zero.
 pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
-    let v = e.sock_extra.get(&(s, libc::SOL_SOCKET, name))?;
+    let v = e.socks.get(&s)?.extra.get(&(libc::SOL_SOCKET, name))?;
     let tv: libc::timeval = crate::sys::pod_read(v);
     let ns = tv.tv_sec.max(0) as u64 * 1_000_000_000 + tv.tv_usec.max(0) as u64 * 1000;
     (ns > 0).then_some(ns)
@@ -192,16 +196,18 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
         },
         (libc::SOL_SOCKET, libc::SO_PEERCRED) => {
             let peer = e.net.peer_of(s).ok_or(Errno::ENOTCONN)?;
-            let pid = e.sock_owner.get(&peer).copied().unwrap_or(0);
+            let pid = e.socks.get(&peer).map_or(0, |m| m.owner);
             [pid, 0, 0]
                 .iter()
                 .flat_map(|v: &i32| v.to_ne_bytes())
                 .collect()
         }
-        (level, name) if accepted(level, name) => match e.sock_extra.get(&(s, level, name)) {
-            Some(v) => v.clone(),
-            None => default_value(level, name),
-        },
+        (level, name) if accepted(level, name) => {
+            match e.socks.get(&s).and_then(|m| m.extra.get(&(level, name))) {
+                Some(v) => v.clone(),
+                None => default_value(level, name),
+            }
+        }
         (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
             model(e, SockOptName::ReuseAddr)?.to_ne_bytes().to_vec()
         }

@@ -41,6 +41,17 @@ pub(crate) struct Dgram {
     pub(crate) peer: Option<DgPeer>,
     /// AF_UNIX: delivery time of our last datagram (keeps them in order).
     pub(crate) tx_last: VTime,
+    /// `SOCK_SEQPACKET`: datagrams, but reading returns 0 (end of stream) once the peer
+    /// is gone and nothing is queued.
+    pub(crate) seqpacket: bool,
+}
+
+impl Network {
+    /// Whether a `SOCK_SEQPACKET` socket's peer has closed (its reads then see EOF).
+    fn seqpacket_hangup(&self, d: &Dgram) -> bool {
+        d.seqpacket
+            && !matches!(&d.peer, Some(DgPeer::Unix { sock, .. }) if self.socks.contains_key(sock))
+    }
 }
 
 impl Dgram {
@@ -253,11 +264,15 @@ impl Network {
         buf: &mut [u8],
         peek: bool,
     ) -> Result<RecvMeta, NetError> {
+        let hangup = self
+            .sock(s)?
+            .dgram()
+            .is_some_and(|d| self.seqpacket_hangup(d));
         let sock = self.sock_mut(s)?;
         if let Some(e) = sock.err.take() {
             return Err(e.into());
         }
-        let (unix, shut_rd) = (sock.domain == Domain::Unix, sock.shut_rd);
+        let (unix, shut_rd) = (sock.domain == Domain::Unix, sock.shut_rd || hangup);
         let Kind::Dgram(d) = &mut sock.kind else {
             return Err(Errno::EINVAL.into());
         };
@@ -291,11 +306,12 @@ impl Network {
     }
 
     pub(super) fn dgram_readiness(&self, sock: &super::socket::Socket, d: &Dgram) -> Readiness {
+        let hangup = self.seqpacket_hangup(d);
         Readiness {
-            readable: !d.queue.is_empty() || sock.shut_rd || sock.err.is_some(),
+            readable: !d.queue.is_empty() || sock.shut_rd || hangup || sock.err.is_some(),
             writable: sock.blocked_on.is_none(),
-            hup: sock.shut_rd && sock.shut_wr,
-            rdhup: sock.shut_rd,
+            hup: (sock.shut_rd && sock.shut_wr) || hangup,
+            rdhup: sock.shut_rd || hangup,
             error: sock.err.is_some(),
         }
     }

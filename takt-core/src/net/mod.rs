@@ -329,6 +329,18 @@ impl Network {
         Ok((a, b))
     }
 
+    /// Two connected, unnamed AF_UNIX `SOCK_SEQPACKET` sockets: datagrams with
+    /// boundaries, and end of stream when the peer closes.
+    pub fn seqpacket_pair(&mut self, node: NodeId) -> Result<(SockId, SockId), Errno> {
+        let (a, b) = self.socketpair(node, SockType::Dgram)?;
+        for s in [a, b] {
+            if let Some(Kind::Dgram(d)) = self.socks.get_mut(&s).map(|s| &mut s.kind) {
+                d.seqpacket = true;
+            }
+        }
+        Ok((a, b))
+    }
+
     /// Binds `s`. Port 0 picks the next free ephemeral port of the node (32768 upward).
     /// `EINVAL` if already bound, `EADDRNOTAVAIL` for an address the node lacks,
     /// `EADDRINUSE` unless `SO_REUSEADDR` (both, none listening) or `SO_REUSEPORT` (both)

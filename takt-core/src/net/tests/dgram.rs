@@ -177,6 +177,31 @@ fn unix_socketpair_stream_and_dgram() {
 }
 
 #[test]
+fn seqpacket_reads_end_of_stream_after_the_peer_closes() {
+    let mut w = World::std();
+    let (p, q) = w.net.seqpacket_pair(w.a).unwrap();
+    w.send(p, b"one").unwrap();
+    w.settle();
+    w.net.close(p, w.now);
+    assert!(w.net.readiness(q).hup, "a closed peer is a hang-up");
+    let mut buf = [0; 8];
+    assert_eq!(
+        w.net.recv(q, &mut buf, false).map(|r| r.0),
+        Ok(3),
+        "queued data first"
+    );
+    assert_eq!(
+        w.net.recv(q, &mut buf, false).map(|r| r.0),
+        Ok(0),
+        "then end of stream"
+    );
+    // A plain datagram pair reports no end of stream.
+    let (x, y) = w.net.socketpair(w.a, SockType::Dgram).unwrap();
+    w.net.close(x, w.now);
+    assert_eq!(w.net.recv(y, &mut buf, false), Err(NetError::WouldBlock));
+}
+
+#[test]
 fn unix_close_with_unread_data_resets_peer() {
     let mut w = World::std();
     let (x, y) = w.net.socketpair(w.a, SockType::Stream).unwrap();
