@@ -351,7 +351,6 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         | SYS_inotify_init1
         | SYS_inotify_add_watch
         | SYS_inotify_rm_watch
-        | SYS_fstatfs
         | SYS_ioprio_get
         | SYS_ioprio_set
         | SYS_pkey_alloc
