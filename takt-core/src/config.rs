@@ -49,6 +49,10 @@ pub struct Config {
     pub nodes: Vec<NodeSpec>,
     /// The processes, started in this order at time zero.
     pub processes: Vec<ProcessSpec>,
+    /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
+    /// tears the run down and is reported). Not for use outside takt's own tests.
+    #[doc(hidden)]
+    pub test_panic_after_syscalls: Option<u64>,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             events: Vec::new(),
             nodes: Vec::new(),
             processes: Vec::new(),
+            test_panic_after_syscalls: None,
         }
     }
 }

@@ -28,6 +28,13 @@ pub enum Error {
         /// Its real tid.
         tid: i32,
     },
+    /// The tracer panicked: a bug in takt. The run's processes were killed and reaped.
+    Panic {
+        /// The panic message.
+        message: String,
+        /// The seed of the run, to reproduce it.
+        seed: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -39,6 +46,10 @@ impl fmt::Display for Error {
                 write!(f, "{op} failed: {}", crate::errno::Errno(*errno))
             }
             Error::TraceeGone { tid } => write!(f, "traced thread {tid} vanished"),
+            Error::Panic { message, seed } => write!(
+                f,
+                "the tracer panicked (a bug in takt) in the run of seed {seed}: {message}"
+            ),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! After runs that end in every way (exit, crash, watchdog, completion time, deadlock,
-//! a refused program), no traced process and no child of the test process remains.
-//! One test, so nothing else in this binary runs scenarios concurrently.
+//! a refused program, a panic in the tracer), no traced process and no child of the
+//! test process remains. One test, so nothing else in this binary runs scenarios
+//! concurrently.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use takt_scenario::Scenario;
 use takt_tests::Fixture;
 
@@ -69,4 +70,49 @@ fn no_process_outlives_its_scenario() {
     let _ = bad.run();
     let after = leftovers();
     assert!(after.is_empty(), "processes left behind: {after:?}");
+    tracer_panics_tear_the_run_down();
+}
+
+/// A panic inside the tracer (forced by a test hook at the n-th syscall) returns an
+/// error naming the panic and the seed within 5 s, and leaves nothing behind: processes
+/// in every state (just forked, blocked, stopped, multi-threaded).
+fn tracer_panics_tear_the_run_down() {
+    let cases: [(&str, &[&str], u64); 4] = [
+        ("fork_exec_wait", &[], 1),
+        ("fork_exec_wait", &[], 40),
+        ("threads_condvar", &[], 60),
+        ("sleep_steps", &["1000", "10"], 25),
+    ];
+    for (fixture, args, at) in cases {
+        let scenario = Fixture::c(fixture).with_args(args).scenario(77);
+        let mut cfg = scenario.config().expect("valid scenario");
+        cfg.test_panic_after_syscalls = Some(at);
+        let t0 = Instant::now();
+        let err = takt_core::run(cfg).expect_err("the tracer panicked");
+        let took = t0.elapsed();
+        let text = err.to_string();
+        assert!(
+            matches!(err, takt_core::Error::Panic { seed: 77, .. }),
+            "{fixture} at {at}: not a panic error: {text}"
+        );
+        assert!(
+            text.contains("tracer panic after") && text.contains("seed 77"),
+            "{text}"
+        );
+        assert!(
+            took < Duration::from_secs(5),
+            "{fixture} at {at}: took {took:?}"
+        );
+        let after = leftovers();
+        assert!(after.is_empty(), "{fixture} at {at}: left behind {after:?}");
+    }
+    // Through the scenario API too: a panic is an engine error, not a hang.
+    let s = Scenario::new();
+    s.create_node()
+        .create_process("/bin/sh -c 'sleep 1; sleep 1 & wait'");
+    let mut cfg = s.config().expect("valid");
+    cfg.test_panic_after_syscalls = Some(30);
+    assert!(takt_core::run(cfg).is_err());
+    let after = leftovers();
+    assert!(after.is_empty(), "sh: left behind {after:?}");
 }

@@ -227,13 +227,20 @@ impl Engine {
     }
 
     /// Runs every process to the end (or to the completion time) and reports.
+    ///
+    /// The run loop runs under `catch_unwind`: a panic in the tracer (a bug in takt)
+    /// becomes [`Error::Panic`] with its message and the seed, and the processes of the
+    /// run are killed and reaped on every path, within a bounded time.
     pub fn run(mut self) -> Result<Report, Error> {
         let before = sys::pin_current_thread(&[self.cpu]);
-        let result = self.run_pinned();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_pinned()));
         self.teardown();
         sys::pin_current_thread(&before);
         crate::cpus::release(self.cpu);
-        let outcome = result?;
+        let outcome = result.map_err(|payload| Error::Panic {
+            message: panic_message(payload.as_ref()),
+            seed: self.cfg.seed,
+        })??;
         Ok(self.report(outcome))
     }
 
@@ -481,6 +488,9 @@ impl Engine {
     fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
         self.now = self.now.after(self.cfg.syscall_cost);
         self.syscalls += 1;
+        if self.cfg.test_panic_after_syscalls == Some(self.syscalls) {
+            panic!("test hook: tracer panic after {} syscalls", self.syscalls);
+        }
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
         t.progress = 0;
@@ -810,34 +820,64 @@ impl Engine {
             .collect()
     }
 
-    /// Kills everything still alive and collects every exit, so no process outlives the run.
+    /// Kills everything still alive and collects every exit, so no process outlives the
+    /// run. Never blocks without bound: every wait polls, and after [`TEARDOWN_LIMIT`] the
+    /// rest is left to `PTRACE_O_EXITKILL` with a note in the report.
     fn teardown(&mut self) {
         if let Some(ns) = &self.pidns {
             ns.kill_all();
         }
-        // A thread-group leader reports its exit only after its other threads are
-        // reaped: collect leaders last.
-        let mut tids: Vec<Vtid> = self.threads.keys().copied().collect();
-        tids.sort_by_key(|t| (self.threads[t].pid == *t, *t));
-        for tid in &tids {
-            let t = self.threads.get_mut(tid).expect("listed");
-            let real = t.real;
+        let mut pending: Vec<sys::RealTid> = self.threads.values().map(|t| t.real).collect();
+        for &real in &pending {
             let _ = sys::kill(real, libc::SIGKILL);
         }
-        for tid in tids {
-            let Some(t) = self.threads.remove(&tid) else {
-                continue;
-            };
-            let running = match t.state {
-                State::Zombie(r) => r,
-                _ => match t.stopped {
-                    Some(s) => s.into_dying(),
-                    None => Running::assume(t.real),
-                },
-            };
-            drain_until_gone(running);
+        // The stop tokens are only tids: dropping them resumes nothing, and a SIGKILL
+        // ends a ptrace-stop by itself.
+        self.threads.clear();
+        let start = sys::monotonic_nanos();
+        let limit = TEARDOWN_LIMIT.as_nanos() as u64;
+        loop {
+            let mut progress = false;
+            pending.retain(|&tid| match sys::try_wait(tid) {
+                sys::Polled::Nothing => true,
+                sys::Polled::Stop(Stop::Stopped(s, _)) => {
+                    progress = true;
+                    let _ = s.cont(0);
+                    true
+                }
+                sys::Polled::Stop(_) | sys::Polled::Gone => {
+                    progress = true;
+                    false
+                }
+            });
+            let init_gone = self.pidns.as_mut().is_none_or(|ns| ns.try_reap());
+            if pending.is_empty() && init_gone {
+                break;
+            }
+            let waited = sys::monotonic_nanos().saturating_sub(start);
+            if waited > limit / 50 {
+                // Something the engine never learnt of (a thread created just before a
+                // panic) keeps init alive: collect whatever this thread may wait for.
+                while let sys::Polled::Stop(stop) = sys::try_wait_any() {
+                    progress = true;
+                    if let Stop::Stopped(s, _) = stop {
+                        let _ = s.cont(0);
+                    }
+                }
+            }
+            if waited > limit {
+                self.warn(format!(
+                    "teardown gave up after {:?}: {} thread(s) not reaped",
+                    TEARDOWN_LIMIT,
+                    pending.len()
+                ));
+                break;
+            }
+            if !progress {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
         }
-        self.pidns = None; // kills the init stub and reaps it
+        self.pidns = None;
     }
 
     fn report(mut self, outcome: Outcome) -> Report {
@@ -896,16 +936,16 @@ fn etc_dir(node_dir: &std::path::Path) -> std::path::PathBuf {
     node_dir.with_file_name(name)
 }
 
-/// Waits for a thread that was killed until it is reaped, stepping it through any
-/// stop it still reports.
-pub(crate) fn drain_until_gone(mut running: Running) {
-    for _ in 0..64 {
-        match sys::wait(running) {
-            Ok(Stop::Stopped(s, _)) => match s.cont(0) {
-                Ok(r) => running = r,
-                Err(_) => return,
-            },
-            _ => return,
-        }
+/// How long teardown waits for the run's processes to be reaped.
+const TEARDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
     }
 }

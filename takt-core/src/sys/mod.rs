@@ -340,16 +340,60 @@ fn decode_status(tid: RealTid, status: i32) -> Stop {
     Stop::Stopped(stopped, reason)
 }
 
-/// Waits for a child that is not a tracee (the scenario's init stub).
-pub fn reap_child(pid: i32) {
-    let mut status = 0;
+/// What a wait that does not block found.
+#[derive(Debug)]
+pub enum Polled {
+    /// Nothing to report yet.
+    Nothing,
+    /// An event.
+    Stop(Stop),
+    /// No such child or tracee of the calling thread (already reaped, or never ours).
+    Gone,
+}
+
+fn poll_wait(pid: i32) -> Polled {
+    let mut status: libc::c_int = 0;
     loop {
         // SAFETY: waitpid writes the status to a valid pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-        if r >= 0 || NixErrno::last() != NixErrno::EINTR {
-            return;
+        let r = unsafe {
+            libc::waitpid(
+                pid,
+                &mut status,
+                libc::__WALL | libc::__WNOTHREAD | libc::WNOHANG,
+            )
+        };
+        match NixErrno::result(r) {
+            Ok(0) => return Polled::Nothing,
+            Ok(tid) => return Polled::Stop(decode_status(tid, status)),
+            Err(NixErrno::EINTR) => continue,
+            Err(_) => return Polled::Gone,
         }
     }
+}
+
+/// Polls one tracee thread (or the init stub) for an event without blocking.
+pub fn try_wait(tid: RealTid) -> Polled {
+    poll_wait(tid)
+}
+
+/// Polls every child and tracee of the calling thread without blocking: teardown's
+/// sweep for threads that were created but never reached the engine.
+pub fn try_wait_any() -> Polled {
+    poll_wait(-1)
+}
+
+/// Real monotonic time in nanoseconds, through the raw syscall: never the vDSO, which
+/// executes `rdtsc` (a tracer thread may run with `rdtsc` trapped).
+pub fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }
 
 /// Reads `buf.len()` bytes of tracee memory at `addr`.
@@ -524,6 +568,7 @@ pub struct PidNamespace {
     ns: OwnedFd,
     home: OwnedFd,
     _stack: Vec<u8>,
+    reaped: bool,
 }
 
 /// Pid 1 of a scenario: reaps orphans (SIGCHLD ignored) and sleeps until killed. It
@@ -561,15 +606,20 @@ impl PidNamespace {
             )
         };
         let pid = NixErrno::result(pid)?;
-        let ns = open_ro(&format!("/proc/{pid}/ns/pid")).inspect_err(|_| {
-            let _ = kill(pid, libc::SIGKILL);
-            reap_child(pid);
-        })?;
+        let ns = match open_ro(&format!("/proc/{pid}/ns/pid")) {
+            Ok(ns) => ns,
+            Err(e) => {
+                let _ = kill(pid, libc::SIGKILL);
+                reap_within(pid, REAP_LIMIT);
+                return Err(e);
+            }
+        };
         Ok(PidNamespace {
             init: pid,
             ns,
             home,
             _stack: stack,
+            reaped: false,
         })
     }
 
@@ -593,12 +643,43 @@ impl PidNamespace {
     pub fn init_pid(&self) -> i32 {
         self.init
     }
+
+    /// Reaps the init stub if it has exited (it exits once every process of the
+    /// namespace has been reaped); returns whether it is gone.
+    pub fn try_reap(&mut self) -> bool {
+        if !self.reaped && !matches!(try_wait(self.init), Polled::Nothing) {
+            self.reaped = true;
+        }
+        self.reaped
+    }
+}
+
+/// How long dropping a namespace waits for its init to exit before giving up.
+const REAP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits at most `limit` for child `pid` to exit and reaps it; returns whether it did.
+fn reap_within(pid: i32, limit: std::time::Duration) -> bool {
+    let end = monotonic_nanos().saturating_add(limit.as_nanos() as u64);
+    loop {
+        if !matches!(try_wait(pid), Polled::Nothing) {
+            return true;
+        }
+        if monotonic_nanos() > end {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
 }
 
 impl Drop for PidNamespace {
     fn drop(&mut self) {
         self.kill_all();
-        reap_child(self.init);
+        // Bounded: init exits only after every process of the namespace is reaped, and
+        // the engine's teardown reaps them; a wait here must never hang the caller. The
+        // stub runs no user code once killed, so its stack may go even if it lingers.
+        if !self.reaped {
+            self.reaped = reap_within(self.init, REAP_LIMIT);
+        }
     }
 }
 
