@@ -98,3 +98,35 @@ fn crash_and_partition_flags_show_in_the_report() {
     assert_eq!(code, 2);
     assert!(err.contains("nosuch"), "{err}");
 }
+
+/// A reader that goes away early (`| head -1`) ends takt quickly and quietly: no panic
+/// in the tracer, no hang in teardown, on stdout, on stderr (`TAKT_DEBUG`) and with
+/// `--log`.
+#[test]
+fn a_closed_output_pipe_ends_takt_within_2_s() {
+    let takt = env!("CARGO_BIN_EXE_takt");
+    for line in [
+        format!("TAKT_DEBUG=1 {takt} run -- /bin/true | head -1"),
+        format!("TAKT_DEBUG=1 {takt} run -- /bin/true 2>&1 | head -1"),
+        format!("{takt} run --log -- /bin/sh -c 'yes | head -20000' | head -1"),
+    ] {
+        let t0 = std::time::Instant::now();
+        let out = Command::new("timeout")
+            .args([
+                "20",
+                "/bin/sh",
+                "-c",
+                &format!("{line}; echo \"status ${{PIPESTATUS:-}}\""),
+            ])
+            .output()
+            .expect("run sh");
+        let took = t0.elapsed();
+        assert!(out.status.success(), "{line}: {out:?}");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{line}: took {took:?}"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{line}: {stderr}");
+    }
+}

@@ -22,6 +22,7 @@ use crate::trace::{Event, EventKind, Trace};
 use crate::Error;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
 use std::sync::Arc;
 
 pub use process::{Disposition, Proc};
@@ -707,7 +708,12 @@ impl Engine {
             kind,
         };
         if self.debug {
-            eprintln!("takt: {}", crate::trace::describe(&e));
+            // Never a panic on a closed stderr (`… 2>&1 | head`): the run goes on.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "takt: {}",
+                crate::trace::describe(&e)
+            );
         }
         self.trace.push(e);
     }
@@ -790,7 +796,15 @@ impl Engine {
             let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
             let node = self.cfg.nodes[self.cfg.processes[s.spec].node].name.clone();
             if self.cfg.stdout_logging {
-                println!("[{} {} {}] {}", self.now, node, pid, text);
+                // A closed stdout (`takt run --log … | head`) must not stop the tracer.
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "[{} {} {}] {}",
+                    self.now,
+                    node,
+                    pid,
+                    text
+                );
             }
             let stderr = s.stderr;
             self.lines.push(Line {

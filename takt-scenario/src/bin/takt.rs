@@ -298,27 +298,44 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if !args.quiet && !args.log {
-        for (i, p) in report.processes.iter().enumerate() {
-            if !p.stdout.is_empty() {
-                println!("--- stdout of {} ---", p.command);
-                print!("{}", report.stdout(i));
-            }
-            if !p.stderr.is_empty() {
-                println!("--- stderr of {} ---", p.command);
-                print!("{}", String::from_utf8_lossy(&p.stderr));
-            }
-        }
-    }
-    print!("{report}");
+    // A closed stdout (`takt run … | head -1`) ends the printing, not in a panic.
+    let _ = print_report(&report, failed.as_deref(), !args.quiet && !args.log);
     match failed {
-        Some(reason) => {
-            println!("FAILED: {reason}");
-            println!("rerun: takt run --seed {} … (same arguments)", report.seed);
-            ExitCode::from(1)
-        }
+        Some(_) => ExitCode::from(1),
         None => ExitCode::SUCCESS,
     }
+}
+
+/// Prints each process's output (when `outputs`), the report, and what failed.
+fn print_report(
+    report: &takt_scenario::Report,
+    failed: Option<&str>,
+    outputs: bool,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if outputs {
+        for (i, p) in report.processes.iter().enumerate() {
+            if !p.stdout.is_empty() {
+                writeln!(out, "--- stdout of {} ---", p.command)?;
+                write!(out, "{}", report.stdout(i))?;
+            }
+            if !p.stderr.is_empty() {
+                writeln!(out, "--- stderr of {} ---", p.command)?;
+                write!(out, "{}", String::from_utf8_lossy(&p.stderr))?;
+            }
+        }
+    }
+    write!(out, "{report}")?;
+    if let Some(reason) = failed {
+        writeln!(out, "FAILED: {reason}")?;
+        writeln!(
+            out,
+            "rerun: takt run --seed {} … (same arguments)",
+            report.seed
+        )?;
+    }
+    out.flush()
 }
 
 fn bincode_trace(r: &takt_scenario::Report) -> Vec<u8> {
