@@ -107,6 +107,10 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// Once-per-syscall warnings (unsupported calls) with counts.
     pub warnings: Vec<(String, u64)>,
+    /// Expected refusals (`rseq`, `io_uring_setup`: libc falls back; a guest's `mount`
+    /// refused with `EPERM`) with counts: not warnings, shown by [`Report::notes_text`]
+    /// (`takt run --verbose`).
+    pub notes: Vec<(String, u64)>,
     /// Where the run stopped being deterministic (watchdog preemptions), if anywhere.
     pub nondeterminism: Vec<String>,
     /// Number of trace events.
@@ -136,6 +140,14 @@ impl Report {
     /// The process whose command is `command` (first match).
     pub fn process(&self, command: &str) -> Option<&ProcessReport> {
         self.processes.iter().find(|p| p.command == command)
+    }
+
+    /// The notes, one line each (`note: … (3x)`).
+    pub fn notes_text(&self) -> String {
+        self.notes
+            .iter()
+            .map(|(n, k)| format!("note: {n} ({k}x)\n"))
+            .collect()
     }
 
     /// Stdout of process `i` as text.

@@ -114,6 +114,13 @@ pub(crate) struct SockMeta {
     pub(crate) extra: BTreeMap<(i32, i32), Vec<u8>>,
 }
 
+/// A node's names as `uname` shows them.
+#[derive(Debug, Clone)]
+pub(crate) struct Uts {
+    pub(crate) hostname: Vec<u8>,
+    pub(crate) domainname: Vec<u8>,
+}
+
 /// A timer's owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimerKey {
@@ -150,6 +157,10 @@ pub struct Engine {
     sched: Scheduler,
     pub(crate) trace: Trace,
     pub(crate) warnings: BTreeMap<String, u64>,
+    /// Expected refusals (rseq, a refused mount…): in the report, not shown as warnings.
+    pub(crate) notes: BTreeMap<String, u64>,
+    /// Each node's host and domain name (`uname`; `sethostname` changes them).
+    pub(crate) uts: Vec<Uts>,
     pub(crate) nondeterminism: Vec<String>,
     pidns: Option<sys::PidNamespace>,
     watch: Arc<Watch>,
@@ -192,6 +203,14 @@ impl Engine {
             seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
             ..crate::net::NetConfig::default()
         });
+        let uts = cfg
+            .nodes
+            .iter()
+            .map(|n| Uts {
+                hostname: n.name.clone().into_bytes(),
+                domainname: Vec::new(),
+            })
+            .collect();
         Engine {
             sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
             trace: Trace::new(cfg.keep_trace),
@@ -213,6 +232,8 @@ impl Engine {
             faults_on,
             socks: BTreeMap::new(),
             warnings: BTreeMap::new(),
+            notes: BTreeMap::new(),
+            uts,
             nondeterminism: Vec::new(),
             pidns: None,
             last: None,
@@ -740,6 +761,11 @@ impl Engine {
         *self.warnings.entry(what).or_insert(0) += 1;
     }
 
+    /// Records an expected refusal (once per text, with a count): a note, not a warning.
+    pub(crate) fn note(&mut self, what: String) {
+        *self.notes.entry(what).or_insert(0) += 1;
+    }
+
     /// The process's random stream (guest-visible randomness).
     pub(crate) fn guest_rng(&mut self, tid: Vtid) -> &mut Pcg64Mcg {
         let pid = self.threads[&tid].pid;
@@ -924,6 +950,7 @@ impl Engine {
             processes: self.reports,
             lines: self.lines,
             warnings: self.warnings.into_iter().collect(),
+            notes: self.notes.into_iter().collect(),
             nondeterminism: self.nondeterminism,
             events,
             syscalls: self.syscalls,

@@ -58,11 +58,15 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                         e.now.plus_nanos(ns)
                     } else {
                         // Absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME.
-                        let base = if op & FUTEX_CLOCK_REALTIME != 0 {
-                            super::time::EPOCH_SECS
-                        } else {
-                            super::time::BOOT_SECS
-                        } * 1_000_000_000;
+                        let base = super::guest::nanos(
+                            if op & FUTEX_CLOCK_REALTIME != 0 {
+                                super::time::EPOCH_SECS
+                            } else {
+                                super::time::BOOT_SECS
+                            },
+                            0,
+                            0,
+                        );
                         VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
                     })
                 }
@@ -103,13 +107,13 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                 let Some(w) = from.pop_front() else { break };
                 if waiting(e, w.0) {
                     e.futexes.entry(k2).or_default().push_back(w);
-                    moved += 1;
+                    moved = moved.saturating_add(1);
                 }
             }
             if !from.is_empty() {
                 e.futexes.insert(k, from);
             }
-            Ok(Out::Return(woken as i64 + moved as i64))
+            Ok(Out::Return((woken as i64).saturating_add(moved as i64)))
         }
         FUTEX_WAKE_OP => {
             let (uaddr2, val2, encoded) = (a[4], a[3] as u32, a[5] as u32);
@@ -141,7 +145,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             };
             if hit {
                 let k2 = key(e, tid, uaddr2, private);
-                n += wake(e, k2.0, k2.1, val2, u32::MAX);
+                n = n.saturating_add(wake(e, k2.0, k2.1, val2, u32::MAX));
             }
             Ok(Out::Return(n as i64))
         }
@@ -175,7 +179,7 @@ pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
             }
             if woken < n && bits & bitset != 0 {
                 e.complete(tid, 0);
-                woken += 1;
+                woken = woken.saturating_add(1);
             } else {
                 keep.push_back((tid, bits));
             }

@@ -5,14 +5,16 @@
 //! and its calls pass through. Calls that create descriptors run in the kernel (creating
 //! the placeholder) and the model records the result at the syscall's exit.
 
+use super::guest::{self, rw_count};
 use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj, Wait};
 use rand::RngCore;
 
-/// Largest single transfer handled at once (Linux caps at 0x7ffff000).
-const MAX_IO: usize = 1 << 24;
+/// Largest piece of a transfer the tracer holds in memory at once: bigger transfers
+/// (up to Linux's [`guest::MAX_RW_COUNT`]) go through in pieces.
+const CHUNK: usize = 1 << 16;
 
 pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
     e.files.get(e.threads[&tid].fdt, fd as i32 as i64)
@@ -36,15 +38,37 @@ impl Dest {
     pub(crate) fn len(&self) -> usize {
         match self {
             Dest::Buf(_, n) => *n,
-            Dest::Iov(v) => v.iter().map(|r| r.1).sum(),
+            Dest::Iov(v) => v.iter().map(|r| r.1).fold(0, usize::saturating_add),
         }
     }
 
     pub(crate) fn put(&self, e: &Engine, tid: Vtid, data: &[u8]) -> Result<(), Errno> {
+        self.put_at(e, tid, 0, data)
+    }
+
+    /// Writes `data` starting `off` bytes into the destination.
+    pub(crate) fn put_at(
+        &self,
+        e: &Engine,
+        tid: Vtid,
+        off: usize,
+        data: &[u8],
+    ) -> Result<(), Errno> {
         match self {
-            Dest::Buf(a, _) => e.write_mem(tid, *a, data),
+            Dest::Buf(a, _) => e.write_mem(tid, guest::offset(*a, off as u64)?, data),
             Dest::Iov(v) => {
-                crate::sys::write_mem_vectored(e.real(tid), v, data).map_err(|_| Errno::EFAULT)
+                let mut ranges = Vec::new();
+                let mut skip = off;
+                for &(a, l) in v {
+                    if skip >= l {
+                        skip = skip.saturating_sub(l);
+                        continue;
+                    }
+                    ranges.push((guest::offset(a, skip as u64)?, l.saturating_sub(skip)));
+                    skip = 0;
+                }
+                crate::sys::write_mem_vectored(e.real(tid), &ranges, data)
+                    .map_err(|_| Errno::EFAULT)
             }
         }
     }
@@ -60,11 +84,12 @@ impl Src {
     pub(crate) fn len(&self) -> usize {
         match self {
             Src::Buf(_, n) => *n,
-            Src::Iov(v) => v.iter().map(|r| r.1).sum(),
+            Src::Iov(v) => v.iter().map(|r| r.1).fold(0, usize::saturating_add),
         }
     }
 
-    /// `len` bytes starting `off` bytes in.
+    /// `len` bytes starting `off` bytes in (never more than the source holds past
+    /// `off`, so the allocation is bounded by the checked length).
     pub(crate) fn get(
         &self,
         e: &Engine,
@@ -72,20 +97,21 @@ impl Src {
         off: usize,
         len: usize,
     ) -> Result<Vec<u8>, Errno> {
+        let len = len.min(self.len().saturating_sub(off));
         match self {
-            Src::Buf(a, _) => e.read_mem(tid, a + off as u64, len),
+            Src::Buf(a, _) => e.read_mem(tid, guest::offset(*a, off as u64)?, len),
             Src::Iov(v) => {
                 let mut ranges = Vec::new();
                 let (mut skip, mut want) = (off, len);
                 for &(a, l) in v {
                     if skip >= l {
-                        skip -= l;
+                        skip = skip.saturating_sub(l);
                         continue;
                     }
-                    let n = (l - skip).min(want);
-                    ranges.push((a + skip as u64, n));
+                    let n = l.saturating_sub(skip).min(want);
+                    ranges.push((guest::offset(a, skip as u64)?, n));
                     skip = 0;
-                    want -= n;
+                    want = want.saturating_sub(n);
                     if want == 0 {
                         break;
                     }
@@ -100,32 +126,14 @@ impl Src {
     }
 }
 
-/// Reads an iovec array from the tracee.
-pub(crate) fn iovecs(
-    e: &Engine,
-    tid: Vtid,
-    addr: u64,
-    cnt: u64,
-) -> Result<Vec<(u64, usize)>, Errno> {
-    if cnt > 1024 {
-        return Err(Errno::EINVAL);
-    }
-    let raw = e.read_mem(tid, addr, cnt as usize * 16)?;
-    Ok(raw
-        .chunks_exact(16)
-        .map(|c| {
-            let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
-            let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));
-            (base, len as usize)
-        })
-        .collect())
-}
-
 /// `read`.
 pub fn read(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
         None => Ok(Out::Pass),
-        Some(fd) => read_from(e, tid, fd, Dest::Buf(a[1], (a[2] as usize).min(MAX_IO))),
+        Some(fd) => {
+            readable(e, fd)?;
+            read_from(e, tid, fd, Dest::Buf(a[1], rw_count(a[1], a[2])?))
+        }
     }
 }
 
@@ -134,9 +142,29 @@ pub fn readv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
         None => Ok(Out::Pass),
         Some(fd) => {
-            let iov = iovecs(e, tid, a[1], a[2])?;
+            readable(e, fd)?;
+            let iov = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?;
             read_from(e, tid, fd, Dest::Iov(iov))
         }
+    }
+}
+
+/// The checks `vfs_read` makes before it looks at the buffer: the wrong end of a pipe
+/// is `EBADF`, an epoll instance has no read (`EINVAL`).
+fn readable(e: &Engine, fd: Fd) -> Result<(), Errno> {
+    match e.files.file(fd.file).kind {
+        Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
+        Kind::Epoll(_) => Err(Errno::EINVAL),
+        _ => Ok(()),
+    }
+}
+
+/// The same for `vfs_write`.
+fn writable(e: &Engine, fd: Fd) -> Result<(), Errno> {
+    match e.files.file(fd.file).kind {
+        Kind::PipeRead(_) => Err(Errno::EBADF),
+        Kind::Epoll(_) => Err(Errno::EINVAL),
+        _ => Ok(()),
     }
 }
 
@@ -166,16 +194,28 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
                 return would_block(e, fd.file, Obj::EventFd(id), "eventfd");
             }
             let v = if ev.semaphore { 1 } else { ev.count };
-            ev.count -= v;
+            ev.count = ev.count.saturating_sub(v);
             dest.put(e, tid, &v.to_le_bytes())?;
             e.notify(Obj::EventFd(id));
             Ok(Out::Return(8))
         }
         Kind::Urandom => {
-            let mut bytes = vec![0u8; want];
-            e.guest_rng(tid).fill_bytes(&mut bytes);
-            dest.put(e, tid, &bytes)?;
-            Ok(Out::Return(want as i64))
+            // Generated and written in pieces: a guest's 2 GiB read costs no 2 GiB here.
+            let mut bytes = vec![0u8; want.min(CHUNK)];
+            let mut done = 0usize;
+            while done < want {
+                let n = want.saturating_sub(done).min(CHUNK);
+                e.guest_rng(tid).fill_bytes(&mut bytes[..n]);
+                if let Err(x) = dest.put_at(e, tid, done, &bytes[..n]) {
+                    return if done > 0 {
+                        Ok(Out::Return(done as i64))
+                    } else {
+                        Err(x)
+                    };
+                }
+                done = done.saturating_add(n);
+            }
+            Ok(Out::Return(done as i64))
         }
         Kind::Socket(s) => super::socket::recv_into(e, tid, fd, s, dest, 0, None),
         Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
@@ -187,7 +227,10 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
 pub fn write(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
         None => Ok(Out::Pass),
-        Some(fd) => write_to(e, tid, fd, Src::Buf(a[1], (a[2] as usize).min(MAX_IO))),
+        Some(fd) => {
+            writable(e, fd)?;
+            write_to(e, tid, fd, Src::Buf(a[1], rw_count(a[1], a[2])?))
+        }
     }
 }
 
@@ -196,7 +239,8 @@ pub fn writev(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
         None => Ok(Out::Pass),
         Some(fd) => {
-            let iov = iovecs(e, tid, a[1], a[2])?;
+            writable(e, fd)?;
+            let iov = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?;
             write_to(e, tid, fd, Src::Iov(iov))
         }
     }
@@ -215,12 +259,12 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
     match e.files.file(fd.file).kind {
         Kind::PipeWrite(p) => {
             let done = e.threads[&tid].progress;
-            match e.files.pipe_room(p, total - done) {
+            match e.files.pipe_room(p, total.saturating_sub(done)) {
                 Ok(n) => {
                     let data = src.get(e, tid, done, n)?;
                     e.files.pipes[p].buf.extend(&data);
                     e.notify(Obj::Pipe(p));
-                    let done = done + data.len();
+                    let done = done.saturating_add(data.len());
                     if done < total && !e.files.file(fd.file).nonblock {
                         // A blocking write returns only when everything is written.
                         e.threads.get_mut(&tid).expect("thread").progress = done;
@@ -249,18 +293,29 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
                 return Err(Errno::EINVAL);
             }
             let ev = &mut e.files.eventfds[id];
-            if ev.count.checked_add(v).is_none_or(|s| s > u64::MAX - 1) {
+            let Some(sum) = ev.count.checked_add(v).filter(|&s| s < u64::MAX) else {
                 return would_block(e, fd.file, Obj::EventFd(id), "eventfd room");
-            }
-            ev.count += v;
+            };
+            ev.count = sum;
             e.notify(Obj::EventFd(id));
             Ok(Out::Return(8))
         }
         Kind::Output(stream) => {
-            let data = src.get(e, tid, 0, total)?;
+            // In pieces, so a guest's huge write is never one allocation here.
             let pid = e.threads[&tid].pid;
-            e.write_output(stream, pid, &data);
-            Ok(Out::Return(total as i64))
+            let mut done = 0usize;
+            while done < total {
+                let data = match src.get(e, tid, done, CHUNK) {
+                    Ok(d) if !d.is_empty() => d,
+                    // A bad address part-way: Linux returns what it wrote.
+                    _ if done > 0 => break,
+                    Ok(_) => return Err(Errno::EFAULT),
+                    Err(x) => return Err(x),
+                };
+                e.write_output(stream, pid, &data);
+                done = done.saturating_add(data.len());
+            }
+            Ok(Out::Return(done as i64))
         }
         Kind::Urandom => Ok(Out::Return(total as i64)),
         Kind::Socket(s) => super::socket::send_from(e, tid, fd, s, src, 0, None),
@@ -323,7 +378,7 @@ pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u64, flags: i32) -> Res {
                 count: init as u32 as u64,
                 semaphore: flags & libc::EFD_SEMAPHORE != 0,
             });
-            let id = e.files.eventfds.len() - 1;
+            let id = e.files.eventfds.len().saturating_sub(1);
             let f = e
                 .files
                 .open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
@@ -434,13 +489,16 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// (`/etc/hosts`, `/etc/hostname`, the CPU-online list) are opened from the node's own
 /// copies instead: the path is rewritten for the duration of the call.
 pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) -> Res {
-    let (path, flags) = (a[path_arg], a[path_arg + 1] as i32);
+    let (path, flags) = (a[path_arg], a[path_arg.saturating_add(1)] as i32);
     let p = e.read_cstr(tid, path)?;
     if let Some(local) = e.node_file(tid, &p) {
         // Below the red zone of the stack: free at a syscall, and the kernel copies the
         // path before anything could run on that stack again.
         let sp = e.threads[&tid].regs.expect("at a seccomp stop").sp();
-        let at = (sp - 4096 - local.len() as u64 - 1) & !15;
+        let at = sp
+            .checked_sub((local.len() as u64).saturating_add(4097))
+            .ok_or(Errno::EFAULT)?
+            & !15;
         let mut bytes = local.into_bytes();
         bytes.push(0);
         e.write_mem(tid, at, &bytes)?;

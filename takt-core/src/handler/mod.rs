@@ -9,7 +9,10 @@
 //! call to the kernel (optionally with a [`Post`] action at its exit), rewrite it into
 //! another call, or park the thread ([`Blocked`]) until something it waits on changes.
 
+#![deny(clippy::arithmetic_side_effects)]
+pub mod contain;
 pub mod futex;
+pub mod guest;
 pub mod inject;
 pub mod io;
 pub mod poll;
@@ -267,7 +270,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_pause | SYS_rt_sigsuspend => Ok(Out::Block(
             Blocked::new("a signal")
                 .no_restart()
-                .until(None, -(EINTR as i64)),
+                .until(None, Errno::EINTR.ret()),
         )),
         SYS_rt_sigtimedwait => process::rt_sigtimedwait(e, tid, a),
         SYS_prctl => process::prctl(e, tid, a),
@@ -311,8 +314,6 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         | SYS_lsetxattr
         | SYS_removexattr
         | SYS_getdents
-        | SYS_mknod
-        | SYS_mknodat
         | SYS_setpgid
         | SYS_getpgid
         | SYS_setsid
@@ -342,12 +343,8 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         | SYS_shmdt
         | SYS_shmctl
         | SYS_memfd_create
-        | SYS_mount
-        | SYS_umount2
-        | SYS_chroot
         | SYS_personality
         | SYS_name_to_handle_at
-        | SYS_open_by_handle_at
         | SYS_inotify_init1
         | SYS_inotify_add_watch
         | SYS_inotify_rm_watch
@@ -361,6 +358,55 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         | SYS_sched_getattr => Ok(Out::Pass),
         n if ALLOWED.contains(&(n as u32)) => Ok(Out::Pass),
 
+        // --- contained: they would reach the host outside the scenario ------------------
+        SYS_mknod => contain::mknod(e, nr, a[1]),
+        SYS_mknodat => contain::mknod(e, nr, a[2]),
+        SYS_unshare => contain::unshare(e, nr, a[0]),
+        SYS_sethostname => contain::set_uts(e, tid, false, a[0], a[1]),
+        SYS_setdomainname => contain::set_uts(e, tid, true, a[0], a[1]),
+        SYS_adjtimex => contain::adjtimex(e, tid, nr, None, a[0]),
+        SYS_clock_adjtime => contain::adjtimex(e, tid, nr, Some(a[0] as i32), a[1]),
+        SYS_mount
+        | SYS_umount2
+        | SYS_open_tree
+        | SYS_move_mount
+        | SYS_fsopen
+        | SYS_fsconfig
+        | SYS_fsmount
+        | SYS_fspick
+        | SYS_mount_setattr
+        | SYS_chroot
+        | SYS_pivot_root
+        | SYS_swapon
+        | SYS_swapoff
+        | SYS_quotactl
+        | SYS_quotactl_fd
+        | SYS_acct
+        | SYS_open_by_handle_at
+        | SYS_fanotify_init => contain::refuse(e, nr, "filesystems of the host"),
+        SYS_setns => contain::refuse(e, nr, "namespaces are not modelled"),
+        SYS_settimeofday | SYS_clock_settime => {
+            contain::refuse(e, nr, "the virtual clock cannot be set")
+        }
+        SYS_reboot | SYS_kexec_load | SYS_kexec_file_load | SYS_init_module | SYS_finit_module
+        | SYS_delete_module | SYS_bpf | SYS_perf_event_open | SYS_iopl | SYS_ioperm
+        | SYS_syslog | SYS_vhangup | SYS_lookup_dcookie | SYS_nfsservctl => {
+            contain::refuse(e, nr, "the host's kernel")
+        }
+        SYS_ptrace | SYS_process_vm_readv | SYS_process_vm_writev | SYS_kcmp | SYS_pidfd_getfd => {
+            contain::refuse(e, nr, "other processes are the tracer's")
+        }
+        SYS_keyctl | SYS_add_key | SYS_request_key => {
+            contain::refuse(e, nr, "the host's kernel keyrings")
+        }
+
+        // --- refused without a warning: libc falls back ----------------------------------
+        SYS_rseq | SYS_io_uring_setup => {
+            let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
+            e.note(format!("{name} answered ENOSYS (libc falls back)"));
+            Err(Errno::ENOSYS)
+        }
+
         // --- unsupported: fail closed --------------------------------------------------
         _ => {
             let name = syscalls::Sysno::new(nr as usize)
@@ -371,9 +417,12 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
     }
 }
 
+/// The most tracee memory read in one piece (see [`Engine::read_mem`]).
+const MAX_READ: usize = 16 << 20;
+
 /// A poll-style timeout in milliseconds (negative: forever) as a deadline.
 fn timeout_ms(e: &Engine, ms: i32) -> Option<VTime> {
-    (ms >= 0).then(|| e.now.plus_nanos(ms as u64 * 1_000_000))
+    (ms >= 0).then(|| e.now.plus_nanos(guest::nanos(0, ms as u64, 1_000_000)))
 }
 
 impl Engine {
@@ -382,8 +431,14 @@ impl Engine {
         self.threads[&tid].real
     }
 
-    /// Reads `len` bytes of tracee memory (`EFAULT` on a bad address).
+    /// Reads `len` bytes of tracee memory (`EFAULT` on a bad address). Callers size
+    /// `len` from checked guest values (see [`guest`]); the cap here is a backstop so
+    /// that no guest value ever sizes a larger allocation in the tracer.
     pub(crate) fn read_mem(&self, tid: Vtid, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        if len > MAX_READ {
+            debug_assert!(false, "unchecked guest length {len} reached read_mem");
+            return Err(Errno::ENOMEM);
+        }
         let mut buf = vec![0u8; len];
         sys::read_mem(self.real(tid), addr, &mut buf).map_err(|_| Errno::EFAULT)?;
         Ok(buf)
@@ -411,10 +466,10 @@ impl Engine {
         let mut chunk = [0u8; 256];
         while out.len() < 4096 {
             // Read up to the end of the page, so a string near a page end does not fault.
-            let page_left = 4096 - ((addr as usize + out.len()) % 4096);
+            let at = guest::offset(addr, out.len() as u64)?;
+            let page_left = 4096usize.saturating_sub((at % 4096) as usize);
             let n = chunk.len().min(page_left);
-            sys::read_mem(self.real(tid), addr + out.len() as u64, &mut chunk[..n])
-                .map_err(|_| Errno::EFAULT)?;
+            sys::read_mem(self.real(tid), at, &mut chunk[..n]).map_err(|_| Errno::EFAULT)?;
             if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
                 out.extend_from_slice(&chunk[..z]);
                 return Ok(out);

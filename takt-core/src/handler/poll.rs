@@ -58,9 +58,9 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
     if nfds > 65536 {
         return Err(Errno::EINVAL);
     }
-    let raw = e.read_mem(tid, fds, nfds as usize * 8)?;
+    let raw = e.read_mem(tid, fds, nfds.saturating_mul(8) as usize)?;
     let mut pfds: Vec<libc::pollfd> = raw.chunks_exact(8).map(crate::sys::pod_read).collect();
-    let mut ready = 0;
+    let mut ready = 0i64;
     let mut objs = Vec::new();
     for p in pfds.iter_mut() {
         p.revents = 0;
@@ -78,7 +78,7 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
         };
         p.revents = bits as i16;
         if bits != 0 {
-            ready += 1;
+            ready = ready.saturating_add(1);
         }
     }
     let raw: Vec<u8> = pfds
@@ -120,14 +120,16 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
             return Err(Errno::EINVAL);
         }
-        Some(
-            e.now
-                .plus_nanos(tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000),
-        )
+        // Saturating: LONG_MAX seconds is a very long wait, as on Linux.
+        Some(e.now.plus_nanos(super::guest::nanos(
+            tv.tv_sec as u64,
+            tv.tv_usec as u64,
+            1000,
+        )))
     } else {
         None
     };
-    let bytes = (nfds as usize).div_ceil(64) * 8;
+    let bytes = (nfds as usize).div_ceil(64).saturating_mul(8);
     let read_set = |p: u64| -> Result<Vec<u8>, Errno> {
         if p == 0 {
             Ok(vec![0; bytes])
@@ -137,7 +139,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
     };
     let sets = [read_set(a[1])?, read_set(a[2])?, read_set(a[3])?];
     let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
-    let mut count = 0;
+    let mut count = 0i64;
     let mut objs = Vec::new();
     for fd in 0..nfds {
         let (byte, bit) = (fd as usize / 8, 1u8 << (fd % 8));
@@ -160,7 +162,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         for k in 0..3 {
             if sets[k][byte] & bit != 0 && hits[k] {
                 out[k][byte] |= bit;
-                count += 1;
+                count = count.saturating_add(1);
             }
         }
     }
@@ -198,7 +200,8 @@ pub fn epoll_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret >= 0 {
             e.files.epolls.push(crate::fd::Epoll::default());
-            let f = e.files.open(Kind::Epoll(e.files.epolls.len() - 1), false);
+            let id = e.files.epolls.len().saturating_sub(1);
+            let f = e.files.open(Kind::Epoll(id), false);
             let fdt = e.threads[&tid].fdt;
             let c = e.files.install(fdt, ret as i32, f, cloexec);
             e.closed(c);
@@ -291,8 +294,12 @@ pub fn epoll_wait(
     max: i32,
     timeout: i32,
 ) -> Res {
-    if max <= 0 {
+    // EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event).
+    if max <= 0 || max > i32::MAX / 12 {
         return Err(Errno::EINVAL);
+    }
+    if !super::guest::access_ok(events, (max as u64).saturating_mul(12)) {
+        return Err(Errno::EFAULT);
     }
     let id = epoll_id(e, tid, epfd)?;
     // Take the interest list out while reading readiness from the rest of the engine.
@@ -320,7 +327,7 @@ pub fn epoll_wait(
         if report {
             i.disarmed = i.events & libc::EPOLLONESHOT as u32 != 0;
             raw.extend(bits.to_le_bytes().into_iter().chain(i.data.to_le_bytes()));
-            n += 1;
+            n = n.saturating_add(1);
         }
     }
     // Parked callers wait on the instance and on everything it watches.
@@ -340,7 +347,10 @@ pub fn epoll_wait(
     let Some(objs) = objs else {
         return Ok(Out::Return(0));
     };
-    let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
+    let deadline = (timeout > 0).then(|| {
+        e.now
+            .plus_nanos(super::guest::nanos(0, timeout as u64, 1_000_000))
+    });
     Ok(Out::Block(
         Blocked::on(objs, "epoll_wait")
             .no_restart()

@@ -16,6 +16,9 @@ const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 /// `clone`: strip `CLONE_VFORK` (the engine parks the parent instead, so the tracer never
 /// waits on a thread the kernel holds).
 pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
+    if a[0] & super::contain::CLONE_NEW_ANY != 0 {
+        return super::contain::refuse(e, libc::SYS_clone as u32, "namespaces are not modelled");
+    }
     let t = e.threads.get_mut(&tid).expect("thread");
     t.vfork = a[0] & CLONE_VFORK != 0;
     t.clone3 = None;
@@ -62,6 +65,14 @@ pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     }
     let mut cl: [u64; 8] = e.read_val(tid, a[0])?;
     let (flags, child_tid) = (cl[0], cl[2]);
+    // CLONE_INTO_CGROUP would move the child into a cgroup of the host.
+    if flags & (super::contain::CLONE_NEW_ANY | 0x2_0000_0000) != 0 {
+        return super::contain::refuse(
+            e,
+            libc::SYS_clone3 as u32,
+            "namespaces and cgroups are not modelled",
+        );
+    }
     let vfork = flags & CLONE_VFORK != 0;
     if vfork {
         cl[0] &= !CLONE_VFORK;
@@ -81,7 +92,7 @@ pub fn execve(_e: &mut Engine, _tid: Vtid) -> Res {
         if t.initial_exec && ret < 0 {
             t.initial_exec = false;
             let pid = t.pid;
-            let why = format!("execve failed with {}", Errno(-ret as i32));
+            let why = format!("execve failed with {}", Errno(ret.saturating_neg() as i32));
             if let Some(r) = e.procs[&pid].report {
                 e.reports[r].status = crate::report::Status::NotStarted(why);
             }
@@ -262,7 +273,7 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Block(
         Blocked::new("a signal (sigtimedwait)")
             .no_restart()
-            .until(deadline, -(libc::EAGAIN as i64)),
+            .until(deadline, Errno::EAGAIN.ret()),
     ))
 }
 
@@ -284,12 +295,15 @@ pub fn prctl(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
 /// `uname`: the host's, with the node's name.
 pub fn uname(e: &mut Engine, tid: Vtid, buf: u64) -> Res {
     let mut u = sys::host_uname();
-    let node = &e.cfg.nodes[e.procs[&e.threads[&tid].pid].node].name;
+    let uts = &e.uts[e.procs[&e.threads[&tid].pid].node];
     u.nodename = [0; 65];
-    for (i, b) in node.bytes().take(64).enumerate() {
+    for (i, &b) in uts.hostname.iter().take(64).enumerate() {
         u.nodename[i] = b as libc::c_char;
     }
     u.domainname = [0; 65];
+    for (i, &b) in uts.domainname.iter().take(64).enumerate() {
+        u.domainname[i] = b as libc::c_char;
+    }
     e.write_val(tid, buf, &u)?;
     Ok(Out::Return(0))
 }
@@ -297,7 +311,7 @@ pub fn uname(e: &mut Engine, tid: Vtid, buf: u64) -> Res {
 /// `sched_getaffinity`: CPUs 0..n of the virtual machine.
 pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, len: u64, mask: u64) -> Res {
     let n = e.cfg.cpus;
-    let bytes = n.div_ceil(64) * 8;
+    let bytes = n.div_ceil(64).saturating_mul(8);
     if (len as usize) < bytes || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }

@@ -3,10 +3,11 @@
 //! A socket's kernel placeholder is an unconnected `AF_UNIX` socket of the same fd
 //! number (so `fstat` says `S_IFSOCK` and the kernel's numbering stays authoritative); it
 //! never carries data. `accept` is rewritten into `socket(AF_UNIX, …)` to create the new
-//! placeholder. Netlink is refused (`EAFNOSUPPORT`: it would show the host's network
-//! state); other families pass through to the kernel, with a warning.
+//! placeholder. Families other than AF_INET, AF_INET6 and AF_UNIX are refused
+//! (`EAFNOSUPPORT`, with a note): none is passed to the host's kernel.
 
-use super::io::{iovecs, Dest, Src};
+use super::guest::{self, ubuf_len};
+use super::io::{Dest, Src};
 use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
@@ -176,7 +177,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
                 tid,
                 fd,
                 s,
-                Src::Buf(a[1], a[2] as usize),
+                Src::Buf(a[1], ubuf_len(a[1], a[2])?),
                 a[3] as i32,
                 to,
             )
@@ -188,7 +189,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
                 tid,
                 fd,
                 s,
-                Dest::Buf(a[1], a[2] as usize),
+                Dest::Buf(a[1], ubuf_len(a[1], a[2])?),
                 a[3] as i32,
                 out,
             )
@@ -200,7 +201,13 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
             } else {
                 None
             };
-            let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
+            let iov = guest::iovecs(
+                e,
+                tid,
+                m.msg_iov as u64,
+                m.msg_iovlen as u64,
+                Errno::EMSGSIZE,
+            )?;
             send_from(e, tid, fd, s, Src::Iov(iov), a[2] as i32, to)
         }
         libc::SYS_recvmsg => recvmsg(e, tid, fd, s, a[1], a[2] as i32),
@@ -233,26 +240,79 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
     }
 }
 
-fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (family, ty) = (a[0] as i32, a[1] as i32);
+/// Linux's limits on `socket` arguments: `NPROTO` families, `SOCK_MAX` types.
+const NPROTO: i32 = 46;
+const SOCK_MAX: i32 = 11;
+const SOCK_TYPE_MASK: i32 = 0xf;
+
+/// What `socket`/`socketpair` arguments ask for, checked in Linux's order: stray type
+/// bits (`EINVAL`), the family's range (`EAFNOSUPPORT`), the type's range (`EINVAL`),
+/// then the family. Families takt does not model are refused with `EAFNOSUPPORT` (and
+/// a note), never passed to the host: AF_PACKET, AF_VSOCK, AF_XDP… would open real
+/// sockets there, netlink would show the host's network state.
+fn socket_args(
+    e: &mut Engine,
+    family: i32,
+    ty: i32,
+    proto: i32,
+) -> Result<(Domain, SockType), Errno> {
+    if ty & !SOCK_TYPE_MASK & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !(0..NPROTO).contains(&family) {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let kind = ty & SOCK_TYPE_MASK;
+    if !(0..SOCK_MAX).contains(&kind) {
+        return Err(Errno::EINVAL);
+    }
     let domain = match family {
         libc::AF_INET => Domain::Inet,
         libc::AF_INET6 => Domain::Inet6,
         libc::AF_UNIX => Domain::Unix,
-        // Netlink would show the host's interfaces, addresses and kernel timestamps
-        // (glibc's getaddrinfo asks through it, and falls back when it is missing).
-        libc::AF_NETLINK => return Err(Errno::EAFNOSUPPORT),
         _ => {
-            e.warn(format!("socket family {family} passed to the kernel"));
-            return Ok(Out::Pass);
+            e.note(format!(
+                "socket family {family} refused with EAFNOSUPPORT (not modelled)"
+            ));
+            return Err(Errno::EAFNOSUPPORT);
         }
     };
+    if domain == Domain::Unix {
+        // unix_create: protocol 0 or PF_UNIX; SOCK_RAW is a datagram socket.
+        if proto != 0 && proto != libc::PF_UNIX {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        return match kind {
+            libc::SOCK_STREAM => Ok((domain, SockType::Stream)),
+            libc::SOCK_DGRAM | libc::SOCK_RAW => Ok((domain, SockType::Dgram)),
+            libc::SOCK_SEQPACKET => {
+                e.note(
+                    "socket(AF_UNIX, SOCK_SEQPACKET) refused (only socketpair models it)".into(),
+                );
+                Err(Errno::ESOCKTNOSUPPORT)
+            }
+            _ => Err(Errno::ESOCKTNOSUPPORT),
+        };
+    }
+    match (kind, proto) {
+        (libc::SOCK_STREAM, 0 | libc::IPPROTO_TCP) => Ok((domain, SockType::Stream)),
+        (libc::SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => Ok((domain, SockType::Dgram)),
+        (libc::SOCK_STREAM | libc::SOCK_DGRAM, _) => Err(Errno::EPROTONOSUPPORT),
+        // SOCK_RAW, and SOCK_PACKET (10).
+        (libc::SOCK_RAW | 10, _) => {
+            e.note(format!(
+                "raw socket (family {family}, type {kind}) refused with EPERM (not modelled)"
+            ));
+            Err(Errno::EPERM)
+        }
+        _ => Err(Errno::ESOCKTNOSUPPORT),
+    }
+}
+
+fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (family, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    let (domain, kind) = socket_args(e, family, ty, proto)?;
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    let kind = match ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) {
-        libc::SOCK_STREAM => SockType::Stream,
-        libc::SOCK_DGRAM => SockType::Dgram,
-        _ => return Err(Errno::EPROTONOSUPPORT),
-    };
     let node = e.procs[&e.threads[&tid].pid].node;
     let s = e.net.socket(node, domain, kind)?;
     Ok(placeholder(s, flags, None))
@@ -303,16 +363,27 @@ fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
     e.closed(c);
 }
 
-fn socketpair(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    if a[0] as i32 != libc::AF_UNIX {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    let ty = a[1] as i32;
+fn socketpair(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    let (family, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    let kind = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-    if ![libc::SOCK_STREAM, libc::SOCK_DGRAM, libc::SOCK_SEQPACKET].contains(&kind) {
-        return Err(Errno::EPROTONOSUPPORT);
+    let kind = ty & SOCK_TYPE_MASK;
+    if family == libc::AF_UNIX && kind == libc::SOCK_SEQPACKET && (proto == 0 || proto == 1) {
+        // Pairs model SOCK_SEQPACKET (socket() does not).
+        if ty & !SOCK_TYPE_MASK & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+            return Err(Errno::EINVAL);
+        }
+    } else {
+        let (domain, _) = socket_args(e, family, ty, proto)?;
+        if domain != Domain::Unix {
+            return Err(Errno::EOPNOTSUPP); // inet sockets have no socketpair
+        }
     }
+    // SOCK_RAW on AF_UNIX is a datagram socket.
+    let kind = if kind == libc::SOCK_RAW {
+        libc::SOCK_DGRAM
+    } else {
+        kind
+    };
     let sv = a[3];
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
@@ -406,8 +477,13 @@ pub(crate) fn send_from(
     let stream = e.net.sock_type(s) == SockType::Stream;
     let chunk = if stream {
         // No more than a send buffer can take at once.
-        (total - done).min(e.net.config().stream_buffer)
+        total.saturating_sub(done).min(e.net.config().stream_buffer)
     } else {
+        // Checked before the message is read: a guest's 2^44-byte datagram is refused
+        // as Linux refuses it, not allocated.
+        if e.net.max_datagram(s).is_some_and(|max| total > max) {
+            return Err(Errno::EMSGSIZE);
+        }
         total
     };
     let data = src.get(e, tid, done, chunk)?;
@@ -422,7 +498,7 @@ pub(crate) fn send_from(
                 let _ = e.net.reset_connection(s, now);
             }
             after_io(e, s);
-            let done = done + n;
+            let done = done.saturating_add(n);
             if stream && done < total && !nonblock {
                 e.threads.get_mut(&tid).expect("thread").progress = done;
                 return Ok(Out::Block(Blocked::on(
@@ -497,20 +573,27 @@ pub(crate) fn recv_into(
 
 fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
     let m: libc::msghdr = e.read_val(tid, msg)?;
-    let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
-    let want: usize = iov.iter().map(|r| r.1).sum();
+    let iov = guest::iovecs(
+        e,
+        tid,
+        m.msg_iov as u64,
+        m.msg_iovlen as u64,
+        Errno::EMSGSIZE,
+    )?;
+    let want: usize = iov.iter().map(|r| r.1).fold(0, usize::saturating_add);
     // The source address goes to msg_name, its length to msg_namelen (offset 8).
-    let name = (!m.msg_name.is_null()).then_some((m.msg_name as u64, msg + 8));
+    let field = |off: u64| guest::offset(msg, off);
+    let name = (!m.msg_name.is_null()).then_some((m.msg_name as u64, field(8)?));
     let out = recv_into(e, tid, fd, s, Dest::Iov(iov), flags | libc::MSG_TRUNC, name)?;
     if let Out::Return(n) = out {
         if name.is_some() && e.net.sock_type(s) == SockType::Stream {
-            e.write_val(tid, msg + 8, &0u32)?; // streams have no source address
+            e.write_val(tid, field(8)?, &0u32)?; // streams have no source address
         }
         // No ancillary data; MSG_TRUNC when a datagram was cut (offsets 40 and 48).
-        e.write_val(tid, msg + 40, &0u64)?;
+        e.write_val(tid, field(40)?, &0u64)?;
         e.write_val(
             tid,
-            msg + 48,
+            field(48)?,
             &(if n as usize > want {
                 libc::MSG_TRUNC
             } else {
@@ -527,11 +610,17 @@ fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
     Ok(out)
 }
 
+/// The address of entry `i` of an `mmsghdr` array.
+fn mmsg_at(vec: u64, i: u32) -> Result<u64, Errno> {
+    let size = std::mem::size_of::<libc::mmsghdr>() as u64;
+    guest::offset(vec, u64::from(i).saturating_mul(size))
+}
+
 fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
     let mut sent = 0u32;
     for i in 0..vlen {
-        let at = vec + i as u64 * std::mem::size_of::<libc::mmsghdr>() as u64;
+        let at = mmsg_at(vec, i)?;
         let mut mm: libc::mmsghdr = e.read_val(tid, at)?;
         let m = mm.msg_hdr;
         let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
@@ -539,7 +628,13 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
         } else {
             None
         };
-        let iov = iovecs(e, tid, m.msg_iov as u64, m.msg_iovlen as u64)?;
+        let iov = guest::iovecs(
+            e,
+            tid,
+            m.msg_iov as u64,
+            m.msg_iovlen as u64,
+            Errno::EMSGSIZE,
+        )?;
         let f = if sent > 0 {
             flags | libc::MSG_DONTWAIT
         } else {
@@ -549,7 +644,7 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
             Ok(Out::Return(n)) => {
                 mm.msg_len = n as u32;
                 e.write_val(tid, at, &mm)?;
-                sent += 1;
+                sent = sent.saturating_add(1);
             }
             other if sent == 0 => return other,
             _ => break,
@@ -562,7 +657,7 @@ fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
     let mut got = 0u32;
     for i in 0..vlen {
-        let at = vec + i as u64 * std::mem::size_of::<libc::mmsghdr>() as u64;
+        let at = mmsg_at(vec, i)?;
         let f = if got > 0 {
             flags | libc::MSG_DONTWAIT
         } else {
@@ -572,10 +667,10 @@ fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
             Ok(Out::Return(n)) => {
                 e.write_val(
                     tid,
-                    at + std::mem::size_of::<libc::msghdr>() as u64,
+                    guest::offset(at, std::mem::size_of::<libc::msghdr>() as u64)?,
                     &(n as u32),
                 )?;
-                got += 1;
+                got = got.saturating_add(1);
                 if flags & libc::MSG_WAITFORONE != 0 {
                     break;
                 }

@@ -134,7 +134,7 @@ fn default_value(level: i32, name: i32) -> Vec<u8> {
 pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
     let v = e.socks.get(&s)?.extra.get(&(libc::SOL_SOCKET, name))?;
     let tv: libc::timeval = crate::sys::pod_read(v);
-    let ns = tv.tv_sec.max(0) as u64 * 1_000_000_000 + tv.tv_usec.max(0) as u64 * 1000;
+    let ns = super::guest::nanos(tv.tv_sec.max(0) as u64, tv.tv_usec.max(0) as u64, 1000);
     (ns > 0).then_some(ns)
 }
 

@@ -5,6 +5,7 @@
 //! time since start. Sleeps park the thread with a deadline; when nothing can run, the
 //! engine jumps the clock to the next deadline.
 
+use super::guest;
 use super::{Blocked, Out, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
@@ -20,12 +21,12 @@ fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
     let ns = now.as_nanos();
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => {
-            Ok(ns + EPOCH_SECS * 1_000_000_000)
+            Ok(ns.saturating_add(guest::nanos(EPOCH_SECS, 0, 0)))
         }
         libc::CLOCK_MONOTONIC
         | libc::CLOCK_MONOTONIC_RAW
         | libc::CLOCK_MONOTONIC_COARSE
-        | libc::CLOCK_BOOTTIME => Ok(ns + BOOT_SECS * 1_000_000_000),
+        | libc::CLOCK_BOOTTIME => Ok(ns.saturating_add(guest::nanos(BOOT_SECS, 0, 0))),
         libc::CLOCK_PROCESS_CPUTIME_ID | libc::CLOCK_THREAD_CPUTIME_ID => Ok(ns),
         // Per-process/thread CPU clocks (negative ids from clock_getcpuclockid).
         c if c < 0 => Ok(ns),
@@ -48,6 +49,11 @@ pub fn ts_nanos(ts: &libc::timespec) -> Result<u64, Errno> {
     Ok((ts.tv_sec as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(ts.tv_nsec as u64))
+}
+
+/// `CLOCK_REALTIME` at virtual time `now`, in nanoseconds since the Unix epoch.
+pub(crate) fn realtime_nanos(now: VTime) -> u64 {
+    clock_value(now, libc::CLOCK_REALTIME).unwrap_or(0)
 }
 
 /// `clock_gettime`.
@@ -113,7 +119,7 @@ pub fn alarm(e: &mut Engine, tid: Vtid, secs: u64) -> Res {
     let left = set_alarm(
         e,
         pid,
-        (secs > 0).then(|| e.now.plus_nanos(secs * 1_000_000_000)),
+        (secs > 0).then(|| e.now.plus_nanos(guest::nanos(secs, 0, 0))),
     );
     Ok(Out::Return(left.div_ceil(1_000_000_000) as i64))
 }
@@ -147,7 +153,11 @@ pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         e.warn("setitimer with an interval answered EINVAL".into());
         return Err(Errno::EINVAL);
     }
-    let ns = new.it_value.tv_sec as u64 * 1_000_000_000 + new.it_value.tv_usec as u64 * 1000;
+    let v = new.it_value;
+    if v.tv_sec < 0 || !(0..1_000_000).contains(&v.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    let ns = guest::nanos(v.tv_sec as u64, v.tv_usec as u64, 1000);
     let pid = e.threads[&tid].pid;
     let left = set_alarm(e, pid, (ns > 0).then(|| e.now.plus_nanos(ns)));
     if a[2] != 0 {
@@ -194,7 +204,9 @@ pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
             },
         )?;
     }
-    Ok(Out::Return(ticks + BOOT_SECS as i64 * 100))
+    Ok(Out::Return(
+        ticks.saturating_add((BOOT_SECS as i64).saturating_mul(100)),
+    ))
 }
 
 /// `getrusage`: user time = virtual time; everything else zero.
@@ -213,7 +225,7 @@ pub fn getrusage(e: &mut Engine, tid: Vtid, out: u64) -> Res {
 /// `sysinfo`: fixed memory figures, virtual uptime.
 pub fn sysinfo(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     let mut s: libc::sysinfo = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::sysinfo>()]);
-    s.uptime = (BOOT_SECS + e.now.as_nanos() / 1_000_000_000) as i64;
+    s.uptime = BOOT_SECS.saturating_add(e.now.as_nanos() / 1_000_000_000) as i64;
     s.totalram = 4 << 30;
     s.freeram = 2 << 30;
     s.procs = e.procs.len() as u16;

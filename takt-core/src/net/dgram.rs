@@ -202,6 +202,19 @@ impl Network {
         Ok(data.len())
     }
 
+    /// The largest message datagram socket `s` takes in one send (`EMSGSIZE` above),
+    /// `None` for a stream socket: callers check a guest's length against it before
+    /// reading the message.
+    pub fn max_datagram(&self, s: SockId) -> Option<usize> {
+        let sock = self.sock(s).ok()?;
+        sock.dgram()?;
+        Some(match sock.domain {
+            Domain::Unix => sock.sndbuf(&self.cfg).saturating_sub(32),
+            Domain::Inet6 => UDP_MAX_V6,
+            Domain::Inet => UDP_MAX_V4,
+        })
+    }
+
     fn unix_dgram_send(
         &mut self,
         s: SockId,
