@@ -71,8 +71,9 @@ pub struct Line {
     pub text: String,
 }
 
-/// One started process (one per [`crate::config::ProcessSpec`]).
-#[derive(Clone, Debug)]
+/// One started process (one per [`crate::config::ProcessSpec`]). Its `Debug` shows
+/// the captured output as text, never as byte arrays.
+#[derive(Clone)]
 pub struct ProcessReport {
     /// The node's name.
     pub node: String,
@@ -134,6 +135,20 @@ pub struct Incident {
     pub time: VTime,
     /// What, in words (`crash of node b`, `partition a | b`, …).
     pub what: String,
+}
+
+impl fmt::Debug for ProcessReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessReport")
+            .field("node", &self.node)
+            .field("pid", &self.pid)
+            .field("command", &self.command)
+            .field("status", &self.status)
+            .field("stdout", &String::from_utf8_lossy(&self.stdout))
+            .field("stderr", &String::from_utf8_lossy(&self.stderr))
+            .field("exit_time", &self.exit_time)
+            .finish()
+    }
 }
 
 impl Report {

@@ -76,18 +76,20 @@ pub(crate) fn install_defaults(d: Defaults) {
 }
 
 /// A failed or refused run.
-#[derive(Debug)]
+///
+/// `Debug` prints the same text as `Display` (what `.unwrap()` shows): the seed, what
+/// failed, the last output lines as text, the last events as strace-like lines and the
+/// rerun command, in at most about 60 lines however large the run.
 pub enum Error {
     /// The scenario is malformed (a missing binary, a bad command line, …).
     BadInput(String),
-    /// takt itself failed (ptrace refused, …).
+    /// takt itself failed (ptrace refused, a panic in the tracer, …).
     Engine(takt_core::Error),
     /// The run happened and something failed: the report, what failed, how to rerun.
     Failed(Box<Failure>),
 }
 
 /// A run that failed, with everything needed to reproduce it.
-#[derive(Debug)]
 pub struct Failure {
     /// The full report.
     pub report: Report,
@@ -97,29 +99,96 @@ pub struct Failure {
     pub rerun: String,
 }
 
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_failure(f, self)
+    }
+}
+
+/// Lines of each kind a failure message shows at most.
+const SHOWN_LINES: usize = 10;
+const SHOWN_EVENTS: usize = 8;
+const SHOWN_PROCESSES: usize = 12;
+/// Characters of one line a failure message shows at most.
+const SHOWN_WIDTH: usize = 300;
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(SHOWN_WIDTH) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
+}
+
+fn write_failure(f: &mut fmt::Formatter<'_>, x: &Failure) -> fmt::Result {
+    let r = &x.report;
+    writeln!(f, "takt: run failed (seed {}): {}", r.seed, clip(&x.reason))?;
+    writeln!(f, "trace digest: {}", r.digest)?;
+    writeln!(
+        f,
+        "end: virtual time {}, {} events, {} syscalls",
+        r.end_time, r.events, r.syscalls
+    )?;
+    for p in r.processes.iter().take(SHOWN_PROCESSES) {
+        writeln!(
+            f,
+            "process {} (node {}, pid {}): {}",
+            clip(&p.command),
+            p.node,
+            p.pid,
+            p.status
+        )?;
+    }
+    if r.processes.len() > SHOWN_PROCESSES {
+        writeln!(
+            f,
+            "… and {} more processes",
+            r.processes.len() - SHOWN_PROCESSES
+        )?;
+    }
+    for (w, n) in r.warnings.iter().take(SHOWN_LINES) {
+        writeln!(f, "warning: {} ({n}x)", clip(w))?;
+    }
+    for n in r.nondeterminism.iter().take(SHOWN_LINES) {
+        writeln!(f, "warning: determinism lost: {}", clip(n))?;
+    }
+    let tail = r.lines.len().saturating_sub(SHOWN_LINES);
+    if tail < r.lines.len() {
+        writeln!(f, "last output lines:")?;
+        for l in &r.lines[tail..] {
+            let stream = if l.stderr { "!" } else { "" };
+            writeln!(
+                f,
+                "  [{} {} {}{stream}] {}",
+                l.time,
+                l.node,
+                l.pid,
+                clip(&l.text)
+            )?;
+        }
+    }
+    let n = r.trace.len();
+    if n > 0 {
+        writeln!(f, "last events:")?;
+        for e in &r.trace[n.saturating_sub(SHOWN_EVENTS)..] {
+            writeln!(f, "  {}", clip(&takt_core::trace::describe(e)))?;
+        }
+    }
+    write!(f, "rerun: {}", x.rerun)
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BadInput(m) => write!(f, "takt: bad scenario: {m}"),
             Error::Engine(e) => write!(f, "takt: engine error: {e}"),
-            Error::Failed(x) => {
-                writeln!(f, "takt: run failed (seed {}): {}", x.report.seed, x.reason)?;
-                write!(f, "{}", x.report)?;
-                let tail: Vec<&Line> = x.report.lines.iter().rev().take(10).collect();
-                if !tail.is_empty() {
-                    writeln!(f, "last output lines:")?;
-                    for l in tail.into_iter().rev() {
-                        writeln!(f, "  [{} {} {}] {}", l.time, l.node, l.pid, l.text)?;
-                    }
-                }
-                let n = x.report.trace.len();
-                writeln!(f, "last events:")?;
-                for e in &x.report.trace[n.saturating_sub(8)..] {
-                    writeln!(f, "  {e:?}")?;
-                }
-                write!(f, "rerun: {}", x.rerun)
-            }
+            Error::Failed(x) => write_failure(f, x),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

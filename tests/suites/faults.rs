@@ -446,3 +446,33 @@ fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
         assert!(Scenario::new().set_datagram_drop_rate(bad).is_err());
     }
 }
+
+/// `.unwrap()` on a failed run prints the human text (`Debug` is `Display`): short,
+/// with the seed, what failed, output as text, events as lines, and the rerun command.
+#[test]
+fn unwrapping_a_failed_run_prints_a_readable_message() {
+    let Err(Error::Failed(f)) = Explore::new().seeds(200).run(lost_update) else {
+        panic!("200 seeds did not find the lost update")
+    };
+    let seed = f.report.seed;
+    let s = Scenario::new();
+    lost_update(&s);
+    s.set_seed(seed).keep_full_trace(true);
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.run().unwrap();
+    }))
+    .expect_err("a failing run panics on unwrap");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .expect("unwrap panics with a String");
+    let lines = msg.lines().count();
+    assert!(lines <= 80, "{lines} lines:\n{msg}");
+    assert!(msg.contains(&format!("seed {seed}")), "{msg}");
+    assert!(msg.contains(&format!("rerun: TAKT_SEED={seed} ")), "{msg}");
+    assert!(msg.contains("exited 1"), "{msg}");
+    assert!(msg.contains("last events:"), "{msg}");
+    // Output as text, events as syscall lines, never byte arrays or raw enum dumps.
+    assert!(!msg.contains("stdout: ["), "{msg}");
+    assert!(!msg.contains("Syscall {"), "{msg}");
+}

@@ -716,7 +716,11 @@ impl Engine {
     }
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
-    pub(crate) fn event(&mut self, tid: Vtid, kind: EventKind) {
+    pub(crate) fn event(&mut self, tid: Vtid, mut kind: EventKind) {
+        if let EventKind::Syscall { nr, args, .. } = &mut kind {
+            // Only the call's own arguments: leftover registers are not the program's.
+            *args = crate::trace::args::used_args(*nr, *args);
+        }
         let (pid, node) = match self.threads.get(&tid) {
             Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
             None => (0, 0),

@@ -4,6 +4,8 @@
 //! fed to SHA-256 as it is appended, so the digest costs one hash update per event and
 //! the same seed gives byte-identical encodings and the same digest.
 
+pub mod args;
+
 use crate::time::VTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
