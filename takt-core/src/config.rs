@@ -53,6 +53,10 @@ pub struct Config {
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
     pub test_panic_after_syscalls: Option<u64>,
+    /// Test hook: run without a PID namespace, as a user without root would (to test
+    /// that host pids stay out of reach). Not for use outside takt's own tests.
+    #[doc(hidden)]
+    pub test_without_pid_namespace: bool,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             nodes: Vec::new(),
             processes: Vec::new(),
             test_panic_after_syscalls: None,
+            test_without_pid_namespace: false,
         }
     }
 }

@@ -267,7 +267,9 @@ impl Engine {
     }
 
     fn run_pinned(&mut self) -> Result<Outcome, Error> {
-        self.pidns = sys::PidNamespace::new().ok();
+        if !self.cfg.test_without_pid_namespace {
+            self.pidns = sys::PidNamespace::new().ok();
+        }
         self.write_node_files()?;
         for (i, node) in self.cfg.nodes.iter().enumerate() {
             let id = self.net.add_node(&node.name, node.addr);
@@ -753,6 +755,13 @@ impl Engine {
             *self.net_fault_counts.entry(kind).or_insert(0) += 1;
         }
         hit
+    }
+
+    /// Whether the run has its own PID namespace: then a pid a guest names can only be
+    /// one of the scenario's (without one, pids are the host's and the handlers must
+    /// not let a signal reach a process outside the scenario).
+    pub(crate) fn pid_namespace(&self) -> bool {
+        self.pidns.is_some()
     }
 
     /// `tid` called `sched_yield`.

@@ -65,7 +65,7 @@ impl Engine {
             self.cpu,
         )?;
         let stopped = match &self.pidns {
-            Some(ns) => ns.enter_for_children(|| plan.spawn())?,
+            Some(ns) => ns.enter_for_children(|| plan.spawn_in(Some(ns.ipc_fd())))?,
             None => plan.spawn()?,
         };
         // The child read its arguments from our memory until its execve: keep them.

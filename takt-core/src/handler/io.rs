@@ -199,28 +199,32 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
             e.notify(Obj::EventFd(id));
             Ok(Out::Return(8))
         }
-        Kind::Urandom => {
-            // Generated and written in pieces: a guest's 2 GiB read costs no 2 GiB here.
-            let mut bytes = vec![0u8; want.min(CHUNK)];
-            let mut done = 0usize;
-            while done < want {
-                let n = want.saturating_sub(done).min(CHUNK);
-                e.guest_rng(tid).fill_bytes(&mut bytes[..n]);
-                if let Err(x) = dest.put_at(e, tid, done, &bytes[..n]) {
-                    return if done > 0 {
-                        Ok(Out::Return(done as i64))
-                    } else {
-                        Err(x)
-                    };
-                }
-                done = done.saturating_add(n);
-            }
-            Ok(Out::Return(done as i64))
-        }
+        Kind::Urandom => fill_random(e, tid, &dest, want),
         Kind::Socket(s) => super::socket::recv_into(e, tid, fd, s, dest, 0, None),
         Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
         Kind::Epoll(_) => Err(Errno::EINVAL),
     }
+}
+
+/// Writes `want` bytes of the process's random stream to `dest`, generated and written
+/// in pieces (a guest's 2 GiB read costs no 2 GiB here); a bad address part-way ends
+/// it with what was written, as Linux does.
+pub(crate) fn fill_random(e: &mut Engine, tid: Vtid, dest: &Dest, want: usize) -> Res {
+    let mut bytes = vec![0u8; want.min(CHUNK)];
+    let mut done = 0usize;
+    while done < want {
+        let n = want.saturating_sub(done).min(CHUNK);
+        e.guest_rng(tid).fill_bytes(&mut bytes[..n]);
+        if let Err(x) = dest.put_at(e, tid, done, &bytes[..n]) {
+            return if done > 0 {
+                Ok(Out::Return(done as i64))
+            } else {
+                Err(x)
+            };
+        }
+        done = done.saturating_add(n);
+    }
+    Ok(Out::Return(done as i64))
 }
 
 /// `write`.

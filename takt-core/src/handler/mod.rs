@@ -245,7 +245,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_times => time::times(e, tid, a[0]),
         SYS_getrusage => time::getrusage(e, tid, a[1]),
         SYS_sysinfo => time::sysinfo(e, tid, a[0]),
-        SYS_getrandom => time::getrandom(e, tid, a[0], a[1]),
+        SYS_getrandom => time::getrandom(e, tid, a[0], a[1], a[2]),
         SYS_uname => process::uname(e, tid, a[0]),
         SYS_sched_getaffinity => process::sched_getaffinity(e, tid, a[1], a[2]),
         SYS_sched_setaffinity => Ok(Out::Return(0)), // the scenario stays pinned

@@ -198,6 +198,11 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// so the engine knows which parked thread to interrupt.
 pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (target, sig) = (a[0] as i32, a[1] as i32);
+    if !e.pid_namespace() && (sig == 0 || target <= 0) {
+        // Pids are the host's: never let the kernel resolve one (kill(-1) would reach
+        // every process of the host).
+        return kill_in_scenario(e, tid, target, sig);
+    }
     if sig == 0 || target <= 0 {
         // Probes and process groups: the kernel delivers; wake any parked receivers.
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
@@ -235,7 +240,20 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `tgkill`/`tkill` (`tgid == -1`).
-pub fn tgkill(_e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> Res {
+pub fn tgkill(e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> Res {
+    if !e.pid_namespace() {
+        // Host tids: only the scenario's own threads may be named.
+        match e.threads.get(&target) {
+            Some(t) if tgid == -1 || tgid == t.pid => {}
+            _ => {
+                return Err(if target <= 0 || tgid == 0 || tgid < -1 {
+                    Errno::EINVAL
+                } else {
+                    Errno::ESRCH
+                })
+            }
+        }
+    }
     Ok(Out::PassThen(Post::new(move |e, _, ret| {
         if ret == 0 && sig != 0 {
             if let Some(pid) = e.threads.get(&target).map(|t| t.pid) {
@@ -246,6 +264,39 @@ pub fn tgkill(_e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> 
         }
         None
     })))
+}
+
+/// `kill` without a PID namespace, for probes and process groups: resolved among the
+/// scenario's processes only (`-1`: all but the caller; `0`: the caller's group; `-g`:
+/// group `g`), each signalled by its real pid.
+fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
+    if !(0..=64).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    let me = e.threads[&tid].pid;
+    let my_group = sys::getpgid(e.procs[&me].real);
+    let targets: Vec<Vtid> = e
+        .procs
+        .values()
+        .filter(|p| p.status.is_none())
+        .filter(|p| match target {
+            -1 => p.vpid != me,
+            0 => sys::getpgid(p.real) == my_group,
+            t if t < 0 => sys::getpgid(p.real) == Some(t.saturating_neg()),
+            t => p.vpid == t,
+        })
+        .map(|p| p.vpid)
+        .collect();
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        for p in targets {
+            let _ = sys::kill(e.procs[&p].real, sig);
+            e.signal_arrived(p, sig, None);
+        }
+    }
+    Ok(Out::Return(0))
 }
 
 /// `rt_sigaction`: the kernel installs it; the engine records the disposition (to know

@@ -10,7 +10,6 @@ use super::{Blocked, Out, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::time::VTime;
-use rand::RngCore;
 
 /// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
 pub const EPOCH_SECS: u64 = 1_767_225_600;
@@ -235,10 +234,12 @@ pub fn sysinfo(e: &mut Engine, tid: Vtid, out: u64) -> Res {
 }
 
 /// `getrandom`: bytes from the process's seeded stream.
-pub fn getrandom(e: &mut Engine, tid: Vtid, buf: u64, len: u64) -> Res {
-    let n = (len as usize).min(1 << 25);
-    let mut bytes = vec![0u8; n];
-    e.guest_rng(tid).fill_bytes(&mut bytes);
-    e.write_mem(tid, buf, &bytes)?;
-    Ok(Out::Return(n as i64))
+pub fn getrandom(e: &mut Engine, tid: Vtid, buf: u64, len: u64, flags: u64) -> Res {
+    let known = (libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE) as u64;
+    let both = (libc::GRND_INSECURE | libc::GRND_RANDOM) as u64;
+    if flags & !known != 0 || flags & both == both {
+        return Err(Errno::EINVAL);
+    }
+    let n = guest::ubuf_len(buf, len)?;
+    super::io::fill_random(e, tid, &super::io::Dest::Buf(buf, n), n)
 }

@@ -501,6 +501,13 @@ pub fn tgkill(tgid: RealTid, tid: RealTid, sig: i32) -> Result<(), NixErrno> {
     NixErrno::result(r).map(drop)
 }
 
+/// The process group of a process (`None` if it is gone).
+pub fn getpgid(pid: RealTid) -> Option<RealTid> {
+    // SAFETY: getpgid takes a plain integer.
+    let r = unsafe { libc::getpgid(pid) };
+    (r >= 0).then_some(r)
+}
+
 /// Sends a signal to a process.
 pub fn kill(pid: RealTid, sig: i32) -> Result<(), NixErrno> {
     // SAFETY: kill takes plain integers.
@@ -566,6 +573,7 @@ pub fn pin_current_thread(cpus: &[usize]) -> Vec<usize> {
 pub struct PidNamespace {
     init: i32,
     ns: OwnedFd,
+    ipc: OwnedFd,
     home: OwnedFd,
     _stack: Vec<u8>,
     reaped: bool,
@@ -601,13 +609,15 @@ impl PidNamespace {
             libc::clone(
                 init_stub,
                 top as *mut libc::c_void,
-                libc::CLONE_VM | libc::CLONE_NEWPID | libc::SIGCHLD,
+                libc::CLONE_VM | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::SIGCHLD,
                 std::ptr::null_mut(),
             )
         };
         let pid = NixErrno::result(pid)?;
-        let ns = match open_ro(&format!("/proc/{pid}/ns/pid")) {
-            Ok(ns) => ns,
+        let opened = open_ro(&format!("/proc/{pid}/ns/pid"))
+            .and_then(|ns| Ok((ns, open_ro(&format!("/proc/{pid}/ns/ipc"))?)));
+        let (ns, ipc) = match opened {
+            Ok(fds) => fds,
             Err(e) => {
                 let _ = kill(pid, libc::SIGKILL);
                 reap_within(pid, REAP_LIMIT);
@@ -617,6 +627,7 @@ impl PidNamespace {
         Ok(PidNamespace {
             init: pid,
             ns,
+            ipc,
             home,
             _stack: stack,
             reaped: false,
@@ -632,6 +643,13 @@ impl PidNamespace {
         // SAFETY: as above, back to this thread's own namespace.
         unsafe { libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID) };
         out
+    }
+
+    /// The scenario's System V IPC namespace (made with the PID namespace): spawned
+    /// processes join it, so their shared memory, semaphores and message queues are
+    /// the scenario's and vanish with it, never the host's.
+    pub fn ipc_fd(&self) -> std::os::fd::RawFd {
+        self.ipc.as_raw_fd()
     }
 
     /// Kills every process of the namespace (SIGKILL to its init).
