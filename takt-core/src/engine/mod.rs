@@ -683,8 +683,11 @@ impl Engine {
     fn block(&mut self, tid: Vtid, b: Blocked) {
         let nr = self.threads[&tid].cur.0;
         self.event(tid, EventKind::Block { nr });
+        // A deadline that saturated to NEVER (a guest's LONG_MAX seconds) is a wait
+        // without end, as on Linux, not a timeout at the end of virtual time.
         let timer = b
             .deadline
+            .filter(|&d| d != VTime::NEVER)
             .map(|d| self.timers.insert(d, TimerKey::Thread(tid)));
         let t = self.threads.get_mut(&tid).expect("thread exists");
         if let Some(old) = std::mem::replace(&mut t.timer, timer) {

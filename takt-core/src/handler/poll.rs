@@ -117,13 +117,16 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         deadline_ts(e, tid, a[4])?
     } else if a[4] != 0 {
         let tv: libc::timeval = e.read_val(tid, a[4])?;
-        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        // As Linux: microseconds past a second carry into the seconds; only a negative
+        // time is invalid. Saturating: LONG_MAX seconds is a wait without end.
+        let secs = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
+        let usecs = tv.tv_usec % 1_000_000;
+        if secs < 0 || usecs < 0 {
             return Err(Errno::EINVAL);
         }
-        // Saturating: LONG_MAX seconds is a very long wait, as on Linux.
         Some(e.now.plus_nanos(super::guest::nanos(
-            tv.tv_sec as u64,
-            tv.tv_usec as u64,
+            secs as u64,
+            usecs as u64,
             1000,
         )))
     } else {
