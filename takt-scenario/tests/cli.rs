@@ -130,3 +130,14 @@ fn a_closed_output_pipe_ends_takt_within_2_s() {
         assert!(!stderr.contains("panicked"), "{line}: {stderr}");
     }
 }
+
+/// Expected refusals are notes: not printed as warnings, shown with `--verbose`.
+#[test]
+fn notes_are_shown_with_verbose_only() {
+    let (code, out, _) = takt(&["run", "--", "/bin/true"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("rseq"), "{out}");
+    let (code, out, _) = takt(&["run", "--verbose", "--", "/bin/true"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("note: rseq answered ENOSYS"), "{out}");
+}

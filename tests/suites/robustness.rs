@@ -13,36 +13,107 @@ use takt_tests::{c_fixture, Fixture};
 /// them may): what the calls' man pages and Linux's sources give for these arguments.
 fn allowed(call: &str) -> &'static [&'static str] {
     const RECV: &[&str] = &[
-        "EAGAIN", "EINTR", "EISDIR", "EIO", "ENOTCONN", "ECONNRESET", "ECONNREFUSED",
-        "EPIPE", "ETIMEDOUT", "ENOTSOCK", "EMSGSIZE", "EOPNOTSUPP", "ENOMEM",
+        "EAGAIN",
+        "EINTR",
+        "EISDIR",
+        "EIO",
+        "ENOTCONN",
+        "ECONNRESET",
+        "ECONNREFUSED",
+        "EPIPE",
+        "ETIMEDOUT",
+        "ENOTSOCK",
+        "EMSGSIZE",
+        "EOPNOTSUPP",
+        "ENOMEM",
     ];
     const SEND: &[&str] = &[
-        "EAGAIN", "EINTR", "EPIPE", "EDESTADDRREQ", "EMSGSIZE", "ENOTCONN", "ECONNRESET",
-        "ECONNREFUSED", "ENOTSOCK", "EOPNOTSUPP", "EISCONN", "EAFNOSUPPORT", "ENOENT",
-        "ENETUNREACH", "EHOSTUNREACH", "EACCES", "ENOBUFS", "ENOMEM", "EADDRNOTAVAIL",
-        "ETIMEDOUT", "EPERM", "ENOSPC", "EFBIG",
+        "EAGAIN",
+        "EINTR",
+        "EPIPE",
+        "EDESTADDRREQ",
+        "EMSGSIZE",
+        "ENOTCONN",
+        "ECONNRESET",
+        "ECONNREFUSED",
+        "ENOTSOCK",
+        "EOPNOTSUPP",
+        "EISCONN",
+        "EAFNOSUPPORT",
+        "ENOENT",
+        "ENETUNREACH",
+        "EHOSTUNREACH",
+        "EACCES",
+        "ENOBUFS",
+        "ENOMEM",
+        "EADDRNOTAVAIL",
+        "ETIMEDOUT",
+        "EPERM",
+        "ENOSPC",
+        "EFBIG",
     ];
     match call {
         "read" | "readv" | "recvfrom" | "recvmsg" | "recvmmsg" => RECV,
         "write" | "writev" | "sendto" | "sendmsg" | "sendmmsg" => SEND,
         "close" => &["EINTR", "EIO"],
         "socket" | "socketpair" => &[
-            "EAFNOSUPPORT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "EPERM", "EACCES",
-            "EMFILE", "ENFILE", "ENOBUFS", "ENOMEM", "EOPNOTSUPP",
+            "EAFNOSUPPORT",
+            "EPROTONOSUPPORT",
+            "ESOCKTNOSUPPORT",
+            "EPERM",
+            "EACCES",
+            "EMFILE",
+            "ENFILE",
+            "ENOBUFS",
+            "ENOMEM",
+            "EOPNOTSUPP",
         ],
         "bind" => &[
-            "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "ENOENT", "ENOTDIR",
-            "ENAMETOOLONG", "ENOTSOCK", "ELOOP", "ENOMEM", "EROFS",
+            "EACCES",
+            "EADDRINUSE",
+            "EADDRNOTAVAIL",
+            "EAFNOSUPPORT",
+            "ENOENT",
+            "ENOTDIR",
+            "ENAMETOOLONG",
+            "ENOTSOCK",
+            "ELOOP",
+            "ENOMEM",
+            "EROFS",
         ],
         "listen" => &["EADDRINUSE", "EOPNOTSUPP", "ENOTSOCK"],
         "accept4" => &[
-            "EAGAIN", "ECONNABORTED", "EINTR", "EMFILE", "ENFILE", "ENOTSOCK", "EOPNOTSUPP",
-            "EPERM", "EPROTO", "ENOBUFS", "ENOMEM",
+            "EAGAIN",
+            "ECONNABORTED",
+            "EINTR",
+            "EMFILE",
+            "ENFILE",
+            "ENOTSOCK",
+            "EOPNOTSUPP",
+            "EPERM",
+            "EPROTO",
+            "ENOBUFS",
+            "ENOMEM",
         ],
         "connect" => &[
-            "EACCES", "EPERM", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
-            "EALREADY", "ECONNREFUSED", "EINPROGRESS", "EINTR", "EISCONN", "ENETUNREACH",
-            "EHOSTUNREACH", "ENOTSOCK", "EPROTOTYPE", "ETIMEDOUT", "ENOENT", "ECONNRESET",
+            "EACCES",
+            "EPERM",
+            "EADDRINUSE",
+            "EADDRNOTAVAIL",
+            "EAFNOSUPPORT",
+            "EAGAIN",
+            "EALREADY",
+            "ECONNREFUSED",
+            "EINPROGRESS",
+            "EINTR",
+            "EISCONN",
+            "ENETUNREACH",
+            "EHOSTUNREACH",
+            "ENOTSOCK",
+            "EPROTOTYPE",
+            "ETIMEDOUT",
+            "ENOENT",
+            "ECONNRESET",
         ],
         "shutdown" | "getsockname" | "getpeername" => &["ENOTCONN", "ENOTSOCK", "ENOBUFS"],
         // EOPNOTSUPP: AF_UNIX sockets have no options outside SOL_SOCKET.
@@ -52,12 +123,22 @@ fn allowed(call: &str) -> &'static [&'static str] {
         }
         "epoll_create1" | "pipe2" | "eventfd2" => &["EMFILE", "ENFILE", "ENOMEM", "ENODEV"],
         "epoll_ctl" => &["EEXIST", "ENOENT", "EPERM", "ELOOP", "ENOMEM", "ENOSPC"],
-        "futex" => &["EAGAIN", "EINTR", "ETIMEDOUT", "ENOSYS", "EPERM", "ESRCH", "EDEADLK"],
+        "futex" => &[
+            "EAGAIN",
+            "EINTR",
+            "ETIMEDOUT",
+            "ENOSYS",
+            "EPERM",
+            "ESRCH",
+            "EDEADLK",
+        ],
         "nanosleep" | "clock_nanosleep" => &["EINTR", "ENOTSUP", "EOPNOTSUPP"],
         "getrandom" => &["EAGAIN", "EINTR"],
         "kill" | "tgkill" => &["EPERM", "ESRCH"],
         "wait4" => &["ECHILD", "EINTR"],
-        "fcntl" => &["EAGAIN", "EACCES", "EDEADLK", "EMFILE", "ENOLCK", "EPERM", "EBUSY"],
+        "fcntl" => &[
+            "EAGAIN", "EACCES", "EDEADLK", "EMFILE", "ENOLCK", "EPERM", "EBUSY",
+        ],
         "ioctl" => &["ENOTTY"],
         "dup" | "dup3" => &["EBUSY", "EINTR", "EMFILE"],
         "sched_getaffinity" => &["ESRCH"],
@@ -84,11 +165,16 @@ fn a_fuzzing_guest_never_hurts_the_tracer_and_gets_linux_errnos() {
     let mut totals: BTreeMap<(String, String), u64> = BTreeMap::new();
     for seed in 0..SEEDS {
         let (out, _) = hostile(seed, CALLS);
-        assert!(out.ends_with(&format!("done {CALLS}\n")), "seed {seed}: {out}");
+        assert!(
+            out.ends_with(&format!("done {CALLS}\n")),
+            "seed {seed}: {out}"
+        );
         for line in out.lines().filter(|l| l.starts_with("result ")) {
             let v: Vec<&str> = line.split(' ').collect();
             let n: u64 = v[3].parse().expect("count");
-            *totals.entry((v[1].to_string(), v[2].to_string())).or_default() += n;
+            *totals
+                .entry((v[1].to_string(), v[2].to_string()))
+                .or_default() += n;
         }
     }
     let calls: u64 = totals.values().sum();
@@ -105,7 +191,10 @@ fn a_fuzzing_guest_never_hurts_the_tracer_and_gets_linux_errnos() {
     assert!(bad.is_empty(), "results Linux does not give: {bad:?}");
     // Every family of calls was exercised, and most of them also succeeded sometimes.
     let succeeded = totals.keys().filter(|(_, r)| r == "ok").count();
-    assert!(succeeded >= 45, "only {succeeded} calls ever succeeded: {totals:?}");
+    assert!(
+        succeeded >= 45,
+        "only {succeeded} calls ever succeeded: {totals:?}"
+    );
 }
 
 #[test]
@@ -156,10 +245,7 @@ fn calls_that_would_change_the_host_are_refused_or_emulated() {
     node.create_process(format!("{} calls", c_fixture("fail_closed").display()).as_str());
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     let out = r.stdout(0);
-    let lines: BTreeMap<&str, &str> = out
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .collect();
+    let lines: BTreeMap<&str, &str> = out.lines().filter_map(|l| l.split_once(' ')).collect();
     // Each line of the README's list of refused calls.
     for call in [
         "mount",
@@ -207,12 +293,15 @@ fn calls_that_would_change_the_host_are_refused_or_emulated() {
     );
     let shm = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default();
     assert!(
-        !shm.lines().any(|l| l.split_whitespace().next() == Some("1952541556")),
+        !shm.lines()
+            .any(|l| l.split_whitespace().next() == Some("1952541556")),
         "the guest's segment is on the host:\n{shm}"
     );
     // Refusals are notes, not warnings.
     assert!(
-        r.notes.iter().any(|(n, _)| n.starts_with("mount refused with EPERM")),
+        r.notes
+            .iter()
+            .any(|(n, _)| n.starts_with("mount refused with EPERM")),
         "{:?}",
         r.notes
     );
@@ -243,15 +332,18 @@ fn sockets_of_every_family_and_type_open_nothing_real_on_the_host() {
 
 #[test]
 fn without_a_pid_namespace_signals_cannot_reach_host_processes() {
-    let s = Fixture::c("fail_closed")
-        .with_args(&["probes"])
-        .scenario(1);
+    let s = Fixture::c("fail_closed").with_args(&["probes"]).scenario(1);
     let mut cfg = s.config().expect("valid");
     cfg.test_without_pid_namespace = true;
     let r = takt_core::run(cfg).expect("run");
     assert!(!r.pid_namespace);
     let out = r.stdout(0);
-    for probe in ["kill_init_probe", "kill_all_probe", "kill_group_1", "tgkill_init"] {
+    for probe in [
+        "kill_init_probe",
+        "kill_all_probe",
+        "kill_group_1",
+        "tgkill_init",
+    ] {
         assert!(out.contains(&format!("{probe} -1 3\n")), "{probe}: {out}");
     }
 }
@@ -262,5 +354,8 @@ fn leftover_register_values_do_not_change_the_digest() {
     let a = f.takt(6);
     let b = f.takt(6);
     assert_eq!(a.stdout(0), b.stdout(0));
-    assert_eq!(a.digest, b.digest, "unused argument registers reached the digest");
+    assert_eq!(
+        a.digest, b.digest,
+        "unused argument registers reached the digest"
+    );
 }

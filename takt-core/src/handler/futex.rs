@@ -151,7 +151,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         _ => {
             e.warn(format!(
-                "futex operation {cmd} (PI futexes) answered ENOSYS"
+                "futex operation {cmd} (unknown, or a PI futex) answered ENOSYS"
             ));
             Err(Errno::ENOSYS)
         }

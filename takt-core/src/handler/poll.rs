@@ -125,11 +125,10 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         if secs < 0 || usecs < 0 {
             return Err(Errno::EINVAL);
         }
-        Some(e.now.plus_nanos(super::guest::nanos(
-            secs as u64,
-            usecs as u64,
-            1000,
-        )))
+        Some(
+            e.now
+                .plus_nanos(super::guest::nanos(secs as u64, usecs as u64, 1000)),
+        )
     } else {
         None
     };

@@ -12,7 +12,7 @@ use std::time::Duration;
 use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
 
 const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
-                [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet]
+                [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
                 [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
@@ -27,7 +27,8 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   HEAL_AFTER); --crash kills every process of NODE at AT (restarted after
   RESTART_AFTER); --must-finish before a process ends the run when it exits.
   --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
-  are written, with virtual time, node and pid.";
+  are written, with virtual time, node and pid; --verbose also prints the notes
+  (expected refusals: rseq, a guest's mount refused with EPERM…).";
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
@@ -58,6 +59,7 @@ struct Args {
     spin: Option<Duration>,
     log: bool,
     quiet: bool,
+    verbose: bool,
     procs: Vec<(String, Duration, bool, Vec<String>)>,
     fault_rate: Option<f64>,
     faults: Vec<(String, f64)>,
@@ -79,6 +81,7 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         spin: None,
         log: false,
         quiet: false,
+        verbose: false,
         procs: Vec::new(),
         fault_rate: None,
         faults: Vec::new(),
@@ -121,6 +124,7 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             }
             "--log" => a.log = true,
             "--quiet" => a.quiet = true,
+            "--verbose" => a.verbose = true,
             "--node" => node = value("--node")?,
             "--after" => after = parse_duration(&value("--after")?)?,
             "--must-finish" => must_finish = true,
@@ -299,7 +303,12 @@ fn main() -> ExitCode {
         }
     }
     // A closed stdout (`takt run … | head -1`) ends the printing, not in a panic.
-    let _ = print_report(&report, failed.as_deref(), !args.quiet && !args.log);
+    let _ = print_report(
+        &report,
+        failed.as_deref(),
+        !args.quiet && !args.log,
+        args.verbose,
+    );
     match failed {
         Some(_) => ExitCode::from(1),
         None => ExitCode::SUCCESS,
@@ -311,6 +320,7 @@ fn print_report(
     report: &takt_scenario::Report,
     failed: Option<&str>,
     outputs: bool,
+    verbose: bool,
 ) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -327,6 +337,9 @@ fn print_report(
         }
     }
     write!(out, "{report}")?;
+    if verbose {
+        write!(out, "{}", report.notes_text())?;
+    }
     if let Some(reason) = failed {
         writeln!(out, "FAILED: {reason}")?;
         writeln!(
