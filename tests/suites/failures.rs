@@ -139,19 +139,36 @@ fn a_busy_wait_on_another_thread_completes_by_preemption_and_says_so() {
 #[test]
 fn unsupported_syscalls_fail_closed_with_a_warning() {
     let r = Fixture::c("unsupported").takt(1);
+    assert!(r.stdout(0).contains("still_running 1"), "{r}");
     let names: Vec<&str> = r.warnings.iter().map(|(w, _)| w.as_str()).collect();
     assert!(
         names
             .iter()
-            .any(|w| w.contains("io_uring_setup") && w.contains("ENOSYS")),
+            .any(|w| w.contains("mq_getsetattr") && w.contains("ENOSYS")),
         "{names:?}"
     );
-    assert!(names.iter().any(|w| w.contains("rseq")), "{names:?}");
     assert!(
         r.to_string()
-            .contains("warning: unsupported syscall io_uring_setup"),
+            .contains("warning: unsupported syscall mq_getsetattr"),
         "{r}"
     );
+    // Expected refusals are notes, not warnings: libc falls back from rseq and
+    // io_uring_setup, and perf_event_open is refused (it would reach the host).
+    let notes: Vec<&str> = r.notes.iter().map(|(n, _)| n.as_str()).collect();
+    for want in [
+        "io_uring_setup answered ENOSYS",
+        "rseq answered ENOSYS",
+        "perf_event_open refused with EPERM",
+    ] {
+        assert!(notes.iter().any(|n| n.contains(want)), "{want}: {notes:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|w| w.contains("rseq") || w.contains("io_uring")),
+        "{names:?}"
+    );
+    assert!(!r.to_string().contains("rseq"), "{r}");
 }
 
 #[test]
