@@ -33,6 +33,8 @@
 //! assert_eq!(report.stdout(0), "hello\n");
 //! ```
 #![deny(missing_docs)]
+// All unsafe code is in `sys`, each block with its `// SAFETY:` justification.
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod cpus;
@@ -46,6 +48,7 @@ pub mod net;
 pub mod report;
 pub mod rng;
 pub mod sched;
+#[allow(unsafe_code)]
 pub mod sys;
 pub mod time;
 pub mod trace;

@@ -154,12 +154,8 @@ impl Engine {
     /// The virtual pid of a real one: its pid in the scenario's namespace.
     fn vpid_of(&mut self, real: RealTid) -> Vtid {
         if self.pidns.is_some() {
-            if let Ok(status) = std::fs::read_to_string(format!("/proc/{real}/status")) {
-                if let Some(line) = status.lines().find(|l| l.starts_with("NSpid:")) {
-                    if let Some(v) = line.split_whitespace().last().and_then(|v| v.parse().ok()) {
-                        return v;
-                    }
-                }
+            if let Some(v) = sys::procfs::ns_pid(real) {
+                return v;
             }
         }
         self.next_vpid += 1;
@@ -292,9 +288,7 @@ impl Engine {
             let r = Self::after_event(&self.threads[&parent]);
             self.set_ready(parent, r);
         }
-        let path = std::fs::read_link(format!("/proc/{real}/exe"))
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let path = sys::procfs::exe(real).unwrap_or_default();
         self.event(tid, EventKind::Exec { path });
         self.set_ready(tid, Resume::Cont(0));
         Ok(())
@@ -634,14 +628,7 @@ impl Engine {
             .copied()
             .find(|t| {
                 let real = self.threads[t].real;
-                std::fs::read_to_string(format!("/proc/{real}/status"))
-                    .ok()
-                    .and_then(|s| {
-                        s.lines()
-                            .find(|l| l.starts_with("SigBlk:"))
-                            .and_then(|l| u64::from_str_radix(l[7..].trim(), 16).ok())
-                    })
-                    .is_none_or(|blk| blk & bit == 0)
+                sys::procfs::blocked_signals(real).is_none_or(|blk| blk & bit == 0)
             })
             .or(tids.first().copied())
     }

@@ -99,7 +99,7 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
 /// fds the model does not know; cheap enough for poll sets of regular files).
 fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
     let real = e.procs[&e.threads[&tid].pid].real;
-    std::fs::symlink_metadata(format!("/proc/{real}/fd/{fd}")).is_ok()
+    crate::sys::procfs::has_fd(real, fd)
 }
 
 /// `ppoll`.

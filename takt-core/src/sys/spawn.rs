@@ -164,7 +164,7 @@ impl SpawnPlan {
 /// allocates or reads the calling thread's identity from TLS (glibc's `raise` would
 /// signal the tracer thread): the stop is a raw `kill(getpid(), SIGSTOP)`.
 extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY (whole block): `arg` points to the plan's ChildArgs, alive until execve; only
+    // SAFETY: (the whole block) `arg` points to the plan's ChildArgs, alive until execve; only
     // system calls follow, on memory prepared by the parent; no allocation, no locks.
     unsafe {
         let a = &*(arg as *const ChildArgs);
