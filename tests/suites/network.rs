@@ -182,3 +182,45 @@ fn eight_network_scenarios_in_parallel_stay_deterministic() {
     });
     assert_eq!(alone, together);
 }
+
+/// Every receive in the trace names sends that happened before it (the same socket's
+/// numbered sends), across nodes: what the visual report draws as arrows.
+#[test]
+fn each_receive_names_the_sends_it_consumed() {
+    use takt_core::trace::EventKind;
+    for name in ["tcp_echo", "udp_echo"] {
+        let s = two_nodes(name, 5);
+        s.keep_full_trace(true);
+        let r = s.run().unwrap();
+        // (socket, send number) → node of the send.
+        let mut sent = std::collections::BTreeMap::new();
+        let (mut received, mut across) = (0, 0);
+        for e in &r.trace {
+            let EventKind::Syscall { msgs: Some(m), .. } = &e.kind else {
+                continue;
+            };
+            if m.sent {
+                for seq in m.first..=m.last {
+                    assert!(
+                        sent.insert((m.sock, seq), e.node).is_none(),
+                        "{name}: {e:?}"
+                    );
+                }
+                continue;
+            }
+            received += 1;
+            for seq in m.first..=m.last {
+                let from = sent
+                    .get(&(m.sock, seq))
+                    .unwrap_or_else(|| panic!("{name}: receive of an unsent message: {e:?}"));
+                if *from != e.node {
+                    across += 1;
+                }
+            }
+        }
+        assert!(
+            received > 0 && across > 0,
+            "{name}: {received} receives, {across} across nodes"
+        );
+    }
+}

@@ -91,6 +91,8 @@ pub struct Thread {
     pub(crate) fault: bool,
     /// Bytes already transferred by a blocking write that had to wait for room.
     pub(crate) progress: usize,
+    /// Messages the current call sent or consumed before it was parked.
+    pub(crate) msgs: Option<crate::trace::Msgs>,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -553,6 +555,7 @@ impl Engine {
                         args,
                         ret: Some(v),
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        msgs: None,
                     },
                 );
                 self.complete(tid, v);
@@ -565,6 +568,7 @@ impl Engine {
                         args,
                         ret: Some(e.ret()),
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        msgs: None,
                     },
                 );
                 self.complete(tid, e.ret());
@@ -577,6 +581,7 @@ impl Engine {
                         args,
                         ret: None,
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        msgs: None,
                     },
                 );
                 self.set_ready(tid, Resume::Cont(0));
@@ -631,6 +636,7 @@ impl Engine {
                 args,
                 ret: Some(new.unwrap_or(ret)),
                 fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                msgs: None,
             },
         );
         let mut changed = restore.is_some();
@@ -692,6 +698,13 @@ impl Engine {
     }
 
     fn block(&mut self, tid: Vtid, b: Blocked) {
+        // A send that moved part of its data before parking: keep its messages for the
+        // call's completion event.
+        if let Some(m) = self.net.take_msgs() {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.msgs = Some(t.msgs.map_or(m, |old| old.merge(m)));
+            }
+        }
         let nr = self.threads[&tid].cur.0;
         self.event(tid, EventKind::Block { nr });
         // A deadline that saturated to NEVER (a guest's LONG_MAX seconds) is a wait
@@ -733,9 +746,15 @@ impl Engine {
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
     pub(crate) fn event(&mut self, tid: Vtid, mut kind: EventKind) {
-        if let EventKind::Syscall { nr, args, .. } = &mut kind {
+        if let EventKind::Syscall { nr, args, msgs, .. } = &mut kind {
             // Only the call's own arguments: leftover registers are not the program's.
             *args = crate::trace::args::used_args(*nr, *args);
+            // The messages it sent or consumed, also while it was parked.
+            let parked = self.threads.get_mut(&tid).and_then(|t| t.msgs.take());
+            *msgs = match (parked, self.net.take_msgs()) {
+                (Some(a), Some(b)) => Some(a.merge(b)),
+                (a, b) => b.or(a),
+            };
         }
         let (pid, node) = match self.threads.get(&tid) {
             Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),

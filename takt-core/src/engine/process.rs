@@ -147,6 +147,7 @@ impl Engine {
                 vfork: false,
                 clone3: None,
                 progress: 0,
+                msgs: None,
             },
         );
     }

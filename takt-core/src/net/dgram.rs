@@ -23,6 +23,8 @@ const UDP_MAX_V6: usize = 65_527;
 pub(crate) struct Datagram {
     pub(crate) from: SockAddr,
     pub(crate) payload: Vec<u8>,
+    /// The sending socket and its send's number.
+    pub(crate) msg: (SockId, u32),
 }
 
 /// The default destination of a connected datagram socket.
@@ -189,6 +191,7 @@ impl Network {
         };
         // ICMP port-unreachable only reaches connected sockets (as on Linux).
         let connected = peer.is_some();
+        let msg = self.next_msg(s);
         for target in targets {
             let ev = Ev::Dgram {
                 dst,
@@ -196,6 +199,7 @@ impl Network {
                 from: s,
                 connected,
                 payload: data.to_vec(),
+                msg,
             };
             self.emit(now, node, target, ev);
         }
@@ -259,6 +263,7 @@ impl Network {
         if let Some(td) = self.dgram_mut(target) {
             td.bytes += data.len();
         }
+        let msg = self.next_msg(s);
         self.emit_ordered(
             s,
             now,
@@ -266,6 +271,7 @@ impl Network {
                 to: target,
                 from,
                 payload: data.to_vec(),
+                msg: (s, msg),
             },
         );
         Ok(data.len())
@@ -304,6 +310,7 @@ impl Network {
         let len = full_len.min(buf.len());
         buf[..len].copy_from_slice(&dg.payload[..len]);
         let from = Some(dg.from.clone());
+        let (msg_sock, msg_seq) = dg.msg;
         if !peek {
             d.queue.pop_front();
             d.bytes = d.bytes.saturating_sub(full_len);
@@ -311,6 +318,7 @@ impl Network {
                 self.wake_waiters(s);
             }
         }
+        self.note_msg(false, msg_sock, msg_seq);
         Ok(RecvMeta {
             len,
             full_len,
@@ -337,6 +345,7 @@ impl Network {
             from,
             connected,
             payload,
+            msg,
         } = ev
         else {
             return;
@@ -366,14 +375,21 @@ impl Network {
         d.queue.push_back(Datagram {
             from: src.to_sockaddr(domain),
             payload,
+            msg: (from, msg),
         });
         self.dirty.push(r);
     }
 
     /// An AF_UNIX datagram arrives (its bytes were reserved when it was sent).
-    pub(super) fn on_unix_dgram(&mut self, to: SockId, from: SockAddr, payload: Vec<u8>) {
+    pub(super) fn on_unix_dgram(
+        &mut self,
+        to: SockId,
+        from: SockAddr,
+        payload: Vec<u8>,
+        msg: (SockId, u32),
+    ) {
         if let Some(d) = self.dgram_mut(to) {
-            d.queue.push_back(Datagram { from, payload });
+            d.queue.push_back(Datagram { from, payload, msg });
             self.dirty.push(to);
         }
     }

@@ -206,6 +206,8 @@ pub(crate) enum Ev {
         from: SockId,
         conn: u64,
         bytes: Vec<u8>,
+        /// The send's number (of `from`).
+        msg: u32,
     },
     Fin {
         to: SockId,
@@ -225,11 +227,15 @@ pub(crate) enum Ev {
         from: SockId,
         connected: bool,
         payload: Vec<u8>,
+        /// The send's number (of `from`).
+        msg: u32,
     },
     UnixDgram {
         to: SockId,
         from: SockAddr,
         payload: Vec<u8>,
+        /// The sending socket and its send's number.
+        msg: (SockId, u32),
     },
     PortUnreachable {
         to: SockId,
@@ -254,6 +260,8 @@ pub struct Network {
     /// Sockets whose readiness changed as a side effect, reported by the next `advance`.
     dirty: Vec<SockId>,
     now: VTime,
+    /// The messages the current call sent or consumed (see [`Network::take_msgs`]).
+    msgs: Option<crate::trace::Msgs>,
 }
 
 impl Network {
@@ -271,7 +279,36 @@ impl Network {
             cuts: BTreeSet::new(),
             dirty: Vec::new(),
             now: VTime::ZERO,
+            msgs: None,
         }
+    }
+
+    /// The messages sent or consumed since the last call, which the engine attaches to
+    /// the syscall's trace event.
+    pub fn take_msgs(&mut self) -> Option<crate::trace::Msgs> {
+        self.msgs.take()
+    }
+
+    /// Records that the current call sent (or consumed) send number `seq` of `sock`.
+    fn note_msg(&mut self, sent: bool, sock: SockId, seq: u32) {
+        let m = crate::trace::Msgs {
+            sent,
+            sock: sock as u32,
+            first: seq,
+            last: seq,
+        };
+        self.msgs = Some(self.msgs.map_or(m, |old| old.merge(m)));
+    }
+
+    /// Numbers a new send of socket `s`.
+    fn next_msg(&mut self, s: SockId) -> u32 {
+        let Some(sock) = self.socks.get_mut(&s) else {
+            return 0;
+        };
+        let seq = sock.tx_seq;
+        sock.tx_seq = seq.wrapping_add(1);
+        self.note_msg(true, s, seq);
+        seq
     }
 
     /// The configuration.
@@ -690,7 +727,8 @@ impl Network {
                 to,
                 from: sender,
                 payload,
-            } => self.on_unix_dgram(to, sender, payload),
+                msg,
+            } => self.on_unix_dgram(to, sender, payload, msg),
             Ev::PortUnreachable { to, peer } => self.on_port_unreachable(to, peer),
         }
     }

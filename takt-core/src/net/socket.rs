@@ -140,6 +140,8 @@ pub(crate) struct Socket {
     /// Sockets waiting for room here; woken (reported changed) when room appears.
     pub(crate) waiters: Vec<SockId>,
     pub(crate) kind: Kind,
+    /// How many sends (messages) this socket has made: the next one's number.
+    pub(crate) tx_seq: u32,
 }
 
 impl Socket {
@@ -162,6 +164,7 @@ impl Socket {
             blocked_on: None,
             waiters: Vec::new(),
             kind,
+            tx_seq: 0,
         }
     }
 

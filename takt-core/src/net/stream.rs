@@ -57,6 +57,9 @@ pub(crate) struct Stream {
     pub(crate) peer_addr: Option<SockAddr>,
     /// Delivered, unread bytes.
     pub(crate) rx: VecDeque<u8>,
+    /// Where the bytes of `rx` came from, in order: (sending socket, its send's
+    /// number, bytes of it still unread).
+    pub(crate) rx_msgs: VecDeque<(SockId, u32, usize)>,
     /// The peer's FIN arrived: EOF once `rx` is drained.
     pub(crate) rx_fin: bool,
     /// AF_UNIX: the peer closed or shut down reading, so sending fails with EPIPE.
@@ -77,6 +80,7 @@ impl Stream {
             peer_node: node,
             peer_addr: None,
             rx: VecDeque::new(),
+            rx_msgs: VecDeque::new(),
             rx_fin: false,
             peer_rcv_shut: false,
             in_flight: 0,
@@ -397,6 +401,7 @@ impl Network {
         if n == 0 {
             return Err(NetError::WouldBlock);
         }
+        let msg = self.next_msg(s);
         self.emit_ordered(
             s,
             now,
@@ -405,6 +410,7 @@ impl Network {
                 from: s,
                 conn,
                 bytes: data[..n].to_vec(),
+                msg,
             },
         );
         if let Some(st) = self.stream_mut(s) {
@@ -435,11 +441,31 @@ impl Network {
         }
         if !st.rx.is_empty() {
             let n = copy_out(&st.rx, buf);
+            // The sends these bytes came from (consumed unless peeking).
+            let mut left = n;
+            let mut read = Vec::new();
+            for seg in st.rx_msgs.iter_mut() {
+                if left == 0 {
+                    break;
+                }
+                let k = seg.2.min(left);
+                read.push((seg.0, seg.1));
+                left -= k;
+                if !peek {
+                    seg.2 -= k;
+                }
+            }
             if !peek {
+                while st.rx_msgs.front().is_some_and(|seg| seg.2 == 0) {
+                    st.rx_msgs.pop_front();
+                }
                 st.rx.drain(..n);
                 if let Some(p) = st.peer {
                     self.dirty.push(p);
                 }
+            }
+            for (sock, seq) in read {
+                self.note_msg(false, sock, seq);
             }
             return Ok(n);
         }

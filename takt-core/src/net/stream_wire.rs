@@ -117,6 +117,7 @@ impl Network {
             from,
             conn,
             bytes,
+            msg,
         } = data
         else {
             return;
@@ -131,6 +132,7 @@ impl Network {
         match self.conn_mut(to, conn).map(|s| &mut s.kind) {
             Some(Kind::Stream(st)) => {
                 if matches!(st.phase, Phase::Established) {
+                    st.rx_msgs.push_back((from, msg, bytes.len()));
                     st.rx.extend(bytes);
                     self.dirty.push(to);
                 }

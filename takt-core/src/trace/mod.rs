@@ -25,6 +25,37 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// A run of network messages one call sent or consumed: the sends number `first` to
+/// `last` of socket `sock` (each send of a socket is numbered from 0). A receive names
+/// the sends whose bytes it read, so every receive can be linked to the sends behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Msgs {
+    /// Sent (`true`) or received.
+    pub sent: bool,
+    /// The sending socket (the network model's id; ids are never reused in a run).
+    pub sock: u32,
+    /// The first send.
+    pub first: u32,
+    /// The last send.
+    pub last: u32,
+}
+
+impl Msgs {
+    /// `self` extended by `other` when both are the same direction and socket;
+    /// otherwise `other`.
+    pub fn merge(self, other: Msgs) -> Msgs {
+        if self.sent == other.sent && self.sock == other.sock {
+            Msgs {
+                first: self.first.min(other.first),
+                last: self.last.max(other.last),
+                ..self
+            }
+        } else {
+            other
+        }
+    }
+}
+
 /// The kinds of events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
@@ -38,6 +69,8 @@ pub enum EventKind {
         ret: Option<i64>,
         /// Whether takt injected this result as a fault.
         fault: bool,
+        /// The network messages the call sent or consumed, if any.
+        msgs: Option<Msgs>,
     },
     /// A thread parked in the core inside syscall `nr`.
     Block {
@@ -159,6 +192,7 @@ pub fn describe(e: &Event) -> String {
             args,
             ret,
             fault,
+            msgs,
         } => {
             let name = syscalls::Sysno::new(*nr as usize)
                 .map_or_else(|| format!("syscall{nr}"), |s| s.name().to_string());
@@ -167,8 +201,22 @@ pub fn describe(e: &Event) -> String {
                 Some(r) => format!("{r:#x}"),
                 None => "(kernel)".to_string(),
             };
+            let msgs = match msgs {
+                Some(m) => format!(
+                    " [{} {}#{}{}]",
+                    if m.sent { "sent" } else { "received" },
+                    m.sock,
+                    m.first,
+                    if m.last != m.first {
+                        format!("..{}", m.last)
+                    } else {
+                        String::new()
+                    }
+                ),
+                None => String::new(),
+            };
             format!(
-                "{name}({:#x}, {:#x}, {:#x}) = {ret}{}",
+                "{name}({:#x}, {:#x}, {:#x}) = {ret}{}{msgs}",
                 args[0],
                 args[1],
                 args[2],
@@ -203,6 +251,7 @@ mod tests {
                 args: [1, 2, 3, 4, 5, 6],
                 ret: Some(2),
                 fault: false,
+                msgs: None,
             },
         }
     }

@@ -355,3 +355,23 @@ fn unix_dgram_by_path_with_backpressure() {
         Err(Errno::EPROTOTYPE.into())
     );
 }
+
+#[test]
+fn a_datagram_receive_names_its_send() {
+    let mut w = World::std();
+    let (a, b) = (w.udp(w.a), w.udp(w.b));
+    w.net.bind(b, &v4(B, 9000)).unwrap();
+    w.net.take_msgs();
+    for _ in 0..2 {
+        w.net.send(a, b"x", Some(&v4(B, 9000)), w.now).unwrap();
+    }
+    let sent = w.net.take_msgs().unwrap();
+    assert_eq!((sent.sent, sent.first, sent.last), (true, 0, 1));
+    w.settle();
+    for i in 0..2 {
+        let mut buf = [0u8; 4];
+        w.net.recv(b, &mut buf, false).unwrap();
+        let m = w.net.take_msgs().unwrap();
+        assert_eq!((m.sent, m.sock, m.first), (false, a as u32, i));
+    }
+}

@@ -546,3 +546,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn receives_name_the_sends_they_consumed() {
+    use crate::trace::Msgs;
+    let mut w = World::std();
+    let (c, s, _) = w.pair();
+    w.net.take_msgs();
+    for (i, part) in [&b"ab"[..], b"cd", b"ef"].into_iter().enumerate() {
+        w.send(c, part).unwrap();
+        let m = w.net.take_msgs();
+        assert_eq!(
+            m,
+            Some(Msgs {
+                sent: true,
+                sock: c as u32,
+                first: i as u32,
+                last: i as u32
+            })
+        );
+    }
+    w.settle();
+    // A read of 3 bytes takes all of send 0 and part of send 1…
+    let mut buf = [0u8; 3];
+    assert_eq!(w.net.recv(s, &mut buf, false).unwrap().0, 3);
+    let m = w.net.take_msgs().expect("a receive records its sends");
+    assert_eq!((m.sent, m.sock, m.first, m.last), (false, c as u32, 0, 1));
+    // …a peek sees the rest without consuming it, and the next read takes it.
+    let mut rest = [0u8; 16];
+    assert_eq!(w.net.recv(s, &mut rest, true).unwrap().0, 3);
+    let peeked = w.net.take_msgs().unwrap();
+    assert_eq!((peeked.first, peeked.last), (1, 2));
+    assert_eq!(w.recv(s).unwrap(), b"def");
+    let m = w.net.take_msgs().unwrap();
+    assert_eq!((m.first, m.last), (1, 2));
+    // Nothing read, nothing named.
+    assert!(w.recv(s).is_err());
+    assert_eq!(w.net.take_msgs(), None);
+}
