@@ -183,31 +183,34 @@ fn eight_network_scenarios_in_parallel_stay_deterministic() {
     assert_eq!(alone, together);
 }
 
-/// Every receive in the trace names sends that happened before it (the same socket's
-/// numbered sends), across nodes: what the visual report draws as arrows.
+/// Every receive in the trace names sends that exist (the same socket's numbered sends),
+/// across nodes, and every `accept` names its `connect`: what the visual report draws as
+/// arrows. (A blocking `connect` is recorded when it returns, after the `accept`.)
 #[test]
 fn each_receive_names_the_sends_it_consumed() {
-    use takt_core::trace::EventKind;
+    use takt_core::trace::{EventKind, Msgs};
     for name in ["tcp_echo", "udp_echo"] {
         let s = two_nodes(name, 5);
         s.keep_full_trace(true);
         let r = s.run().unwrap();
+        let msgs = || {
+            r.trace.iter().filter_map(|e| match &e.kind {
+                EventKind::Syscall { msgs: Some(m), .. } => Some((e, *m)),
+                _ => None,
+            })
+        };
         // (socket, send number) → node of the send.
         let mut sent = std::collections::BTreeMap::new();
-        let (mut received, mut across) = (0, 0);
-        for e in &r.trace {
-            let EventKind::Syscall { msgs: Some(m), .. } = &e.kind else {
-                continue;
-            };
-            if m.sent {
-                for seq in m.first..=m.last {
-                    assert!(
-                        sent.insert((m.sock, seq), e.node).is_none(),
-                        "{name}: {e:?}"
-                    );
-                }
-                continue;
+        for (e, m) in msgs().filter(|(_, m)| m.sent) {
+            for seq in m.first..=m.last {
+                assert!(
+                    sent.insert((m.sock, seq), e.node).is_none(),
+                    "{name}: {e:?}"
+                );
             }
+        }
+        let (mut received, mut across) = (0, 0);
+        for (e, m) in msgs().filter(|(_, m)| !m.sent) {
             received += 1;
             for seq in m.first..=m.last {
                 let from = sent
@@ -221,6 +224,12 @@ fn each_receive_names_the_sends_it_consumed() {
         assert!(
             received > 0 && across > 0,
             "{name}: {received} receives, {across} across nodes"
+        );
+        let connections = sent.keys().filter(|k| k.1 == Msgs::CONNECT).count();
+        assert_eq!(
+            connections > 0,
+            name == "tcp_echo",
+            "{name}: {connections} connections"
         );
     }
 }

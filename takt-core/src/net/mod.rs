@@ -415,7 +415,17 @@ impl Network {
     pub fn connect(&mut self, s: SockId, addr: &SockAddr, now: VTime) -> Result<(), NetError> {
         let now = self.touch(now);
         match self.sock(s)?.ty {
-            SockType::Stream => self.stream_connect(s, addr, now),
+            SockType::Stream => {
+                let idle = self
+                    .sock(s)?
+                    .stream()
+                    .is_some_and(|st| matches!(st.phase, stream::Phase::Idle));
+                let r = self.stream_connect(s, addr, now);
+                if idle && matches!(r, Ok(()) | Err(NetError::InProgress)) {
+                    self.note_msg(true, s, crate::trace::Msgs::CONNECT);
+                }
+                r
+            }
             SockType::Dgram => Ok(self.dgram_connect(s, addr)?),
         }
     }
@@ -433,7 +443,11 @@ impl Network {
     /// Takes the oldest established connection of a listener, with the peer's address.
     /// `WouldBlock` if none is queued; `EINVAL` if not listening.
     pub fn accept(&mut self, s: SockId) -> Result<(SockId, SockAddr), NetError> {
-        self.stream_accept(s)
+        let r = self.stream_accept(s)?;
+        if let Some(client) = self.sock(r.0)?.stream().and_then(|st| st.peer) {
+            self.note_msg(false, client, crate::trace::Msgs::CONNECT);
+        }
+        Ok(r)
     }
 
     /// Sends. Streams: as many bytes as there is room for (`WouldBlock` if none); `to` is

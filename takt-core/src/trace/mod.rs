@@ -41,6 +41,15 @@ pub struct Msgs {
 }
 
 impl Msgs {
+    /// The number that stands for a connection instead of a send: `connect` records it
+    /// sent by the client socket, `accept` received from it.
+    pub const CONNECT: u32 = u32::MAX;
+
+    /// Whether this is a connection (`connect` → `accept`) rather than data.
+    pub fn is_connection(&self) -> bool {
+        self.first == Msgs::CONNECT
+    }
+
     /// `self` extended by `other` when both are the same direction and socket;
     /// otherwise `other`.
     pub fn merge(self, other: Msgs) -> Msgs {
