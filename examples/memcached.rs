@@ -7,7 +7,7 @@
 //! missing), or `cargo run --release -p takt-examples --example memcached`.
 
 use std::time::Duration;
-use takt_scenario::{Process, Scenario};
+use takt_scenario::{Process, ReportExt, Scenario};
 
 const MEMCACHED: &str = "/usr/bin/memcached -u root -p 11222 -U 0 -t 4";
 
@@ -36,6 +36,7 @@ fn main() {
 
     // Server on node A, client on node B: 200 µs between nodes, seeded jitter.
     let scenario = Scenario::new();
+    scenario.keep_full_trace(true); // for the visual report
     let a = scenario.create_named_node("cache");
     let b = scenario.create_named_node("web");
     a.create_process(MEMCACHED);
@@ -43,4 +44,8 @@ fn main() {
     let t0 = std::time::Instant::now();
     let report = scenario.run().unwrap_or_else(|e| panic!("{e}"));
     println!("{report}real time: {:.3} s", t0.elapsed().as_secs_f64());
+    // Every thread of both nodes through virtual time: open it in a browser.
+    let page = std::env::temp_dir().join("takt-memcached-report.html");
+    report.write_html(&page).expect("write the report");
+    println!("visual report: {}", page.display());
 }

@@ -126,6 +126,8 @@ pub struct Report {
     pub faults: Vec<(String, String, u64)>,
     /// Partitions, crashes and restarts as they happened.
     pub incidents: Vec<Incident>,
+    /// The nodes: name and address, in the order of [`crate::trace::Event::node`].
+    pub nodes: Vec<(String, std::net::Ipv4Addr)>,
 }
 
 /// A partition, heal, crash or restart that happened during the run.
@@ -135,6 +137,10 @@ pub struct Incident {
     pub time: VTime,
     /// What, in words (`crash of node b`, `partition a | b`, …).
     pub what: String,
+    /// What, as scheduled.
+    pub event: crate::config::ScheduledEvent,
+    /// The nodes it concerns (indices into [`Report::nodes`]).
+    pub nodes: Vec<usize>,
 }
 
 impl fmt::Debug for ProcessReport {

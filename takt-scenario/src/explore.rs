@@ -6,6 +6,10 @@
 //! fails on a digest mismatch. With `stop_at_first`, no seed above a failing one is
 //! started, and the lowest failing seed is reported, so the answer does not depend on
 //! which worker was faster.
+//!
+//! The lowest failing seed's visual report is written (replayed with its full trace) to
+//! `TAKT_REPORT_DIR` (default: `takt-reports` under the target directory), and its path
+//! is in the failure; `TAKT_REPORT=always` writes one for every run.
 
 use crate::{Error, Failure, Scenario};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,6 +129,16 @@ impl Explore {
     /// Runs `build` on a fresh scenario per seed. `Ok` if every run passed; otherwise the
     /// failure of the lowest failing seed, with its rerun command.
     pub fn run(&self, build: impl Fn(&Scenario) + Sync) -> Result<Summary, Error> {
+        match self.explore(&build) {
+            Err(Error::Failed(mut f)) if worker_role().is_none() => {
+                f.report_file = write_failure_report(&f, &build);
+                Err(Error::Failed(f))
+            }
+            other => other,
+        }
+    }
+
+    fn explore(&self, build: impl Fn(&Scenario) + Sync) -> Result<Summary, Error> {
         let (first, count) = match crate::seed_from_env()? {
             Some(s) => (s, 1),
             None => (self.first, self.seeds),
@@ -419,6 +433,18 @@ impl Explore {
             let s = Scenario::new();
             s.set_seed(seed);
             build(&s);
+            if report_always() {
+                s.keep_full_trace(true);
+                let r = s.run_seed(seed);
+                let path = report_dir().join(format!("seed-{seed}.html"));
+                let _ = std::fs::create_dir_all(report_dir());
+                let _ = match &r {
+                    Ok(r) => crate::ReportExt::write_html(r, &path),
+                    Err(Error::Failed(f)) => crate::ReportExt::write_html(&**f, &path),
+                    Err(_) => Ok(()),
+                };
+                return r;
+            }
             s.run_seed(seed)
         };
         let first = run()?;
@@ -432,9 +458,56 @@ impl Explore {
                     ),
                     rerun: String::new(),
                     report: second,
+                    report_file: None,
                 })));
             }
         }
         Ok(first.digest)
     }
+}
+
+/// `TAKT_REPORT=always`: a report for every run, not only the lowest failing seed's.
+fn report_always() -> bool {
+    std::env::var("TAKT_REPORT").is_ok_and(|v| v == "always")
+}
+
+/// Where reports go: `TAKT_REPORT_DIR`, else `takt-reports` in the target directory of
+/// the running test or program (found from its path), else in the temporary directory.
+pub(crate) fn report_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("TAKT_REPORT_DIR") {
+        return d.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            exe.ancestors()
+                .find(|p| p.file_name().is_some_and(|n| n == "target"))
+                .map(std::path::Path::to_path_buf)
+        });
+    target
+        .unwrap_or_else(std::env::temp_dir)
+        .join("takt-reports")
+}
+
+/// Replays the failure's seed with its full trace and writes its visual report; the
+/// path, or `None` if it could not be written (or the replay differed).
+fn write_failure_report(f: &Failure, build: &impl Fn(&Scenario)) -> Option<std::path::PathBuf> {
+    let seed = f.report.seed;
+    let s = Scenario::new();
+    s.set_seed(seed);
+    build(&s);
+    s.keep_full_trace(true);
+    let Err(Error::Failed(mut full)) = s.run_seed(seed) else {
+        return None;
+    };
+    if full.report.digest != f.report.digest {
+        return None;
+    }
+    full.rerun = f.rerun.clone();
+    let dir = report_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join(format!("failed-seed-{seed}.html"));
+    crate::ReportExt::write_html(&*full, &path).ok()?;
+    Some(path)
 }

@@ -32,8 +32,10 @@
 
 pub mod command;
 pub mod explore;
+mod report_html;
 
 pub use explore::{Explore, Summary};
+pub use report_html::{ReportExt, RunView};
 
 use parking_lot::Mutex;
 use std::cell::RefCell;
@@ -97,9 +99,18 @@ pub struct Failure {
     pub reason: String,
     /// The command that reruns exactly this run.
     pub rerun: String,
+    /// Where its visual report was written (exploration writes the lowest failing
+    /// seed's), if anywhere.
+    pub report_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_failure(f, self)
+    }
+}
+
+impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_failure(f, self)
     }
@@ -172,6 +183,9 @@ fn write_failure(f: &mut fmt::Formatter<'_>, x: &Failure) -> fmt::Result {
         for e in &r.trace[n.saturating_sub(SHOWN_EVENTS)..] {
             writeln!(f, "  {}", clip(&takt_core::trace::describe(e)))?;
         }
+    }
+    if let Some(p) = &x.report_file {
+        writeln!(f, "report: {}", p.display())?;
     }
     write!(f, "rerun: {}", x.rerun)
 }
@@ -549,6 +563,7 @@ impl Scenario {
                     report,
                     reason,
                     rerun,
+                    report_file: None,
                 })))
             }
         }

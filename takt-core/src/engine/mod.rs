@@ -1004,6 +1004,12 @@ impl Engine {
             pid_namespace,
             faults,
             incidents: self.incidents,
+            nodes: self
+                .cfg
+                .nodes
+                .iter()
+                .map(|n| (n.name.clone(), n.addr))
+                .collect(),
         }
     }
 }

@@ -680,9 +680,15 @@ impl Engine {
                 }
             }
         };
+        let nodes = match ev {
+            ScheduledEvent::Partition(a, b, _) => vec![a, b],
+            ScheduledEvent::Crash(n) | ScheduledEvent::Restart(n) => vec![n],
+        };
         self.incidents.push(crate::report::Incident {
             time: self.now,
             what,
+            event: ev,
+            nodes,
         });
         Ok(())
     }

@@ -9,9 +9,9 @@
 
 use std::process::ExitCode;
 use std::time::Duration;
-use takt_scenario::{parse_seed, Error, Process, Scenario, Strategy};
+use takt_scenario::{parse_seed, Error, Process, ReportExt, Scenario, Strategy};
 
-const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE]
+const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
@@ -26,7 +26,9 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   loses UDP datagrams; --partition cuts nodes A and B at virtual time AT (healed after
   HEAL_AFTER); --crash kills every process of NODE at AT (restarted after
   RESTART_AFTER); --must-finish before a process ends the run when it exits.
-  --trace FILE writes the canonical (bincode) trace; --log prints output lines as they
+  --report FILE.html writes the visual report (open it in a browser), --perfetto
+  FILE.json the Chrome trace (drag it into ui.perfetto.dev); --trace FILE writes the
+  canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid; --verbose also prints the notes
   (expected refusals: rseq, a guest's mount refused with EPERM…).";
 
@@ -55,6 +57,8 @@ struct Args {
     seed: Option<u64>,
     completion: Option<Duration>,
     trace: Option<String>,
+    report: Option<String>,
+    perfetto: Option<String>,
     strategy: Option<Strategy>,
     spin: Option<Duration>,
     log: bool,
@@ -77,6 +81,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         seed: None,
         completion: None,
         trace: None,
+        report: None,
+        perfetto: None,
         strategy: None,
         spin: None,
         log: false,
@@ -102,6 +108,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             }
             "--spin-budget" => a.spin = Some(parse_duration(&value("--spin-budget")?)?),
             "--trace" => a.trace = Some(value("--trace")?),
+            "--report" => a.report = Some(value("--report")?),
+            "--perfetto" => a.perfetto = Some(value("--perfetto")?),
             "--strategy" => {
                 let v = value("--strategy")?;
                 a.strategy = Some(match v.split_once(':') {
@@ -229,7 +237,8 @@ fn main() -> ExitCode {
         scenario.set_spin_budget(b);
     }
     scenario.set_stdout_logging(args.log);
-    scenario.keep_full_trace(args.trace.is_some());
+    scenario
+        .keep_full_trace(args.trace.is_some() || args.report.is_some() || args.perfetto.is_some());
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
     if let Some(r) = args.fault_rate {
         if let Err(e) = scenario.set_scenario_fault_injection_rate(r) {
@@ -287,7 +296,23 @@ fn main() -> ExitCode {
         };
         scenario.crash(&node, *at, *restart);
     }
-    let (report, failed) = match scenario.run() {
+    let outcome = scenario.run();
+    let views = [(&args.report, false), (&args.perfetto, true)];
+    for (path, chrome) in views {
+        let Some(path) = path else { continue };
+        let written = match (&outcome, chrome) {
+            (Ok(r), false) => r.write_html(path),
+            (Ok(r), true) => r.write_chrome_trace(path),
+            (Err(Error::Failed(f)), false) => f.write_html(path),
+            (Err(Error::Failed(f)), true) => f.write_chrome_trace(path),
+            (Err(_), _) => Ok(()),
+        };
+        if let Err(e) = written {
+            eprintln!("takt: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let (report, failed) = match outcome {
         Ok(r) => (r, None),
         Err(Error::Failed(f)) => (f.report, Some(f.reason)),
         Err(e) => {

@@ -1,0 +1,229 @@
+//! The visual report, looked at in a real browser (headless Chromium, installed by
+//! scripts/setup): the two-node memcached run and a failing fault run render without a
+//! JavaScript error, with one lane per thread, arrows across nodes, and (failed) the
+//! failure marker and the rerun command; screenshots go to the target directory. The
+//! Perfetto export passes a structural check.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use takt_core::trace::EventKind;
+use takt_scenario::{Error, Explore, Process, Report, ReportExt, Scenario};
+
+/// Where artifacts (reports, screenshots) go.
+fn artifacts() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-artifacts");
+    std::fs::create_dir_all(&d).expect("artifact dir");
+    d
+}
+
+/// Headless Chromium on `page`: the DOM after the scripts ran, and its console errors.
+fn chromium(page: &Path, screenshot: Option<&Path>) -> (String, Vec<String>) {
+    let url = format!("file://{}", page.display());
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]);
+    match screenshot {
+        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
+        None => cmd.arg("--dump-dom"),
+    };
+    let out = cmd
+        .arg(&url)
+        .output()
+        .expect("chromium (scripts/setup installs it)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("Uncaught") || l.contains("Error")))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), errors)
+}
+
+fn count(dom: &str, needle: &str) -> usize {
+    dom.matches(needle).count()
+}
+
+/// Threads of the run: distinct (pid, tid) in its trace.
+fn threads(r: &Report) -> usize {
+    r.trace
+        .iter()
+        .filter(|e| e.tid != 0)
+        .map(|e| (e.pid, e.tid))
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// The two-node memcached scenario of the example, shorter.
+fn memcached_two_nodes() -> Scenario {
+    let s = Scenario::new();
+    s.set_seed(23486);
+    s.set_scenario_completion_time(Duration::from_millis(500));
+    s.keep_full_trace(true);
+    let a = s.create_named_node("cache");
+    let b = s.create_named_node("web");
+    a.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
+    b.create_process(
+        Process::parse(&format!(
+            "/usr/bin/memcslap --servers={}:11222 --concurrency=2 --execute-number=100 --binary",
+            a.addr()
+        ))
+        .start_after(Duration::from_millis(1)),
+    );
+    s
+}
+
+#[test]
+fn the_memcached_report_renders_with_a_lane_per_thread_and_arrows_across_nodes() {
+    let r = memcached_two_nodes()
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = artifacts().join("memcached.html");
+    r.write_html(&page).expect("write the report");
+    let (dom, errors) = chromium(&page, None);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the script did not finish"
+    );
+    assert!(
+        !dom.contains("data-js-errors=\""),
+        "a JavaScript error on the page"
+    );
+    assert_eq!(count(&dom, "class=\"lane-label\""), threads(&r));
+    assert!(
+        count(&dom, "class=\"arrow cross-node") >= 1,
+        "no arrow crosses nodes"
+    );
+    assert!(count(&dom, "class=\"line") >= r.lines.len().min(1));
+    assert!(!dom.contains("class=\"failure-marker\""));
+    let png = artifacts().join("memcached.png");
+    chromium(&page, Some(&png));
+    assert!(
+        std::fs::metadata(&png).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot"
+    );
+}
+
+#[test]
+fn a_failed_fault_run_shows_the_failure_and_its_rerun_command() {
+    Scenario::set_fault_rate("accept", 0.05);
+    Scenario::set_fault_rate("accept4", 0.05);
+    let build = |s: &Scenario| {
+        s.create_node().create_process(
+            takt_tests::c_fixture("fragile_server")
+                .to_string_lossy()
+                .as_ref(),
+        );
+    };
+    let dir = artifacts().join("explore");
+    std::env::set_var("TAKT_REPORT_DIR", &dir);
+    let Err(Error::Failed(f)) = Explore::new().seeds(200).quiet(true).run(build) else {
+        panic!("200 seeds did not find the fragile server's failure")
+    };
+    // Exploration wrote the lowest failing seed's report and says where.
+    let page = f
+        .report_file
+        .clone()
+        .expect("exploration writes the report");
+    assert!(page.starts_with(&dir), "{}", page.display());
+    assert!(
+        f.to_string()
+            .contains(&format!("report: {}", page.display())),
+        "{f}"
+    );
+    let (dom, errors) = chromium(&page, None);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert!(
+        !dom.contains("data-js-errors=\""),
+        "a JavaScript error on the page"
+    );
+    assert!(
+        dom.contains("class=\"failure-marker\""),
+        "no failure marker"
+    );
+    assert!(dom.contains("class=\"rerun\""), "no rerun command");
+    assert!(
+        dom.contains(&format!("TAKT_SEED={}", f.report.seed)),
+        "no seed in the rerun"
+    );
+    chromium(&page, Some(&artifacts().join("failed.png")));
+}
+
+#[test]
+fn the_chrome_trace_has_named_threads_paired_flows_and_ordered_slices() {
+    let r = memcached_two_nodes()
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = artifacts().join("memcached.json");
+    r.write_chrome_trace(&path).expect("write");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+    let events = v["traceEvents"].as_array().expect("traceEvents");
+    let mut names = BTreeSet::new();
+    let mut procs = BTreeSet::new();
+    for e in events.iter().filter(|e| e["ph"] == "M") {
+        match e["name"].as_str() {
+            Some("thread_name") => {
+                names.insert((e["pid"].as_i64(), e["tid"].as_i64()));
+            }
+            Some("process_name") => {
+                procs.insert(e["pid"].as_i64());
+            }
+            _ => {}
+        }
+    }
+    let mut last: BTreeMap<(Option<i64>, Option<i64>), f64> = BTreeMap::new();
+    let mut flows: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+    let mut slices = 0;
+    for e in events.iter().filter(|e| e["ph"] == "X" || e["ph"] == "i") {
+        let key = (e["pid"].as_i64(), e["tid"].as_i64());
+        if e["s"] != "g" {
+            assert!(names.contains(&key), "no thread name for {key:?}: {e}");
+            assert!(procs.contains(&key.0), "no process name for {key:?}");
+        }
+        let ts = e["ts"].as_f64().expect("ts");
+        if e["ph"] == "X" {
+            slices += 1;
+            let prev = last.insert(key, ts).unwrap_or(f64::MIN);
+            assert!(ts >= prev, "time goes back on {key:?}: {prev} then {ts}");
+            assert!(e["dur"].as_f64().is_some_and(|d| d > 0.0), "{e}");
+        }
+        if let Some(id) = e["bind_id"].as_i64() {
+            let f = flows.entry(id).or_default();
+            if e["flow_out"] == true {
+                f.0 += 1;
+            }
+            if e["flow_in"] == true {
+                f.1 += 1;
+            }
+        }
+    }
+    assert!(slices > 100, "{slices} slices");
+    assert!(!flows.is_empty(), "no flows");
+    for (id, (outs, ins)) in &flows {
+        assert_eq!(
+            (outs, ins),
+            (&1, &1),
+            "flow {id} has {outs} starts and {ins} ends"
+        );
+    }
+    // As many flows as links between messages in the trace (at least one per receive).
+    let receives = r
+        .trace
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Syscall { msgs: Some(m), .. } if !m.sent))
+        .count();
+    assert!(
+        flows.len() >= receives,
+        "{} flows for {receives} receives",
+        flows.len()
+    );
+}
