@@ -227,7 +227,9 @@ impl RunView {
                 } => {
                     let fam = family(*nr, msgs.is_some_and(|m| !m.is_connection()));
                     let mut flags = 0;
-                    if ret.is_some_and(|r| (-4095..0).contains(&r)) {
+                    // EAGAIN and EINPROGRESS are how non-blocking I/O works, not errors.
+                    let ordinary = [-(libc::EAGAIN as i64), -(libc::EINPROGRESS as i64)];
+                    if ret.is_some_and(|r| (-4095..0).contains(&r) && !ordinary.contains(&r)) {
                         flags |= ERROR;
                     }
                     if *fault {

@@ -201,11 +201,17 @@
       const t = svg("text", { class: "band-label", x: a + 2, y: 10 }); t.textContent = b[3];
       overlay.appendChild(t);
     }
-    let drawn = 0;
-    for (const a of D.arrows) {
+    // Arrows in view; when they would cover the plot, an even sample of them (the
+    // header says how many there are; zoom in to see each one).
+    const inView = D.arrows.filter((a) => {
       const s = D.marks[a[0]], r = D.marks[a[1]];
-      if (Math.max(s[0], r[0]) < t0 || Math.min(s[0], r[0]) > t1) continue;
-      if (++drawn > MAX_ARROWS) break;
+      return Math.max(s[0], r[0]) >= t0 && Math.min(s[0], r[0]) <= t1;
+    });
+    const limit = Math.min(MAX_ARROWS, Math.max(40, Math.floor(width / 6)));
+    const step = Math.max(1, Math.ceil(inView.length / limit));
+    $("axis").dataset.arrows = inView.length + (step > 1 ? " (1 in " + step + " drawn)" : "");
+    for (let k = 0; k < inView.length; k += step) {
+      const a = inView[k], s = D.marks[a[0]], r = D.marks[a[1]];
       const cross = D.lanes[s[1]].node !== D.lanes[r[1]].node;
       overlay.appendChild(svg("line", {
         class: "arrow" + (cross ? " cross-node" : "") + (a[2] ? " connection" : ""),
