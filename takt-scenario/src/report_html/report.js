@@ -98,7 +98,10 @@
   const plot = $("plot"), canvas = $("timeline"), overlay = $("overlay"), tip = $("tip");
   const ctx = canvas.getContext("2d");
   const end = Math.max(D.end, 1);
-  let t0 = 0, t1 = end, width = 100, height = rows.length * LANE;
+  // The first view spans the activity (a run may idle until its completion time).
+  const lastMark = D.marks.length ? D.marks[D.marks.length - 1][0] : end;
+  const busy = Math.min(end, Math.max(lastMark, D.failure ? D.failure.time : 0) * 1.02 + 1);
+  let t0 = 0, t1 = busy, width = 100, height = rows.length * LANE;
   let pinned = null;
   const x = (t) => (t - t0) / (t1 - t0) * width;
   const tAt = (px) => t0 + px / width * (t1 - t0);
