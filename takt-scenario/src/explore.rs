@@ -38,6 +38,8 @@ pub struct Explore {
     check_determinism: bool,
     quiet: bool,
     processes: bool,
+    reports: Option<std::path::PathBuf>,
+    report_every_run: bool,
 }
 
 /// What an exploration found.
@@ -77,7 +79,27 @@ impl Explore {
             check_determinism: check,
             quiet: false,
             processes: true,
+            reports: std::env::var_os("TAKT_REPORT_DIR").map(Into::into),
+            report_every_run: report_always(),
         }
+    }
+
+    /// Where visual reports go (default: `TAKT_REPORT_DIR`, else `takt-reports` in the
+    /// target directory).
+    pub fn report_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Explore {
+        self.reports = Some(dir.into());
+        self
+    }
+
+    /// Write a visual report for every run, not only for the lowest failing seed
+    /// (default: `TAKT_REPORT=always`).
+    pub fn report_every_run(mut self, on: bool) -> Explore {
+        self.report_every_run = on;
+        self
+    }
+
+    fn reports(&self) -> std::path::PathBuf {
+        self.reports.clone().unwrap_or_else(default_report_dir)
     }
 
     /// The first seed (default 0).
@@ -131,7 +153,7 @@ impl Explore {
     pub fn run(&self, build: impl Fn(&Scenario) + Sync) -> Result<Summary, Error> {
         match self.explore(&build) {
             Err(Error::Failed(mut f)) if worker_role().is_none() => {
-                f.report_file = write_failure_report(&f, &build);
+                f.report_file = write_failure_report(&f, &build, &self.reports());
                 Err(Error::Failed(f))
             }
             other => other,
@@ -433,11 +455,11 @@ impl Explore {
             let s = Scenario::new();
             s.set_seed(seed);
             build(&s);
-            if report_always() {
+            if self.report_every_run {
                 s.keep_full_trace(true);
                 let r = s.run_seed(seed);
-                let path = report_dir().join(format!("seed-{seed}.html"));
-                let _ = std::fs::create_dir_all(report_dir());
+                let path = self.reports().join(format!("seed-{seed}.html"));
+                let _ = std::fs::create_dir_all(self.reports());
                 let _ = match &r {
                     Ok(r) => crate::ReportExt::write_html(r, &path),
                     Err(Error::Failed(f)) => crate::ReportExt::write_html(&**f, &path),
@@ -471,12 +493,9 @@ fn report_always() -> bool {
     std::env::var("TAKT_REPORT").is_ok_and(|v| v == "always")
 }
 
-/// Where reports go: `TAKT_REPORT_DIR`, else `takt-reports` in the target directory of
-/// the running test or program (found from its path), else in the temporary directory.
-pub(crate) fn report_dir() -> std::path::PathBuf {
-    if let Some(d) = std::env::var_os("TAKT_REPORT_DIR") {
-        return d.into();
-    }
+/// Where reports go by default: `takt-reports` in the target directory of the running
+/// test or program (found from its path), else in the temporary directory.
+fn default_report_dir() -> std::path::PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .or_else(|| {
@@ -492,7 +511,11 @@ pub(crate) fn report_dir() -> std::path::PathBuf {
 
 /// Replays the failure's seed with its full trace and writes its visual report; the
 /// path, or `None` if it could not be written (or the replay differed).
-fn write_failure_report(f: &Failure, build: &impl Fn(&Scenario)) -> Option<std::path::PathBuf> {
+fn write_failure_report(
+    f: &Failure,
+    build: &impl Fn(&Scenario),
+    dir: &std::path::Path,
+) -> Option<std::path::PathBuf> {
     let seed = f.report.seed;
     let s = Scenario::new();
     s.set_seed(seed);
@@ -505,8 +528,7 @@ fn write_failure_report(f: &Failure, build: &impl Fn(&Scenario)) -> Option<std::
         return None;
     }
     full.rerun = f.rerun.clone();
-    let dir = report_dir();
-    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::create_dir_all(dir).ok()?;
     let path = dir.join(format!("failed-seed-{seed}.html"));
     crate::ReportExt::write_html(&*full, &path).ok()?;
     Some(path)

@@ -124,8 +124,12 @@ fn a_failed_fault_run_shows_the_failure_and_its_rerun_command() {
         );
     };
     let dir = artifacts().join("explore");
-    std::env::set_var("TAKT_REPORT_DIR", &dir);
-    let Err(Error::Failed(f)) = Explore::new().seeds(200).quiet(true).run(build) else {
+    let Err(Error::Failed(f)) = Explore::new()
+        .seeds(200)
+        .quiet(true)
+        .report_dir(&dir)
+        .run(build)
+    else {
         panic!("200 seeds did not find the fragile server's failure")
     };
     // Exploration wrote the lowest failing seed's report and says where.
@@ -226,4 +230,26 @@ fn the_chrome_trace_has_named_threads_paired_flows_and_ordered_slices() {
         "{} flows for {receives} receives",
         flows.len()
     );
+}
+
+#[test]
+fn exploration_can_write_a_report_for_every_run() {
+    let dir = artifacts().join("every-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    let summary = Explore::new()
+        .seeds(3)
+        .quiet(true)
+        .report_dir(&dir)
+        .report_every_run(true)
+        .run(|s| {
+            s.create_node().create_process("/bin/echo hello");
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary.passed.len(), 3);
+    for seed in 0..3 {
+        let page = dir.join(format!("seed-{seed}.html"));
+        let html =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        assert!(html.contains("takt run, seed"), "{}", page.display());
+    }
 }
