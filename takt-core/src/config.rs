@@ -49,6 +49,8 @@ pub struct Config {
     pub nodes: Vec<NodeSpec>,
     /// The processes, started in this order at time zero.
     pub processes: Vec<ProcessSpec>,
+    /// Compute the run's behaviour signature ([`crate::signature`]; on by default).
+    pub signature: bool,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -81,6 +83,7 @@ impl Default for Config {
             events: Vec::new(),
             nodes: Vec::new(),
             processes: Vec::new(),
+            signature: true,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
         }

@@ -7,6 +7,7 @@
 //! - [`handler`]: one module per syscall family, and the dispatch table.
 //! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
+//! - [`signature`]: a run's behaviour class and features (for coverage).
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
 //!
 //! Most users want the `takt-scenario` crate; this one is for the engine.
@@ -48,6 +49,7 @@ pub mod net;
 pub mod report;
 pub mod rng;
 pub mod sched;
+pub mod signature;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod time;

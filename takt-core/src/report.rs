@@ -126,6 +126,8 @@ pub struct Report {
     pub faults: Vec<(String, String, u64)>,
     /// Partitions, crashes and restarts as they happened.
     pub incidents: Vec<Incident>,
+    /// The run's behaviour signature (class and features), unless turned off.
+    pub signature: Option<crate::signature::Signature>,
     /// The nodes: name and address, in the order of [`crate::trace::Event::node`].
     pub nodes: Vec<(String, std::net::Ipv4Addr)>,
 }

@@ -10,7 +10,14 @@
 //! The lowest failing seed's visual report is written (replayed with its full trace) to
 //! `TAKT_REPORT_DIR` (default: `takt-reports` under the target directory), and its path
 //! is in the failure; `TAKT_REPORT=always` writes one for every run.
+//!
+//! Every run's behaviour class is counted ([`crate::coverage`]): the summary gives the
+//! coverage estimate, and [`Explore::until_coverage`] (`TAKT_UNTIL_COVERAGE`) stops
+//! once it is reached, judged over seeds in order so the answer does not depend on
+//! which worker was faster. `TAKT_SHARD=i/n` runs a disjoint part of the seeds (for CI
+//! matrices) and writes its coverage state as JSON, for `takt coverage merge`.
 
+use crate::coverage::Coverage;
 use crate::{Error, Failure, Scenario};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -40,6 +47,10 @@ pub struct Explore {
     processes: bool,
     reports: Option<std::path::PathBuf>,
     report_every_run: bool,
+    until_coverage: Option<f64>,
+    shard: Option<(u64, u64)>,
+    coverage_file: Option<std::path::PathBuf>,
+    map_file: Option<std::path::PathBuf>,
 }
 
 /// What an exploration found.
@@ -53,6 +64,8 @@ pub struct Summary {
     pub seconds: f64,
     /// Worker threads used.
     pub jobs: usize,
+    /// The behaviour classes of the runs, by seed.
+    pub coverage: Coverage,
 }
 
 impl Default for Explore {
@@ -81,6 +94,56 @@ impl Explore {
             processes: true,
             reports: std::env::var_os("TAKT_REPORT_DIR").map(Into::into),
             report_every_run: report_always(),
+            until_coverage: std::env::var("TAKT_UNTIL_COVERAGE")
+                .ok()
+                .and_then(|v| v.trim().parse().ok()),
+            shard: shard_from_env(),
+            coverage_file: std::env::var_os("TAKT_COVERAGE_FILE").map(Into::into),
+            map_file: None,
+        }
+    }
+
+    /// Stop once the coverage estimate reaches `percent` (0–100), judged over the seeds
+    /// in order; the number of seeds is the most it runs (default: `TAKT_UNTIL_COVERAGE`).
+    pub fn until_coverage(mut self, percent: f64) -> Explore {
+        self.until_coverage = Some(percent);
+        self
+    }
+
+    /// Run shard `i` of `n` only: the seeds `first + i`, `first + i + n`, … (default:
+    /// `TAKT_SHARD=i/n`). A sharded exploration writes its coverage state (see
+    /// [`Explore::coverage_file`]; by default `coverage-shard-<i>-of-<n>.json` in the
+    /// report directory).
+    pub fn shard(mut self, i: u64, n: u64) -> Explore {
+        self.shard = (n > 0 && i < n).then_some((i, n));
+        self
+    }
+
+    /// Write the coverage state (classes, counts, features, failures) to this JSON file
+    /// (default: `TAKT_COVERAGE_FILE`).
+    pub fn coverage_file(mut self, path: impl Into<std::path::PathBuf>) -> Explore {
+        self.coverage_file = Some(path.into());
+        self
+    }
+
+    /// Write the behaviour map (every run a circle, the coverage curve, the classes) to
+    /// this HTML file. A failing exploration also writes one next to its report.
+    pub fn report_html(mut self, path: impl Into<std::path::PathBuf>) -> Explore {
+        self.map_file = Some(path.into());
+        self
+    }
+
+    /// The seed at position `i` (of this shard).
+    fn seed_at(&self, first: u64, i: u64) -> u64 {
+        let (off, step) = self.shard.unwrap_or((0, 1));
+        first.wrapping_add(off).wrapping_add(i.wrapping_mul(step))
+    }
+
+    /// How many of `count` seeds this shard runs.
+    fn shard_count(&self, count: u64) -> u64 {
+        match self.shard {
+            Some((i, n)) => count.saturating_sub(i).div_ceil(n),
+            None => count,
         }
     }
 
@@ -151,43 +214,99 @@ impl Explore {
     /// Runs `build` on a fresh scenario per seed. `Ok` if every run passed; otherwise the
     /// failure of the lowest failing seed, with its rerun command.
     pub fn run(&self, build: impl Fn(&Scenario) + Sync) -> Result<Summary, Error> {
-        match self.explore(&build) {
-            Err(Error::Failed(mut f)) if worker_role().is_none() => {
+        let mut coverage = Coverage::new();
+        let r = self.explore(&build, &mut coverage);
+        if worker_role().is_some() {
+            return r;
+        }
+        let r = match r {
+            Err(Error::Failed(mut f)) => {
                 f.report_file = write_failure_report(&f, &build, &self.reports());
+                if let (Some(page), Some(run)) = (&f.report_file, coverage.runs.last_mut()) {
+                    run.report = Some(page.to_string_lossy().into_owned());
+                }
+                if let Some(page) = &f.report_file {
+                    let map = page.with_extension("map.html");
+                    let _ = std::fs::write(
+                        &map,
+                        crate::coverage::map::html(&coverage, "takt behaviour map"),
+                    );
+                }
                 Err(Error::Failed(f))
             }
             other => other,
+        };
+        if !self.quiet && !coverage.runs.is_empty() {
+            println!("{}", coverage.estimate());
         }
+        let file = self.coverage_file.clone().or_else(|| {
+            self.shard.map(|(i, n)| {
+                self.reports()
+                    .join(format!("coverage-shard-{i}-of-{n}.json"))
+            })
+        });
+        if let Some(path) = file {
+            if let Some(d) = path.parent() {
+                let _ = std::fs::create_dir_all(d);
+            }
+            std::fs::write(&path, coverage.to_json())
+                .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))?;
+        }
+        if let Some(path) = &self.map_file {
+            std::fs::write(
+                path,
+                crate::coverage::map::html(&coverage, "takt behaviour map"),
+            )
+            .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))?;
+        }
+        r.map(|mut s| {
+            s.coverage = coverage;
+            s
+        })
     }
 
-    fn explore(&self, build: impl Fn(&Scenario) + Sync) -> Result<Summary, Error> {
+    fn explore(
+        &self,
+        build: impl Fn(&Scenario) + Sync,
+        coverage: &mut Coverage,
+    ) -> Result<Summary, Error> {
         let (first, count) = match crate::seed_from_env()? {
             Some(s) => (s, 1),
-            None => (self.first, self.seeds),
+            None => (self.first, self.shard_count(self.seeds)),
         };
+        let this = match crate::seed_from_env()? {
+            Some(_) => Explore {
+                shard: None,
+                ..self.clone()
+            },
+            None => self.clone(),
+        };
+        let this = &this;
         let call = CALLS.fetch_add(1, Ordering::SeqCst);
         let test = std::thread::current().name().map(str::to_string);
         match worker_role() {
             // In a worker process: run this call's share and leave, or (other calls of
             // the same test) run in this process without spawning.
-            Some((c, k, n)) if c == call => self.worker(first, count, k, n, &build),
+            Some((c, k, n)) if c == call => this.worker(first, count, k, n, &build),
             Some(_) => {
-                return self
+                return this
                     .clone()
                     .processes(false)
                     .jobs(1)
                     .quiet(true)
-                    .run_threads(first, count, test, build)
+                    .run_threads(first, count, test, build, coverage)
             }
-            None if self.processes && self.jobs > 1 && count > 1 => {
+            None if this.processes && this.jobs > 1 && count > 1 => {
                 // If the workers cannot be started, threads do the work instead.
-                if let Some(r) = self.run_processes(call, count, test.as_deref(), &build) {
+                if let Some(r) =
+                    this.run_processes(call, first, count, test.as_deref(), &build, coverage)
+                {
                     return r;
                 }
             }
             None => {}
         }
-        self.run_threads(first, count, test, build)
+        this.run_threads(first, count, test, build, coverage)
     }
 
     fn run_threads(
@@ -196,6 +315,7 @@ impl Explore {
         count: u64,
         test: Option<String>,
         build: impl Fn(&Scenario) + Sync,
+        coverage: &mut Coverage,
     ) -> Result<Summary, Error> {
         let defaults = crate::current_defaults();
         let next = AtomicU64::new(0);
@@ -203,6 +323,7 @@ impl Explore {
         let failures: Mutex<Vec<(u64, Box<Failure>)>> = Mutex::new(Vec::new());
         let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
         let passed: Mutex<Vec<(u64, String)>> = Mutex::new(Vec::new());
+        let tally = Mutex::new(Tally::new(self.until_coverage, self.quiet));
         let t0 = Instant::now();
         let jobs = self.jobs.min(count.max(1) as usize);
         std::thread::scope(|s| {
@@ -214,12 +335,26 @@ impl Explore {
                         if i >= limit.load(Ordering::SeqCst) {
                             break;
                         }
-                        let seed = first.wrapping_add(i);
+                        let seed = self.seed_at(first, i);
                         let started = Instant::now();
                         let outcome = self.one(seed, &build);
                         let secs = started.elapsed().as_secs_f64();
+                        let counted = match &outcome {
+                            Ok(run) => Some((run.class.clone(), run.features.clone(), None)),
+                            Err(Error::Failed(f)) => {
+                                let (c, feats) = class_of(&f.report);
+                                Some((c, feats, Some(f.reason.clone())))
+                            }
+                            Err(_) => None,
+                        };
+                        if let Some((c, feats, why)) = counted {
+                            let mut t = tally.lock().expect("no panic holds it");
+                            if let Some(stop) = t.add(i, seed, c, feats, why) {
+                                limit.fetch_min(stop, Ordering::SeqCst);
+                            }
+                        }
                         match outcome {
-                            Ok(digest) => {
+                            Ok(RunInfo { digest, .. }) => {
                                 if !self.quiet {
                                     println!(
                                         "seed {seed}: ok  digest {}  {secs:.2} s",
@@ -266,6 +401,13 @@ impl Explore {
         failures.sort_by_key(|f| f.0);
         let mut passed = passed.into_inner().expect("workers are done");
         passed.sort();
+        // Only the seeds before a coverage stop count.
+        let tally = tally.into_inner().expect("workers are done");
+        if let Some(stop) = tally.stop {
+            passed.retain(|p| self.position_of(first, p.0) < stop);
+            failures.retain(|f| self.position_of(first, f.0) < stop);
+        }
+        *coverage = tally.finish();
         let runs =
             (passed.len() + failures.len()) as u64 * if self.check_determinism { 2 } else { 1 };
         let seconds = t0.elapsed().as_secs_f64();
@@ -283,6 +425,7 @@ impl Explore {
                 passed,
                 seconds,
                 jobs,
+                coverage: Coverage::new(),
             }),
         }
     }
@@ -294,19 +437,27 @@ impl Explore {
         let mut out = std::io::stdout().lock();
         let mut i = k;
         while i < count {
-            let seed = first.wrapping_add(i);
+            let seed = self.seed_at(first, i);
             let t0 = Instant::now();
             let line = match self.one(seed, build) {
-                Ok(digest) => format!("ok {digest} {:.3}", t0.elapsed().as_secs_f64()),
+                Ok(run) => format!(
+                    "ok {} {:.3} {} {}",
+                    run.digest,
+                    t0.elapsed().as_secs_f64(),
+                    run.class,
+                    hex_list(&run.features)
+                ),
                 Err(Error::Failed(f)) => {
+                    let (class, features) = class_of(&f.report);
                     format!(
-                        "failed {} {:.3} {}",
+                        "failed {} {:.3} {class} {} {}",
                         f.report.digest,
                         t0.elapsed().as_secs_f64(),
+                        hex_list(&features),
                         f.reason.replace('\n', " ")
                     )
                 }
-                Err(e) => format!("error - 0 {}", e.to_string().replace('\n', " ")),
+                Err(e) => format!("error - 0 - - {}", e.to_string().replace('\n', " ")),
             };
             let failed = !line.starts_with("ok ");
             let _ = writeln!(out, "takt-explore-result {seed} {line}");
@@ -324,9 +475,11 @@ impl Explore {
     fn run_processes(
         &self,
         call: u64,
+        first: u64,
         count: u64,
         test: Option<&str>,
         build: &(impl Fn(&Scenario) + Sync),
+        coverage: &mut Coverage,
     ) -> Option<Result<Summary, Error>> {
         use std::io::BufRead;
         let exe = std::env::current_exe().ok()?;
@@ -357,10 +510,13 @@ impl Explore {
             children.push(child);
         }
         let results: Mutex<Vec<(u64, bool, String, String)>> = Mutex::new(Vec::new());
+        let tally = Mutex::new(Tally::new(self.until_coverage, self.quiet));
+        let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
         std::thread::scope(|s| {
             for child in children.iter_mut() {
                 let stdout = child.stdout.take().expect("piped");
                 let results = &results;
+                let (tally, pids) = (&tally, &pids);
                 s.spawn(move || {
                     for line in std::io::BufReader::new(stdout)
                         .lines()
@@ -369,7 +525,7 @@ impl Explore {
                         let Some(rest) = line.strip_prefix("takt-explore-result ") else {
                             continue;
                         };
-                        let mut f = rest.splitn(5, ' ');
+                        let mut f = rest.splitn(7, ' ');
                         let (Some(seed), Some(kind), Some(digest), Some(secs)) =
                             (f.next(), f.next(), f.next(), f.next())
                         else {
@@ -378,7 +534,22 @@ impl Explore {
                         let Ok(seed) = seed.parse::<u64>() else {
                             continue;
                         };
+                        let (class, features) = (f.next().unwrap_or("-"), f.next().unwrap_or(""));
                         let reason = f.next().unwrap_or("").to_string();
+                        if kind != "error" {
+                            let i = self.position_of(first, seed);
+                            let why = (kind != "ok").then(|| reason.clone());
+                            let mut t = tally.lock().expect("no panic holds it");
+                            if let Some(stop) =
+                                t.add(i, seed, class.into(), parse_hex_list(features), why)
+                            {
+                                // Enough coverage: the workers may stop.
+                                for &pid in pids {
+                                    let _ = takt_core::sys::kill(pid as i32, libc::SIGKILL);
+                                }
+                                let _ = stop;
+                            }
+                        }
                         if !self.quiet {
                             match kind {
                                 "ok" => println!(
@@ -406,9 +577,15 @@ impl Explore {
         }
         let mut results = results.into_inner().expect("readers are done");
         results.sort();
+        let tally = tally.into_inner().expect("readers are done");
+        let stopped = tally.stop;
+        if let Some(stop) = stopped {
+            results.retain(|r| self.position_of(first, r.0) < stop);
+        }
+        *coverage = tally.finish();
         let ran: u64 = results.len() as u64;
         let failed: Vec<&(u64, bool, String, String)> = results.iter().filter(|r| !r.1).collect();
-        if ran == 0 || (failed.is_empty() && ran < count) {
+        if ran == 0 || (failed.is_empty() && ran < count && stopped.is_none()) {
             return None; // the workers did not run (a harness we cannot re-enter): threads
         }
         let seconds = t0.elapsed().as_secs_f64();
@@ -426,6 +603,7 @@ impl Explore {
                 passed,
                 seconds,
                 jobs: n as usize,
+                coverage: Coverage::new(),
             }));
         };
         // Rebuild the full failure here: the seed replays to the same run.
@@ -442,15 +620,21 @@ impl Explore {
                 Err(Error::Failed(f))
             }
             Err(e) => Err(e),
-            Ok(digest) => Err(Error::BadInput(format!(
-                "nondeterminism: seed {seed} failed in a worker ({}) but passed here with digest {digest}",
-                lowest.3
+            Ok(run) => Err(Error::BadInput(format!(
+                "nondeterminism: seed {seed} failed in a worker ({}) but passed here with digest {}",
+                lowest.3, run.digest
             ))),
         })
     }
 
-    /// One seed (twice when checking determinism): its digest, or the failure.
-    fn one(&self, seed: u64, build: &impl Fn(&Scenario)) -> Result<String, Error> {
+    /// The position of `seed` in this shard's sequence.
+    fn position_of(&self, first: u64, seed: u64) -> u64 {
+        let (off, step) = self.shard.unwrap_or((0, 1));
+        seed.wrapping_sub(first).wrapping_sub(off) / step
+    }
+
+    /// One seed (twice when checking determinism): its digest and class, or the failure.
+    fn one(&self, seed: u64, build: &impl Fn(&Scenario)) -> Result<RunInfo, Error> {
         let run = || {
             let s = Scenario::new();
             s.set_seed(seed);
@@ -484,7 +668,136 @@ impl Explore {
                 })));
             }
         }
-        Ok(first.digest)
+        let (class, features) = class_of(&first);
+        Ok(RunInfo {
+            digest: first.digest,
+            class,
+            features,
+        })
+    }
+}
+
+/// A passing run: its digest and behaviour class.
+struct RunInfo {
+    digest: String,
+    class: String,
+    features: Vec<u64>,
+}
+
+/// A report's class and features (`-` when it has no signature).
+fn class_of(r: &crate::Report) -> (String, Vec<u64>) {
+    match &r.signature {
+        Some(s) => (s.class.clone(), s.features.clone()),
+        None => ("-".into(), Vec::new()),
+    }
+}
+
+fn hex_list(v: &[u64]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    v.iter()
+        .map(|x| format!("{x:x}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_hex_list(s: &str) -> Vec<u64> {
+    s.split(',')
+        .filter_map(|x| u64::from_str_radix(x, 16).ok())
+        .collect()
+}
+
+/// `TAKT_SHARD=i/n`.
+fn shard_from_env() -> Option<(u64, u64)> {
+    let v = std::env::var("TAKT_SHARD").ok()?;
+    let (i, n) = v.split_once('/')?;
+    let (i, n) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
+    (n > 0 && i < n).then_some((i, n))
+}
+
+/// Results arriving in any order, counted in seed order: coverage after each prefix,
+/// the stop once the target is reached, and a progress line.
+struct Tally {
+    pending: std::collections::BTreeMap<u64, (u64, String, Vec<u64>, Option<String>)>,
+    next: u64,
+    coverage: Coverage,
+    target: Option<f64>,
+    stop: Option<u64>,
+    quiet: bool,
+    started: Instant,
+    tty: bool,
+}
+
+impl Tally {
+    fn new(target: Option<f64>, quiet: bool) -> Tally {
+        use std::io::IsTerminal;
+        Tally {
+            pending: Default::default(),
+            next: 0,
+            coverage: Coverage::new(),
+            target,
+            stop: None,
+            quiet,
+            started: Instant::now(),
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The run at position `i`; returns the position to stop at once the target is met.
+    fn add(
+        &mut self,
+        i: u64,
+        seed: u64,
+        class: String,
+        features: Vec<u64>,
+        failure: Option<String>,
+    ) -> Option<u64> {
+        if self.stop.is_some() {
+            return self.stop;
+        }
+        self.pending.insert(i, (seed, class, features, failure));
+        while let Some((seed, class, features, failure)) = self.pending.remove(&self.next) {
+            self.coverage
+                .add(seed, &class, &features, failure.as_deref());
+            self.next += 1;
+            let est = self.coverage.estimate();
+            self.progress(&est);
+            if self
+                .target
+                .is_some_and(|t| !est.insufficient() && est.coverage >= t)
+            {
+                self.stop = Some(self.next);
+                break;
+            }
+        }
+        self.stop
+    }
+
+    fn progress(&self, est: &crate::coverage::Estimate) {
+        if self.quiet {
+            return;
+        }
+        let rate = est.n as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let line = format!(
+            "runs {}  failures {}  classes {}  coverage {:.1}%  {rate:.1} runs/s",
+            est.n,
+            self.coverage.failures.len(),
+            est.classes,
+            est.coverage
+        );
+        if self.tty {
+            eprint!("\r{line}   ");
+        } else if est.n.is_power_of_two() || est.n % 100 == 0 {
+            eprintln!("{line}");
+        }
+    }
+
+    fn finish(self) -> Coverage {
+        if self.tty && !self.quiet {
+            eprintln!();
+        }
+        self.coverage
     }
 }
 

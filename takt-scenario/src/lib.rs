@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod command;
+pub mod coverage;
 pub mod explore;
 mod report_html;
 

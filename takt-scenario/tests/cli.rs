@@ -141,3 +141,37 @@ fn notes_are_shown_with_verbose_only() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("note: rseq answered ENOSYS"), "{out}");
 }
+
+/// `takt coverage merge` prints the figures of the merged shards and writes the map.
+#[test]
+fn coverage_merge_of_shards() {
+    use takt_scenario::coverage::Coverage;
+    let dir = std::env::temp_dir().join(format!("takt-cli-coverage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut a, mut b, mut one) = (Coverage::new(), Coverage::new(), Coverage::new());
+    for seed in 0..50u64 {
+        let class = format!("c{}", seed % 7);
+        let shard = if seed % 2 == 0 { &mut a } else { &mut b };
+        shard.add(seed, &class, &[seed % 7], None);
+        one.add(seed, &class, &[seed % 7], None);
+    }
+    let (fa, fb, map) = (dir.join("a.json"), dir.join("b.json"), dir.join("map.html"));
+    std::fs::write(&fa, a.to_json()).unwrap();
+    std::fs::write(&fb, b.to_json()).unwrap();
+    let (code, out, err) = takt(&[
+        "coverage",
+        "merge",
+        fa.to_str().unwrap(),
+        fb.to_str().unwrap(),
+        "--html",
+        map.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&one.estimate().to_string()), "{out}");
+    let page = std::fs::read_to_string(&map).unwrap();
+    assert_eq!(page.matches("<circle").count(), 50);
+    let (code, _, err) = takt(&["coverage", "merge", "/no/such.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such.json"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

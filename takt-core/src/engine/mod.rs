@@ -179,6 +179,8 @@ pub struct Engine {
     pub(crate) next_vpid: Vtid,
     /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
     debug: bool,
+    /// The behaviour signature, built as events happen.
+    pub(crate) signer: Option<crate::signature::Signer>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -205,6 +207,7 @@ impl Engine {
             seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
             ..crate::net::NetConfig::default()
         });
+        let cfg_signature = cfg.signature;
         let uts = cfg
             .nodes
             .iter()
@@ -247,6 +250,7 @@ impl Engine {
             incidents: Vec::new(),
             next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
+            signer: cfg_signature.then(crate::signature::Signer::new),
         }
     }
 
@@ -775,6 +779,9 @@ impl Engine {
                 crate::trace::describe(&e)
             );
         }
+        if let Some(s) = &mut self.signer {
+            s.event(&e);
+        }
         self.trace.push(e);
     }
 
@@ -988,7 +995,35 @@ impl Engine {
                 .map(|(k, n)| ("network".to_string(), k.to_string(), *n)),
         );
         let events = self.trace.count();
+        let signature = self.signer.as_ref().map(|s| {
+            let mut o = match &outcome {
+                Outcome::Deadlock { .. } => "deadlock".to_string(),
+                Outcome::Spinning { .. } => "spinning".to_string(),
+                other => format!("{other:?}"),
+            };
+            for (i, p) in self.reports.iter().enumerate() {
+                // What it printed is part of what it did.
+                let out = |stderr: bool| {
+                    self.streams
+                        .iter()
+                        .filter(|st| st.spec == i && st.stderr == stderr)
+                        .fold(0xcbf2_9ce4_8422_2325u64, |h, st| {
+                            st.data
+                                .iter()
+                                .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+                        })
+                };
+                o.push_str(&format!(
+                    ";{} out {:x} err {:x}",
+                    p.status,
+                    out(false),
+                    out(true)
+                ));
+            }
+            s.finish(&o)
+        });
         Report {
+            signature,
             seed: self.cfg.seed,
             digest: self.trace.digest(),
             outcome,

@@ -72,6 +72,9 @@ impl Engine {
         self.plans.push(plan);
         let real = stopped.tid();
         let vpid = self.vpid_of(real);
+        if let Some(s) = &mut self.signer {
+            s.started(vpid, i);
+        }
         let fdt = self.files.new_table();
         for (fd, stderr) in [(1, false), (2, true)] {
             self.streams.push(Stream {

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use takt_scenario::{parse_seed, Error, Process, ReportExt, Scenario, Strategy};
 
-const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
+const USAGE: &str = "usage: takt coverage merge SHARD.json… [--html MAP.html]
+       takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
@@ -212,8 +213,74 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
     Ok(a)
 }
 
+/// `takt coverage merge A.json B.json … [--html MAP.html]`: the figures of one sweep
+/// from its shards' coverage files.
+fn coverage(args: &[String]) -> ExitCode {
+    let usage = "usage: takt coverage merge SHARD.json… [--html MAP.html]";
+    let (files, html) = match args {
+        [cmd, rest @ ..] if cmd == "merge" => {
+            let mut files = Vec::new();
+            let mut html = None;
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                if a == "--html" {
+                    match it.next() {
+                        Some(p) => html = Some(p.clone()),
+                        None => {
+                            eprintln!("takt: --html needs a file\n{usage}");
+                            return ExitCode::from(2);
+                        }
+                    }
+                } else {
+                    files.push(a.clone());
+                }
+            }
+            (files, html)
+        }
+        _ => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    if files.is_empty() {
+        eprintln!("takt: no coverage file given\n{usage}");
+        return ExitCode::from(2);
+    }
+    let mut shards = Vec::new();
+    for f in &files {
+        let parsed = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| takt_scenario::coverage::Coverage::from_json(&t));
+        match parsed {
+            Ok(c) => shards.push(c),
+            Err(e) => {
+                eprintln!("takt: {f}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let merged = takt_scenario::coverage::Coverage::merge(&shards);
+    println!("{}", merged.estimate());
+    println!("failures: {}", merged.failures.len());
+    for (seed, why) in &merged.failures {
+        println!("  seed {seed}: {why}");
+    }
+    if let Some(path) = html {
+        let page = takt_scenario::coverage::map::html(&merged, "takt behaviour map (merged)");
+        if let Err(e) = std::fs::write(&path, page) {
+            eprintln!("takt: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1).collect()) {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("coverage") {
+        return coverage(&all[1..]);
+    }
+    let args = match parse(all.into_iter().collect()) {
         Ok(a) => a,
         Err(m) => {
             if !m.is_empty() {
