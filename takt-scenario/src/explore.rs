@@ -23,9 +23,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Explore calls made by this process so far (a worker process runs the same code
-/// again and must find the same call).
-static CALLS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Explore calls made by this thread so far: a worker process runs the same test
+    /// (or program) again and must find the same call. Per thread, because the test
+    /// harness runs other tests, with explorations of their own, on other threads.
+    static CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 
 /// `TAKT_EXPLORE_WORKER=call:k:n` marks a worker process: it runs seeds `k, k+n, …` of
 /// exploration call number `call`.
@@ -238,6 +241,11 @@ impl Explore {
         };
         if !self.quiet && !coverage.runs.is_empty() {
             println!("{}", coverage.estimate());
+            let g = coverage.group_estimate();
+            println!(
+                "groups of similar behaviour: {} (coverage {:.1}%, Chao1 {:.1})",
+                g.classes, g.coverage, g.chao1
+            );
         }
         let file = self.coverage_file.clone().or_else(|| {
             self.shard.map(|(i, n)| {
@@ -282,7 +290,11 @@ impl Explore {
             None => self.clone(),
         };
         let this = &this;
-        let call = CALLS.fetch_add(1, Ordering::SeqCst);
+        let call = CALLS.with(|c| {
+            let n = c.get();
+            c.set(n + 1);
+            n
+        });
         let test = std::thread::current().name().map(str::to_string);
         match worker_role() {
             // In a worker process: run this call's share and leave, or (other calls of
@@ -522,7 +534,9 @@ impl Explore {
                         .lines()
                         .map_while(Result::ok)
                     {
-                        let Some(rest) = line.strip_prefix("takt-explore-result ") else {
+                        // The harness may print on the same line first ("test x ... ").
+                        let tag = "takt-explore-result ";
+                        let Some(rest) = line.find(tag).map(|at| &line[at + tag.len()..]) else {
                             continue;
                         };
                         let mut f = rest.splitn(7, ' ');

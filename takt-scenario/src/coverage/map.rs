@@ -235,6 +235,7 @@ tr.failed td {{ color: #b91c1c; }}
 </style></head><body>
 <h1>{title}</h1>
 <p class="est" id="estimate">{est}</p>
+<p class="est" id="groups">groups of similar behaviour (Jaccard distance ≤ {gd}): {groups}</p>
 <p>Each circle is a run, placed by its behaviour (classical MDS of the Jaccard distances between classes); runs of one class sit together; red ones failed; numbers are classes in order of discovery. Hover a circle for its seed; click it to open its report, where one was written.</p>
 <svg id="map" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">{svg}</svg>
 <h2>Coverage over runs</h2>
@@ -248,6 +249,8 @@ tr.failed td {{ color: #b91c1c; }}
 </body></html>"##,
         title = esc(title),
         est = esc(&est.to_string()),
+        gd = super::GROUP_DISTANCE,
+        groups = esc(&cov.group_estimate().to_string()),
         cov_line = line(curve, 100.0),
         cls_line = line(classes.iter().map(|&c| c as f64).collect(), maxc),
     )

@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// Classes this close (Jaccard distance) form one group ([`Coverage::groups`]).
+pub const GROUP_DISTANCE: f64 = 0.15;
+
 /// One run of an exploration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Run {
@@ -199,6 +202,37 @@ impl Coverage {
     /// The estimate over all runs.
     pub fn estimate(&self) -> Estimate {
         let counts: Vec<u64> = self.classes.iter().map(|c| c.runs).collect();
+        estimate(self.runs.len() as u64, &counts, self.failures.is_empty())
+    }
+
+    /// Groups of similar classes: deterministic leader clustering in order of discovery
+    /// (a class joins the first group whose leader is within Jaccard distance
+    /// [`GROUP_DISTANCE`], else it leads a new group). The group index of each class.
+    pub fn groups(&self) -> Vec<usize> {
+        let mut leaders: Vec<usize> = Vec::new();
+        self.classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let near = leaders.iter().position(|&l| {
+                    map::jaccard(&self.classes[l].features, &c.features) <= GROUP_DISTANCE
+                });
+                near.unwrap_or_else(|| {
+                    leaders.push(i);
+                    leaders.len() - 1
+                })
+            })
+            .collect()
+    }
+
+    /// The estimate over groups of similar classes instead of exact classes: groups
+    /// saturate first, and say whether new runs still show new *kinds* of behaviour.
+    pub fn group_estimate(&self) -> Estimate {
+        let groups = self.groups();
+        let mut counts = vec![0u64; groups.iter().max().map_or(0, |m| m + 1)];
+        for r in &self.runs {
+            counts[groups[r.class]] += 1;
+        }
         estimate(self.runs.len() as u64, &counts, self.failures.is_empty())
     }
 
