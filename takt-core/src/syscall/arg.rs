@@ -386,6 +386,8 @@ ptr_type! {
     CloneArgsPtr;
     /// `getsockopt`'s value buffer; the next argument points to its length.
     OptvalOut;
+    /// A `struct stat` the kernel fills on success.
+    StatPtr;
 }
 
 impl Arg for UserPtr {
@@ -465,4 +467,5 @@ ptr_arg! {
     UtsnamePtr => render rs::utsname, capture cap::utsname;
     CloneArgsPtr => render rs::clone_args, capture cap::clone_args;
     OptvalOut => render rs::optval, capture cap::optval_out;
+    StatPtr => render rs::stat, capture cap::stat;
 }

@@ -679,6 +679,11 @@ pub(crate) fn envp(c: &mut Capturer<'_>, i: usize, addr: u64) {
     );
 }
 
+pub(crate) fn stat(c: &mut Capturer<'_>, i: usize, addr: u64) {
+    // Up to st_size: what strace prints without -v.
+    exit_n(c, i, addr, 56);
+}
+
 pub(crate) fn utsname(c: &mut Capturer<'_>, i: usize, addr: u64) {
     // sysname and nodename: what strace prints without -v.
     exit_n(c, i, addr, 130);

@@ -49,8 +49,8 @@ pub use arg::{
     ArgvPtr, CloneArgsPtr, DirFd, EnvpPtr, EpollEventIn, EpollEventsOut, Fd, FdPair, FdSetPtr, Hex,
     Hex32, InBuf, Int, IntPtr, IovIn, IovOut, ItimervalIn, ItimervalOut, MsghdrIn, MsghdrOut,
     OptvalOut, OutBuf, OutPath, PathPtr, Pid, PollFds, RandomBuf, RemPtr, SigactionIn,
-    SigactionOut, SigsetIn, SigsetOut, SockaddrIn, SockaddrOut, SocklenPtr, StrPtr, TimespecIn,
-    TimespecOut, TimevalIn, TimevalOut, UInt, Uid, UserPtr, UtsnamePtr, WstatusPtr,
+    SigactionOut, SigsetIn, SigsetOut, SockaddrIn, SockaddrOut, SocklenPtr, StatPtr, StrPtr,
+    TimespecIn, TimespecOut, TimevalIn, TimevalOut, UInt, Uid, UserPtr, UtsnamePtr, WstatusPtr,
 };
 pub use capture::{Capture, Captured, GuestMemory, LocalMemory, Piece, Slot};
 pub use transfer::{Dir, Shape, Transfer, Unit};

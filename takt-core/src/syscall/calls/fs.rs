@@ -4,7 +4,7 @@
 use crate::syscall::arg::*;
 use crate::syscall::decl::{calls, Custom};
 use crate::syscall::flags::*;
-use crate::syscall::render::{Render, RetStyle};
+use crate::syscall::render::{structs, Render, RetStyle};
 
 calls! {
     /// `open(pathname, flags, mode)`: `mode` is printed only with `O_CREAT`/`O_TMPFILE`.
@@ -19,13 +19,13 @@ calls! {
     FanotifyInit = fanotify_init(flags: Hex32, event_f_flags: OpenFlags);
 
     /// `stat(pathname, statbuf)`
-    Stat = stat(pathname: PathPtr, statbuf: UserPtr);
+    Stat = stat(pathname: PathPtr, statbuf: StatPtr);
     /// `lstat(pathname, statbuf)`
-    Lstat = lstat(pathname: PathPtr, statbuf: UserPtr);
+    Lstat = lstat(pathname: PathPtr, statbuf: StatPtr);
     /// `fstat(fd, statbuf)`
-    Fstat = fstat(fd: Fd, statbuf: UserPtr);
+    Fstat = fstat(fd: Fd, statbuf: StatPtr);
     /// `newfstatat(dirfd, pathname, statbuf, flags)`
-    Newfstatat = newfstatat(dirfd: DirFd, pathname: PathPtr, statbuf: UserPtr, flags: AtFlags);
+    Newfstatat = newfstatat(dirfd: DirFd, pathname: PathPtr, statbuf: StatPtr, flags: AtFlags);
     /// `statx(dirfd, pathname, flags, mask, statxbuf)`
     Statx = statx(dirfd: DirFd, pathname: PathPtr, flags: AtFlags, mask: Hex32, statxbuf: UserPtr);
     /// `statfs(path, buf)`
@@ -74,9 +74,9 @@ calls! {
     /// `symlinkat(target, newdirfd, linkpath)`
     Symlinkat = symlinkat(target: PathPtr, newdirfd: DirFd, linkpath: PathPtr);
     /// `mknod(pathname, mode, dev)`
-    Mknod = mknod(pathname: PathPtr, mode: Mode, dev: Hex32);
+    Mknod = mknod(pathname: PathPtr, mode: Mode, dev: Hex32) custom;
     /// `mknodat(dirfd, pathname, mode, dev)`
-    Mknodat = mknodat(dirfd: DirFd, pathname: PathPtr, mode: Mode, dev: Hex32);
+    Mknodat = mknodat(dirfd: DirFd, pathname: PathPtr, mode: Mode, dev: Hex32) custom;
 
     /// `chmod(pathname, mode)`
     Chmod = chmod(pathname: PathPtr, mode: Mode);
@@ -185,5 +185,34 @@ impl Custom for Openat {
 impl Custom for Umask {
     fn ret_style(&self) -> RetStyle {
         RetStyle::Octal
+    }
+}
+
+/// `mknod`'s device, printed only for device files: `makedev(0x1, 0x3)` (the kernel
+/// decodes it as `new_decode_dev` does).
+fn device(r: &mut Render<'_>, mode: Mode, dev: Hex32) {
+    if matches!(mode.get() & 0o170000, 0o020000 | 0o060000) {
+        let d = u64::from(dev.get());
+        r.text(&structs::makedev(
+            (d & 0xfff00) >> 8,
+            (d & 0xff) | ((d >> 12) & 0xfff00),
+        ));
+    }
+}
+
+impl Custom for Mknod {
+    fn render_args(&self, r: &mut Render<'_>) {
+        r.arg(0, self.pathname);
+        r.arg(1, self.mode);
+        device(r, self.mode, self.dev);
+    }
+}
+
+impl Custom for Mknodat {
+    fn render_args(&self, r: &mut Render<'_>) {
+        r.arg(0, self.dirfd);
+        r.arg(1, self.pathname);
+        r.arg(2, self.mode);
+        device(r, self.mode, self.dev);
     }
 }

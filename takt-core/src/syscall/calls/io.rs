@@ -3,6 +3,7 @@
 //! `lseek`, syncing, inotify, `getrandom`.
 
 use crate::syscall::arg::*;
+use crate::syscall::capture::{Capturer, Slot};
 use crate::syscall::decl::{calls, Custom};
 use crate::syscall::enums::*;
 use crate::syscall::flags::*;
@@ -163,6 +164,18 @@ impl Custom for Fcntl {
     }
 }
 
+impl Ioctl {
+    /// Whether the argument points to an `int` the kernel reads (true) or writes (false),
+    /// for the requests strace prints that way (`ioctl(3, FIONBIO, [1])`).
+    fn int_arg(&self) -> Option<bool> {
+        match self.request.get() {
+            IoctlReq::FIONBIO | IoctlReq::FIOASYNC | IoctlReq::TIOCSPGRP => Some(true),
+            IoctlReq::FIONREAD | IoctlReq::TIOCOUTQ | IoctlReq::TIOCGPGRP => Some(false),
+            _ => None,
+        }
+    }
+}
+
 impl Custom for Ioctl {
     fn render_args(&self, r: &mut Render<'_>) {
         r.arg(0, self.fd);
@@ -173,7 +186,19 @@ impl Custom for Ioctl {
             | IoctlReq::TIOCNOTTY
             | IoctlReq::TIOCEXCL
             | IoctlReq::TIOCNXCL => {}
+            _ if self.int_arg().is_some() => r.arg(2, IntPtr(self.arg)),
             _ => r.arg(2, UserPtr(self.arg)),
+        }
+    }
+
+    fn capture(&self, c: &mut Capturer<'_>) {
+        let want = match self.int_arg() {
+            Some(true) => c.at_entry(),
+            Some(false) => c.succeeded().is_some(),
+            None => false,
+        };
+        if want && self.arg != 0 {
+            c.take(Slot::arg(2), self.arg, 4, 4);
         }
     }
 }

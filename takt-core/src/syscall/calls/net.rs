@@ -91,8 +91,11 @@ fn optval(r: &mut Render<'_>, level: SockLevel, optname: Int, i: usize) -> bool 
     let b = p.bytes;
     let int = |o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     r.sep();
-    if level.get() == SockLevel::SOL_SOCKET && optname.get() == 13 && b.len() == 8 {
+    let socket = level.get() == SockLevel::SOL_SOCKET;
+    if socket && optname.get() == 13 && b.len() == 8 {
         r.raw(&format!("{{l_onoff={}, l_linger={}}}", int(0), int(4)));
+    } else if socket && matches!(optname.get(), 20 | 21) && b.len() == 16 {
+        crate::syscall::render::structs::write_time(&mut r.out, b, "tv_usec");
     } else if b.len() == 4 && !p.truncated {
         r.raw(&format!("[{}]", int(0)));
     } else {

@@ -294,7 +294,7 @@ pub(crate) fn msghdr(r: &mut Render<'_>, i: usize, _addr: u64) -> bool {
 }
 
 /// `{tv_sec=1, tv_nsec=500}` (or `tv_usec`) from 16 bytes.
-fn write_time(out: &mut String, b: &[u8], sub: &str) {
+pub(crate) fn write_time(out: &mut String, b: &[u8], sub: &str) {
     let le = Le(b);
     let _ = write!(out, "{{tv_sec={}, {sub}={}}}", le.i64(0), le.i64(8));
 }
@@ -590,6 +590,40 @@ pub(crate) fn utsname(r: &mut Render<'_>, i: usize, _addr: u64) -> bool {
     write_quoted(&mut s, until_nul(&b[..65]), false, false);
     s.push_str(", nodename=");
     write_quoted(&mut s, until_nul(&b[65..]), false, false);
+    s.push_str(", ...}");
+    r.raw(&s);
+    true
+}
+
+/// `makedev(0x88, 0)`.
+pub(crate) fn makedev(major: u64, minor: u64) -> String {
+    let mut s = String::from("makedev(");
+    let _ = crate::syscall::arg::write_hex(&mut s, major);
+    s.push_str(", ");
+    let _ = crate::syscall::arg::write_hex(&mut s, minor);
+    s.push(')');
+    s
+}
+
+/// `{st_mode=S_IFREG|0644, st_size=1234, ...}`, or `st_rdev` for a device, as strace
+/// prints a `struct stat` without `-v` (x86-64 layout).
+pub(crate) fn stat(r: &mut Render<'_>, i: usize, _addr: u64) -> bool {
+    use crate::syscall::flags::Mode;
+    let Some(b) = fixed(r, i, 56) else {
+        return false;
+    };
+    let le = Le(b);
+    let mode = le.u32(24);
+    let mut s = format!("{{st_mode={}, ", Mode::from(mode));
+    if matches!(mode & 0o170000, 0o020000 | 0o060000) {
+        // glibc's encoding of a 64-bit dev_t.
+        let d = le.u64(40);
+        let major = ((d >> 8) & 0xfff) | ((d >> 32) & !0xfff);
+        let minor = (d & 0xff) | ((d >> 12) & !0xff);
+        let _ = write!(s, "st_rdev={}", makedev(major, minor & 0xffff_ffff));
+    } else {
+        let _ = write!(s, "st_size={}", le.i64(48));
+    }
     s.push_str(", ...}");
     r.raw(&s);
     true

@@ -80,15 +80,6 @@ fn metadata_and_directories() {
         r#"chown("/tmp/out", -1, 1000) = 0"#
     );
     assert_eq!(line(SYS_umask, &[0o22], Some(0o2), &m), "umask(022) = 02");
-    // Without -v, strace prints the stat structure; takt prints its address.
-    assert_eq!(
-        line(SYS_newfstatat, &[3, C, D, 0x1000], Some(0), &m),
-        r#"newfstatat(3, ".", 0x4000, AT_EMPTY_PATH) = 0"#
-    );
-    assert_eq!(
-        line(SYS_mknod, &[B, 0o10644, 0], Some(0), &m),
-        r#"mknod("/tmp/out", S_IFIFO|0644, 0) = 0"#
-    );
 }
 
 #[test]
@@ -116,5 +107,41 @@ fn output_paths() {
     assert!(
         out.ends_with(&format!(", \"{}\"...) = 0", "a".repeat(32))),
         "{out}"
+    );
+}
+
+#[test]
+fn stat_and_devices() {
+    let mut st = vec![0u8; 144];
+    st[24..28].copy_from_slice(&0o100644u32.to_le_bytes());
+    st[48..56].copy_from_slice(&1234i64.to_le_bytes());
+    let mut dev = vec![0u8; 144];
+    dev[24..28].copy_from_slice(&0o20620u32.to_le_bytes());
+    dev[40..48].copy_from_slice(&0x8800u64.to_le_bytes());
+    let m = paths().with(D, st).with(D + 0x100, dev);
+    assert_eq!(
+        line(SYS_newfstatat, &[3, C, D, 0x1000], Some(0), &m),
+        r#"newfstatat(3, ".", {st_mode=S_IFREG|0644, st_size=1234, ...}, AT_EMPTY_PATH) = 0"#
+    );
+    assert_eq!(
+        line(SYS_fstat, &[0, D + 0x100], Some(0), &m),
+        "fstat(0, {st_mode=S_IFCHR|0620, st_rdev=makedev(0x88, 0), ...}) = 0"
+    );
+    assert_eq!(
+        line(SYS_stat, &[B, D], err(ENOENT), &m),
+        r#"stat("/tmp/out", 0x4000) = -1 ENOENT (No such file or directory)"#
+    );
+    assert_eq!(
+        line(SYS_mknod, &[B, 0o10644, 0], Some(0), &m),
+        r#"mknod("/tmp/out", S_IFIFO|0644) = 0"#
+    );
+    assert_eq!(
+        line(
+            SYS_mknodat,
+            &[int(AT_FDCWD), B, 0o20666, 0x103],
+            Some(0),
+            &m
+        ),
+        r#"mknodat(AT_FDCWD, "/tmp/out", S_IFCHR|0666, makedev(0x1, 0x3)) = 0"#
     );
 }

@@ -135,6 +135,19 @@ fn descriptors_and_fcntl() {
         line(SYS_ioctl, &[3, FIOCLEX], Some(0), &m),
         "ioctl(3, FIOCLEX) = 0"
     );
+    let one = LocalMemory::new().with(A, 1i32.to_le_bytes());
+    assert_eq!(
+        line(SYS_ioctl, &[3, FIONBIO, A], Some(0), &one),
+        "ioctl(3, FIONBIO, [1]) = 0"
+    );
+    assert_eq!(
+        line(SYS_ioctl, &[3, FIONREAD, A], Some(0), &one),
+        "ioctl(3, FIONREAD, [1]) = 0"
+    );
+    assert_eq!(
+        line(SYS_ioctl, &[3, FIONREAD, A], err(EBADF), &one),
+        "ioctl(3, FIONREAD, 0x1000) = -1 EBADF (Bad file descriptor)"
+    );
     assert_eq!(
         line(SYS_lseek, &[3, 0, SEEK_END as u64], Some(1234), &m),
         "lseek(3, 0, SEEK_END) = 1234"

@@ -155,6 +155,13 @@ fn sends_receives_and_options() {
         line(SYS_setsockopt, &[3, 1, 13, B, 8], Some(0), &linger),
         "setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0"
     );
+    let mut tv = 5i64.to_le_bytes().to_vec();
+    tv.extend_from_slice(&0i64.to_le_bytes());
+    let timeout = LocalMemory::new().with(B, tv);
+    assert_eq!(
+        line(SYS_setsockopt, &[3, 1, 20, B, 16], Some(0), &timeout),
+        "setsockopt(3, SOL_SOCKET, SO_RCVTIMEO_OLD, {tv_sec=5, tv_usec=0}, 16) = 0"
+    );
     assert_eq!(
         line(SYS_setsockopt, &[3, 999, 77, B, 4], err(ENOPROTOOPT), &m),
         "setsockopt(3, 999, 77, [1], 4) = -1 ENOPROTOOPT (Protocol not available)"

@@ -178,6 +178,11 @@ fn signals() {
         line(SYS_tgkill, &[1234, 1236, 33], Some(0), &m),
         "tgkill(1234, 1236, SIGRT_1) = 0"
     );
+    let usr1 = LocalMemory::new().with(A, le64(&[1 << 9]));
+    assert_eq!(
+        line(SYS_rt_sigtimedwait, &[A, 0, 0, 8], Some(10), &usr1),
+        "rt_sigtimedwait([USR1], NULL, NULL, 8) = 10 (SIGUSR1)"
+    );
     assert_eq!(
         line(SYS_rt_sigsuspend, &[A, 8], Some(-514), &empty),
         "rt_sigsuspend([], 8) = ? ERESTARTNOHAND (To be restarted if no handler)"

@@ -46,7 +46,7 @@ fn clocks_and_sleeps() {
     );
     assert_eq!(
         line(SYS_time, &[0], Some(1_700_000_000), &m),
-        "time(NULL) = 1700000000"
+        "time(NULL) = 1700000000 (2023-11-14T22:13:20+0000)"
     );
     let mut it = ts(0, 0);
     it.extend_from_slice(&ts(1, 0));
@@ -56,4 +56,14 @@ fn clocks_and_sleeps() {
         "setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=1, tv_usec=0}}, NULL) = 0"
     );
     assert_eq!(line(SYS_alarm, &[5], Some(0), &m), "alarm(5) = 0");
+}
+
+#[test]
+fn dates() {
+    use crate::syscall::calls::utc;
+    assert_eq!(utc(0), "1970-01-01T00:00:00+0000");
+    assert_eq!(utc(951_782_400), "2000-02-29T00:00:00+0000");
+    assert_eq!(utc(-1), "1969-12-31T23:59:59+0000");
+    // Never panics, whatever the guest's clock says.
+    let _ = (utc(i64::MAX), utc(i64::MIN));
 }
