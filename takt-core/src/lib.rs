@@ -4,6 +4,8 @@
 //! - [`sys`]: the kernel boundary — ptrace, wait, registers, tracee memory, spawn, the
 //!   seccomp filter, the PID namespace, the watchdog. All `unsafe` code lives here.
 //! - [`engine`]: one run: threads, processes, the run loop, ptrace stops.
+//! - [`syscall`]: the typed decode of each syscall (registers → [`syscall::Syscall`] and
+//!   back), its strace-style rendering, and what a trace line captures from guest memory.
 //! - [`handler`]: one module per syscall family, and the dispatch table.
 //! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
@@ -52,6 +54,7 @@ pub mod sched;
 pub mod signature;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod syscall;
 pub mod time;
 pub mod trace;
 
