@@ -184,18 +184,48 @@ impl Trace {
 
     /// Canonical encoding of the retained events (what `--trace FILE` writes).
     pub fn encode(&self) -> Vec<u8> {
-        bincode::serialize(&self.events).expect("encoding events into a Vec cannot fail")
+        encode_events(&self.events)
     }
 
-    /// Decodes what [`Trace::encode`] wrote.
+    /// Decodes what [`Trace::encode`] (or [`encode_events`]) wrote: a clear error for a
+    /// file that is not a trace, or that another version of takt wrote.
     pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, String> {
-        bincode::deserialize(bytes).map_err(|e| e.to_string())
+        let rest = bytes
+            .strip_prefix(MAGIC)
+            .ok_or("not a takt trace file (it does not start with the takt-trace header)")?;
+        let nl = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or("a truncated takt trace file")?;
+        let version = String::from_utf8_lossy(&rest[..nl]);
+        if version != VERSION {
+            return Err(format!(
+                "this trace was written by takt {version}, and this is takt {VERSION}: read it with the takt that wrote it"
+            ));
+        }
+        bincode::deserialize(&rest[nl + 1..]).map_err(|e| format!("a damaged takt trace file: {e}"))
     }
 }
 
-/// One line describing an event (`TAKT_DEBUG`, failure reports).
+/// One line describing an event, strace-style (`TAKT_DEBUG`, failure reports, `takt
+/// trace`): `0.000012500 node0 2/3 connect(3, 0x7ffd…, 16) = -1 EINPROGRESS (…)`.
 pub fn describe(e: &Event) -> String {
-    let what = match &e.kind {
+    let t = e.time.as_nanos();
+    format!(
+        "{}.{:09} node{} {}/{} {}",
+        t / 1_000_000_000,
+        t % 1_000_000_000,
+        e.node,
+        e.pid,
+        e.tid,
+        what(&e.kind)
+    )
+}
+
+/// What an event was, strace-style for a syscall (decoded by [`crate::syscall`]), with
+/// `[fault]` for an injected result and the messages it sent or received.
+pub fn what(kind: &EventKind) -> String {
+    match kind {
         EventKind::Syscall {
             nr,
             args,
@@ -203,14 +233,13 @@ pub fn describe(e: &Event) -> String {
             fault,
             msgs,
         } => {
-            let name = syscalls::Sysno::new(*nr as usize)
-                .map_or_else(|| format!("syscall{nr}"), |s| s.name().to_string());
-            let ret = match ret {
-                Some(r) if *r < 0 && *r > -4096 => format!("-{}", crate::errno::Errno(-*r as i32)),
-                Some(r) => format!("{r:#x}"),
-                None => "(kernel)".to_string(),
-            };
+            let call = crate::syscall::Syscall::decode(*nr, *args).render(*ret, &());
             let msgs = match msgs {
+                Some(m) if m.is_connection() => format!(
+                    " [{} {}]",
+                    if m.sent { "connection from" } else { "accepted" },
+                    m.sock
+                ),
                 Some(m) => format!(
                     " [{} {}#{}{}]",
                     if m.sent { "sent" } else { "received" },
@@ -224,26 +253,37 @@ pub fn describe(e: &Event) -> String {
                 ),
                 None => String::new(),
             };
-            format!(
-                "{name}({:#x}, {:#x}, {:#x}) = {ret}{}{msgs}",
-                args[0],
-                args[1],
-                args[2],
-                if *fault { " [fault]" } else { "" }
-            )
+            format!("{call}{}{msgs}", if *fault { " [fault]" } else { "" })
         }
-        k => format!("{k:?}"),
-    };
-    format!(
-        "{} node{} pid {} tid {}: {what}",
-        e.time, e.node, e.pid, e.tid
-    )
+        EventKind::Block { nr } => format!(
+            "<{} blocks>",
+            syscalls::Sysno::new(*nr as usize).map_or("?", |s| s.name())
+        ),
+        EventKind::Exec { path } => format!("<exec {path:?}>"),
+        EventKind::Exit { status } => format!("<exit, status {status:#x}>"),
+        EventKind::Signal { sig } => format!("<signal {}>", crate::report::signal_name(*sig)),
+        EventKind::Spawn { child, process } => format!(
+            "<new {} {child}>",
+            if *process { "process" } else { "thread" }
+        ),
+        k => format!("<{k:?}>"),
+    }
 }
 
 /// Canonical encoding of a list of events (what `takt run --trace FILE` writes).
+/// (A header, `takt-trace` and the version of takt, then the bincode of the events.)
 pub fn encode_events(events: &[Event]) -> Vec<u8> {
-    bincode::serialize(events).expect("encoding events into a Vec cannot fail")
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(VERSION.as_bytes());
+    out.push(b'\n');
+    bincode::serialize_into(&mut out, events).expect("encoding events into a Vec cannot fail");
+    out
 }
+
+/// The first bytes of a trace file.
+const MAGIC: &[u8] = b"takt-trace ";
+/// The version of takt that writes (and can read) trace files.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]
 mod tests {

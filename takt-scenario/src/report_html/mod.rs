@@ -389,10 +389,7 @@ fn lanes(report: &Report) -> Vec<Lane> {
 
 /// The strace-like line of an event.
 fn text(e: &Event) -> String {
-    match takt_core::trace::describe(e).split_once(": ") {
-        Some((_, what)) => what.to_string(),
-        None => String::new(),
-    }
+    takt_core::trace::what(&e.kind)
 }
 
 fn outcome(r: &Report) -> String {
