@@ -228,6 +228,7 @@ impl Engine {
 
     /// Runs every process to the end (or to the completion time) and reports.
     pub fn run(mut self) -> Result<Report, Error> {
+        let _tsc = sys::TscTrap::new(); // this thread traps rdtsc as its tracees do, until it returns
         let before = sys::pin_current_thread(&[self.cpu]);
         let result = self.run_pinned();
         self.teardown();

@@ -3,8 +3,9 @@
 //! Owns ptrace (with a typestate: only a [`Stopped`] tracee can be inspected or resumed,
 //! and resuming consumes it), `waitpid` on one specific thread, registers, tracee memory
 //! through `process_vm_readv/writev`, spawning a traced child (in [`spawn`]), the seccomp
-//! filter (in [`seccomp`]), the PID namespace of a scenario, CPU pinning and the wall-clock
-//! watchdog (in [`watchdog`]). It decides nothing: the engine does.
+//! filter (in [`seccomp`]), the PID namespace of a scenario, CPU pinning, the tracer
+//! thread's `rdtsc` trap ([`TscTrap`]) and the wall-clock watchdog (in [`watchdog`]). It
+//! decides nothing: the engine does.
 //!
 //! `ESRCH` from any ptrace request becomes [`Error::TraceeGone`] here, at the single place
 //! where a tracee can vanish under us (killed while stopped).
@@ -472,9 +473,81 @@ pub fn process_cpu_nanos(pid: RealTid) -> Option<u64> {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: clock_gettime writes one timespec to a valid pointer.
-    let r = unsafe { libc::clock_gettime(clock, &mut ts) };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer (the raw system
+    // call: never the vDSO, see `TscTrap`).
+    let r = unsafe { libc::syscall(libc::SYS_clock_gettime, clock, &mut ts) };
     (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// While alive, the calling thread traps `rdtsc` (`PR_SET_TSC(PR_TSC_SIGSEGV)`), as its
+/// tracees do; dropping it restores the thread's previous mode.
+///
+/// Tracees run with `rdtsc` trapped (it must be emulated). On VMs that make writing CR4
+/// expensive, every switch between a task that traps and one that does not rewrites
+/// CR4.TSD, which doubled the cost of a ptrace stop here (`measure/ptrace-floor`: 8.7 µs
+/// plain, 18.5 µs tracee trapping, 8.3 µs both trapping). So the tracer thread traps too,
+/// for the duration of a run. It must then never execute `rdtsc` itself: no vDSO clock
+/// read (`Instant::now`, `SystemTime::now`, `clock_gettime` through libc) on that thread;
+/// [`monotonic_nanos`] reads the clock with the raw system call instead. A vDSO read
+/// while trapped kills the process with `SIGSEGV` (the `tracer_clock` suite checks that
+/// none happens).
+#[derive(Debug)]
+pub struct TscTrap {
+    previous: libc::c_int,
+    /// Per thread: the guard must be dropped on the thread that made it.
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl TscTrap {
+    /// Traps `rdtsc` on the calling thread until the guard is dropped. Where the kernel
+    /// refuses (no `PR_SET_TSC` on this architecture), nothing changes.
+    pub fn new() -> TscTrap {
+        let mut previous: libc::c_int = libc::PR_TSC_ENABLE;
+        // SAFETY: PR_GET_TSC writes one int to a valid pointer.
+        let r = unsafe { libc::prctl(libc::PR_GET_TSC, &mut previous as *mut libc::c_int) };
+        if r != 0 {
+            previous = libc::PR_TSC_ENABLE;
+        }
+        // SAFETY: PR_SET_TSC takes a plain integer; it changes only this thread's mode.
+        unsafe { libc::prctl(libc::PR_SET_TSC, libc::PR_TSC_SIGSEGV) };
+        TscTrap {
+            previous,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Whether the calling thread traps `rdtsc` now.
+    pub fn active() -> bool {
+        let mut mode: libc::c_int = 0;
+        // SAFETY: PR_GET_TSC writes one int to a valid pointer.
+        let r = unsafe { libc::prctl(libc::PR_GET_TSC, &mut mode as *mut libc::c_int) };
+        r == 0 && mode == libc::PR_TSC_SIGSEGV
+    }
+}
+
+impl Default for TscTrap {
+    fn default() -> Self {
+        TscTrap::new()
+    }
+}
+
+impl Drop for TscTrap {
+    fn drop(&mut self) {
+        // SAFETY: PR_SET_TSC takes a plain integer; it changes only this thread's mode.
+        unsafe { libc::prctl(libc::PR_SET_TSC, self.previous) };
+    }
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds, read with the raw system call, never the vDSO (so
+/// it is safe on a thread that traps `rdtsc`, see [`TscTrap`]).
+pub fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// The calling thread's real tid.
