@@ -485,7 +485,7 @@ impl Engine {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
         t.progress = 0;
-        let regs = match t.stopped.as_ref().expect("stopped").regs() {
+        let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
             Err(e) => return Err(e),
@@ -575,7 +575,7 @@ impl Engine {
     fn on_syscall_exit(&mut self, tid: Vtid) -> Result<(), Error> {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         let post = t.post.take();
-        let mut regs = match t.stopped.as_ref().expect("stopped").regs() {
+        let mut regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
             Err(e) => return Err(e),
@@ -596,17 +596,15 @@ impl Engine {
                 fault: self.threads.get(&tid).is_some_and(|t| t.fault),
             },
         );
-        let mut changed = restore.is_some();
         if let Some(orig) = restore {
             regs.set_args(orig);
         }
         if let Some(v) = new.filter(|&v| v != ret) {
             regs.set_ret(v);
-            changed = true;
         }
         self.set_ready(
             tid,
-            if changed {
+            if regs.changed() {
                 Resume::Regs(regs)
             } else {
                 Resume::Cont(0)
