@@ -165,6 +165,8 @@ pub struct Engine {
     pub(crate) next_vpid: Vtid,
     /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
     debug: bool,
+    /// Sockets the network changed at the last delivery (reused buffer).
+    net_changed: Vec<usize>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -223,6 +225,7 @@ impl Engine {
             incidents: Vec::new(),
             next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
+            net_changed: Vec::new(),
         }
     }
 
@@ -353,14 +356,17 @@ impl Engine {
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {
-            let mut changed = Vec::new();
+            // One buffer for the whole run: no allocation per delivery.
+            let mut changed = std::mem::take(&mut self.net_changed);
             self.net.advance(self.now, &mut changed);
-            for s in changed {
+            for &s in &changed {
                 if let Some(m) = self.socks.get_mut(&s) {
                     m.deliveries += 1;
                 }
                 self.notify(Obj::Socket(s));
             }
+            changed.clear();
+            self.net_changed = changed;
         }
         Ok(())
     }

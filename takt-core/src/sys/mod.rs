@@ -528,33 +528,51 @@ pub fn read_mem_vectored(
     ranges: &[(u64, usize)],
     buf: &mut [u8],
 ) -> Result<usize, NixErrno> {
-    let remote: Vec<libc::iovec> = ranges
-        .iter()
-        .filter(|r| r.1 > 0)
-        .map(|&(a, l)| libc::iovec {
-            iov_base: a as *mut libc::c_void,
-            iov_len: l,
-        })
-        .collect();
-    if remote.is_empty() || buf.is_empty() {
+    if buf.is_empty() {
         return Ok(0);
     }
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
+    let empty = libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
     };
+    // Up to 16 ranges on the stack (the usual case: no allocation per call).
+    let mut small = [empty; 16];
+    let mut large = Vec::new();
+    let mut n = 0;
+    for &(a, l) in ranges.iter().filter(|r| r.1 > 0) {
+        let v = libc::iovec {
+            iov_base: a as *mut libc::c_void,
+            iov_len: l,
+        };
+        if n < small.len() {
+            small[n] = v;
+        } else {
+            if large.is_empty() {
+                large.extend_from_slice(&small);
+            }
+            large.push(v);
+        }
+        n += 1;
+    }
+    let remote: &[libc::iovec] = if n > small.len() { &large } else { &small[..n] };
+    if remote.is_empty() {
+        return Ok(0);
+    }
     let mut done = 0;
     // process_vm_readv takes at most IOV_MAX remote ranges per call.
     for chunk in remote.chunks(1024) {
         let local = libc::iovec {
-            iov_base: local.iov_base.wrapping_add(done),
-            iov_len: local.iov_len - done,
+            iov_base: buf[done..].as_mut_ptr().cast(),
+            iov_len: buf.len() - done,
         };
         // SAFETY: as in `read_mem`; the local range stays within `buf`.
         let n = unsafe {
             libc::process_vm_readv(pid, &local, 1, chunk.as_ptr(), chunk.len() as u64, 0)
         };
         done += NixErrno::result(n)? as usize;
+        if done >= buf.len() {
+            break;
+        }
     }
     Ok(done)
 }
