@@ -5,10 +5,16 @@
 //! pinned). Parallel scenarios in one test binary spread over the allowed CPUs: each new
 //! scenario takes the CPU with the fewest scenarios on it.
 
-use parking_lot::Mutex;
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
+// A std mutex, not parking_lot's: a contended parking_lot lock reads `Instant::now` (the
+// vDSO), which a tracer thread that traps rdtsc must not (`sys::TscTrap`).
 static LOAD: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
+
+fn load_table() -> MutexGuard<'static, BTreeMap<usize, usize>> {
+    LOAD.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Takes the least-loaded allowed CPU.
 ///
@@ -20,10 +26,10 @@ pub fn acquire() -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|c| allowed.contains(c))
     {
-        *LOAD.lock().entry(cpu).or_insert(0) += 1;
+        *load_table().entry(cpu).or_insert(0) += 1;
         return cpu;
     }
-    let mut load = LOAD.lock();
+    let mut load = load_table();
     let cpu = allowed
         .iter()
         .copied()
@@ -35,7 +41,7 @@ pub fn acquire() -> usize {
 
 /// Gives a CPU back.
 pub fn release(cpu: usize) {
-    let mut load = LOAD.lock();
+    let mut load = load_table();
     if let Some(n) = load.get_mut(&cpu) {
         *n = n.saturating_sub(1);
     }

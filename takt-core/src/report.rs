@@ -96,7 +96,7 @@ pub struct ProcessReport {
 pub struct Report {
     /// The root seed.
     pub seed: u64,
-    /// SHA-256 of the canonical trace, hex.
+    /// BLAKE3 of the canonical trace and the captured output, hex (see `trace`).
     pub digest: String,
     /// How the run ended.
     pub outcome: Outcome,

@@ -17,13 +17,12 @@
 //!   printed (a program that prints a time or a random number shows a new behaviour in
 //!   every run: that is what it does).
 //!
-//! The class is a SHA-256 of the canonical form. [`Signature::features`] are hashed
+//! The class is a BLAKE3 hash of the canonical form. [`Signature::features`] are hashed
 //! features for similarity (Jaccard): call k-grams (k = 1–3) per role, (role, call,
 //! errno), message-order bigrams per receiver, and the outcome (weighted).
 
 use crate::trace::{Event, EventKind};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many feature hashes a signature keeps (the smallest: a bottom-k sketch).
@@ -32,7 +31,7 @@ pub const SKETCH: usize = 512;
 /// A run's behaviour signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
-    /// The class: SHA-256 of the canonical signature, hex (16 digits shown usually).
+    /// The class: BLAKE3 of the canonical signature, hex.
     pub class: String,
     /// Hashed features, sorted and without duplicates: the [`SKETCH`] smallest.
     pub features: Vec<u64>,
@@ -235,7 +234,7 @@ impl Signer {
     /// The signature, given how the run ended (`outcome`: a canonical text of the end
     /// and each process's status).
     pub fn finish(&self, outcome: &str) -> Signature {
-        let mut h = Sha256::new();
+        let mut h = blake3::Hasher::new();
         let mut features = BTreeSet::new();
         let feature = |features: &mut BTreeSet<u64>, parts: &[&[u8]]| {
             let mut v = Vec::new();
@@ -254,13 +253,13 @@ impl Signer {
         by_name.sort();
         for (name, r) in &by_name {
             h.update(name.as_bytes());
-            h.update([0]);
+            h.update(&[0]);
             let items: Vec<(Item, u8)> =
                 self.seqs[r].iter().map(|&(i, n)| (i, bucket(n))).collect();
             for (item, b) in &items {
                 h.update(format!("{item:?}*{b};").as_bytes());
             }
-            h.update([1]);
+            h.update(&[1]);
             let role = name.as_bytes();
             for k in 1..=3usize {
                 for w in items.windows(k) {
@@ -302,7 +301,7 @@ impl Signer {
         for i in 0..8u8 {
             feature(&mut features, &[b"o", outcome.as_bytes(), &[i]]);
         }
-        let class = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let class = h.finalize().to_hex().to_string();
         // A bottom-k sketch: the smallest hashes estimate Jaccard similarity without
         // bias, and keep a long run's signature small.
         Signature {

@@ -175,3 +175,29 @@ fn coverage_merge_of_shards() {
     assert!(err.contains("/no/such.json"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The command's tracer is its main thread, which traps rdtsc during the run: printing
+/// output lines as they happen (`--log`) and every event (`TAKT_DEBUG`) must not read
+/// the clock through the vDSO, which would kill it with SIGSEGV.
+#[test]
+fn log_and_debug_output_do_not_read_the_vdso_clock() {
+    use std::os::unix::process::ExitStatusExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["run", "--log", "--fault-rate", "0.05", "--"])
+        .args(["/bin/sh", "-c", "date; echo hi >&2; sleep 0.01; date"])
+        .env("TAKT_DEBUG", "1")
+        .output()
+        .expect("run takt");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        out.status.signal(),
+        Some(11),
+        "takt died of SIGSEGV: its tracer thread read the clock through the vDSO\n{text}"
+    );
+    assert!(out.status.code().is_some(), "{}: {text}", out.status);
+    assert!(text.contains("Thu Jan  1 00:00:00 UTC 2026"), "{text}");
+}

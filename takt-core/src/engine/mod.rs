@@ -181,6 +181,8 @@ pub struct Engine {
     debug: bool,
     /// The behaviour signature, built as events happen.
     pub(crate) signer: Option<crate::signature::Signer>,
+    /// Sockets the network changed at the last delivery (reused buffer).
+    net_changed: Vec<usize>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -251,6 +253,7 @@ impl Engine {
             next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
             signer: cfg_signature.then(crate::signature::Signer::new),
+            net_changed: Vec::new(),
         }
     }
 
@@ -260,6 +263,7 @@ impl Engine {
     /// becomes [`Error::Panic`] with its message and the seed, and the processes of the
     /// run are killed and reaped on every path, within a bounded time.
     pub fn run(mut self) -> Result<Report, Error> {
+        let _tsc = sys::TscTrap::new(); // this thread traps rdtsc as its tracees do, until it returns
         let before = sys::pin_current_thread(&[self.cpu]);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_pinned()));
         self.teardown();
@@ -393,14 +397,17 @@ impl Engine {
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {
-            let mut changed = Vec::new();
+            // One buffer for the whole run: no allocation per delivery.
+            let mut changed = std::mem::take(&mut self.net_changed);
             self.net.advance(self.now, &mut changed);
-            for s in changed {
+            for &s in &changed {
                 if let Some(m) = self.socks.get_mut(&s) {
                     m.deliveries += 1;
                 }
                 self.notify(Obj::Socket(s));
             }
+            changed.clear();
+            self.net_changed = changed;
         }
         Ok(())
     }
@@ -528,7 +535,7 @@ impl Engine {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
         t.progress = 0;
-        let regs = match t.stopped.as_ref().expect("stopped").regs() {
+        let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
             Err(e) => return Err(e),
@@ -621,7 +628,7 @@ impl Engine {
     fn on_syscall_exit(&mut self, tid: Vtid) -> Result<(), Error> {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         let post = t.post.take();
-        let mut regs = match t.stopped.as_ref().expect("stopped").regs() {
+        let mut regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
             Err(e) => return Err(e),
@@ -643,17 +650,15 @@ impl Engine {
                 msgs: None,
             },
         );
-        let mut changed = restore.is_some();
         if let Some(orig) = restore {
             regs.set_args(orig);
         }
         if let Some(v) = new.filter(|&v| v != ret) {
             regs.set_ret(v);
-            changed = true;
         }
         self.set_ready(
             tid,
-            if changed {
+            if regs.changed() {
                 Resume::Regs(regs)
             } else {
                 Resume::Cont(0)

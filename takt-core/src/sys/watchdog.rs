@@ -9,9 +9,8 @@
 //! engine then knows the thread was preempted by the watchdog (and that the run lost
 //! determinism at that point), or gives up when the spin budget is spent.
 
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 /// How often the watchdog samples.
@@ -40,7 +39,7 @@ impl Watch {
         let ticks = (slice.as_millis() / TICK.as_millis()).max(1) as u64;
         w.slice_ticks.store(ticks, Ordering::Relaxed);
         w.fired.store(u64::MAX, Ordering::Relaxed);
-        registry().lock().push(Arc::downgrade(&w));
+        registry().push(Arc::downgrade(&w));
         w
     }
 
@@ -68,7 +67,10 @@ impl Watch {
     }
 }
 
-fn registry() -> &'static Mutex<Vec<Weak<Watch>>> {
+/// The registered watches, locked. A std mutex, not parking_lot's: a contended
+/// parking_lot lock reads `Instant::now` (the vDSO), which a tracer thread that traps
+/// rdtsc must not (see [`super::TscTrap`]).
+fn registry() -> MutexGuard<'static, Vec<Weak<Watch>>> {
     static REG: OnceLock<Mutex<Vec<Weak<Watch>>>> = OnceLock::new();
     REG.get_or_init(|| {
         std::thread::Builder::new()
@@ -77,6 +79,8 @@ fn registry() -> &'static Mutex<Vec<Weak<Watch>>> {
             .expect("spawn the takt watchdog thread");
         Mutex::new(Vec::new())
     })
+    .lock()
+    .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A thread stuck this many slices of wall time is stopped even if it used no CPU
@@ -96,7 +100,7 @@ fn run() {
     loop {
         std::thread::sleep(TICK);
         {
-            let mut reg = registry().lock();
+            let mut reg = registry();
             reg.retain(|w| w.strong_count() > 0);
             for w in reg.iter() {
                 if !seen.iter().any(|s| Weak::ptr_eq(&s.watch, w)) {
