@@ -201,3 +201,40 @@ fn log_and_debug_output_do_not_read_the_vdso_clock() {
     assert!(out.status.code().is_some(), "{}: {text}", out.status);
     assert!(text.contains("Thu Jan  1 00:00:00 UTC 2026"), "{text}");
 }
+
+/// `takt trace` prints a trace file strace-style (or as JSON lines), and refuses what is
+/// not a trace.
+#[test]
+fn trace_prints_a_trace_file() {
+    let file = std::env::temp_dir().join(format!("takt-cli-trace-read-{}", std::process::id()));
+    let (code, _, _) = takt(&[
+        "run",
+        "--trace",
+        file.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo hi",
+    ]);
+    assert_eq!(code, 0);
+    let (code, out, err) = takt(&["trace", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(" node0 2/2 "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("write(1, ") && l.ends_with("= 3")),
+        "{out}"
+    );
+    assert!(!out.contains("syscall_"), "a raw syscall line: {out}");
+    let (code, json, _) = takt(&["trace", "--json", file.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    for l in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+        assert!(v["line"].is_string() && v["time_ns"].is_u64(), "{l}");
+    }
+    std::fs::write(&file, b"not a trace").unwrap();
+    let (code, _, err) = takt(&["trace", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a takt trace file"), "{err}");
+    let _ = std::fs::remove_file(file);
+}

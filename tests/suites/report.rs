@@ -253,3 +253,31 @@ fn exploration_can_write_a_report_for_every_run() {
         assert!(html.contains("takt run, seed"), "{}", page.display());
     }
 }
+
+/// Every call of the two-node memcached run has a typed decode (what `takt trace`
+/// prints strace-style), except calls takt refuses as unsupported.
+#[test]
+fn every_call_of_the_memcached_run_decodes() {
+    use takt_core::syscall::Syscall;
+    let r = memcached_two_nodes()
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = BTreeSet::new();
+    let mut calls = 0;
+    for e in &r.trace {
+        if let EventKind::Syscall { nr, args, ret, .. } = &e.kind {
+            calls += 1;
+            let enosys = *ret == Some(-(libc_enosys()));
+            if !Syscall::decode(*nr, *args).is_typed() && !enosys {
+                raw.insert(takt_core::trace::what(&e.kind));
+            }
+        }
+    }
+    assert!(calls > 1000, "{calls} calls");
+    assert!(raw.is_empty(), "calls without a typed decode: {raw:?}");
+}
+
+/// `ENOSYS`, without a libc dependency in this suite.
+fn libc_enosys() -> i64 {
+    38
+}

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use takt_scenario::{parse_seed, Error, Process, ReportExt, Scenario, Strategy};
 
-const USAGE: &str = "usage: takt coverage merge SHARD.json… [--html MAP.html]
+const USAGE: &str = "usage: takt trace [--json] FILE
+       takt coverage merge SHARD.json… [--html MAP.html]
        takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
@@ -275,10 +276,56 @@ fn coverage(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `takt trace [--json] FILE`: a trace written by `takt run --trace`, one event a
+/// line, strace-style (or as JSON lines).
+fn trace(args: &[String]) -> ExitCode {
+    use std::io::Write;
+    let (json, file) = match args {
+        [f] => (false, f),
+        [flag, f] if flag == "--json" => (true, f),
+        _ => {
+            eprintln!("usage: takt trace [--json] FILE");
+            return ExitCode::from(2);
+        }
+    };
+    let events = match std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| takt_core::trace::Trace::decode(&b))
+    {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("takt: {file}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for e in &events {
+        let line = if json {
+            serde_json::json!({
+                "time_ns": e.time.as_nanos(),
+                "node": e.node,
+                "pid": e.pid,
+                "tid": e.tid,
+                "line": takt_core::trace::what(&e.kind),
+                "event": e.kind,
+            })
+            .to_string()
+        } else {
+            takt_core::trace::describe(e)
+        };
+        if writeln!(out, "{line}").is_err() {
+            break; // a closed pipe (`| head`)
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
-    if all.first().map(String::as_str) == Some("coverage") {
-        return coverage(&all[1..]);
+    match all.first().map(String::as_str) {
+        Some("coverage") => return coverage(&all[1..]),
+        Some("trace") => return trace(&all[1..]),
+        _ => {}
     }
     let args = match parse(all.into_iter().collect()) {
         Ok(a) => a,
