@@ -185,6 +185,24 @@ fn memcached_takt(seed: u64) -> f64 {
     })
 }
 
+/// The memcached scenario's engine run, with or without its behaviour signature.
+fn memcached_engine(seed: u64, signature: bool) -> f64 {
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_millis(250));
+    let n = s.create_node();
+    n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
+    n.create_process(
+        Process::parse("/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=4 --execute-number=500 --binary")
+            .start_after(Duration::from_millis(1)),
+    );
+    let mut cfg = s.config().expect("valid scenario");
+    cfg.signature = signature;
+    secs(|| {
+        takt_core::run(cfg).unwrap_or_else(|e| panic!("{e}"));
+    })
+}
+
 /// Benchmark 6, exploration over 100 seeds: every allowed CPU against one.
 ///
 /// Exploration runs its workers as processes that start this program again; in them,
@@ -361,5 +379,21 @@ fn main() {
 
     if part("explore") {
         exploration();
+    }
+
+    // 7. The behaviour signature's cost: the memcached scenario with and without it,
+    // interleaved (best of 10 each).
+    if part("signature") {
+        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
+        for seed in 0..10 {
+            off = off.min(memcached_engine(seed, false));
+            on = on.min(memcached_engine(seed, true));
+        }
+        row(
+            "memcached scenario with the behaviour signature vs without",
+            on / off,
+            "<= 1.05",
+            on / off <= 1.05,
+        );
     }
 }

@@ -50,6 +50,25 @@ enum Item {
     Rdtsc,
 }
 
+impl Item {
+    /// A fixed-size canonical encoding (tag, value, repeat bucket).
+    fn bytes(self, bucket: u8) -> [u8; 10] {
+        let (tag, v): (u8, u64) = match self {
+            Item::Call(nr, class) => (1, (u64::from(nr) << 32) | u64::from(class as u32)),
+            Item::Signal(s) => (2, u64::from(s as u32)),
+            Item::Exec(h) => (3, h),
+            Item::Exit(s) => (4, u64::from(s as u32)),
+            Item::Spawn(p) => (5, u64::from(p)),
+            Item::Rdtsc => (6, 0),
+        };
+        let mut b = [0u8; 10];
+        b[0] = tag;
+        b[1..9].copy_from_slice(&v.to_le_bytes());
+        b[9] = bucket;
+        b
+    }
+}
+
 /// AFL's buckets for how often an item repeated.
 fn bucket(n: u32) -> u8 {
     match n {
@@ -92,6 +111,8 @@ pub struct Signer {
     reads: BTreeMap<usize, Vec<(usize, u32)>>,
     /// Per receiver: the sender roles in the order received (consecutive repeats merged).
     order: BTreeMap<usize, Vec<usize>>,
+    /// The last thread seen and its role (most events follow one another on a thread).
+    last: Option<(i32, usize)>,
 }
 
 impl Signer {
@@ -156,7 +177,14 @@ impl Signer {
         if e.tid == 0 {
             return;
         }
-        let role = self.thread_role(e.pid, e.tid);
+        let role = match self.last {
+            Some((tid, r)) if tid == e.tid => r,
+            _ => {
+                let r = self.thread_role(e.pid, e.tid);
+                self.last = Some((e.tid, r));
+                r
+            }
+        };
         match &e.kind {
             EventKind::Syscall {
                 nr,
@@ -222,6 +250,7 @@ impl Signer {
                     let t = self.role(format!("{base}.t{}", n + 1));
                     self.threads.insert(*child, t);
                 }
+                self.last = None;
             }
             // Scheduling and real-time effects are not behaviour.
             EventKind::Block { .. }
@@ -256,15 +285,20 @@ impl Signer {
             h.update(&[0]);
             let items: Vec<(Item, u8)> =
                 self.seqs[r].iter().map(|&(i, n)| (i, bucket(n))).collect();
-            for (item, b) in &items {
-                h.update(format!("{item:?}*{b};").as_bytes());
+            let encoded: Vec<[u8; 10]> = items.iter().map(|&(i, b)| i.bytes(b)).collect();
+            for item in &encoded {
+                h.update(item);
             }
             h.update(&[1]);
             let role = name.as_bytes();
+            let base = fnv(role);
             for k in 1..=3usize {
-                for w in items.windows(k) {
-                    let text = format!("{w:?}");
-                    feature(&mut features, &[b"k", role, text.as_bytes()]);
+                for w in encoded.windows(k) {
+                    let mut x = base ^ k as u64;
+                    for &b in w.iter().flatten() {
+                        x = (x ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+                    }
+                    features.insert(x);
                 }
             }
             for (item, _) in &items {
