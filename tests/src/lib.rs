@@ -309,6 +309,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "ids",
         "addrs",
         "unsupported",
+        "select_wake",
     ]
     .iter()
     .map(|n| Fixture::c(n))

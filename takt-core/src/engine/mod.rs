@@ -341,8 +341,12 @@ impl Engine {
                         continue;
                     };
                     t.timer = None;
-                    if let State::Blocked(b) = &t.state {
+                    if let State::Blocked(b) = &mut t.state {
                         let v = b.on_timeout;
+                        let real = t.real;
+                        for (addr, data) in std::mem::take(&mut b.timeout_writes) {
+                            let _ = sys::write_mem(real, addr, &data);
+                        }
                         self.complete(tid, v);
                     }
                 }
@@ -618,6 +622,13 @@ impl Engine {
     fn retry(&mut self, tid: Vtid) -> Option<Resume> {
         let (nr, args) = self.threads[&tid].cur;
         let out = handler::dispatch(self, tid, nr, args);
+        if matches!(out, Ok(Out::Pass | Out::PassThen(_) | Out::Rewrite { .. })) {
+            // The call goes to the kernel now: its time-out here is moot.
+            let t = self.threads.get_mut(&tid).expect("thread exists");
+            if let Some(id) = t.timer.take() {
+                self.timers.cancel(id);
+            }
+        }
         self.apply(tid, out);
         let t = self.threads.get_mut(&tid)?;
         match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {

@@ -602,6 +602,7 @@ impl Engine {
             self.procs.get_mut(&pid).expect("process").exiting = true;
         }
         let restart = !fatal && d.flags & libc::SA_RESTART as u64 != 0 && b.restartable;
+        let (remaining, deadline) = (b.remaining, b.deadline);
         let t = self.threads.get_mut(&tid).expect("thread exists");
         if let Some(id) = t.timer.take() {
             self.timers.cancel(id);
@@ -611,6 +612,10 @@ impl Engine {
             regs.restart_syscall();
         } else {
             regs.emulate(-(libc::EINTR as i64));
+            if let (Some(r), Some(d)) = (remaining, deadline) {
+                let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(self.now.as_nanos()));
+                let _ = sys::write_mem(t.real, addr, &bytes);
+            }
         }
         t.state = State::Ready(Resume::Regs(regs));
     }

@@ -88,6 +88,45 @@ pub struct Blocked {
     pub restartable: bool,
     /// For deadlock reports.
     pub what: &'static str,
+    /// Tracee memory written when the deadline passes (`select`'s emptied sets).
+    pub timeout_writes: Vec<(u64, Vec<u8>)>,
+    /// Where the time left until the deadline is written when a signal interrupts the
+    /// call (`nanosleep`'s `rem`, `select`'s timeval).
+    pub remaining: Option<Remaining>,
+}
+
+/// Where and how a blocked call reports the time it had left when a signal cut it short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remaining {
+    /// A `struct timespec` at this address.
+    Timespec(u64),
+    /// A `struct timeval` at this address.
+    Timeval(u64),
+}
+
+impl Remaining {
+    /// The bytes of `ns` nanoseconds in this form.
+    pub(crate) fn bytes(self, ns: u64) -> (u64, Vec<u8>) {
+        let (sec, sub) = ((ns / 1_000_000_000) as i64, ns % 1_000_000_000);
+        match self {
+            Remaining::Timespec(a) => (
+                a,
+                sys::pod_bytes(&libc::timespec {
+                    tv_sec: sec,
+                    tv_nsec: sub as i64,
+                })
+                .to_vec(),
+            ),
+            Remaining::Timeval(a) => (
+                a,
+                sys::pod_bytes(&libc::timeval {
+                    tv_sec: sec,
+                    tv_usec: (sub / 1000) as i64,
+                })
+                .to_vec(),
+            ),
+        }
+    }
 }
 
 impl Blocked {
@@ -100,6 +139,8 @@ impl Blocked {
             on_timeout: 0,
             restartable: true,
             what,
+            timeout_writes: Vec::new(),
+            remaining: None,
         }
     }
 
@@ -122,6 +163,22 @@ impl Blocked {
     pub fn no_restart(mut self) -> Blocked {
         self.restartable = false;
         self
+    }
+
+    /// Writes the time left at `r` when a signal interrupts the call.
+    pub fn remaining(mut self, r: Remaining) -> Blocked {
+        self.remaining = Some(r);
+        self
+    }
+}
+
+/// The deadline of the call `tid` is in: the one it already waits with when it was woken
+/// and runs its handler again (a wake-up that changes nothing must not push the time-out
+/// back), else `fresh`, computed from the call's arguments.
+pub(crate) fn keep_deadline(e: &Engine, tid: Vtid, fresh: Option<VTime>) -> Option<VTime> {
+    match e.threads[&tid].timer {
+        Some(id) => Some(id.at()),
+        None => fresh,
     }
 }
 

@@ -6,7 +6,7 @@
 //! last report (the drain-until-`EAGAIN` pattern real servers follow); the signal masks of
 //! `ppoll`/`pselect6` are not applied.
 
-use super::{Blocked, Out, Post, Res};
+use super::{keep_deadline, Blocked, Out, Post, Remaining, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{FileId, Interest, Kind, Obj};
@@ -58,6 +58,7 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
     if nfds > 65536 {
         return Err(Errno::EINVAL);
     }
+    let deadline = keep_deadline(e, tid, deadline);
     let raw = e.read_mem(tid, fds, nfds as usize * 8)?;
     let mut pfds: Vec<libc::pollfd> = raw.chunks_exact(8).map(crate::sys::pod_read).collect();
     let mut ready = 0;
@@ -127,6 +128,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
     } else {
         None
     };
+    let deadline = keep_deadline(e, tid, deadline);
     let bytes = (nfds as usize).div_ceil(64) * 8;
     let read_set = |p: u64| -> Result<Vec<u8>, Errno> {
         if p == 0 {
@@ -165,31 +167,38 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         }
     }
     let timed_out = deadline.is_some_and(|d| d <= e.now);
+    let remaining = match (a[4], pselect) {
+        (0, _) => None,
+        (p, true) => Some(Remaining::Timespec(p)),
+        (p, false) => Some(Remaining::Timeval(p)),
+    };
     if count > 0 || timed_out {
         for (k, p) in [a[1], a[2], a[3]].into_iter().enumerate() {
             if p != 0 {
                 e.write_mem(tid, p, &out[k])?;
             }
         }
-        if !pselect && a[4] != 0 {
+        if let Some(r) = remaining {
             let left = deadline.map_or(0, |d| d.as_nanos().saturating_sub(e.now.as_nanos()));
-            let tv = libc::timeval {
-                tv_sec: (left / 1_000_000_000) as i64,
-                tv_usec: ((left % 1_000_000_000) / 1000) as i64,
-            };
-            e.write_val(tid, a[4], &tv)?;
+            let (addr, bytes) = r.bytes(left);
+            e.write_mem(tid, addr, &bytes)?;
         }
         return Ok(Out::Return(count));
     }
-    // On timeout the sets must read empty: clear them now.
+    // The sets stay as the caller wrote them while it waits (a wake-up runs this handler
+    // again on them); a time-out empties them, a signal leaves them as they are. Both
+    // write back the time left, as Linux does.
+    let mut b = Blocked::on(objs, "select").no_restart().until(deadline, 0);
     for p in [a[1], a[2], a[3]] {
         if p != 0 {
-            e.write_mem(tid, p, &vec![0u8; bytes])?;
+            b.timeout_writes.push((p, vec![0u8; bytes]));
         }
     }
-    Ok(Out::Block(
-        Blocked::on(objs, "select").no_restart().until(deadline, 0),
-    ))
+    if let Some(r) = remaining {
+        b.timeout_writes.push(r.bytes(0));
+        b.remaining = Some(r);
+    }
+    Ok(Out::Block(b))
 }
 
 /// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.
@@ -341,6 +350,7 @@ pub fn epoll_wait(
         return Ok(Out::Return(0));
     };
     let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
+    let deadline = keep_deadline(e, tid, deadline);
     Ok(Out::Block(
         Blocked::on(objs, "epoll_wait")
             .no_restart()

@@ -83,6 +83,13 @@ impl<K> Default for Timers<K> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimerId(VTime, u64);
 
+impl TimerId {
+    /// When it fires.
+    pub fn at(self) -> VTime {
+        self.0
+    }
+}
+
 impl<K> Timers<K> {
     /// Schedules `key` at `at`.
     pub fn insert(&mut self, at: VTime, key: K) -> TimerId {
