@@ -9,6 +9,7 @@
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
 mod process;
+mod signal;
 
 use crate::config::Config;
 use crate::errno::Errno;
@@ -24,6 +25,7 @@ use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
 
 /// The disposition `rt_sigaction` installs.
@@ -124,6 +126,10 @@ pub(crate) enum TimerKey {
     Spawn(usize),
     /// A scheduled partition, heal, crash or restart (index into `Config::events`).
     Scheduled(usize),
+    /// The next expiry of POSIX timer (process, timer id) that sends a signal.
+    Posix(Vtid, i32),
+    /// The next expiry of a timerfd (wakes its waiters).
+    TimerFd(usize),
 }
 
 /// One run.
@@ -353,6 +359,8 @@ impl Engine {
                 TimerKey::Alarm(pid) => self.alarm_fired(pid),
                 TimerKey::Spawn(i) => self.spawn_spec(i)?,
                 TimerKey::Scheduled(i) => self.scheduled(i)?,
+                TimerKey::Posix(pid, id) => self.posix_timer_fired(pid, id),
+                TimerKey::TimerFd(id) => self.timerfd_fired(id),
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {

@@ -74,7 +74,7 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
                         SockType::Dgram => Target::Datagram,
                     },
                     Kind::PipeRead(_) | Kind::PipeWrite(_) => Target::Stream,
-                    Kind::EventFd(_) => Target::Counter,
+                    Kind::EventFd(_) | Kind::TimerFd(_) | Kind::SignalFd(_) => Target::Counter,
                     Kind::Output(_) | Kind::Urandom | Kind::Epoll(_) => Target::Other,
                 };
             }

@@ -18,16 +18,19 @@ const POLLERR: u32 = libc::POLLERR as u32;
 const POLLHUP: u32 = libc::POLLHUP as u32;
 const POLLNVAL: u32 = libc::POLLNVAL as u32;
 
-/// Readiness bits of an open file description.
-pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
+/// Readiness bits of an open file description, as thread `tid` sees it (a signalfd
+/// reads the poller's own signals).
+pub(crate) fn file_bits(e: &Engine, tid: Vtid, f: FileId) -> u32 {
     match e.files.file(f).kind {
         Kind::Socket(s) => super::socket::poll_bits(e, s),
+        Kind::TimerFd(id) => super::timer::timerfd_bits(e, id),
+        Kind::SignalFd(id) => super::signal::signalfd_bits(e, tid, id),
         Kind::Epoll(id) => {
             let ep = &e.files.epolls[id];
             let any = ep
                 .interest
                 .values()
-                .any(|i| !i.disarmed && interest_bits(e, i) != 0);
+                .any(|i| !i.disarmed && interest_bits(e, tid, i) != 0);
             if any {
                 POLLIN
             } else {
@@ -38,11 +41,11 @@ pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
     }
 }
 
-fn interest_bits(e: &Engine, i: &Interest) -> u32 {
+fn interest_bits(e: &Engine, tid: Vtid, i: &Interest) -> u32 {
     if !e.files.is_open(i.file) {
         return 0;
     }
-    file_bits(e, i.file) & (i.events | POLLERR | POLLHUP)
+    file_bits(e, tid, i.file) & (i.events | POLLERR | POLLHUP)
 }
 
 fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
@@ -72,7 +75,7 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
         let bits = match super::io::lookup(e, tid, p.fd as u64) {
             Some(fd) => {
                 objs.extend(e.files.file(fd.file).kind.obj());
-                file_bits(e, fd.file) & want
+                file_bits(e, tid, fd.file) & want
             }
             None if is_kernel_fd(e, tid, p.fd) => (POLLIN | POLLOUT) & want,
             None => POLLNVAL,
@@ -149,7 +152,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         let bits = match super::io::lookup(e, tid, fd as u64) {
             Some(f) => {
                 objs.extend(e.files.file(f.file).kind.obj());
-                file_bits(e, f.file)
+                file_bits(e, tid, f.file)
             }
             None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
             None => return Err(Errno::EBADF),
@@ -291,7 +294,7 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Return(0))
 }
 
-/// `epoll_wait`/`epoll_pwait`.
+/// `epoll_wait`/`epoll_pwait` (time-out in ms, negative: none).
 pub fn epoll_wait(
     e: &mut Engine,
     tid: Vtid,
@@ -300,9 +303,34 @@ pub fn epoll_wait(
     max: i32,
     timeout: i32,
 ) -> Res {
-    if max <= 0 {
+    let deadline = (timeout >= 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
+    epoll_wait_until(e, tid, epfd, events, max, deadline)
+}
+
+/// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
+/// time-out (NULL: none). The signal mask is not applied, as for `epoll_pwait`.
+pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let deadline = deadline_ts(e, tid, a[3])?;
+    if a[4] != 0 && a[5] != 8 {
         return Err(Errno::EINVAL);
     }
+    epoll_wait_until(e, tid, a[0] as i32, a[1], a[2] as i32, deadline)
+}
+
+fn epoll_wait_until(
+    e: &mut Engine,
+    tid: Vtid,
+    epfd: i32,
+    events: u64,
+    max: i32,
+    deadline: Option<VTime>,
+) -> Res {
+    // Linux: at most INT_MAX / sizeof(struct epoll_event) events.
+    if max <= 0 || max > i32::MAX / 12 {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = keep_deadline(e, tid, deadline);
+    let timeout_zero = deadline.is_some_and(|d| d <= e.now);
     let id = epoll_id(e, tid, epfd)?;
     // Take the interest list out while reading readiness from the rest of the engine.
     let mut interest = std::mem::take(&mut e.files.epolls[id].interest);
@@ -313,7 +341,7 @@ pub fn epoll_wait(
         if n >= max as usize {
             break;
         }
-        let bits = interest_bits(e, i);
+        let bits = interest_bits(e, tid, i);
         let gen = match e.files.file(i.file).kind {
             Kind::Socket(s) => e.socks.get(&s).map_or(0, |m| m.deliveries),
             _ => 0,
@@ -333,7 +361,7 @@ pub fn epoll_wait(
         }
     }
     // Parked callers wait on the instance and on everything it watches.
-    let objs = (n == 0 && timeout != 0).then(|| {
+    let objs = (n == 0 && !timeout_zero).then(|| {
         let watched = interest
             .values()
             .filter_map(|i| e.files.file(i.file).kind.obj());
@@ -349,8 +377,6 @@ pub fn epoll_wait(
     let Some(objs) = objs else {
         return Ok(Out::Return(0));
     };
-    let deadline = (timeout > 0).then(|| e.now.plus_nanos(timeout as u64 * 1_000_000));
-    let deadline = keep_deadline(e, tid, deadline);
     Ok(Out::Block(
         Blocked::on(objs, "epoll_wait")
             .no_restart()

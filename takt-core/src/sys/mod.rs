@@ -10,6 +10,7 @@
 //! where a tracee can vanish under us (killed while stopped).
 
 pub mod seccomp;
+pub mod signal;
 pub mod spawn;
 pub mod watchdog;
 
@@ -657,6 +658,8 @@ unsafe impl Pod for libc::pollfd {}
 unsafe impl Pod for libc::rusage {}
 // SAFETY: see above.
 unsafe impl Pod for libc::itimerval {}
+// SAFETY: see above.
+unsafe impl Pod for libc::itimerspec {}
 // SAFETY: see above.
 unsafe impl Pod for libc::tms {}
 // SAFETY: see above.
