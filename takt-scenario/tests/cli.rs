@@ -98,3 +98,105 @@ fn crash_and_partition_flags_show_in_the_report() {
     assert_eq!(code, 2);
     assert!(err.contains("nosuch"), "{err}");
 }
+
+fn takt_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run takt");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_environment_is_fixed_unless_asked_for() {
+    let host = [
+        ("TAKT_CLI_PASSED", "from-host"),
+        ("TAKT_CLI_OTHER", "other"),
+    ];
+    // By default nothing leaks in from takt's environment.
+    let (code, out, err) = takt_env(&["run", "--seed", "1", "--", "/usr/bin/env"], &host);
+    assert_eq!(code, 0, "{out}{err}");
+    let vars: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("--- stdout"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("seed: "))
+        .map(|l| l.split('=').next().unwrap_or(""))
+        .collect();
+    assert_eq!(vars, ["PATH", "HOME", "LANG", "TZ"], "{out}");
+    // --env adds, --pass-env copies one variable (an unset one is skipped).
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--env",
+            "GREETING=hello world",
+            "--pass-env",
+            "TAKT_CLI_PASSED",
+            "--pass-env",
+            "TAKT_CLI_UNSET",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo \"$GREETING|$TAKT_CLI_PASSED|$TAKT_CLI_OTHER|${TAKT_CLI_UNSET-unset}\"",
+        ],
+        &host,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hello world|from-host||unset\n"), "{out}");
+    // --pass-env-all starts from takt's environment; --env still wins.
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--pass-env-all",
+            "--env",
+            "TAKT_CLI_OTHER=mine",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo \"$TAKT_CLI_PASSED|$TAKT_CLI_OTHER\"; exit 1",
+        ],
+        &host,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("from-host|mine\n"), "{out}");
+    assert!(
+        out.contains("same environment") || out.contains("same values"),
+        "the rerun hint names the passed environment: {out}"
+    );
+    // Each applies to the next process only.
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--env",
+            "ONLY_A=1",
+            "--node",
+            "a",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo a${ONLY_A-}",
+            "--node",
+            "b",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo b${ONLY_A-}",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("a1\n") && out.contains("b\n"), "{out}");
+    for bad in [
+        &["run", "--env", "NOVALUE", "--", "/bin/true"][..],
+        &["run", "--env", "=x", "--", "/bin/true"],
+        &["run", "--pass-env", "A=B", "--", "/bin/true"],
+    ] {
+        let (code, _, err) = takt(bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+    }
+}
