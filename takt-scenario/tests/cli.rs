@@ -200,3 +200,75 @@ fn the_environment_is_fixed_unless_asked_for() {
         assert_eq!(code, 2, "{bad:?}: {err}");
     }
 }
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(marker) && !cmd.contains("cargo") {
+            found.push(format!("{}: {cmd}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_killed_takt_reports_and_leaves_nothing_behind() {
+    let marker = format!("takt-cli-forever-{}", std::process::id());
+    for sig in ["TERM", "INT"] {
+        let out = Command::new("timeout")
+            .args([
+                "-s",
+                sig,
+                "2",
+                env!("CARGO_BIN_EXE_takt"),
+                "run",
+                "--seed",
+                "9",
+                "--",
+            ])
+            .args([
+                "/bin/sh",
+                "-c",
+                "while :; do echo x >/dev/null; done",
+                &marker,
+            ])
+            .output()
+            .expect("run timeout");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(124), "timeout ran out: {stdout}");
+        assert!(stdout.contains("seed: 9\n"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("end: INTERRUPTED by SIG{sig}")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("still running at the end (killed)"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("rerun: takt run --seed 9"), "{stdout}");
+        let left = processes_with(&marker);
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+    // A program that spins without syscalls is stopped just as well.
+    let out = Command::new("timeout")
+        .args([
+            "2",
+            env!("CARGO_BIN_EXE_takt"),
+            "run",
+            "--",
+            "/bin/sh",
+            "-c",
+        ])
+        .args(["while :; do :; done", &marker])
+        .output()
+        .expect("run timeout");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("end: INTERRUPTED by SIGTERM"), "{stdout}");
+    let left = processes_with(&marker);
+    assert!(left.is_empty(), "left behind: {left:?}\n{stdout}");
+}

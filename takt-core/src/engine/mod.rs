@@ -286,6 +286,9 @@ impl Engine {
             if let Some(f) = self.failure.take() {
                 return Ok(f);
             }
+            if let Some(signal) = sys::signal::interrupted() {
+                return Ok(Outcome::Interrupted { signal });
+            }
             if !must_finish.is_empty()
                 && must_finish
                     .iter()
@@ -418,8 +421,8 @@ impl Engine {
             if let Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 if self.watch.fired_during(n) {
                     // Preempted by the watchdog: the thread ran a whole slice without
-                    // a trapped syscall.
-                    if self.preempted(tid) {
+                    // a trapped syscall (or takt was told to stop meanwhile).
+                    if self.preempted(tid) || sys::signal::interrupted().is_some() {
                         self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());

@@ -534,6 +534,11 @@ extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         let mut sa: libc::sigaction = std::mem::zeroed();
+        // takt's own interrupt handler must not run here, in its memory (an init
+        // ignores what it has no handler for).
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
         sa.sa_sigaction = libc::SIG_IGN;
         libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
         loop {

@@ -102,23 +102,37 @@ pub fn queue_timer_signal(
 
 /// The first `SIGINT`/`SIGTERM`/`SIGHUP` takt received (0: none).
 static INTERRUPT: AtomicI32 = AtomicI32::new(0);
+/// How many of them arrived.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// Signals after which takt gives up stopping cleanly and dies of the next one.
+/// `timeout` sends its signal twice (to takt and to its process group), so the second
+/// one must not kill; a third, from a user who insists, does.
+const PATIENCE: i32 = 3;
 
 extern "C" fn record_interrupt(sig: libc::c_int) {
-    // Async-signal-safe: one atomic store.
-    INTERRUPT.store(sig, Ordering::Relaxed);
+    // Async-signal-safe: atomics, sigaction and raise only.
+    let _ = INTERRUPT.compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+    if RECEIVED.fetch_add(1, Ordering::Relaxed) + 1 >= PATIENCE {
+        // SAFETY: restoring the default disposition and re-raising are async-signal-safe.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
 }
 
 /// Makes `SIGINT`, `SIGTERM` and `SIGHUP` to this process set the interrupt flag
-/// ([`interrupted`]) instead of killing it, once: a second one has the default action
-/// (`SA_RESETHAND`), so a run that does not stop can still be killed. Tracees do not
-/// inherit the handler (spawn resets every disposition before `execve`).
+/// ([`interrupted`]) instead of killing it; the third such signal kills it (its tracees
+/// die with it), for a run that does not stop. Tracees do not inherit the handler
+/// (spawn resets every disposition before `execve`).
 pub fn catch_interrupts() -> Result<(), NixErrno> {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: a zeroed sigaction is valid; the handler only stores to an atomic.
+        // SAFETY: a zeroed sigaction is valid; the handler is async-signal-safe.
         let r = unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = record_interrupt as extern "C" fn(libc::c_int) as usize;
-            sa.sa_flags = libc::SA_RESTART | libc::SA_RESETHAND;
+            sa.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut())
         };

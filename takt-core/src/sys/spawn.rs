@@ -176,6 +176,10 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         }
         let empty: libc::sigset_t = std::mem::zeroed();
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        // A process group of its own: signals meant for takt's group (a terminal's ^C,
+        // `timeout`, `kill 0` from outside) do not reach the run, and a guest's
+        // `kill(0, …)` does not reach takt.
+        libc::setpgid(0, 0);
         if libc::chdir(a.cwd) != 0 {
             libc::syscall(libc::SYS_exit_group, 124);
         }

@@ -33,7 +33,10 @@ const USAGE: &str = "usage: takt run [--seed N] [--completion-time DURATION] [--
   TZ=UTC) so that a seed reruns the same from any shell. --env K=V adds a variable,
   --pass-env NAME copies one from takt's own environment (if set), --pass-env-all
   starts from takt's whole environment instead; each applies to the next process, like
-  --after. The run then depends on those values too.";
+  --after. The run then depends on those values too.
+  SIGINT/SIGTERM/SIGHUP stop the run: takt tears it down, prints the report it has
+  (marked INTERRUPTED, with the seed) and exits 128 + the signal; a third one kills
+  takt at once.";
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
@@ -269,6 +272,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // From here on SIGINT/SIGTERM/SIGHUP stop the run with a report instead of killing
+    // takt (the tracees would die with it, and nothing would say what happened).
+    if let Err(e) = takt_core::sys::signal::catch_interrupts() {
+        eprintln!("takt: cannot catch SIGINT/SIGTERM: {e}");
+    }
     let scenario = Scenario::new();
     if let Some(s) = args.seed {
         scenario.set_seed(s);
@@ -372,6 +380,19 @@ fn main() -> ExitCode {
         }
     }
     print!("{report}");
+    if let takt_scenario::Outcome::Interrupted { signal } = report.outcome {
+        println!(
+            "INTERRUPTED: takt received {} and stopped the run at virtual time {}",
+            takt_core::report::signal_name(signal),
+            report.end_time
+        );
+        println!(
+            "rerun: takt run --seed {} … (same arguments{})",
+            report.seed,
+            passed_env_note(&args)
+        );
+        return ExitCode::from(128u8.saturating_add(signal as u8));
+    }
     match failed {
         Some(reason) => {
             println!("FAILED: {reason}");
