@@ -92,6 +92,10 @@ pub struct Thread {
     pub(crate) fault: bool,
     /// Bytes already transferred by a blocking write that had to wait for room.
     pub(crate) progress: usize,
+    /// A signal that runs a handler came while the thread was woken but had not run its
+    /// handler again: if that parks it again, the signal interrupts it instead (the
+    /// value: the handler has `SA_RESTART`).
+    pub(crate) sig_wake: Option<bool>,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -633,6 +637,21 @@ impl Engine {
     fn retry(&mut self, tid: Vtid) -> Option<Resume> {
         let (nr, args) = self.threads[&tid].cur;
         let out = handler::dispatch(self, tid, nr, args);
+        let sig_wake = self.threads.get_mut(&tid).and_then(|t| t.sig_wake.take());
+        if let (Some(sa_restart), Ok(Out::Block(b))) = (sig_wake, &out) {
+            // A signal is waiting for this thread: it may not park again.
+            let (restart, remaining, deadline) =
+                (sa_restart && b.restartable, b.remaining, b.deadline);
+            self.interrupt(tid, restart, remaining, deadline);
+            let t = self.threads.get_mut(&tid)?;
+            return match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
+                State::Ready(r) => Some(r),
+                other => {
+                    t.state = other;
+                    None
+                }
+            };
+        }
         if matches!(out, Ok(Out::Pass | Out::PassThen(_) | Out::Rewrite { .. })) {
             // The call goes to the kernel now: its time-out here is moot.
             let t = self.threads.get_mut(&tid).expect("thread exists");

@@ -157,6 +157,7 @@ impl Engine {
                 vfork: false,
                 clone3: None,
                 progress: 0,
+                sig_wake: None,
             },
         );
     }

@@ -80,13 +80,17 @@ impl Engine {
     }
 
     /// A signal was (or is about to be) sent to process `pid` (thread `target` if
-    /// thread-directed). Wakes every thread waiting for signals to be generated
-    /// (signalfd readers, `sigtimedwait`, `sigsuspend`); then, if the signal will run a
-    /// handler or kill, interrupts the thread that takes it in a parked emulated call,
-    /// with `EINTR` or a restart (`SA_RESTART`). A thread that blocks the signal is left
-    /// alone: the signal stays pending.
+    /// thread-directed). If the signal will run a handler or kill, interrupts the thread
+    /// that takes it in a parked emulated call, with `EINTR` or a restart
+    /// (`SA_RESTART`); a thread that blocks the signal is left alone (the signal stays
+    /// pending). Then wakes every thread waiting for signals to be generated (signalfd
+    /// readers, `sigtimedwait`, `sigsuspend`).
     pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
+        self.interrupt_for_signal(pid, sig, target);
         self.notify(Obj::Signals);
+    }
+
+    fn interrupt_for_signal(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
         let Some(p) = self.procs.get(&pid) else {
             return;
         };
@@ -103,10 +107,15 @@ impl Engine {
         let Some(t) = self.threads.get(&tid) else {
             return;
         };
-        let State::Blocked(b) = &t.state else { return };
+        let parked = match &t.state {
+            State::Blocked(b) => Some((b.restartable, b.remaining, b.deadline)),
+            // Woken, its handler not run again yet: it decides when it does.
+            State::Ready(Resume::Retry) => None,
+            _ => return,
+        };
         let (nr, args) = t.cur;
         match nr as i64 {
-            // These take the signal themselves when they run again (woken above).
+            // These take the signal themselves when they run again.
             libc::SYS_rt_sigsuspend => return,
             libc::SYS_rt_sigtimedwait
                 if self
@@ -120,22 +129,45 @@ impl Engine {
         if sig != libc::SIGKILL && self.sig_sets(tid).blocked & sys::signal::bit(sig) != 0 {
             return;
         }
-        let restart = !fatal && d.flags & libc::SA_RESTART as u64 != 0 && b.restartable;
-        let (remaining, deadline) = (b.remaining, b.deadline);
         if fatal {
             self.procs.get_mut(&pid).expect("process").exiting = true;
         }
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let sa_restart = !fatal && d.flags & libc::SA_RESTART as u64 != 0;
+        match parked {
+            Some((restartable, remaining, deadline)) => {
+                self.interrupt(tid, sa_restart && restartable, remaining, deadline)
+            }
+            None => {
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.sig_wake = Some(sa_restart);
+                }
+            }
+        }
+    }
+
+    /// Ends the parked call of `tid` for a signal: restarted, or `EINTR` with the time
+    /// that was left written to `remaining`.
+    pub(crate) fn interrupt(
+        &mut self,
+        tid: Vtid,
+        restart: bool,
+        remaining: Option<crate::handler::Remaining>,
+        deadline: Option<crate::time::VTime>,
+    ) {
+        let now = self.now;
+        let Some(t) = self.threads.get_mut(&tid) else {
+            return;
+        };
         if let Some(id) = t.timer.take() {
             self.timers.cancel(id);
         }
-        let mut regs = t.regs.expect("blocked at a seccomp stop");
+        let mut regs = t.regs.expect("parked at a seccomp stop");
         if restart {
             regs.restart_syscall();
         } else {
             regs.emulate(-(libc::EINTR as i64));
             if let (Some(r), Some(d)) = (remaining, deadline) {
-                let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(self.now.as_nanos()));
+                let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(now.as_nanos()));
                 let _ = sys::write_mem(t.real, addr, &bytes);
             }
         }
