@@ -519,11 +519,18 @@ pub fn pin_current_thread(cpus: &[usize]) -> Vec<usize> {
 /// The scenario's PID namespace: an init stub (pid 1, not traced) that reaps orphans,
 /// and a handle to enter the namespace for the next fork. Dropping it kills every
 /// process in the namespace.
+///
+/// The stub also holds the scenario's IPC namespace: System V shared memory,
+/// semaphores and message queues with ids counted from 0 in every run, invisible to the
+/// host and to other scenarios, and destroyed with the run (a killed PostgreSQL leaves
+/// no segment behind to collide with the next run's).
 #[derive(Debug)]
 pub struct PidNamespace {
     init: i32,
     ns: OwnedFd,
     home: OwnedFd,
+    ipc: OwnedFd,
+    home_ipc: OwnedFd,
     _stack: Vec<u8>,
 }
 
@@ -552,6 +559,7 @@ impl PidNamespace {
     /// user namespaces); the engine then runs without one and says so in the report.
     pub fn new() -> Result<PidNamespace, NixErrno> {
         let home = open_ro("/proc/thread-self/ns/pid")?;
+        let home_ipc = open_ro("/proc/thread-self/ns/ipc")?;
         // The stub shares our memory (CLONE_VM) on a stack of its own, so creating it
         // copies no page tables and makes no page of the test process copy-on-write.
         let mut stack = vec![0u8; 16 * 1024];
@@ -562,31 +570,45 @@ impl PidNamespace {
             libc::clone(
                 init_stub,
                 top as *mut libc::c_void,
-                libc::CLONE_VM | libc::CLONE_NEWPID | libc::SIGCHLD,
+                libc::CLONE_VM | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::SIGCHLD,
                 std::ptr::null_mut(),
             )
         };
         let pid = NixErrno::result(pid)?;
-        let ns = open_ro(&format!("/proc/{pid}/ns/pid")).inspect_err(|_| {
-            let _ = kill(pid, libc::SIGKILL);
-            reap_child(pid);
-        })?;
+        let open = |kind: &str| {
+            open_ro(&format!("/proc/{pid}/ns/{kind}")).inspect_err(|_| {
+                let _ = kill(pid, libc::SIGKILL);
+                reap_child(pid);
+            })
+        };
+        let ns = open("pid")?;
+        let ipc = open("ipc")?;
         Ok(PidNamespace {
             init: pid,
             ns,
             home,
+            ipc,
+            home_ipc,
             _stack: stack,
         })
     }
 
-    /// Runs `f` (which forks) with the calling thread's children placed in the namespace.
+    /// Runs `f` (which forks) with the calling thread's children placed in the namespace
+    /// (and in the scenario's IPC namespace).
     pub fn enter_for_children<T>(&self, f: impl FnOnce() -> T) -> T {
-        // SAFETY: setns with a namespace fd we own; affects only this thread's
-        // pid_for_children, restored right after.
-        unsafe { libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID) };
+        // SAFETY: setns with namespace fds we own; affects only this thread's
+        // pid_for_children and this thread's IPC namespace (nothing of takt uses System V
+        // IPC), both restored right after.
+        unsafe {
+            libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID);
+            libc::setns(self.ipc.as_raw_fd(), libc::CLONE_NEWIPC);
+        }
         let out = f();
-        // SAFETY: as above, back to this thread's own namespace.
-        unsafe { libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID) };
+        // SAFETY: as above, back to this thread's own namespaces.
+        unsafe {
+            libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID);
+            libc::setns(self.home_ipc.as_raw_fd(), libc::CLONE_NEWIPC);
+        }
         out
     }
 
