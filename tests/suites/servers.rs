@@ -1,7 +1,8 @@
 //! Real servers from Debian's packages under takt (installed by scripts/setup):
 //! memcached serving memcslap within one node and across two, redis-server serving
 //! redis-cli and redis-benchmark across two nodes, PostgreSQL (initdb, the server, psql
-//! from another node). Every run finishes; the same seed twice gives the same digest.
+//! from another node), mosquitto with a subscriber and a publisher on two other nodes.
+//! Every run finishes; the same seed twice gives the same digest.
 
 use std::path::Path;
 use std::time::Duration;
@@ -193,4 +194,43 @@ fn postgres_initdb_server_and_psql_from_another_node() {
         assert_eq!(again.digest, r.digest, "seed {seed}: digests differ");
     }
     let _ = std::fs::remove_dir_all(&data);
+}
+
+fn mosquitto(seed: u64) -> Report {
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_secs(5));
+    s.create_named_node("broker")
+        .create_process(Process::new("/bin/sh").arg("-c").arg(
+            "printf 'listener 1883 0.0.0.0\\nallow_anonymous true\\n' > m.conf \
+             && exec /usr/sbin/mosquitto -c m.conf",
+        ));
+    s.create_named_node("sub").create_process(
+        Process::parse("/usr/bin/mosquitto_sub -h broker -t news -C 1 -v")
+            .start_after(Duration::from_millis(100))
+            .must_finish(),
+    );
+    s.create_named_node("pub").create_process(
+        Process::parse("/usr/bin/mosquitto_pub -h broker -t news -m hello")
+            .start_after(Duration::from_millis(200))
+            .must_finish(),
+    );
+    s.run().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// mosquitto's clients wait in `pselect6`: each is woken by the broker's write as soon
+/// as it comes (they used to sleep to their 1 s time-outs, a lost wake-up in `select`).
+#[test]
+fn mosquitto_delivers_a_publication_without_waiting_for_time_outs() {
+    for seed in 0..3 {
+        let r = mosquitto(seed);
+        assert_eq!(r.stdout(1), "news hello\n", "{r}");
+        assert_eq!(r.processes[2].status, Status::Exited(0), "{r}");
+        assert!(
+            r.end_time.as_nanos() < 500_000_000,
+            "the subscriber got the message only at {}\n{r}",
+            r.end_time
+        );
+        assert_eq!(mosquitto(seed).digest, r.digest, "seed {seed}");
+    }
 }
