@@ -636,7 +636,12 @@ impl Engine {
     /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
     fn retry(&mut self, tid: Vtid) -> Option<Resume> {
         let (nr, args) = self.threads[&tid].cur;
-        let out = handler::dispatch(self, tid, nr, args);
+        let mut out = handler::dispatch(self, tid, nr, args);
+        if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.threads[&tid].timer) {
+            // Parked again: the time-out still counts from the start of the call (a
+            // handler computes it afresh from its arguments).
+            b.deadline = Some(id.at());
+        }
         let sig_wake = self.threads.get_mut(&tid).and_then(|t| t.sig_wake.take());
         if let (Some(sa_restart), Ok(Out::Block(b))) = (sig_wake, &out) {
             // A signal is waiting for this thread: it may not park again.
