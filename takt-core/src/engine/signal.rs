@@ -126,6 +126,18 @@ impl Engine {
             }
             _ => {}
         }
+        if let Some((_, mask)) = crate::handler::signal::call_sigmask(self, tid, nr, args) {
+            // A wait with a mask of its own: if the mask lets the signal through, the
+            // call takes it in the kernel when it runs again.
+            if mask & sys::signal::bit(sig) == 0 {
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    if matches!(t.state, State::Blocked(_)) {
+                        t.state = State::Ready(Resume::Retry);
+                    }
+                }
+            }
+            return;
+        }
         if sig != libc::SIGKILL && self.sig_sets(tid).blocked & sys::signal::bit(sig) != 0 {
             return;
         }

@@ -283,7 +283,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_epoll_create | SYS_epoll_create1 => poll::epoll_create(e, tid, a),
         SYS_epoll_ctl => poll::epoll_ctl(e, tid, a),
         SYS_epoll_wait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
-        SYS_epoll_pwait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
+        SYS_epoll_pwait => poll::epoll_pwait(e, tid, a),
         SYS_epoll_pwait2 => poll::epoll_pwait2(e, tid, a),
         SYS_socket | SYS_socketpair | SYS_bind | SYS_listen | SYS_accept | SYS_accept4
         | SYS_connect | SYS_sendto | SYS_recvfrom | SYS_sendmsg | SYS_recvmsg | SYS_sendmmsg

@@ -3,8 +3,9 @@
 //!
 //! Kernel fds (regular files, `/dev/null`) are always ready, as Linux reports them.
 //! Edge-triggered epoll reports a registration when its readiness gains a bit since the
-//! last report (the drain-until-`EAGAIN` pattern real servers follow); the signal masks of
-//! `ppoll`/`pselect6` are not applied.
+//! last report (the drain-until-`EAGAIN` pattern real servers follow). The signal mask
+//! of `ppoll`/`pselect6`/`epoll_pwait`/`epoll_pwait2` decides which signals interrupt
+//! the wait (see [`super::signal`]).
 
 use super::{keep_deadline, Blocked, Out, Post, Remaining, Res};
 use crate::engine::{Engine, Vtid};
@@ -107,12 +108,21 @@ fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
 
 /// `ppoll`.
 pub fn ppoll(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if let Some(r) = super::signal::signal_through_mask(e, tid, libc::SYS_ppoll as u32, a) {
+        return r;
+    }
     let deadline = deadline_ts(e, tid, a[2])?;
     poll(e, tid, a[0], a[1], deadline)
 }
 
 /// `select` and `pselect6`.
 pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
+    if pselect {
+        let nr = libc::SYS_pselect6 as u32;
+        if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+            return r;
+        }
+    }
     let nfds = a[0] as i32;
     if !(0..=1024).contains(&nfds) {
         return Err(Errno::EINVAL);
@@ -307,9 +317,22 @@ pub fn epoll_wait(
     epoll_wait_until(e, tid, epfd, events, max, deadline)
 }
 
+/// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`.
+pub fn epoll_pwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let nr = libc::SYS_epoll_pwait as u32;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+        return r;
+    }
+    epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32)
+}
+
 /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
-/// time-out (NULL: none). The signal mask is not applied, as for `epoll_pwait`.
+/// time-out (NULL: none).
 pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let nr = libc::SYS_epoll_pwait2 as u32;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+        return r;
+    }
     let deadline = deadline_ts(e, tid, a[3])?;
     if a[4] != 0 && a[5] != 8 {
         return Err(Errno::EINVAL);

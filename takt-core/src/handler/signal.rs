@@ -1,5 +1,6 @@
 //! Taking signals synchronously: `signalfd`/`signalfd4` (reads, readiness),
-//! `rt_sigtimedwait` and `rt_sigsuspend`.
+//! `rt_sigtimedwait`, `rt_sigsuspend`, and the signal masks `ppoll`, `pselect6`,
+//! `epoll_pwait` and `epoll_pwait2` install while they wait.
 //!
 //! The kernel keeps every tracee's pending and blocked signals (see
 //! [`crate::sys::signal`]); these handlers look at them at the stop. When a signal the
@@ -111,14 +112,9 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     ))
 }
 
-/// `rt_sigsuspend(mask, sigsetsize)`: once a signal that `mask` lets through is pending
-/// and would run a handler or kill, the kernel runs the call (it installs `mask`, takes
-/// the signal and returns `EINTR`); until then the thread parks.
-pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if a[1] != 8 {
-        return Err(Errno::EINVAL);
-    }
-    let mask = e.read_val::<u64>(tid, a[0])? & !UNBLOCKABLE;
+/// Signals pending for `tid` that `mask` lets through and that would run a handler or
+/// kill (the ones a wait with that mask returns `EINTR` for).
+fn deliverable(e: &Engine, tid: Vtid, mask: u64) -> u64 {
     let pid = e.threads[&tid].pid;
     let acts = (1..=64)
         .filter(|&s| {
@@ -126,7 +122,53 @@ pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             d.handler > 1 || (d.handler == 0 && crate::engine::default_is_fatal(s))
         })
         .fold(0u64, |m, s| m | bit(s));
-    if pending_in(e, tid, !mask & acts) != 0 {
+    pending_in(e, tid, !(mask & !UNBLOCKABLE) & acts)
+}
+
+/// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
+/// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
+pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+    let (ptr, size) = match nr as i64 {
+        libc::SYS_ppoll => (a[3], a[4]),
+        libc::SYS_epoll_pwait | libc::SYS_epoll_pwait2 => (a[4], a[5]),
+        libc::SYS_pselect6 if a[5] != 0 => {
+            // struct { const sigset_t *ss; size_t ss_len; }
+            let d: [u64; 2] = e.read_val(tid, a[5]).ok()?;
+            (d[0], d[1])
+        }
+        _ => return None,
+    };
+    if ptr == 0 || size != 8 {
+        return None;
+    }
+    Some((ptr, e.read_val::<u64>(tid, ptr).ok()?))
+}
+
+/// A wait whose mask lets a pending signal through must take it as Linux does: install
+/// the mask, run the handler, restore the mask, return `EINTR`. The call becomes
+/// `ppoll(NULL, 0, NULL, mask)`, with which the kernel does just that, at once (the
+/// original arguments are put back at its exit).
+pub(crate) fn signal_through_mask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+    let (ptr, mask) = call_sigmask(e, tid, nr, a)?;
+    if deliverable(e, tid, mask) == 0 {
+        return None;
+    }
+    Some(Ok(Out::Rewrite {
+        nr: libc::SYS_ppoll,
+        args: [0, 0, 0, ptr, 8, 0],
+        post: None,
+    }))
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: once a signal that `mask` lets through is pending
+/// and would run a handler or kill, the kernel runs the call (it installs `mask`, takes
+/// the signal and returns `EINTR`); until then the thread parks.
+pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if a[1] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = e.read_val::<u64>(tid, a[0])?;
+    if deliverable(e, tid, mask) != 0 {
         return Ok(Out::Pass);
     }
     Ok(Out::Block(
