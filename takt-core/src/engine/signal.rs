@@ -200,6 +200,7 @@ impl Engine {
         let mut schedule = crate::time::Periodic::armed(at, p.alarm_interval);
         schedule.advance(now);
         if let Some(next) = schedule.next {
+            let next = next.max(now.plus_nanos(min_gap(schedule.interval)));
             let id = self.timers.insert(next, TimerKey::Alarm(pid));
             self.procs.get_mut(&pid).expect("process").alarm = Some((id, next));
         }
@@ -220,6 +221,8 @@ impl Engine {
             return;
         };
         if let Some(at) = next {
+            let interval = t.schedule.interval;
+            let at = at.max(now.plus_nanos(min_gap(interval)));
             let timer = self.timers.insert(at, TimerKey::Posix(pid, id));
             if let Some(t) = self.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id)) {
                 t.timer = Some(timer);
@@ -296,6 +299,18 @@ impl Engine {
             let timer = self.timers.insert(at, TimerKey::TimerFd(id));
             self.files.timerfds[id].timer = Some(timer);
         }
+    }
+}
+
+/// How long after an expiry a repeating timer with an interval under 1 ms signals next
+/// (at least): a timer repeating every nanosecond would otherwise make the engine step
+/// the clock a nanosecond at a time while its process waits. The expiries in between
+/// still count (as overruns of a POSIX timer). Longer intervals keep their grid.
+fn min_gap(interval: u64) -> u64 {
+    if interval == 0 || interval >= 1_000_000 {
+        0
+    } else {
+        1_000_000
     }
 }
 
