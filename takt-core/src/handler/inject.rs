@@ -43,6 +43,7 @@ fn fd_call(nr: i64) -> bool {
             | SYS_epoll_ctl
             | SYS_epoll_wait
             | SYS_epoll_pwait
+            | SYS_epoll_pwait2
             | SYS_fcntl
             | SYS_flock
             | SYS_dup
