@@ -27,6 +27,12 @@ pub enum Outcome {
         /// Real seconds it spun.
         seconds: f64,
     },
+    /// takt itself was told to stop (`SIGINT`, `SIGTERM`, `SIGHUP`; see
+    /// [`crate::sys::signal::catch_interrupts`]): the run was torn down where it was.
+    Interrupted {
+        /// The signal takt received.
+        signal: i32,
+    },
 }
 
 /// How a process ended.
@@ -191,6 +197,10 @@ impl fmt::Display for Report {
             Outcome::Spinning { who, seconds } => {
                 format!("STOPPED: {who} ran {seconds:.1} s of real time without a syscall")
             }
+            Outcome::Interrupted { signal } => format!(
+                "INTERRUPTED by {} (takt was told to stop; the run is incomplete)",
+                signal_name(*signal)
+            ),
         };
         writeln!(f, "end: {end} at virtual time {}", self.end_time)?;
         if let Outcome::Deadlock { waits } = &self.outcome {

@@ -689,6 +689,12 @@ fn failure_reason(r: &Report, must_finish: &[bool]) -> Option<String> {
                 "{who} spun {seconds:.1} s of real time without a syscall (watchdog)"
             ));
         }
+        Outcome::Interrupted { signal } => {
+            return Some(format!(
+                "interrupted by {}",
+                takt_core::report::signal_name(*signal)
+            ))
+        }
         Outcome::AllExited | Outcome::CompletionTime | Outcome::Finished => {}
     }
     let failed = r.processes.iter().find_map(|p| match &p.status {

@@ -238,3 +238,177 @@ fn trace_prints_a_trace_file() {
     assert!(err.contains("not a takt trace file"), "{err}");
     let _ = std::fs::remove_file(file);
 }
+
+fn takt_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run takt");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_environment_is_fixed_unless_asked_for() {
+    let host = [
+        ("TAKT_CLI_PASSED", "from-host"),
+        ("TAKT_CLI_OTHER", "other"),
+    ];
+    // By default nothing leaks in from takt's environment.
+    let (code, out, err) = takt_env(&["run", "--seed", "1", "--", "/usr/bin/env"], &host);
+    assert_eq!(code, 0, "{out}{err}");
+    let vars: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("--- stdout"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("seed: "))
+        .map(|l| l.split('=').next().unwrap_or(""))
+        .collect();
+    assert_eq!(vars, ["PATH", "HOME", "LANG", "TZ"], "{out}");
+    // --env adds, --pass-env copies one variable (an unset one is skipped).
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--env",
+            "GREETING=hello world",
+            "--pass-env",
+            "TAKT_CLI_PASSED",
+            "--pass-env",
+            "TAKT_CLI_UNSET",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo \"$GREETING|$TAKT_CLI_PASSED|$TAKT_CLI_OTHER|${TAKT_CLI_UNSET-unset}\"",
+        ],
+        &host,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hello world|from-host||unset\n"), "{out}");
+    // --pass-env-all starts from takt's environment; --env still wins.
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--pass-env-all",
+            "--env",
+            "TAKT_CLI_OTHER=mine",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo \"$TAKT_CLI_PASSED|$TAKT_CLI_OTHER\"; exit 1",
+        ],
+        &host,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("from-host|mine\n"), "{out}");
+    assert!(
+        out.contains("same environment") || out.contains("same values"),
+        "the rerun hint names the passed environment: {out}"
+    );
+    // Each applies to the next process only.
+    let (code, out, _) = takt_env(
+        &[
+            "run",
+            "--env",
+            "ONLY_A=1",
+            "--node",
+            "a",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo a${ONLY_A-}",
+            "--node",
+            "b",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo b${ONLY_A-}",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("a1\n") && out.contains("b\n"), "{out}");
+    for bad in [
+        &["run", "--env", "NOVALUE", "--", "/bin/true"][..],
+        &["run", "--env", "=x", "--", "/bin/true"],
+        &["run", "--pass-env", "A=B", "--", "/bin/true"],
+    ] {
+        let (code, _, err) = takt(bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+    }
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(marker) && !cmd.contains("cargo") {
+            found.push(format!("{}: {cmd}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_killed_takt_reports_and_leaves_nothing_behind() {
+    let marker = format!("takt-cli-forever-{}", std::process::id());
+    for sig in ["TERM", "INT"] {
+        let out = Command::new("timeout")
+            .args([
+                "-s",
+                sig,
+                "2",
+                env!("CARGO_BIN_EXE_takt"),
+                "run",
+                "--seed",
+                "9",
+                "--",
+            ])
+            .args([
+                "/bin/sh",
+                "-c",
+                "while :; do echo x >/dev/null; done",
+                &marker,
+            ])
+            .output()
+            .expect("run timeout");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(124), "timeout ran out: {stdout}");
+        assert!(stdout.contains("seed: 9\n"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("end: INTERRUPTED by SIG{sig}")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("still running at the end (killed)"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("rerun: takt run --seed 9"), "{stdout}");
+        let left = processes_with(&marker);
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+    // A program that spins without syscalls is stopped just as well.
+    let out = Command::new("timeout")
+        .args([
+            "2",
+            env!("CARGO_BIN_EXE_takt"),
+            "run",
+            "--",
+            "/bin/sh",
+            "-c",
+        ])
+        .args(["while :; do :; done", &marker])
+        .output()
+        .expect("run timeout");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("end: INTERRUPTED by SIGTERM"), "{stdout}");
+    let left = processes_with(&marker);
+    assert!(left.is_empty(), "left behind: {left:?}\n{stdout}");
+}

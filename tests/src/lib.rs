@@ -310,6 +310,10 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "addrs",
         "unsupported",
         "select_wake",
+        "timers",
+        "timerfd",
+        "signalfd",
+        "compat_calls",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -1,8 +1,10 @@
 //! Real servers from Debian's packages under takt (installed by scripts/setup):
 //! memcached serving memcslap within one node and across two, redis-server serving
-//! redis-cli and redis-benchmark across two nodes. Every run finishes; the same seed
-//! twice gives the same digest (5 seeds each).
+//! redis-cli and redis-benchmark across two nodes, PostgreSQL (initdb, the server, psql
+//! from another node), mosquitto with a subscriber and a publisher on two other nodes.
+//! Every run finishes; the same seed twice gives the same digest.
 
+use std::path::Path;
 use std::time::Duration;
 use takt_scenario::{Process, Report, Scenario, Status};
 
@@ -105,5 +107,130 @@ fn redis_benchmark_1000_requests_across_nodes() {
             redis(seed, bench, Duration::from_secs(2)).digest,
             "seed {seed}"
         );
+    }
+}
+
+const PG: &str = "/usr/lib/postgresql/15/bin";
+
+/// `initdb` and `postgres` on node `db` (as the `postgres` user: both refuse root), then
+/// `psql` from node `app`: a query, a checkpoint (the backend signals the checkpointer,
+/// whose latch is a SIGURG signalfd in an epoll set) and a sleep on a latch.
+///
+/// The data directory is `data`, emptied but kept: PostgreSQL names its System V
+/// segment after the directory's inode number, which comes from the host, so two runs
+/// that are to give the same digest use the same directory. Dynamic shared memory goes
+/// to files in it (`mmap`) rather than to the host's `/dev/shm`, where a killed run's
+/// segments would stay.
+fn postgres(seed: u64, data: &Path) -> Report {
+    for entry in std::fs::read_dir(data).expect("read the data directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).expect("empty the data directory");
+        } else {
+            std::fs::remove_file(&path).expect("empty the data directory");
+        }
+    }
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_secs(10));
+    let d = data.display();
+    let as_pg = "setpriv --reuid=postgres --regid=postgres --init-groups";
+    let server = format!(
+        "{as_pg} {PG}/initdb -D {d} --auth=trust --no-sync -U postgres >/dev/null \
+         && echo 'host all all 0.0.0.0/0 trust' >> {d}/pg_hba.conf \
+         && exec {as_pg} {PG}/postgres -D {d} -c listen_addresses=* -c port=5432 \
+            -c unix_socket_directories= -c dynamic_shared_memory_type=mmap"
+    );
+    s.create_named_node("db")
+        .create_process(Process::new("/bin/sh").arg("-c").arg(server));
+    s.create_named_node("app").create_process(
+        Process::new(format!("{PG}/psql"))
+            .args(["-h", "db", "-p", "5432", "-U", "postgres", "-X"])
+            .args([
+                "-c",
+                "select 1",
+                "-c",
+                "checkpoint",
+                "-c",
+                "select pg_sleep(0.05)",
+            ])
+            .start_after(Duration::from_secs(1))
+            .must_finish(),
+    );
+    s.run().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn postgres_initdb_server_and_psql_from_another_node() {
+    let data = std::env::temp_dir().join(format!("takt-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&data).expect("create the data directory");
+    let chown = std::process::Command::new("chown")
+        .args(["postgres:postgres", &data.to_string_lossy()])
+        .status()
+        .expect("run chown");
+    assert!(chown.success(), "chown postgres {}", data.display());
+    for seed in 0..2 {
+        let r = postgres(seed, &data);
+        assert_eq!(
+            r.processes[1].status,
+            Status::Exited(0),
+            "psql finishes\n{r}"
+        );
+        assert_eq!(
+            r.stdout(1),
+            " ?column? \n----------\n        1\n(1 row)\n\nCHECKPOINT\n pg_sleep \n----------\n \n(1 row)\n\n"
+        );
+        let log = String::from_utf8_lossy(&r.processes[0].stderr).into_owned();
+        assert!(
+            log.contains("database system is ready to accept connections"),
+            "{log}"
+        );
+        let again = postgres(seed, &data);
+        assert_eq!(again.stdout(1), r.stdout(1), "seed {seed}");
+        assert_eq!(
+            again.processes[0].stderr, r.processes[0].stderr,
+            "seed {seed}"
+        );
+        assert_eq!(again.digest, r.digest, "seed {seed}: digests differ");
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+fn mosquitto(seed: u64) -> Report {
+    let s = Scenario::new();
+    s.set_seed(seed);
+    s.set_scenario_completion_time(Duration::from_secs(5));
+    s.create_named_node("broker")
+        .create_process(Process::new("/bin/sh").arg("-c").arg(
+            "printf 'listener 1883 0.0.0.0\\nallow_anonymous true\\n' > m.conf \
+             && exec /usr/sbin/mosquitto -c m.conf",
+        ));
+    s.create_named_node("sub").create_process(
+        Process::parse("/usr/bin/mosquitto_sub -h broker -t news -C 1 -v")
+            .start_after(Duration::from_millis(100))
+            .must_finish(),
+    );
+    s.create_named_node("pub").create_process(
+        Process::parse("/usr/bin/mosquitto_pub -h broker -t news -m hello")
+            .start_after(Duration::from_millis(200))
+            .must_finish(),
+    );
+    s.run().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// mosquitto's clients wait in `pselect6`: each is woken by the broker's write as soon
+/// as it comes (they used to sleep to their 1 s time-outs, a lost wake-up in `select`).
+#[test]
+fn mosquitto_delivers_a_publication_without_waiting_for_time_outs() {
+    for seed in 0..3 {
+        let r = mosquitto(seed);
+        assert_eq!(r.stdout(1), "news hello\n", "{r}");
+        assert_eq!(r.processes[2].status, Status::Exited(0), "{r}");
+        assert!(
+            r.end_time.as_nanos() < 500_000_000,
+            "the subscriber got the message only at {}\n{r}",
+            r.end_time
+        );
+        assert_eq!(mosquitto(seed).digest, r.digest, "seed {seed}");
     }
 }

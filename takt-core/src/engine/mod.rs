@@ -9,6 +9,7 @@
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
 mod process;
+mod signal;
 
 use crate::config::Config;
 use crate::errno::Errno;
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
 use std::sync::Arc;
 
+pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
 
 /// The disposition `rt_sigaction` installs.
@@ -93,6 +95,10 @@ pub struct Thread {
     pub(crate) progress: usize,
     /// Messages the current call sent or consumed before it was parked.
     pub(crate) msgs: Option<crate::trace::Msgs>,
+    /// A signal that runs a handler came while the thread was woken but had not run its
+    /// handler again: if that parks it again, the signal interrupts it instead (the
+    /// value: the handler has `SA_RESTART`).
+    pub(crate) sig_wake: Option<bool>,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -134,6 +140,10 @@ pub(crate) enum TimerKey {
     Spawn(usize),
     /// A scheduled partition, heal, crash or restart (index into `Config::events`).
     Scheduled(usize),
+    /// The next expiry of POSIX timer (process, timer id) that sends a signal.
+    Posix(Vtid, i32),
+    /// The next expiry of a timerfd (wakes its waiters).
+    TimerFd(usize),
 }
 
 /// One run.
@@ -321,6 +331,9 @@ impl Engine {
             if let Some(f) = self.failure.take() {
                 return Ok(f);
             }
+            if let Some(signal) = sys::signal::interrupted() {
+                return Ok(Outcome::Interrupted { signal });
+            }
             if !must_finish.is_empty()
                 && must_finish
                     .iter()
@@ -394,6 +407,8 @@ impl Engine {
                 TimerKey::Alarm(pid) => self.alarm_fired(pid),
                 TimerKey::Spawn(i) => self.spawn_spec(i)?,
                 TimerKey::Scheduled(i) => self.scheduled(i)?,
+                TimerKey::Posix(pid, id) => self.posix_timer_fired(pid, id),
+                TimerKey::TimerFd(id) => self.timerfd_fired(id),
             }
         }
         if self.net.next_event().is_some_and(|t| t <= self.now) {
@@ -454,8 +469,8 @@ impl Engine {
             if let Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 if self.watch.fired_during(n) {
                     // Preempted by the watchdog: the thread ran a whole slice without
-                    // a trapped syscall.
-                    if self.preempted(tid) {
+                    // a trapped syscall (or takt was told to stop meanwhile).
+                    if self.preempted(tid) || sys::signal::interrupted().is_some() {
                         self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());
@@ -670,7 +685,27 @@ impl Engine {
     /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
     fn retry(&mut self, tid: Vtid) -> Option<Resume> {
         let (nr, args) = self.threads[&tid].cur;
-        let out = handler::dispatch(self, tid, nr, args);
+        let mut out = handler::dispatch(self, tid, nr, args);
+        if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.threads[&tid].timer) {
+            // Parked again: the time-out still counts from the start of the call (a
+            // handler computes it afresh from its arguments).
+            b.deadline = Some(id.at());
+        }
+        let sig_wake = self.threads.get_mut(&tid).and_then(|t| t.sig_wake.take());
+        if let (Some(sa_restart), Ok(Out::Block(b))) = (sig_wake, &out) {
+            // A signal is waiting for this thread: it may not park again.
+            let (restart, remaining, deadline) =
+                (sa_restart && b.restartable, b.remaining, b.deadline);
+            self.interrupt(tid, restart, remaining, deadline);
+            let t = self.threads.get_mut(&tid)?;
+            return match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
+                State::Ready(r) => Some(r),
+                other => {
+                    t.state = other;
+                    None
+                }
+            };
+        }
         if matches!(out, Ok(Out::Pass | Out::PassThen(_) | Out::Rewrite { .. })) {
             // The call goes to the kernel now: its time-out here is moot.
             let t = self.threads.get_mut(&tid).expect("thread exists");

@@ -1,6 +1,7 @@
 //! Process lifecycle inside the engine: spawning the specified processes, following
 //! `fork`/`clone`, `execve` (hiding the vDSO, seeding `AT_RANDOM`), thread and process
-//! exit (including `exit_group` and fatal signals), signal delivery and `rdtsc`.
+//! exit (including `exit_group` and fatal signals), signal-delivery stops and `rdtsc`.
+//! Sending signals and the timers that send them live in the `signal` submodule.
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::{Closed, Kind, Obj};
@@ -45,8 +46,14 @@ pub struct Proc {
     pub(crate) mm: Vtid,
     /// The parent thread blocked until this vfork child execs or exits.
     pub(crate) vfork_parent: Option<Vtid>,
-    /// Pending `alarm` timer.
+    /// Pending `alarm`/`ITIMER_REAL` timer.
     pub(crate) alarm: Option<(crate::time::TimerId, crate::time::VTime)>,
+    /// `ITIMER_REAL`'s interval (ns; 0: one-shot).
+    pub(crate) alarm_interval: u64,
+    /// POSIX timers (`timer_create`), by id.
+    pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
+    /// The id the next `timer_create` returns (Linux counts up per process).
+    pub(crate) next_timer: i32,
 }
 
 impl Engine {
@@ -65,7 +72,7 @@ impl Engine {
             self.cpu,
         )?;
         let stopped = match &self.pidns {
-            Some(ns) => ns.enter_for_children(|| plan.spawn_in(Some(ns.ipc_fd())))?,
+            Some(ns) => ns.enter_for_children(|| plan.spawn())?,
             None => plan.spawn()?,
         };
         // The child read its arguments from our memory until its execve: keep them.
@@ -110,6 +117,9 @@ impl Engine {
                 mm: vpid,
                 vfork_parent: None,
                 alarm: None,
+                alarm_interval: 0,
+                timers: std::collections::BTreeMap::new(),
+                next_timer: 0,
             },
         );
         self.add_thread(vpid, real, vpid, fdt, stopped);
@@ -151,6 +161,7 @@ impl Engine {
                 clone3: None,
                 progress: 0,
                 msgs: None,
+                sig_wake: None,
             },
         );
     }
@@ -225,6 +236,9 @@ impl Engine {
                 },
                 vfork_parent: None,
                 alarm: None,
+                alarm_interval: 0,
+                timers: std::collections::BTreeMap::new(),
+                next_timer: 0,
             };
             self.procs.insert(vtid, p);
             self.add_thread(vtid, child_real, vtid, fdt, stopped);
@@ -288,6 +302,13 @@ impl Engine {
             }
         }
         p.mm = pid;
+        // POSIX timers do not survive an exec (the alarm does).
+        for (_, t) in std::mem::take(&mut p.timers) {
+            if let Some(id) = t.timer {
+                self.timers.cancel(id);
+            }
+        }
+        let p = self.procs.get_mut(&pid).expect("process exists");
         if let Some(parent) = p.vfork_parent.take() {
             let r = Self::after_event(&self.threads[&parent]);
             self.set_ready(parent, r);
@@ -474,6 +495,11 @@ impl Engine {
     pub(crate) fn closed(&mut self, c: Closed) {
         match c {
             Closed::Nothing => {}
+            Closed::Obj(Obj::TimerFd(id)) => {
+                if let Some(t) = self.files.timerfds[id].timer.take() {
+                    self.timers.cancel(t);
+                }
+            }
             Closed::Obj(o) => self.notify(o),
             Closed::Socket(s) => {
                 self.socks.remove(&s);
@@ -492,6 +518,11 @@ impl Engine {
         p.threads.clear();
         if let Some((id, _)) = p.alarm.take() {
             self.timers.cancel(id);
+        }
+        for (_, t) in std::mem::take(&mut p.timers) {
+            if let Some(id) = t.timer {
+                self.timers.cancel(id);
+            }
         }
         let (ppid, report, vfork_parent) = (p.ppid, p.report, p.vfork_parent.take());
         self.trace.push(crate::trace::Event {
@@ -573,68 +604,6 @@ impl Engine {
         self.event(tid, EventKind::Rdtsc);
         self.set_ready(tid, Resume::Regs(regs));
         Ok(true)
-    }
-
-    /// A signal was (or is about to be) sent to process `pid` (thread `target` if
-    /// thread-directed): if it will run a handler or kill, wake the thread that takes it
-    /// from a blocking emulated call, with `EINTR` or a restart (`SA_RESTART`).
-    pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
-        let Some(p) = self.procs.get(&pid) else {
-            return;
-        };
-        if !(1..=64).contains(&sig) {
-            return;
-        }
-        let d = p.sig[sig as usize];
-        let fatal = d.handler == 0 && default_is_fatal(sig);
-        if d.handler == 1 || (d.handler == 0 && !fatal) || sig == libc::SIGSTOP {
-            return;
-        }
-        let target = target.or_else(|| self.signal_target(pid, sig));
-        let Some(tid) = target else { return };
-        let Some(t) = self.threads.get(&tid) else {
-            return;
-        };
-        let State::Blocked(b) = &t.state else { return };
-        if fatal {
-            self.procs.get_mut(&pid).expect("process").exiting = true;
-        }
-        let restart = !fatal && d.flags & libc::SA_RESTART as u64 != 0 && b.restartable;
-        let (remaining, deadline) = (b.remaining, b.deadline);
-        let t = self.threads.get_mut(&tid).expect("thread exists");
-        if let Some(id) = t.timer.take() {
-            self.timers.cancel(id);
-        }
-        let mut regs = t.regs.expect("blocked at a seccomp stop");
-        if restart {
-            regs.restart_syscall();
-        } else {
-            regs.emulate(-(libc::EINTR as i64));
-            if let (Some(r), Some(d)) = (remaining, deadline) {
-                let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(self.now.as_nanos()));
-                let _ = sys::write_mem(t.real, addr, &bytes);
-            }
-        }
-        t.state = State::Ready(Resume::Regs(regs));
-    }
-
-    /// The thread of `pid` that takes a process-directed signal: the first (leader
-    /// first) that does not block it, as Linux chooses.
-    pub(crate) fn signal_target(&self, pid: Vtid, sig: i32) -> Option<Vtid> {
-        let p = self.procs.get(&pid)?;
-        let mut tids = p.threads.clone();
-        tids.sort_by_key(|&t| (t != pid, t));
-        if tids.len() == 1 {
-            return tids.first().copied();
-        }
-        let bit = 1u64 << (sig - 1);
-        tids.iter()
-            .copied()
-            .find(|t| {
-                let real = self.threads[t].real;
-                sys::procfs::blocked_signals(real).is_none_or(|blk| blk & bit == 0)
-            })
-            .or(tids.first().copied())
     }
 
     /// A scheduled partition, heal, crash or restart is due.
@@ -729,20 +698,6 @@ impl Engine {
                 self.reports[r].status = Status::Crashed;
             }
         }
-    }
-
-    /// `alarm`/`ITIMER_REAL` expired: SIGALRM to the process.
-    pub(crate) fn alarm_fired(&mut self, pid: Vtid) {
-        let Some(p) = self.procs.get_mut(&pid) else {
-            return;
-        };
-        p.alarm = None;
-        let real = p.real;
-        let target = self.signal_target(pid, libc::SIGALRM);
-        if let Some(t) = target {
-            let _ = sys::tgkill(real, self.threads[&t].real, libc::SIGALRM);
-        }
-        self.signal_arrived(pid, libc::SIGALRM, target);
     }
 }
 

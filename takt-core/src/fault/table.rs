@@ -136,6 +136,8 @@ static TABLE: &[Entry] = &[
         &[EMFILE, ENFILE, ENOMEM, ENOSPC, EDQUOT]),
     e(libc::SYS_openat, "openat", No, "open(2) ERRORS",
         &[EMFILE, ENFILE, ENOMEM, ENOSPC, EDQUOT]),
+    e(libc::SYS_creat, "creat", No, "open(2) ERRORS",
+        &[EMFILE, ENFILE, ENOMEM, ENOSPC, EDQUOT]),
     e(libc::SYS_pipe, "pipe", No, "pipe(2) ERRORS",
         &[EMFILE, ENFILE]),
     e(libc::SYS_pipe2, "pipe2", No, "pipe(2) ERRORS",
@@ -143,6 +145,12 @@ static TABLE: &[Entry] = &[
     e(libc::SYS_eventfd, "eventfd", No, "eventfd(2) ERRORS",
         &[EMFILE, ENFILE, ENODEV, ENOMEM]),
     e(libc::SYS_eventfd2, "eventfd2", No, "eventfd(2) ERRORS",
+        &[EMFILE, ENFILE, ENODEV, ENOMEM]),
+    e(libc::SYS_signalfd, "signalfd", No, "signalfd(2) ERRORS",
+        &[EMFILE, ENFILE, ENODEV, ENOMEM]),
+    e(libc::SYS_signalfd4, "signalfd4", No, "signalfd(2) ERRORS",
+        &[EMFILE, ENFILE, ENODEV, ENOMEM]),
+    e(libc::SYS_timerfd_create, "timerfd_create", No, "timerfd_create(2) ERRORS",
         &[EMFILE, ENFILE, ENODEV, ENOMEM]),
     // dup2/dup3 target a given number: no EMFILE (the kernel answers EBADF past the limit).
     e(libc::SYS_dup, "dup", No, "dup(2) ERRORS",
@@ -174,6 +182,8 @@ static TABLE: &[Entry] = &[
     e(libc::SYS_epoll_wait, "epoll_wait", Stop, "epoll_wait(2) ERRORS; signal(7)",
         &[EINTR]),
     e(libc::SYS_epoll_pwait, "epoll_pwait", Stop, "epoll_wait(2) ERRORS; signal(7)",
+        &[EINTR]),
+    e(libc::SYS_epoll_pwait2, "epoll_pwait2", Stop, "epoll_wait(2) ERRORS; signal(7)",
         &[EINTR]),
 
     // --- sockets ----------------------------------------------------------------------
@@ -233,6 +243,8 @@ static TABLE: &[Entry] = &[
         &[EINTR]),
     e(libc::SYS_rt_sigtimedwait, "rt_sigtimedwait", Stop, "sigwaitinfo(2) ERRORS; signal(7)",
         &[EINTR]),
+    e(libc::SYS_timer_create, "timer_create", No, "timer_create(2) ERRORS",
+        &[EAGAIN, ENOMEM]),
     e(libc::SYS_getrandom, "getrandom", Restarted, "getrandom(2) ERRORS and DESCRIPTION",
         &[EINTR, EAGAIN, SHORT]),
 ];

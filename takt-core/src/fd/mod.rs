@@ -1,5 +1,6 @@
 //! File descriptors of virtual objects (sans-I/O): fd tables, open file descriptions,
-//! pipes, eventfds, captured stdout/stderr, `/dev/urandom`, epoll instances.
+//! pipes, eventfds, timerfds, signalfds, captured stdout/stderr, `/dev/urandom`, epoll
+//! instances.
 //!
 //! The kernel's fd table stays authoritative for numbering: every virtual object has a
 //! placeholder kernel fd of the same number in the tracee (a real pipe, socket or eventfd
@@ -37,6 +38,10 @@ pub enum Kind {
     Epoll(usize),
     /// Socket `n` of the virtual network.
     Socket(usize),
+    /// Timerfd `n` (on the virtual clock).
+    TimerFd(usize),
+    /// Signalfd `n`: reads take the reading thread's pending signals in its mask.
+    SignalFd(usize),
 }
 
 /// An object threads can wait on; state changes notify every thread waiting on it.
@@ -50,6 +55,11 @@ pub enum Obj {
     Socket(usize),
     /// An epoll instance (its ready list).
     Epoll(usize),
+    /// A timerfd (its next expiry came).
+    TimerFd(usize),
+    /// The signals of every process (a signal was generated, or a signalfd's mask
+    /// changed): what signalfd readers and `sigtimedwait`/`sigsuspend` wait on.
+    Signals,
 }
 
 impl Kind {
@@ -60,6 +70,8 @@ impl Kind {
             Kind::EventFd(e) => Some(Obj::EventFd(e)),
             Kind::Socket(s) => Some(Obj::Socket(s)),
             Kind::Epoll(e) => Some(Obj::Epoll(e)),
+            Kind::TimerFd(t) => Some(Obj::TimerFd(t)),
+            Kind::SignalFd(_) => Some(Obj::Signals),
             Kind::Output(_) | Kind::Urandom => None,
         }
     }
@@ -106,6 +118,19 @@ pub struct EventFd {
     pub semaphore: bool,
 }
 
+/// A timerfd: its clock, its schedule, the expirations not read yet.
+#[derive(Debug, Default)]
+pub struct TimerFd {
+    /// The clock it was created on (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`, …).
+    pub clock: i32,
+    /// When it expires.
+    pub schedule: crate::time::Periodic,
+    /// Expirations counted and not read yet.
+    pub ticks: u64,
+    /// The engine's timer that wakes waiters at the next expiry, if one is pending.
+    pub timer: Option<crate::time::TimerId>,
+}
+
 /// What was closed when the last reference to a description went away.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Closed {
@@ -128,6 +153,10 @@ pub struct Files {
     pub eventfds: Vec<EventFd>,
     /// Epoll instances' interest lists, by index.
     pub epolls: Vec<Epoll>,
+    /// Timerfds, by index.
+    pub timerfds: Vec<TimerFd>,
+    /// Signalfds' masks, by index.
+    pub signalfds: Vec<u64>,
 }
 
 /// One registration in an epoll interest list.
@@ -308,7 +337,12 @@ impl Files {
                 Closed::Obj(Obj::Pipe(p))
             }
             Kind::Socket(s) => Closed::Socket(s),
-            Kind::EventFd(_) | Kind::Output(_) | Kind::Urandom | Kind::Epoll(_) => Closed::Nothing,
+            Kind::TimerFd(t) => Closed::Obj(Obj::TimerFd(t)),
+            Kind::EventFd(_)
+            | Kind::Output(_)
+            | Kind::Urandom
+            | Kind::Epoll(_)
+            | Kind::SignalFd(_) => Closed::Nothing,
         }
     }
 
@@ -383,8 +417,8 @@ impl Files {
             }
             Kind::Output(_) => OUT,
             Kind::Urandom => IN | OUT,
-            // Sockets and epoll are answered by the engine (they need the network).
-            Kind::Socket(_) | Kind::Epoll(_) => 0,
+            // Answered by the engine (they need the network, the clock, the signals).
+            Kind::Socket(_) | Kind::Epoll(_) | Kind::TimerFd(_) | Kind::SignalFd(_) => 0,
         }
     }
 }

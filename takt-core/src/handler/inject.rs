@@ -43,6 +43,7 @@ fn fd_call(nr: i64) -> bool {
             | SYS_epoll_ctl
             | SYS_epoll_wait
             | SYS_epoll_pwait
+            | SYS_epoll_pwait2
             | SYS_fcntl
             | SYS_flock
             | SYS_dup
@@ -74,7 +75,7 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
                         SockType::Dgram => Target::Datagram,
                     },
                     Kind::PipeRead(_) | Kind::PipeWrite(_) => Target::Stream,
-                    Kind::EventFd(_) => Target::Counter,
+                    Kind::EventFd(_) | Kind::TimerFd(_) | Kind::SignalFd(_) => Target::Counter,
                     Kind::Output(_) | Kind::Urandom | Kind::Epoll(_) => Target::Other,
                 };
             }

@@ -1,5 +1,6 @@
 //! Reads, writes and descriptor management on virtual objects: pipes, eventfds,
-//! captured stdout/stderr, `/dev/urandom`; sockets are forwarded to [`super::socket`].
+//! captured stdout/stderr, `/dev/urandom`; sockets are forwarded to [`super::socket`],
+//! timerfds to [`super::timer`], signalfds to [`super::signal`].
 //!
 //! An fd that is not virtual is a kernel fd (a regular file, a directory, `/dev/null`)
 //! and its calls pass through. Calls that create descriptors run in the kernel (creating
@@ -201,6 +202,8 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
         }
         Kind::Urandom => fill_random(e, tid, &dest, want),
         Kind::Socket(s) => super::socket::recv_into(e, tid, fd, s, dest, 0, None),
+        Kind::TimerFd(id) => super::timer::timerfd_read(e, tid, fd.file, id, &dest),
+        Kind::SignalFd(id) => super::signal::signalfd_read(e, tid, fd.file, id, want),
         Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
         Kind::Epoll(_) => Err(Errno::EINVAL),
     }
@@ -324,7 +327,7 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
         Kind::Urandom => Ok(Out::Return(total as i64)),
         Kind::Socket(s) => super::socket::send_from(e, tid, fd, s, src, 0, None),
         Kind::PipeRead(_) => Err(Errno::EBADF),
-        Kind::Epoll(_) => Err(Errno::EINVAL),
+        Kind::Epoll(_) | Kind::TimerFd(_) | Kind::SignalFd(_) => Err(Errno::EINVAL),
     }
 }
 

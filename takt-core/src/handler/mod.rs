@@ -17,9 +17,11 @@ pub mod inject;
 pub mod io;
 pub mod poll;
 pub mod process;
+pub mod signal;
 pub mod socket;
 pub mod sockopt;
 pub mod time;
+pub mod timer;
 
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
@@ -271,6 +273,10 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_ioctl => io::ioctl(e, tid, a),
         SYS_open => io::open(e, tid, nr, a, 0),
         SYS_openat => io::open(e, tid, nr, a, 1),
+        SYS_creat => {
+            let flags = (O_CREAT | O_WRONLY | O_TRUNC) as u64;
+            io::open(e, tid, SYS_open as u32, [a[0], flags, a[1], 0, 0, 0], 0)
+        }
         SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_pwritev
         | SYS_preadv2 | SYS_pwritev2 => io::kernel_only(e, tid, nr, a),
         SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
@@ -280,7 +286,8 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_epoll_create | SYS_epoll_create1 => poll::epoll_create(e, tid, a),
         SYS_epoll_ctl => poll::epoll_ctl(e, tid, a),
         SYS_epoll_wait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
-        SYS_epoll_pwait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
+        SYS_epoll_pwait => poll::epoll_pwait(e, tid, a),
+        SYS_epoll_pwait2 => poll::epoll_pwait2(e, tid, a),
         SYS_socket | SYS_socketpair | SYS_bind | SYS_listen | SYS_accept | SYS_accept4
         | SYS_connect | SYS_sendto | SYS_recvfrom | SYS_sendmsg | SYS_recvmsg | SYS_sendmmsg
         | SYS_recvmmsg | SYS_shutdown | SYS_getsockname | SYS_getpeername | SYS_setsockopt
@@ -294,8 +301,8 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_gettimeofday => time::gettimeofday(e, tid, a[0]),
         SYS_time => time::time(e, tid, a[0]),
         SYS_clock_getres => time::clock_getres(e, tid, a[1]),
-        SYS_nanosleep => time::nanosleep(e, tid, a[0], 0, false),
-        SYS_clock_nanosleep => time::nanosleep(e, tid, a[2], a[1] as i32, true),
+        SYS_nanosleep => time::nanosleep(e, tid, a, false),
+        SYS_clock_nanosleep => time::nanosleep(e, tid, a, true),
         SYS_alarm => time::alarm(e, tid, a[0]),
         SYS_setitimer => time::setitimer(e, tid, a),
         SYS_getitimer => time::getitimer(e, tid, a),
@@ -323,13 +330,27 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_kill => process::kill(e, tid, a),
         SYS_tgkill => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
         SYS_tkill => process::tgkill(e, tid, -1, a[0] as i32, a[1] as i32),
+        SYS_rt_sigqueueinfo => process::rt_sigqueueinfo(e, tid, a),
+        SYS_rt_tgsigqueueinfo => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
         SYS_rt_sigaction => process::rt_sigaction(e, tid, a),
-        SYS_pause | SYS_rt_sigsuspend => Ok(Out::Block(
+        SYS_pause => Ok(Out::Block(
             Blocked::new("a signal")
                 .no_restart()
                 .until(None, Errno::EINTR.ret()),
         )),
-        SYS_rt_sigtimedwait => process::rt_sigtimedwait(e, tid, a),
+        SYS_rt_sigsuspend => signal::rt_sigsuspend(e, tid, a),
+        SYS_rt_sigtimedwait => signal::rt_sigtimedwait(e, tid, a),
+        SYS_rt_sigpending => Ok(Out::Pass), // the kernel holds the pending sets
+        SYS_signalfd => signal::signalfd(e, tid, a, false),
+        SYS_signalfd4 => signal::signalfd(e, tid, a, true),
+        SYS_timer_create => timer::timer_create(e, tid, a),
+        SYS_timer_settime => timer::timer_settime(e, tid, a),
+        SYS_timer_gettime => timer::timer_gettime(e, tid, a),
+        SYS_timer_getoverrun => timer::timer_getoverrun(e, tid, a),
+        SYS_timer_delete => timer::timer_delete(e, tid, a),
+        SYS_timerfd_create => timer::timerfd_create(e, tid, a),
+        SYS_timerfd_settime => timer::timerfd_settime(e, tid, a),
+        SYS_timerfd_gettime => timer::timerfd_gettime(e, tid, a),
         SYS_prctl => process::prctl(e, tid, a),
         SYS_flock => Ok(Out::Pass),
 

@@ -3,8 +3,9 @@
 //!
 //! Kernel fds (regular files, `/dev/null`) are always ready, as Linux reports them.
 //! Edge-triggered epoll reports a registration when its readiness gains a bit since the
-//! last report (the drain-until-`EAGAIN` pattern real servers follow); the signal masks of
-//! `ppoll`/`pselect6` are not applied.
+//! last report (the drain-until-`EAGAIN` pattern real servers follow). The signal mask
+//! of `ppoll`/`pselect6`/`epoll_pwait`/`epoll_pwait2` decides which signals interrupt
+//! the wait (see [`super::signal`]).
 
 use super::{keep_deadline, Blocked, Out, Post, Remaining, Res};
 use crate::engine::{Engine, Vtid};
@@ -18,16 +19,19 @@ const POLLERR: u32 = libc::POLLERR as u32;
 const POLLHUP: u32 = libc::POLLHUP as u32;
 const POLLNVAL: u32 = libc::POLLNVAL as u32;
 
-/// Readiness bits of an open file description.
-pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
+/// Readiness bits of an open file description, as thread `tid` sees it (a signalfd
+/// reads the poller's own signals).
+pub(crate) fn file_bits(e: &Engine, tid: Vtid, f: FileId) -> u32 {
     match e.files.file(f).kind {
         Kind::Socket(s) => super::socket::poll_bits(e, s),
+        Kind::TimerFd(id) => super::timer::timerfd_bits(e, id),
+        Kind::SignalFd(id) => super::signal::signalfd_bits(e, tid, id),
         Kind::Epoll(id) => {
             let ep = &e.files.epolls[id];
             let any = ep
                 .interest
                 .values()
-                .any(|i| !i.disarmed && interest_bits(e, i) != 0);
+                .any(|i| !i.disarmed && interest_bits(e, tid, i) != 0);
             if any {
                 POLLIN
             } else {
@@ -38,11 +42,11 @@ pub(crate) fn file_bits(e: &Engine, f: FileId) -> u32 {
     }
 }
 
-fn interest_bits(e: &Engine, i: &Interest) -> u32 {
+fn interest_bits(e: &Engine, tid: Vtid, i: &Interest) -> u32 {
     if !e.files.is_open(i.file) {
         return 0;
     }
-    file_bits(e, i.file) & (i.events | POLLERR | POLLHUP)
+    file_bits(e, tid, i.file) & (i.events | POLLERR | POLLHUP)
 }
 
 fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
@@ -72,7 +76,7 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTi
         let bits = match super::io::lookup(e, tid, p.fd as u64) {
             Some(fd) => {
                 objs.extend(e.files.file(fd.file).kind.obj());
-                file_bits(e, fd.file) & want
+                file_bits(e, tid, fd.file) & want
             }
             None if is_kernel_fd(e, tid, p.fd) => (POLLIN | POLLOUT) & want,
             None => POLLNVAL,
@@ -104,12 +108,21 @@ fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
 
 /// `ppoll`.
 pub fn ppoll(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if let Some(r) = super::signal::signal_through_mask(e, tid, libc::SYS_ppoll as u32, a) {
+        return r;
+    }
     let deadline = deadline_ts(e, tid, a[2])?;
     poll(e, tid, a[0], a[1], deadline)
 }
 
 /// `select` and `pselect6`.
 pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
+    if pselect {
+        let nr = libc::SYS_pselect6 as u32;
+        if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+            return r;
+        }
+    }
     let nfds = a[0] as i32;
     if !(0..=1024).contains(&nfds) {
         return Err(Errno::EINVAL);
@@ -153,7 +166,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         let bits = match super::io::lookup(e, tid, fd as u64) {
             Some(f) => {
                 objs.extend(e.files.file(f.file).kind.obj());
-                file_bits(e, f.file)
+                file_bits(e, tid, f.file)
             }
             None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
             None => return Err(Errno::EBADF),
@@ -296,7 +309,7 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Return(0))
 }
 
-/// `epoll_wait`/`epoll_pwait`.
+/// `epoll_wait`/`epoll_pwait` (time-out in ms, negative: none).
 pub fn epoll_wait(
     e: &mut Engine,
     tid: Vtid,
@@ -305,13 +318,53 @@ pub fn epoll_wait(
     max: i32,
     timeout: i32,
 ) -> Res {
-    // EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event).
+    let deadline = (timeout >= 0).then(|| {
+        e.now
+            .plus_nanos(super::guest::nanos(0, timeout as u64, 1_000_000))
+    });
+    epoll_wait_until(e, tid, epfd, events, max, deadline)
+}
+
+/// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`.
+pub fn epoll_pwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let nr = libc::SYS_epoll_pwait as u32;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+        return r;
+    }
+    epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32)
+}
+
+/// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
+/// time-out (NULL: none).
+pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let nr = libc::SYS_epoll_pwait2 as u32;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+        return r;
+    }
+    let deadline = deadline_ts(e, tid, a[3])?;
+    if a[4] != 0 && a[5] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    epoll_wait_until(e, tid, a[0] as i32, a[1], a[2] as i32, deadline)
+}
+
+fn epoll_wait_until(
+    e: &mut Engine,
+    tid: Vtid,
+    epfd: i32,
+    events: u64,
+    max: i32,
+    deadline: Option<VTime>,
+) -> Res {
+    // Linux: at most INT_MAX / sizeof(struct epoll_event) events.
     if max <= 0 || max > i32::MAX / 12 {
         return Err(Errno::EINVAL);
     }
     if !super::guest::access_ok(events, (max as u64).saturating_mul(12)) {
         return Err(Errno::EFAULT);
     }
+    let deadline = keep_deadline(e, tid, deadline);
+    let timeout_zero = deadline.is_some_and(|d| d <= e.now);
     let id = epoll_id(e, tid, epfd)?;
     // Take the interest list out while reading readiness from the rest of the engine.
     let mut interest = std::mem::take(&mut e.files.epolls[id].interest);
@@ -322,7 +375,7 @@ pub fn epoll_wait(
         if n >= max as usize {
             break;
         }
-        let bits = interest_bits(e, i);
+        let bits = interest_bits(e, tid, i);
         let gen = match e.files.file(i.file).kind {
             Kind::Socket(s) => e.socks.get(&s).map_or(0, |m| m.deliveries),
             _ => 0,
@@ -342,7 +395,7 @@ pub fn epoll_wait(
         }
     }
     // Parked callers wait on the instance and on everything it watches.
-    let objs = (n == 0 && timeout != 0).then(|| {
+    let objs = (n == 0 && !timeout_zero).then(|| {
         let watched = interest
             .values()
             .filter_map(|i| e.files.file(i.file).kind.obj());
@@ -358,11 +411,6 @@ pub fn epoll_wait(
     let Some(objs) = objs else {
         return Ok(Out::Return(0));
     };
-    let deadline = (timeout > 0).then(|| {
-        e.now
-            .plus_nanos(super::guest::nanos(0, timeout as u64, 1_000_000))
-    });
-    let deadline = keep_deadline(e, tid, deadline);
     Ok(Out::Block(
         Blocked::on(objs, "epoll_wait")
             .no_restart()

@@ -1,5 +1,6 @@
 //! Process and identity calls: clone/fork/vfork/clone3, execve, exit_group, wait4/waitid,
-//! kill/tgkill, rt_sigaction, prctl, uname, affinity and CPU queries.
+//! kill/tgkill, rt_sigaction, prctl, uname, affinity and CPU queries (signals taken
+//! synchronously are in [`super::signal`]).
 //!
 //! With the scenario's PID namespace the kernel already hands out virtual pids
 //! (deterministic: allocation is sequential and the scenario is serialized), so ids pass
@@ -195,7 +196,8 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `kill`: a process-directed signal becomes `tgkill` to the thread Linux would pick,
-/// so the engine knows which parked thread to interrupt.
+/// so the engine knows which parked thread to interrupt; when every thread blocks it,
+/// it stays process-directed.
 pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (target, sig) = (a[0] as i32, a[1] as i32);
     if !e.pid_namespace() && (sig == 0 || target <= 0) {
@@ -222,8 +224,15 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if !e.procs.contains_key(&target) {
         return Err(Errno::ESRCH);
     }
-    let Some(thread) = e.signal_target(target, sig) else {
-        return Err(Errno::ESRCH);
+    let Some(thread) = e.wanting_thread(target, sig) else {
+        // Every thread blocks it (or none is left): it stays pending for the process,
+        // where any thread may take it later (signalfd, sigtimedwait, an unblock).
+        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
+            if ret == 0 {
+                e.signal_arrived(target, sig, None);
+            }
+            None
+        })));
     };
     let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
     e.threads.get_mut(&tid).expect("thread").cur.1 = args;
@@ -299,6 +308,40 @@ fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
     Ok(Out::Return(0))
 }
 
+/// `rt_sigqueueinfo(tgid, sig, info)` (`sigqueue`): as `kill`, a process-directed
+/// signal goes to the thread that takes it (`rt_tgsigqueueinfo`), or stays with the
+/// process when every thread blocks it. The kernel checks `info`.
+pub fn rt_sigqueueinfo(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (target, sig) = (a[0] as i32, a[1] as i32);
+    if !e.pid_namespace() && !e.procs.contains_key(&target) {
+        return Err(Errno::ESRCH); // host pids stay out of reach
+    }
+    let thread = match e.procs.contains_key(&target) && sig != 0 {
+        true => e.wanting_thread(target, sig),
+        false => None,
+    };
+    let Some(thread) = thread else {
+        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
+            if ret == 0 && sig != 0 {
+                e.signal_arrived(target, sig, None);
+            }
+            None
+        })));
+    };
+    let args = [target as u64, thread as u64, sig as u64, a[2], 0, 0];
+    e.threads.get_mut(&tid).expect("thread").cur.1 = args;
+    Ok(Out::Rewrite {
+        nr: libc::SYS_rt_tgsigqueueinfo,
+        args,
+        post: Some(Post::new(move |e, _, ret| {
+            if ret == 0 {
+                e.signal_arrived(target, sig, Some(thread));
+            }
+            None
+        })),
+    })
+}
+
 /// `rt_sigaction`: the kernel installs it; the engine records the disposition (to know
 /// whether a signal interrupts a parked call, restarts it, or kills).
 pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
@@ -310,22 +353,6 @@ pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             crate::engine::process_disposition(act[0], act[1]);
     }
     Ok(Out::Pass)
-}
-
-/// `rt_sigtimedwait`: parks until the timeout (signals that arrive are delivered to
-/// handlers rather than collected: a documented simplification).
-pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let deadline = if a[2] != 0 {
-        let ts: libc::timespec = e.read_val(tid, a[2])?;
-        Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?))
-    } else {
-        None
-    };
-    Ok(Out::Block(
-        Blocked::new("a signal (sigtimedwait)")
-            .no_restart()
-            .until(deadline, Errno::EAGAIN.ret()),
-    ))
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).

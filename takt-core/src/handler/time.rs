@@ -3,10 +3,13 @@
 //! Every clock reads the scenario's virtual clock: `CLOCK_REALTIME` starts at a fixed
 //! epoch, the monotonic clocks at a fixed boot offset, CPU-time clocks equal the virtual
 //! time since start. Sleeps park the thread with a deadline; when nothing can run, the
-//! engine jumps the clock to the next deadline.
+//! engine jumps the clock to the next deadline. A signal that cuts a sleep short leaves
+//! the time that was left in `rem`. `ITIMER_REAL` (and `alarm`) repeat with their
+//! interval; `ITIMER_VIRTUAL` and `ITIMER_PROF` are refused (`EINVAL`, warned once):
+//! takt has no per-process CPU time for them to count.
 
 use super::guest;
-use super::{Blocked, Out, Res};
+use super::{Blocked, Out, Remaining, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::time::VTime;
@@ -16,7 +19,8 @@ pub const EPOCH_SECS: u64 = 1_767_225_600;
 /// `CLOCK_MONOTONIC` at the start of every run (as if booted 100 s earlier).
 pub const BOOT_SECS: u64 = 100;
 
-fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
+/// The value of `clock` at virtual time `now`, in nanoseconds.
+pub(crate) fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
     let ns = now.as_nanos();
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => {
@@ -33,7 +37,7 @@ fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
     }
 }
 
-fn timespec(ns: u64) -> libc::timespec {
+pub(crate) fn timespec(ns: u64) -> libc::timespec {
     libc::timespec {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_nsec: (ns % 1_000_000_000) as i64,
@@ -92,12 +96,37 @@ pub fn time(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     Ok(Out::Return(secs))
 }
 
-/// `nanosleep` and `clock_nanosleep` (`TIMER_ABSTIME` in `flags` for the latter).
-pub fn nanosleep(e: &mut Engine, tid: Vtid, req: u64, flags: i32, clock_variant: bool) -> Res {
+/// `nanosleep(req, rem)` and `clock_nanosleep(clock, flags, req, rem)` (`TIMER_ABSTIME`).
+pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) -> Res {
+    let (clock, flags, req, rem) = if clock_variant {
+        (a[0] as i32, a[1] as i32, a[2], a[3])
+    } else {
+        (libc::CLOCK_MONOTONIC, 0, a[0], a[1])
+    };
+    match clock {
+        libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {}
+        // Raw, coarse and alarm clocks have no sleeps on Linux (this machine has no RTC
+        // alarm); neither does a thread's CPU clock.
+        libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_REALTIME_COARSE
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_REALTIME_ALARM
+        | libc::CLOCK_BOOTTIME_ALARM
+        | libc::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
+        c if c == libc::CLOCK_PROCESS_CPUTIME_ID || (c < 0 && c & 3 != 3) => {
+            e.warn(
+                "clock_nanosleep on a CPU-time clock answered EOPNOTSUPP (takt has no \
+                 per-process CPU time)"
+                    .into(),
+            );
+            return Err(Errno::EOPNOTSUPP);
+        }
+        _ => return Err(Errno::EINVAL),
+    }
     let ts: libc::timespec = e.read_val(tid, req)?;
     let ns = ts_nanos(&ts)?;
-    let deadline = if clock_variant && flags & libc::TIMER_ABSTIME != 0 {
-        let clock = e.threads[&tid].cur.1[0] as i32;
+    let absolute = flags & libc::TIMER_ABSTIME != 0;
+    let deadline = if absolute {
         let now = clock_value(e.now, clock)?;
         e.now.plus_nanos(ns.saturating_sub(now))
     } else {
@@ -106,85 +135,125 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, req: u64, flags: i32, clock_variant:
     if deadline <= e.now {
         return Ok(Out::Return(0));
     }
-    Ok(Out::Block(
-        Blocked::new("sleep").no_restart().until(Some(deadline), 0),
-    ))
+    let mut b = Blocked::new("sleep").no_restart().until(Some(deadline), 0);
+    if rem != 0 && !absolute {
+        b = b.remaining(Remaining::Timespec(rem));
+    }
+    Ok(Out::Block(b))
 }
 
 /// `alarm`: SIGALRM after `secs` virtual seconds; returns the seconds left of the
-/// previous alarm.
+/// previous alarm (rounded to the nearest second, at least 1 if one was pending).
 pub fn alarm(e: &mut Engine, tid: Vtid, secs: u64) -> Res {
+    let secs = secs as u32 as u64;
     let pid = e.threads[&tid].pid;
-    let left = set_alarm(
-        e,
-        pid,
-        (secs > 0).then(|| e.now.plus_nanos(guest::nanos(secs, 0, 0))),
-    );
-    Ok(Out::Return(left.div_ceil(1_000_000_000) as i64))
+    let at = (secs > 0).then(|| e.now.plus_nanos(guest::nanos(secs, 0, 0)));
+    let (left, _) = set_alarm(e, pid, at, 0);
+    let mut s = left / 1_000_000_000;
+    if left % 1_000_000_000 >= 500_000_000 || (s == 0 && left > 0) {
+        s = s.saturating_add(1);
+    }
+    Ok(Out::Return(s as i64))
 }
 
-/// Replaces the process's alarm; returns the nanoseconds the old one had left.
-fn set_alarm(e: &mut Engine, pid: Vtid, at: Option<VTime>) -> u64 {
+/// Replaces the process's `ITIMER_REAL`; returns (nanoseconds left, interval) of the old.
+fn set_alarm(e: &mut Engine, pid: Vtid, at: Option<VTime>, interval: u64) -> (u64, u64) {
     let now = e.now;
     let p = e.procs.get_mut(&pid).expect("process");
+    let old_interval = std::mem::replace(&mut p.alarm_interval, interval);
     let left = match p.alarm.take() {
         Some((id, when)) => {
             e.timers.cancel(id);
-            when.as_nanos().saturating_sub(now.as_nanos())
+            due_left(when.as_nanos().saturating_sub(now.as_nanos()))
         }
         None => 0,
     };
     if let Some(at) = at {
         let id = e.timers.insert(at, crate::engine::TimerKey::Alarm(pid));
         e.procs.get_mut(&pid).expect("process").alarm = Some((id, at));
+    } else {
+        e.procs.get_mut(&pid).expect("process").alarm_interval = 0;
     }
-    left
+    (left, old_interval)
 }
 
-/// `setitimer(ITIMER_REAL)` (one-shot; intervals are not modelled and are refused).
+/// The time an armed `ITIMER_REAL` has left: due but not fired yet, Linux reports 1 µs.
+fn due_left(ns: u64) -> u64 {
+    if ns == 0 {
+        1000
+    } else {
+        ns
+    }
+}
+
+/// Nanoseconds of a timeval from a tracee (`EINVAL` if malformed).
+fn tv_nanos(tv: &libc::timeval) -> Result<u64, Errno> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((tv.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add((tv.tv_usec as u64).saturating_mul(1000)))
+}
+
+/// `setitimer(which, new, old)`: `ITIMER_REAL`, one-shot or repeating.
 pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if a[0] as i32 != libc::ITIMER_REAL {
-        e.warn("setitimer other than ITIMER_REAL answered EINVAL".into());
-        return Err(Errno::EINVAL);
+    // Linux reads and checks the new value first; NULL disarms (a deprecated misfeature
+    // it still supports).
+    let (value, interval) = if a[1] == 0 {
+        (0, 0)
+    } else {
+        let new: libc::itimerval = e.read_val(tid, a[1])?;
+        (tv_nanos(&new.it_value)?, tv_nanos(&new.it_interval)?)
+    };
+    match a[0] as i32 {
+        libc::ITIMER_REAL => {}
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
+            e.warn(
+                "setitimer(ITIMER_VIRTUAL/ITIMER_PROF) answered EINVAL (takt has no \
+                 per-process CPU time)"
+                    .into(),
+            );
+            return Err(Errno::EINVAL);
+        }
+        _ => return Err(Errno::EINVAL),
     }
-    let new: libc::itimerval = e.read_val(tid, a[1])?;
-    if new.it_interval.tv_sec != 0 || new.it_interval.tv_usec != 0 {
-        e.warn("setitimer with an interval answered EINVAL".into());
-        return Err(Errno::EINVAL);
-    }
-    let v = new.it_value;
-    if v.tv_sec < 0 || !(0..1_000_000).contains(&v.tv_usec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = guest::nanos(v.tv_sec as u64, v.tv_usec as u64, 1000);
     let pid = e.threads[&tid].pid;
-    let left = set_alarm(e, pid, (ns > 0).then(|| e.now.plus_nanos(ns)));
+    let at = (value > 0).then(|| e.now.plus_nanos(value));
+    let (left, old_interval) = set_alarm(e, pid, at, interval);
     if a[2] != 0 {
-        e.write_val(tid, a[2], &itimerval(left))?;
+        e.write_val(tid, a[2], &itimerval(left, old_interval))?;
     }
     Ok(Out::Return(0))
 }
 
-fn itimerval(ns: u64) -> libc::itimerval {
+fn itimerval(ns: u64, interval: u64) -> libc::itimerval {
+    let tv = |ns: u64| libc::timeval {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+    };
     libc::itimerval {
-        it_interval: libc::timeval {
-            tv_sec: 0,
-            tv_usec: 0,
-        },
-        it_value: libc::timeval {
-            tv_sec: (ns / 1_000_000_000) as i64,
-            tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
-        },
+        it_interval: tv(interval),
+        it_value: tv(ns),
     }
 }
 
-/// `getitimer(ITIMER_REAL)`.
+/// `getitimer(which, cur)`: `ITIMER_REAL`'s time left and interval; the CPU-time timers
+/// read as never armed (setting them is refused).
 pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let pid = e.threads[&tid].pid;
-    let left = e.procs[&pid]
-        .alarm
-        .map_or(0, |(_, at)| at.as_nanos().saturating_sub(e.now.as_nanos()));
-    e.write_val(tid, a[1], &itimerval(left))?;
+    let v = match a[0] as i32 {
+        libc::ITIMER_REAL => {
+            let p = &e.procs[&pid];
+            let left = p.alarm.map_or(0, |(_, at)| {
+                due_left(at.as_nanos().saturating_sub(e.now.as_nanos()))
+            });
+            itimerval(left, p.alarm_interval)
+        }
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => itimerval(0, 0),
+        _ => return Err(Errno::EINVAL),
+    };
+    e.write_val(tid, a[1], &v)?;
     Ok(Out::Return(0))
 }
 

@@ -12,6 +12,7 @@
 
 pub mod procfs;
 pub mod seccomp;
+pub mod signal;
 pub mod spawn;
 pub mod watchdog;
 
@@ -796,12 +797,18 @@ pub fn pin_current_thread(cpus: &[usize]) -> Vec<usize> {
 /// The scenario's PID namespace: an init stub (pid 1, not traced) that reaps orphans,
 /// and a handle to enter the namespace for the next fork. Dropping it kills every
 /// process in the namespace.
+///
+/// The stub also holds the scenario's IPC namespace: System V shared memory,
+/// semaphores and message queues with ids counted from 0 in every run, invisible to the
+/// host and to other scenarios, and destroyed with the run (a killed PostgreSQL leaves
+/// no segment behind to collide with the next run's).
 #[derive(Debug)]
 pub struct PidNamespace {
     init: i32,
     ns: OwnedFd,
-    ipc: OwnedFd,
     home: OwnedFd,
+    ipc: OwnedFd,
+    home_ipc: OwnedFd,
     _stack: Vec<u8>,
     reaped: bool,
 }
@@ -813,6 +820,11 @@ extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         let mut sa: libc::sigaction = std::mem::zeroed();
+        // takt's own interrupt handler must not run here, in its memory (an init
+        // ignores what it has no handler for).
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
         sa.sa_sigaction = libc::SIG_IGN;
         libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
         loop {
@@ -826,6 +838,7 @@ impl PidNamespace {
     /// user namespaces); the engine then runs without one and says so in the report.
     pub fn new() -> Result<PidNamespace, NixErrno> {
         let home = open_ro("/proc/thread-self/ns/pid")?;
+        let home_ipc = open_ro("/proc/thread-self/ns/ipc")?;
         // The stub shares our memory (CLONE_VM) on a stack of its own, so creating it
         // copies no page tables and makes no page of the test process copy-on-write.
         let mut stack = vec![0u8; 16 * 1024];
@@ -856,27 +869,29 @@ impl PidNamespace {
             ns,
             ipc,
             home,
+            home_ipc,
             _stack: stack,
             reaped: false,
         })
     }
 
-    /// Runs `f` (which forks) with the calling thread's children placed in the namespace.
+    /// Runs `f` (which forks) with the calling thread's children placed in the namespace
+    /// (and in the scenario's IPC namespace).
     pub fn enter_for_children<T>(&self, f: impl FnOnce() -> T) -> T {
-        // SAFETY: setns with a namespace fd we own; affects only this thread's
-        // pid_for_children, restored right after.
-        unsafe { libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID) };
+        // SAFETY: setns with namespace fds we own; affects only this thread's
+        // pid_for_children and this thread's IPC namespace (nothing of takt uses System V
+        // IPC), both restored right after.
+        unsafe {
+            libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID);
+            libc::setns(self.ipc.as_raw_fd(), libc::CLONE_NEWIPC);
+        }
         let out = f();
-        // SAFETY: as above, back to this thread's own namespace.
-        unsafe { libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID) };
+        // SAFETY: as above, back to this thread's own namespaces.
+        unsafe {
+            libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID);
+            libc::setns(self.home_ipc.as_raw_fd(), libc::CLONE_NEWIPC);
+        }
         out
-    }
-
-    /// The scenario's System V IPC namespace (made with the PID namespace): spawned
-    /// processes join it, so their shared memory, semaphores and message queues are
-    /// the scenario's and vanish with it, never the host's.
-    pub fn ipc_fd(&self) -> std::os::fd::RawFd {
-        self.ipc.as_raw_fd()
     }
 
     /// Kills every process of the namespace (SIGKILL to its init).
@@ -983,6 +998,8 @@ unsafe impl Pod for libc::pollfd {}
 unsafe impl Pod for libc::rusage {}
 // SAFETY: see above.
 unsafe impl Pod for libc::itimerval {}
+// SAFETY: see above.
+unsafe impl Pod for libc::itimerspec {}
 // SAFETY: see above.
 unsafe impl Pod for libc::tms {}
 // SAFETY: see above.

@@ -41,8 +41,6 @@ struct ChildArgs {
     cwd: *const libc::c_char,
     prog: libc::sock_fprog,
     cpus: libc::cpu_set_t,
-    /// An IPC namespace to join (-1: stay in the tracer's).
-    ipc: libc::c_int,
 }
 
 /// The child's stack (it runs beside the tracer until `execve`).
@@ -91,7 +89,6 @@ impl SpawnPlan {
                 filter: filter.as_ptr() as *mut _,
             },
             cpus,
-            ipc: -1,
         });
         Ok(SpawnPlan {
             path,
@@ -114,12 +111,6 @@ impl SpawnPlan {
     /// the test process copy-on-write, and each later write by any tracer thread would
     /// fault and flush the TLBs of the other CPUs).
     pub fn spawn(&mut self) -> Result<Stopped, Error> {
-        self.spawn_in(None)
-    }
-
-    /// [`SpawnPlan::spawn`], the child joining the IPC namespace `ipc` first.
-    pub fn spawn_in(&mut self, ipc: Option<std::os::fd::RawFd>) -> Result<Stopped, Error> {
-        self.args.ipc = ipc.unwrap_or(-1);
         let top = (self.stack.as_mut_ptr() as usize + self.stack.len()) & !15;
         let arg = &*self.args as *const ChildArgs as *mut libc::c_void;
         // SAFETY: glibc's clone runs `child` on the given stack (ours, kept alive with the
@@ -146,7 +137,6 @@ impl SpawnPlan {
                 program: self.path.to_string_lossy().into_owned(),
                 why: match code {
                     124 => "could not change to the node's working directory".into(),
-                    121 => "could not join the scenario's IPC namespace".into(),
                     _ => format!("the child exited with {code} before exec"),
                 },
             }),
@@ -169,9 +159,6 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
     unsafe {
         let a = &*(arg as *const ChildArgs);
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        if a.ipc >= 0 && libc::setns(a.ipc, libc::CLONE_NEWIPC) != 0 {
-            libc::syscall(libc::SYS_exit_group, 121);
-        }
         let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         if fd >= 0 {
             libc::dup2(fd, 0);
@@ -189,6 +176,10 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         }
         let empty: libc::sigset_t = std::mem::zeroed();
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        // A process group of its own: signals meant for takt's group (a terminal's ^C,
+        // `timeout`, `kill 0` from outside) do not reach the run, and a guest's
+        // `kill(0, …)` does not reach takt.
+        libc::setpgid(0, 0);
         if libc::chdir(a.cwd) != 0 {
             libc::syscall(libc::SYS_exit_group, 124);
         }

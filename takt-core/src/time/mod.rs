@@ -128,9 +128,87 @@ impl<K> Timers<K> {
     }
 }
 
+/// A timer's schedule: it expires at `next`, then every `interval` nanoseconds (0: once).
+///
+/// Expirations are counted lazily: [`Periodic::advance`] folds every expiry up to a time
+/// into one count, so a timer with a 1 ns interval costs one step, not one per expiry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Periodic {
+    /// The next expiry not yet counted (`None`: disarmed).
+    pub next: Option<VTime>,
+    /// The period (0: one-shot).
+    pub interval: u64,
+}
+
+impl Periodic {
+    /// Armed to expire at `at`, then every `interval` ns.
+    pub fn armed(at: VTime, interval: u64) -> Periodic {
+        Periodic {
+            next: Some(at),
+            interval,
+        }
+    }
+
+    /// Counts the expirations at or before `now` and moves `next` past `now` (or disarms
+    /// a one-shot, or a schedule whose next expiry would pass the end of time).
+    pub fn advance(&mut self, now: VTime) -> u64 {
+        let Some(next) = self.next.filter(|&n| n <= now) else {
+            return 0;
+        };
+        if self.interval == 0 {
+            self.next = None;
+            return 1;
+        }
+        let n = ((now.0 - next.0) / self.interval).saturating_add(1);
+        self.next = n
+            .checked_mul(self.interval)
+            .and_then(|d| next.0.checked_add(d))
+            .filter(|&t| t < VTime::NEVER.0)
+            .map(VTime);
+        n
+    }
+
+    /// Whether it has expired at `now` (without counting).
+    pub fn due(&self, now: VTime) -> bool {
+        self.next.is_some_and(|n| n <= now)
+    }
+
+    /// Nanoseconds from `now` to the next expiry (0 when disarmed or due).
+    pub fn remaining(&self, now: VTime) -> u64 {
+        self.next.map_or(0, |n| n.0.saturating_sub(now.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periodic_counts_missed_expiries_at_once() {
+        let mut p = Periodic::armed(VTime(100), 10);
+        assert_eq!(p.advance(VTime(99)), 0);
+        assert_eq!(p.advance(VTime(100)), 1);
+        assert_eq!(p.next, Some(VTime(110)));
+        assert_eq!(p.advance(VTime(135)), 3);
+        assert_eq!(p.next, Some(VTime(140)));
+        assert_eq!(p.remaining(VTime(135)), 5);
+        let mut once = Periodic::armed(VTime(5), 0);
+        assert!(once.due(VTime(5)));
+        assert_eq!(once.advance(VTime(1000)), 1);
+        assert_eq!(once.next, None);
+        assert_eq!(once.advance(VTime(2000)), 0);
+        assert_eq!(once.remaining(VTime(2000)), 0);
+    }
+
+    #[test]
+    fn periodic_survives_extreme_values() {
+        let mut p = Periodic::armed(VTime(0), 1);
+        assert_eq!(p.advance(VTime(u64::MAX - 1)), u64::MAX);
+        assert_eq!(p.next, None);
+        let mut q = Periodic::armed(VTime(u64::MAX - 5), u64::MAX);
+        assert_eq!(q.advance(VTime(u64::MAX - 1)), 1);
+        assert_eq!(q.next, None);
+    }
 
     #[test]
     fn timers_fire_in_order_and_ties_by_insertion() {

@@ -17,7 +17,8 @@ const USAGE: &str = "usage: takt trace [--json] FILE
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
-                [--node NAME] [--after DURATION] -- PROGRAM [ARGS…] [--node NAME [--after DURATION] -- PROGRAM [ARGS…]]…
+                [--node NAME] [--after DURATION] [--env K=V]… [--pass-env NAME]… [--pass-env-all]
+                -- PROGRAM [ARGS…] [--node NAME [--after DURATION] [--env K=V]… -- PROGRAM [ARGS…]]…
 
   Runs PROGRAM (and everything it starts) under takt and prints the report.
   Several processes: repeat `--node NAME -- PROGRAM ARGS…`; processes given the same
@@ -32,7 +33,15 @@ const USAGE: &str = "usage: takt trace [--json] FILE
   FILE.json the Chrome trace (drag it into ui.perfetto.dev); --trace FILE writes the
   canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid; --verbose also prints the notes
-  (expected refusals: rseq, a guest's mount refused with EPERM…).";
+  (expected refusals: rseq, a guest's mount refused with EPERM…).
+  The environment of a process is fixed (PATH, HOME = its node's directory, LANG=C,
+  TZ=UTC) so that a seed reruns the same from any shell. --env K=V adds a variable,
+  --pass-env NAME copies one from takt's own environment (if set), --pass-env-all
+  starts from takt's whole environment instead; each applies to the next process, like
+  --after. The run then depends on those values too.
+  SIGINT/SIGTERM/SIGHUP stop the run: takt tears it down, prints the report it has
+  (marked INTERRUPTED, with the seed) and exits 128 + the signal; a third one kills
+  takt at once.";
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
@@ -55,6 +64,24 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// One process of the command line: node, start delay, must-finish, environment, argv.
+struct ProcArgs {
+    node: String,
+    after: Duration,
+    must_finish: bool,
+    env: Vec<(String, String)>,
+    /// Variables copied from takt's environment (for the rerun hint).
+    passed: Vec<String>,
+    cmd: Vec<String>,
+}
+
+/// Every variable of takt's own environment that is valid UTF-8, in order.
+fn host_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
 struct Args {
     seed: Option<u64>,
     completion: Option<Duration>,
@@ -66,7 +93,7 @@ struct Args {
     log: bool,
     quiet: bool,
     verbose: bool,
-    procs: Vec<(String, Duration, bool, Vec<String>)>,
+    procs: Vec<ProcArgs>,
     fault_rate: Option<f64>,
     faults: Vec<(String, f64)>,
     reset_rate: f64,
@@ -101,6 +128,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
     let mut must_finish = false;
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut passed: Vec<String> = Vec::new();
     while let Some(arg) = argv.pop_front() {
         let mut value = |name: &str| argv.pop_front().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -138,6 +167,36 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--node" => node = value("--node")?,
             "--after" => after = parse_duration(&value("--after")?)?,
             "--must-finish" => must_finish = true,
+            "--env" => {
+                let v = value("--env")?;
+                let (k, val) = v
+                    .split_once('=')
+                    .filter(|(k, _)| !k.is_empty())
+                    .ok_or(format!("--env takes NAME=VALUE, got {v:?}"))?;
+                if v.contains('\0') {
+                    return Err(format!(
+                        "--env {k}: a NUL byte cannot be in the environment"
+                    ));
+                }
+                env.push((k.to_string(), val.to_string()));
+            }
+            "--pass-env" => {
+                let k = value("--pass-env")?;
+                if k.is_empty() || k.contains('=') {
+                    return Err(format!("--pass-env takes a variable name, got {k:?}"));
+                }
+                if let Some(v) = std::env::var_os(&k).and_then(|v| v.into_string().ok()) {
+                    env.push((k.clone(), v));
+                }
+                passed.push(k);
+            }
+            "--pass-env-all" => {
+                // takt's environment first, what --env/--pass-env set on top.
+                let mut all = host_env();
+                passed.extend(all.iter().map(|(k, _)| k.clone()));
+                all.append(&mut env);
+                env = all;
+            }
             "--partition" => {
                 let v = value("--partition")?;
                 let f: Vec<&str> = v.split(':').collect();
@@ -197,12 +256,14 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 if cmd.is_empty() {
                     return Err("no program after --".into());
                 }
-                a.procs.push((
-                    node.clone(),
-                    std::mem::take(&mut after),
-                    std::mem::take(&mut must_finish),
+                a.procs.push(ProcArgs {
+                    node: node.clone(),
+                    after: std::mem::take(&mut after),
+                    must_finish: std::mem::take(&mut must_finish),
+                    env: std::mem::take(&mut env),
+                    passed: std::mem::take(&mut passed),
                     cmd,
-                ));
+                });
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),
@@ -337,6 +398,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // From here on SIGINT/SIGTERM/SIGHUP stop the run with a report instead of killing
+    // takt (the tracees would die with it, and nothing would say what happened).
+    if let Err(e) = takt_core::sys::signal::catch_interrupts() {
+        eprintln!("takt: cannot catch SIGINT/SIGTERM: {e}");
+    }
     let scenario = Scenario::new();
     if let Some(s) = args.seed {
         scenario.set_seed(s);
@@ -373,19 +439,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    for (name, after, must_finish, cmd) in &args.procs {
-        let node = match nodes.iter().find(|(n, _)| n == name) {
+    for pa in &args.procs {
+        let node = match nodes.iter().find(|(n, _)| *n == pa.node) {
             Some((_, n)) => n.clone(),
             None => {
-                let n = scenario.create_named_node(name);
-                nodes.push((name.clone(), n.clone()));
+                let n = scenario.create_named_node(&pa.node);
+                nodes.push((pa.node.clone(), n.clone()));
                 n
             }
         };
-        let mut p = Process::new(&cmd[0])
-            .args(cmd[1..].iter().cloned())
-            .start_after(*after);
-        if *must_finish {
+        let mut p = Process::new(&pa.cmd[0])
+            .args(pa.cmd[1..].iter().cloned())
+            .start_after(pa.after);
+        for (k, v) in &pa.env {
+            p = p.env(k, v);
+        }
+        if pa.must_finish {
             p = p.must_finish();
         }
         node.create_process(p);
@@ -442,28 +511,38 @@ fn main() -> ExitCode {
         }
     }
     // A closed stdout (`takt run … | head -1`) ends the printing, not in a panic.
+    let interrupted = match report.outcome {
+        takt_scenario::Outcome::Interrupted { signal } => Some(signal),
+        _ => None,
+    };
     let _ = print_report(
         &report,
         failed.as_deref(),
-        !args.quiet && !args.log,
-        args.verbose,
+        interrupted,
+        (!args.quiet && !args.log, args.verbose),
+        &passed_env_note(&args),
     );
+    if let Some(signal) = interrupted {
+        return ExitCode::from(128u8.saturating_add(signal as u8));
+    }
     match failed {
         Some(_) => ExitCode::from(1),
         None => ExitCode::SUCCESS,
     }
 }
 
-/// Prints each process's output (when `outputs`), the report, and what failed.
+/// Prints each process's output (`show.0`), the report, the notes (`show.1`), and what
+/// failed or interrupted the run, with the rerun hint.
 fn print_report(
     report: &takt_scenario::Report,
     failed: Option<&str>,
-    outputs: bool,
-    verbose: bool,
+    interrupted: Option<i32>,
+    show: (bool, bool),
+    env_note: &str,
 ) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if outputs {
+    if show.0 {
         for (i, p) in report.processes.iter().enumerate() {
             if !p.stdout.is_empty() {
                 writeln!(out, "--- stdout of {} ---", p.command)?;
@@ -476,18 +555,42 @@ fn print_report(
         }
     }
     write!(out, "{report}")?;
-    if verbose {
+    if show.1 {
         write!(out, "{}", report.notes_text())?;
     }
-    if let Some(reason) = failed {
-        writeln!(out, "FAILED: {reason}")?;
+    let rerun = format!(
+        "rerun: takt run --seed {} … (same arguments{env_note})",
+        report.seed
+    );
+    if let Some(signal) = interrupted {
         writeln!(
             out,
-            "rerun: takt run --seed {} … (same arguments)",
-            report.seed
+            "INTERRUPTED: takt received {} and stopped the run at virtual time {}",
+            takt_core::report::signal_name(signal),
+            report.end_time
         )?;
+        writeln!(out, "{rerun}")?;
+    } else if let Some(reason) = failed {
+        writeln!(out, "FAILED: {reason}")?;
+        writeln!(out, "{rerun}")?;
     }
     out.flush()
+}
+
+/// For the rerun hint: the variables taken from takt's environment, if any.
+fn passed_env_note(args: &Args) -> String {
+    let mut names: Vec<&str> = args
+        .procs
+        .iter()
+        .flat_map(|p| p.passed.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.len() {
+        0 => String::new(),
+        n if n > 8 => format!(", and the same environment: {n} variables passed from it"),
+        _ => format!(", and the same values of {}", names.join(", ")),
+    }
 }
 
 fn bincode_trace(r: &takt_scenario::Report) -> Vec<u8> {

@@ -9,6 +9,8 @@ use crate::syscall::render::{structs, Render, RetStyle};
 calls! {
     /// `open(pathname, flags, mode)`: `mode` is printed only with `O_CREAT`/`O_TMPFILE`.
     Open = open(pathname: PathPtr, flags: OpenFlags, mode: Mode) custom;
+    /// `creat(pathname, mode)`
+    Creat = creat(pathname: PathPtr, mode: Mode);
     /// `openat(dirfd, pathname, flags, mode)`
     Openat = openat(dirfd: DirFd, pathname: PathPtr, flags: OpenFlags, mode: Mode) custom;
     /// `name_to_handle_at(dirfd, pathname, handle, mount_id, flags)`

@@ -27,6 +27,8 @@ calls! {
     EpollWait = epoll_wait(epfd: Fd, events: EpollEventsOut, maxevents: Int, timeout: Int);
     /// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`
     EpollPwait = epoll_pwait(epfd: Fd, events: EpollEventsOut, maxevents: Int, timeout: Int, sigmask: SigsetIn, sigsetsize: u64);
+    /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`
+    EpollPwait2 = epoll_pwait2(epfd: Fd, events: EpollEventsOut, maxevents: Int, timeout: TimespecIn, sigmask: SigsetIn, sigsetsize: u64);
 }
 
 /// ` (Timeout)` when nothing was ready, or the ready descriptors.

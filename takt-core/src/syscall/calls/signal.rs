@@ -24,6 +24,16 @@ calls! {
     RtSigtimedwait = rt_sigtimedwait(set: SigsetIn, info: UserPtr, timeout: TimespecIn, sigsetsize: u64) custom;
     /// `sigaltstack(ss, old_ss)`
     Sigaltstack = sigaltstack(ss: UserPtr, old_ss: UserPtr);
+    /// `rt_sigpending(set, sigsetsize)`
+    RtSigpending = rt_sigpending(set: SigsetOut, sigsetsize: u64);
+    /// `rt_sigqueueinfo(tgid, sig, info)`
+    RtSigqueueinfo = rt_sigqueueinfo(tgid: Pid, sig: Signal, info: UserPtr);
+    /// `rt_tgsigqueueinfo(tgid, tid, sig, info)`
+    RtTgsigqueueinfo = rt_tgsigqueueinfo(tgid: Pid, tid: Pid, sig: Signal, info: UserPtr);
+    /// `signalfd(fd, mask, sizemask)`
+    Signalfd = signalfd(fd: Fd, mask: SigsetIn, sizemask: u64);
+    /// `signalfd4(fd, mask, sizemask, flags)`
+    Signalfd4 = signalfd4(fd: Fd, mask: SigsetIn, sizemask: u64, flags: Hex);
     /// `pause()`
     Pause = pause();
     /// `restart_syscall()`

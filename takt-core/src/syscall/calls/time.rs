@@ -26,6 +26,22 @@ calls! {
     ClockNanosleep = clock_nanosleep(clockid: ClockId, flags: TimerFlags, request: TimespecIn, remain: RemPtr);
     /// `alarm(seconds)`
     Alarm = alarm(seconds: UInt);
+    /// `timer_create(clockid, sevp, timerid)`
+    TimerCreate = timer_create(clockid: ClockId, sevp: UserPtr, timerid: UserPtr);
+    /// `timer_settime(timerid, flags, new_value, old_value)`
+    TimerSettime = timer_settime(timerid: Int, flags: TimerFlags, new_value: UserPtr, old_value: UserPtr);
+    /// `timer_gettime(timerid, curr_value)`
+    TimerGettime = timer_gettime(timerid: Int, curr_value: UserPtr);
+    /// `timer_getoverrun(timerid)`
+    TimerGetoverrun = timer_getoverrun(timerid: Int);
+    /// `timer_delete(timerid)`
+    TimerDelete = timer_delete(timerid: Int);
+    /// `timerfd_create(clockid, flags)`
+    TimerfdCreate = timerfd_create(clockid: ClockId, flags: Hex);
+    /// `timerfd_settime(fd, flags, new_value, old_value)`
+    TimerfdSettime = timerfd_settime(fd: Fd, flags: Hex, new_value: UserPtr, old_value: UserPtr);
+    /// `timerfd_gettime(fd, curr_value)`
+    TimerfdGettime = timerfd_gettime(fd: Fd, curr_value: UserPtr);
     /// `setitimer(which, new_value, old_value)`
     Setitimer = setitimer(which: ItimerWhich, new_value: ItimervalIn, old_value: ItimervalOut);
     /// `getitimer(which, curr_value)`

@@ -1,0 +1,177 @@
+//! Taking signals synchronously: `signalfd`/`signalfd4` (reads, readiness),
+//! `rt_sigtimedwait`, `rt_sigsuspend`, and the signal masks `ppoll`, `pselect6`,
+//! `epoll_pwait` and `epoll_pwait2` install while they wait.
+//!
+//! The kernel keeps every tracee's pending and blocked signals (see
+//! [`crate::sys::signal`]); these handlers look at them at the stop. When a signal the
+//! call wants is pending, the call goes to the kernel, which dequeues it (and fills in
+//! `struct signalfd_siginfo` or `siginfo_t` itself) without blocking. Otherwise the
+//! thread parks on [`Obj::Signals`] in the core, and every signal generated anywhere
+//! (`kill`, `tgkill`, a timer, a child's exit) makes it look again. A signalfd's
+//! placeholder is the kernel's own signalfd, so its mask and flags are checked there.
+
+use super::{keep_deadline, Blocked, Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fd::{Kind, Obj};
+use crate::sys::signal::bit;
+
+/// Signals no mask can hold.
+const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
+
+/// `signalfd(fd, mask, sizemask)` and `signalfd4(…, flags)`: the kernel creates (or
+/// updates) the signalfd; the model records its mask.
+pub fn signalfd(e: &mut Engine, tid: Vtid, a: [u64; 6], signalfd4: bool) -> Res {
+    let (fd, flags) = (a[0] as i32, if signalfd4 { a[3] as i32 } else { 0 });
+    // What the kernel will read; if it cannot, it fails the call and nothing is recorded.
+    let mask = if a[2] == 8 {
+        e.read_val::<u64>(tid, a[1]).ok()
+    } else {
+        None
+    };
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        let mask = mask.filter(|_| ret >= 0)? & !UNBLOCKABLE;
+        if fd == -1 {
+            e.files.signalfds.push(mask);
+            let id = e.files.signalfds.len().saturating_sub(1);
+            let f = e
+                .files
+                .open(Kind::SignalFd(id), flags & libc::SFD_NONBLOCK != 0);
+            let fdt = e.threads[&tid].fdt;
+            let c = e
+                .files
+                .install(fdt, ret as i32, f, flags & libc::SFD_CLOEXEC != 0);
+            e.closed(c);
+        } else if let Some(entry) = super::io::lookup(e, tid, fd as u64) {
+            if let Kind::SignalFd(id) = e.files.file(entry.file).kind {
+                e.files.signalfds[id] = mask;
+            }
+        }
+        // A wider mask may make a pending signal readable.
+        e.notify(Obj::Signals);
+        None
+    })))
+}
+
+/// Signals in `mask` pending for thread `tid` or its process.
+fn pending_in(e: &Engine, tid: Vtid, mask: u64) -> u64 {
+    e.sig_sets(tid).pending_any() & mask
+}
+
+/// A read of signalfd `id` (`want` bytes): the kernel dequeues when a signal of its mask
+/// is pending for the reader; otherwise `EAGAIN` or park.
+pub(crate) fn signalfd_read(e: &mut Engine, tid: Vtid, file: usize, id: usize, want: usize) -> Res {
+    if want < std::mem::size_of::<libc::signalfd_siginfo>() {
+        return Err(Errno::EINVAL);
+    }
+    if pending_in(e, tid, e.files.signalfds[id]) != 0 {
+        return Ok(Out::Pass);
+    }
+    if e.files.file(file).nonblock {
+        return Err(Errno::EAGAIN);
+    }
+    Ok(Out::Block(Blocked::on(
+        vec![Obj::Signals],
+        "a signal (signalfd)",
+    )))
+}
+
+/// Readiness of signalfd `id` for thread `tid` (as Linux, the poller's own signals).
+pub(crate) fn signalfd_bits(e: &Engine, tid: Vtid, id: usize) -> u32 {
+    if pending_in(e, tid, e.files.signalfds[id]) != 0 {
+        libc::POLLIN as u32
+    } else {
+        0
+    }
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: the kernel dequeues a pending
+/// signal of `set`; none pending: park until one is generated or the time-out passes.
+pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if a[3] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set = e.read_val::<u64>(tid, a[0])? & !UNBLOCKABLE;
+    let deadline = if a[2] != 0 {
+        let ts: libc::timespec = e.read_val(tid, a[2])?;
+        Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?))
+    } else {
+        None
+    };
+    let deadline = keep_deadline(e, tid, deadline);
+    if pending_in(e, tid, set) != 0 {
+        return Ok(Out::Pass);
+    }
+    if deadline.is_some_and(|d| d <= e.now) {
+        return Err(Errno::EAGAIN);
+    }
+    Ok(Out::Block(
+        Blocked::on(vec![Obj::Signals], "a signal (sigtimedwait)")
+            .no_restart()
+            .until(deadline, Errno::EAGAIN.ret()),
+    ))
+}
+
+/// Signals pending for `tid` that `mask` lets through and that would run a handler or
+/// kill (the ones a wait with that mask returns `EINTR` for).
+fn deliverable(e: &Engine, tid: Vtid, mask: u64) -> u64 {
+    let pid = e.threads[&tid].pid;
+    let acts = (1..=64)
+        .filter(|&s| {
+            let d = e.procs[&pid].sig[s as usize];
+            d.handler > 1 || (d.handler == 0 && crate::engine::default_is_fatal(s))
+        })
+        .fold(0u64, |m, s| m | bit(s));
+    pending_in(e, tid, !(mask & !UNBLOCKABLE) & acts)
+}
+
+/// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
+/// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
+pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+    let (ptr, size) = match nr as i64 {
+        libc::SYS_ppoll => (a[3], a[4]),
+        libc::SYS_epoll_pwait | libc::SYS_epoll_pwait2 => (a[4], a[5]),
+        libc::SYS_pselect6 if a[5] != 0 => {
+            // struct { const sigset_t *ss; size_t ss_len; }
+            let d: [u64; 2] = e.read_val(tid, a[5]).ok()?;
+            (d[0], d[1])
+        }
+        _ => return None,
+    };
+    if ptr == 0 || size != 8 {
+        return None;
+    }
+    Some((ptr, e.read_val::<u64>(tid, ptr).ok()?))
+}
+
+/// A wait whose mask lets a pending signal through must take it as Linux does: install
+/// the mask, run the handler, restore the mask, return `EINTR`. The call becomes
+/// `ppoll(NULL, 0, NULL, mask)`, with which the kernel does just that, at once (the
+/// original arguments are put back at its exit).
+pub(crate) fn signal_through_mask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+    let (ptr, mask) = call_sigmask(e, tid, nr, a)?;
+    if deliverable(e, tid, mask) == 0 {
+        return None;
+    }
+    Some(Ok(Out::Rewrite {
+        nr: libc::SYS_ppoll,
+        args: [0, 0, 0, ptr, 8, 0],
+        post: None,
+    }))
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: once a signal that `mask` lets through is pending
+/// and would run a handler or kill, the kernel runs the call (it installs `mask`, takes
+/// the signal and returns `EINTR`); until then the thread parks.
+pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if a[1] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = e.read_val::<u64>(tid, a[0])?;
+    if deliverable(e, tid, mask) != 0 {
+        return Ok(Out::Pass);
+    }
+    Ok(Out::Block(
+        Blocked::on(vec![Obj::Signals], "a signal (sigsuspend)").no_restart(),
+    ))
+}

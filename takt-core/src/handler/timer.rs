@@ -1,0 +1,406 @@
+//! Timers on the virtual clock: POSIX timers (`timer_create`, `timer_settime`,
+//! `timer_gettime`, `timer_getoverrun`, `timer_delete`) and timerfds (`timerfd_create`,
+//! `timerfd_settime`, `timerfd_gettime`, reads).
+//!
+//! POSIX timers are emulated entirely: a per-process table with the ids Linux would hand
+//! out (0, 1, 2… per process, never reused). A timer that notifies by a signal
+//! (`SIGEV_SIGNAL`, `SIGEV_THREAD_ID`; glibc builds `SIGEV_THREAD` on the latter) has an
+//! engine timer at its next expiry; the engine queues the signal with `SI_TIMER` and the
+//! timer's id and value (`engine::signal`). A `SIGEV_NONE` timer needs no engine timer:
+//! `timer_gettime` computes it from the schedule. Timers on CPU-time clocks are refused
+//! (`EOPNOTSUPP`, warned once): takt has no per-process CPU time to run them on.
+//!
+//! A timerfd's kernel placeholder is a real, never-armed timerfd (so `timerfd_create`'s
+//! validation is the kernel's); its schedule and expirations live in the fd model and
+//! are counted lazily: an engine timer only wakes waiters at the next expiry.
+
+use super::{io::lookup, Out, Post, Res};
+use crate::engine::{Engine, TimerKey, Vtid};
+use crate::errno::Errno;
+use crate::fd::{Fd, Kind, Obj};
+use crate::time::{Periodic, TimerId, VTime};
+
+/// Most POSIX timers one process may hold (Linux bounds them by memory and
+/// `RLIMIT_SIGPENDING`; this keeps a hostile guest from growing the table without end).
+const MAX_TIMERS: usize = 65536;
+
+/// How a POSIX timer tells its process it expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Notify {
+    /// `SIGEV_NONE`.
+    None,
+    /// A signal with `sigev_value`, to the process or to one of its threads.
+    Signal {
+        /// The signal.
+        sig: i32,
+        /// `sigev_value`.
+        value: u64,
+        /// `SIGEV_THREAD_ID`'s thread.
+        thread: Option<Vtid>,
+    },
+}
+
+/// One POSIX timer.
+#[derive(Clone, Debug)]
+pub(crate) struct PosixTimer {
+    /// Its clock.
+    pub(crate) clock: i32,
+    /// How it notifies.
+    pub(crate) notify: Notify,
+    /// When it expires.
+    pub(crate) schedule: Periodic,
+    /// The engine timer at its next expiry (signal timers only).
+    pub(crate) timer: Option<TimerId>,
+    /// The signal it queued last and to whom (`Some(None)`: the process), while that may
+    /// still be pending.
+    pub(crate) queued: Option<Option<Vtid>>,
+    /// Expirations folded into the queued signal so far.
+    pub(crate) overrun_acc: i32,
+    /// `timer_getoverrun`: the overruns of the last signal delivered.
+    pub(crate) overrun: i32,
+}
+
+/// Whether POSIX timers can run on `clock`: `Ok` for the clocks that follow the virtual
+/// clock; `EOPNOTSUPP` for the ones Linux has no timers on (raw and coarse clocks, the
+/// alarm clocks on a machine without an RTC alarm, as this one) and for CPU-time clocks;
+/// `EINVAL` for what is not a clock.
+fn timer_clock(e: &mut Engine, clock: i32) -> Result<(), Errno> {
+    match clock {
+        libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {
+            Ok(())
+        }
+        libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_REALTIME_COARSE
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_REALTIME_ALARM
+        | libc::CLOCK_BOOTTIME_ALARM => Err(Errno::EOPNOTSUPP),
+        // CPU clocks: this process's or thread's, or (negative) another's by pid.
+        c if c == libc::CLOCK_PROCESS_CPUTIME_ID
+            || c == libc::CLOCK_THREAD_CPUTIME_ID
+            || (c < 0 && c & 3 != 3) =>
+        {
+            e.warn(
+                "timer_create on a CPU-time clock answered EOPNOTSUPP (takt has no \
+                 per-process CPU time)"
+                    .into(),
+            );
+            Err(Errno::EOPNOTSUPP)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The virtual time at which `clock` reads `value` ns (now, if it already has).
+fn abs_time(now: VTime, clock: i32, value: u64) -> Result<VTime, Errno> {
+    let clock = match clock {
+        libc::CLOCK_REALTIME_ALARM => libc::CLOCK_REALTIME,
+        libc::CLOCK_BOOTTIME_ALARM => libc::CLOCK_BOOTTIME,
+        c => c,
+    };
+    let reads = super::time::clock_value(now, clock)?;
+    Ok(now.plus_nanos(value.saturating_sub(reads)))
+}
+
+fn read_itimerspec(e: &Engine, tid: Vtid, p: u64) -> Result<(u64, u64), Errno> {
+    let its: libc::itimerspec = e.read_val(tid, p)?;
+    Ok((
+        super::time::ts_nanos(&its.it_value)?,
+        super::time::ts_nanos(&its.it_interval)?,
+    ))
+}
+
+fn write_itimerspec(e: &Engine, tid: Vtid, p: u64, value: u64, interval: u64) -> Res {
+    let its = libc::itimerspec {
+        it_interval: super::time::timespec(interval),
+        it_value: super::time::timespec(value),
+    };
+    e.write_val(tid, p, &its)?;
+    Ok(Out::Return(0))
+}
+
+/// `timer_create(clockid, sevp, timerid)`.
+pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let clock = a[0] as i32;
+    timer_clock(e, clock)?;
+    let pid = e.threads[&tid].pid;
+    let id = e.procs[&pid].next_timer;
+    let notify = if a[1] == 0 {
+        Notify::Signal {
+            sig: libc::SIGALRM,
+            value: id as u32 as u64,
+            thread: None,
+        }
+    } else {
+        // struct sigevent: sigev_value (8), sigev_signo (4), sigev_notify (4), then the
+        // thread id of SIGEV_THREAD_ID; the kernel copies all 64 bytes.
+        let raw = e.read_mem(tid, a[1], 64)?;
+        let word = |o: usize| i32::from_ne_bytes(raw[o..][..4].try_into().expect("4 bytes"));
+        let value = u64::from_ne_bytes(raw[0..8].try_into().expect("8 bytes"));
+        let (sig, how) = (word(8), word(12));
+        let thread = if how & libc::SIGEV_THREAD_ID != 0 {
+            let t = word(16);
+            if e.threads.get(&t).is_none_or(|x| x.pid != pid) {
+                return Err(Errno::EINVAL);
+            }
+            Some(t)
+        } else {
+            None
+        };
+        match how & !libc::SIGEV_THREAD_ID {
+            libc::SIGEV_NONE => Notify::None,
+            libc::SIGEV_SIGNAL | libc::SIGEV_THREAD if (1..=64).contains(&sig) => {
+                Notify::Signal { sig, value, thread }
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+    };
+    let p = e.procs.get_mut(&pid).expect("process");
+    if p.timers.len() >= MAX_TIMERS || id == i32::MAX {
+        return Err(Errno::EAGAIN);
+    }
+    e.write_val(tid, a[2], &id)?;
+    let p = e.procs.get_mut(&pid).expect("process");
+    p.next_timer = id.saturating_add(1);
+    p.timers.insert(
+        id,
+        PosixTimer {
+            clock,
+            notify,
+            schedule: Periodic::default(),
+            timer: None,
+            queued: None,
+            overrun_acc: 0,
+            overrun: 0,
+        },
+    );
+    Ok(Out::Return(0))
+}
+
+/// The timer's setting as `timer_gettime` reports it: (value, interval) in ns.
+fn current(e: &mut Engine, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
+    let now = e.now;
+    let t = e
+        .procs
+        .get_mut(&pid)
+        .and_then(|p| p.timers.get_mut(&id))
+        .ok_or(Errno::EINVAL)?;
+    if t.notify == Notify::None {
+        // Nothing fires it: move it past now here.
+        t.schedule.advance(now);
+    }
+    let mut value = t.schedule.remaining(now);
+    if value == 0 && t.schedule.next.is_some() {
+        value = 1; // due, its signal not sent yet: Linux reports 1 ns
+    }
+    Ok((value, t.schedule.interval))
+}
+
+/// `timer_settime(timerid, flags, new_value, old_value)`.
+pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (id, flags) = (a[0] as i32, a[1] as i32);
+    if a[2] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Linux looks only at TIMER_ABSTIME among the flags.
+    let (value, interval) = read_itimerspec(e, tid, a[2])?;
+    let pid = e.threads[&tid].pid;
+    let old = current(e, pid, id)?;
+    let now = e.now;
+    let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+    let t = t.expect("checked by current");
+    let clock = t.clock;
+    if let Some(old) = t.timer.take() {
+        e.timers.cancel(old);
+    }
+    let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+    let t = t.expect("checked by current");
+    t.queued = None;
+    t.overrun_acc = 0;
+    t.overrun = 0;
+    // Linux drops the interval of a timer disarmed with a zero value.
+    t.schedule = Periodic::default();
+    if value > 0 {
+        let at = if flags & libc::TIMER_ABSTIME != 0 {
+            abs_time(now, clock, value)?
+        } else {
+            now.plus_nanos(value)
+        };
+        let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+        let t = t.expect("checked by current");
+        t.schedule = Periodic::armed(at, interval);
+        if matches!(t.notify, Notify::Signal { .. }) {
+            let timer = e.timers.insert(at, TimerKey::Posix(pid, id));
+            let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+            t.expect("checked by current").timer = Some(timer);
+        }
+    }
+    if a[3] != 0 {
+        return write_itimerspec(e, tid, a[3], old.0, old.1);
+    }
+    Ok(Out::Return(0))
+}
+
+/// `timer_gettime(timerid, curr_value)`.
+pub fn timer_gettime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let pid = e.threads[&tid].pid;
+    let (value, interval) = current(e, pid, a[0] as i32)?;
+    write_itimerspec(e, tid, a[1], value, interval)
+}
+
+/// `timer_getoverrun(timerid)`: the overruns of the timer's last delivered signal.
+pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let pid = e.threads[&tid].pid;
+    let id = a[0] as i32;
+    if !e.procs[&pid].timers.contains_key(&id) {
+        return Err(Errno::EINVAL);
+    }
+    e.settle_timer(pid, id);
+    Ok(Out::Return(e.procs[&pid].timers[&id].overrun as i64))
+}
+
+/// `timer_delete(timerid)`.
+pub fn timer_delete(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let pid = e.threads[&tid].pid;
+    let p = e.procs.get_mut(&pid).expect("process");
+    let t = p.timers.remove(&(a[0] as i32)).ok_or(Errno::EINVAL)?;
+    if let Some(id) = t.timer {
+        e.timers.cancel(id);
+    }
+    Ok(Out::Return(0))
+}
+
+/// `timerfd_create(clockid, flags)`: the kernel validates and makes the placeholder.
+pub fn timerfd_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    let (clock, flags) = (a[0] as i32, a[1] as i32);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret >= 0 {
+            e.files.timerfds.push(crate::fd::TimerFd {
+                clock,
+                ..crate::fd::TimerFd::default()
+            });
+            let id = e.files.timerfds.len().saturating_sub(1);
+            let f = e
+                .files
+                .open(Kind::TimerFd(id), flags & libc::TFD_NONBLOCK != 0);
+            let fdt = e.threads[&tid].fdt;
+            let c = e
+                .files
+                .install(fdt, ret as i32, f, flags & libc::TFD_CLOEXEC != 0);
+            e.closed(c);
+        }
+        None
+    })))
+}
+
+/// The timerfd behind `fd`: `Ok(None)` for a kernel fd (the kernel answers), `EINVAL`
+/// for a virtual fd of another kind.
+fn timerfd_of(e: &Engine, tid: Vtid, fd: u64) -> Result<Option<usize>, Errno> {
+    match lookup(e, tid, fd) {
+        None => Ok(None),
+        Some(Fd { file, .. }) => match e.files.file(file).kind {
+            Kind::TimerFd(id) => Ok(Some(id)),
+            _ => Err(Errno::EINVAL),
+        },
+    }
+}
+
+/// Counts timerfd `id`'s expirations up to now.
+fn timerfd_advance(e: &mut Engine, id: usize) {
+    let now = e.now;
+    let t = &mut e.files.timerfds[id];
+    t.ticks = t.ticks.saturating_add(t.schedule.advance(now));
+}
+
+/// `timerfd_settime(fd, flags, new_value, old_value)`.
+pub fn timerfd_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    if lookup(e, tid, a[0]).is_none() {
+        return Ok(Out::Pass);
+    }
+    let flags = a[1] as i32;
+    let its: libc::itimerspec = e.read_val(tid, a[2])?;
+    let allowed = libc::TFD_TIMER_ABSTIME | libc::TFD_TIMER_CANCEL_ON_SET;
+    let (Ok(value), Ok(interval)) = (
+        super::time::ts_nanos(&its.it_value),
+        super::time::ts_nanos(&its.it_interval),
+    ) else {
+        return Err(Errno::EINVAL);
+    };
+    if flags & !allowed != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = timerfd_of(e, tid, a[0])?.expect("virtual");
+    timerfd_advance(e, id);
+    let now = e.now;
+    let t = &e.files.timerfds[id];
+    let old = (t.schedule.remaining(now), t.schedule.interval);
+    let schedule = if value == 0 {
+        // Disarmed; Linux keeps the interval (timerfd_gettime reports it).
+        Periodic {
+            next: None,
+            interval,
+        }
+    } else if flags & libc::TFD_TIMER_ABSTIME != 0 {
+        Periodic::armed(abs_time(now, t.clock, value)?, interval)
+    } else {
+        Periodic::armed(now.plus_nanos(value), interval)
+    };
+    let t = &mut e.files.timerfds[id];
+    t.schedule = schedule;
+    t.ticks = 0;
+    e.arm_timerfd(id);
+    if a[3] != 0 {
+        return write_itimerspec(e, tid, a[3], old.0, old.1);
+    }
+    Ok(Out::Return(0))
+}
+
+/// `timerfd_gettime(fd, curr_value)`.
+pub fn timerfd_gettime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let Some(id) = timerfd_of(e, tid, a[0])? else {
+        return Ok(Out::Pass);
+    };
+    timerfd_advance(e, id);
+    let t = &e.files.timerfds[id];
+    let (value, interval) = (t.schedule.remaining(e.now), t.schedule.interval);
+    write_itimerspec(e, tid, a[1], value, interval)
+}
+
+/// A read of timerfd `id`: the expirations since the last read, as a `u64`.
+pub(crate) fn timerfd_read(
+    e: &mut Engine,
+    tid: Vtid,
+    file: usize,
+    id: usize,
+    dest: &super::io::Dest,
+) -> Res {
+    if dest.len() < 8 {
+        return Err(Errno::EINVAL);
+    }
+    timerfd_advance(e, id);
+    let ticks = e.files.timerfds[id].ticks;
+    if ticks == 0 {
+        return if e.files.file(file).nonblock {
+            Err(Errno::EAGAIN)
+        } else {
+            Ok(Out::Block(super::Blocked::on(
+                vec![Obj::TimerFd(id)],
+                "a timerfd",
+            )))
+        };
+    }
+    // As Linux: the count is taken before it is copied out (a bad buffer loses it).
+    e.files.timerfds[id].ticks = 0;
+    e.arm_timerfd(id);
+    dest.put(e, tid, &ticks.to_ne_bytes())?;
+    Ok(Out::Return(8))
+}
+
+/// Readiness of timerfd `id` (`POLLIN` once it has expired).
+pub(crate) fn timerfd_bits(e: &Engine, id: usize) -> u32 {
+    let t = &e.files.timerfds[id];
+    if t.ticks > 0 || t.schedule.due(e.now) {
+        libc::POLLIN as u32
+    } else {
+        0
+    }
+}
