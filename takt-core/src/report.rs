@@ -132,10 +132,52 @@ pub struct Report {
     pub faults: Vec<(String, String, u64)>,
     /// Partitions, crashes and restarts as they happened.
     pub incidents: Vec<Incident>,
+    /// Properties the guests declared through the Antithesis SDK (filled in by
+    /// `takt-scenario` from their local output; empty from the engine).
+    pub properties: Vec<Property>,
     /// The run's behaviour signature (class and features), unless turned off.
     pub signature: Option<crate::signature::Signature>,
     /// The nodes: name and address, in the order of [`crate::trace::Event::node`].
     pub nodes: Vec<(String, std::net::Ipv4Addr)>,
+}
+
+/// A property a guest declared through the Antithesis SDK (read from its local output
+/// by `takt-scenario`), over one run or an exploration.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Property {
+    /// The SDK's kind as displayed: `Always`, `AlwaysOrUnreachable`, `Sometimes`,
+    /// `Reachable`, `Unreachable`.
+    pub kind: String,
+    /// The assertion's message (its identity, with the location).
+    pub message: String,
+    /// `file:line` of the assertion.
+    pub location: String,
+    /// Reached with its condition true.
+    pub passed: bool,
+    /// Reached with its condition false.
+    pub failed: bool,
+}
+
+impl Property {
+    /// Whether this run (or exploration) violated it: an always-assertion seen false,
+    /// or an unreachable one reached.
+    pub fn violated(&self) -> bool {
+        match self.kind.as_str() {
+            "Always" | "AlwaysOrUnreachable" => self.failed,
+            "Unreachable" => self.passed || self.failed,
+            _ => false,
+        }
+    }
+
+    /// Whether it is a sometimes- or reachable-property that was never satisfied.
+    pub fn uncovered(&self) -> bool {
+        matches!(self.kind.as_str(), "Sometimes" | "Reachable") && !self.passed
+    }
+
+    /// `Sometimes "message" (file:line)`.
+    pub fn describe(&self) -> String {
+        format!("{} {:?} ({})", self.kind, self.message, self.location)
+    }
 }
 
 /// A partition, heal, crash or restart that happened during the run.

@@ -241,6 +241,9 @@ impl Explore {
         };
         if !self.quiet && !coverage.runs.is_empty() {
             println!("{}", coverage.estimate());
+            for p in coverage.uncovered() {
+                println!("property not yet covered: {}", p.describe());
+            }
             let g = coverage.group_estimate();
             println!(
                 "groups of similar behaviour: {} (coverage {:.1}%, Chao1 {:.1})",
@@ -352,16 +355,22 @@ impl Explore {
                         let outcome = self.one(seed, &build);
                         let secs = started.elapsed().as_secs_f64();
                         let counted = match &outcome {
-                            Ok(run) => Some((run.class.clone(), run.features.clone(), None)),
+                            Ok(run) => Some((
+                                run.class.clone(),
+                                run.features.clone(),
+                                run.properties.clone(),
+                                None,
+                            )),
                             Err(Error::Failed(f)) => {
                                 let (c, feats) = class_of(&f.report);
-                                Some((c, feats, Some(f.reason.clone())))
+                                let props = f.report.properties.clone();
+                                Some((c, feats, props, Some(f.reason.clone())))
                             }
                             Err(_) => None,
                         };
-                        if let Some((c, feats, why)) = counted {
+                        if let Some((c, feats, props, why)) = counted {
                             let mut t = tally.lock().expect("no panic holds it");
-                            if let Some(stop) = t.add(i, seed, c, feats, why) {
+                            if let Some(stop) = t.add(i, seed, c, feats, props, why) {
                                 limit.fetch_min(stop, Ordering::SeqCst);
                             }
                         }
@@ -453,23 +462,25 @@ impl Explore {
             let t0 = Instant::now();
             let line = match self.one(seed, build) {
                 Ok(run) => format!(
-                    "ok {} {:.3} {} {}",
+                    "ok {} {:.3} {} {} {}",
                     run.digest,
                     t0.elapsed().as_secs_f64(),
                     run.class,
-                    hex_list(&run.features)
+                    hex_list(&run.features),
+                    props_hex(&run.properties)
                 ),
                 Err(Error::Failed(f)) => {
                     let (class, features) = class_of(&f.report);
                     format!(
-                        "failed {} {:.3} {class} {} {}",
+                        "failed {} {:.3} {class} {} {} {}",
                         f.report.digest,
                         t0.elapsed().as_secs_f64(),
                         hex_list(&features),
+                        props_hex(&f.report.properties),
                         f.reason.replace('\n', " ")
                     )
                 }
-                Err(e) => format!("error - 0 - - {}", e.to_string().replace('\n', " ")),
+                Err(e) => format!("error - 0 - - - {}", e.to_string().replace('\n', " ")),
             };
             let failed = !line.starts_with("ok ");
             let _ = writeln!(out, "takt-explore-result {seed} {line}");
@@ -539,7 +550,7 @@ impl Explore {
                         let Some(rest) = line.find(tag).map(|at| &line[at + tag.len()..]) else {
                             continue;
                         };
-                        let mut f = rest.splitn(7, ' ');
+                        let mut f = rest.splitn(8, ' ');
                         let (Some(seed), Some(kind), Some(digest), Some(secs)) =
                             (f.next(), f.next(), f.next(), f.next())
                         else {
@@ -549,13 +560,14 @@ impl Explore {
                             continue;
                         };
                         let (class, features) = (f.next().unwrap_or("-"), f.next().unwrap_or(""));
+                        let props = props_from_hex(f.next().unwrap_or("-"));
                         let reason = f.next().unwrap_or("").to_string();
                         if kind != "error" {
                             let i = self.position_of(first, seed);
                             let why = (kind != "ok").then(|| reason.clone());
                             let mut t = tally.lock().expect("no panic holds it");
                             if let Some(stop) =
-                                t.add(i, seed, class.into(), parse_hex_list(features), why)
+                                t.add(i, seed, class.into(), parse_hex_list(features), props, why)
                             {
                                 // Enough coverage: the workers may stop.
                                 for &pid in pids {
@@ -687,23 +699,67 @@ impl Explore {
             digest: first.digest,
             class,
             features,
+            properties: first.properties,
         })
     }
 }
 
-/// A passing run: its digest and behaviour class.
+/// A passing run: its digest, behaviour class and guest properties.
 struct RunInfo {
     digest: String,
     class: String,
     features: Vec<u64>,
+    properties: Vec<takt_core::report::Property>,
 }
 
-/// A report's class and features (`-` when it has no signature).
+/// A result waiting for the seeds before it: seed, class, features, properties, failure.
+type Pending = (
+    u64,
+    String,
+    Vec<u64>,
+    Vec<takt_core::report::Property>,
+    Option<String>,
+);
+
+/// Properties as hex of their JSON (one field of a worker's result line).
+fn props_hex(p: &[takt_core::report::Property]) -> String {
+    if p.is_empty() {
+        return "-".into();
+    }
+    let json = serde_json::to_string(p).expect("serializing properties cannot fail");
+    json.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn props_from_hex(s: &str) -> Vec<takt_core::report::Property> {
+    if s == "-" || s.len() % 2 != 0 {
+        return Vec::new();
+    }
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect();
+    bytes
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// A report's class and features (`-` when it has no signature); the guest properties
+/// it satisfied count as features too.
 fn class_of(r: &crate::Report) -> (String, Vec<u64>) {
-    match &r.signature {
+    let (class, mut features) = match &r.signature {
         Some(s) => (s.class.clone(), s.features.clone()),
         None => ("-".into(), Vec::new()),
+    };
+    for p in r.properties.iter().filter(|p| p.passed) {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for b in format!("property {} {}", p.message, p.location).bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        features.push(h);
     }
+    features.sort_unstable();
+    features.dedup();
+    (class, features)
 }
 
 fn hex_list(v: &[u64]) -> String {
@@ -733,7 +789,7 @@ fn shard_from_env() -> Option<(u64, u64)> {
 /// Results arriving in any order, counted in seed order: coverage after each prefix,
 /// the stop once the target is reached, and a progress line.
 struct Tally {
-    pending: std::collections::BTreeMap<u64, (u64, String, Vec<u64>, Option<String>)>,
+    pending: std::collections::BTreeMap<u64, Pending>,
     next: u64,
     coverage: Coverage,
     target: Option<f64>,
@@ -765,15 +821,18 @@ impl Tally {
         seed: u64,
         class: String,
         features: Vec<u64>,
+        props: Vec<takt_core::report::Property>,
         failure: Option<String>,
     ) -> Option<u64> {
         if self.stop.is_some() {
             return self.stop;
         }
-        self.pending.insert(i, (seed, class, features, failure));
-        while let Some((seed, class, features, failure)) = self.pending.remove(&self.next) {
+        self.pending
+            .insert(i, (seed, class, features, props, failure));
+        while let Some((seed, class, features, props, failure)) = self.pending.remove(&self.next) {
             self.coverage
                 .add(seed, &class, &features, failure.as_deref());
+            self.coverage.add_properties(&props);
             self.next += 1;
             let est = self.coverage.estimate();
             self.progress(&est);

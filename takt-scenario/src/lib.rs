@@ -33,6 +33,7 @@
 pub mod command;
 pub mod coverage;
 pub mod explore;
+pub mod properties;
 mod report_html;
 
 pub use explore::{Explore, Summary};
@@ -546,15 +547,30 @@ impl Scenario {
         let mut cfg = self.config()?;
         cfg.seed = seed;
         let must_finish: Vec<bool> = cfg.processes.iter().map(|p| p.must_finish).collect();
-        let report = takt_core::run(cfg).map_err(Error::Engine)?;
+        let outputs: Vec<PathBuf> = cfg
+            .processes
+            .iter()
+            .filter_map(|p| p.env.iter().find(|(k, _)| k == properties::LOCAL_OUTPUT))
+            .map(|(_, v)| PathBuf::from(v))
+            .collect();
+        for f in &outputs {
+            let _ = std::fs::remove_file(f);
+        }
+        let mut report = takt_core::run(cfg).map_err(Error::Engine)?;
+        report.properties = properties::read(&outputs);
+        for f in &outputs {
+            let _ = std::fs::remove_file(f);
+        }
         let checks = self.inner.lock().checks.clone();
-        let reason = failure_reason(&report, &must_finish).or_else(|| {
-            checks.iter().find_map(|(name, f)| {
-                f(&report)
-                    .err()
-                    .map(|m| format!("check {name:?} failed: {m}"))
-            })
-        });
+        let reason = failure_reason(&report, &must_finish)
+            .or_else(|| properties::violation(&report.properties))
+            .or_else(|| {
+                checks.iter().find_map(|(name, f)| {
+                    f(&report)
+                        .err()
+                        .map(|m| format!("check {name:?} failed: {m}"))
+                })
+            });
         match reason {
             None => Ok(report),
             Some(reason) => {
@@ -601,7 +617,19 @@ impl Scenario {
         let mut processes = Vec::new();
         for (k, p) in i.procs.iter().enumerate() {
             match &p.spec {
-                Ok(s) => processes.push(s.clone()),
+                Ok(s) => {
+                    let mut s = s.clone();
+                    // Antithesis SDK assertions go to a file of this spec's (read after
+                    // the run), unless the test chose one.
+                    if !s.env.iter().any(|(k, _)| k == properties::LOCAL_OUTPUT) {
+                        let f = properties::output_file(&i.dir, k);
+                        s.env.push((
+                            properties::LOCAL_OUTPUT.into(),
+                            f.to_string_lossy().into_owned(),
+                        ));
+                    }
+                    processes.push(s)
+                }
                 Err(m) => {
                     return Err(Error::BadInput(format!(
                         "process {k} on {}: {m}",

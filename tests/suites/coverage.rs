@@ -185,3 +185,58 @@ fn the_behaviour_map_of_300_memcached_runs_under_faults_renders() {
         .arg(format!("file://{}", map.display()))
         .output();
 }
+
+fn antithesis(mode: &'static str) -> impl Fn(&Scenario) + Sync {
+    move |s: &Scenario| {
+        s.create_node()
+            .create_process(Process::new(env!("CARGO_BIN_EXE_antithesis_props")).arg(mode));
+    }
+}
+
+/// A guest's Antithesis SDK assertions: a failing always-assertion is found by
+/// exploration and replays from its seed; a sometimes-assertion no run satisfies is
+/// reported as not covered; satisfied ones count as features.
+#[test]
+fn antithesis_sdk_properties_are_checked_and_counted() {
+    let Err(Error::Failed(f)) = Explore::new()
+        .seeds(100)
+        .quiet(true)
+        .run(antithesis("racy"))
+    else {
+        panic!("100 seeds did not lose an update")
+    };
+    assert!(
+        f.reason.contains("property violated") && f.reason.contains("both updates are kept"),
+        "{}",
+        f.reason
+    );
+    let seed = f.report.seed;
+    let s = Scenario::new();
+    antithesis("racy")(&s);
+    let Err(Error::Failed(g)) = s.set_seed(seed).run() else {
+        panic!("seed {seed} passed on replay")
+    };
+    assert_eq!(
+        (g.reason, g.report.digest),
+        (f.reason.clone(), f.report.digest.clone())
+    );
+    let summary = Explore::new()
+        .seeds(20)
+        .quiet(true)
+        .run(antithesis("safe"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let uncovered: Vec<&str> = summary
+        .coverage
+        .uncovered()
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(uncovered, ["three updates happened"]);
+    let known: Vec<&str> = summary
+        .coverage
+        .properties
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(known.len(), 3, "{known:?}");
+}

@@ -1063,6 +1063,7 @@ impl Engine {
             s.finish(&o)
         });
         Report {
+            properties: Vec::new(),
             signature,
             seed: self.cfg.seed,
             digest: self.trace.digest(),

@@ -61,6 +61,9 @@ pub struct Coverage {
     pub runs: Vec<Run>,
     /// Failures: (seed, what failed).
     pub failures: Vec<(u64, String)>,
+    /// Properties the guests declared through the Antithesis SDK, over all runs.
+    #[serde(default)]
+    pub properties: Vec<takt_core::report::Property>,
 }
 
 /// What the numbers say (see the module docs).
@@ -199,6 +202,19 @@ impl Coverage {
         });
     }
 
+    /// Takes a run's guest properties into account.
+    pub fn add_properties(&mut self, props: &[takt_core::report::Property]) {
+        if !props.is_empty() {
+            self.properties =
+                crate::properties::merge(&[std::mem::take(&mut self.properties), props.to_vec()]);
+        }
+    }
+
+    /// Sometimes- and reachable-properties no run satisfied.
+    pub fn uncovered(&self) -> Vec<&takt_core::report::Property> {
+        self.properties.iter().filter(|p| p.uncovered()).collect()
+    }
+
     /// The estimate over all runs.
     pub fn estimate(&self) -> Estimate {
         let counts: Vec<u64> = self.classes.iter().map(|c| c.runs).collect();
@@ -291,6 +307,12 @@ impl Coverage {
         runs.sort_by_key(|r| r.0);
         runs.dedup_by(|a, b| a.0 == b.0);
         let mut out = Coverage::new();
+        out.properties = crate::properties::merge(
+            &shards
+                .iter()
+                .map(|s| s.properties.clone())
+                .collect::<Vec<_>>(),
+        );
         for (seed, class, features, why, report) in runs {
             out.add(seed, &class, &features, why.as_deref());
             if let Some(r) = out.runs.last_mut() {
