@@ -476,3 +476,38 @@ fn unwrapping_a_failed_run_prints_a_readable_message() {
     assert!(!msg.contains("stdout: ["), "{msg}");
     assert!(!msg.contains("Syscall {"), "{msg}");
 }
+
+/// Short-transfer faults on vectored and message calls shorten them, and the report
+/// counts exactly the calls that came back short.
+#[test]
+fn short_faults_shorten_vectored_and_message_transfers_and_are_counted() {
+    let s = takt_tests::Fixture::c("short_io").scenario(5);
+    for call in ["readv", "writev", "sendmsg", "recvmsg", "sendmmsg"] {
+        s.set_scenario_fault_rate(call, 1.0).unwrap();
+    }
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    let out = r.stdout(0);
+    for call in ["readv", "writev", "sendmsg", "recvmsg", "sendmmsg"] {
+        let short = out
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{call} ")))
+            .filter(|l| {
+                let v: Vec<i64> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+                v[0] >= 0 && v[0] < v[1]
+            })
+            .count() as u64;
+        let counted: u64 = r
+            .faults
+            .iter()
+            .filter(|(c, f, _)| c == call && f == "short")
+            .map(|(_, _, n)| n)
+            .sum();
+        assert_eq!(
+            short, counted,
+            "{call}: {short} short in the output, {counted} in the report\n{out}{r}"
+        );
+        if call != "recvmsg" {
+            assert!(short > 0, "{call}: no transfer was shortened\n{out}");
+        }
+    }
+}

@@ -93,6 +93,9 @@ pub struct Thread {
     pub(crate) fault: bool,
     /// Bytes already transferred by a blocking write that had to wait for room.
     pub(crate) progress: usize,
+    /// A short-transfer fault on this call: the most units (bytes; messages for
+    /// `sendmmsg`/`recvmmsg`) it may move.
+    pub(crate) short: Option<usize>,
     /// Messages the current call sent or consumed before it was parked.
     pub(crate) msgs: Option<crate::trace::Msgs>,
     /// A signal that runs a handler came while the thread was woken but had not run its
@@ -550,6 +553,7 @@ impl Engine {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
         t.progress = 0;
+        t.short = None;
         let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),

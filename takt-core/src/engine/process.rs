@@ -160,6 +160,7 @@ impl Engine {
                 vfork: false,
                 clone3: None,
                 progress: 0,
+                short: None,
                 msgs: None,
                 sig_wake: None,
             },

@@ -318,6 +318,19 @@ impl Injector {
         }
     }
 
+    /// Takes back a decided fault that could not be applied to the call (a short
+    /// transfer on a kernel fd, say), so the counts say only what was injected.
+    pub fn retract(&mut self, nr: u32, fault: Fault) {
+        let Some(name) = table::name(nr) else { return };
+        let key = (name.to_string(), fault.to_string());
+        if let Some(n) = self.counts.get_mut(&key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.counts.remove(&key);
+            }
+        }
+    }
+
     /// How many faults were injected, per (syscall name, fault): e.g.
     /// `("accept", "ECONNABORTED")` or `("read", "short")`.
     pub fn counts(&self) -> &BTreeMap<(String, String), u64> {

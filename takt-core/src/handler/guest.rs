@@ -78,12 +78,20 @@ pub(crate) fn iovecs(
         return Err(Errno::EINVAL);
     }
     let mut total = 0usize;
+    // A short-transfer fault on a vectored call caps its bytes (messages of
+    // sendmmsg/recvmmsg are capped in their handler instead).
+    let limit = match e.threads[&tid].cur.0 as i64 {
+        libc::SYS_sendmmsg | libc::SYS_recvmmsg => None,
+        _ => e.threads[&tid].short,
+    }
+    .unwrap_or(MAX_RW_COUNT)
+    .min(MAX_RW_COUNT);
     let mut out = Vec::with_capacity(entries.len());
     for (base, len) in entries {
         if !access_ok(base, len) {
             return Err(Errno::EFAULT);
         }
-        let len = cap(len).min(MAX_RW_COUNT.saturating_sub(total));
+        let len = cap(len).min(limit.saturating_sub(total));
         total = total.saturating_add(len);
         out.push((base, len));
     }

@@ -52,6 +52,47 @@ fn fd_call(nr: i64) -> bool {
     )
 }
 
+/// A short-transfer fault counts when the call did come back short: not when it failed
+/// (a non-blocking read with nothing to read) or moved everything it asked for anyway.
+fn shortened(e: &mut Engine, nr: u32, asked: usize, out: Res) -> (Res, bool) {
+    let short = match &out {
+        Ok(Out::Return(v)) => (*v as usize) < asked,
+        Err(_) => false,
+        Ok(_) => true, // parked or passed on: it stays shortened when it completes
+    };
+    if !short {
+        e.injector.retract(nr, Fault::Short);
+    }
+    (out, short)
+}
+
+/// How many units a vectored or message call asks to move (bytes of its iovecs;
+/// messages for `sendmmsg`/`recvmmsg`), if it is one.
+fn requested(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<usize> {
+    let total = |iov: Vec<(u64, usize)>| iov.iter().map(|r| r.1).fold(0, usize::saturating_add);
+    match nr as i64 {
+        libc::SYS_readv | libc::SYS_writev => {
+            super::guest::iovecs(e, tid, a[1], a[2], crate::errno::Errno::EINVAL)
+                .ok()
+                .map(total)
+        }
+        libc::SYS_sendmsg | libc::SYS_recvmsg => {
+            let m: libc::msghdr = e.read_val(tid, a[1]).ok()?;
+            super::guest::iovecs(
+                e,
+                tid,
+                m.msg_iov as u64,
+                m.msg_iovlen as u64,
+                crate::errno::Errno::EMSGSIZE,
+            )
+            .ok()
+            .map(total)
+        }
+        libc::SYS_sendmmsg | libc::SYS_recvmmsg => Some((a[2] as u32).min(1024) as usize),
+        _ => None,
+    }
+}
+
 /// The argument holding the byte count a short transfer shrinks.
 #[allow(non_upper_case_globals)]
 fn count_arg(nr: i64) -> Option<usize> {
@@ -139,10 +180,27 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
                 let mut args = a;
                 args[i] = e.injector.keep(a[i] as usize) as u64;
                 e.threads.get_mut(&tid).expect("thread").cur.1 = args;
-                (dispatch(e, tid, nr, args), true)
+                let out = dispatch(e, tid, nr, args);
+                shortened(e, nr, a[i] as usize, out)
             }
-            // Vectored and kernel-fd transfers are not shortened.
-            _ => (dispatch(e, tid, nr, a), false),
+            // Vectored and message calls: the handler moves at most `short` units.
+            None if super::io::lookup(e, tid, a[0]).is_some() => match requested(e, tid, nr, a) {
+                Some(n) if n >= 2 => {
+                    let keep = e.injector.keep(n);
+                    e.threads.get_mut(&tid).expect("thread").short = Some(keep);
+                    let out = dispatch(e, tid, nr, a);
+                    shortened(e, nr, n, out)
+                }
+                _ => {
+                    e.injector.retract(nr, Fault::Short);
+                    (dispatch(e, tid, nr, a), false)
+                }
+            },
+            // A kernel fd's transfer is the kernel's: not shortened, not counted.
+            _ => {
+                e.injector.retract(nr, Fault::Short);
+                (dispatch(e, tid, nr, a), false)
+            }
         },
     }
 }

@@ -610,6 +610,16 @@ fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
     Ok(out)
 }
 
+/// How many messages a `sendmmsg`/`recvmmsg` handles: at most `UIO_MAXIOV`, and fewer
+/// under a short-transfer fault.
+fn mmsg_count(e: &Engine, tid: Vtid, vlen: u64) -> u32 {
+    let n = (vlen as u32).min(1024);
+    match e.threads[&tid].short {
+        Some(k) => n.min(k as u32),
+        None => n,
+    }
+}
+
 /// The address of entry `i` of an `mmsghdr` array.
 fn mmsg_at(vec: u64, i: u32) -> Result<u64, Errno> {
     let size = std::mem::size_of::<libc::mmsghdr>() as u64;
@@ -617,7 +627,7 @@ fn mmsg_at(vec: u64, i: u32) -> Result<u64, Errno> {
 }
 
 fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
+    let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
     let mut sent = 0u32;
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;
@@ -654,7 +664,7 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
 }
 
 fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let (vec, vlen, flags) = (a[1], (a[2] as u32).min(1024), a[3] as i32);
+    let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
     let mut got = 0u32;
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;
