@@ -172,8 +172,8 @@ fn memcached_native(port: u16, traced: bool) -> f64 {
 
 fn memcached_takt(seed: u64) -> f64 {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_millis(250));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_millis(250));
     let n = s.create_node();
     n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
     n.create_process(
@@ -188,8 +188,8 @@ fn memcached_takt(seed: u64) -> f64 {
 /// The memcached scenario's engine run, with or without its behaviour signature.
 fn memcached_engine(seed: u64, signature: bool) -> f64 {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_millis(250));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_millis(250));
     let n = s.create_node();
     n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
     n.create_process(
@@ -209,7 +209,7 @@ fn memcached_engine(seed: u64, signature: bool) -> f64 {
 /// only this part runs.
 fn exploration() {
     let build = |s: &Scenario| {
-        s.set_scenario_completion_time(Duration::from_millis(100));
+        s.completion_time(Duration::from_millis(100));
         let n = s.create_node();
         n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 2");
         n.create_process(

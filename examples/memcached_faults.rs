@@ -12,7 +12,7 @@ fn main() {
     Scenario::set_fault_rate("accept", 0.01);
     Scenario::set_fault_rate("accept4", 0.01); // what glibc's accept() calls
     let build = |s: &Scenario| {
-        s.set_scenario_completion_time(Duration::from_millis(500));
+        s.completion_time(Duration::from_millis(500));
         let node = s.create_node();
         node.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
         node.create_process(

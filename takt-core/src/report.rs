@@ -99,6 +99,7 @@ pub struct ProcessReport {
 
 /// The result of one run.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Report {
     /// The root seed.
     pub seed: u64,

@@ -646,8 +646,8 @@ impl Explore {
                 Err(Error::Failed(f))
             }
             Err(e) => Err(e),
-            Ok(run) => Err(Error::BadInput(format!(
-                "nondeterminism: seed {seed} failed in a worker ({}) but passed here with digest {}",
+            Ok(run) => Err(Error::Nondeterminism(format!(
+                "seed {seed} failed in a worker ({}) but passed here with digest {}",
                 lowest.3, run.digest
             ))),
         })
@@ -663,7 +663,7 @@ impl Explore {
     fn one(&self, seed: u64, build: &impl Fn(&Scenario)) -> Result<RunInfo, Error> {
         let run = || {
             let s = Scenario::new();
-            s.set_seed(seed);
+            s.random_seed(seed);
             build(&s);
             if self.report_every_run {
                 s.keep_full_trace(true);
@@ -904,7 +904,7 @@ fn write_failure_report(
 ) -> Option<std::path::PathBuf> {
     let seed = f.report.seed;
     let s = Scenario::new();
-    s.set_seed(seed);
+    s.random_seed(seed);
     build(&s);
     s.keep_full_trace(true);
     let Err(Error::Failed(mut full)) = s.run_seed(seed) else {

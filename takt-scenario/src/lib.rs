@@ -23,10 +23,13 @@
 //! Module map: this file holds the API; [`command`] parses command lines and finds
 //! programs. The engine is `takt-core`; its [`Report`] is re-exported.
 //!
-//! **Defaults are per thread.** The static setters (`Scenario::set_random_seed`, …) set
-//! defaults for scenarios created afterwards *on the calling thread*: each `#[test]`
-//! runs on its own thread, so parallel tests never see each other's settings. Per-scenario
-//! setters win over defaults; the `TAKT_SEED` environment variable wins over both.
+//! **One naming rule; defaults are per thread.** `Scenario::set_X(…)` and
+//! `Scenario::enable_X(…)` (associated functions, the paper's names) set the default of
+//! `X` for scenarios created afterwards *on the calling thread*: each `#[test]` runs on
+//! its own thread, so parallel tests never see each other's settings. The method
+//! `scenario.X(…)` sets `X` for that scenario and wins over the default
+//! (`Scenario::set_random_seed(7)` and `scenario.random_seed(7)`); the `TAKT_SEED`
+//! environment variable wins over both.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -48,7 +51,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use takt_core::config::{Config, NodeSpec, ProcessSpec, ScheduledEvent};
-pub use takt_core::fault::{FaultError, FaultPlan};
+use takt_core::fault::FaultPlan;
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
 
@@ -84,6 +87,7 @@ pub(crate) fn install_defaults(d: Defaults) {
 /// `Debug` prints the same text as `Display` (what `.unwrap()` shows): the seed, what
 /// failed, the last output lines as text, the last events as strace-like lines and the
 /// rerun command, in at most about 60 lines however large the run.
+#[non_exhaustive]
 pub enum Error {
     /// The scenario is malformed (a missing binary, a bad command line, …).
     BadInput(String),
@@ -91,6 +95,9 @@ pub enum Error {
     Engine(takt_core::Error),
     /// The run happened and something failed: the report, what failed, how to rerun.
     Failed(Box<Failure>),
+    /// Exploration found that a seed does not replay to the same run (a worker's run
+    /// and its replay differ): something of the host leaked into it.
+    Nondeterminism(String),
 }
 
 /// A run that failed, with everything needed to reproduce it.
@@ -198,6 +205,7 @@ impl fmt::Display for Error {
             Error::BadInput(m) => write!(f, "takt: bad scenario: {m}"),
             Error::Engine(e) => write!(f, "takt: engine error: {e}"),
             Error::Failed(x) => write_failure(f, x),
+            Error::Nondeterminism(m) => write!(f, "takt: nondeterminism: {m}"),
         }
     }
 }
@@ -346,12 +354,12 @@ impl Scenario {
     }
 
     /// Default scheduling strategy for scenarios created afterwards on this thread.
-    pub fn set_default_strategy(s: Strategy) {
+    pub fn set_strategy(s: Strategy) {
         DEFAULTS.with(|d| d.borrow_mut().strategy = Some(s));
     }
 
     /// Default real-time budget a thread may spin without syscalls before the run stops.
-    pub fn set_default_spin_budget(t: Duration) {
+    pub fn set_spin_budget(t: Duration) {
         DEFAULTS.with(|d| d.borrow_mut().spin_budget = Some(t));
     }
 
@@ -380,7 +388,7 @@ impl Scenario {
     }
 
     /// This scenario's global syscall fault rate (wins over the default).
-    pub fn set_scenario_fault_injection_rate(&self, rate: f64) -> Result<&Self, Error> {
+    pub fn syscall_fault_injection_rate(&self, rate: f64) -> Result<&Self, Error> {
         self.inner
             .lock()
             .faults
@@ -390,7 +398,7 @@ impl Scenario {
     }
 
     /// This scenario's fault rate for one syscall (wins over the defaults).
-    pub fn set_scenario_fault_rate(&self, syscall: &str, rate: f64) -> Result<&Self, Error> {
+    pub fn fault_rate(&self, syscall: &str, rate: f64) -> Result<&Self, Error> {
         self.inner
             .lock()
             .faults
@@ -442,20 +450,20 @@ impl Scenario {
 
     /// Network delays: within a node (default zero, as Linux's loopback), between nodes
     /// (default 200 µs), and the seeded jitter added between nodes (default 50 µs).
-    pub fn set_latency(&self, local: Duration, remote: Duration, jitter: Duration) -> &Self {
+    pub fn latency(&self, local: Duration, remote: Duration, jitter: Duration) -> &Self {
         self.inner.lock().latency = Some((local, remote, jitter));
         self
     }
 
     /// Probability that a TCP send between addresses resets its connection (both ends
     /// then see `ECONNRESET`/`EPIPE`), drawn from the run's own network-fault stream.
-    pub fn set_connection_reset_rate(&self, rate: f64) -> Result<&Self, Error> {
+    pub fn connection_reset_rate(&self, rate: f64) -> Result<&Self, Error> {
         self.inner.lock().reset_rate = checked_rate("connection reset", rate)?;
         Ok(self)
     }
 
     /// Probability that a UDP datagram is lost on its way.
-    pub fn set_datagram_drop_rate(&self, rate: f64) -> Result<&Self, Error> {
+    pub fn datagram_drop_rate(&self, rate: f64) -> Result<&Self, Error> {
         self.inner.lock().drop_rate = checked_rate("datagram drop", rate)?;
         Ok(self)
     }
@@ -478,31 +486,31 @@ impl Scenario {
     }
 
     /// Sets this scenario's seed.
-    pub fn set_seed(&self, seed: u64) -> &Self {
+    pub fn random_seed(&self, seed: u64) -> &Self {
         self.inner.lock().seed = seed;
         self
     }
 
     /// Sets this scenario's completion time (virtual).
-    pub fn set_scenario_completion_time(&self, t: Duration) -> &Self {
+    pub fn completion_time(&self, t: Duration) -> &Self {
         self.inner.lock().completion_time = Some(t);
         self
     }
 
     /// Sets this scenario's scheduling strategy.
-    pub fn set_strategy(&self, s: Strategy) -> &Self {
+    pub fn strategy(&self, s: Strategy) -> &Self {
         self.inner.lock().strategy = s;
         self
     }
 
     /// Sets this scenario's stdout logging.
-    pub fn set_stdout_logging(&self, on: bool) -> &Self {
+    pub fn stdout_logging(&self, on: bool) -> &Self {
         self.inner.lock().stdout_logging = on;
         self
     }
 
     /// Sets the real-time budget a thread may spin without syscalls.
-    pub fn set_spin_budget(&self, t: Duration) -> &Self {
+    pub fn spin_budget(&self, t: Duration) -> &Self {
         self.inner.lock().spin_budget = Some(t);
         self
     }
@@ -806,7 +814,7 @@ impl Node {
     /// Starts a process on this node at time zero: a command line (`"prog arg 'two words'"`,
     /// no shell) or a [`Process`] builder. A bad command (unparsable, missing or
     /// non-executable program) makes [`Scenario::run`] return `Error::BadInput`.
-    pub fn create_process(&self, p: impl Into<Process>) -> usize {
+    pub fn create_process(&self, p: impl Into<Process>) -> ProcessHandle {
         let p: Process = p.into();
         let spec = p.spec(self.index, &self.dir());
         let mut i = self.scenario.inner.lock();
@@ -814,7 +822,28 @@ impl Node {
             node: self.index,
             spec,
         });
-        i.procs.len() - 1
+        ProcessHandle(i.procs.len() - 1)
+    }
+}
+
+/// A process a node starts ([`Node::create_process`]): finds it in a run's report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessHandle(usize);
+
+impl ProcessHandle {
+    /// Its position among the scenario's processes (and in [`Report::processes`]).
+    pub fn index(self) -> usize {
+        self.0
+    }
+
+    /// What became of it in `report`.
+    pub fn report(self, report: &Report) -> &ProcessReport {
+        &report.processes[self.0]
+    }
+
+    /// What it printed on stdout in `report`, as text.
+    pub fn stdout(self, report: &Report) -> String {
+        report.stdout(self.0)
     }
 }
 

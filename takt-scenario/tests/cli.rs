@@ -268,7 +268,12 @@ fn the_environment_is_fixed_unless_asked_for() {
         .take_while(|l| !l.starts_with("seed: "))
         .map(|l| l.split('=').next().unwrap_or(""))
         .collect();
-    assert_eq!(vars, ["PATH", "HOME", "LANG", "TZ"], "{out}");
+    // (ANTITHESIS_SDK_LOCAL_OUTPUT: where takt reads guest properties from.)
+    assert_eq!(
+        vars,
+        ["PATH", "HOME", "LANG", "TZ", "ANTITHESIS_SDK_LOCAL_OUTPUT"],
+        "{out}"
+    );
     // --env adds, --pass-env copies one variable (an unset one is skipped).
     let (code, out, _) = takt_env(
         &[

@@ -281,7 +281,7 @@ impl Fixture {
     /// A one-node scenario running it with `seed`.
     pub fn scenario(&self, seed: u64) -> takt_scenario::Scenario {
         let s = takt_scenario::Scenario::new();
-        s.set_seed(seed);
+        s.random_seed(seed);
         s.create_node().create_process(
             takt_scenario::Process::new(&self.program).args(self.args.iter().cloned()),
         );

@@ -33,7 +33,7 @@ fn two_writers(s: &Scenario) {
 #[test]
 fn a_known_set_of_behaviours_is_counted_exactly_and_covered() {
     // A uniform random walk over the scheduling points reaches every order.
-    Scenario::set_default_strategy(Strategy::Random);
+    Scenario::set_strategy(Strategy::Random);
     let summary = Explore::new()
         .seeds(200)
         .quiet(true)
@@ -143,7 +143,7 @@ fn the_behaviour_map_of_300_memcached_runs_under_faults_renders() {
         .report_dir(&d)
         .report_html(&map)
         .run(|s| {
-            s.set_scenario_completion_time(Duration::from_millis(300));
+            s.completion_time(Duration::from_millis(300));
             let node = s.create_node();
             node.create_process("/usr/bin/memcached -u root -p 11222 -U 0");
             node.create_process(
@@ -213,7 +213,7 @@ fn antithesis_sdk_properties_are_checked_and_counted() {
     let seed = f.report.seed;
     let s = Scenario::new();
     antithesis("racy")(&s);
-    let Err(Error::Failed(g)) = s.set_seed(seed).run() else {
+    let Err(Error::Failed(g)) = s.random_seed(seed).run() else {
         panic!("seed {seed} passed on replay")
     };
     assert_eq!(

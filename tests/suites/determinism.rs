@@ -62,7 +62,7 @@ fn pct_strategy_is_deterministic_and_explores() {
     let f = Fixture::c("threads_condvar");
     let run = |seed| {
         let s = f.scenario(seed);
-        s.set_strategy(takt_scenario::Strategy::Pct {
+        s.strategy(takt_scenario::Strategy::Pct {
             depth: 3,
             steps: 200,
         });

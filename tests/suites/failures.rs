@@ -96,7 +96,7 @@ fn nonzero_exit_is_a_failure() {
 #[test]
 fn spinning_without_syscalls_is_stopped_by_the_watchdog() {
     let s = Fixture::c("spin").scenario(1);
-    s.set_spin_budget(Duration::from_millis(600));
+    s.spin_budget(Duration::from_millis(600));
     let t0 = Instant::now();
     let Err(Error::Failed(f)) = s.run() else {
         panic!("a spinning program must fail")
@@ -176,7 +176,7 @@ fn completion_time_stops_a_run_and_lists_who_was_still_running() {
     let s = Fixture::c("sleep_steps")
         .with_args(&["1000", "10"])
         .scenario(3);
-    s.set_scenario_completion_time(Duration::from_millis(250));
+    s.completion_time(Duration::from_millis(250));
     let r = s
         .run()
         .expect("reaching the completion time is not a failure");
@@ -213,7 +213,7 @@ fn deadlock_is_a_failure_naming_who_waits_on_what() {
 fn a_long_sleep_is_not_a_deadlock() {
     let s = Scenario::new();
     s.create_node().create_process("/bin/sleep 1000000");
-    s.set_scenario_completion_time(Duration::from_secs(10));
+    s.completion_time(Duration::from_secs(10));
     let r = s.run().expect("a long sleep is not a deadlock");
     assert_eq!(r.outcome, Outcome::CompletionTime);
 }

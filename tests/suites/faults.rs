@@ -25,8 +25,8 @@ fn cache_and_retrying_client(
     rounds: u32,
 ) -> (Scenario, takt_scenario::Node, takt_scenario::Node) {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_secs(5));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_secs(5));
     let a = s.create_named_node("cache");
     let b = s.create_named_node("web");
     a.create_process(MEMCACHED);
@@ -119,17 +119,17 @@ fn a_partition_healed_later_gives_timeouts_then_recovers() {
 fn bad_rates_and_names_are_refused_clearly() {
     for rate in [f64::NAN, -0.1, 1.5] {
         let s = Scenario::new();
-        let Err(Error::BadInput(m)) = s.set_scenario_fault_injection_rate(rate) else {
+        let Err(Error::BadInput(m)) = s.syscall_fault_injection_rate(rate) else {
             panic!("{rate} accepted")
         };
         assert!(m.contains("between 0 and 1"), "{m}");
     }
     let s = Scenario::new();
-    let Err(Error::BadInput(m)) = s.set_scenario_fault_rate("acept", 0.1) else {
+    let Err(Error::BadInput(m)) = s.fault_rate("acept", 0.1) else {
         panic!()
     };
     assert!(m.contains("did you mean accept"), "{m}");
-    let Err(Error::BadInput(m)) = s.set_scenario_fault_rate("mmap", 0.1) else {
+    let Err(Error::BadInput(m)) = s.fault_rate("mmap", 0.1) else {
         panic!()
     };
     assert!(m.contains("mmap"), "{m}");
@@ -155,7 +155,7 @@ fn memcached_under_accept_and_global_faults_passes_or_fails_reproducibly() {
     Scenario::set_fault_rate("accept", 0.01);
     Scenario::set_fault_rate("accept4", 0.01);
     let build = |s: &Scenario| {
-        s.set_scenario_completion_time(Duration::from_millis(300));
+        s.completion_time(Duration::from_millis(300));
         let n = s.create_node();
         n.create_process(MEMCACHED);
         n.create_process(
@@ -173,7 +173,7 @@ fn memcached_under_accept_and_global_faults_passes_or_fails_reproducibly() {
             let seed = f.report.seed;
             let s = Scenario::new();
             build(&s);
-            let Err(Error::Failed(again)) = s.set_seed(seed).run() else {
+            let Err(Error::Failed(again)) = s.random_seed(seed).run() else {
                 panic!("seed {seed} passed on replay")
             };
             assert_eq!(again.reason, f.reason);
@@ -192,8 +192,8 @@ fn memcached_under_accept_and_global_faults_passes_or_fails_reproducibly() {
 fn injected_faults_are_counted_and_draw_on_their_own_stream() {
     let run = |rate: f64| {
         let s = Scenario::new();
-        s.set_seed(3);
-        s.set_scenario_fault_rate("read", rate).unwrap();
+        s.random_seed(3);
+        s.fault_rate("read", rate).unwrap();
         s.create_node()
             .create_process(takt_tests::c_fixture("pipes").to_string_lossy().as_ref());
         s.run()
@@ -236,7 +236,7 @@ fn exploration_finds_the_planted_lost_update_and_its_seed_replays_it() {
     for _ in 0..10 {
         let s = Scenario::new();
         lost_update(&s);
-        let Err(Error::Failed(g)) = s.set_seed(seed).run() else {
+        let Err(Error::Failed(g)) = s.random_seed(seed).run() else {
             panic!("seed {seed} passed on replay")
         };
         assert_eq!(
@@ -376,7 +376,7 @@ fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
 fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
     let tcp = |seed| {
         let s = Scenario::new();
-        s.set_seed(seed);
+        s.random_seed(seed);
         let (a, b) = (s.create_named_node("server"), s.create_named_node("client"));
         let prog = takt_tests::c_fixture("retry_client");
         a.create_process(Process::new(&prog).args(["server", "7000"]));
@@ -385,7 +385,7 @@ fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
                 .args(["client", "server", "7000"])
                 .start_after(Duration::from_micros(100)),
         );
-        s.set_connection_reset_rate(0.2).unwrap();
+        s.connection_reset_rate(0.2).unwrap();
         s.run()
     };
     // The retrying client gets through resets; the report counts them.
@@ -402,8 +402,8 @@ fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
 
     let udp = |seed| {
         let s = Scenario::new();
-        s.set_seed(seed);
-        s.set_scenario_completion_time(Duration::from_secs(30));
+        s.random_seed(seed);
+        s.completion_time(Duration::from_secs(30));
         let (a, b) = (s.create_named_node("server"), s.create_named_node("client"));
         let prog = takt_tests::c_fixture("udp_echo");
         a.create_process(Process::new(&prog).args(["server", "7000"]));
@@ -412,8 +412,8 @@ fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
                 .args(["client", "server", "7000"])
                 .start_after(Duration::from_micros(100)),
         );
-        s.set_datagram_drop_rate(0.2).unwrap();
-        s.set_latency(
+        s.datagram_drop_rate(0.2).unwrap();
+        s.latency(
             Duration::ZERO,
             Duration::from_millis(1),
             Duration::from_micros(300),
@@ -442,8 +442,8 @@ fn connection_resets_and_datagram_drops_are_injected_reproducibly() {
     };
     assert_eq!(report.digest, again.digest);
     for bad in [-1.0, 2.0, f64::NAN] {
-        assert!(Scenario::new().set_connection_reset_rate(bad).is_err());
-        assert!(Scenario::new().set_datagram_drop_rate(bad).is_err());
+        assert!(Scenario::new().connection_reset_rate(bad).is_err());
+        assert!(Scenario::new().datagram_drop_rate(bad).is_err());
     }
 }
 
@@ -457,7 +457,7 @@ fn unwrapping_a_failed_run_prints_a_readable_message() {
     let seed = f.report.seed;
     let s = Scenario::new();
     lost_update(&s);
-    s.set_seed(seed).keep_full_trace(true);
+    s.random_seed(seed).keep_full_trace(true);
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         s.run().unwrap();
     }))
@@ -483,7 +483,7 @@ fn unwrapping_a_failed_run_prints_a_readable_message() {
 fn short_faults_shorten_vectored_and_message_transfers_and_are_counted() {
     let s = takt_tests::Fixture::c("short_io").scenario(5);
     for call in ["readv", "writev", "sendmsg", "recvmsg", "sendmmsg"] {
-        s.set_scenario_fault_rate(call, 1.0).unwrap();
+        s.fault_rate(call, 1.0).unwrap();
     }
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     let out = r.stdout(0);

@@ -48,7 +48,7 @@ fn no_process_outlives_its_scenario() {
     let _ = Fixture::c("fork_exec_wait").takt(1);
     let _ = Fixture::c("segv").scenario(1).run();
     let spin = Fixture::c("spin").scenario(1);
-    spin.set_spin_budget(Duration::from_millis(400));
+    spin.spin_budget(Duration::from_millis(400));
     let _ = spin.run();
     let _ = Fixture::c("deadlock")
         .with_args(&["mutexes"])
@@ -57,13 +57,13 @@ fn no_process_outlives_its_scenario() {
     let cut = Fixture::c("sleep_steps")
         .with_args(&["1000", "10"])
         .scenario(1);
-    cut.set_scenario_completion_time(Duration::from_millis(100));
+    cut.completion_time(Duration::from_millis(100));
     let _ = cut.run();
     // A process tree still running at the completion time: children and grandchildren.
     let tree = Scenario::new();
     tree.create_node()
         .create_process("/bin/sh -c '(sleep 100 &) ; sleep 100 & sleep 100'");
-    tree.set_scenario_completion_time(Duration::from_secs(1));
+    tree.completion_time(Duration::from_secs(1));
     let _ = tree.run();
     let bad = Scenario::new();
     bad.create_node().create_process("/no/such/binary");

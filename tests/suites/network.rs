@@ -63,7 +63,7 @@ fn fifty_clients_arrive_in_at_least_five_orders_over_twenty_seeds() {
 /// Server on one node, client on another, addressed by the server node's name.
 fn two_nodes(name: &str, seed: u64) -> Scenario {
     let s = Scenario::new();
-    s.set_seed(seed);
+    s.random_seed(seed);
     let server = s.create_named_node("server");
     let client = s.create_named_node("client");
     let prog = Fixture::c(name).program;
@@ -125,7 +125,7 @@ fn binding_a_port_in_use_fails_with_eaddrinuse() {
             .args(["server", "7000"])
             .start_after(Duration::from_micros(50)),
     );
-    s.set_scenario_completion_time(Duration::from_millis(10));
+    s.completion_time(Duration::from_millis(10));
     let Err(Error::Failed(f)) = s.run() else {
         panic!("the second server must fail")
     };
@@ -140,7 +140,7 @@ fn connecting_to_an_address_no_node_has_fails_fast() {
     s.create_node().create_process(
         Process::new(Fixture::c("nb_connect").program).args(["client", "10.9.9.9", "7000"]),
     );
-    s.set_scenario_completion_time(Duration::from_secs(5));
+    s.completion_time(Duration::from_secs(5));
     let t0 = std::time::Instant::now();
     let Err(Error::Failed(f)) = s.run() else {
         panic!("must fail")

@@ -64,8 +64,8 @@ fn threads(r: &Report) -> usize {
 /// The two-node memcached scenario of the example, shorter.
 fn memcached_two_nodes() -> Scenario {
     let s = Scenario::new();
-    s.set_seed(23486);
-    s.set_scenario_completion_time(Duration::from_millis(500));
+    s.random_seed(23486);
+    s.completion_time(Duration::from_millis(500));
     s.keep_full_trace(true);
     let a = s.create_named_node("cache");
     let b = s.create_named_node("web");

@@ -151,7 +151,7 @@ fn hostile(seed: u64, calls: u32) -> (String, String) {
     let f = Fixture::c("hostile").with_args(&[&seed.to_string(), &calls.to_string()]);
     let s = f.scenario(seed);
     // Virtual time only: the guest sleeps and times out a lot but never for long.
-    s.set_scenario_completion_time(Duration::from_secs(3600));
+    s.completion_time(Duration::from_secs(3600));
     let r = s
         .run()
         .unwrap_or_else(|e| panic!("hostile guest, seed {seed}: {e}"));
@@ -239,7 +239,7 @@ fn mounts_under(dir: &std::path::Path) -> Vec<String> {
 fn calls_that_would_change_the_host_are_refused_or_emulated() {
     let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
     let s = Scenario::new();
-    s.set_seed(4);
+    s.random_seed(4);
     let node = s.create_node();
     let dir = node.dir();
     node.create_process(format!("{} calls", c_fixture("fail_closed").display()).as_str());

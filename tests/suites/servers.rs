@@ -14,8 +14,8 @@ const REDIS: &str =
 
 fn memcached(seed: u64, two_nodes: bool) -> Report {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_millis(500));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_millis(500));
     let a = s.create_named_node("cache");
     let b = if two_nodes {
         s.create_named_node("web")
@@ -66,8 +66,8 @@ fn memcached_serves_memcslap_within_one_node_and_across_two() {
 
 fn redis(seed: u64, client: &str, completion: Duration) -> Report {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(completion);
+    s.random_seed(seed);
+    s.completion_time(completion);
     s.create_named_node("db").create_process(REDIS);
     s.create_named_node("app")
         .create_process(Process::parse(client).start_after(Duration::from_millis(20)));
@@ -131,8 +131,8 @@ fn postgres(seed: u64, data: &Path) -> Report {
         }
     }
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_secs(10));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_secs(10));
     let d = data.display();
     let as_pg = "setpriv --reuid=postgres --regid=postgres --init-groups";
     let server = format!(
@@ -198,8 +198,8 @@ fn postgres_initdb_server_and_psql_from_another_node() {
 
 fn mosquitto(seed: u64) -> Report {
     let s = Scenario::new();
-    s.set_seed(seed);
-    s.set_scenario_completion_time(Duration::from_secs(5));
+    s.random_seed(seed);
+    s.completion_time(Duration::from_secs(5));
     s.create_named_node("broker")
         .create_process(Process::new("/bin/sh").arg("-c").arg(
             "printf 'listener 1883 0.0.0.0\\nallow_anonymous true\\n' > m.conf \

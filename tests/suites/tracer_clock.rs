@@ -113,7 +113,7 @@ fn the_trap_is_restored_after_a_run() {
 
 fn two_nodes(name: &str, seed: u64) -> Scenario {
     let s = Scenario::new();
-    s.set_seed(seed);
+    s.random_seed(seed);
     let server = s.create_named_node("server");
     let client = s.create_named_node("client");
     let prog = Fixture::c(name).program;
@@ -144,7 +144,7 @@ fn tracer_threads_never_read_the_vdso_clock() {
         "rdtsc",
     ] {
         let s = Fixture::c(name).scenario(3);
-        s.set_stdout_logging(true).keep_full_trace(true);
+        s.stdout_logging(true).keep_full_trace(true);
         s.run().unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     // Failures: death by a signal, deadlock, the watchdog, the completion time.
@@ -155,21 +155,20 @@ fn tracer_threads_never_read_the_vdso_clock() {
         .run()
         .is_err());
     let spin = Fixture::c("spin").scenario(1);
-    spin.set_spin_budget(Duration::from_millis(300));
+    spin.spin_budget(Duration::from_millis(300));
     assert!(spin.run().is_err());
     let cut = Fixture::c("sleep_steps")
         .with_args(&["1000", "10"])
         .scenario(1);
-    cut.set_scenario_completion_time(Duration::from_millis(50));
+    cut.completion_time(Duration::from_millis(50));
     cut.run().unwrap();
     // The network, faults, a partition, a crash and a restart.
     two_nodes("tcp_echo", 3).run().unwrap();
     let s = two_nodes("udp_echo", 4);
-    s.set_datagram_drop_rate(0.1).unwrap();
+    s.datagram_drop_rate(0.1).unwrap();
     let _ = s.run();
     let s = Scenario::new();
-    s.set_seed(5)
-        .set_scenario_completion_time(Duration::from_millis(300));
+    s.random_seed(5).completion_time(Duration::from_millis(300));
     let a = s.create_named_node("cache");
     let b = s.create_named_node("client");
     a.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 2");
@@ -179,7 +178,7 @@ fn tracer_threads_never_read_the_vdso_clock() {
         )
         .start_after(Duration::from_millis(1)),
     );
-    s.set_scenario_fault_injection_rate(0.01).unwrap();
+    s.syscall_fault_injection_rate(0.01).unwrap();
     s.partition(
         &a,
         &b,

@@ -405,36 +405,36 @@ fn main() -> ExitCode {
     }
     let scenario = Scenario::new();
     if let Some(s) = args.seed {
-        scenario.set_seed(s);
+        scenario.random_seed(s);
     }
     if let Some(t) = args.completion {
-        scenario.set_scenario_completion_time(t);
+        scenario.completion_time(t);
     }
     if let Some(s) = args.strategy {
-        scenario.set_strategy(s);
+        scenario.strategy(s);
     }
     if let Some(b) = args.spin {
-        scenario.set_spin_budget(b);
+        scenario.spin_budget(b);
     }
-    scenario.set_stdout_logging(args.log);
+    scenario.stdout_logging(args.log);
     scenario
         .keep_full_trace(args.trace.is_some() || args.report.is_some() || args.perfetto.is_some());
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
     if let Some(r) = args.fault_rate {
-        if let Err(e) = scenario.set_scenario_fault_injection_rate(r) {
+        if let Err(e) = scenario.syscall_fault_injection_rate(r) {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     }
     if let Err(e) = scenario
-        .set_connection_reset_rate(args.reset_rate)
-        .and_then(|s| s.set_datagram_drop_rate(args.drop_rate))
+        .connection_reset_rate(args.reset_rate)
+        .and_then(|s| s.datagram_drop_rate(args.drop_rate))
     {
         eprintln!("{e}");
         return ExitCode::from(2);
     }
     for (name, r) in &args.faults {
-        if let Err(e) = scenario.set_scenario_fault_rate(name, *r) {
+        if let Err(e) = scenario.fault_rate(name, *r) {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
