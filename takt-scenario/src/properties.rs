@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use takt_core::report::Property;
 
+/// The most of one output file read (a guest could write any amount).
+const MAX_OUTPUT: u64 = 16 << 20;
+
 /// The SDK's variable naming its local output file.
 pub const LOCAL_OUTPUT: &str = "ANTITHESIS_SDK_LOCAL_OUTPUT";
 
@@ -32,9 +35,18 @@ pub(crate) fn output_file(scenario_dir: &Path, k: usize) -> PathBuf {
 pub(crate) fn read(files: &[PathBuf]) -> Vec<Property> {
     let mut props: BTreeMap<(String, String), Property> = BTreeMap::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(f) else {
+        // The guest writes this file: only a regular file (a FIFO would block the read),
+        // and no more of it than a sane SDK writes. The run is over: nothing changes it.
+        if !std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()) {
             continue;
-        };
+        }
+        let mut text = String::new();
+        let read = std::fs::File::open(f).and_then(|file| {
+            std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_OUTPUT), &mut text)
+        });
+        if read.is_err() {
+            continue;
+        }
         for line in text.lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
