@@ -47,6 +47,7 @@ mod error;
 pub mod fault;
 pub mod fd;
 pub mod handler;
+pub mod hostfiles;
 pub mod net;
 pub mod report;
 pub mod rng;

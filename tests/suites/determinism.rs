@@ -93,3 +93,31 @@ fn ten_virtual_seconds_of_sleep_take_under_a_real_second() {
     let virt = r.end_time.as_nanos() as f64 / 1e9;
     assert!((10.0..10.1).contains(&virt), "virtual end time {virt} s");
 }
+
+/// The files through which programs read the host's state show the node's virtual
+/// machine, not the host: the same bytes in two same-seed runs, the second alongside a
+/// CPU hog on the host.
+#[test]
+fn host_state_files_do_not_change_with_the_host() {
+    let f = Fixture::c("host_files");
+    let quiet = f.takt(3).stdout(0);
+    let mut hog = std::process::Command::new("/bin/sh")
+        .args(["-c", "while :; do :; done"])
+        .spawn()
+        .expect("start a CPU hog");
+    let loaded = f.takt(3).stdout(0);
+    let _ = hog.kill();
+    let _ = hog.wait();
+    assert_eq!(quiet, loaded);
+    assert!(quiet.contains("MemTotal:        4194304 kB\n"), "{quiet}");
+    assert_eq!(quiet.matches("processor\t:").count(), 4, "{quiet}");
+    assert!(
+        quiet.contains("=== /proc/uptime\n100.01 400.04\n"),
+        "{quiet}"
+    );
+    assert!(
+        quiet.contains("=== /sys/fs/cgroup/memory.max\nmax\n"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("(cannot open)"), "{quiet}");
+}

@@ -870,32 +870,40 @@ impl Engine {
     }
 
     /// The node's own copy of a host file the program should not see (`/etc/hosts`
-    /// naming every node, `/etc/hostname`, the CPU-online list), if `path` is one.
+    /// naming every node, `/etc/hostname`, and the host-state files of
+    /// [`crate::hostfiles`]: memory, CPUs, load, uptime, cgroup limits), if `path` is one.
+    /// The host-state files are written afresh at each open: their times are the virtual
+    /// clock's now.
     pub(crate) fn node_file(&self, tid: Vtid, path: &[u8]) -> Option<String> {
+        let node = self.procs[&self.threads[&tid].pid].node;
+        let dir = etc_dir(&self.cfg.nodes[node].dir);
         let name = match path {
             b"/etc/hosts" => "hosts",
             b"/etc/hostname" => "hostname",
-            b"/sys/devices/system/cpu/online" | b"/sys/devices/system/cpu/possible" => "cpu-online",
-            _ => return None,
+            _ => {
+                use crate::handler::time::{BOOT_SECS, EPOCH_SECS};
+                let m = crate::hostfiles::Machine {
+                    cpus: self.cfg.cpus,
+                    now: self.now,
+                    boot_epoch: EPOCH_SECS.saturating_sub(BOOT_SECS),
+                    boot_secs: BOOT_SECS,
+                };
+                let (name, text) = crate::hostfiles::content(path, &m)?;
+                std::fs::write(dir.join(name), text).ok()?;
+                name
+            }
         };
-        let node = self.procs[&self.threads[&tid].pid].node;
-        Some(
-            etc_dir(&self.cfg.nodes[node].dir)
-                .join(name)
-                .to_string_lossy()
-                .into_owned(),
-        )
+        Some(dir.join(name).to_string_lossy().into_owned())
     }
 
-    /// Writes each node's private copies of `/etc/hosts`, `/etc/hostname` and the
-    /// CPU-online list (see [`Engine::node_file`]).
+    /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see
+    /// [`Engine::node_file`]; the host-state files are written when opened).
     fn write_node_files(&self) -> Result<(), Error> {
         let mut hosts =
             String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         for n in &self.cfg.nodes {
             hosts.push_str(&format!("{}\t{}\n", n.addr, n.name));
         }
-        let online = format!("0-{}\n", self.cfg.cpus.max(1) - 1);
         for n in &self.cfg.nodes {
             let dir = etc_dir(&n.dir);
             let io =
@@ -903,7 +911,6 @@ impl Engine {
             std::fs::create_dir_all(&dir).map_err(io)?;
             std::fs::write(dir.join("hosts"), &hosts).map_err(io)?;
             std::fs::write(dir.join("hostname"), format!("{}\n", n.name)).map_err(io)?;
-            std::fs::write(dir.join("cpu-online"), &online).map_err(io)?;
         }
         Ok(())
     }

@@ -1,0 +1,172 @@
+//! The files through which programs read the host's state (`/proc/meminfo`,
+//! `/proc/stat`, `/proc/cpuinfo`, `/proc/loadavg`, `/proc/uptime`, the CPU lists under
+//! `/sys/devices/system/cpu`, the cgroup v2 limits), and what a node shows instead:
+//! fixed figures consistent with its virtual machine (the CPU count programs see, the
+//! 4 GiB `sysinfo` reports) and times from the virtual clock. Sans-I/O: this module only
+//! makes the contents; the engine writes them to the node's directory when a program
+//! opens one of these paths, and the open is redirected there.
+//!
+//! A JVM sizes its heap and garbage collector from `/proc/meminfo` and the cgroup files,
+//! Go and glibc count CPUs from `/sys/devices/system/cpu/online`: read from the host,
+//! these made same-seed runs differ with the machine's load.
+
+use crate::time::VTime;
+
+/// What a node's files are made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Machine {
+    /// CPUs programs see.
+    pub cpus: usize,
+    /// Virtual time now.
+    pub now: VTime,
+    /// Seconds since the Unix epoch at which the virtual machine booted.
+    pub boot_epoch: u64,
+    /// Seconds the machine had been up when the run started.
+    pub boot_secs: u64,
+}
+
+/// Memory the virtual machine has (as `sysinfo` says), in KiB.
+const MEM_KB: u64 = 4 << 20;
+/// Free memory, in KiB.
+const FREE_KB: u64 = 2 << 20;
+
+/// The file name (in the node's private directory) and contents `path` shows on the
+/// node, if it is one of the virtualized files.
+pub fn content(path: &[u8], m: &Machine) -> Option<(&'static str, String)> {
+    let cpus = m.cpus.max(1);
+    let up_ns = m
+        .now
+        .as_nanos()
+        .saturating_add(m.boot_secs.saturating_mul(1_000_000_000));
+    Some(match path {
+        b"/sys/devices/system/cpu/online"
+        | b"/sys/devices/system/cpu/possible"
+        | b"/sys/devices/system/cpu/present" => ("cpu-online", format!("0-{}\n", cpus - 1)),
+        b"/proc/meminfo" => ("meminfo", meminfo()),
+        b"/proc/cpuinfo" => ("cpuinfo", cpuinfo(cpus)),
+        b"/proc/stat" => ("stat", stat(cpus, up_ns, m.boot_epoch)),
+        b"/proc/loadavg" => ("loadavg", "0.00 0.00 0.00 1/1 1\n".into()),
+        b"/proc/uptime" => {
+            let idle = up_ns.saturating_mul(cpus as u64);
+            ("uptime", format!("{} {}\n", centis(up_ns), centis(idle)))
+        }
+        b"/proc/self/cgroup" | b"/proc/thread-self/cgroup" => ("cgroup", "0::/\n".into()),
+        b"/sys/fs/cgroup/memory.max" | b"/sys/fs/cgroup/memory.high" => {
+            ("memory.max", "max\n".into())
+        }
+        b"/sys/fs/cgroup/memory.current" => {
+            ("memory.current", format!("{}\n", (MEM_KB - FREE_KB) * 1024))
+        }
+        b"/sys/fs/cgroup/memory.stat" => ("memory.stat", memory_stat()),
+        b"/sys/fs/cgroup/cpu.max" => ("cpu.max", "max 100000\n".into()),
+        b"/sys/fs/cgroup/cpu.weight" => ("cpu.weight", "100\n".into()),
+        b"/sys/fs/cgroup/cpuset.cpus.effective" => ("cpuset", format!("0-{}\n", cpus - 1)),
+        _ => return None,
+    })
+}
+
+/// `12.34`: nanoseconds as seconds with two decimals, as `/proc/uptime` prints them.
+fn centis(ns: u64) -> String {
+    let c = ns / 10_000_000;
+    format!("{}.{:02}", c / 100, c % 100)
+}
+
+fn meminfo() -> String {
+    let cached = 512 << 10;
+    let rows: [(&str, u64); 16] = [
+        ("MemTotal", MEM_KB),
+        ("MemFree", FREE_KB),
+        ("MemAvailable", FREE_KB + cached),
+        ("Buffers", 0),
+        ("Cached", cached),
+        ("SwapCached", 0),
+        ("Active", MEM_KB - FREE_KB - cached),
+        ("Inactive", cached),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Dirty", 0),
+        ("AnonPages", MEM_KB - FREE_KB - cached),
+        ("Shmem", 0),
+        ("Slab", 0),
+        ("CommitLimit", MEM_KB / 2),
+        ("Committed_AS", MEM_KB - FREE_KB),
+    ];
+    let mut s: String = rows
+        .iter()
+        .map(|(k, v)| format!("{:<16}{v:>8} kB\n", format!("{k}:")))
+        .collect();
+    s.push_str("HugePages_Total:       0\nHugePages_Free:        0\nHugepagesize:       2048 kB\n");
+    s
+}
+
+fn cpuinfo(cpus: usize) -> String {
+    (0..cpus)
+        .map(|i| {
+            format!(
+                "processor\t: {i}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n\
+                 model name\t: takt virtual CPU\nstepping\t: 7\ncpu MHz\t\t: 2000.000\n\
+                 cache size\t: 32768 KB\nphysical id\t: 0\nsiblings\t: {cpus}\ncore id\t\t: {i}\n\
+                 cpu cores\t: {cpus}\napicid\t\t: {i}\nfpu\t\t: yes\nfpu_exception\t: yes\n\
+                 cpuid level\t: 13\nwp\t\t: yes\nflags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 \
+                 ht syscall nx lm constant_tsc pni ssse3 cx16 sse4_1 sse4_2 popcnt\n\
+                 bogomips\t: 4000.00\nclflush size\t: 64\ncache_alignment\t: 64\n\
+                 address sizes\t: 46 bits physical, 48 bits virtual\n\n"
+            )
+        })
+        .collect()
+}
+
+/// `/proc/stat`: every CPU idle since boot, in USER_HZ (100 Hz) ticks.
+fn stat(cpus: usize, up_ns: u64, boot_epoch: u64) -> String {
+    let ticks = up_ns / 10_000_000;
+    let mut s = format!(
+        "cpu  0 0 0 {} 0 0 0 0 0 0\n",
+        ticks.saturating_mul(cpus as u64)
+    );
+    for i in 0..cpus {
+        s.push_str(&format!("cpu{i} 0 0 0 {ticks} 0 0 0 0 0 0\n"));
+    }
+    s.push_str(&format!(
+        "intr 0\nctxt 0\nbtime {boot_epoch}\nprocesses 1\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+    ));
+    s
+}
+
+fn memory_stat() -> String {
+    let anon = (MEM_KB - FREE_KB) * 1024;
+    format!(
+        "anon {anon}\nfile 0\nkernel 0\nsock 0\nshmem 0\nfile_mapped 0\nfile_dirty 0\n\
+         file_writeback 0\ninactive_anon 0\nactive_anon {anon}\ninactive_file 0\n\
+         active_file 0\nunevictable 0\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contents_follow_the_virtual_machine() {
+        let m = Machine {
+            cpus: 4,
+            now: VTime(2_500_000_000),
+            boot_epoch: 1_767_225_500,
+            boot_secs: 100,
+        };
+        let (_, mem) = content(b"/proc/meminfo", &m).unwrap();
+        assert!(mem.starts_with("MemTotal:        4194304 kB\n"), "{mem}");
+        let (_, cpu) = content(b"/proc/cpuinfo", &m).unwrap();
+        assert_eq!(cpu.matches("processor\t:").count(), 4);
+        assert_eq!(content(b"/proc/uptime", &m).unwrap().1, "102.50 410.00\n");
+        let (_, st) = content(b"/proc/stat", &m).unwrap();
+        assert!(
+            st.contains("btime 1767225500\n") && st.contains("cpu3 0 0 0 10250 "),
+            "{st}"
+        );
+        assert_eq!(
+            content(b"/sys/devices/system/cpu/online", &m).unwrap().1,
+            "0-3\n"
+        );
+        assert!(content(b"/etc/passwd", &m).is_none());
+    }
+}
