@@ -314,6 +314,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "timerfd",
         "signalfd",
         "compat_calls",
+        "proc_pid",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -498,7 +498,7 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) -> Res {
     let (path, flags) = (a[path_arg], a[path_arg.saturating_add(1)] as i32);
     let p = e.read_cstr(tid, path)?;
-    if let Some(local) = e.node_file(tid, &p) {
+    if let Some(local) = e.node_file(tid, &p).or_else(|| proc_path(e, &p)) {
         // Below the red zone of the stack: free at a syscall, and the kernel copies the
         // path before anything could run on that stack again.
         let sp = e.threads[&tid].regs.expect("at a seccomp stop").sp();
@@ -531,6 +531,38 @@ pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) ->
         })));
     }
     Ok(Out::Pass)
+}
+
+/// `/proc/<pid>/…` (and `/proc/<pid>/task/<tid>/…`) named by the scenario's pids: the
+/// host's `/proc` counts pids of the host's namespace, so the path is turned into the
+/// real pid's (pid 2 of a scenario is not the host's pid 2). `None` for any other path,
+/// or for pids the scenario does not have.
+fn proc_path(e: &Engine, p: &[u8]) -> Option<String> {
+    if !e.pid_namespace() {
+        return None; // pids are the host's already
+    }
+    let rest = std::str::from_utf8(p.strip_prefix(b"/proc/")?).ok()?;
+    let (pid, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let vpid: i32 = pid.parse().ok()?;
+    let real = e.procs.get(&vpid)?.real;
+    let tail = match tail.strip_prefix("task/") {
+        Some(t) => {
+            let (tid, more) = t.split_once('/').unwrap_or((t, ""));
+            let vtid: i32 = tid.parse().ok()?;
+            let rt = e.threads.get(&vtid)?.real;
+            if more.is_empty() {
+                format!("task/{rt}")
+            } else {
+                format!("task/{rt}/{more}")
+            }
+        }
+        None => tail.to_string(),
+    };
+    Some(if tail.is_empty() {
+        format!("/proc/{real}")
+    } else {
+        format!("/proc/{real}/{tail}")
+    })
 }
 
 /// Calls the kernel performs between two fds (`sendfile`, `splice`, …): fine on kernel
