@@ -142,6 +142,12 @@ fn allowed(call: &str) -> &'static [&'static str] {
         "ioctl" => &["ENOTTY"],
         "dup" | "dup3" => &["EBUSY", "EINTR", "EMFILE"],
         "sched_getaffinity" => &["ESRCH"],
+        "signalfd4" | "timerfd_create" => &["EMFILE", "ENFILE", "ENOMEM", "ENODEV"],
+        "timerfd_settime" | "timerfd_gettime" => &["ECANCELED"],
+        "timer_create" => &["EAGAIN", "ENOMEM", "ENOTSUP", "EOPNOTSUPP"],
+        "timer_settime" | "timer_gettime" | "timer_delete" => &[],
+        "rt_sigpending" => &[],
+        "epoll_pwait2" => &["EINTR"],
         _ => &[],
     }
 }

@@ -22,16 +22,27 @@ const POLLNVAL: u32 = libc::POLLNVAL as u32;
 /// Readiness bits of an open file description, as thread `tid` sees it (a signalfd
 /// reads the poller's own signals).
 pub(crate) fn file_bits(e: &Engine, tid: Vtid, f: FileId) -> u32 {
+    bits_at(e, tid, f, 0)
+}
+
+/// Linux's limit on epoll instances inside epoll instances (`EP_MAX_NESTS`).
+const EP_MAX_NESTS: usize = 4;
+
+/// [`file_bits`] at nesting depth `depth`: an epoll set is ready when something it
+/// watches is; `epoll_ctl` refuses loops and deeper nests, and the depth bound here
+/// keeps the walk finite whatever the sets hold.
+fn bits_at(e: &Engine, tid: Vtid, f: FileId, depth: usize) -> u32 {
     match e.files.file(f).kind {
         Kind::Socket(s) => super::socket::poll_bits(e, s),
         Kind::TimerFd(id) => super::timer::timerfd_bits(e, id),
         Kind::SignalFd(id) => super::signal::signalfd_bits(e, tid, id),
+        Kind::Epoll(_) if depth > EP_MAX_NESTS => 0,
         Kind::Epoll(id) => {
             let ep = &e.files.epolls[id];
             let any = ep
                 .interest
                 .values()
-                .any(|i| !i.disarmed && interest_bits(e, tid, i) != 0);
+                .any(|i| !i.disarmed && interest_at(e, tid, i, depth.saturating_add(1)) != 0);
             if any {
                 POLLIN
             } else {
@@ -43,10 +54,35 @@ pub(crate) fn file_bits(e: &Engine, tid: Vtid, f: FileId) -> u32 {
 }
 
 fn interest_bits(e: &Engine, tid: Vtid, i: &Interest) -> u32 {
+    interest_at(e, tid, i, 0)
+}
+
+fn interest_at(e: &Engine, tid: Vtid, i: &Interest, depth: usize) -> u32 {
     if !e.files.is_open(i.file) {
         return 0;
     }
-    file_bits(e, tid, i.file) & (i.events | POLLERR | POLLHUP)
+    bits_at(e, tid, i.file, depth) & (i.events | POLLERR | POLLHUP)
+}
+
+/// How deep the epoll sets reachable from `id` nest, or `None` if `target` is among
+/// them (adding `target` to `id` would make a loop). Bounded by the depth limit.
+fn nest_depth(e: &Engine, id: usize, target: usize, depth: usize) -> Option<usize> {
+    if id == target {
+        return None;
+    }
+    if depth > EP_MAX_NESTS {
+        return Some(depth);
+    }
+    let mut deepest = depth;
+    for i in e.files.epolls[id].interest.values() {
+        if !e.files.is_open(i.file) {
+            continue;
+        }
+        if let Kind::Epoll(inner) = e.files.file(i.file).kind {
+            deepest = deepest.max(nest_depth(e, inner, target, depth.saturating_add(1))?);
+        }
+    }
+    Some(deepest)
 }
 
 fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
@@ -271,6 +307,13 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         libc::EPOLL_CTL_ADD => {
             if interest.get(&fd).is_some_and(|i| e.files.is_open(i.file)) {
                 return Err(Errno::EEXIST);
+            }
+            // An epoll set inside this one: no loop, and no deeper than Linux allows.
+            if let Kind::Epoll(inner) = e.files.file(target.file).kind {
+                match nest_depth(e, inner, id, 1) {
+                    Some(d) if d < EP_MAX_NESTS => {}
+                    _ => return Err(Errno::ELOOP),
+                }
             }
             let (events, data) = read_event(e)?;
             e.files.epolls[id].interest.insert(
