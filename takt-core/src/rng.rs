@@ -7,15 +7,22 @@
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
+/// The FNV-1a offset basis: the start of a hash.
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a of `bytes`, continuing from `h` (start with [`FNV_START`]): a cheap, stable,
+/// non-cryptographic hash, the same on every machine and in every build.
+pub fn fnv1a(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// A stream named `name` under `seed`.
 pub fn stream(seed: u64, name: &str) -> Pcg64Mcg {
     // FNV-1a over the name, then SplitMix64 over (seed, name hash): cheap, stable, and
     // well spread even for seeds 0, 1, 2 …
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = fnv1a(FNV_START, name.bytes());
     let mut x = seed ^ h.rotate_left(17);
     let mut next = || {
         x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);

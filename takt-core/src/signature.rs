@@ -82,11 +82,7 @@ fn bucket(n: u32) -> u8 {
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    crate::rng::fnv1a(crate::rng::FNV_START, bytes.iter().copied())
 }
 
 /// Builds a run's signature from its events.
@@ -294,10 +290,7 @@ impl Signer {
             let base = fnv(role);
             for k in 1..=3usize {
                 for w in encoded.windows(k) {
-                    let mut x = base ^ k as u64;
-                    for &b in w.iter().flatten() {
-                        x = (x ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-                    }
+                    let x = crate::rng::fnv1a(base ^ k as u64, w.iter().flatten().copied());
                     features.insert(x);
                 }
             }

@@ -751,11 +751,11 @@ fn class_of(r: &crate::Report) -> (String, Vec<u64>) {
         None => ("-".into(), Vec::new()),
     };
     for p in r.properties.iter().filter(|p| p.passed) {
-        let mut h = 0xcbf2_9ce4_8422_2325u64;
-        for b in format!("property {} {}", p.message, p.location).bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        features.push(h);
+        let text = format!("property {} {}", p.message, p.location);
+        features.push(takt_core::rng::fnv1a(
+            takt_core::rng::FNV_START,
+            text.bytes(),
+        ));
     }
     features.sort_unstable();
     features.dedup();

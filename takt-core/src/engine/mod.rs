@@ -875,6 +875,13 @@ impl Engine {
     /// The host-state files are written afresh at each open: their times are the virtual
     /// clock's now.
     pub(crate) fn node_file(&self, tid: Vtid, path: &[u8]) -> Option<String> {
+        // Most opens are of other files: no lookup for them.
+        if ![&b"/etc/"[..], b"/proc/", b"/sys/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
+            return None;
+        }
         let node = self.procs[&self.threads[&tid].pid].node;
         let dir = etc_dir(&self.cfg.nodes[node].dir);
         let name = match path {
@@ -1058,10 +1065,8 @@ impl Engine {
                     self.streams
                         .iter()
                         .filter(|st| st.spec == i && st.stderr == stderr)
-                        .fold(0xcbf2_9ce4_8422_2325u64, |h, st| {
-                            st.data
-                                .iter()
-                                .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+                        .fold(crate::rng::FNV_START, |h, st| {
+                            crate::rng::fnv1a(h, st.data.iter().copied())
                         })
                 };
                 o.push_str(&format!(

@@ -131,15 +131,14 @@ impl Ep {
 
     /// A deterministic hash (FNV-1a), to spread connections over an `SO_REUSEPORT` group.
     fn hash(self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let octets: Vec<u8> = match self.ip {
             IpAddr::V4(v4) => v4.octets().to_vec(),
             IpAddr::V6(v6) => v6.octets().to_vec(),
         };
-        for b in octets.into_iter().chain(self.port.to_be_bytes()) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        h
+        crate::rng::fnv1a(
+            crate::rng::FNV_START,
+            octets.into_iter().chain(self.port.to_be_bytes()),
+        )
     }
 }
 
