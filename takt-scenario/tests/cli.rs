@@ -183,7 +183,9 @@ fn coverage_merge_of_shards() {
 fn log_and_debug_output_do_not_read_the_vdso_clock() {
     use std::os::unix::process::ExitStatusExt;
     let out = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["run", "--log", "--fault-rate", "0.05", "--"])
+        // A fixed seed: under a random one a fault can make the shell fail before it
+        // prints (seed 6 faults dup2 and wait4, and the script still runs to the end).
+        .args(["run", "--seed", "6", "--log", "--fault-rate", "0.05", "--"])
         .args(["/bin/sh", "-c", "date; echo hi >&2; sleep 0.01; date"])
         .env("TAKT_DEBUG", "1")
         .output()
@@ -200,6 +202,7 @@ fn log_and_debug_output_do_not_read_the_vdso_clock() {
     );
     assert!(out.status.code().is_some(), "{}: {text}", out.status);
     assert!(text.contains("Thu Jan  1 00:00:00 UTC 2026"), "{text}");
+    assert!(text.contains("[fault]"), "no fault was injected: {text}");
 }
 
 /// `takt trace` prints a trace file strace-style (or as JSON lines), and refuses what is
