@@ -49,6 +49,9 @@ pub struct Config {
     pub nodes: Vec<NodeSpec>,
     /// The processes, started in this order at time zero.
     pub processes: Vec<ProcessSpec>,
+    /// Host directories every node's own filesystem view shows at their host paths
+    /// (the scenario's directory: node working directories, collected outputs).
+    pub host_dirs: Vec<PathBuf>,
     /// Compute the run's behaviour signature ([`crate::signature`]; on by default).
     pub signature: bool,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
@@ -83,6 +86,7 @@ impl Default for Config {
             events: Vec::new(),
             nodes: Vec::new(),
             processes: Vec::new(),
+            host_dirs: Vec::new(),
             signature: true,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
@@ -99,6 +103,10 @@ pub struct NodeSpec {
     pub addr: Ipv4Addr,
     /// Its working directory on the host.
     pub dir: PathBuf,
+    /// Its own filesystem view: the directory of its writable layer (`upper/`, `work/`,
+    /// `merged/`), overlaid on the host's root filesystem in a mount namespace of its
+    /// own. `None`: the node uses the host's filesystem.
+    pub layer: Option<PathBuf>,
 }
 
 /// A process a node starts.

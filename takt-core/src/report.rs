@@ -129,6 +129,9 @@ pub struct Report {
     pub trace: Vec<Event>,
     /// Whether processes ran in their own PID namespace (virtual pids).
     pub pid_namespace: bool,
+    /// Whether every node that asked for a filesystem view of its own had one (false:
+    /// no privilege for mount namespaces, and the nodes used the host's files).
+    pub own_filesystems: bool,
     /// Injected faults: (syscall, fault, count).
     pub faults: Vec<(String, String, u64)>,
     /// Partitions, crashes and restarts as they happened.
@@ -276,6 +279,12 @@ impl fmt::Display for Report {
         }
         for n in &self.nondeterminism {
             writeln!(f, "warning: determinism lost: {n}")?;
+        }
+        if !self.own_filesystems {
+            writeln!(
+                f,
+                "warning: no filesystem of their own for the nodes (not root?): they read and write the host's files"
+            )?;
         }
         if !self.pid_namespace {
             writeln!(

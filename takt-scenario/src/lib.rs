@@ -247,6 +247,14 @@ struct Inner {
     nodes: Vec<NodeState>,
     procs: Vec<ProcState>,
     dir: PathBuf,
+    /// Files seeded into nodes' layers before each run: (node, path, contents).
+    put_files: Vec<(usize, PathBuf, Vec<u8>)>,
+    /// Keep the nodes' layers (and the scenario's directory) after the scenario is gone.
+    keep_files: bool,
+    /// Give each node a filesystem view of its own (default: yes).
+    own_filesystems: bool,
+    /// Whether the last run had them (`None`: no run yet).
+    had_own_filesystems: Option<bool>,
 }
 
 /// A check over a finished run's report.
@@ -333,6 +341,10 @@ impl Scenario {
                 nodes: Vec::new(),
                 procs: Vec::new(),
                 dir,
+                put_files: Vec::new(),
+                keep_files: false,
+                own_filesystems: true,
+                had_own_filesystems: None,
             })),
         }
     }
@@ -521,6 +533,28 @@ impl Scenario {
         self
     }
 
+    /// Keeps the nodes' files after the scenario is dropped (default: they are removed
+    /// with it): each node's layer stays under [`Scenario::layers_dir`], its working
+    /// directory under the scenario's directory.
+    pub fn keep_files(&self, on: bool) -> &Self {
+        self.inner.lock().keep_files = on;
+        self
+    }
+
+    /// Gives each node a filesystem view of its own (the default; needs root): the
+    /// host's root filesystem read-only underneath, the node's writable layer on top.
+    /// `false`: the nodes read and write the host's files.
+    pub fn own_filesystems(&self, on: bool) -> &Self {
+        self.inner.lock().own_filesystems = on;
+        self
+    }
+
+    /// Where the nodes' writable layers are kept on the host (one directory per node,
+    /// its `upper/` holding what the node wrote).
+    pub fn layers_dir(&self) -> PathBuf {
+        layers_dir(&self.inner.lock().dir)
+    }
+
     /// Adds a node named `node<N>` with address `10.0.0.<N+1>`.
     pub fn create_node(&self) -> Node {
         let n = self.inner.lock().nodes.len();
@@ -565,6 +599,7 @@ impl Scenario {
             let _ = std::fs::remove_file(f);
         }
         let mut report = takt_core::run(cfg).map_err(Error::Engine)?;
+        self.inner.lock().had_own_filesystems = Some(report.own_filesystems);
         report.properties = properties::read(&outputs);
         for f in &outputs {
             let _ = std::fs::remove_file(f);
@@ -612,14 +647,20 @@ impl Scenario {
             ));
         }
         let mut nodes = Vec::new();
-        for n in &i.nodes {
+        for (k, n) in i.nodes.iter().enumerate() {
             let dir = i.dir.join(&n.name);
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::BadInput(format!("cannot create {}: {e}", dir.display())))?;
+            let layer = if i.own_filesystems {
+                Some(fresh_layer(&i, k, &n.name)?)
+            } else {
+                None
+            };
             nodes.push(NodeSpec {
                 name: n.name.clone(),
                 addr: n.addr,
                 dir,
+                layer,
             });
         }
         let mut processes = Vec::new();
@@ -663,6 +704,7 @@ impl Scenario {
                 .collect(),
             nodes,
             processes,
+            host_dirs: vec![i.dir.clone()],
             ..Config::default()
         };
         if let Some(b) = i.spin_budget {
@@ -677,8 +719,51 @@ impl Scenario {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep_files {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            let _ = std::fs::remove_dir_all(layers_dir(&self.dir));
+        }
     }
+}
+
+/// Where a scenario's node layers live: beside its directory (which every node's view
+/// shows), so that no node sees another's layer, or its own from above.
+fn layers_dir(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".fs");
+    dir.with_file_name(name)
+}
+
+/// Node `k`'s layer for a new run: emptied (a run starts from the host's files), with
+/// the files [`Node::put_file`] seeded into it.
+fn fresh_layer(i: &Inner, k: usize, name: &str) -> Result<PathBuf, Error> {
+    let layer = layers_dir(&i.dir).join(name);
+    let io = |p: &Path, e: std::io::Error| {
+        Error::BadInput(format!("cannot prepare {}: {e}", p.display()))
+    };
+    if layer.exists() {
+        std::fs::remove_dir_all(&layer).map_err(|e| io(&layer, e))?;
+    }
+    for sub in ["upper", "work", "merged"] {
+        let d = layer.join(sub);
+        std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
+    }
+    for (_, path, bytes) in i.put_files.iter().filter(|(n, _, _)| *n == k) {
+        if !path.is_absolute() {
+            return Err(Error::BadInput(format!(
+                "put_file({}): a node's path must be absolute",
+                path.display()
+            )));
+        }
+        let at = layer
+            .join("upper")
+            .join(path.strip_prefix("/").unwrap_or(path));
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        std::fs::write(&at, bytes).map_err(|e| io(&at, e))?;
+    }
+    Ok(layer)
 }
 
 fn checked_rate(what: &str, rate: f64) -> Result<f64, Error> {
@@ -809,6 +894,42 @@ impl Node {
     pub fn dir(&self) -> PathBuf {
         let i = self.scenario.inner.lock();
         i.dir.join(&i.nodes[self.index].name)
+    }
+
+    /// The contents of the node's file `path` (absolute, as the node sees it) after a
+    /// run: from the node's own layer if it wrote or deleted it, else the host's. With
+    /// a path inside the scenario's directory, or after a run without filesystems of
+    /// the nodes' own, the host's file.
+    pub fn read_file(&self, path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
+        use takt_core::sys::mountns::{layered, Layered};
+        let path = path.as_ref();
+        if !path.is_absolute() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{}: a node's path must be absolute", path.display()),
+            ));
+        }
+        let i = self.scenario.inner.lock();
+        if path.starts_with(&i.dir) || i.had_own_filesystems != Some(true) {
+            return std::fs::read(path);
+        }
+        let upper = layers_dir(&i.dir).join(&i.nodes[self.index].name).join("upper");
+        match layered(&upper, path) {
+            Layered::Upper(p) | Layered::Lower(p) => std::fs::read(p),
+            Layered::Hidden => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: deleted on node {}", path.display(), i.nodes[self.index].name),
+            )),
+        }
+    }
+
+    /// Seeds the node's file `path` (absolute, as the node sees it) with `bytes` before
+    /// each run, in the node's own layer (the host's file, if any, is left alone).
+    pub fn put_file(&self, path: impl AsRef<Path>, bytes: impl Into<Vec<u8>>) -> &Self {
+        let mut i = self.scenario.inner.lock();
+        i.put_files
+            .push((self.index, path.as_ref().to_path_buf(), bytes.into()));
+        self
     }
 
     /// Starts a process on this node at time zero: a command line (`"prog arg 'two words'"`,

@@ -178,6 +178,10 @@ pub struct Engine {
     pub(crate) uts: Vec<Uts>,
     pub(crate) nondeterminism: Vec<String>,
     pidns: Option<sys::PidNamespace>,
+    /// Each node's mount namespace (its own filesystem view), when it has one.
+    pub(crate) nodens: Vec<Option<sys::mountns::NodeNamespace>>,
+    /// A node that asked for a filesystem view of its own did not get one.
+    fs_fallback: bool,
     watch: Arc<Watch>,
     last: Option<Vtid>,
     pub(crate) cpu: usize,
@@ -256,6 +260,8 @@ impl Engine {
             uts,
             nondeterminism: Vec::new(),
             pidns: None,
+            nodens: Vec::new(),
+            fs_fallback: false,
             last: None,
             cpu,
             syscalls: 0,
@@ -294,6 +300,7 @@ impl Engine {
             self.pidns = sys::PidNamespace::new().ok();
         }
         self.write_node_files()?;
+        self.make_node_namespaces();
         for (i, node) in self.cfg.nodes.iter().enumerate() {
             let id = self.net.add_node(&node.name, node.addr);
             debug_assert_eq!(id, i);
@@ -903,6 +910,34 @@ impl Engine {
         Some(dir.join(name).to_string_lossy().into_owned())
     }
 
+    /// Creates each node's own filesystem view (a mount namespace with an overlay of
+    /// the host's root filesystem). Without the privilege to, the node runs on the
+    /// host's filesystem and the report says so.
+    fn make_node_namespaces(&mut self) {
+        for i in 0..self.cfg.nodes.len() {
+            let layer = self.cfg.nodes[i].layer.clone();
+            let ns = layer.and_then(|layer| {
+                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs) {
+                    Ok(ns) => Some(ns),
+                    Err((errno, step)) => {
+                        self.fs_fallback = true;
+                        self.note(format!(
+                            "no filesystem of its own for the nodes ({step}: {errno}; it needs \
+                             root): they share the host's files"
+                        ));
+                        None
+                    }
+                }
+            });
+            self.nodens.push(ns);
+        }
+    }
+
+    /// Whether node `node` runs in a filesystem view of its own.
+    pub(crate) fn own_fs(&self, node: usize) -> bool {
+        self.nodens.get(node).is_some_and(|n| n.is_some())
+    }
+
     /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see
     /// [`Engine::node_file`]; the host-state files are written when opened).
     fn write_node_files(&self) -> Result<(), Error> {
@@ -1029,6 +1064,7 @@ impl Engine {
             }
         }
         self.pidns = None;
+        self.nodens.clear();
     }
 
     fn report(mut self, outcome: Outcome) -> Report {
@@ -1094,6 +1130,7 @@ impl Engine {
             syscalls: self.syscalls,
             trace: self.trace.events().to_vec(),
             pid_namespace,
+            own_filesystems: !self.fs_fallback,
             faults,
             incidents: self.incidents,
             nodes: self

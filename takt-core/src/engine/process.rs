@@ -70,6 +70,10 @@ impl Engine {
             &cwd.to_string_lossy(),
             self.filter.clone(),
             self.cpu,
+            self.nodens
+                .get(spec.node)
+                .and_then(|n| n.as_ref())
+                .map(|n| n.fd()),
         )?;
         let stopped = match &self.pidns {
             Some(ns) => ns.enter_for_children(|| plan.spawn())?,

@@ -10,6 +10,7 @@
 //! `ESRCH` from any ptrace request becomes [`Error::TraceeGone`] here, at the single place
 //! where a tracee can vanish under us (killed while stopped).
 
+pub mod mountns;
 pub mod procfs;
 pub mod seccomp;
 pub mod signal;

@@ -1,5 +1,5 @@
 //! Spawning a traced child: fork, then (allocation-free, in the child) stdio on
-//! `/dev/null`, working directory, `ADDR_NO_RANDOMIZE`, `PR_SET_TSC` (so `rdtsc` traps),
+//! `/dev/null`, the node's mount namespace, working directory, `ADDR_NO_RANDOMIZE`, `PR_SET_TSC` (so `rdtsc` traps),
 //! CPU pinning, `PTRACE_TRACEME`, `SIGSTOP`, `PR_SET_NO_NEW_PRIVS`, the seccomp filter,
 //! `execve`. Everything the child needs is prepared before the fork.
 
@@ -41,6 +41,8 @@ struct ChildArgs {
     cwd: *const libc::c_char,
     prog: libc::sock_fprog,
     cpus: libc::cpu_set_t,
+    /// The node's mount namespace to enter (`-1`: stay in the tracer's).
+    mntns: libc::c_int,
 }
 
 /// The child's stack (it runs beside the tracer until `execve`).
@@ -55,6 +57,7 @@ impl SpawnPlan {
         cwd: &str,
         filter: Vec<Insn>,
         cpu: usize,
+        mntns: Option<std::os::fd::RawFd>,
     ) -> Result<SpawnPlan, Error> {
         let c =
             |s: &str| CString::new(s).map_err(|_| Error::BadInput(format!("NUL byte in {s:?}")));
@@ -89,6 +92,7 @@ impl SpawnPlan {
                 filter: filter.as_ptr() as *mut _,
             },
             cpus,
+            mntns: mntns.unwrap_or(-1),
         });
         Ok(SpawnPlan {
             path,
@@ -137,6 +141,7 @@ impl SpawnPlan {
                 program: self.path.to_string_lossy().into_owned(),
                 why: match code {
                     124 => "could not change to the node's working directory".into(),
+                    121 => "could not enter the node's mount namespace".into(),
                     _ => format!("the child exited with {code} before exec"),
                 },
             }),
@@ -164,6 +169,11 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
             libc::dup2(fd, 0);
             libc::dup2(fd, 1);
             libc::dup2(fd, 2);
+        }
+        // The node's own filesystem view (before the fds above 2 are closed: the
+        // namespace fd is one of them); root and working directory become its root.
+        if a.mntns >= 0 && libc::setns(a.mntns, libc::CLONE_NEWNS) != 0 {
+            libc::syscall(libc::SYS_exit_group, 121);
         }
         libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
         // The test harness ignores SIGPIPE; a program started by a shell does not.
