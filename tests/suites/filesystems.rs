@@ -1,0 +1,131 @@
+//! Each node its own filesystem: two redis servers with the same absolute `dir` keep
+//! their own dumps and leave the host's untouched; files seeded with `put_file` and read
+//! back with `read_file`; a node's layer kept across its restart.
+
+use std::path::Path;
+use std::time::Duration;
+use takt_scenario::{Process, Scenario, Status};
+
+/// Names, sizes and modification times of the files under `dir` on the host.
+fn host_listing(dir: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((
+                        e.file_name().to_string_lossy().into_owned(),
+                        m.len(),
+                        m.modified().ok()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn two_redis_servers_with_the_same_dir_keep_their_own_dumps() {
+    let host_before = host_listing(Path::new("/var/lib/redis"));
+    let s = Scenario::new();
+    s.random_seed(7);
+    s.completion_time(Duration::from_secs(2));
+    let mut nodes = Vec::new();
+    for name in ["red", "blue"] {
+        let n = s.create_named_node(name);
+        n.create_process(
+            "/usr/bin/redis-server --port 6379 --dir /var/lib/redis --dbfilename dump.rdb \
+             --save '' --appendonly no --protected-mode no",
+        );
+        n.create_process(
+            Process::new("/bin/sh")
+                .arg("-c")
+                .arg(format!(
+                    "redis-cli set colour {name}-value-from-{name} && redis-cli save"
+                ))
+                .start_after(Duration::from_millis(20))
+                .must_finish(),
+        );
+        nodes.push((name, n));
+    }
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.own_filesystems, "the nodes had no filesystem of their own\n{r}");
+    for (name, n) in &nodes {
+        let dump = n
+            .read_file("/var/lib/redis/dump.rdb")
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{r}"));
+        let text = String::from_utf8_lossy(&dump);
+        assert!(
+            text.contains(&format!("{name}-value-from-{name}")),
+            "{name}'s dump holds its own value: {text:?}"
+        );
+        for (other, _) in &nodes {
+            if other != name {
+                assert!(
+                    !text.contains(&format!("{other}-value")),
+                    "{name}'s dump holds {other}'s value: {text:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        host_listing(Path::new("/var/lib/redis")),
+        host_before,
+        "the host's /var/lib/redis changed"
+    );
+}
+
+#[test]
+fn put_file_seeds_a_node_and_read_file_reads_what_it_wrote() {
+    let s = Scenario::new();
+    s.random_seed(1);
+    let a = s.create_named_node("a");
+    let b = s.create_named_node("b");
+    a.put_file("/etc/takt-seeded.conf", "from the test\n");
+    a.create_process(
+        "/bin/sh -c 'cat /etc/takt-seeded.conf && echo written-by-a > /tmp/takt-fs-note \
+         && rm -f /etc/hostname.takt-missing && rm /etc/takt-seeded.conf'",
+    );
+    b.create_process("/bin/sh -c 'test ! -e /etc/takt-seeded.conf && test ! -e /tmp/takt-fs-note'");
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.stdout(0), "from the test\n");
+    assert_eq!(r.processes[1].status, Status::Exited(0), "b sees neither file\n{r}");
+    assert_eq!(a.read_file("/tmp/takt-fs-note").unwrap(), b"written-by-a\n");
+    assert!(b.read_file("/tmp/takt-fs-note").is_err());
+    assert!(!Path::new("/tmp/takt-fs-note").exists(), "the host's /tmp was written");
+    assert!(
+        a.read_file("/etc/takt-seeded.conf").is_err(),
+        "a deleted the seeded file"
+    );
+    // Untouched files read through to the host's.
+    assert_eq!(
+        a.read_file("/etc/passwd").unwrap(),
+        std::fs::read("/etc/passwd").unwrap()
+    );
+}
+
+#[test]
+fn a_node_keeps_its_files_across_a_restart_and_not_across_runs() {
+    let run = || {
+        let s = Scenario::new();
+        s.random_seed(3);
+        s.completion_time(Duration::from_millis(400));
+        let n = s.create_node();
+        n.create_process(
+            "/bin/sh -c 'cat /var/tmp/takt-count 2>/dev/null; echo x >> /var/tmp/takt-count && sync; sleep 1'",
+        );
+        s.crash(&n, Duration::from_millis(100), Some(Duration::from_millis(50)));
+        let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+        (r, n.read_file("/var/tmp/takt-count").unwrap())
+    };
+    let (r, count) = run();
+    // The restarted process sees the first one's line (synced: a crash loses only
+    // what was not durable).
+    assert_eq!(r.stdout(0), "x\n", "the restart sees the first run's file\n{r}");
+    assert_eq!(count, b"x\nx\n");
+    let (r2, _) = run();
+    assert_eq!(r2.stdout(0), r.stdout(0), "a new run starts from the host's files");
+    assert!(!Path::new("/var/tmp/takt-count").exists());
+}
