@@ -49,6 +49,8 @@ pub struct Config {
     pub nodes: Vec<NodeSpec>,
     /// The processes, started in this order at time zero.
     pub processes: Vec<ProcessSpec>,
+    /// What a node crash leaves of the writes that were not durable.
+    pub crash_model: crate::fs::CrashModel,
     /// Host directories every node's own filesystem view shows at their host paths
     /// (the scenario's directory: node working directories, collected outputs).
     pub host_dirs: Vec<PathBuf>,
@@ -87,6 +89,7 @@ impl Default for Config {
             nodes: Vec::new(),
             processes: Vec::new(),
             host_dirs: Vec::new(),
+            crash_model: crate::fs::CrashModel::default(),
             signature: true,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,

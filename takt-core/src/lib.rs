@@ -53,6 +53,7 @@ pub mod report;
 pub mod rng;
 pub mod sched;
 pub mod signature;
+pub mod fs;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;

@@ -53,6 +53,7 @@ use std::time::Duration;
 use takt_core::config::{Config, NodeSpec, ProcessSpec, ScheduledEvent};
 use takt_core::fault::FaultPlan;
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
+pub use takt_core::fs::CrashModel;
 pub use takt_core::sched::Strategy;
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
@@ -63,6 +64,7 @@ pub(crate) struct Defaults {
     stdout_logging: bool,
     strategy: Option<Strategy>,
     spin_budget: Option<Duration>,
+    crash_model: CrashModel,
     faults: FaultPlan,
     /// A bad rate given to a static setter, reported by `run`.
     fault_error: Option<String>,
@@ -234,6 +236,7 @@ struct Inner {
     stdout_logging: bool,
     strategy: Strategy,
     spin_budget: Option<Duration>,
+    crash_model: CrashModel,
     keep_trace: bool,
     faults: FaultPlan,
     fault_error: Option<String>,
@@ -329,6 +332,7 @@ impl Scenario {
                 stdout_logging: d.stdout_logging,
                 strategy: d.strategy.unwrap_or_default(),
                 spin_budget: d.spin_budget,
+                crash_model: d.crash_model,
                 keep_trace: false,
                 faults: d.faults.clone(),
                 fault_error: d.fault_error.clone(),
@@ -373,6 +377,15 @@ impl Scenario {
     /// Default real-time budget a thread may spin without syscalls before the run stops.
     pub fn set_spin_budget(t: Duration) {
         DEFAULTS.with(|d| d.borrow_mut().spin_budget = Some(t));
+    }
+
+    /// What a node crash leaves of the writes that were not durable, for scenarios
+    /// created afterwards on this thread: [`CrashModel::LoseUnsynced`] (the default:
+    /// everything not fsynced is lost), [`CrashModel::Ext4Ordered`] (seeded: what ext4
+    /// with `data=ordered` could leave) or [`CrashModel::KeepAll`]. The rules:
+    /// `takt_core::fs`.
+    pub fn set_crash_model(m: CrashModel) {
+        DEFAULTS.with(|d| d.borrow_mut().crash_model = m);
     }
 
     /// Default rate of injected faults for every syscall takt handles (and has a fault
@@ -524,6 +537,13 @@ impl Scenario {
     /// Sets the real-time budget a thread may spin without syscalls.
     pub fn spin_budget(&self, t: Duration) -> &Self {
         self.inner.lock().spin_budget = Some(t);
+        self
+    }
+
+    /// What a node crash leaves of this scenario's unsynced writes (see
+    /// [`Scenario::set_crash_model`]).
+    pub fn crash_model(&self, m: CrashModel) -> &Self {
+        self.inner.lock().crash_model = m;
         self
     }
 
@@ -705,6 +725,7 @@ impl Scenario {
             nodes,
             processes,
             host_dirs: vec![i.dir.clone()],
+            crash_model: i.crash_model,
             ..Config::default()
         };
         if let Some(b) = i.spin_budget {

@@ -182,6 +182,17 @@ pub struct Engine {
     pub(crate) nodens: Vec<Option<sys::mountns::NodeNamespace>>,
     /// A node that asked for a filesystem view of its own did not get one.
     fs_fallback: bool,
+    /// Inode and device numbers shown to programs.
+    pub(crate) ids: crate::fs::Ids,
+    /// Virtual times of files the run changed.
+    pub(crate) times: crate::fs::TimeBook,
+    /// Each node's disk: what is not durable yet.
+    pub(crate) disks: Vec<crate::fs::Disk>,
+    /// Decides what a crash leaves under a seeded crash model (its own stream).
+    pub(crate) crash_rng: Pcg64Mcg,
+    /// The host's coarse real time (seconds) when the run started: files whose status
+    /// changed later were changed by the run.
+    pub(crate) host_start: i64,
     watch: Arc<Watch>,
     last: Option<Vtid>,
     pub(crate) cpu: usize,
@@ -218,6 +229,7 @@ impl Engine {
             crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
         let faults_on = !cfg.faults.is_empty();
         let net_faults = crate::rng::stream(cfg.seed, "network faults");
+        let crash_rng = crate::rng::stream(cfg.seed, "crash");
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = crate::net::Network::new(crate::net::NetConfig {
             local_latency: cfg.local_latency,
@@ -262,6 +274,11 @@ impl Engine {
             pidns: None,
             nodens: Vec::new(),
             fs_fallback: false,
+            ids: crate::fs::Ids::default(),
+            times: crate::fs::TimeBook::default(),
+            disks: Vec::new(),
+            crash_rng,
+            host_start: sys::host_coarse_realtime_secs(),
             last: None,
             cpu,
             syscalls: 0,
@@ -930,12 +947,8 @@ impl Engine {
                 }
             });
             self.nodens.push(ns);
+            self.disks.push(crate::fs::Disk::default());
         }
-    }
-
-    /// Whether node `node` runs in a filesystem view of its own.
-    pub(crate) fn own_fs(&self, node: usize) -> bool {
-        self.nodens.get(node).is_some_and(|n| n.is_some())
     }
 
     /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see

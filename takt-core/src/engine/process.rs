@@ -703,6 +703,7 @@ impl Engine {
                 self.reports[r].status = Status::Crashed;
             }
         }
+        self.crash_disk(n);
     }
 }
 

@@ -233,7 +233,10 @@ pub(crate) fn fill_random(e: &mut Engine, tid: Vtid, dest: &Dest, want: usize) -
 /// `write`.
 pub fn write(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
-        None => Ok(Out::Pass),
+        None => {
+            super::file::before_write(e, tid, a[0] as i32, None, a[2]);
+            Ok(Out::Pass)
+        }
         Some(fd) => {
             writable(e, fd)?;
             write_to(e, tid, fd, Src::Buf(a[1], rw_count(a[1], a[2])?))
@@ -244,7 +247,13 @@ pub fn write(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `writev`.
 pub fn writev(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match lookup(e, tid, a[0]) {
-        None => Ok(Out::Pass),
+        None => {
+            let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
+                .iter()
+                .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
+            super::file::before_write(e, tid, a[0] as i32, None, len);
+            Ok(Out::Pass)
+        }
         Some(fd) => {
             writable(e, fd)?;
             let iov = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?;
@@ -529,6 +538,14 @@ pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) ->
             }
             None
         })));
+    }
+    if flags & (libc::O_CREAT | libc::O_TRUNC) != 0 {
+        let dirfd = if path_arg == 1 {
+            a[0] as i32
+        } else {
+            libc::AT_FDCWD
+        };
+        return super::file::open_creating(e, tid, dirfd, path, flags);
     }
     Ok(Out::Pass)
 }

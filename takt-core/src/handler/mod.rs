@@ -11,6 +11,7 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 pub mod contain;
+pub mod file;
 pub mod futex;
 pub mod guest;
 pub mod inject;
@@ -28,6 +29,7 @@ use crate::errno::Errno;
 use crate::fd::Obj;
 use crate::sys;
 use crate::time::VTime;
+use std::path::PathBuf;
 
 /// An action run at the syscall-exit stop with the kernel's return value; returns a
 /// replacement return value.
@@ -193,7 +195,7 @@ pub type Res = Result<Out, Errno>;
 /// Syscalls the seccomp filter lets run natively: memory management and pure queries
 /// whose results are deterministic for a given program (identity of the filesystem
 /// aside). They cost nothing under takt.
-pub const ALLOWED: [u32; 54] = [
+pub const ALLOWED: [u32; 38] = [
     libc::SYS_mmap as u32,
     libc::SYS_mprotect as u32,
     libc::SYS_munmap as u32,
@@ -222,31 +224,15 @@ pub const ALLOWED: [u32; 54] = [
     libc::SYS_prlimit64 as u32,
     libc::SYS_capget as u32,
     libc::SYS_getcwd as u32,
-    libc::SYS_fstat as u32,
-    libc::SYS_stat as u32,
-    libc::SYS_lstat as u32,
-    libc::SYS_newfstatat as u32,
-    libc::SYS_statx as u32,
     libc::SYS_lseek as u32,
     libc::SYS_access as u32,
     libc::SYS_faccessat as u32,
     libc::SYS_faccessat2 as u32,
     libc::SYS_readlink as u32,
     libc::SYS_readlinkat as u32,
-    libc::SYS_getdents64 as u32,
     libc::SYS_pread64 as u32,
-    libc::SYS_pwrite64 as u32,
-    libc::SYS_statfs as u32,
-    libc::SYS_fstatfs as u32,
     libc::SYS_umask as u32,
-    libc::SYS_fsync as u32,
-    libc::SYS_fdatasync as u32,
-    libc::SYS_ftruncate as u32,
     libc::SYS_fadvise64 as u32,
-    libc::SYS_mkdir as u32,
-    libc::SYS_unlink as u32,
-    libc::SYS_unlinkat as u32,
-    libc::SYS_rename as u32,
     libc::SYS_getpgrp as u32,
 ];
 
@@ -277,8 +263,9 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             let flags = (O_CREAT | O_WRONLY | O_TRUNC) as u64;
             io::open(e, tid, SYS_open as u32, [a[0], flags, a[1], 0, 0, 0], 0)
         }
-        SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_pwritev
-        | SYS_preadv2 | SYS_pwritev2 => io::kernel_only(e, tid, nr, a),
+        SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_preadv2 => {
+            io::kernel_only(e, tid, nr, a)
+        }
         SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
         SYS_ppoll => poll::ppoll(e, tid, a),
         SYS_select => poll::select(e, tid, a, false),
@@ -354,33 +341,67 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_prctl => process::prctl(e, tid, a),
         SYS_flock => Ok(Out::Pass),
 
+        // --- files: observed for their metadata and durability (the kernel runs them) --
+        SYS_stat | SYS_lstat | SYS_fstat => file::stat(a[1]),
+        SYS_newfstatat => file::stat(a[2]),
+        SYS_statx => file::statx(a[4]),
+        SYS_statfs | SYS_fstatfs => file::statfs(a[1]),
+        SYS_getdents64 => file::getdents64(a[0] as i32, a[1], a[2]),
+        SYS_pwrite64 => {
+            file::before_write(e, tid, a[0] as i32, Some(a[3]), a[2]);
+            Ok(Out::Pass)
+        }
+        SYS_pwritev | SYS_pwritev2 => {
+            io::kernel_only(e, tid, nr, a)?;
+            let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
+                .iter()
+                .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
+            file::before_write(e, tid, a[0] as i32, Some(a[3]), len);
+            Ok(Out::Pass)
+        }
+        SYS_ftruncate => {
+            let path = PathBuf::from(format!("/proc/{}/fd/{}", e.real(tid), a[0] as i32));
+            file::before_truncate(e, tid, path, a[1] as i64);
+            Ok(Out::Pass)
+        }
+        SYS_truncate => file::truncate(e, tid, a[0], a[1] as i64),
+        SYS_fsync | SYS_fdatasync => {
+            file::synced(e, tid, a[0] as i32);
+            Ok(Out::Pass)
+        }
+        SYS_sync_file_range => {
+            let both = (libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER) as u64;
+            if a[3] & both == both {
+                file::synced(e, tid, a[0] as i32);
+            }
+            Ok(Out::Pass)
+        }
+        SYS_sync | SYS_syncfs => {
+            file::synced_all(e, tid);
+            Ok(Out::Pass)
+        }
+        SYS_mkdir => file::make(e, tid, AT_FDCWD, a[0]),
+        SYS_mkdirat => file::make(e, tid, a[0] as i32, a[1]),
+        SYS_symlink | SYS_link => file::make(e, tid, AT_FDCWD, a[1]),
+        SYS_symlinkat => file::make(e, tid, a[1] as i32, a[2]),
+        SYS_linkat => file::make(e, tid, a[2] as i32, a[3]),
+        SYS_unlink | SYS_rmdir => file::remove(e, tid, AT_FDCWD, a[0]),
+        SYS_unlinkat => file::remove(e, tid, a[0] as i32, a[1]),
+        SYS_rename => file::rename(e, tid, [AT_FDCWD; 2], [a[0], a[1]], 0),
+        SYS_renameat => file::rename(e, tid, [a[0] as i32, a[2] as i32], [a[1], a[3]], 0),
+        SYS_renameat2 => file::rename(e, tid, [a[0] as i32, a[2] as i32], [a[1], a[3]], a[4]),
+        SYS_chmod | SYS_chown | SYS_lchown => file::status_changed(e, tid, AT_FDCWD, a[0]),
+        SYS_fchmodat | SYS_fchownat => file::status_changed(e, tid, a[0] as i32, a[1]),
+        SYS_fchmod | SYS_fchown => file::fd_status_changed(e, tid, a[0] as i32),
+        SYS_utimensat => file::utimensat(e, tid, a),
+
         // --- passed to the kernel: files, directories, identity ----------------------
         SYS_chdir
         | SYS_fchdir
-        | SYS_rmdir
-        | SYS_mkdirat
-        | SYS_renameat
-        | SYS_renameat2
-        | SYS_link
-        | SYS_linkat
-        | SYS_symlink
-        | SYS_symlinkat
-        | SYS_chmod
-        | SYS_fchmod
-        | SYS_fchmodat
-        | SYS_chown
-        | SYS_fchown
-        | SYS_lchown
-        | SYS_fchownat
-        | SYS_truncate
         | SYS_fallocate
-        | SYS_utimensat
         | SYS_utimes
         | SYS_utime
         | SYS_futimesat
-        | SYS_sync
-        | SYS_syncfs
-        | SYS_sync_file_range
         | SYS_getxattr
         | SYS_lgetxattr
         | SYS_fgetxattr

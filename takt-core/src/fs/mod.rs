@@ -1,0 +1,428 @@
+//! Files as programs see them under takt, and as a node's disk keeps them.
+//!
+//! Three parts, none of which touches ptrace:
+//!
+//! - [`Ids`]: inode and device numbers assigned by takt in first-seen order per run, so
+//!   `stat`, `statx`, `fstat` and `getdents` never show the host's (which differ from run
+//!   to run as files are created on the host's disk).
+//! - [`TimeBook`]: timestamps on the virtual clock for every file a run created or
+//!   changed, set by the calls that change them; files from the layer below carry one
+//!   fixed time, the virtual epoch (2026-01-01T00:00:00Z).
+//! - [`Disk`]: which of a node's writes are durable, and what a crash leaves.
+//!
+//! # The durability model
+//!
+//! A write reaches the page cache; it is *durable* once the disk has it. The rules, per
+//! node (after Linux's documented semantics of each call, ext4 in `data=ordered` mode,
+//! and the persistence models of ALICE, Pillai et al., OSDI'14, and CrashMonkey, Mohan et
+//! al., OSDI'18):
+//!
+//! 1. `write`, `pwrite`, `writev`, `ftruncate`… change a file's data in the page cache only.
+//! 2. `fsync(fd)` and `fdatasync(fd)` make that file's data and size durable.
+//!    `sync_file_range` with `SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER` is
+//!    counted as an `fdatasync` of the file (Linux writes the range back, without the
+//!    disk cache flush; takt does not model that difference). A file opened `O_SYNC` or
+//!    `O_DSYNC` has every write durable when it returns.
+//! 3. Names (creating, unlinking, renaming a file or directory, a link) are changes of
+//!    their directory: durable once that directory is fsynced (for a rename, either
+//!    directory). A rename is atomic: after a crash the name points at the old file or
+//!    the new one, never at neither.
+//! 4. `sync()` and `syncfs()` make everything of the node durable.
+//! 5. On a crash ([`CrashModel::LoseUnsynced`], the default) everything not durable is
+//!    lost: each file's data goes back to its last durable state, then the names go back,
+//!    newest change first.
+//! 6. [`CrashModel::Ext4Ordered`] (seeded) leaves what ext4 with `data=ordered` and
+//!    delayed allocation can leave after a power loss: the journal commits name changes
+//!    in order, so a prefix of the non-durable name changes survives (any `fsync` commits
+//!    the journal: every name change before it is durable, rule 3 being ext4's stricter
+//!    behaviour here); each file independently keeps a prefix of its non-durable writes
+//!    (its pages were written back in order up to some point). A file renamed over an
+//!    old one without an `fsync` can thus survive as the new name with none of its data:
+//!    the zero-length file of ext4's delayed allocation.
+//!
+//! Not modelled: writes through shared file mappings (`mmap`; `msync`) are kept by a
+//! crash; the kernel's periodic write-back of dirty pages (after 30 s by default) does
+//! not happen; what a node keeps past [`MAX_UNDO_BYTES`] of overwritten bytes counts as
+//! written back. Only files reached through the calls takt traps are tracked.
+
+use crate::time::VTime;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A file as the host knows it: (device, inode).
+pub type HostId = (u64, u64);
+
+/// A timestamp: seconds and nanoseconds since the Unix epoch.
+pub type Stamp = (i64, i64);
+
+/// The first inode number takt hands out.
+const FIRST_INO: u64 = 2;
+
+/// Inode and device numbers in first-seen order.
+#[derive(Debug)]
+pub struct Ids {
+    inos: BTreeMap<HostId, u64>,
+    devs: BTreeMap<u64, u64>,
+    next: u64,
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids {
+            inos: BTreeMap::new(),
+            devs: BTreeMap::new(),
+            next: FIRST_INO,
+        }
+    }
+}
+
+/// How many distinct files a run may number before numbers are reused (a bound on the
+/// tracer's memory; a run that sees more files gets numbers modulo this, noted).
+pub const MAX_FILES: usize = 1 << 20;
+
+impl Ids {
+    /// The inode number takt shows for `id`.
+    pub fn ino(&mut self, id: HostId) -> u64 {
+        if let Some(&n) = self.inos.get(&id) {
+            return n;
+        }
+        self.number(id)
+    }
+
+    /// A new number for `id`: the host reused the inode of a file gone since.
+    pub fn fresh(&mut self, id: HostId) -> u64 {
+        self.number(id)
+    }
+
+    fn number(&mut self, id: HostId) -> u64 {
+        if self.inos.len() >= MAX_FILES {
+            self.inos.clear();
+        }
+        let n = self.next;
+        self.next = self.next.saturating_add(1);
+        self.inos.insert(id, n);
+        n
+    }
+
+    /// Whether `id` was seen already.
+    pub fn known(&self, id: HostId) -> bool {
+        self.inos.contains_key(&id)
+    }
+
+    /// The device number takt shows for host device `dev`: `0:(32+k)` for the k-th
+    /// device seen (anonymous devices, as overlayfs and tmpfs have).
+    pub fn dev(&mut self, dev: u64) -> u64 {
+        let k = self.devs.len() as u64;
+        let minor = *self.devs.entry(dev).or_insert(32u64.saturating_add(k));
+        libc::makedev(0, minor as u32)
+    }
+}
+
+/// A file's times as takt shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Times {
+    /// Last access (takt shows the last modification: no atime updates, as `noatime`).
+    pub atime: Stamp,
+    /// Last data change.
+    pub mtime: Stamp,
+    /// Last status change.
+    pub ctime: Stamp,
+}
+
+/// The virtual times of files the run created or changed.
+#[derive(Debug, Default)]
+pub struct TimeBook {
+    map: BTreeMap<HostId, Times>,
+}
+
+impl TimeBook {
+    /// Data changed at `now` (mtime and ctime).
+    pub fn data(&mut self, id: HostId, now: Stamp) {
+        self.map.insert(
+            id,
+            Times {
+                atime: now,
+                mtime: now,
+                ctime: now,
+            },
+        );
+    }
+
+    /// Status changed at `now` (ctime only; a file never seen changed gets `base` for
+    /// the other times).
+    pub fn status(&mut self, id: HostId, now: Stamp, base: Stamp) {
+        let t = self.map.entry(id).or_insert(Times {
+            atime: base,
+            mtime: base,
+            ctime: base,
+        });
+        t.ctime = now;
+    }
+
+    /// `utimensat` set the times explicitly.
+    pub fn set(&mut self, id: HostId, atime: Stamp, mtime: Stamp, now: Stamp) {
+        self.map.insert(
+            id,
+            Times {
+                atime,
+                mtime,
+                ctime: now,
+            },
+        );
+    }
+
+    /// The times recorded for `id`.
+    pub fn get(&self, id: HostId) -> Option<Times> {
+        self.map.get(&id).copied()
+    }
+}
+
+/// A stamp for virtual time `t` (seconds since the virtual epoch added).
+pub fn stamp(t: VTime) -> Stamp {
+    let ns = t.as_nanos();
+    let secs = (crate::handler::time::EPOCH_SECS).saturating_add(ns / 1_000_000_000);
+    (secs as i64, (ns % 1_000_000_000) as i64)
+}
+
+/// What a crash leaves of the writes that were not durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CrashModel {
+    /// Every write and name change that was not made durable is lost (the default).
+    #[default]
+    LoseUnsynced,
+    /// Seeded: what ext4 in `data=ordered` mode could leave after a power loss (a prefix
+    /// of the name changes, a prefix of each file's writes).
+    Ext4Ordered,
+    /// Nothing is lost (takt before per-node durability: a crash keeps every write).
+    KeepAll,
+}
+
+/// The most overwritten bytes a node keeps to undo (beyond, older writes count as
+/// written back).
+pub const MAX_UNDO_BYTES: usize = 256 << 20;
+
+/// One non-durable write to a file: enough to undo it.
+#[derive(Debug)]
+pub struct Undo {
+    /// Where it wrote.
+    pub offset: u64,
+    /// The bytes it overwrote (within the file's size before it).
+    pub old: Vec<u8>,
+    /// The file's size before it.
+    pub size_before: u64,
+}
+
+/// A file with non-durable writes.
+#[derive(Debug)]
+pub struct DirtyFile {
+    /// The tracer's own handle on the file (kept open: the file may be renamed or
+    /// unlinked meanwhile).
+    pub file: std::fs::File,
+    /// Its writes since it was last durable, oldest first.
+    pub writes: Vec<Undo>,
+}
+
+/// A name change that is not durable yet.
+#[derive(Debug)]
+pub enum NameOp {
+    /// `path` was created (a file, directory, link or symlink).
+    Created {
+        /// The name (absolute, as the node sees it).
+        path: PathBuf,
+        /// Its directory.
+        dir: HostId,
+    },
+    /// `path` was removed; `kept` is the file it named (to put back), or a directory.
+    Removed {
+        /// The name.
+        path: PathBuf,
+        /// Its directory.
+        dir: HostId,
+        /// What it named.
+        kept: Kept,
+    },
+    /// `from` was renamed to `to`, replacing `replaced`.
+    Renamed {
+        /// Old name.
+        from: PathBuf,
+        /// New name.
+        to: PathBuf,
+        /// Old name's directory.
+        from_dir: HostId,
+        /// New name's directory.
+        to_dir: HostId,
+        /// What `to` named before, if anything.
+        replaced: Option<Kept>,
+    },
+}
+
+/// Permission bits, user and group of a kept entry.
+pub type Owner = (u32, u32, u32);
+
+/// What a removed or replaced name referred to, kept to be put back.
+#[derive(Debug)]
+pub enum Kept {
+    /// A regular file: the tracer's handle on it (its inode lives on while held) and
+    /// its permission bits and owner.
+    File(std::fs::File, Owner),
+    /// A directory (empty: Linux removes only empty ones), with its permission bits
+    /// and owner.
+    Dir(Owner),
+    /// A symbolic link to this target.
+    Symlink(PathBuf),
+    /// Something takt does not put back (a device node, a FIFO, a socket).
+    Other,
+}
+
+impl NameOp {
+    /// Whether an fsync of directory `dir` makes it durable.
+    fn in_dir(&self, d: HostId) -> bool {
+        match self {
+            NameOp::Created { dir, .. } | NameOp::Removed { dir, .. } => *dir == d,
+            NameOp::Renamed {
+                from_dir, to_dir, ..
+            } => *from_dir == d || *to_dir == d,
+        }
+    }
+}
+
+/// A node's disk: what is not durable yet.
+#[derive(Debug, Default)]
+pub struct Disk {
+    /// Files with non-durable writes.
+    pub files: BTreeMap<HostId, DirtyFile>,
+    /// Non-durable name changes, oldest first.
+    pub names: Vec<NameOp>,
+    /// Overwritten bytes kept for undo.
+    pub undo_bytes: usize,
+}
+
+impl Disk {
+    /// `fsync`/`fdatasync` of a regular file: its data is durable.
+    pub fn synced_file(&mut self, id: HostId, model: CrashModel) {
+        if let Some(f) = self.files.remove(&id) {
+            self.undo_bytes = self
+                .undo_bytes
+                .saturating_sub(f.writes.iter().map(|w| w.old.len()).sum());
+        }
+        if model == CrashModel::Ext4Ordered {
+            // ext4's fsync commits the running journal transaction: every name change.
+            self.names.clear();
+        }
+    }
+
+    /// `fsync` of a directory: its name changes are durable (under ext4, every one).
+    pub fn synced_dir(&mut self, id: HostId, model: CrashModel) {
+        if model == CrashModel::Ext4Ordered {
+            self.names.clear();
+        } else {
+            self.names.retain(|op| !op.in_dir(id));
+        }
+    }
+
+    /// `sync`/`syncfs`: everything is durable.
+    pub fn synced_all(&mut self) {
+        self.files.clear();
+        self.names.clear();
+        self.undo_bytes = 0;
+    }
+
+    /// Records a write (undo information made by the caller); returns false when the
+    /// undo budget is spent (the caller then counts the file as written back).
+    pub fn wrote(&mut self, id: HostId, file: impl FnOnce() -> Option<std::fs::File>, w: Undo) -> bool {
+        if self.undo_bytes.saturating_add(w.old.len()) > MAX_UNDO_BYTES {
+            self.files.remove(&id);
+            return false;
+        }
+        let entry = match self.files.entry(id) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => match file() {
+                Some(f) => v.insert(DirtyFile {
+                    file: f,
+                    writes: Vec::new(),
+                }),
+                None => return false,
+            },
+        };
+        self.undo_bytes = self.undo_bytes.saturating_add(w.old.len());
+        entry.writes.push(w);
+        true
+    }
+
+    /// What survives a crash under `model`: for each dirty file, how many of its writes
+    /// (a prefix) to keep, and how many name changes (a prefix). `draw(n)` returns a
+    /// seeded number in `0..=n`.
+    pub fn survivors(
+        &self,
+        model: CrashModel,
+        mut draw: impl FnMut(usize) -> usize,
+    ) -> (BTreeMap<HostId, usize>, usize) {
+        match model {
+            CrashModel::KeepAll => (
+                self.files
+                    .iter()
+                    .map(|(id, f)| (*id, f.writes.len()))
+                    .collect(),
+                self.names.len(),
+            ),
+            CrashModel::LoseUnsynced => (self.files.keys().map(|id| (*id, 0)).collect(), 0),
+            CrashModel::Ext4Ordered => {
+                let names = draw(self.names.len());
+                let files = self
+                    .files
+                    .iter()
+                    .map(|(id, f)| (*id, draw(f.writes.len())))
+                    .collect();
+                (files, names)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_first_seen_order() {
+        let mut ids = Ids::default();
+        assert_eq!(ids.ino((9, 500)), 2);
+        assert_eq!(ids.ino((9, 7)), 3);
+        assert_eq!(ids.ino((9, 500)), 2);
+        assert_eq!(ids.fresh((9, 500)), 4);
+        assert_eq!(ids.dev(77), libc::makedev(0, 32));
+        assert_eq!(ids.dev(5), libc::makedev(0, 33));
+        assert_eq!(ids.dev(77), libc::makedev(0, 32));
+    }
+
+    #[test]
+    fn fsync_of_a_directory_makes_its_names_durable() {
+        let mut d = Disk::default();
+        d.names.push(NameOp::Created {
+            path: "/a/x".into(),
+            dir: (1, 1),
+        });
+        d.names.push(NameOp::Created {
+            path: "/b/y".into(),
+            dir: (1, 2),
+        });
+        d.synced_dir((1, 1), CrashModel::LoseUnsynced);
+        assert_eq!(d.names.len(), 1);
+        d.synced_dir((1, 9), CrashModel::Ext4Ordered);
+        assert!(d.names.is_empty());
+    }
+
+    #[test]
+    fn survivors_follow_the_model() {
+        let mut d = Disk::default();
+        for _ in 0..3 {
+            d.names.push(NameOp::Created {
+                path: "/x".into(),
+                dir: (1, 1),
+            });
+        }
+        assert_eq!(d.survivors(CrashModel::LoseUnsynced, |_| 1).1, 0);
+        assert_eq!(d.survivors(CrashModel::KeepAll, |_| 1).1, 3);
+        assert_eq!(d.survivors(CrashModel::Ext4Ordered, |n| n.min(2)).1, 2);
+    }
+}

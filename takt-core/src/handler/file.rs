@@ -1,0 +1,711 @@
+//! Regular files and directories: the metadata programs see (`stat`, `statx`, `fstat`,
+//! `getdents64`, `statfs` show takt's inode and device numbers, virtual timestamps,
+//! fixed filesystem figures, entries in name order) and the durability of what they
+//! write (see [`crate::fs`] for the model and its rules).
+//!
+//! The kernel still performs every call; handlers here observe them: before a write,
+//! the bytes it will overwrite are kept so a crash can undo it; at a call's exit, the
+//! structures the kernel filled are rewritten. The tracer reaches a tracee's files
+//! through `/proc/<pid>/fd/<n>`, `/proc/<pid>/cwd` and `/proc/<pid>/root` (so in the
+//! node's own filesystem view), with ordinary file calls on the host.
+
+use super::{Out, Post, Res};
+use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
+use crate::fs::{self, HostId, Kept, NameOp, Stamp, Undo};
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The most bytes of one write kept to undo it (a write overwriting more keeps its
+/// first bytes only, and counts the rest as written back).
+const MAX_UNDO_PER_WRITE: u64 = 16 << 20;
+
+impl Engine {
+    /// The real pid whose `/proc` entries show thread `tid`'s files.
+    fn proc_dir(&self, tid: Vtid) -> PathBuf {
+        PathBuf::from(format!("/proc/{}", self.threads[&tid].real))
+    }
+
+    /// The host path of `tid`'s fd `fd`.
+    fn fd_path(&self, tid: Vtid, fd: i32) -> PathBuf {
+        self.proc_dir(tid).join(format!("fd/{fd}"))
+    }
+
+    /// The host path of `path` as `tid` names it relative to `dirfd`.
+    fn at_path(&self, tid: Vtid, dirfd: i32, path: &[u8]) -> PathBuf {
+        let p = Path::new(std::ffi::OsStr::from_encoded_bytes_unchecked_safe(path));
+        if p.is_absolute() {
+            self.proc_dir(tid)
+                .join("root")
+                .join(p.strip_prefix("/").unwrap_or(p))
+        } else if dirfd == libc::AT_FDCWD {
+            self.proc_dir(tid).join("cwd").join(p)
+        } else {
+            self.fd_path(tid, dirfd).join(p)
+        }
+    }
+
+    /// The absolute path (as the node sees it) of `path` named relative to `dirfd`.
+    fn guest_abs(&self, tid: Vtid, dirfd: i32, path: &[u8]) -> Option<PathBuf> {
+        let p = Path::new(std::ffi::OsStr::from_encoded_bytes_unchecked_safe(path));
+        if p.is_absolute() {
+            return Some(p.to_path_buf());
+        }
+        let base = if dirfd == libc::AT_FDCWD {
+            self.proc_dir(tid).join("cwd")
+        } else {
+            self.fd_path(tid, dirfd)
+        };
+        Some(std::fs::read_link(base).ok()?.join(p))
+    }
+
+    /// Where the tracer reaches node `node`'s file `path` (absolute, as the node sees it).
+    fn node_path(&self, node: usize, path: &Path) -> PathBuf {
+        match self.nodens.get(node).and_then(|n| n.as_ref()) {
+            Some(ns) => ns.host_path(path),
+            None => path.to_path_buf(),
+        }
+    }
+
+    fn node_of(&self, tid: Vtid) -> usize {
+        self.procs[&self.threads[&tid].pid].node
+    }
+
+    /// The virtual time now as a timestamp.
+    fn stamp_now(&self) -> Stamp {
+        fs::stamp(self.now)
+    }
+
+    /// The times takt shows for a file (host id, host ctime in seconds).
+    fn file_times(&mut self, id: HostId, host_ctime: i64) -> fs::Times {
+        if let Some(t) = self.times.get(id) {
+            return t;
+        }
+        if host_ctime > self.host_start {
+            // Changed in the run by something takt did not see (a shared mapping):
+            // the time it was first looked at.
+            let now = self.stamp_now();
+            self.times.data(id, now);
+            return self.times.get(id).expect("just set");
+        }
+        let epoch = (crate::handler::time::EPOCH_SECS as i64, 0);
+        fs::Times {
+            atime: epoch,
+            mtime: epoch,
+            ctime: epoch,
+        }
+    }
+}
+
+/// `OsStr` from bytes without `unsafe` (paths from a tracee are arbitrary bytes).
+trait FromBytes {
+    fn from_encoded_bytes_unchecked_safe(b: &[u8]) -> &std::ffi::OsStr;
+}
+impl FromBytes for std::ffi::OsStr {
+    fn from_encoded_bytes_unchecked_safe(b: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(b)
+    }
+}
+
+fn id_of(m: &std::fs::Metadata) -> HostId {
+    (m.dev(), m.ino())
+}
+
+// --- metadata -------------------------------------------------------------------------
+
+/// `stat`, `lstat`, `fstat`, `newfstatat`: the kernel fills the `struct stat` at `buf`;
+/// its identity and times are rewritten at the exit.
+pub fn stat(buf: u64) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            let _ = fix_stat(e, tid, buf);
+        }
+        None
+    })))
+}
+
+fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
+    let mut st: libc::stat = e.read_val(tid, buf)?;
+    let id = (st.st_dev, st.st_ino);
+    let t = e.file_times(id, st.st_ctime);
+    st.st_ino = e.ids.ino(id);
+    st.st_dev = e.ids.dev(st.st_dev);
+    (st.st_atime, st.st_atime_nsec) = t.atime;
+    (st.st_mtime, st.st_mtime_nsec) = t.mtime;
+    (st.st_ctime, st.st_ctime_nsec) = t.ctime;
+    e.write_val(tid, buf, &st)
+}
+
+/// `statx`: as [`stat`], for `struct statx` (its mount id is fixed too).
+pub fn statx(buf: u64) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            let _ = fix_statx(e, tid, buf);
+        }
+        None
+    })))
+}
+
+fn fix_statx(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
+    let mut sx: libc::statx = e.read_val(tid, buf)?;
+    let hdev = libc::makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    let id = (hdev, sx.stx_ino);
+    let t = e.file_times(id, sx.stx_ctime.tv_sec);
+    sx.stx_ino = e.ids.ino(id);
+    let vdev = e.ids.dev(hdev);
+    (sx.stx_dev_major, sx.stx_dev_minor) = (libc::major(vdev), libc::minor(vdev));
+    let ts = |s: Stamp, mut t: libc::statx_timestamp| {
+        t.tv_sec = s.0;
+        t.tv_nsec = s.1 as u32;
+        t
+    };
+    sx.stx_atime = ts(t.atime, sx.stx_atime);
+    sx.stx_mtime = ts(t.mtime, sx.stx_mtime);
+    sx.stx_ctime = ts(t.ctime, sx.stx_ctime);
+    sx.stx_btime = ts(t.mtime.min(t.ctime), sx.stx_btime);
+    sx.stx_mnt_id = 1;
+    e.write_val(tid, buf, &sx)
+}
+
+/// `statfs`/`fstatfs`: fixed figures (a 100 GiB filesystem, half free), the type and
+/// flags of the real one.
+pub fn statfs(buf: u64) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            if let Ok(mut sf) = e.read_val::<libc::statfs>(tid, buf) {
+                let blocks = (100u64 << 30) / 4096;
+                sf.f_bsize = 4096;
+                sf.f_frsize = 4096;
+                sf.f_blocks = blocks;
+                sf.f_bfree = blocks / 2;
+                sf.f_bavail = blocks / 2;
+                sf.f_files = 6_553_600;
+                sf.f_ffree = 6_000_000;
+                // SAFETY-free: fsid is an opaque pair of ints; zero it.
+                sf.f_fsid = fsid_zero();
+                let _ = e.write_val(tid, buf, &sf);
+            }
+        }
+        None
+    })))
+}
+
+fn fsid_zero() -> libc::fsid_t {
+    crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::fsid_t>()])
+}
+
+/// The most bytes of directory entries takt reorders in one `getdents64`.
+const MAX_DENTS: usize = 1 << 20;
+
+/// `getdents64`: the entries the kernel returned, in name order, with takt's inode
+/// numbers. (Sorted within each call's buffer: glibc reads 32 KiB at a time, so
+/// directories of up to about a thousand entries come out fully sorted.)
+pub fn getdents64(fd: i32, dirp: u64, count: u64) -> Res {
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret > 0 {
+            let _ = fix_dents(e, tid, fd, dirp, (ret as u64).min(count));
+        }
+        None
+    })))
+}
+
+fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<(), Errno> {
+    let len = usize::try_from(len).unwrap_or(MAX_DENTS);
+    if len > MAX_DENTS {
+        return Ok(());
+    }
+    let dev = std::fs::metadata(e.fd_path(tid, fd))
+        .map(|m| m.dev())
+        .unwrap_or(0);
+    let buf = e.read_mem(tid, dirp, len)?;
+    // (d_ino, d_type, name) of each entry, and their d_off values in order.
+    let mut ents: Vec<(u64, u8, Vec<u8>)> = Vec::new();
+    let mut offs: Vec<i64> = Vec::new();
+    let mut at = 0usize;
+    while at.saturating_add(19) <= buf.len() {
+        let ino = u64::from_ne_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
+        let off = i64::from_ne_bytes(buf[at + 8..at + 16].try_into().expect("8 bytes"));
+        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        let ty = buf[at + 18];
+        let end = at.saturating_add(reclen);
+        if reclen < 20 || end > buf.len() {
+            return Ok(()); // not what the kernel writes: leave it alone
+        }
+        let name = &buf[at + 19..end];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        ents.push((ino, ty, name.to_vec()));
+        offs.push(off);
+        at = end;
+    }
+    ents.sort_by(|a, b| a.2.cmp(&b.2));
+    let mut out = Vec::with_capacity(buf.len());
+    for ((ino, ty, name), off) in ents.into_iter().zip(offs) {
+        let reclen = (19usize.saturating_add(name.len()).saturating_add(1)).next_multiple_of(8);
+        out.extend_from_slice(&e.ids.ino((dev, ino)).to_ne_bytes());
+        out.extend_from_slice(&off.to_ne_bytes());
+        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        out.push(ty);
+        out.extend_from_slice(&name);
+        out.resize(out.len().saturating_add(reclen.saturating_sub(19 + name.len())), 0);
+    }
+    if out.len() == buf.len() {
+        e.write_mem(tid, dirp, &out)?;
+    }
+    Ok(())
+}
+
+// --- writes and durability ----------------------------------------------------------
+
+/// The file position and status flags of `tid`'s fd `fd` (from `/proc/<pid>/fdinfo`).
+fn fdinfo(e: &Engine, tid: Vtid, fd: i32) -> Option<(u64, i32)> {
+    let text = std::fs::read_to_string(e.proc_dir(tid).join(format!("fdinfo/{fd}"))).ok()?;
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+    };
+    let pos = field("pos:")?.parse().ok()?;
+    let flags = i32::from_str_radix(&field("flags:")?, 8).ok()?;
+    Some((pos, flags))
+}
+
+/// Before a write of `len` bytes to `tid`'s fd `fd` (at `offset`, or at the file
+/// position): keeps what it overwrites, unless the file is opened for synchronous
+/// writes; the file's virtual times become now.
+pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len: u64) {
+    let path = e.fd_path(tid, fd);
+    let Ok(m) = std::fs::metadata(&path) else {
+        return;
+    };
+    if !m.is_file() {
+        return;
+    }
+    let id = id_of(&m);
+    let now = e.stamp_now();
+    e.times.data(id, now);
+    if e.cfg.crash_model == fs::CrashModel::KeepAll {
+        return;
+    }
+    let Some((pos, flags)) = fdinfo(e, tid, fd) else {
+        return;
+    };
+    if flags & libc::O_DSYNC != 0 {
+        return; // O_SYNC includes O_DSYNC: durable when the write returns
+    }
+    let size = m.len();
+    let start = match offset {
+        Some(o) => o,
+        None if flags & libc::O_APPEND != 0 => size,
+        None => pos,
+    };
+    keep_undo(e, tid, id, &path, start, len, size);
+}
+
+/// Keeps the bytes in `[start, start + len)` that lie within the file's `size`.
+fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len: u64, size: u64) {
+    let node = e.node_of(tid);
+    let end = start.saturating_add(len).min(size);
+    let keep = end.saturating_sub(start).min(MAX_UNDO_PER_WRITE);
+    let open = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .ok()
+    };
+    let mut old = vec![0u8; keep as usize];
+    if keep > 0 {
+        let f = match e.disks[node].files.get(&id) {
+            Some(d) => d.file.try_clone().ok(),
+            None => open(),
+        };
+        let Some(f) = f else {
+            return;
+        };
+        if f.read_exact_at(&mut old, start).is_err() {
+            return;
+        }
+    }
+    let w = Undo {
+        offset: start,
+        old,
+        size_before: size,
+    };
+    if !e.disks[node].wrote(id, open, w) {
+        e.note("a node's unsynced writes passed takt's undo budget: older ones count as written back".into());
+    }
+}
+
+/// `ftruncate`: keeps the bytes a shrink cuts off.
+pub fn before_truncate(e: &mut Engine, tid: Vtid, path: PathBuf, len: i64) {
+    let Ok(m) = std::fs::metadata(&path) else {
+        return;
+    };
+    if !m.is_file() || len < 0 {
+        return;
+    }
+    let id = id_of(&m);
+    let now = e.stamp_now();
+    e.times.data(id, now);
+    if e.cfg.crash_model != fs::CrashModel::KeepAll {
+        let len = len as u64;
+        keep_undo(e, tid, id, &path, len.min(m.len()), m.len().saturating_sub(len), m.len());
+    }
+}
+
+/// `truncate(path, len)`.
+pub fn truncate(e: &mut Engine, tid: Vtid, path: u64, len: i64) -> Res {
+    let p = e.read_cstr(tid, path)?;
+    let host = e.at_path(tid, libc::AT_FDCWD, &p);
+    before_truncate(e, tid, host, len);
+    Ok(Out::Pass)
+}
+
+/// `fsync`/`fdatasync` of `tid`'s fd `fd`: the file's data (or the directory's names)
+/// are durable.
+pub fn synced(e: &mut Engine, tid: Vtid, fd: i32) {
+    let Ok(m) = std::fs::metadata(e.fd_path(tid, fd)) else {
+        return;
+    };
+    let node = e.node_of(tid);
+    let model = e.cfg.crash_model;
+    if m.is_dir() {
+        e.disks[node].synced_dir(id_of(&m), model);
+    } else if m.is_file() {
+        e.disks[node].synced_file(id_of(&m), model);
+    }
+}
+
+/// `sync`/`syncfs`: everything of the node is durable.
+pub fn synced_all(e: &mut Engine, tid: Vtid) {
+    let node = e.node_of(tid);
+    e.disks[node].synced_all();
+}
+
+// --- names ----------------------------------------------------------------------------
+
+/// What a name change needs at its exit: the name(s) as the node sees them and the
+/// host paths to reach them.
+struct Name {
+    guest: PathBuf,
+    host: PathBuf,
+}
+
+fn name(e: &Engine, tid: Vtid, dirfd: i32, addr: u64) -> Result<Option<Name>, Errno> {
+    let p = e.read_cstr(tid, addr)?;
+    Ok(e.guest_abs(tid, dirfd, &p).map(|guest| Name {
+        guest,
+        host: e.at_path(tid, dirfd, &p),
+    }))
+}
+
+fn parent_id(host: &Path) -> Option<HostId> {
+    std::fs::metadata(host.parent()?).ok().map(|m| id_of(&m))
+}
+
+/// A new name `n` was made (a file, directory, link, symlink): its directory changed.
+fn created(e: &mut Engine, tid: Vtid, n: &Name) {
+    let Some(dir) = parent_id(&n.host) else {
+        return;
+    };
+    let now = e.stamp_now();
+    e.times.data(dir, now);
+    if let Ok(m) = std::fs::symlink_metadata(&n.host) {
+        let id = id_of(&m);
+        if !m.is_dir() && m.nlink() == 1 || m.is_dir() {
+            e.ids.fresh(id);
+            e.times.data(id, now);
+        } else {
+            let base = e.file_times(id, m.ctime()).mtime;
+            e.times.status(id, now, base);
+        }
+    }
+    if e.cfg.crash_model != fs::CrashModel::KeepAll {
+        let node = e.node_of(tid);
+        e.disks[node].names.push(NameOp::Created {
+            path: n.guest.clone(),
+            dir,
+        });
+    }
+}
+
+/// What `host` names now, kept so that a crash can put it back.
+fn keep(host: &Path) -> Option<Kept> {
+    let m = std::fs::symlink_metadata(host).ok()?;
+    let owner = (m.permissions().mode(), m.uid(), m.gid());
+    Some(if m.is_file() {
+        match std::fs::File::open(host) {
+            Ok(f) => Kept::File(f, owner),
+            Err(_) => Kept::Other,
+        }
+    } else if m.is_dir() {
+        Kept::Dir(owner)
+    } else if m.file_type().is_symlink() {
+        Kept::Symlink(std::fs::read_link(host).ok()?)
+    } else {
+        Kept::Other
+    })
+}
+
+/// `open`/`openat` of an existing or new file with `O_CREAT` or `O_TRUNC`: at the exit,
+/// a new file is a new name; a truncated one lost its data (kept for a crash).
+pub fn open_creating(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Res {
+    let Some(n) = name(e, tid, dirfd, path)? else {
+        return Ok(Out::Pass);
+    };
+    let existed = std::fs::symlink_metadata(&n.host).ok();
+    if let Some(m) = &existed {
+        if flags & libc::O_TRUNC != 0 && m.is_file() && m.len() > 0 {
+            before_truncate(e, tid, n.host.clone(), 0);
+        }
+    }
+    let existed = existed.is_some();
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret >= 0 {
+            if !existed {
+                created(e, tid, &n);
+            } else if flags & libc::O_TRUNC != 0 {
+                if let Ok(m) = std::fs::metadata(e.fd_path(tid, ret as i32)) {
+                    let now = e.stamp_now();
+                    e.times.data(id_of(&m), now);
+                }
+            }
+        }
+        None
+    })))
+}
+
+/// `mkdir`, `symlink`, `link`, `mknod` (of FIFOs and sockets) and their `*at` forms:
+/// `dirfd`/`path` name the new entry.
+pub fn make(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+    let Some(n) = name(e, tid, dirfd, path)? else {
+        return Ok(Out::Pass);
+    };
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            created(e, tid, &n);
+        }
+        None
+    })))
+}
+
+/// `unlink`, `unlinkat`, `rmdir`: the removed entry is kept until its removal is
+/// durable.
+pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+    let Some(n) = name(e, tid, dirfd, path)? else {
+        return Ok(Out::Pass);
+    };
+    let kept = if e.cfg.crash_model != fs::CrashModel::KeepAll {
+        keep(&n.host)
+    } else {
+        None
+    };
+    let dir = parent_id(&n.host);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            if let Some(dir) = dir {
+                let now = e.stamp_now();
+                e.times.data(dir, now);
+                if let Some(kept) = kept {
+                    let node = e.node_of(tid);
+                    e.disks[node].names.push(NameOp::Removed {
+                        path: n.guest,
+                        dir,
+                        kept,
+                    });
+                }
+            }
+        }
+        None
+    })))
+}
+
+/// `rename`, `renameat`, `renameat2`: the replaced entry is kept until the rename is
+/// durable. (`RENAME_EXCHANGE` is not recorded: a crash keeps it.)
+pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
+    let (Some(from), Some(to)) = (name(e, tid, a[0], paths[0])?, name(e, tid, a[1], paths[1])?)
+    else {
+        return Ok(Out::Pass);
+    };
+    if flags & u64::from(libc::RENAME_EXCHANGE) != 0 {
+        return Ok(Out::Pass);
+    }
+    let track = e.cfg.crash_model != fs::CrashModel::KeepAll;
+    let replaced = if track { keep(&to.host) } else { None };
+    let dirs = (parent_id(&from.host), parent_id(&to.host));
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            let now = e.stamp_now();
+            if let (Some(fd), Some(td)) = dirs {
+                e.times.data(fd, now);
+                e.times.data(td, now);
+                if let Ok(m) = std::fs::symlink_metadata(&to.host) {
+                    let id = id_of(&m);
+                    let base = e.file_times(id, m.ctime()).mtime;
+                    e.times.status(id, now, base);
+                }
+                if track {
+                    let node = e.node_of(tid);
+                    e.disks[node].names.push(NameOp::Renamed {
+                        from: from.guest,
+                        to: to.guest,
+                        from_dir: fd,
+                        to_dir: td,
+                        replaced,
+                    });
+                }
+            }
+        }
+        None
+    })))
+}
+
+/// `chmod`, `chown` and their forms on a path: the file's status changed.
+pub fn status_changed(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+    let p = e.read_cstr(tid, path)?;
+    let host = e.at_path(tid, dirfd, &p);
+    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
+        if ret == 0 {
+            if let Ok(m) = std::fs::metadata(&host) {
+                let id = id_of(&m);
+                let now = e.stamp_now();
+                let base = e.file_times(id, m.ctime()).mtime;
+                e.times.status(id, now, base);
+            }
+        }
+        None
+    })))
+}
+
+/// `fchmod`, `fchown`: as [`status_changed`], on an fd.
+pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
+    let host = e.fd_path(tid, fd);
+    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
+        if ret == 0 {
+            if let Ok(m) = std::fs::metadata(&host) {
+                let id = id_of(&m);
+                let now = e.stamp_now();
+                let base = e.file_times(id, m.ctime()).mtime;
+                e.times.status(id, now, base);
+            }
+        }
+        None
+    })))
+}
+
+/// `utimensat(dirfd, path, times, flags)` (a null path: the fd itself): the times given
+/// (`UTIME_NOW`: now; `UTIME_OMIT`: unchanged) become the file's virtual times.
+pub fn utimensat(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (dirfd, path, times) = (a[0] as i32, a[1], a[2]);
+    let host = if path == 0 {
+        e.fd_path(tid, dirfd)
+    } else {
+        let p = e.read_cstr(tid, path)?;
+        e.at_path(tid, dirfd, &p)
+    };
+    let given: Option<[libc::timespec; 2]> = if times == 0 {
+        None
+    } else {
+        Some(e.read_val(tid, times)?)
+    };
+    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
+        if ret == 0 {
+            if let Ok(m) = std::fs::metadata(&host) {
+                let id = id_of(&m);
+                let now = e.stamp_now();
+                let old = e.file_times(id, m.ctime());
+                let pick = |t: Option<&libc::timespec>, old: Stamp| match t {
+                    None => now,
+                    Some(ts) if ts.tv_nsec == libc::UTIME_NOW => now,
+                    Some(ts) if ts.tv_nsec == libc::UTIME_OMIT => old,
+                    Some(ts) => (ts.tv_sec, ts.tv_nsec),
+                };
+                let at = pick(given.as_ref().map(|g| &g[0]), old.atime);
+                let mt = pick(given.as_ref().map(|g| &g[1]), old.mtime);
+                e.times.set(id, at, mt, now);
+            }
+        }
+        None
+    })))
+}
+
+// --- crash ----------------------------------------------------------------------------
+
+impl Engine {
+    /// Node `n` crashed (its processes are dead): what was not durable is lost, as the
+    /// crash model says.
+    pub(crate) fn crash_disk(&mut self, n: usize) {
+        let model = self.cfg.crash_model;
+        let Some(disk) = self.disks.get_mut(n).map(std::mem::take) else {
+            return;
+        };
+        let rng = &mut self.crash_rng;
+        let (files, names) = disk.survivors(model, |k| rand::Rng::random_range(rng, 0..=k));
+        let mut lost = 0usize;
+        // Data first (a removed file is put back with its durable contents), newest
+        // write first.
+        for (id, f) in &disk.files {
+            let keep = files.get(id).copied().unwrap_or(0);
+            for w in f.writes.iter().skip(keep).rev() {
+                let _ = f.file.write_all_at(&w.old, w.offset);
+                let _ = f.file.set_len(w.size_before);
+                lost = lost.saturating_add(1);
+            }
+        }
+        for op in disk.names.into_iter().skip(names).rev() {
+            lost = lost.saturating_add(1);
+            match op {
+                NameOp::Created { path, .. } => {
+                    let p = self.node_path(n, &path);
+                    if std::fs::remove_file(&p).is_err() {
+                        let _ = std::fs::remove_dir(&p);
+                    }
+                }
+                NameOp::Removed { path, kept, .. } => {
+                    let p = self.node_path(n, &path);
+                    put_back(&p, kept);
+                }
+                NameOp::Renamed {
+                    from, to, replaced, ..
+                } => {
+                    let (f, t) = (self.node_path(n, &from), self.node_path(n, &to));
+                    let _ = std::fs::rename(&t, &f);
+                    if let Some(k) = replaced {
+                        put_back(&t, k);
+                    }
+                }
+            }
+        }
+        if lost > 0 {
+            self.note(format!(
+                "crash of node {}: {lost} write(s) and name change(s) that were not durable lost ({model:?})",
+                self.cfg.nodes[n].name
+            ));
+        }
+    }
+}
+
+/// Puts a kept entry back at `p`.
+fn put_back(p: &Path, kept: Kept) {
+    match kept {
+        Kept::File(f, (mode, uid, gid)) => {
+            let mut src = f;
+            if let Ok(mut dst) = std::fs::File::create(p) {
+                use std::io::Seek;
+                let _ = src.seek(std::io::SeekFrom::Start(0));
+                let _ = std::io::copy(&mut src, &mut dst);
+                let _ = dst.set_permissions(std::fs::Permissions::from_mode(mode));
+                let _ = std::os::unix::fs::fchown(&dst, Some(uid), Some(gid));
+            }
+        }
+        Kept::Dir((mode, uid, gid)) => {
+            let _ = std::fs::create_dir(p);
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+            let _ = std::os::unix::fs::chown(p, Some(uid), Some(gid));
+        }
+        Kept::Symlink(target) => {
+            let _ = std::os::unix::fs::symlink(target, p);
+        }
+        Kept::Other => {}
+    }
+}
