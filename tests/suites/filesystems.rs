@@ -129,3 +129,39 @@ fn a_node_keeps_its_files_across_a_restart_and_not_across_runs() {
     assert_eq!(r2.stdout(0), r.stdout(0), "a new run starts from the host's files");
     assert!(!Path::new("/var/tmp/takt-count").exists());
 }
+
+/// `git init`, two commits, `git status` and `git log` in a node.
+fn git_run(seed: u64) -> (takt_scenario::Report, Vec<u8>) {
+    let s = Scenario::new();
+    s.random_seed(seed);
+    let n = s.create_named_node("dev");
+    n.create_process(
+        Process::new("/bin/sh").arg("-c").arg(
+            "set -e; mkdir /srv/repo; cd /srv/repo; git init -q -b main .; \
+             git config user.name takt; git config user.email takt@example.com; \
+             echo one > a.txt; mkdir sub; echo two > sub/b.txt; \
+             git add . && git commit -q -m first; echo three >> a.txt; \
+             git status --porcelain; git commit -qam second; \
+             git log --format='%H %ad %s' --date=raw; git status --porcelain",
+        ),
+    );
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    let index = n.read_file("/srv/repo/.git/index").expect("the index");
+    (r, index)
+}
+
+#[test]
+fn git_init_commit_log_gives_the_same_run_ten_times() {
+    let (first, index) = git_run(11);
+    let out = first.stdout(0);
+    assert!(out.starts_with(" M a.txt\n"), "{out}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+    // The index holds each file's stat data (inode, device, times): byte-identical runs
+    // need takt's numbers and times, not the host's.
+    for k in 1..10 {
+        let (r, idx) = git_run(11);
+        assert_eq!(r.stdout(0), out, "run {k}: output differs");
+        assert_eq!(r.digest, first.digest, "run {k}: digest differs");
+        assert!(idx == index, "run {k}: .git/index differs");
+    }
+}
