@@ -234,3 +234,63 @@ fn the_same_server_with_its_fsyncs_is_never_found_failing() {
     }
 }
 
+
+#[test]
+fn file_writes_fail_with_enospc_eio_and_come_back_short_at_a_rate() {
+    let bin = takt_tests::c_fixture("file_faults");
+    let s = Scenario::new();
+    s.random_seed(4);
+    s.fault_rate("write", 0.3).expect("a rate");
+    s.create_node()
+        .create_process(format!("{} writes 60", bin.display()));
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    let out = r.stdout(0);
+    let mut lines = out.lines();
+    let results: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    assert_eq!(results.len(), 60, "{out}");
+    let short = results
+        .iter()
+        .filter(|x| x.parse::<u32>().is_ok_and(|n| n < 100))
+        .count();
+    let errors = |e: &str| results.iter().filter(|x| **x == e).count();
+    assert!(short > 0, "no short write: {out}");
+    assert!(errors("ENOSPC") > 0 && errors("EIO") > 0, "{out}");
+    assert_eq!(errors("EINTR"), 0, "a disk is not a slow device: {out}");
+    // What the writes reported is what the file holds: a failed write wrote nothing,
+    // a short one its first bytes.
+    let size = lines.next().unwrap_or("").trim_start_matches("size ");
+    let sum = lines.next().unwrap_or("").trim_start_matches("sum ");
+    assert_eq!(size, sum, "{out}");
+    assert!(r.faults.iter().any(|(c, f, _)| c == "write" && f == "short"), "{:?}", r.faults);
+}
+
+#[test]
+fn an_fsync_that_failed_with_eio_drops_the_dirty_data_even_if_the_next_succeeds() {
+    let bin = takt_tests::c_fixture("file_faults");
+    let mut seen = std::collections::BTreeMap::new();
+    for seed in 0..80 {
+        let s = Scenario::new();
+        s.random_seed(seed);
+        s.fault_rate("fsync", 0.5).expect("a rate");
+        s.completion_time(Duration::from_millis(500));
+        let n = s.create_node();
+        // The file's name is durable before the run (a new name would need an fsync
+        // of its directory too).
+        n.put_file("/var/tmp/file-faults", "");
+        n.create_process(format!("{} fsync", bin.display()));
+        s.crash(&n, Duration::from_millis(100), None);
+        let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+        let line = r.stdout(0).trim().to_string();
+        let kept = n.read_file("/var/tmp/file-faults").map(|b| b.len()).unwrap_or(0);
+        match line.as_str() {
+            // Made durable by the first fsync: the crash keeps it.
+            l if l.starts_with("fsync ok") => assert_eq!(kept, 100, "seed {seed}: {l}"),
+            // The write-back failed: the second fsync succeeds, but the data is gone.
+            "fsync EIO ok" => assert_eq!(kept, 0, "seed {seed}: fsync EIO ok"),
+            _ => {}
+        }
+        seen.insert(line, seed);
+    }
+    assert!(seen.contains_key("fsync EIO ok"), "{seen:?}");
+    assert!(seen.keys().any(|l| l.starts_with("fsync ok")), "{seen:?}");
+}

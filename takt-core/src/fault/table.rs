@@ -102,7 +102,7 @@ use Intr::{Never, No, Restarted, Stop};
 /// `futex` (glibc aborts on futex errors it does not expect), `execve` (every process's
 /// first `execve` is takt launching the program), the memory calls and the other calls
 /// the seccomp filter lets run natively (`mmap`, `brk`, `mprotect`; also `pread64`,
-/// `pwrite64`, `fsync`, `fdatasync`, `ftruncate`, which takt never sees), and calls
+/// which takt never sees), and calls
 /// whose man page documents no run-time error (`shutdown`, `getsockopt`, `setsockopt`,
 /// `kill`, `ioctl` in general).
 #[rustfmt::skip]
@@ -123,6 +123,14 @@ static TABLE: &[Entry] = &[
         &[EIO, SHORT]),
     e(libc::SYS_pwritev, "pwritev", No, "writev(2) ERRORS, as write(2)",
         &[EIO, ENOSPC, EDQUOT, SHORT]),
+    e(libc::SYS_pwrite64, "pwrite64", No, "pwrite(2) ERRORS, as write(2)",
+        &[EIO, ENOSPC, EDQUOT, SHORT]),
+    // fsync(2) ERRORS: EIO (a write-back failed: reported once, the dirty pages are
+    // dropped), ENOSPC/EDQUOT (no room to write the data back).
+    e(libc::SYS_fsync, "fsync", No, "fsync(2) ERRORS",
+        &[EIO, ENOSPC, EDQUOT]),
+    e(libc::SYS_fdatasync, "fdatasync", No, "fsync(2) ERRORS (fdatasync)",
+        &[EIO, ENOSPC, EDQUOT]),
     e(libc::SYS_pwritev2, "pwritev2", No, "writev(2) ERRORS, as write(2)",
         &[EIO, ENOSPC, EDQUOT, SHORT]),
 
@@ -461,15 +469,18 @@ fn short(call: &Call) -> bool {
         }
         _ => {
             let enough = match nr {
-                libc::SYS_read | libc::SYS_write | libc::SYS_sendto | libc::SYS_recvfrom => {
-                    a[2] >= 2
-                }
+                libc::SYS_read
+                | libc::SYS_write
+                | libc::SYS_pwrite64
+                | libc::SYS_sendto
+                | libc::SYS_recvfrom => a[2] >= 2,
                 _ => true,
             };
             let write = matches!(
                 nr,
                 libc::SYS_write
                     | libc::SYS_writev
+                    | libc::SYS_pwrite64
                     | libc::SYS_pwritev
                     | libc::SYS_pwritev2
                     | libc::SYS_sendto
@@ -501,6 +512,9 @@ fn errno_situation(call: &Call, e: Errno) -> bool {
             | libc::SYS_preadv2
             | libc::SYS_pwritev
             | libc::SYS_pwritev2
+            | libc::SYS_pwrite64
+            | libc::SYS_fsync
+            | libc::SYS_fdatasync
             | libc::SYS_close
     );
     let receive = matches!(

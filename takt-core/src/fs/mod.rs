@@ -31,7 +31,12 @@
 //! 5. On a crash ([`CrashModel::LoseUnsynced`], the default) everything not durable is
 //!    lost: each file's data goes back to its last durable state, then the names go back,
 //!    newest change first.
-//! 6. [`CrashModel::Ext4Ordered`] (seeded) leaves what ext4 with `data=ordered` and
+//! 6. An injected `EIO` from `fsync` (a failed write-back) is reported once, and the
+//!    file's dirty pages are dropped as Linux does since 4.13 (errseq): a later `fsync`
+//!    succeeds, but the writes before the failure are never durable and a crash loses
+//!    them. `ENOSPC`, `EIO` and short writes on `write`/`pwrite64`/`writev`/`pwritev`
+//!    are injected at the rates a test names for those calls.
+//! 7. [`CrashModel::Ext4Ordered`] (seeded) leaves what ext4 with `data=ordered` and
 //!    delayed allocation can leave after a power loss: the journal commits name changes
 //!    in order, so a prefix of the non-durable name changes survives (any `fsync` commits
 //!    the journal: every name change before it is durable, rule 3 being ext4's stricter
@@ -295,6 +300,9 @@ pub struct Disk {
     pub names: Vec<NameOp>,
     /// Overwritten bytes kept for undo.
     pub undo_bytes: usize,
+    /// Writes whose write-back failed (`fsync` reported `EIO`): they are lost at a crash
+    /// whatever comes after, as Linux drops the pages' dirty state (oldest first).
+    pub doomed: Vec<DirtyFile>,
 }
 
 impl Disk {
@@ -320,7 +328,14 @@ impl Disk {
         }
     }
 
-    /// `sync`/`syncfs`: everything is durable.
+    /// A write-back of `id` failed: its non-durable writes can no longer become durable.
+    pub fn writeback_failed(&mut self, id: HostId) {
+        if let Some(f) = self.files.remove(&id) {
+            self.doomed.push(f);
+        }
+    }
+
+    /// `sync`/`syncfs`: everything is durable (but what a failed write-back dropped).
     pub fn synced_all(&mut self) {
         self.files.clear();
         self.names.clear();

@@ -376,6 +376,18 @@ pub fn synced(e: &mut Engine, tid: Vtid, fd: i32) {
     }
 }
 
+/// An injected `EIO` from `fsync`/`fdatasync` of `tid`'s fd `fd`: the file's writes so
+/// far can no longer become durable.
+pub fn writeback_failed(e: &mut Engine, tid: Vtid, fd: i32) {
+    let Ok(m) = std::fs::metadata(e.fd_path(tid, fd)) else {
+        return;
+    };
+    if m.is_file() {
+        let node = e.node_of(tid);
+        e.disks[node].writeback_failed(id_of(&m));
+    }
+}
+
 /// `sync`/`syncfs`: everything of the node is durable.
 pub fn synced_all(e: &mut Engine, tid: Vtid) {
     let node = e.node_of(tid);
@@ -647,6 +659,13 @@ impl Engine {
         for (id, f) in &disk.files {
             let keep = files.get(id).copied().unwrap_or(0);
             for w in f.writes.iter().skip(keep).rev() {
+                let _ = f.file.write_all_at(&w.old, w.offset);
+                let _ = f.file.set_len(w.size_before);
+                lost = lost.saturating_add(1);
+            }
+        }
+        for f in disk.doomed.iter().rev() {
+            for w in f.writes.iter().rev() {
                 let _ = f.file.write_all_at(&w.old, w.offset);
                 let _ = f.file.set_len(w.size_before);
                 lost = lost.saturating_add(1);

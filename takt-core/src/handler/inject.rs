@@ -26,6 +26,9 @@ fn fd_call(nr: i64) -> bool {
             | SYS_pwritev
             | SYS_preadv2
             | SYS_pwritev2
+            | SYS_pwrite64
+            | SYS_fsync
+            | SYS_fdatasync
             | SYS_close
             | SYS_recvfrom
             | SYS_recvmsg
@@ -97,7 +100,11 @@ fn requested(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<usize> {
 #[allow(non_upper_case_globals)]
 fn count_arg(nr: i64) -> Option<usize> {
     use libc::*;
-    matches!(nr, SYS_read | SYS_write | SYS_recvfrom | SYS_sendto).then_some(2)
+    matches!(
+        nr,
+        SYS_read | SYS_write | SYS_pwrite64 | SYS_recvfrom | SYS_sendto
+    )
+    .then_some(2)
 }
 
 fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
@@ -174,7 +181,14 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
             });
             (out, true)
         }
-        Some(Fault::Errno(err)) => (Err(err), true),
+        Some(Fault::Errno(err)) => {
+            if matches!(nr as i64, libc::SYS_fsync | libc::SYS_fdatasync) && err.0 == libc::EIO {
+                // Linux: the failed write-back is reported once and the dirty pages are
+                // dropped; a later fsync succeeds without making them durable.
+                super::file::writeback_failed(e, tid, a[0] as i32);
+            }
+            (Err(err), true)
+        }
         Some(Fault::Short) => match count_arg(nr as i64) {
             Some(i) if super::io::lookup(e, tid, a[0]).is_some() && a[i] >= 2 => {
                 let mut args = a;
@@ -196,7 +210,21 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
                     (dispatch(e, tid, nr, a), false)
                 }
             },
-            // A kernel fd's transfer is the kernel's: not shortened, not counted.
+            // A write to a regular file: the kernel writes the first part only.
+            Some(i) if call.target == Target::File && a[i] >= 2 => {
+                let mut args = a;
+                args[i] = e.injector.keep(a[i] as usize) as u64;
+                let out = dispatch(e, tid, nr, args).map(|o| match o {
+                    Out::Pass => Out::Rewrite {
+                        nr: nr as i64,
+                        args,
+                        post: None,
+                    },
+                    other => other,
+                });
+                (out, true)
+            }
+            // Any other kernel fd's transfer is the kernel's: not shortened, not counted.
             _ => {
                 e.injector.retract(nr, Fault::Short);
                 (dispatch(e, tid, nr, a), false)
