@@ -15,8 +15,11 @@
 //!   CPU and on every allowed CPU.
 //!
 //! Run: `cargo bench -p takt-benches` (needs scripts/setup's packages).
+//! - the per-node filesystem (overlay, file metadata, durability model): the memcached
+//!   scenario with and without it (≤ 1.05x), and its cost on a file-heavy git run.
+//!
 //! `TAKT_BENCH=floor,memcached,…` runs only the named parts (floor, syscalls,
-//! passthrough, sleep, heavy, memcached, explore).
+//! passthrough, sleep, heavy, memcached, explore, signature, fs).
 
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
@@ -203,6 +206,54 @@ fn memcached_engine(seed: u64, signature: bool) -> f64 {
     })
 }
 
+/// The memcached scenario's engine run with the per-node filesystem (overlay, file
+/// metadata, durability model) or without any of it.
+fn memcached_fs(seed: u64, files: bool) -> f64 {
+    let s = Scenario::new();
+    s.random_seed(seed);
+    s.completion_time(Duration::from_millis(250));
+    s.own_filesystems(files);
+    let n = s.create_node();
+    n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 4");
+    n.create_process(
+        Process::parse("/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=4 --execute-number=500 --binary")
+            .start_after(Duration::from_millis(1)),
+    );
+    let mut cfg = s.config().expect("valid scenario");
+    cfg.test_without_file_model = !files;
+    secs(|| {
+        takt_core::run(cfg).unwrap_or_else(|e| panic!("{e}"));
+    })
+}
+
+/// A file-heavy run: `git init`, add and commit 200 small files, `git status`, `git
+/// log` (stat calls, writes, renames, fsyncs of git's objects), with the file model or
+/// without it.
+fn git_files(seed: u64, files: bool) -> f64 {
+    let s = Scenario::new();
+    s.random_seed(seed);
+    s.own_filesystems(files);
+    s.create_node().create_process(
+        Process::new("/bin/sh").arg("-c").arg(
+            "set -e; mkdir repo; cd repo; git init -q .; \
+             git config user.name takt; git config user.email takt@example.com; \
+             for i in $(seq 200); do echo $i > f$i; done; git add .; git commit -qm one; \
+             git status --porcelain; git log --oneline >/dev/null",
+        ),
+    );
+    let mut cfg = s.config().expect("valid scenario");
+    cfg.test_without_file_model = !files;
+    let t0 = Instant::now();
+    let r = takt_core::run(cfg).unwrap_or_else(|e| panic!("{e}"));
+    let t = t0.elapsed().as_secs_f64();
+    assert_eq!(
+        r.processes[0].status,
+        takt_scenario::Status::Exited(0),
+        "the git run failed\n{r}"
+    );
+    t
+}
+
 /// Benchmark 6, exploration over 100 seeds: every allowed CPU against one.
 ///
 /// Exploration runs its workers as processes that start this program again; in them,
@@ -379,6 +430,37 @@ fn main() {
 
     if part("explore") {
         exploration();
+    }
+
+    // 8. The per-node filesystem's cost (overlay, metadata, durability model): the
+    // memcached scenario and a file-heavy git run, with and without it, interleaved
+    // (best of 10 and of 5).
+    if part("fs") {
+        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
+        for seed in 0..10 {
+            off = off.min(memcached_fs(seed, false));
+            on = on.min(memcached_fs(seed, true));
+        }
+        row(
+            "memcached scenario with per-node filesystems vs without",
+            on / off,
+            "<= 1.05",
+            on / off <= 1.05,
+        );
+        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
+        for seed in 0..5 {
+            off = off.min(git_files(seed, false));
+            on = on.min(git_files(seed, true));
+        }
+        println!(
+            "git, 200 files added and committed: {on:.3} s with per-node filesystems, {off:.3} s without"
+        );
+        row(
+            "file-heavy git run with per-node filesystems vs without",
+            on / off,
+            "stated",
+            true,
+        );
     }
 
     // 7. The behaviour signature's cost: the memcached scenario with and without it,

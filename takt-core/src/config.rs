@@ -60,6 +60,10 @@ pub struct Config {
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
     pub test_panic_after_syscalls: Option<u64>,
+    /// Benchmark hook: no file model at all (metadata calls run natively, writes are
+    /// not tracked), to measure what it costs. Not for use outside takt's own benches.
+    #[doc(hidden)]
+    pub test_without_file_model: bool,
     /// Test hook: run without a PID namespace, as a user without root would (to test
     /// that host pids stay out of reach). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -93,6 +97,7 @@ impl Default for Config {
             signature: true,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
+            test_without_file_model: false,
         }
     }
 }

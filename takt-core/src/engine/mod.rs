@@ -251,7 +251,16 @@ impl Engine {
             sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
             trace: Trace::new(cfg.keep_trace),
             watch: Watch::register(cfg.preempt_slice),
-            filter: sys::seccomp::program(&handler::ALLOWED),
+            filter: if cfg.test_without_file_model {
+                let all: Vec<u32> = handler::ALLOWED
+                    .iter()
+                    .chain(handler::file::OBSERVED.iter())
+                    .copied()
+                    .collect();
+                sys::seccomp::program(&all)
+            } else {
+                sys::seccomp::program(&handler::ALLOWED)
+            },
             plans: Vec::new(),
             cfg,
             now: VTime::ZERO,

@@ -16,6 +16,27 @@ use crate::fs::{self, HostId, Kept, NameOp, Stamp, Undo};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The calls the seccomp filter let run natively before takt had a file model (what
+/// the benchmarks' "without the file model" runs allow again).
+pub const OBSERVED: [u32; 16] = [
+    libc::SYS_fstat as u32,
+    libc::SYS_stat as u32,
+    libc::SYS_lstat as u32,
+    libc::SYS_newfstatat as u32,
+    libc::SYS_statx as u32,
+    libc::SYS_getdents64 as u32,
+    libc::SYS_pwrite64 as u32,
+    libc::SYS_statfs as u32,
+    libc::SYS_fstatfs as u32,
+    libc::SYS_fsync as u32,
+    libc::SYS_fdatasync as u32,
+    libc::SYS_ftruncate as u32,
+    libc::SYS_mkdir as u32,
+    libc::SYS_unlink as u32,
+    libc::SYS_unlinkat as u32,
+    libc::SYS_rename as u32,
+];
+
 /// The most bytes of one write kept to undo it (a write overwriting more keeps its
 /// first bytes only, and counts the rest as written back).
 const MAX_UNDO_PER_WRITE: u64 = 16 << 20;
@@ -273,6 +294,9 @@ fn fdinfo(e: &Engine, tid: Vtid, fd: i32) -> Option<(u64, i32)> {
 /// position): keeps what it overwrites, unless the file is opened for synchronous
 /// writes; the file's virtual times become now.
 pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len: u64) {
+    if e.cfg.test_without_file_model {
+        return;
+    }
     let path = e.fd_path(tid, fd);
     let Ok(m) = std::fs::metadata(&path) else {
         return;
@@ -462,6 +486,9 @@ fn keep(host: &Path) -> Option<Kept> {
 /// `open`/`openat` of an existing or new file with `O_CREAT` or `O_TRUNC`: at the exit,
 /// a new file is a new name; a truncated one lost its data (kept for a crash).
 pub fn open_creating(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Res {
+    if e.cfg.test_without_file_model {
+        return Ok(Out::Pass);
+    }
     let Some(n) = name(e, tid, dirfd, path)? else {
         return Ok(Out::Pass);
     };
