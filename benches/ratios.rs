@@ -233,14 +233,13 @@ fn git_files(seed: u64, files: bool) -> f64 {
     let s = Scenario::new();
     s.random_seed(seed);
     s.own_filesystems(files);
-    s.create_node().create_process(
-        Process::new("/bin/sh").arg("-c").arg(
+    s.create_node()
+        .create_process(Process::new("/bin/sh").arg("-c").arg(
             "set -e; mkdir repo; cd repo; git init -q .; \
              git config user.name takt; git config user.email takt@example.com; \
              for i in $(seq 200); do echo $i > f$i; done; git add .; git commit -qm one; \
              git status --porcelain; git log --oneline >/dev/null",
-        ),
-    );
+        ));
     let mut cfg = s.config().expect("valid scenario");
     cfg.test_without_file_model = !files;
     let t0 = Instant::now();

@@ -8,6 +8,8 @@
 //!   back), its strace-style rendering, and what a trace line captures from guest memory.
 //! - [`handler`]: one module per syscall family, and the dispatch table.
 //! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
+//! - [`fs`]: files as programs see them (takt's inode numbers, virtual times) and as a
+//!   node's disk keeps them (the durability model and what a crash leaves).
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
 //! - [`signature`]: a run's behaviour class and features (for coverage).
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
@@ -19,7 +21,7 @@
 //! let dir = std::env::temp_dir();
 //! let cfg = Config {
 //!     seed: 7,
-//!     nodes: vec![NodeSpec { name: "node0".into(), addr: "10.0.0.1".parse().unwrap(), dir: dir.clone() }],
+//!     nodes: vec![NodeSpec { name: "node0".into(), addr: "10.0.0.1".parse().unwrap(), dir: dir.clone(), layer: None }],
 //!     processes: vec![ProcessSpec {
 //!         node: 0,
 //!         program: "/bin/echo".into(),
@@ -46,6 +48,7 @@ pub mod errno;
 mod error;
 pub mod fault;
 pub mod fd;
+pub mod fs;
 pub mod handler;
 pub mod hostfiles;
 pub mod net;
@@ -53,7 +56,6 @@ pub mod report;
 pub mod rng;
 pub mod sched;
 pub mod signature;
-pub mod fs;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;

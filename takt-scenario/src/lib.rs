@@ -52,8 +52,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use takt_core::config::{Config, NodeSpec, ProcessSpec, ScheduledEvent};
 use takt_core::fault::FaultPlan;
-pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::fs::CrashModel;
+pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
@@ -934,12 +934,18 @@ impl Node {
         if path.starts_with(&i.dir) || i.had_own_filesystems != Some(true) {
             return std::fs::read(path);
         }
-        let upper = layers_dir(&i.dir).join(&i.nodes[self.index].name).join("upper");
+        let upper = layers_dir(&i.dir)
+            .join(&i.nodes[self.index].name)
+            .join("upper");
         match layered(&upper, path) {
             Layered::Upper(p) | Layered::Lower(p) => std::fs::read(p),
             Layered::Hidden => Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("{}: deleted on node {}", path.display(), i.nodes[self.index].name),
+                format!(
+                    "{}: deleted on node {}",
+                    path.display(),
+                    i.nodes[self.index].name
+                ),
             )),
         }
     }

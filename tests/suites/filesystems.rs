@@ -53,7 +53,10 @@ fn two_redis_servers_with_the_same_dir_keep_their_own_dumps() {
         nodes.push((name, n));
     }
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.own_filesystems, "the nodes had no filesystem of their own\n{r}");
+    assert!(
+        r.own_filesystems,
+        "the nodes had no filesystem of their own\n{r}"
+    );
     for (name, n) in &nodes {
         let dump = n
             .read_file("/var/lib/redis/dump.rdb")
@@ -93,10 +96,17 @@ fn put_file_seeds_a_node_and_read_file_reads_what_it_wrote() {
     b.create_process("/bin/sh -c 'test ! -e /etc/takt-seeded.conf && test ! -e /tmp/takt-fs-note'");
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.stdout(0), "from the test\n");
-    assert_eq!(r.processes[1].status, Status::Exited(0), "b sees neither file\n{r}");
+    assert_eq!(
+        r.processes[1].status,
+        Status::Exited(0),
+        "b sees neither file\n{r}"
+    );
     assert_eq!(a.read_file("/tmp/takt-fs-note").unwrap(), b"written-by-a\n");
     assert!(b.read_file("/tmp/takt-fs-note").is_err());
-    assert!(!Path::new("/tmp/takt-fs-note").exists(), "the host's /tmp was written");
+    assert!(
+        !Path::new("/tmp/takt-fs-note").exists(),
+        "the host's /tmp was written"
+    );
     assert!(
         a.read_file("/etc/takt-seeded.conf").is_err(),
         "a deleted the seeded file"
@@ -118,17 +128,29 @@ fn a_node_keeps_its_files_across_a_restart_and_not_across_runs() {
         n.create_process(
             "/bin/sh -c 'cat /var/tmp/takt-count 2>/dev/null; echo x >> /var/tmp/takt-count && sync; sleep 1'",
         );
-        s.crash(&n, Duration::from_millis(100), Some(Duration::from_millis(50)));
+        s.crash(
+            &n,
+            Duration::from_millis(100),
+            Some(Duration::from_millis(50)),
+        );
         let r = s.run().unwrap_or_else(|e| panic!("{e}"));
         (r, n.read_file("/var/tmp/takt-count").unwrap())
     };
     let (r, count) = run();
     // The restarted process sees the first one's line (synced: a crash loses only
     // what was not durable).
-    assert_eq!(r.stdout(0), "x\n", "the restart sees the first run's file\n{r}");
+    assert_eq!(
+        r.stdout(0),
+        "x\n",
+        "the restart sees the first run's file\n{r}"
+    );
     assert_eq!(count, b"x\nx\n");
     let (r2, _) = run();
-    assert_eq!(r2.stdout(0), r.stdout(0), "a new run starts from the host's files");
+    assert_eq!(
+        r2.stdout(0),
+        r.stdout(0),
+        "a new run starts from the host's files"
+    );
     assert!(!Path::new("/var/tmp/takt-count").exists());
 }
 
@@ -137,16 +159,14 @@ fn git_run(seed: u64) -> (takt_scenario::Report, Vec<u8>) {
     let s = Scenario::new();
     s.random_seed(seed);
     let n = s.create_named_node("dev");
-    n.create_process(
-        Process::new("/bin/sh").arg("-c").arg(
-            "set -e; mkdir /srv/repo; cd /srv/repo; git init -q -b main .; \
+    n.create_process(Process::new("/bin/sh").arg("-c").arg(
+        "set -e; mkdir /srv/repo; cd /srv/repo; git init -q -b main .; \
              git config user.name takt; git config user.email takt@example.com; \
              echo one > a.txt; mkdir sub; echo two > sub/b.txt; \
              git add . && git commit -q -m first; echo three >> a.txt; \
              git status --porcelain; git commit -qam second; \
              git log --format='%H %ad %s' --date=raw; git status --porcelain",
-        ),
-    );
+    ));
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     let index = n.read_file("/srv/repo/.git/index").expect("the index");
     (r, index)
@@ -218,7 +238,10 @@ fn exploration_with_crashes_finds_an_acknowledged_write_that_was_never_synced() 
             }
         }
     }
-    assert!(empty.is_some(), "40 seeds of the ext4 model never left an empty file");
+    assert!(
+        empty.is_some(),
+        "40 seeds of the ext4 model never left an empty file"
+    );
 }
 
 #[test]
@@ -233,7 +256,6 @@ fn the_same_server_with_its_fsyncs_is_never_found_failing() {
         assert_eq!(summary.passed.len(), 20, "{model:?}");
     }
 }
-
 
 #[test]
 fn file_writes_fail_with_enospc_eio_and_come_back_short_at_a_rate() {
@@ -261,7 +283,13 @@ fn file_writes_fail_with_enospc_eio_and_come_back_short_at_a_rate() {
     let size = lines.next().unwrap_or("").trim_start_matches("size ");
     let sum = lines.next().unwrap_or("").trim_start_matches("sum ");
     assert_eq!(size, sum, "{out}");
-    assert!(r.faults.iter().any(|(c, f, _)| c == "write" && f == "short"), "{:?}", r.faults);
+    assert!(
+        r.faults
+            .iter()
+            .any(|(c, f, _)| c == "write" && f == "short"),
+        "{:?}",
+        r.faults
+    );
 }
 
 #[test]
@@ -281,7 +309,10 @@ fn an_fsync_that_failed_with_eio_drops_the_dirty_data_even_if_the_next_succeeds(
         s.crash(&n, Duration::from_millis(100), None);
         let r = s.run().unwrap_or_else(|e| panic!("{e}"));
         let line = r.stdout(0).trim().to_string();
-        let kept = n.read_file("/var/tmp/file-faults").map(|b| b.len()).unwrap_or(0);
+        let kept = n
+            .read_file("/var/tmp/file-faults")
+            .map(|b| b.len())
+            .unwrap_or(0);
         match line.as_str() {
             // Made durable by the first fsync: the crash keeps it.
             l if l.starts_with("fsync ok") => assert_eq!(kept, 100, "seed {seed}: {l}"),

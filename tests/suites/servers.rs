@@ -271,11 +271,17 @@ fn postgres_crash(seed: u64, fsync: bool) -> (String, String, Report) {
     let second = app.create_process(
         Process::new("/bin/sh")
             .arg("-c")
-            .arg(format!("{wait}; {psql} -c 'select count(*) from t' 2>&1; true"))
+            .arg(format!(
+                "{wait}; {psql} -c 'select count(*) from t' 2>&1; true"
+            ))
             .start_after(Duration::from_secs(8))
             .must_finish(),
     );
-    s.crash(&db, Duration::from_secs(6), Some(Duration::from_millis(200)));
+    s.crash(
+        &db,
+        Duration::from_secs(6),
+        Some(Duration::from_millis(200)),
+    );
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     (first.stdout(&r), second.stdout(&r), r)
 }
@@ -284,7 +290,10 @@ fn postgres_crash(seed: u64, fsync: bool) -> (String, String, Report) {
 fn postgres_keeps_committed_rows_across_a_crash_with_fsync_and_can_lose_them_without() {
     let (before, after, r) = postgres_crash(1, true);
     assert_eq!(before, "100\n", "the rows were committed\n{r}");
-    assert_eq!(after, "100\n", "fsync=on: the committed rows survive the crash\n{r}");
+    assert_eq!(
+        after, "100\n",
+        "fsync=on: the committed rows survive the crash\n{r}"
+    );
     let (before, after, r) = postgres_crash(1, false);
     assert_eq!(before, "100\n", "the rows were committed\n{r}");
     assert!(

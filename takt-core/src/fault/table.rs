@@ -677,7 +677,7 @@ mod tests {
                 e.name
             );
         }
-        assert!(not_injectable_reason(libc::SYS_fsync as u32).contains("natively"));
+        assert!(not_injectable_reason(libc::SYS_mprotect as u32).contains("natively"));
     }
 
     #[test]
@@ -691,6 +691,7 @@ mod tests {
             libc::SYS_preadv2,
             libc::SYS_pwritev,
             libc::SYS_pwritev2,
+            libc::SYS_pwrite64,
             libc::SYS_sendto,
             libc::SYS_sendmsg,
             libc::SYS_sendmmsg,

@@ -344,7 +344,12 @@ impl Disk {
 
     /// Records a write (undo information made by the caller); returns false when the
     /// undo budget is spent (the caller then counts the file as written back).
-    pub fn wrote(&mut self, id: HostId, file: impl FnOnce() -> Option<std::fs::File>, w: Undo) -> bool {
+    pub fn wrote(
+        &mut self,
+        id: HostId,
+        file: impl FnOnce() -> Option<std::fs::File>,
+        w: Undo,
+    ) -> bool {
         if self.undo_bytes.saturating_add(w.old.len()) > MAX_UNDO_BYTES {
             self.files.remove(&id);
             return false;

@@ -242,21 +242,21 @@ fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<
     // (d_ino, d_type, name) of each entry, and their d_off values in order.
     let mut ents: Vec<(u64, u8, Vec<u8>)> = Vec::new();
     let mut offs: Vec<i64> = Vec::new();
-    let mut at = 0usize;
-    while at.saturating_add(19) <= buf.len() {
-        let ino = u64::from_ne_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
-        let off = i64::from_ne_bytes(buf[at + 8..at + 16].try_into().expect("8 bytes"));
-        let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-        let ty = buf[at + 18];
-        let end = at.saturating_add(reclen);
-        if reclen < 20 || end > buf.len() {
+    let mut rest: &[u8] = &buf;
+    while rest.len() >= 19 {
+        let ino = u64::from_ne_bytes(rest[0..8].try_into().expect("8 bytes"));
+        let off = i64::from_ne_bytes(rest[8..16].try_into().expect("8 bytes"));
+        let reclen = u16::from_ne_bytes([rest[16], rest[17]]) as usize;
+        let ty = rest[18];
+        if reclen < 20 || reclen > rest.len() {
             return Ok(()); // not what the kernel writes: leave it alone
         }
-        let name = &buf[at + 19..end];
+        let (rec, tail) = rest.split_at(reclen);
+        let name = &rec[19..];
         let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
         ents.push((ino, ty, name.to_vec()));
         offs.push(off);
-        at = end;
+        rest = tail;
     }
     ents.sort_by(|a, b| a.2.cmp(&b.2));
     let mut out = Vec::with_capacity(buf.len());
@@ -267,7 +267,11 @@ fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<
         out.extend_from_slice(&(reclen as u16).to_ne_bytes());
         out.push(ty);
         out.extend_from_slice(&name);
-        out.resize(out.len().saturating_add(reclen.saturating_sub(19 + name.len())), 0);
+        out.resize(
+            out.len()
+                .saturating_add(reclen.saturating_sub(name.len().saturating_add(19))),
+            0,
+        );
     }
     if out.len() == buf.len() {
         e.write_mem(tid, dirp, &out)?;
@@ -356,7 +360,10 @@ fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len
         size_before: size,
     };
     if !e.disks[node].wrote(id, open, w) {
-        e.note("a node's unsynced writes passed takt's undo budget: older ones count as written back".into());
+        e.note(
+            "a node's unsynced writes passed takt's undo budget: older ones count as written back"
+                .into(),
+        );
     }
 }
 
@@ -373,7 +380,15 @@ pub fn before_truncate(e: &mut Engine, tid: Vtid, path: PathBuf, len: i64) {
     e.times.data(id, now);
     if e.cfg.crash_model != fs::CrashModel::KeepAll {
         let len = len as u64;
-        keep_undo(e, tid, id, &path, len.min(m.len()), m.len().saturating_sub(len), m.len());
+        keep_undo(
+            e,
+            tid,
+            id,
+            &path,
+            len.min(m.len()),
+            m.len().saturating_sub(len),
+            m.len(),
+        );
     }
 }
 

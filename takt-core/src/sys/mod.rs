@@ -556,7 +556,13 @@ pub fn host_coarse_realtime_secs() -> i64 {
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec to a valid pointer.
-    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME_COARSE, &mut ts) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_clock_gettime,
+            libc::CLOCK_REALTIME_COARSE,
+            &mut ts,
+        )
+    };
     ts.tv_sec
 }
 
