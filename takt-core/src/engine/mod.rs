@@ -190,9 +190,6 @@ pub struct Engine {
     pub(crate) disks: Vec<crate::fs::Disk>,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
-    /// The host's coarse real time (seconds) when the run started: files whose status
-    /// changed later were changed by the run.
-    pub(crate) host_start: i64,
     watch: Arc<Watch>,
     last: Option<Vtid>,
     pub(crate) cpu: usize,
@@ -287,7 +284,6 @@ impl Engine {
             times: crate::fs::TimeBook::default(),
             disks: Vec::new(),
             crash_rng,
-            host_start: sys::host_coarse_realtime_secs(),
             last: None,
             cpu,
             syscalls: 0,

@@ -97,17 +97,12 @@ impl Engine {
         fs::stamp(self.now)
     }
 
-    /// The times takt shows for a file (host id, host ctime in seconds).
-    fn file_times(&mut self, id: HostId, host_ctime: i64) -> fs::Times {
+    /// The times takt shows for a file: those of the last change takt saw, else the
+    /// virtual epoch. (Never the host's: a change takt did not see, through a shared
+    /// mapping say, does not show, and files the host changed carry the epoch too.)
+    fn file_times(&self, id: HostId) -> fs::Times {
         if let Some(t) = self.times.get(id) {
             return t;
-        }
-        if host_ctime > self.host_start {
-            // Changed in the run by something takt did not see (a shared mapping):
-            // the time it was first looked at.
-            let now = self.stamp_now();
-            self.times.data(id, now);
-            return self.times.get(id).expect("just set");
         }
         let epoch = (crate::handler::time::EPOCH_SECS as i64, 0);
         fs::Times {
@@ -148,7 +143,7 @@ pub fn stat(buf: u64) -> Res {
 fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
     let mut st: libc::stat = e.read_val(tid, buf)?;
     let id = (st.st_dev, st.st_ino);
-    let t = e.file_times(id, st.st_ctime);
+    let t = e.file_times(id);
     st.st_ino = e.ids.ino(id);
     st.st_dev = e.ids.dev(st.st_dev);
     (st.st_atime, st.st_atime_nsec) = t.atime;
@@ -171,7 +166,7 @@ fn fix_statx(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
     let mut sx: libc::statx = e.read_val(tid, buf)?;
     let hdev = libc::makedev(sx.stx_dev_major, sx.stx_dev_minor);
     let id = (hdev, sx.stx_ino);
-    let t = e.file_times(id, sx.stx_ctime.tv_sec);
+    let t = e.file_times(id);
     sx.stx_ino = e.ids.ino(id);
     let vdev = e.ids.dev(hdev);
     (sx.stx_dev_major, sx.stx_dev_minor) = (libc::major(vdev), libc::minor(vdev));
@@ -467,7 +462,7 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
             e.ids.fresh(id);
             e.times.data(id, now);
         } else {
-            let base = e.file_times(id, m.ctime()).mtime;
+            let base = e.file_times(id).mtime;
             e.times.status(id, now, base);
         }
     }
@@ -595,7 +590,7 @@ pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u6
                 e.times.data(td, now);
                 if let Ok(m) = std::fs::symlink_metadata(&to.host) {
                     let id = id_of(&m);
-                    let base = e.file_times(id, m.ctime()).mtime;
+                    let base = e.file_times(id).mtime;
                     e.times.status(id, now, base);
                 }
                 if track {
@@ -623,7 +618,7 @@ pub fn status_changed(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
             if let Ok(m) = std::fs::metadata(&host) {
                 let id = id_of(&m);
                 let now = e.stamp_now();
-                let base = e.file_times(id, m.ctime()).mtime;
+                let base = e.file_times(id).mtime;
                 e.times.status(id, now, base);
             }
         }
@@ -639,7 +634,7 @@ pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
             if let Ok(m) = std::fs::metadata(&host) {
                 let id = id_of(&m);
                 let now = e.stamp_now();
-                let base = e.file_times(id, m.ctime()).mtime;
+                let base = e.file_times(id).mtime;
                 e.times.status(id, now, base);
             }
         }
@@ -667,7 +662,7 @@ pub fn utimensat(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             if let Ok(m) = std::fs::metadata(&host) {
                 let id = id_of(&m);
                 let now = e.stamp_now();
-                let old = e.file_times(id, m.ctime());
+                let old = e.file_times(id);
                 let pick = |t: Option<&libc::timespec>, old: Stamp| match t {
                     None => now,
                     Some(ts) if ts.tv_nsec == libc::UTIME_NOW => now,

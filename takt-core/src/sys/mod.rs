@@ -547,25 +547,6 @@ pub fn monotonic_nanos() -> u64 {
         .saturating_add(ts.tv_nsec as u64)
 }
 
-/// The host's coarse real time in seconds (`CLOCK_REALTIME_COARSE`, the clock the
-/// kernel stamps files with), read once per run: files whose status changed after it
-/// were changed by the run. The raw syscall, never the vDSO (see [`monotonic_nanos`]).
-pub fn host_coarse_realtime_secs() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec to a valid pointer.
-    unsafe {
-        libc::syscall(
-            libc::SYS_clock_gettime,
-            libc::CLOCK_REALTIME_COARSE,
-            &mut ts,
-        )
-    };
-    ts.tv_sec
-}
-
 /// Reads `buf.len()` bytes of tracee memory at `addr`.
 pub fn read_mem(pid: RealTid, addr: u64, buf: &mut [u8]) -> Result<(), NixErrno> {
     if buf.is_empty() {
