@@ -47,8 +47,9 @@
 //!
 //! Not modelled: writes through shared file mappings (`mmap`; `msync`) are kept by a
 //! crash; the kernel's periodic write-back of dirty pages (after 30 s by default) does
-//! not happen; what a node keeps past [`MAX_UNDO_BYTES`] of overwritten bytes counts as
-//! written back. Only files reached through the calls takt traps are tracked.
+//! not happen; what a node keeps past [`MAX_UNDO_BYTES`] of overwritten bytes,
+//! [`MAX_DIRTY_FILES`] dirty files or [`MAX_NAME_OPS`] name changes counts as written
+//! back. Only files reached through the calls takt traps are tracked.
 
 use crate::time::VTime;
 use std::collections::BTreeMap;
@@ -206,6 +207,14 @@ pub enum CrashModel {
 /// written back).
 pub const MAX_UNDO_BYTES: usize = 256 << 20;
 
+/// The most non-durable name changes a node keeps (each may hold a file open in the
+/// tracer); past it the oldest counts as committed, as ext4's journal commits every 5 s.
+pub const MAX_NAME_OPS: usize = 4096;
+
+/// The most files with non-durable writes a node tracks (each holds a file open in the
+/// tracer); past it, a further file's writes count as written back.
+pub const MAX_DIRTY_FILES: usize = 4096;
+
 /// One non-durable write to a file: enough to undo it.
 #[derive(Debug)]
 pub struct Undo {
@@ -328,6 +337,15 @@ impl Disk {
         }
     }
 
+    /// Records a non-durable name change (the oldest counts as committed past
+    /// [`MAX_NAME_OPS`]).
+    pub fn named(&mut self, op: NameOp) {
+        if self.names.len() >= MAX_NAME_OPS {
+            self.names.remove(0);
+        }
+        self.names.push(op);
+    }
+
     /// A write-back of `id` failed: its non-durable writes can no longer become durable.
     pub fn writeback_failed(&mut self, id: HostId) {
         if let Some(f) = self.files.remove(&id) {
@@ -354,8 +372,10 @@ impl Disk {
             self.files.remove(&id);
             return false;
         }
+        let full = self.files.len().saturating_add(self.doomed.len()) >= MAX_DIRTY_FILES;
         let entry = match self.files.entry(id) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(_) if full => return false,
             std::collections::btree_map::Entry::Vacant(v) => match file() {
                 Some(f) => v.insert(DirtyFile {
                     file: f,
@@ -430,6 +450,38 @@ mod tests {
         assert_eq!(d.names.len(), 1);
         d.synced_dir((1, 9), CrashModel::Ext4Ordered);
         assert!(d.names.is_empty());
+    }
+
+    #[test]
+    fn name_changes_are_bounded_oldest_first() {
+        let mut d = Disk::default();
+        for i in 0..MAX_NAME_OPS + 3 {
+            d.named(NameOp::Created {
+                path: format!("/f{i}").into(),
+                dir: (1, 1),
+            });
+        }
+        assert_eq!(d.names.len(), MAX_NAME_OPS);
+        assert!(
+            matches!(&d.names[0], NameOp::Created { path, .. } if path == std::path::Path::new("/f3"))
+        );
+    }
+
+    #[test]
+    fn a_failed_write_back_stays_lost_after_a_later_fsync() {
+        let mut d = Disk::default();
+        let file = || std::fs::File::open("/dev/null").ok();
+        let w = || Undo {
+            offset: 0,
+            old: Vec::new(),
+            size_before: 0,
+        };
+        assert!(d.wrote((1, 5), file, w()));
+        d.writeback_failed((1, 5));
+        d.synced_file((1, 5), CrashModel::LoseUnsynced);
+        d.synced_all();
+        assert_eq!(d.doomed.len(), 1, "fsync and sync do not bring it back");
+        assert!(d.files.is_empty());
     }
 
     #[test]

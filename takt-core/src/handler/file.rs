@@ -468,7 +468,7 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
     }
     if e.cfg.crash_model != fs::CrashModel::KeepAll {
         let node = e.node_of(tid);
-        e.disks[node].names.push(NameOp::Created {
+        e.disks[node].named(NameOp::Created {
             path: n.guest.clone(),
             dir,
         });
@@ -557,7 +557,7 @@ pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
                 e.times.data(dir, now);
                 if let Some(kept) = kept {
                     let node = e.node_of(tid);
-                    e.disks[node].names.push(NameOp::Removed {
+                    e.disks[node].named(NameOp::Removed {
                         path: n.guest,
                         dir,
                         kept,
@@ -595,7 +595,7 @@ pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u6
                 }
                 if track {
                     let node = e.node_of(tid);
-                    e.disks[node].names.push(NameOp::Renamed {
+                    e.disks[node].named(NameOp::Renamed {
                         from: from.guest,
                         to: to.guest,
                         from_dir: fd,
