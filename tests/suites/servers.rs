@@ -1,10 +1,10 @@
 //! Real servers from Debian's packages under takt (installed by scripts/setup):
 //! memcached serving memcslap within one node and across two, redis-server serving
 //! redis-cli and redis-benchmark across two nodes, PostgreSQL (initdb, the server, psql
-//! from another node), mosquitto with a subscriber and a publisher on two other nodes.
-//! Every run finishes; the same seed twice gives the same digest.
+//! from another node; its committed rows across a node crash with `fsync` on and off),
+//! mosquitto with a subscriber and a publisher on two other nodes. Every run finishes;
+//! the same seed twice gives the same digest.
 
-use std::path::Path;
 use std::time::Duration;
 use takt_scenario::{Process, Report, Scenario, Status};
 
@@ -116,30 +116,21 @@ const PG: &str = "/usr/lib/postgresql/15/bin";
 /// `psql` from node `app`: a query, a checkpoint (the backend signals the checkpointer,
 /// whose latch is a SIGURG signalfd in an epoll set) and a sleep on a latch.
 ///
-/// The data directory is `data`, emptied but kept: PostgreSQL names its System V
-/// segment after the directory's inode number, which comes from the host, so two runs
-/// that are to give the same digest use the same directory. Dynamic shared memory goes
-/// to files in it (`mmap`) rather than to the host's `/dev/shm`, where a killed run's
-/// segments would stay.
-fn postgres(seed: u64, data: &Path) -> Report {
-    for entry in std::fs::read_dir(data).expect("read the data directory") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            std::fs::remove_dir_all(&path).expect("empty the data directory");
-        } else {
-            std::fs::remove_file(&path).expect("empty the data directory");
-        }
-    }
+/// The data directory is in the node's own filesystem, so each run starts afresh; its
+/// inode number (PostgreSQL names its System V segment after it) is takt's, and dynamic
+/// shared memory goes to the node's private `/dev/shm`.
+fn postgres(seed: u64) -> Report {
     let s = Scenario::new();
     s.random_seed(seed);
     s.completion_time(Duration::from_secs(10));
-    let d = data.display();
+    let d = "/var/lib/postgresql/takt-data";
     let as_pg = "setpriv --reuid=postgres --regid=postgres --init-groups";
     let server = format!(
-        "{as_pg} {PG}/initdb -D {d} --auth=trust --no-sync -U postgres >/dev/null \
+        "mkdir -p {d} && chown postgres:postgres {d} \
+         && {as_pg} {PG}/initdb -D {d} --auth=trust --no-sync -U postgres >/dev/null \
          && echo 'host all all 0.0.0.0/0 trust' >> {d}/pg_hba.conf \
          && exec {as_pg} {PG}/postgres -D {d} -c listen_addresses=* -c port=5432 \
-            -c unix_socket_directories= -c dynamic_shared_memory_type=mmap"
+            -c unix_socket_directories="
     );
     s.create_named_node("db")
         .create_process(Process::new("/bin/sh").arg("-c").arg(server));
@@ -157,20 +148,26 @@ fn postgres(seed: u64, data: &Path) -> Report {
             .start_after(Duration::from_secs(1))
             .must_finish(),
     );
-    s.run().unwrap_or_else(|e| panic!("{e}"))
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.own_filesystems, "{r}");
+    r
 }
 
 #[test]
 fn postgres_initdb_server_and_psql_from_another_node() {
-    let data = std::env::temp_dir().join(format!("takt-pg-{}", std::process::id()));
-    std::fs::create_dir_all(&data).expect("create the data directory");
-    let chown = std::process::Command::new("chown")
-        .args(["postgres:postgres", &data.to_string_lossy()])
-        .status()
-        .expect("run chown");
-    assert!(chown.success(), "chown postgres {}", data.display());
+    let pg_segments = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir("/dev/shm")
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("PostgreSQL."))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let host_shm = pg_segments();
     for seed in 0..2 {
-        let r = postgres(seed, &data);
+        let r = postgres(seed);
         assert_eq!(
             r.processes[1].status,
             Status::Exited(0),
@@ -185,7 +182,7 @@ fn postgres_initdb_server_and_psql_from_another_node() {
             log.contains("database system is ready to accept connections"),
             "{log}"
         );
-        let again = postgres(seed, &data);
+        let again = postgres(seed);
         assert_eq!(again.stdout(1), r.stdout(1), "seed {seed}");
         assert_eq!(
             again.processes[0].stderr, r.processes[0].stderr,
@@ -193,7 +190,10 @@ fn postgres_initdb_server_and_psql_from_another_node() {
         );
         assert_eq!(again.digest, r.digest, "seed {seed}: digests differ");
     }
-    let _ = std::fs::remove_dir_all(&data);
+    assert!(
+        pg_segments().is_subset(&host_shm),
+        "a run left segments in the host's /dev/shm"
+    );
 }
 
 fn mosquitto(seed: u64) -> Report {
