@@ -325,3 +325,67 @@ fn an_fsync_that_failed_with_eio_drops_the_dirty_data_even_if_the_next_succeeds(
     assert!(seen.contains_key("fsync EIO ok"), "{seen:?}");
     assert!(seen.keys().any(|l| l.starts_with("fsync ok")), "{seen:?}");
 }
+
+#[test]
+fn without_a_mount_namespace_the_nodes_use_the_hosts_files_and_the_report_says_so() {
+    // A layer that cannot be mounted stands for a user without the privilege to: the
+    // run goes on with the host's files, and the report says so.
+    let s = Scenario::new();
+    s.random_seed(2);
+    let n = s.create_node();
+    n.create_process("/bin/sh -c 'echo from-the-node > note.txt'");
+    let mut cfg = s.config().expect("valid");
+    cfg.nodes[0].layer = Some(std::path::PathBuf::from("/nonexistent/takt-layer"));
+    let r = takt_core::run(cfg).expect("run");
+    assert_eq!(r.processes[0].status, Status::Exited(0), "{r}");
+    assert!(!r.own_filesystems);
+    assert!(
+        r.notes
+            .iter()
+            .any(|(n, _)| n.contains("share the host's files")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.to_string().contains("no filesystem of their own"), "{r}");
+    assert_eq!(
+        std::fs::read(n.dir().join("note.txt")).unwrap(),
+        b"from-the-node\n"
+    );
+}
+
+#[test]
+fn a_java_program_gives_the_same_digest_three_times() {
+    // A JVM keeps /tmp/hsperfdata_<user>/<pid> and a killed one leaves it: on the host's
+    // /tmp, each run found the last one's and three runs gave three digests.
+    let dir = std::env::temp_dir().join(format!("takt-java-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Hello.java"),
+        "public class Hello { public static void main(String[] a) throws Exception { System.out.println(\"hello \" + a.length); Thread.sleep(60000); } }\n",
+    )
+    .unwrap();
+    let javac = std::process::Command::new("javac")
+        .arg(dir.join("Hello.java"))
+        .status()
+        .expect("javac (a JDK)");
+    assert!(javac.success());
+    let run = || {
+        let s = Scenario::new();
+        s.random_seed(9);
+        // Killed at the completion time: the JVM leaves its perf-data file behind.
+        s.completion_time(Duration::from_secs(20));
+        s.create_node().create_process(
+            Process::new("/usr/bin/java")
+                .args(["-Xshare:off", "-XX:+UseSerialGC", "-cp"])
+                .arg(dir.to_string_lossy().into_owned())
+                .arg("Hello"),
+        );
+        s.run().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = run();
+    assert_eq!(first.stdout(0), "hello 0\n", "{first}");
+    for k in 1..3 {
+        assert_eq!(run().digest, first.digest, "run {k}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
