@@ -17,6 +17,7 @@ const USAGE: &str = "usage: takt trace [--json] FILE
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
+                [--crash-model lose|ext4|keep] [--host-files]
                 [--node NAME] [--after DURATION] [--env K=V]… [--pass-env NAME]… [--pass-env-all]
                 -- PROGRAM [ARGS…] [--node NAME [--after DURATION] [--env K=V]… -- PROGRAM [ARGS…]]…
 
@@ -28,7 +29,11 @@ const USAGE: &str = "usage: takt trace [--json] FILE
   (e.g. --fault accept=0.01); --reset-rate resets TCP connections at sends, --drop-rate
   loses UDP datagrams; --partition cuts nodes A and B at virtual time AT (healed after
   HEAL_AFTER); --crash kills every process of NODE at AT (restarted after
-  RESTART_AFTER); --must-finish before a process ends the run when it exits.
+  RESTART_AFTER); --crash-model says what a crash leaves of the writes that were
+  not synced (lose: all lost, the default; ext4: seeded, what ext4 data=ordered could
+  leave; keep: nothing lost); --host-files runs the nodes on the host's files instead
+  of a filesystem of their own each; --must-finish before a process ends the run when
+  it exits.
   --report FILE.html writes the visual report (open it in a browser), --perfetto
   FILE.json the Chrome trace (drag it into ui.perfetto.dev); --trace FILE writes the
   canonical (bincode) trace; --log prints output lines as they
@@ -100,6 +105,8 @@ struct Args {
     drop_rate: f64,
     partitions: Vec<(String, String, Duration, Option<Duration>)>,
     crashes: Vec<(String, Duration, Option<Duration>)>,
+    crash_model: takt_scenario::CrashModel,
+    host_files: bool,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -124,6 +131,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         drop_rate: 0.0,
         partitions: Vec::new(),
         crashes: Vec::new(),
+        crash_model: takt_scenario::CrashModel::default(),
+        host_files: false,
     };
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
@@ -217,6 +226,16 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 };
                 a.crashes.push((node.to_string(), at, restart));
             }
+            "--crash-model" => {
+                let v = value("--crash-model")?;
+                a.crash_model = match v.as_str() {
+                    "lose" => takt_scenario::CrashModel::LoseUnsynced,
+                    "ext4" => takt_scenario::CrashModel::Ext4Ordered,
+                    "keep" => takt_scenario::CrashModel::KeepAll,
+                    _ => return Err(format!("--crash-model takes lose, ext4 or keep, got {v:?}")),
+                };
+            }
+            "--host-files" => a.host_files = true,
             "--reset-rate" | "--drop-rate" => {
                 let v = value(&arg)?;
                 let r: f64 = v
@@ -479,6 +498,8 @@ fn main() -> ExitCode {
         };
         scenario.crash(&node, *at, *restart);
     }
+    scenario.crash_model(args.crash_model);
+    scenario.own_filesystems(!args.host_files);
     let outcome = scenario.run();
     let views = [(&args.report, false), (&args.perfetto, true)];
     for (path, chrome) in views {
