@@ -84,15 +84,19 @@ fn two_redis_servers_with_the_same_dir_keep_their_own_dumps() {
 
 #[test]
 fn put_file_seeds_a_node_and_read_file_reads_what_it_wrote() {
+    // A host file the node deletes: hidden in the node (a whiteout), kept on the host.
+    let host_file = std::env::temp_dir().join(format!("takt-fs-host-{}", std::process::id()));
+    std::fs::write(&host_file, "the host's\n").unwrap();
     let s = Scenario::new();
     s.random_seed(1);
     let a = s.create_named_node("a");
     let b = s.create_named_node("b");
     a.put_file("/etc/takt-seeded.conf", "from the test\n");
-    a.create_process(
+    a.create_process(format!(
         "/bin/sh -c 'cat /etc/takt-seeded.conf && echo written-by-a > /tmp/takt-fs-note \
-         && rm -f /etc/hostname.takt-missing && rm /etc/takt-seeded.conf'",
-    );
+         && rm /etc/takt-seeded.conf && rm {}'",
+        host_file.display()
+    ));
     b.create_process("/bin/sh -c 'test ! -e /etc/takt-seeded.conf && test ! -e /tmp/takt-fs-note'");
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.stdout(0), "from the test\n");
@@ -116,6 +120,10 @@ fn put_file_seeds_a_node_and_read_file_reads_what_it_wrote() {
         a.read_file("/etc/passwd").unwrap(),
         std::fs::read("/etc/passwd").unwrap()
     );
+    assert!(a.read_file(&host_file).is_err(), "a deleted it");
+    assert_eq!(b.read_file(&host_file).unwrap(), b"the host's\n");
+    assert_eq!(std::fs::read(&host_file).unwrap(), b"the host's\n");
+    let _ = std::fs::remove_file(&host_file);
 }
 
 #[test]
