@@ -51,6 +51,14 @@ pub struct Config {
     pub processes: Vec<ProcessSpec>,
     /// Compute the run's behaviour signature ([`crate::signature`]; on by default).
     pub signature: bool,
+    /// Record the run's decision tape ([`crate::tape`]; on by default; it costs little:
+    /// only decisions that differ from the default rule are written down).
+    pub record_tape: bool,
+    /// Replay this tape instead of drawing decisions from the seed (the tape's seed
+    /// replaces `seed` for the guests' data).
+    pub tape: Option<crate::tape::Tape>,
+    /// Follow the seed up to a branch point, then draw decisions from another seed.
+    pub branch: Option<crate::tape::Branch>,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -84,6 +92,9 @@ impl Default for Config {
             nodes: Vec::new(),
             processes: Vec::new(),
             signature: true,
+            record_tape: true,
+            tape: None,
+            branch: None,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
         }
