@@ -111,8 +111,9 @@ impl Explore {
     }
 
     /// Bug probability over time: branches the failing run of `seed` at `moments`
-    /// evenly spaced virtual times from 0 to just before its failure, `n` branches each,
-    /// and counts the branches that fail the same way (same kind, same process).
+    /// evenly spaced virtual times up to just before its failure (`failed_at · k /
+    /// moments − 1 ns`, k = 1…moments), `n` branches each, and counts the branches that
+    /// fail the same way (same kind, same process).
     pub fn failure_odds(
         &self,
         seed: u64,
@@ -132,8 +133,11 @@ impl Explore {
         let failed_at = crate::report_html::failure_time(&f.report);
         let failed_at = Duration::from_nanos(failed_at);
         let mut points = Vec::new();
-        for k in 0..moments {
-            let t = failed_at.mul_f64(f64::from(k) / f64::from(moments.max(1)));
+        for k in 1..=moments {
+            // Evenly spaced, the last one just before the failure (1 ns before it).
+            let t = failed_at
+                .mul_f64(f64::from(k) / f64::from(moments.max(1)))
+                .saturating_sub(Duration::from_nanos(1));
             let runs = self.branch_from(seed, BranchAt::Time(t), n, &build)?;
             let failed = runs
                 .iter()

@@ -276,3 +276,28 @@ fn branches_share_their_prefix() {
         "later branch points have longer prefixes"
     );
 }
+
+/// Bug probability over time: the fragile server's failure branched at 10 moments up
+/// to just before it, 8 branches each. Just before the failure the faulted accept is in
+/// the past and every branch fails; at the first moment the accepts are still to come
+/// and only some branches draw a fault.
+#[test]
+fn bug_probability_over_time_rises_to_the_failure() {
+    let seed = (0..300)
+        .find(|&seed| {
+            let s = Scenario::new();
+            fragile_server(&s);
+            matches!(s.random_seed(seed).run(), Err(Error::Failed(f)) if f.report.stdout(0).contains("accept_failed"))
+        })
+        .expect("a seed that fails on accept");
+    let odds = Explore::new()
+        .failure_odds(seed, 10, 8, fragile_server)
+        .unwrap();
+    assert_eq!(odds.points.len(), 10);
+    assert!(odds.points.iter().all(|p| p.2 == 8), "{odds:?}");
+    assert!(odds.points.windows(2).all(|w| w[0].0 < w[1].0), "{odds:?}");
+    let (first, last) = (odds.points[0].1, odds.points[9].1);
+    assert_eq!(last, 8, "{}", odds.table());
+    assert!(first < 8, "{}", odds.table());
+    assert_eq!(odds.svg().matches("class=\"odds-bar\"").count(), 10);
+}
