@@ -54,6 +54,9 @@ pub struct Config {
     /// Record the run's decision tape ([`crate::tape`]; on by default; it costs little:
     /// only decisions that differ from the default rule are written down).
     pub record_tape: bool,
+    /// Partitions drawn from the seed (start, node a, node b, duration): decisions of
+    /// the tape, scheduled with `events` (a replayed tape's partitions replace them).
+    pub random_partitions: Vec<(Duration, usize, usize, Duration)>,
     /// Replay this tape instead of drawing decisions from the seed (the tape's seed
     /// replaces `seed` for the guests' data).
     pub tape: Option<crate::tape::Tape>,
@@ -93,6 +96,7 @@ impl Default for Config {
             processes: Vec::new(),
             signature: true,
             record_tape: true,
+            random_partitions: Vec::new(),
             tape: None,
             branch: None,
             test_panic_after_syscalls: None,

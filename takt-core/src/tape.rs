@@ -14,6 +14,7 @@
 //! | whether a call gets a fault, and which | no fault | [`Choice::Fault`] (with the kept length of a short transfer) |
 //! | whether a connection is reset or a datagram lost | no | [`Choice::Net`] |
 //! | the jitter of a packet between nodes | none (the base latency) | [`Choice::Delay`] |
+//! | the random partitions of the run | none | [`Choice::Partition`] |
 //!
 //! Each decision is keyed by a position that does not move when an unrelated decision is
 //! dropped: a switch by the thread that ran last and how many scheduling points it has
@@ -109,6 +110,18 @@ pub enum Choice {
         /// Which draw.
         n: u64,
     },
+    /// A random partition (`Scenario::random_partitions`) cut nodes `a` and `b` at
+    /// `at_ns` for `for_ns` (its key is itself).
+    Partition {
+        /// One node.
+        a: u16,
+        /// The other.
+        b: u16,
+        /// When it starts, virtual nanoseconds.
+        at_ns: u64,
+        /// How long it lasts.
+        for_ns: u64,
+    },
     /// The `n`-th packet (from 0) from node `src` to node `dst` was delayed `extra_ns`
     /// beyond the base latency.
     Delay {
@@ -182,7 +195,7 @@ impl Tape {
     }
 
     /// The decisions that are not the default, counted by kind: (preemptions, forced
-    /// choices, faults, network faults, delays).
+    /// choices, faults, network faults and partitions, delays).
     pub fn counts(&self) -> [usize; 5] {
         let mut c = [0; 5];
         for d in &self.decisions {
@@ -190,7 +203,7 @@ impl Tape {
                 Choice::Switch { forced: false, .. } => 0,
                 Choice::Switch { forced: true, .. } => 1,
                 Choice::Fault { .. } => 2,
-                Choice::Net { .. } => 3,
+                Choice::Net { .. } | Choice::Partition { .. } => 3,
                 Choice::Delay { .. } => 4,
             };
             c[i] += 1;
@@ -215,6 +228,7 @@ pub(crate) struct Replay {
     switches: BTreeMap<(i32, u64), i32>,
     faults: BTreeMap<(i32, u64), (Fault, Option<u64>)>,
     net: BTreeSet<(String, u64)>,
+    pub(crate) partitions: Vec<(u16, u16, u64, u64)>,
     pub(crate) delays: BTreeMap<(u16, u16, u64), u64>,
 }
 
@@ -242,6 +256,12 @@ impl Replay {
                 Choice::Net { what, n } => {
                     r.net.insert((what.clone(), *n));
                 }
+                Choice::Partition {
+                    a,
+                    b,
+                    at_ns,
+                    for_ns,
+                } => r.partitions.push((*a, *b, *at_ns, *for_ns)),
                 Choice::Delay {
                     src,
                     dst,

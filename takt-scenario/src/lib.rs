@@ -720,12 +720,8 @@ impl Scenario {
             faults: i.faults.clone(),
             reset_rate: i.reset_rate,
             drop_rate: i.drop_rate,
-            events: i
-                .events
-                .iter()
-                .cloned()
-                .chain(random_partitions(&i, seed))
-                .collect(),
+            events: i.events.clone(),
+            random_partitions: random_partitions(&i, seed),
             nodes,
             processes,
             tape: i.tape.clone(),
@@ -758,8 +754,9 @@ fn checked_rate(what: &str, rate: f64) -> Result<f64, Error> {
     Ok(rate)
 }
 
-/// The partitions `Scenario::random_partitions` asks for, drawn from the seed.
-fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, ScheduledEvent)> {
+/// The partitions `Scenario::random_partitions` asks for, drawn from the seed: (start,
+/// node a, node b, duration).
+fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, usize, usize, Duration)> {
     use rand::Rng;
     let Some((mean, dur)) = i.random_partitions else {
         return Vec::new();
@@ -779,8 +776,7 @@ fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, ScheduledEvent)> {
         }
         let a = rng.random_range(0..n);
         let b = (a + rng.random_range(1..n)) % n;
-        out.push((t, ScheduledEvent::Partition(a, b, true)));
-        out.push((t + dur, ScheduledEvent::Partition(a, b, false)));
+        out.push((t, a, b, dur));
     }
 }
 

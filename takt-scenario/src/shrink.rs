@@ -465,6 +465,25 @@ fn describe(d: &Decision, r: &Report) -> String {
             d.call,
             who(r, d.pid, d.tid)
         ),
+        Choice::Partition {
+            a,
+            b,
+            at_ns,
+            for_ns,
+        } => {
+            let name = |n: u16| {
+                r.nodes
+                    .get(usize::from(n))
+                    .map_or("?".to_string(), |x| x.0.clone())
+            };
+            format!(
+                "a partition between {} and {} at {} for {}",
+                name(*a),
+                name(*b),
+                secs(*at_ns),
+                secs(*for_ns)
+            )
+        }
         Choice::Delay {
             src, dst, extra_ns, ..
         } => {

@@ -30,6 +30,59 @@ pub(crate) struct Decisions {
 }
 
 impl Decisions {
+    /// The random partitions of the run (the tape's when replaying, else the seed's)
+    /// as scheduled events, each recorded as a decision.
+    pub(crate) fn partitions(
+        &mut self,
+        cfg: &crate::config::Config,
+    ) -> Vec<(std::time::Duration, crate::config::ScheduledEvent)> {
+        use crate::config::ScheduledEvent::Partition;
+        use std::time::Duration;
+        let drawn: Vec<(u16, u16, u64, u64)> = match &self.replay {
+            Some(r) => r.partitions.clone(),
+            None => cfg
+                .random_partitions
+                .iter()
+                .map(|&(at, a, b, d)| {
+                    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+                    let node = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+                    (node(a), node(b), ns(at), ns(d))
+                })
+                .collect(),
+        };
+        let n = cfg.nodes.len();
+        let mut out = Vec::new();
+        for (a, b, at_ns, for_ns) in drawn {
+            let (ai, bi) = (usize::from(a), usize::from(b));
+            if ai >= n || bi >= n || ai == bi {
+                continue; // an edited tape naming nodes the scenario does not have
+            }
+            let at = Duration::from_nanos(at_ns);
+            out.push((at, Partition(ai, bi, true)));
+            out.push((
+                at.saturating_add(Duration::from_nanos(for_ns)),
+                Partition(ai, bi, false),
+            ));
+            if let Some(r) = &mut self.record {
+                r.push(Decision {
+                    event: 0,
+                    time_ns: at_ns,
+                    node: a,
+                    pid: 0,
+                    tid: 0,
+                    call: String::new(),
+                    choice: Choice::Partition {
+                        a,
+                        b,
+                        at_ns,
+                        for_ns,
+                    },
+                });
+            }
+        }
+        out
+    }
+
     pub(crate) fn new(cfg: &crate::config::Config) -> Decisions {
         Decisions {
             replay: cfg.tape.as_ref().map(Replay::new),

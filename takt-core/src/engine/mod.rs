@@ -218,7 +218,9 @@ impl Engine {
         if let Some(t) = &cfg.tape {
             cfg.seed = t.seed;
         }
-        let decisions = decide::Decisions::new(&cfg);
+        let mut decisions = decide::Decisions::new(&cfg);
+        let partitions = decisions.partitions(&cfg);
+        cfg.events.extend(partitions);
         let injector =
             crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
         let faults_on = !cfg.faults.is_empty() || decisions.replays();
