@@ -157,9 +157,23 @@ impl Scheduler {
         default_pick(runnable, current, yielded)
     }
 
-    /// Draws from another seed from now on (a branch of the run).
+    /// Draws from another seed from now on (a branch of the run). PCT draws again the
+    /// priorities of the threads alive and its change points over the next `steps`
+    /// scheduling points, so a branch explores other schedules from here.
     pub fn reseed(&mut self, rng: Pcg64Mcg) {
         self.rng = rng;
+        if let Strategy::Pct { depth, steps } = self.strategy {
+            self.change_points.clear();
+            for _ in 1..depth.max(1) {
+                let at = self.rng.random_range(1..=steps.max(1));
+                self.change_points.push(self.step.saturating_add(at));
+            }
+            self.change_points.sort_unstable();
+            let threads: Vec<i32> = self.prio.keys().copied().collect();
+            for t in threads {
+                self.add_thread(t);
+            }
+        }
     }
 
     /// Uniformly among `runnable`, leaving out a thread that just yielded.
@@ -208,6 +222,29 @@ mod tests {
         let picks: Vec<_> = (0..20).map(|_| s.choose(&[5, 6, 7], Some(6))).collect();
         assert!(picks.iter().all(|&(_, d)| d == 6));
         assert!(picks.iter().any(|&(c, _)| c != 6), "{picks:?}");
+    }
+
+    #[test]
+    fn a_reseeded_pct_draws_new_priorities() {
+        let pct = Strategy::Pct {
+            depth: 2,
+            steps: 10,
+        };
+        let picks = |reseed: u64| {
+            let mut s = Scheduler::new(pct, Pcg64Mcg::seed_from_u64(1));
+            for t in [1, 2, 3, 4] {
+                s.add_thread(t);
+            }
+            s.reseed(Pcg64Mcg::seed_from_u64(reseed));
+            (0..20)
+                .map(|_| s.pick(&[1, 2, 3, 4], None))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(picks(5), picks(5));
+        assert!(
+            (6..30).any(|r| picks(r) != picks(5)),
+            "reseeding changed nothing"
+        );
     }
 
     #[test]
