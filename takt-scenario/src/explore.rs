@@ -351,11 +351,17 @@ impl Explore {
         build: impl Fn(&Scenario) + Sync,
         coverage: &mut Coverage,
     ) -> Result<Summary, Error> {
-        let (first, count) = match crate::seed_from_env()? {
+        // TAKT_TAPE replays one tape (its seed's run, decided by the tape) and TAKT_SEED
+        // one seed, instead of the exploration.
+        let one_seed = match crate::tape_from_env()? {
+            Some(t) => Some(t.seed),
+            None => crate::seed_from_env()?,
+        };
+        let (first, count) = match one_seed {
             Some(s) => (s, 1),
             None => (self.first, self.shard_count(self.seeds)),
         };
-        let this = match crate::seed_from_env()? {
+        let this = match one_seed {
             Some(_) => Explore {
                 shard: None,
                 ..self.clone()
@@ -465,7 +471,10 @@ impl Explore {
                                         f.reason
                                     );
                                 }
-                                f.rerun = crate::rerun_command(seed, test.as_deref());
+                                f.rerun = match std::env::var("TAKT_TAPE") {
+                                    Ok(file) => crate::tape_rerun_command(&file, test.as_deref()),
+                                    Err(_) => crate::rerun_command(seed, test.as_deref()),
+                                };
                                 if self.stop_at_first {
                                     limit.fetch_min(i, Ordering::SeqCst);
                                 }
@@ -731,10 +740,14 @@ impl Explore {
 
     /// One seed (twice when checking determinism): its digest and class, or the failure.
     fn one(&self, seed: u64, build: &impl Fn(&Scenario)) -> Result<RunInfo, Error> {
+        let tape = crate::tape_from_env()?;
         let run = || {
             let s = Scenario::new();
             s.random_seed(seed);
             build(&s);
+            if let Some(t) = &tape {
+                s.replay_tape(t.clone());
+            }
             if self.report_every_run {
                 s.keep_full_trace(true);
                 let r = s.run_seed(seed);
@@ -982,6 +995,9 @@ fn write_failure_report(
     s.random_seed(seed);
     build(&s);
     s.keep_full_trace(true);
+    if let Ok(Some(t)) = crate::tape_from_env() {
+        s.replay_tape(t);
+    }
     let Err(Error::Failed(mut full)) = s.run_seed(seed) else {
         return None;
     };

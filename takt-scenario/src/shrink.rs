@@ -35,6 +35,8 @@ pub struct Shrunk {
     pub rerun: String,
     /// The failure the shrunk tape replays to.
     pub reason: String,
+    /// The trace digest of the shrunk run.
+    pub digest: String,
 }
 
 impl Shrunk {
@@ -259,6 +261,7 @@ pub fn shrink(build: &impl Fn(&Scenario), failure: &Failure, budget: u32) -> Res
                 file: None,
                 rerun: String::new(),
                 reason: f.reason,
+                digest: f.report.digest,
             });
         }
         Ok(_) => "it passed".to_string(),

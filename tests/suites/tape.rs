@@ -141,6 +141,18 @@ fn exploration_shrinks_its_failure_and_writes_the_tape() {
     let Err(Error::Failed(f)) = Explore::new().seeds(100).quiet(true).run(fragile_server) else {
         panic!("100 seeds did not fail")
     };
+    if std::env::var_os("TAKT_TAPE").is_some() {
+        // The child below: one run, of the tape, not shrunk again.
+        assert!(
+            f.shrunk.is_none() && f.rerun.starts_with("TAKT_TAPE="),
+            "{f}"
+        );
+        println!(
+            "replayed seed {} digest {}: {}",
+            f.report.seed, f.report.digest, f.reason
+        );
+        return;
+    }
     let shrunk = f.shrunk.as_ref().expect("exploration shrinks its failure");
     let file = shrunk.file.as_ref().expect("the shrunk tape is written");
     assert!(
@@ -155,6 +167,24 @@ fn exploration_shrinks_its_failure_and_writes_the_tape() {
         f.to_string().contains("fails with only this decision"),
         "{f}"
     );
+    // The printed command replays the shrunk tape: this test, with TAKT_TAPE, runs that
+    // one run and fails with the shrunk run's reason.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "exploration_shrinks_its_failure_and_writes_the_tape",
+            "--nocapture",
+        ])
+        .env("TAKT_TAPE", file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let want = format!(
+        "replayed seed {} digest {}: {}",
+        f.report.seed, shrunk.digest, shrunk.reason
+    );
+    assert!(stdout.contains(&want), "{stdout}");
     let Err(Error::Failed(f)) = Explore::new()
         .seeds(100)
         .quiet(true)
