@@ -19,7 +19,7 @@
 //!   scenario with and without it (≤ 1.05x), and its cost on a file-heavy git run.
 //!
 //! `TAKT_BENCH=floor,memcached,…` runs only the named parts (floor, syscalls,
-//! passthrough, sleep, heavy, memcached, explore, signature, fs).
+//! passthrough, sleep, heavy, memcached, explore, signature, tape, fs).
 
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
@@ -188,8 +188,9 @@ fn memcached_takt(seed: u64) -> f64 {
     })
 }
 
-/// The memcached scenario's engine run, with or without its behaviour signature.
-fn memcached_engine(seed: u64, signature: bool) -> f64 {
+/// The memcached scenario's engine run, with or without its behaviour signature and
+/// its decision tape.
+fn memcached_engine(seed: u64, signature: bool, tape: bool) -> f64 {
     let s = Scenario::new();
     s.random_seed(seed);
     s.completion_time(Duration::from_millis(250));
@@ -201,6 +202,7 @@ fn memcached_engine(seed: u64, signature: bool) -> f64 {
     );
     let mut cfg = s.config().expect("valid scenario");
     cfg.signature = signature;
+    cfg.record_tape = tape;
     secs(|| {
         takt_core::run(cfg).unwrap_or_else(|e| panic!("{e}"));
     })
@@ -467,14 +469,30 @@ fn main() {
     if part("signature") {
         let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
         for seed in 0..10 {
-            off = off.min(memcached_engine(seed, false));
-            on = on.min(memcached_engine(seed, true));
+            off = off.min(memcached_engine(seed, false, true));
+            on = on.min(memcached_engine(seed, true, true));
         }
         row(
             "memcached scenario with the behaviour signature vs without",
             on / off,
             "<= 1.05",
             on / off <= 1.05,
+        );
+    }
+
+    // 8. The decision tape's cost: the memcached scenario recording its tape or not,
+    // interleaved (best of 10 each).
+    if part("tape") {
+        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
+        for seed in 0..10 {
+            off = off.min(memcached_engine(seed, true, false));
+            on = on.min(memcached_engine(seed, true, true));
+        }
+        row(
+            "memcached scenario recording its decision tape vs not",
+            on / off,
+            "<= 1.03",
+            on / off <= 1.03,
         );
     }
 }

@@ -56,6 +56,17 @@ pub struct Config {
     pub host_dirs: Vec<PathBuf>,
     /// Compute the run's behaviour signature ([`crate::signature`]; on by default).
     pub signature: bool,
+    /// Record the run's decision tape ([`crate::tape`]; on by default; it costs little:
+    /// only decisions that differ from the default rule are written down).
+    pub record_tape: bool,
+    /// Partitions drawn from the seed (start, node a, node b, duration): decisions of
+    /// the tape, scheduled with `events` (a replayed tape's partitions replace them).
+    pub random_partitions: Vec<(Duration, usize, usize, Duration)>,
+    /// Replay this tape instead of drawing decisions from the seed (the tape's seed
+    /// replaces `seed` for the guests' data).
+    pub tape: Option<crate::tape::Tape>,
+    /// Follow the seed up to a branch point, then draw decisions from another seed.
+    pub branch: Option<crate::tape::Branch>,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -95,6 +106,10 @@ impl Default for Config {
             host_dirs: Vec::new(),
             crash_model: crate::fs::CrashModel::default(),
             signature: true,
+            record_tape: true,
+            random_partitions: Vec::new(),
+            tape: None,
+            branch: None,
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
             test_without_file_model: false,

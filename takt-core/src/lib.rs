@@ -59,6 +59,7 @@ pub mod signature;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;
+pub mod tape;
 pub mod time;
 pub mod trace;
 

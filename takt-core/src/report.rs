@@ -143,6 +143,11 @@ pub struct Report {
     pub signature: Option<crate::signature::Signature>,
     /// The nodes: name and address, in the order of [`crate::trace::Event::node`].
     pub nodes: Vec<(String, std::net::Ipv4Addr)>,
+    /// The run's decision tape (unless recording was turned off): replaying it gives
+    /// this run again ([`crate::tape`]).
+    pub tape: Option<crate::tape::Tape>,
+    /// Where the run branched from its seed, if it was a branch.
+    pub branch: Option<crate::tape::BranchPoint>,
 }
 
 /// A property a guest declared through the Antithesis SDK (read from its local output

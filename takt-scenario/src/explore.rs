@@ -54,6 +54,10 @@ pub struct Explore {
     shard: Option<(u64, u64)>,
     coverage_file: Option<std::path::PathBuf>,
     map_file: Option<std::path::PathBuf>,
+    /// Runs the shrinker may spend on the lowest failing seed (0: do not shrink).
+    shrink_budget: u32,
+    /// Bug probability over time for the lowest failing seed: (moments, branches each).
+    odds: Option<(u32, u64)>,
 }
 
 /// What an exploration found.
@@ -103,7 +107,37 @@ impl Explore {
             shard: shard_from_env(),
             coverage_file: std::env::var_os("TAKT_COVERAGE_FILE").map(Into::into),
             map_file: None,
+            shrink_budget: match std::env::var("TAKT_SHRINK") {
+                Ok(v) if v.trim() == "0" => 0,
+                Ok(v) => v.trim().parse().unwrap_or(DEFAULT_SHRINK_BUDGET),
+                Err(_) => DEFAULT_SHRINK_BUDGET,
+            },
+            odds: None,
         }
+    }
+
+    /// For the lowest failing seed, also work out the bug probability over time:
+    /// branch its run at `moments` times before the failure, `branches` branches each
+    /// ([`Explore::failure_odds`]); the failure message and its report show the share
+    /// that still fail.
+    pub fn with_failure_odds(mut self, moments: u32, branches: u64) -> Explore {
+        self.odds = (moments > 0 && branches > 0).then_some((moments, branches));
+        self
+    }
+
+    /// Worker threads or processes.
+    pub(crate) fn job_count(&self) -> usize {
+        self.jobs
+    }
+
+    /// Shrink the lowest failing seed's run to the fewest decisions that fail the same
+    /// way, within `runs` runs (default 200; `TAKT_SHRINK=0` turns shrinking off,
+    /// `TAKT_SHRINK=N` sets the budget). The failure then says which decisions remain,
+    /// writes the shrunk tape next to its report and prints the command that replays
+    /// it. A rerun of one seed (`TAKT_SEED`) or of a tape (`TAKT_TAPE`) does not shrink.
+    pub fn shrink(mut self, runs: u32) -> Explore {
+        self.shrink_budget = runs;
+        self
     }
 
     /// Stop once the coverage estimate reaches `percent` (0–100), judged over the seeds
@@ -224,6 +258,42 @@ impl Explore {
         }
         let r = match r {
             Err(Error::Failed(mut f)) => {
+                let rerun = std::env::var_os("TAKT_SEED").is_some()
+                    || std::env::var_os("TAKT_TAPE").is_some();
+                if self.shrink_budget > 0 && !rerun && !f.reason.starts_with("nondeterminism") {
+                    match crate::shrink::shrink(&build, &f, self.shrink_budget) {
+                        Ok(mut s) => {
+                            let dir = self.reports();
+                            let file = dir.join(format!("shrunk-seed-{}.tape.json", f.report.seed));
+                            if std::fs::create_dir_all(&dir).is_ok()
+                                && std::fs::write(&file, s.tape.to_json()).is_ok()
+                            {
+                                let test = std::thread::current().name().map(str::to_string);
+                                s.rerun = crate::tape_rerun_command(
+                                    &file.to_string_lossy(),
+                                    test.as_deref(),
+                                );
+                                s.file = Some(file);
+                            }
+                            f.shrunk = Some(Box::new(s));
+                        }
+                        Err(e) => {
+                            if !self.quiet {
+                                println!("takt: shrinking failed: {e}");
+                            }
+                        }
+                    }
+                }
+                if let (Some((moments, n)), false) = (self.odds, rerun) {
+                    match self.failure_odds(f.report.seed, moments, n, &build) {
+                        Ok(o) => f.odds = Some(o),
+                        Err(e) => {
+                            if !self.quiet {
+                                println!("takt: branching failed: {e}");
+                            }
+                        }
+                    }
+                }
                 f.report_file = write_failure_report(&f, &build, &self.reports());
                 if let (Some(page), Some(run)) = (&f.report_file, coverage.runs.last_mut()) {
                     run.report = Some(page.to_string_lossy().into_owned());
@@ -281,11 +351,17 @@ impl Explore {
         build: impl Fn(&Scenario) + Sync,
         coverage: &mut Coverage,
     ) -> Result<Summary, Error> {
-        let (first, count) = match crate::seed_from_env()? {
+        // TAKT_TAPE replays one tape (its seed's run, decided by the tape) and TAKT_SEED
+        // one seed, instead of the exploration.
+        let one_seed = match crate::tape_from_env()? {
+            Some(t) => Some(t.seed),
+            None => crate::seed_from_env()?,
+        };
+        let (first, count) = match one_seed {
             Some(s) => (s, 1),
             None => (self.first, self.shard_count(self.seeds)),
         };
-        let this = match crate::seed_from_env()? {
+        let this = match one_seed {
             Some(_) => Explore {
                 shard: None,
                 ..self.clone()
@@ -395,7 +471,10 @@ impl Explore {
                                         f.reason
                                     );
                                 }
-                                f.rerun = crate::rerun_command(seed, test.as_deref());
+                                f.rerun = match std::env::var("TAKT_TAPE") {
+                                    Ok(file) => crate::tape_rerun_command(&file, test.as_deref()),
+                                    Err(_) => crate::rerun_command(seed, test.as_deref()),
+                                };
                                 if self.stop_at_first {
                                     limit.fetch_min(i, Ordering::SeqCst);
                                 }
@@ -661,10 +740,14 @@ impl Explore {
 
     /// One seed (twice when checking determinism): its digest and class, or the failure.
     fn one(&self, seed: u64, build: &impl Fn(&Scenario)) -> Result<RunInfo, Error> {
+        let tape = crate::tape_from_env()?;
         let run = || {
             let s = Scenario::new();
             s.random_seed(seed);
             build(&s);
+            if let Some(t) = &tape {
+                s.replay_tape(t.clone());
+            }
             if self.report_every_run {
                 s.keep_full_trace(true);
                 let r = s.run_seed(seed);
@@ -691,6 +774,8 @@ impl Explore {
                     rerun: String::new(),
                     report: second,
                     report_file: None,
+                    shrunk: None,
+                    odds: None,
                 })));
             }
         }
@@ -703,6 +788,9 @@ impl Explore {
         })
     }
 }
+
+/// Runs the shrinker spends by default.
+pub const DEFAULT_SHRINK_BUDGET: u32 = 200;
 
 /// A passing run: its digest, behaviour class and guest properties.
 struct RunInfo {
@@ -907,6 +995,9 @@ fn write_failure_report(
     s.random_seed(seed);
     build(&s);
     s.keep_full_trace(true);
+    if let Ok(Some(t)) = crate::tape_from_env() {
+        s.replay_tape(t);
+    }
     let Err(Error::Failed(mut full)) = s.run_seed(seed) else {
         return None;
     };
@@ -914,6 +1005,8 @@ fn write_failure_report(
         return None;
     }
     full.rerun = f.rerun.clone();
+    full.shrunk = f.shrunk.clone();
+    full.odds = f.odds.clone();
     std::fs::create_dir_all(dir).ok()?;
     let path = dir.join(format!("failed-seed-{seed}.html"));
     crate::ReportExt::write_html(&*full, &path).ok()?;

@@ -33,11 +33,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod branch;
 pub mod command;
 pub mod coverage;
 pub mod explore;
 pub mod properties;
 mod report_html;
+pub mod shrink;
 
 pub use explore::{Explore, Summary};
 pub use report_html::{ReportExt, RunView};
@@ -55,6 +57,7 @@ use takt_core::fault::FaultPlan;
 pub use takt_core::fs::CrashModel;
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
+pub use takt_core::tape::{BranchAt, Tape};
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
 #[derive(Clone, Debug, Default)]
@@ -113,6 +116,12 @@ pub struct Failure {
     /// Where its visual report was written (exploration writes the lowest failing
     /// seed's), if anywhere.
     pub report_file: Option<PathBuf>,
+    /// The failure shrunk to the fewest decisions that cause it (exploration shrinks
+    /// its lowest failing seed; see [`Explore::shrink`]).
+    pub shrunk: Option<Box<shrink::Shrunk>>,
+    /// The share of branches that still fail at moments before the failure (see
+    /// [`Explore::failure_odds`]), if exploration was asked for it.
+    pub odds: Option<branch::FailureOdds>,
 }
 
 impl fmt::Debug for Failure {
@@ -198,6 +207,16 @@ fn write_failure(f: &mut fmt::Formatter<'_>, x: &Failure) -> fmt::Result {
     if let Some(p) = &x.report_file {
         writeln!(f, "report: {}", p.display())?;
     }
+    if let Some(s) = &x.shrunk {
+        for l in s.summary().lines().take(SHOWN_LINES + 3) {
+            writeln!(f, "{}", clip(l))?;
+        }
+    }
+    if let Some(o) = &x.odds {
+        for l in o.table().lines().take(SHOWN_LINES + 2) {
+            writeln!(f, "{}", clip(l))?;
+        }
+    }
     write!(f, "rerun: {}", x.rerun)
 }
 
@@ -258,6 +277,10 @@ struct Inner {
     own_filesystems: bool,
     /// Whether the last run had them (`None`: no run yet).
     had_own_filesystems: Option<bool>,
+    /// Replay this decision tape instead of the seed's decisions.
+    tape: Option<Tape>,
+    record_tape: bool,
+    branch: Option<takt_core::tape::Branch>,
 }
 
 /// A check over a finished run's report.
@@ -349,6 +372,9 @@ impl Scenario {
                 keep_files: false,
                 own_filesystems: true,
                 had_own_filesystems: None,
+                tape: None,
+                record_tape: true,
+                branch: None,
             })),
         }
     }
@@ -547,6 +573,33 @@ impl Scenario {
         self
     }
 
+    /// Replays a decision tape ([`takt_core::tape`]) instead of drawing decisions from
+    /// the seed: the run takes the tape's decisions where it names them and the default
+    /// rule everywhere else (no faults, no jitter, the thread that ran goes on), and the
+    /// tape's seed for the guests' data. `TAKT_TAPE=FILE` does the same for every run
+    /// of a test.
+    pub fn replay_tape(&self, tape: Tape) -> &Self {
+        self.inner.lock().tape = Some(tape);
+        self
+    }
+
+    /// Records the run's decision tape into the report (`Report::tape`; on by default).
+    pub fn record_tape(&self, on: bool) -> &Self {
+        self.inner.lock().record_tape = on;
+        self
+    }
+
+    /// Follows this scenario's seed up to `at`, then draws every decision (schedule,
+    /// faults, network faults, jitter) from `suffix_seed`: one branch of the run. The
+    /// report's `branch` says where it branched and the digest of the shared prefix.
+    pub fn branch_at(&self, at: BranchAt, suffix_seed: u64) -> &Self {
+        self.inner.lock().branch = Some(takt_core::tape::Branch {
+            at,
+            seed: suffix_seed,
+        });
+        self
+    }
+
     /// Keeps every trace event in the report (otherwise the last few thousand).
     pub fn keep_full_trace(&self, on: bool) -> &Self {
         self.inner.lock().keep_trace = on;
@@ -600,6 +653,9 @@ impl Scenario {
     /// completion time; otherwise `Err(Error::Failed)` with the report and the command
     /// that reruns this run.
     pub fn run(&self) -> Result<Report, Error> {
+        if let Some(tape) = tape_from_env()? {
+            self.replay_tape(tape);
+        }
         let seed = seed_from_env()?.unwrap_or_else(|| self.seed());
         self.run_seed(seed)
     }
@@ -618,6 +674,7 @@ impl Scenario {
         for f in &outputs {
             let _ = std::fs::remove_file(f);
         }
+        let from_tape = cfg.tape.is_some();
         let mut report = takt_core::run(cfg).map_err(Error::Engine)?;
         self.inner.lock().had_own_filesystems = Some(report.own_filesystems);
         report.properties = properties::read(&outputs);
@@ -638,12 +695,17 @@ impl Scenario {
             None => Ok(report),
             Some(reason) => {
                 let test = std::thread::current().name().map(str::to_string);
-                let rerun = rerun_command(report.seed, test.as_deref());
+                let rerun = match std::env::var("TAKT_TAPE") {
+                    Ok(file) if from_tape => tape_rerun_command(&file, test.as_deref()),
+                    _ => rerun_command(report.seed, test.as_deref()),
+                };
                 Err(Error::Failed(Box::new(Failure {
                     report,
                     reason,
                     rerun,
                     report_file: None,
+                    shrunk: None,
+                    odds: None,
                 })))
             }
         }
@@ -652,7 +714,10 @@ impl Scenario {
     /// The engine configuration this scenario stands for (validated).
     pub fn config(&self) -> Result<Config, Error> {
         let i = self.inner.lock();
-        let seed = seed_from_env()?.unwrap_or(i.seed);
+        let seed = match &i.tape {
+            Some(t) => t.seed,
+            None => seed_from_env()?.unwrap_or(i.seed),
+        };
         if let Some(e) = &i.fault_error {
             return Err(Error::BadInput(e.clone()));
         }
@@ -716,16 +781,15 @@ impl Scenario {
             faults: i.faults.clone(),
             reset_rate: i.reset_rate,
             drop_rate: i.drop_rate,
-            events: i
-                .events
-                .iter()
-                .cloned()
-                .chain(random_partitions(&i, seed))
-                .collect(),
+            events: i.events.clone(),
+            random_partitions: random_partitions(&i, seed),
             nodes,
             processes,
             host_dirs: vec![i.dir.clone()],
             crash_model: i.crash_model,
+            tape: i.tape.clone(),
+            record_tape: i.record_tape,
+            branch: i.branch,
             ..Config::default()
         };
         if let Some(b) = i.spin_budget {
@@ -796,8 +860,9 @@ fn checked_rate(what: &str, rate: f64) -> Result<f64, Error> {
     Ok(rate)
 }
 
-/// The partitions `Scenario::random_partitions` asks for, drawn from the seed.
-fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, ScheduledEvent)> {
+/// The partitions `Scenario::random_partitions` asks for, drawn from the seed: (start,
+/// node a, node b, duration).
+fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, usize, usize, Duration)> {
     use rand::Rng;
     let Some((mean, dur)) = i.random_partitions else {
         return Vec::new();
@@ -817,8 +882,7 @@ fn random_partitions(i: &Inner, seed: u64) -> Vec<(Duration, ScheduledEvent)> {
         }
         let a = rng.random_range(0..n);
         let b = (a + rng.random_range(1..n)) % n;
-        out.push((t, ScheduledEvent::Partition(a, b, true)));
-        out.push((t + dur, ScheduledEvent::Partition(a, b, false)));
+        out.push((t, a, b, dur));
     }
 }
 
@@ -874,6 +938,28 @@ pub(crate) fn rerun_command(seed: u64, test: Option<&str>) -> String {
         }
         (t, None) => format!("TAKT_SEED={seed} cargo test -- --exact {t}"),
     }
+}
+
+/// The tape `TAKT_TAPE` names, if set.
+pub fn tape_from_env() -> Result<Option<Tape>, Error> {
+    let Some(file) = std::env::var_os("TAKT_TAPE") else {
+        return Ok(None);
+    };
+    read_tape(Path::new(&file)).map(Some)
+}
+
+/// Reads a tape file ([`Tape::to_json`]), with an error naming the file.
+pub fn read_tape(file: &Path) -> Result<Tape, Error> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::BadInput(format!("cannot read tape {}: {e}", file.display())))?;
+    Tape::from_json(&text).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))
+}
+
+/// The command that replays a tape file in the current test.
+pub(crate) fn tape_rerun_command(file: &str, test: Option<&str>) -> String {
+    let seed_form = rerun_command(0, test);
+    let rest = seed_form.strip_prefix("TAKT_SEED=0").unwrap_or(&seed_form);
+    format!("TAKT_TAPE={file}{rest}")
 }
 
 fn random_seed() -> u64 {

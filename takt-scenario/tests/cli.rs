@@ -420,3 +420,69 @@ fn a_killed_takt_reports_and_leaves_nothing_behind() {
     let left = processes_with(&marker);
     assert!(left.is_empty(), "left behind: {left:?}\n{stdout}");
 }
+
+/// `--write-tape` writes the run's decisions, `--tape` replays them to the same digest,
+/// `--shrink` writes the fewest decisions a failure needs (here one fault), and
+/// `--branch-at T --branches N` runs N branches that share the prefix.
+#[test]
+fn tapes_shrinking_and_branches_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("takt-cli-tape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (t1, t2) = (dir.join("run.json"), dir.join("shrunk.json"));
+    let script = ["/bin/sh", "-c", "date; echo hi >&2; sleep 0.01; date"];
+    let digest = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("trace digest: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no digest in {out}"))
+    };
+    let run = |extra: &[&str]| {
+        let mut a = vec!["run", "--fault-rate", "0.05"];
+        a.extend_from_slice(extra);
+        a.push("--");
+        a.extend_from_slice(&script);
+        takt(&a)
+    };
+    let (code, out, err) = run(&["--seed", "6", "--write-tape", t1.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let tape = std::fs::read_to_string(&t1).unwrap();
+    assert!(tape.starts_with("{\"takt_tape\": 1"), "{tape}");
+    assert!(tape.contains("\"kind\":\"fault\""), "{tape}");
+    let (code, again, _) = run(&["--tape", t1.to_str().unwrap()]);
+    assert_eq!((code, digest(&again)), (0, digest(&out)));
+    // Seed 7 fails (fcntl gets EMFILE): shrunk to that one fault.
+    let (code, out, err) = run(&["--seed", "7", "--shrink", t2.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("fails with only this decision:"), "{out}");
+    assert!(
+        out.contains(&format!("takt run --tape {}", t2.display())),
+        "{out}"
+    );
+    let (code, replay, _) = run(&["--tape", t2.to_str().unwrap()]);
+    assert_eq!(code, 1, "{replay}");
+    let (code, out, err) = run(&["--seed", "6", "--branch-at", "5us", "--branches", "3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let prefixes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("branch "))
+        .map(|l| {
+            l.split("prefix digest ")
+                .nth(1)
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(prefixes.len(), 3, "{out}");
+    assert!(
+        prefixes.iter().all(|p| p.len() == 64 && *p == prefixes[0]),
+        "{out}"
+    );
+    let (code, _, err) = run(&["--branch-at", "5us"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["--tape", "/no/such/tape.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/tape.json"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

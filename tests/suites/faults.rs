@@ -339,6 +339,30 @@ fn random_partitions_are_drawn_from_the_seed() {
         again.incidents,
         "another seed, other partitions"
     );
+    // The partitions are decisions of the tape: it replays them, and a tape without
+    // them is a run without partitions.
+    let tape = r.tape.clone().expect("a tape");
+    let on_tape = tape
+        .decisions
+        .iter()
+        .filter(|d| matches!(d.choice, takt_core::tape::Choice::Partition { .. }))
+        .count();
+    // (All drawn up to the completion time are on it; the run may end before the last.)
+    assert!(on_tape >= cuts, "{on_tape} < {cuts}");
+    let replayed = build(2).replay_tape(tape.clone()).run().unwrap();
+    assert_eq!(replayed.digest, r.digest);
+    let mut none = tape;
+    none.decisions
+        .retain(|d| !matches!(d.choice, takt_core::tape::Choice::Partition { .. }));
+    let calm = build(2).replay_tape(none).run().unwrap();
+    assert!(
+        !calm
+            .incidents
+            .iter()
+            .any(|i| i.what.starts_with("partition")),
+        "{:?}",
+        calm.incidents
+    );
 }
 
 #[test]

@@ -128,6 +128,7 @@ fn a_failed_fault_run_shows_the_failure_and_its_rerun_command() {
         .seeds(200)
         .quiet(true)
         .report_dir(&dir)
+        .with_failure_odds(5, 4)
         .run(build)
     else {
         panic!("200 seeds did not find the fragile server's failure")
@@ -157,6 +158,15 @@ fn a_failed_fault_run_shows_the_failure_and_its_rerun_command() {
     assert!(
         dom.contains(&format!("TAKT_SEED={}", f.report.seed)),
         "no seed in the rerun"
+    );
+    // The shrunk failure and the bug probability over time (5 moments, a bar each).
+    assert!(dom.contains("class=\"shrunk\""), "no shrunk failure");
+    assert!(dom.contains("fails with only this decision"), "{dom}");
+    assert!(dom.contains("TAKT_TAPE="), "no replay command for the tape");
+    assert_eq!(
+        count(&dom, "class=\"odds-bar\""),
+        5,
+        "no bug-probability plot"
     );
     chromium(&page, Some(&artifacts().join("failed.png")));
 }

@@ -8,6 +8,7 @@
 //!
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
+mod decide;
 mod process;
 mod signal;
 
@@ -102,6 +103,8 @@ pub struct Thread {
     /// handler again: if that parks it again, the signal interrupts it instead (the
     /// value: the handler has `SA_RESTART`).
     pub(crate) sig_wake: Option<bool>,
+    /// Syscalls this thread made so far (the key of its fault decisions).
+    pub(crate) calls: u64,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -208,6 +211,8 @@ pub struct Engine {
     pub(crate) signer: Option<crate::signature::Signer>,
     /// Sockets the network changed at the last delivery (reused buffer).
     net_changed: Vec<usize>,
+    /// The decision tape: recorded, replayed, and the branch point.
+    pub(crate) decisions: decide::Decisions,
 }
 
 impl std::fmt::Debug for Engine {
@@ -221,20 +226,29 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Prepares a run (nothing is started yet).
-    pub fn new(cfg: Config) -> Engine {
+    pub fn new(mut cfg: Config) -> Engine {
+        if let Some(t) = &cfg.tape {
+            cfg.seed = t.seed;
+        }
+        let mut decisions = decide::Decisions::new(&cfg);
+        let partitions = decisions.partitions(&cfg);
+        cfg.events.extend(partitions);
         let injector =
             crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
-        let faults_on = !cfg.faults.is_empty();
+        let faults_on = !cfg.faults.is_empty() || decisions.replays();
         let net_faults = crate::rng::stream(cfg.seed, "network faults");
         let crash_rng = crate::rng::stream(cfg.seed, "crash");
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
-        let net = crate::net::Network::new(crate::net::NetConfig {
+        let mut net = crate::net::Network::new(crate::net::NetConfig {
             local_latency: cfg.local_latency,
             remote_latency: cfg.remote_latency,
             jitter: cfg.jitter,
             seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
             ..crate::net::NetConfig::default()
         });
+        if let Some(t) = &cfg.tape {
+            net.replay_delays(crate::tape::Replay::new(t).delays);
+        }
         let cfg_signature = cfg.signature;
         let uts = cfg
             .nodes
@@ -295,6 +309,7 @@ impl Engine {
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
             signer: cfg_signature.then(crate::signature::Signer::new),
             net_changed: Vec::new(),
+            decisions,
         }
     }
 
@@ -409,7 +424,8 @@ impl Engine {
                 }
             }
             let current = self.last.filter(|t| runnable.contains(t));
-            let tid = self.sched.pick(&runnable, current);
+            self.maybe_branch();
+            let tid = self.schedule(&runnable, current);
             if self.last != Some(tid) {
                 self.last = Some(tid);
                 self.event(tid, EventKind::Switch);
@@ -597,7 +613,9 @@ impl Engine {
         } else {
             (handler::dispatch(self, tid, nr, args), false)
         };
-        self.threads.get_mut(&tid).expect("thread exists").fault = fault;
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.fault = fault;
+        t.calls = t.calls.saturating_add(1);
         self.apply(tid, out);
         Ok(())
     }
@@ -855,19 +873,10 @@ impl Engine {
         if let Some(s) = &mut self.signer {
             s.event(&e);
         }
+        if self.net.has_delays() {
+            self.record_delays(tid);
+        }
         self.trace.push(e);
-    }
-
-    /// Draws a network fault with probability `rate` (no draw at all when it is 0).
-    pub(crate) fn net_fault(&mut self, rate: f64, kind: &'static str) -> bool {
-        if rate <= 0.0 {
-            return false;
-        }
-        let hit = rand::Rng::random::<f64>(&mut self.net_faults) < rate;
-        if hit {
-            *self.net_fault_counts.entry(kind).or_insert(0) += 1;
-        }
-        hit
     }
 
     /// Whether the run has its own PID namespace: then a pid a guest names can only be
@@ -1132,9 +1141,13 @@ impl Engine {
             }
             s.finish(&o)
         });
+        let tape = self.take_tape();
+        let branch = self.decisions.branched.take();
         Report {
             properties: Vec::new(),
             signature,
+            tape,
+            branch,
             seed: self.cfg.seed,
             digest: self.trace.digest(),
             outcome,

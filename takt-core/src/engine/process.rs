@@ -167,6 +167,7 @@ impl Engine {
                 short: None,
                 msgs: None,
                 sig_wake: None,
+                calls: 0,
             },
         );
     }

@@ -318,6 +318,21 @@ impl Injector {
         }
     }
 
+    /// Counts a fault decided elsewhere (a replayed tape) as injected.
+    pub fn count(&mut self, nr: u32, fault: Fault) {
+        if let Some(name) = table::name(nr) {
+            *self
+                .counts
+                .entry((name.to_string(), fault.to_string()))
+                .or_insert(0) += 1;
+        }
+    }
+
+    /// Draws from another stream from now on (a branch of the run).
+    pub fn reseed(&mut self, rng: Pcg64Mcg) {
+        self.rng = rng;
+    }
+
     /// Takes back a decided fault that could not be applied to the call (a short
     /// transfer on a kernel fd, say), so the counts say only what was injected.
     pub fn retract(&mut self, nr: u32, fault: Fault) {

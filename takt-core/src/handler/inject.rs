@@ -170,7 +170,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
     if kernel_file && !e.injector.plan().overrides().any(|(n, _)| n == nr) {
         return (dispatch(e, tid, nr, a), false);
     }
-    match e.injector.decide_call(&call) {
+    match e.decide_fault(tid, &call) {
         None => (dispatch(e, tid, nr, a), false),
         Some(Fault::Errno(err)) if fault::error_keeps_effect(nr) => {
             // close: the descriptor is released even when close reports an error.
@@ -192,7 +192,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
         Some(Fault::Short) => match count_arg(nr as i64) {
             Some(i) if super::io::lookup(e, tid, a[0]).is_some() && a[i] >= 2 => {
                 let mut args = a;
-                args[i] = e.injector.keep(a[i] as usize) as u64;
+                args[i] = e.fault_keep(tid, a[i] as usize) as u64;
                 e.threads.get_mut(&tid).expect("thread").cur.1 = args;
                 let out = dispatch(e, tid, nr, args);
                 shortened(e, nr, a[i] as usize, out)
@@ -200,7 +200,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
             // Vectored and message calls: the handler moves at most `short` units.
             None if super::io::lookup(e, tid, a[0]).is_some() => match requested(e, tid, nr, a) {
                 Some(n) if n >= 2 => {
-                    let keep = e.injector.keep(n);
+                    let keep = e.fault_keep(tid, n);
                     e.threads.get_mut(&tid).expect("thread").short = Some(keep);
                     let out = dispatch(e, tid, nr, a);
                     shortened(e, nr, n, out)

@@ -262,6 +262,13 @@ pub struct Network {
     now: VTime,
     /// The messages the current call sent or consumed (see [`Network::take_msgs`]).
     msgs: Option<crate::trace::Msgs>,
+    /// Packets sent so far per (source, destination) node pair: the key of a delay.
+    packets: BTreeMap<(NodeId, NodeId), u64>,
+    /// Replaying a tape: the jitter of each packet it names (every other one has none).
+    replay_delays: Option<BTreeMap<(u16, u16, u64), u64>>,
+    /// Jitters drawn that were not zero, not yet taken by the engine's tape:
+    /// (source, destination, packet index, jitter).
+    drawn: Vec<(NodeId, NodeId, u64, u64)>,
 }
 
 impl Network {
@@ -280,7 +287,32 @@ impl Network {
             dirty: Vec::new(),
             now: VTime::ZERO,
             msgs: None,
+            packets: BTreeMap::new(),
+            replay_delays: None,
+            drawn: Vec::new(),
         }
+    }
+
+    /// Takes each packet's jitter from a replayed tape (keyed by source, destination and
+    /// the packet's index between them) instead of the random stream.
+    pub fn replay_delays(&mut self, delays: BTreeMap<(u16, u16, u64), u64>) {
+        self.replay_delays = Some(delays);
+    }
+
+    /// Draws jitter from another seed from now on (a branch of the run).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Pcg64Mcg::seed_from_u64(seed);
+    }
+
+    /// Whether jitters are waiting for [`Network::take_delays`].
+    pub fn has_delays(&self) -> bool {
+        !self.drawn.is_empty()
+    }
+
+    /// The non-zero jitters chosen since the last call: (source, destination, packet
+    /// index, nanoseconds), for the decision tape.
+    pub fn take_delays(&mut self, into: &mut Vec<(NodeId, NodeId, u64, u64)>) {
+        into.append(&mut self.drawn);
     }
 
     /// The messages sent or consumed since the last call, which the engine attaches to
@@ -784,11 +816,25 @@ impl Network {
         }
         let base = u64::try_from(self.cfg.remote_latency.as_nanos()).unwrap_or(u64::MAX);
         let jitter = u64::try_from(self.cfg.jitter.as_nanos()).unwrap_or(u64::MAX);
-        if jitter == 0 {
-            base
-        } else {
-            base.saturating_add(self.rng.random_range(0..=jitter))
+        let count = self.packets.entry((src, dst)).or_insert(0);
+        let n = *count;
+        *count = n.saturating_add(1);
+        let extra = match &self.replay_delays {
+            Some(tape) => {
+                let key = (
+                    u16::try_from(src).unwrap_or(u16::MAX),
+                    u16::try_from(dst).unwrap_or(u16::MAX),
+                    n,
+                );
+                tape.get(&key).copied().unwrap_or(0)
+            }
+            None if jitter == 0 => 0,
+            None => self.rng.random_range(0..=jitter),
+        };
+        if extra != 0 {
+            self.drawn.push((src, dst, n, extra));
         }
+        base.saturating_add(extra)
     }
 
     /// Sends a packet at `base` from `src` to `dst`; returns its delivery time.

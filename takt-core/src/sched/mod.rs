@@ -110,10 +110,17 @@ impl Scheduler {
     /// Picks one of `runnable` (non-empty, in a deterministic order). `current` is the
     /// thread that ran last, if it is still runnable.
     pub fn pick(&mut self, runnable: &[i32], current: Option<i32>) -> i32 {
+        self.choose(runnable, current).0
+    }
+
+    /// The strategy's pick among `runnable` and the default rule's
+    /// ([`default_pick`]), in that order.
+    pub fn choose(&mut self, runnable: &[i32], current: Option<i32>) -> (i32, i32) {
         debug_assert!(!runnable.is_empty());
         self.step += 1;
         let yielded = self.yielded.take().filter(|_| runnable.len() > 1);
-        match self.strategy {
+        let default = default_pick(runnable, current, yielded);
+        let chosen = match self.strategy {
             Strategy::Random => self.uniform(runnable, yielded),
             Strategy::Sticky { switch_per_mille } => match current {
                 Some(cur) if yielded != Some(cur) => {
@@ -137,6 +144,35 @@ impl Scheduler {
                     .max_by_key(|t| (self.prio.get(t).copied().unwrap_or(0), -**t))
                     .expect("runnable is not empty")
             }
+        };
+        (chosen, default)
+    }
+
+    /// Only the default rule's pick (a replayed tape decides the rest): the strategy
+    /// draws nothing.
+    pub fn default_only(&mut self, runnable: &[i32], current: Option<i32>) -> i32 {
+        debug_assert!(!runnable.is_empty());
+        self.step += 1;
+        let yielded = self.yielded.take().filter(|_| runnable.len() > 1);
+        default_pick(runnable, current, yielded)
+    }
+
+    /// Draws from another seed from now on (a branch of the run). PCT draws again the
+    /// priorities of the threads alive and its change points over the next `steps`
+    /// scheduling points, so a branch explores other schedules from here.
+    pub fn reseed(&mut self, rng: Pcg64Mcg) {
+        self.rng = rng;
+        if let Strategy::Pct { depth, steps } = self.strategy {
+            self.change_points.clear();
+            for _ in 1..depth.max(1) {
+                let at = self.rng.random_range(1..=steps.max(1));
+                self.change_points.push(self.step.saturating_add(at));
+            }
+            self.change_points.sort_unstable();
+            let threads: Vec<i32> = self.prio.keys().copied().collect();
+            for t in threads {
+                self.add_thread(t);
+            }
         }
     }
 
@@ -155,10 +191,61 @@ impl Scheduler {
     }
 }
 
+/// The default rule of a scheduling point (what a decision tape leaves unsaid): the
+/// thread that ran last goes on if it can and did not yield; otherwise the runnable thread
+/// with the lowest tid (the earliest created), passing over a thread that just yielded
+/// when another can run.
+pub fn default_pick(runnable: &[i32], current: Option<i32>, yielded: Option<i32>) -> i32 {
+    match current {
+        Some(cur) if yielded != Some(cur) => cur,
+        _ => runnable
+            .iter()
+            .copied()
+            .filter(|&t| Some(t) != yielded || runnable.len() == 1)
+            .min()
+            .unwrap_or(runnable[0]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn the_default_rule_keeps_the_runner_else_takes_the_lowest_tid() {
+        assert_eq!(default_pick(&[2, 3, 4], Some(3), None), 3);
+        assert_eq!(default_pick(&[4, 2, 3], None, None), 2);
+        assert_eq!(default_pick(&[2, 3, 4], Some(2), Some(2)), 3);
+        assert_eq!(default_pick(&[2], Some(2), Some(2)), 2);
+        let mut s = Scheduler::new(Strategy::Random, Pcg64Mcg::seed_from_u64(1));
+        let picks: Vec<_> = (0..20).map(|_| s.choose(&[5, 6, 7], Some(6))).collect();
+        assert!(picks.iter().all(|&(_, d)| d == 6));
+        assert!(picks.iter().any(|&(c, _)| c != 6), "{picks:?}");
+    }
+
+    #[test]
+    fn a_reseeded_pct_draws_new_priorities() {
+        let pct = Strategy::Pct {
+            depth: 2,
+            steps: 10,
+        };
+        let picks = |reseed: u64| {
+            let mut s = Scheduler::new(pct, Pcg64Mcg::seed_from_u64(1));
+            for t in [1, 2, 3, 4] {
+                s.add_thread(t);
+            }
+            s.reseed(Pcg64Mcg::seed_from_u64(reseed));
+            (0..20)
+                .map(|_| s.pick(&[1, 2, 3, 4], None))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(picks(5), picks(5));
+        assert!(
+            (6..30).any(|r| picks(r) != picks(5)),
+            "reseeding changed nothing"
+        );
+    }
 
     #[test]
     fn random_is_seeded_and_varies() {

@@ -18,6 +18,7 @@ const USAGE: &str = "usage: takt trace [--json] FILE
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
                 [--crash-model lose|ext4|keep] [--host-files]
+                [--tape FILE] [--write-tape FILE] [--shrink FILE] [--branch-at DURATION --branches N]
                 [--node NAME] [--after DURATION] [--env K=V]… [--pass-env NAME]… [--pass-env-all]
                 -- PROGRAM [ARGS…] [--node NAME [--after DURATION] [--env K=V]… -- PROGRAM [ARGS…]]…
 
@@ -39,6 +40,12 @@ const USAGE: &str = "usage: takt trace [--json] FILE
   canonical (bincode) trace; --log prints output lines as they
   are written, with virtual time, node and pid; --verbose also prints the notes
   (expected refusals: rseq, a guest's mount refused with EPERM…).
+  --write-tape FILE writes the run's decision tape (every choice the seed made that
+  is not the default: switches, faults, resets, drops, jitter); --tape FILE replays
+  one (edit it to drop decisions: the run goes on by the default rule); --shrink FILE,
+  when the run fails, finds the fewest decisions that fail the same way and writes
+  that tape. --branch-at T --branches N runs the seed up to virtual time T, then N
+  branches with their own suffix seeds (they share the prefix: same prefix digest).
   The environment of a process is fixed (PATH, HOME = its node's directory, LANG=C,
   TZ=UTC) so that a seed reruns the same from any shell. --env K=V adds a variable,
   --pass-env NAME copies one from takt's own environment (if set), --pass-env-all
@@ -107,6 +114,14 @@ struct Args {
     crashes: Vec<(String, Duration, Option<Duration>)>,
     crash_model: takt_scenario::CrashModel,
     host_files: bool,
+    /// Replay this tape file.
+    tape: Option<String>,
+    /// Write the run's tape here.
+    write_tape: Option<String>,
+    /// On failure, shrink and write the shrunk tape here.
+    shrink: Option<String>,
+    /// Branch at this virtual time into this many branches.
+    branch: Option<(Duration, u64)>,
 }
 
 fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
@@ -133,7 +148,13 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         crashes: Vec::new(),
         crash_model: takt_scenario::CrashModel::default(),
         host_files: false,
+        tape: None,
+        write_tape: None,
+        shrink: None,
+        branch: None,
     };
+    let mut branch_at: Option<Duration> = None;
+    let mut branches: Option<u64> = None;
     let mut node = "node0".to_string();
     let mut after = Duration::ZERO;
     let mut must_finish = false;
@@ -169,6 +190,16 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                         ))
                     }
                 });
+            }
+            "--tape" => a.tape = Some(value("--tape")?),
+            "--write-tape" => a.write_tape = Some(value("--write-tape")?),
+            "--shrink" => a.shrink = Some(value("--shrink")?),
+            "--branch-at" => branch_at = Some(parse_duration(&value("--branch-at")?)?),
+            "--branches" => {
+                let v = value("--branches")?;
+                branches = Some(v.parse().ok().filter(|&n| n > 0 && n <= 10_000).ok_or(
+                    format!("--branches takes a count from 1 to 10000, got {v:?}"),
+                )?);
             }
             "--log" => a.log = true,
             "--quiet" => a.quiet = true,
@@ -291,7 +322,72 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
     if a.procs.is_empty() {
         return Err("no program given (put it after --)".into());
     }
+    a.branch = match (branch_at, branches) {
+        (Some(t), Some(n)) => Some((t, n)),
+        (None, None) => None,
+        _ => return Err("--branch-at and --branches go together".into()),
+    };
+    if a.branch.is_some() && a.tape.is_some() {
+        return Err("--branch-at branches a seed's run, not a tape's: drop --tape".into());
+    }
     Ok(a)
+}
+
+/// A scenario builder for the runs of shrinking and branching: the command line's
+/// scenario, quiet (no live output) and without the full trace.
+fn rebuild(args: &Args) -> impl Fn(&Scenario) + Sync + '_ {
+    move |s: &Scenario| {
+        // The command line was checked once already: it builds the same way again.
+        let _ = build(args, s);
+        s.stdout_logging(false).keep_full_trace(false);
+    }
+}
+
+/// `--branch-at T --branches N`: the seed's run up to T, then N branches; a line each.
+fn branches(args: &Args, scenario: &Scenario, at: Duration, n: u64) -> ExitCode {
+    let seed = scenario.seed();
+    let runs = match takt_scenario::Explore::new().branch_from(
+        seed,
+        takt_scenario::BranchAt::Time(at),
+        n,
+        rebuild(args),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (i, r) in runs.iter().enumerate() {
+        let point = match &r.point {
+            Some(p) => format!(
+                "prefix {} events to {}, prefix digest {}",
+                p.event, p.time, p.prefix_digest
+            ),
+            None => "the run ended before the branch point".into(),
+        };
+        let status = match &r.failure {
+            Some(f) => {
+                failed += 1;
+                format!("FAILED: {f}")
+            }
+            None => "passed".into(),
+        };
+        let _ = writeln!(
+            out,
+            "branch {i}: seed {seed} suffix seed {}: {point}; digest {}; {status}",
+            r.suffix_seed, r.digest
+        );
+    }
+    let _ = writeln!(out, "{failed} of {} branches failed", runs.len());
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `takt coverage merge A.json B.json … [--html MAP.html]`: the figures of one sweep
@@ -400,29 +496,9 @@ fn trace(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn main() -> ExitCode {
-    let all: Vec<String> = std::env::args().skip(1).collect();
-    match all.first().map(String::as_str) {
-        Some("coverage") => return coverage(&all[1..]),
-        Some("trace") => return trace(&all[1..]),
-        _ => {}
-    }
-    let args = match parse(all.into_iter().collect()) {
-        Ok(a) => a,
-        Err(m) => {
-            if !m.is_empty() {
-                eprintln!("takt: {m}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    // From here on SIGINT/SIGTERM/SIGHUP stop the run with a report instead of killing
-    // takt (the tracees would die with it, and nothing would say what happened).
-    if let Err(e) = takt_core::sys::signal::catch_interrupts() {
-        eprintln!("takt: cannot catch SIGINT/SIGTERM: {e}");
-    }
-    let scenario = Scenario::new();
+/// Builds the scenario the command line describes (again for each shrinking or
+/// branching run).
+fn build(args: &Args, scenario: &Scenario) -> Result<(), String> {
     if let Some(s) = args.seed {
         scenario.random_seed(s);
     }
@@ -440,23 +516,16 @@ fn main() -> ExitCode {
         .keep_full_trace(args.trace.is_some() || args.report.is_some() || args.perfetto.is_some());
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
     if let Some(r) = args.fault_rate {
-        if let Err(e) = scenario.syscall_fault_injection_rate(r) {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        scenario
+            .syscall_fault_injection_rate(r)
+            .map_err(|e| e.to_string())?;
     }
-    if let Err(e) = scenario
+    scenario
         .connection_reset_rate(args.reset_rate)
         .and_then(|s| s.datagram_drop_rate(args.drop_rate))
-    {
-        eprintln!("{e}");
-        return ExitCode::from(2);
-    }
+        .map_err(|e| e.to_string())?;
     for (name, r) in &args.faults {
-        if let Err(e) = scenario.fault_rate(name, *r) {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        scenario.fault_rate(name, *r).map_err(|e| e.to_string())?;
     }
     for pa in &args.procs {
         let node = match nodes.iter().find(|(n, _)| *n == pa.node) {
@@ -486,20 +555,66 @@ fn main() -> ExitCode {
     };
     for (a, b, at, heal) in &args.partitions {
         let (Some(na), Some(nb)) = (find(a), find(b)) else {
-            eprintln!("takt: --partition names a node no process runs on ({a}, {b})");
-            return ExitCode::from(2);
+            return Err(format!(
+                "takt: --partition names a node no process runs on ({a}, {b})"
+            ));
         };
         scenario.partition(&na, &nb, *at, *heal);
     }
     for (n, at, restart) in &args.crashes {
         let Some(node) = find(n) else {
-            eprintln!("takt: --crash names a node no process runs on ({n})");
-            return ExitCode::from(2);
+            return Err(format!(
+                "takt: --crash names a node no process runs on ({n})"
+            ));
         };
         scenario.crash(&node, *at, *restart);
     }
     scenario.crash_model(args.crash_model);
     scenario.own_filesystems(!args.host_files);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    match all.first().map(String::as_str) {
+        Some("coverage") => return coverage(&all[1..]),
+        Some("trace") => return trace(&all[1..]),
+        _ => {}
+    }
+    let args = match parse(all.into_iter().collect()) {
+        Ok(a) => a,
+        Err(m) => {
+            if !m.is_empty() {
+                eprintln!("takt: {m}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // From here on SIGINT/SIGTERM/SIGHUP stop the run with a report instead of killing
+    // takt (the tracees would die with it, and nothing would say what happened).
+    if let Err(e) = takt_core::sys::signal::catch_interrupts() {
+        eprintln!("takt: cannot catch SIGINT/SIGTERM: {e}");
+    }
+    let scenario = Scenario::new();
+    if let Err(e) = build(&args, &scenario) {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    if let Some(file) = &args.tape {
+        match takt_scenario::read_tape(std::path::Path::new(file)) {
+            Ok(t) => {
+                scenario.replay_tape(t);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some((at, n)) = args.branch {
+        return branches(&args, &scenario, at, n);
+    }
     let outcome = scenario.run();
     let views = [(&args.report, false), (&args.perfetto, true)];
     for (path, chrome) in views {
@@ -516,6 +631,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let (Some(file), Err(Error::Failed(f))) = (&args.shrink, &outcome) {
+        match takt_scenario::shrink::shrink(&rebuild(&args), f, 200) {
+            Ok(s) => match std::fs::write(file, s.tape.to_json()) {
+                Ok(()) => println!(
+                    "{}takt run --tape {file} … (the same arguments)",
+                    s.summary().trim_end_matches(&s.rerun)
+                ),
+                Err(e) => eprintln!("takt: cannot write {file}: {e}"),
+            },
+            Err(e) => eprintln!("takt: shrinking failed: {e}"),
+        }
+    }
     let (report, failed) = match outcome {
         Ok(r) => (r, None),
         Err(Error::Failed(f)) => (f.report, Some(f.reason)),
@@ -524,6 +651,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let (Some(path), Some(tape)) = (&args.write_tape, &report.tape) {
+        if let Err(e) = std::fs::write(path, tape.to_json()) {
+            eprintln!("takt: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
     if let Some(path) = &args.trace {
         let bytes = bincode_trace(&report);
         if let Err(e) = std::fs::write(path, bytes) {

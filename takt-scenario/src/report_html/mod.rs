@@ -160,6 +160,10 @@ struct Failed {
     reason: String,
     rerun: String,
     time: u64,
+    /// The shrunk failure's summary, if it was shrunk.
+    shrunk: Option<String>,
+    /// The bug-probability plot (SVG) and its table, if branches were run.
+    odds: Option<(String, String)>,
 }
 
 /// The data of one report page (serialized into it as JSON).
@@ -320,6 +324,8 @@ impl RunView {
                 reason: f.reason.clone(),
                 rerun: f.rerun.clone(),
                 time: failure_time(report),
+                shrunk: f.shrunk.as_ref().map(|s| s.summary()),
+                odds: f.odds.as_ref().map(|o| (o.svg(), o.table())),
             }),
             warnings: report
                 .warnings
@@ -401,7 +407,7 @@ fn outcome(r: &Report) -> String {
 }
 
 /// When the run failed: the exit of the first process that failed, else its end.
-fn failure_time(r: &Report) -> u64 {
+pub(crate) fn failure_time(r: &Report) -> u64 {
     use takt_core::report::Status;
     r.processes
         .iter()

@@ -62,6 +62,17 @@
     f.appendChild(el("div", "", "Rerun exactly this run:"));
     const c = el("code", "rerun", D.failure.rerun);
     f.appendChild(c);
+    if (D.failure.shrunk) {
+      f.appendChild(el("h3", "", "Shrunk to the decisions that cause it"));
+      f.appendChild(el("pre", "shrunk", D.failure.shrunk));
+    }
+    if (D.failure.odds) {
+      f.appendChild(el("h3", "", "Bug probability over time"));
+      const o = el("div", "odds");
+      o.innerHTML = D.failure.odds[0]; // an SVG takt drew (numbers only, no guest text)
+      f.appendChild(o);
+      f.appendChild(el("pre", "odds-table", D.failure.odds[1]));
+    }
   }
   const legend = $("legend");
   D.families.forEach((name, i) => {
