@@ -15,6 +15,7 @@
 //! | whether a connection is reset or a datagram lost | no | [`Choice::Net`] |
 //! | the jitter of a packet between nodes | none (the base latency) | [`Choice::Delay`] |
 //! | the random partitions of the run | none | [`Choice::Partition`] |
+//! | what a crash keeps of the non-durable writes (`CrashModel::Ext4Ordered`) | all of it | [`Choice::CrashKeep`] |
 //!
 //! Each decision is keyed by a position that does not move when an unrelated decision is
 //! dropped: a switch by the thread that ran last and how many scheduling points it has
@@ -122,6 +123,21 @@ pub enum Choice {
         /// How long it lasts.
         for_ns: u64,
     },
+    /// At crash number `crash` (from 0) of node `node`, draw number `draw` (from 0) of
+    /// the `Ext4Ordered` crash model kept `keep` of `of` (name changes, or one file's
+    /// writes, not yet durable); the default keeps them all.
+    CrashKeep {
+        /// The node.
+        node: u16,
+        /// Which of its crashes.
+        crash: u64,
+        /// Which draw of that crash.
+        draw: u64,
+        /// How many survived.
+        keep: u64,
+        /// Of how many.
+        of: u64,
+    },
     /// The `n`-th packet (from 0) from node `src` to node `dst` was delayed `extra_ns`
     /// beyond the base latency.
     Delay {
@@ -195,7 +211,7 @@ impl Tape {
     }
 
     /// The decisions that are not the default, counted by kind: (preemptions, forced
-    /// choices, faults, network faults and partitions, delays).
+    /// choices, faults, network faults, partitions and crash losses, delays).
     pub fn counts(&self) -> [usize; 5] {
         let mut c = [0; 5];
         for d in &self.decisions {
@@ -203,7 +219,7 @@ impl Tape {
                 Choice::Switch { forced: false, .. } => 0,
                 Choice::Switch { forced: true, .. } => 1,
                 Choice::Fault { .. } => 2,
-                Choice::Net { .. } | Choice::Partition { .. } => 3,
+                Choice::Net { .. } | Choice::Partition { .. } | Choice::CrashKeep { .. } => 3,
                 Choice::Delay { .. } => 4,
             };
             c[i] += 1;
@@ -229,6 +245,7 @@ pub(crate) struct Replay {
     faults: BTreeMap<(i32, u64), (Fault, Option<u64>)>,
     net: BTreeSet<(String, u64)>,
     pub(crate) partitions: Vec<(u16, u16, u64, u64)>,
+    pub(crate) crash_keeps: BTreeMap<(u16, u64, u64), u64>,
     pub(crate) delays: BTreeMap<(u16, u16, u64), u64>,
 }
 
@@ -262,6 +279,15 @@ impl Replay {
                     at_ns,
                     for_ns,
                 } => r.partitions.push((*a, *b, *at_ns, *for_ns)),
+                Choice::CrashKeep {
+                    node,
+                    crash,
+                    draw,
+                    keep,
+                    ..
+                } => {
+                    r.crash_keeps.insert((*node, *crash, *draw), *keep);
+                }
                 Choice::Delay {
                     src,
                     dst,

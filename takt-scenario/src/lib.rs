@@ -576,10 +576,15 @@ impl Scenario {
     /// Replays a decision tape ([`takt_core::tape`]) instead of drawing decisions from
     /// the seed: the run takes the tape's decisions where it names them and the default
     /// rule everywhere else (no faults, no jitter, the thread that ran goes on), and the
-    /// tape's seed for the guests' data. `TAKT_TAPE=FILE` does the same for every run
+    /// tape's seed for the guests' data (and [`Scenario::seed`] from then on: a test
+    /// that derives settings from the seed should set it before building, as
+    /// exploration and the shrinker do). `TAKT_TAPE=FILE` does the same for every run
     /// of a test.
     pub fn replay_tape(&self, tape: Tape) -> &Self {
-        self.inner.lock().tape = Some(tape);
+        let mut i = self.inner.lock();
+        i.seed = tape.seed;
+        i.tape = Some(tape);
+        drop(i);
         self
     }
 

@@ -115,6 +115,7 @@ pub fn shrink(build: &impl Fn(&Scenario), failure: &Failure, budget: u32) -> Res
     let test = |decisions: &[Decision]| -> Option<Vec<Decision>> {
         runs.set(runs.get() + 1);
         let s = Scenario::new();
+        s.random_seed(seed);
         build(&s);
         s.replay_tape(Tape {
             decisions: decisions.to_vec(),
@@ -220,6 +221,7 @@ pub fn shrink(build: &impl Fn(&Scenario), failure: &Failure, budget: u32) -> Res
     };
     // The shrunk run once more, with every event, to say what each decision did.
     let s = Scenario::new();
+    s.random_seed(seed);
     build(&s);
     s.replay_tape(tape.clone()).keep_full_trace(true);
     let reason = match s.run_seed(seed) {
@@ -241,6 +243,7 @@ pub fn shrink(build: &impl Fn(&Scenario), failure: &Failure, budget: u32) -> Res
                 let mut without = tape.clone();
                 without.decisions.remove(i);
                 let s = Scenario::new();
+                s.random_seed(seed);
                 build(&s);
                 s.replay_tape(without).keep_full_trace(true);
                 let other = match s.run_seed(seed) {
@@ -485,6 +488,16 @@ fn describe(d: &Decision, r: &Report) -> String {
                 name(*b),
                 secs(*at_ns),
                 secs(*for_ns)
+            )
+        }
+        Choice::CrashKeep { node, keep, of, .. } => {
+            let name = r
+                .nodes
+                .get(usize::from(*node))
+                .map_or("?".to_string(), |x| x.0.clone());
+            format!(
+                "the crash of {name} at {} kept only {keep} of {of} changes that were not durable",
+                secs(d.time_ns)
             )
         }
         Choice::Delay {

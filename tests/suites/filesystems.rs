@@ -250,6 +250,35 @@ fn exploration_with_crashes_finds_an_acknowledged_write_that_was_never_synced() 
         empty.is_some(),
         "40 seeds of the ext4 model never left an empty file"
     );
+    // What the crash kept is a decision of the tape: the run replays from it, and the
+    // shrunk failure keeps the crash's loss.
+    let s = Scenario::new();
+    s.random_seed(empty.unwrap());
+    durable_counter(&s, "unsafe", CrashModel::Ext4Ordered);
+    let Err(Error::Failed(f)) = s.run() else {
+        panic!("the seed passed")
+    };
+    let tape = f.report.tape.clone().expect("a tape");
+    assert!(
+        tape.decisions
+            .iter()
+            .any(|d| matches!(d.choice, takt_core::tape::Choice::CrashKeep { .. })),
+        "{tape:?}"
+    );
+    let r = Scenario::new();
+    r.random_seed(tape.seed); // the crash time comes from the seed
+    durable_counter(&r, "unsafe", CrashModel::Ext4Ordered);
+    let Err(Error::Failed(g)) = r.replay_tape(tape).run() else {
+        panic!("the tape passed")
+    };
+    assert_eq!(g.report.digest, f.report.digest);
+    let build = |s: &Scenario| durable_counter(s, "unsafe", CrashModel::Ext4Ordered);
+    let shrunk = takt_scenario::shrink::shrink(&build, &f, 200).unwrap();
+    assert!(
+        shrunk.summary().contains("kept only"),
+        "{}",
+        shrunk.summary()
+    );
 }
 
 #[test]

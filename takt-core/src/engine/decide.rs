@@ -25,6 +25,8 @@ pub(crate) struct Decisions {
     branch: Option<Branch>,
     /// Where the run branched.
     pub(crate) branched: Option<BranchPoint>,
+    /// Crashes so far, per node.
+    crashes: BTreeMap<usize, u64>,
     /// Jitters taken from the network, not yet recorded (reused buffer).
     delays: Vec<(usize, usize, u64, u64)>,
 }
@@ -266,6 +268,40 @@ impl Engine {
         };
         if let Some(r) = &mut self.decisions.record {
             r.push(d);
+        }
+    }
+
+    /// A crash of node `n` begins: its number, and (replaying) what the tape says each
+    /// draw of the crash model keeps, by draw.
+    pub(crate) fn crash_plan(&mut self, n: usize) -> (u64, Option<BTreeMap<u64, u64>>) {
+        let count = self.decisions.crashes.entry(n).or_insert(0);
+        let crash = *count;
+        *count = crash.saturating_add(1);
+        let node = u16::try_from(n).unwrap_or(u16::MAX);
+        let plan = self.decisions.replay.as_ref().map(|r| {
+            r.crash_keeps
+                .range((node, crash, 0)..=(node, crash, u64::MAX))
+                .map(|(&(_, _, draw), &keep)| (draw, keep))
+                .collect()
+        });
+        (crash, plan)
+    }
+
+    /// Records the draws of crash `crash` of node `n` that kept less than all:
+    /// (draw, kept, of).
+    pub(crate) fn record_crash_keeps(&mut self, n: usize, crash: u64, drawn: &[(u64, u64, u64)]) {
+        let node = u16::try_from(n).unwrap_or(u16::MAX);
+        for &(draw, keep, of) in drawn {
+            self.record(
+                0,
+                Choice::CrashKeep {
+                    node,
+                    crash,
+                    draw,
+                    keep,
+                    of,
+                },
+            );
         }
     }
 

@@ -688,8 +688,27 @@ impl Engine {
         let Some(disk) = self.disks.get_mut(n).map(std::mem::take) else {
             return;
         };
+        // Each draw keeps 0..=k of k non-durable changes: from the seed, or from a
+        // replayed tape (which keeps all where it says nothing); the tape records those
+        // that kept less than all.
+        let (crash, plan) = self.crash_plan(n);
         let rng = &mut self.crash_rng;
-        let (files, names) = disk.survivors(model, |k| rand::Rng::random_range(rng, 0..=k));
+        let mut drawn: Vec<(u64, u64, u64)> = Vec::new();
+        let mut i = 0u64;
+        let (files, names) = disk.survivors(model, |k| {
+            let v = match &plan {
+                Some(p) => p
+                    .get(&i)
+                    .map_or(k, |&v| usize::try_from(v).unwrap_or(k).min(k)),
+                None => rand::Rng::random_range(rng, 0..=k),
+            };
+            if v < k {
+                drawn.push((i, v as u64, k as u64));
+            }
+            i = i.saturating_add(1);
+            v
+        });
+        self.record_crash_keeps(n, crash, &drawn);
         let mut lost = 0usize;
         // Data first (a removed file is put back with its durable contents), newest
         // write first.
