@@ -51,6 +51,9 @@ pub struct Config {
     pub processes: Vec<ProcessSpec>,
     /// Compute the run's behaviour signature ([`crate::signature`]; on by default).
     pub signature: bool,
+    /// Virtual times at which to take a global snapshot ([`crate::snapshot`]), each at
+    /// the first scheduling point at or after it.
+    pub snapshot_at: Vec<Duration>,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -84,6 +87,7 @@ impl Default for Config {
             nodes: Vec::new(),
             processes: Vec::new(),
             signature: true,
+            snapshot_at: Vec::new(),
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
         }

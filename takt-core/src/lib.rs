@@ -10,6 +10,7 @@
 //! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
 //! - [`signature`]: a run's behaviour class and features (for coverage).
+//! - [`snapshot`]: global snapshots of the whole scenario at requested times.
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
 //!
 //! Most users want the `takt-scenario` crate; this one is for the engine.
@@ -53,6 +54,7 @@ pub mod report;
 pub mod rng;
 pub mod sched;
 pub mod signature;
+pub mod snapshot;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;

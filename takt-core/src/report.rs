@@ -140,6 +140,9 @@ pub struct Report {
     pub signature: Option<crate::signature::Signature>,
     /// The nodes: name and address, in the order of [`crate::trace::Event::node`].
     pub nodes: Vec<(String, std::net::Ipv4Addr)>,
+    /// The global snapshots the run was asked for
+    /// ([`crate::config::Config::snapshot_at`]), in time order; see [`Report::snapshot_at`].
+    pub snapshots: Vec<crate::snapshot::Snapshot>,
 }
 
 /// A property a guest declared through the Antithesis SDK (read from its local output
@@ -209,6 +212,14 @@ impl fmt::Debug for ProcessReport {
 }
 
 impl Report {
+    /// The global snapshot taken for requested time `t` (at the first scheduling point at
+    /// or after it). Only the times the scenario asked for are captured: any other `t`,
+    /// or one after the run ended, gives `None`.
+    pub fn snapshot_at(&self, t: std::time::Duration) -> Option<&crate::snapshot::Snapshot> {
+        let want = VTime::ZERO.after(t);
+        self.snapshots.iter().find(|s| s.requested == want)
+    }
+
     /// The process whose command is `command` (first match).
     pub fn process(&self, command: &str) -> Option<&ProcessReport> {
         self.processes.iter().find(|p| p.command == command)

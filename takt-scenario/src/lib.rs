@@ -54,6 +54,7 @@ use takt_core::config::{Config, NodeSpec, ProcessSpec, ScheduledEvent};
 use takt_core::fault::FaultPlan;
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
+pub use takt_core::snapshot::Snapshot;
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
 #[derive(Clone, Debug, Default)]
@@ -235,6 +236,7 @@ struct Inner {
     strategy: Strategy,
     spin_budget: Option<Duration>,
     keep_trace: bool,
+    snapshot_at: Vec<Duration>,
     faults: FaultPlan,
     fault_error: Option<String>,
     checks: Vec<(String, Check)>,
@@ -322,6 +324,7 @@ impl Scenario {
                 strategy: d.strategy.unwrap_or_default(),
                 spin_budget: d.spin_budget,
                 keep_trace: false,
+                snapshot_at: Vec::new(),
                 faults: d.faults.clone(),
                 fault_error: d.fault_error.clone(),
                 checks: Vec::new(),
@@ -521,6 +524,16 @@ impl Scenario {
         self
     }
 
+    /// Takes a global snapshot of the run at virtual time `t`: every process with its
+    /// threads and fds, every socket, every message in flight, timers, partitions and
+    /// node states, at the first scheduling point at or after `t`. May be called several
+    /// times; [`Report::snapshot_at`] returns each (only the requested times are
+    /// captured). See [`takt_core::snapshot`].
+    pub fn snapshot_at(&self, t: Duration) -> &Self {
+        self.inner.lock().snapshot_at.push(t);
+        self
+    }
+
     /// Adds a node named `node<N>` with address `10.0.0.<N+1>`.
     pub fn create_node(&self) -> Node {
         let n = self.inner.lock().nodes.len();
@@ -652,6 +665,7 @@ impl Scenario {
             strategy: i.strategy,
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
+            snapshot_at: i.snapshot_at.clone(),
             faults: i.faults.clone(),
             reset_rate: i.reset_rate,
             drop_rate: i.drop_rate,

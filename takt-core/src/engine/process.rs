@@ -162,6 +162,7 @@ impl Engine {
                 progress: 0,
                 short: None,
                 msgs: None,
+                capture: None,
                 sig_wake: None,
             },
         );

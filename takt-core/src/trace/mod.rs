@@ -83,6 +83,10 @@ pub enum EventKind {
         fault: bool,
         /// The network messages the call sent or consumed, if any.
         msgs: Option<Msgs>,
+        /// What its pointer arguments pointed to, for the few calls whose trace keeps it
+        /// (the path of an open, the socket address of `bind`, `connect` and `accept`;
+        /// see `engine::capture`); `None` for every other call.
+        capture: Option<Box<crate::syscall::capture::Capture>>,
     },
     /// A thread parked in the core inside syscall `nr`.
     Block {
@@ -249,8 +253,13 @@ pub fn what(kind: &EventKind) -> String {
             ret,
             fault,
             msgs,
+            capture,
         } => {
-            let call = crate::syscall::Syscall::decode(*nr, *args).render(*ret, &());
+            let cap: &dyn crate::syscall::capture::Captured = match capture {
+                Some(c) => &**c,
+                None => &(),
+            };
+            let call = crate::syscall::Syscall::decode(*nr, *args).render(*ret, cap);
             let msgs = match msgs {
                 Some(m) if m.is_connection() => format!(
                     " [{} {}]",
@@ -322,6 +331,7 @@ mod tests {
                 ret: Some(2),
                 fault: false,
                 msgs: None,
+                capture: None,
             },
         }
     }
