@@ -11,6 +11,7 @@
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
 //! - [`signature`]: a run's behaviour class and features (for coverage).
 //! - [`snapshot`]: global snapshots of the whole scenario at requested times.
+//! - [`deps`]: the dependency graph of a run (processes, files, listeners, connections).
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
 //!
 //! Most users want the `takt-scenario` crate; this one is for the engine.
@@ -42,6 +43,7 @@
 
 pub mod config;
 pub mod cpus;
+pub mod deps;
 pub mod engine;
 pub mod errno;
 mod error;

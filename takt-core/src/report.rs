@@ -220,6 +220,14 @@ impl Report {
         self.snapshots.iter().find(|s| s.requested == want)
     }
 
+    /// The run's dependency graph ([`crate::deps`]): the fork/exec tree, the files each
+    /// process opened, who listens where, and which process connected to which. It is
+    /// built from [`Report::trace`], so it is whole only when the run kept every event
+    /// (`keep_full_trace`); [`crate::deps::Deps::complete`] says whether it did.
+    pub fn dependencies(&self) -> crate::deps::Deps {
+        crate::deps::Deps::from_trace(&self.trace, self.events, &self.nodes, &self.processes)
+    }
+
     /// The process whose command is `command` (first match).
     pub fn process(&self, command: &str) -> Option<&ProcessReport> {
         self.processes.iter().find(|p| p.command == command)
