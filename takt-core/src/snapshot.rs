@@ -78,8 +78,10 @@ pub struct ProcessState {
     pub ppid: i32,
     /// Its node's name.
     pub node: String,
-    /// The command (as specified, or the program of its last `execve`).
+    /// The command it was started with (a fork inherits its parent's).
     pub command: String,
+    /// The program it runs now (after its last `execve`), as the host names it.
+    pub program: String,
     /// Its whole group is going away (`exit_group`, a fatal signal).
     pub exiting: bool,
     /// Its threads, by tid.
@@ -264,6 +266,7 @@ impl Engine {
                     ppid: p.ppid,
                     node: node_name(p.node),
                     command: p.command.clone(),
+                    program: crate::sys::procfs::exe(p.real).unwrap_or_default(),
                     exiting: p.exiting,
                     threads,
                     fds: fdt.map_or_else(Vec::new, |t| self.fd_states(p.real, t)),
