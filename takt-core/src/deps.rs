@@ -153,6 +153,9 @@ pub fn sockaddr_text(b: &[u8]) -> Option<String> {
     }
 }
 
+/// Connections drawn as one edge: (client pid, server pid, the address connected to).
+type ConnGroup = (Option<i32>, Option<i32>, String);
+
 /// Open flags that mean the file is written.
 const WRITE_FLAGS: i64 = (libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND) as i64;
 
@@ -393,8 +396,7 @@ impl Deps {
             let _ = writeln!(out, "  p{} -> l{j} [style=dashed, arrowhead=none];", l.pid);
         }
         // Connections, grouped by (client, server, address).
-        let mut groups: BTreeMap<(Option<i32>, Option<i32>, String), Vec<&DepConnection>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<ConnGroup, Vec<&DepConnection>> = BTreeMap::new();
         for c in &self.connections {
             let addr = c.server_addr.clone().unwrap_or_else(|| "?".to_string());
             groups

@@ -38,7 +38,9 @@ pub struct Snapshot {
     pub requested: VTime,
     /// The virtual time of the cut: the first scheduling point at or after `requested`.
     pub time: VTime,
-    /// Trace events before the cut: events `0..event_index` happened before it.
+    /// Trace events before the cut: events `0..event_index` of the run happened before
+    /// it (an index into `Report::trace` when the run kept every event,
+    /// `keep_full_trace`; otherwise the report holds only the last ones).
     pub event_index: u64,
     /// Every node, up or crashed.
     pub nodes: Vec<NodeState>,

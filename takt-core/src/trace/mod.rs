@@ -312,8 +312,12 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// The first bytes of a trace file.
 const MAGIC: &[u8] = b"takt-trace ";
-/// The version of takt that writes (and can read) trace files.
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version of takt that writes (and can read) trace files, with the revision of the
+/// event encoding: raise the revision whenever an event's fields change, so a file of
+/// another encoding is refused with this message instead of decoding into nonsense
+/// (2: syscall events carry the captured pointer arguments of opens, `bind`, `connect`
+/// and `accept`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (trace format 2)");
 
 #[cfg(test)]
 mod tests {
@@ -347,6 +351,18 @@ mod tests {
         b.push(ev(99));
         assert_ne!(a.digest(), b.digest());
         assert_eq!(Trace::decode(&a.encode()).unwrap(), a.events());
+    }
+
+    /// A file of an earlier encoding (same crate version, older event fields) is refused
+    /// by its header, not misread.
+    #[test]
+    fn a_trace_of_another_encoding_is_refused() {
+        let mut t = Trace::new(true);
+        t.push(ev(1));
+        let body = &t.encode()[MAGIC.len() + VERSION.len()..];
+        let old = [MAGIC, env!("CARGO_PKG_VERSION").as_bytes(), body].concat();
+        let e = Trace::decode(&old).unwrap_err();
+        assert!(e.contains("trace format 2"), "{e}");
     }
 
     /// The digest is BLAKE3 of the whole stream (events and absorbed output, in order),
