@@ -67,6 +67,9 @@ pub struct Config {
     pub tape: Option<crate::tape::Tape>,
     /// Follow the seed up to a branch point, then draw decisions from another seed.
     pub branch: Option<crate::tape::Branch>,
+    /// Virtual times at which to take a global snapshot ([`crate::snapshot`]), each at
+    /// the first scheduling point at or after it.
+    pub snapshot_at: Vec<Duration>,
     /// Test hook: the tracer panics at this many handled syscalls (to test that a panic
     /// tears the run down and is reported). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -110,6 +113,7 @@ impl Default for Config {
             random_partitions: Vec::new(),
             tape: None,
             branch: None,
+            snapshot_at: Vec::new(),
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
             test_without_file_model: false,

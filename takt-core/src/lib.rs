@@ -12,6 +12,8 @@
 //!   node's disk keeps them (the durability model and what a crash leaves).
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
 //! - [`signature`]: a run's behaviour class and features (for coverage).
+//! - [`snapshot`]: global snapshots of the whole scenario at requested times.
+//! - [`deps`]: the dependency graph of a run (processes, files, listeners, connections).
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
 //!
 //! Most users want the `takt-scenario` crate; this one is for the engine.
@@ -43,6 +45,7 @@
 
 pub mod config;
 pub mod cpus;
+pub mod deps;
 pub mod engine;
 pub mod errno;
 mod error;
@@ -56,6 +59,7 @@ pub mod report;
 pub mod rng;
 pub mod sched;
 pub mod signature;
+pub mod snapshot;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;

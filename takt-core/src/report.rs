@@ -148,6 +148,9 @@ pub struct Report {
     pub tape: Option<crate::tape::Tape>,
     /// Where the run branched from its seed, if it was a branch.
     pub branch: Option<crate::tape::BranchPoint>,
+    /// The global snapshots the run was asked for
+    /// ([`crate::config::Config::snapshot_at`]), in time order; see [`Report::snapshot_at`].
+    pub snapshots: Vec<crate::snapshot::Snapshot>,
 }
 
 /// A property a guest declared through the Antithesis SDK (read from its local output
@@ -217,6 +220,22 @@ impl fmt::Debug for ProcessReport {
 }
 
 impl Report {
+    /// The global snapshot taken for requested time `t` (at the first scheduling point at
+    /// or after it). Only the times the scenario asked for are captured: any other `t`,
+    /// or one after the run ended, gives `None`.
+    pub fn snapshot_at(&self, t: std::time::Duration) -> Option<&crate::snapshot::Snapshot> {
+        let want = VTime::ZERO.after(t);
+        self.snapshots.iter().find(|s| s.requested == want)
+    }
+
+    /// The run's dependency graph ([`crate::deps`]): the fork/exec tree, the files each
+    /// process opened, who listens where, and which process connected to which. It is
+    /// built from [`Report::trace`], so it is whole only when the run kept every event
+    /// (`keep_full_trace`); [`crate::deps::Deps::complete`] says whether it did.
+    pub fn dependencies(&self) -> crate::deps::Deps {
+        crate::deps::Deps::from_trace(&self.trace, self.events, &self.nodes, &self.processes)
+    }
+
     /// The process whose command is `command` (first match).
     pub fn process(&self, command: &str) -> Option<&ProcessReport> {
         self.processes.iter().find(|p| p.command == command)

@@ -355,6 +355,7 @@ mod tests {
                 ret: Some(ret),
                 fault: false,
                 msgs: None,
+                capture: None,
             },
         }
     }

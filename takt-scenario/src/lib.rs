@@ -57,6 +57,7 @@ use takt_core::fault::FaultPlan;
 pub use takt_core::fs::CrashModel;
 pub use takt_core::report::{Line, Outcome, ProcessReport, Report, Status};
 pub use takt_core::sched::Strategy;
+pub use takt_core::snapshot::Snapshot;
 pub use takt_core::tape::{BranchAt, Tape};
 
 /// Settings a scenario starts from; the static setters change the calling thread's.
@@ -257,6 +258,7 @@ struct Inner {
     spin_budget: Option<Duration>,
     crash_model: CrashModel,
     keep_trace: bool,
+    snapshot_at: Vec<Duration>,
     faults: FaultPlan,
     fault_error: Option<String>,
     checks: Vec<(String, Check)>,
@@ -357,6 +359,7 @@ impl Scenario {
                 spin_budget: d.spin_budget,
                 crash_model: d.crash_model,
                 keep_trace: false,
+                snapshot_at: Vec::new(),
                 faults: d.faults.clone(),
                 fault_error: d.fault_error.clone(),
                 checks: Vec::new(),
@@ -633,6 +636,16 @@ impl Scenario {
         layers_dir(&self.inner.lock().dir)
     }
 
+    /// Takes a global snapshot of the run at virtual time `t`: every process with its
+    /// threads and fds, every socket, every message in flight, timers, partitions and
+    /// node states, at the first scheduling point at or after `t`. May be called several
+    /// times; [`Report::snapshot_at`] returns each (only the requested times are
+    /// captured). See [`takt_core::snapshot`].
+    pub fn snapshot_at(&self, t: Duration) -> &Self {
+        self.inner.lock().snapshot_at.push(t);
+        self
+    }
+
     /// Adds a node named `node<N>` with address `10.0.0.<N+1>`.
     pub fn create_node(&self) -> Node {
         let n = self.inner.lock().nodes.len();
@@ -783,6 +796,7 @@ impl Scenario {
             strategy: i.strategy,
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
+            snapshot_at: i.snapshot_at.clone(),
             faults: i.faults.clone(),
             reset_rate: i.reset_rate,
             drop_rate: i.drop_rate,

@@ -486,3 +486,63 @@ fn tapes_shrinking_and_branches_from_the_command_line() {
     assert!(err.contains("/no/such/tape.json"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--snapshot-at T FILE.json` writes the snapshot at T; `--deps FILE.json` the
+/// dependency graph as JSON (FILE.dot: as DOT), with the file the shell's `cat` read.
+#[test]
+fn writes_a_snapshot_and_the_dependency_graph() {
+    let dir = std::env::temp_dir().join(format!("takt-cli-views-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (snap, deps, dot) = (
+        dir.join("snap.json"),
+        dir.join("deps.json"),
+        dir.join("deps.dot"),
+    );
+    let (code, out, err) = takt(&[
+        "run",
+        "--seed",
+        "1",
+        "--snapshot-at",
+        "1.5ms",
+        snap.to_str().unwrap(),
+        "--deps",
+        deps.to_str().unwrap(),
+        "--",
+        "/bin/sh",
+        "-c",
+        "sleep 0.002; cat /etc/hostname",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&snap).unwrap()).unwrap();
+    assert_eq!(s["requested"], 1_500_000);
+    assert!(s["time"].as_u64().unwrap() >= 1_500_000, "{s}");
+    assert!(s["event_index"].as_u64().unwrap() > 0);
+    // The shell waits for its child, `sleep`, which sleeps.
+    let procs = s["processes"].as_array().unwrap();
+    let call = |p: &serde_json::Value| p["threads"][0]["syscall"].as_str().map(str::to_string);
+    assert_eq!(call(&procs[0]).as_deref(), Some("wait4"), "{s}");
+    let sleep = procs.iter().find(|p| p["program"] == "/usr/bin/sleep");
+    assert_eq!(
+        sleep.and_then(call).as_deref(),
+        Some("clock_nanosleep"),
+        "{s}"
+    );
+    let d: serde_json::Value = serde_json::from_slice(&std::fs::read(&deps).unwrap()).unwrap();
+    let files: Vec<&str> = d["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(files.contains(&"/etc/hostname"), "{files:?}");
+    assert!(
+        d["processes"].as_array().unwrap().len() >= 2,
+        "sh and cat: {d}"
+    );
+    let (code, _, _) = takt(&["run", "--deps", dot.to_str().unwrap(), "--", "/bin/true"]);
+    assert_eq!(code, 0);
+    assert!(std::fs::read_to_string(&dot)
+        .unwrap()
+        .starts_with("digraph takt {"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,7 +1,8 @@
 //! The visual report, looked at in a real browser (headless Chromium, installed by
 //! scripts/setup): the two-node memcached run and a failing fault run render without a
-//! JavaScript error, with one lane per thread, arrows across nodes, and (failed) the
-//! failure marker and the rerun command; screenshots go to the target directory. The
+//! JavaScript error, with one lane per thread, arrows across nodes, global snapshots
+//! (markers and panels), the dependency graph, and (failed) the failure marker and the
+//! rerun command; screenshots go to the target directory. The
 //! Perfetto export passes a structural check.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,9 +83,12 @@ fn memcached_two_nodes() -> Scenario {
 
 #[test]
 fn the_memcached_report_renders_with_a_lane_per_thread_and_arrows_across_nodes() {
-    let r = memcached_two_nodes()
-        .run()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let s = memcached_two_nodes();
+    // Two global snapshots: each a marker on the time axis and a panel.
+    s.snapshot_at(Duration::from_millis(3));
+    s.snapshot_at(Duration::from_millis(6));
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.snapshots.len(), 2);
     let page = artifacts().join("memcached.html");
     r.write_html(&page).expect("write the report");
     let (dom, errors) = chromium(&page, None);
@@ -104,6 +108,26 @@ fn the_memcached_report_renders_with_a_lane_per_thread_and_arrows_across_nodes()
     );
     assert!(count(&dom, "class=\"line") >= r.lines.len().min(1));
     assert!(!dom.contains("class=\"failure-marker\""));
+    // The snapshots: a panel each, a marker each in the first view (it spans the run's
+    // activity), with what the cut holds.
+    assert_eq!(count(&dom, "class=\"snapshot\""), 2);
+    assert_eq!(count(&dom, "class=\"snapshot-marker\""), 2);
+    assert!(
+        dom.contains("Snapshot 1 at 0.003"),
+        "the first panel names its moment"
+    );
+    assert!(dom.contains("<td>listening</td>") || dom.contains("<td>listening ("));
+    // The dependency graph: memcslap's connections to memcached, its port, its files.
+    assert!(
+        count(&dom, "class=\"deps-connection\"") >= 2,
+        "connections in the dependency section"
+    );
+    assert!(dom.contains("→ 10.0.0.1:11222"), "the connections' address");
+    assert!(
+        dom.contains("class=\"deps-listener\">0.0.0.0:11222"),
+        "memcached's listening port"
+    );
+    assert!(dom.contains("libevent"), "memcached's files");
     let png = artifacts().join("memcached.png");
     chromium(&page, Some(&png));
     assert!(

@@ -8,6 +8,7 @@
 //!
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
+mod capture;
 mod decide;
 mod process;
 mod signal;
@@ -99,6 +100,8 @@ pub struct Thread {
     pub(crate) short: Option<usize>,
     /// Messages the current call sent or consumed before it was parked.
     pub(crate) msgs: Option<crate::trace::Msgs>,
+    /// What the trace keeps of the current call's pointer arguments (see `capture`).
+    pub(crate) capture: Option<Box<crate::syscall::capture::Capture>>,
     /// A signal that runs a handler came while the thread was woken but had not run its
     /// handler again: if that parks it again, the signal interrupts it instead (the
     /// value: the handler has `SA_RESTART`).
@@ -213,6 +216,8 @@ pub struct Engine {
     net_changed: Vec<usize>,
     /// The decision tape: recorded, replayed, and the branch point.
     pub(crate) decisions: decide::Decisions,
+    /// Global snapshots requested and taken ([`crate::snapshot`]).
+    pub(crate) snaps: crate::snapshot::Snapshots,
 }
 
 impl std::fmt::Debug for Engine {
@@ -250,6 +255,7 @@ impl Engine {
             net.replay_delays(crate::tape::Replay::new(t).delays);
         }
         let cfg_signature = cfg.signature;
+        let cfg_snapshots = cfg.snapshot_at.clone();
         let uts = cfg
             .nodes
             .iter()
@@ -310,6 +316,7 @@ impl Engine {
             signer: cfg_signature.then(crate::signature::Signer::new),
             net_changed: Vec::new(),
             decisions,
+            snaps: crate::snapshot::Snapshots::new(&cfg_snapshots),
         }
     }
 
@@ -392,6 +399,7 @@ impl Engine {
             if end.is_some_and(|e| self.now >= e) {
                 return Ok(Outcome::CompletionTime);
             }
+            self.take_due_snapshots();
             self.fire_due()?;
             runnable.clear();
             runnable.extend(
@@ -608,6 +616,11 @@ impl Engine {
         let args = regs.args();
         t.regs = Some(regs);
         t.cur = (nr, args);
+        t.capture = None;
+        if capture::wanted(nr) {
+            let c = self.capture_entry(tid, nr, args);
+            self.threads.get_mut(&tid).expect("thread exists").capture = c;
+        }
         let (out, fault) = if self.faults_on {
             handler::inject::dispatch_with_faults(self, tid, nr, args)
         } else {
@@ -633,6 +646,7 @@ impl Engine {
                         ret: Some(v),
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
+                        capture: None,
                     },
                 );
                 self.complete(tid, v);
@@ -646,6 +660,7 @@ impl Engine {
                         ret: Some(e.ret()),
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
+                        capture: None,
                     },
                 );
                 self.complete(tid, e.ret());
@@ -659,6 +674,7 @@ impl Engine {
                         ret: None,
                         fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
+                        capture: None,
                     },
                 );
                 self.set_ready(tid, Resume::Cont(0));
@@ -714,6 +730,7 @@ impl Engine {
                 ret: Some(new.unwrap_or(ret)),
                 fault: self.threads.get(&tid).is_some_and(|t| t.fault),
                 msgs: None,
+                capture: None,
             },
         );
         if let Some(orig) = restore {
@@ -841,7 +858,19 @@ impl Engine {
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
     pub(crate) fn event(&mut self, tid: Vtid, mut kind: EventKind) {
-        if let EventKind::Syscall { nr, args, msgs, .. } = &mut kind {
+        if let EventKind::Syscall {
+            nr,
+            args,
+            ret,
+            msgs,
+            capture,
+            ..
+        } = &mut kind
+        {
+            if let Some(mut c) = self.threads.get_mut(&tid).and_then(|t| t.capture.take()) {
+                self.capture_exit(tid, *nr, *args, *ret, &mut c);
+                *capture = Some(c);
+            }
             // Only the call's own arguments: leftover registers are not the program's.
             *args = crate::trace::args::used_args(*nr, *args);
             // The messages it sent or consumed, also while it was parked.
@@ -1164,6 +1193,7 @@ impl Engine {
             own_filesystems: !self.fs_fallback,
             faults,
             incidents: self.incidents,
+            snapshots: std::mem::take(&mut self.snaps.taken),
             nodes: self
                 .cfg
                 .nodes

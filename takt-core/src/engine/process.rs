@@ -166,6 +166,7 @@ impl Engine {
                 progress: 0,
                 short: None,
                 msgs: None,
+                capture: None,
                 sig_wake: None,
                 calls: 0,
             },
@@ -390,6 +391,26 @@ impl Engine {
     fn reap_group(&mut self, pid: Vtid, first: Vtid) -> Result<(), Error> {
         let mut tids = self.procs[&pid].threads.clone();
         tids.sort_by_key(|&t| (t == pid, t != first, t));
+        // A thread that called exit_group and was not resumed since (another thread's
+        // exit came first) still holds its seccomp stop: the kernel has not ended the
+        // group yet, so no other thread is dying. It runs its exit_group now (its code is
+        // the process's status), and the kernel ends the rest.
+        let mut started: std::collections::BTreeMap<Vtid, Running> =
+            std::collections::BTreeMap::new();
+        for &tid in &tids {
+            let Some(t) = self.threads.get_mut(&tid) else {
+                continue;
+            };
+            let pending = tid != first
+                && t.cur.0 == libc::SYS_exit_group as u32
+                && matches!(t.state, State::Ready(_));
+            if pending {
+                if let Some(s) = t.stopped.take() {
+                    let real = t.real;
+                    started.insert(tid, s.cont(0).unwrap_or_else(|_| Running::assume(real)));
+                }
+            }
+        }
         let mut leader_status = None;
         for tid in tids {
             let Some(t) = self.threads.get_mut(&tid) else {
@@ -397,6 +418,7 @@ impl Engine {
             };
             let running = match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
                 State::Zombie(r) => r,
+                _ if started.contains_key(&tid) => started.remove(&tid).expect("checked"),
                 _ => match t.stopped.take() {
                     Some(s) if tid == first => {
                         s.cont(0).unwrap_or_else(|_| Running::assume(t.real))

@@ -547,7 +547,10 @@ pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) ->
         };
         return super::file::open_creating(e, tid, dirfd, path, flags);
     }
-    Ok(Out::Pass)
+    // The kernel opens it; the exit stop records the result (the fd, or why not) beside
+    // the path the trace keeps, for the dependency graph: an open that failed (a library
+    // search path, a missing config file) is no dependency.
+    Ok(Out::PassThen(Post::new(|_, _, _| None)))
 }
 
 /// `/proc/<pid>/…` (and `/proc/<pid>/task/<tid>/…`) named by the scenario's pids: the

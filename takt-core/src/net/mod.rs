@@ -33,7 +33,8 @@
 //!
 //! Files: `addr.rs` (addresses, routing, ports, AF_UNIX names), `socket.rs` (the socket
 //! record, options), `stream.rs` (TCP, AF_UNIX stream),
-//! `stream_wire.rs` (stream packets arriving), `dgram.rs` (UDP, AF_UNIX datagram).
+//! `stream_wire.rs` (stream packets arriving), `dgram.rs` (UDP, AF_UNIX datagram),
+//! `view.rs` (what a global snapshot shows of sockets and packets in flight).
 
 use crate::errno::Errno;
 use crate::time::{TimerId, Timers, VTime};
@@ -51,9 +52,11 @@ mod stream;
 mod stream_wire;
 #[cfg(test)]
 mod tests;
+mod view;
 
 pub use addr::SockAddr;
 pub use socket::{SockOpt, SockOptName};
+pub use view::{addr_text, PacketView, SocketView};
 
 use addr::{Ep, Node};
 use socket::{Kind, Local, Socket};
@@ -492,10 +495,14 @@ impl Network {
         now: VTime,
     ) -> Result<usize, NetError> {
         let now = self.touch(now);
-        match self.sock(s)?.ty {
+        let n = match self.sock(s)?.ty {
             SockType::Stream => self.stream_send(s, data, now),
             SockType::Dgram => self.dgram_send(s, data, to, now),
+        }?;
+        if let Some(sock) = self.socks.get_mut(&s) {
+            sock.tx_bytes = sock.tx_bytes.saturating_add(n as u64);
         }
+        Ok(n)
     }
 
     /// Receives into `buf` (`peek`: without consuming): see [`Network::recv_msg`].
@@ -516,17 +523,21 @@ impl Network {
         buf: &mut [u8],
         peek: bool,
     ) -> Result<RecvMeta, NetError> {
-        match self.sock(s)?.ty {
+        let meta = match self.sock(s)?.ty {
             SockType::Stream => {
                 let len = self.stream_recv(s, buf, peek)?;
-                Ok(RecvMeta {
+                RecvMeta {
                     len,
                     full_len: len,
                     from: None,
-                })
+                }
             }
-            SockType::Dgram => self.dgram_recv(s, buf, peek),
+            SockType::Dgram => self.dgram_recv(s, buf, peek)?,
+        };
+        if let (false, Some(sock)) = (peek, self.socks.get_mut(&s)) {
+            sock.rx_bytes = sock.rx_bytes.saturating_add(meta.len as u64);
         }
+        Ok(meta)
     }
 
     /// Shuts down one or both directions (a write shutdown sends FIN after queued data).

@@ -142,6 +142,10 @@ pub(crate) struct Socket {
     pub(crate) kind: Kind,
     /// How many sends (messages) this socket has made: the next one's number.
     pub(crate) tx_seq: u32,
+    /// Bytes its sends accepted (what they returned), over its life.
+    pub(crate) tx_bytes: u64,
+    /// Bytes its receives consumed (peeks not counted), over its life.
+    pub(crate) rx_bytes: u64,
 }
 
 impl Socket {
@@ -165,6 +169,8 @@ impl Socket {
             waiters: Vec::new(),
             kind,
             tx_seq: 0,
+            tx_bytes: 0,
+            rx_bytes: 0,
         }
     }
 

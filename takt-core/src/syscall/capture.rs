@@ -153,6 +153,14 @@ impl Capture {
         self.items.is_empty()
     }
 
+    /// Rewrites the bytes of every captured piece in place (the engine replaces the
+    /// scenario's host directory with a fixed name this way; see `engine::capture`).
+    pub fn rewrite(&mut self, mut f: impl FnMut(&mut Vec<u8>)) {
+        for i in &mut self.items {
+            f(&mut i.bytes);
+        }
+    }
+
     /// Stores a piece, replacing one in the same slot.
     pub fn put(&mut self, slot: Slot, bytes: Vec<u8>, truncated: bool) {
         let item = Item {

@@ -117,6 +117,11 @@ impl<K> Timers<K> {
         self.queue.remove(&(at, seq))
     }
 
+    /// The pending timers in firing order: when each fires, and its key.
+    pub fn iter(&self) -> impl Iterator<Item = (VTime, &K)> + '_ {
+        self.queue.iter().map(|(&(at, _), k)| (at, k))
+    }
+
     /// Number of pending timers.
     pub fn len(&self) -> usize {
         self.queue.len()

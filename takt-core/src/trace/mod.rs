@@ -83,6 +83,10 @@ pub enum EventKind {
         fault: bool,
         /// The network messages the call sent or consumed, if any.
         msgs: Option<Msgs>,
+        /// What its pointer arguments pointed to, for the few calls whose trace keeps it
+        /// (the path of an open, the socket address of `bind`, `connect` and `accept`;
+        /// see `engine::capture`); `None` for every other call.
+        capture: Option<Box<crate::syscall::capture::Capture>>,
     },
     /// A thread parked in the core inside syscall `nr`.
     Block {
@@ -249,8 +253,13 @@ pub fn what(kind: &EventKind) -> String {
             ret,
             fault,
             msgs,
+            capture,
         } => {
-            let call = crate::syscall::Syscall::decode(*nr, *args).render(*ret, &());
+            let cap: &dyn crate::syscall::capture::Captured = match capture {
+                Some(c) => &**c,
+                None => &(),
+            };
+            let call = crate::syscall::Syscall::decode(*nr, *args).render(*ret, cap);
             let msgs = match msgs {
                 Some(m) if m.is_connection() => format!(
                     " [{} {}]",
@@ -303,8 +312,12 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// The first bytes of a trace file.
 const MAGIC: &[u8] = b"takt-trace ";
-/// The version of takt that writes (and can read) trace files.
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version of takt that writes (and can read) trace files, with the revision of the
+/// event encoding: raise the revision whenever an event's fields change, so a file of
+/// another encoding is refused with this message instead of decoding into nonsense
+/// (2: syscall events carry the captured pointer arguments of opens, `bind`, `connect`
+/// and `accept`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (trace format 2)");
 
 #[cfg(test)]
 mod tests {
@@ -322,6 +335,7 @@ mod tests {
                 ret: Some(2),
                 fault: false,
                 msgs: None,
+                capture: None,
             },
         }
     }
@@ -337,6 +351,18 @@ mod tests {
         b.push(ev(99));
         assert_ne!(a.digest(), b.digest());
         assert_eq!(Trace::decode(&a.encode()).unwrap(), a.events());
+    }
+
+    /// A file of an earlier encoding (same crate version, older event fields) is refused
+    /// by its header, not misread.
+    #[test]
+    fn a_trace_of_another_encoding_is_refused() {
+        let mut t = Trace::new(true);
+        t.push(ev(1));
+        let body = &t.encode()[MAGIC.len() + VERSION.len()..];
+        let old = [MAGIC, env!("CARGO_PKG_VERSION").as_bytes(), body].concat();
+        let e = Trace::decode(&old).unwrap_err();
+        assert!(e.contains("trace format 2"), "{e}");
     }
 
     /// The digest is BLAKE3 of the whole stream (events and absorbed output, in order),

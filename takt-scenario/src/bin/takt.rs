@@ -14,6 +14,7 @@ use takt_scenario::{parse_seed, Error, Process, ReportExt, Scenario, Strategy};
 const USAGE: &str = "usage: takt trace [--json] FILE
        takt coverage merge SHARD.json… [--html MAP.html]
        takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
+                [--snapshot-at T FILE.json]… [--deps FILE.dot|FILE.json]
                 [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
@@ -37,7 +38,10 @@ const USAGE: &str = "usage: takt trace [--json] FILE
   it exits.
   --report FILE.html writes the visual report (open it in a browser), --perfetto
   FILE.json the Chrome trace (drag it into ui.perfetto.dev); --trace FILE writes the
-  canonical (bincode) trace; --log prints output lines as they
+  canonical (bincode) trace; --snapshot-at T FILE.json writes the global snapshot at
+  virtual time T (processes, threads, fds, sockets, messages in flight, timers;
+  repeatable); --deps FILE.dot writes the dependency graph (processes, files,
+  listeners, connections) as Graphviz DOT, FILE.json as JSON; --log prints output lines as they
   are written, with virtual time, node and pid; --verbose also prints the notes
   (expected refusals: rseq, a guest's mount refused with EPERM…).
   --write-tape FILE writes the run's decision tape (every choice the seed made that
@@ -100,6 +104,8 @@ struct Args {
     trace: Option<String>,
     report: Option<String>,
     perfetto: Option<String>,
+    snapshots: Vec<(Duration, String)>,
+    deps: Option<String>,
     strategy: Option<Strategy>,
     spin: Option<Duration>,
     log: bool,
@@ -134,6 +140,8 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         trace: None,
         report: None,
         perfetto: None,
+        snapshots: Vec::new(),
+        deps: None,
         strategy: None,
         spin: None,
         log: false,
@@ -171,6 +179,12 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
             "--trace" => a.trace = Some(value("--trace")?),
             "--report" => a.report = Some(value("--report")?),
             "--perfetto" => a.perfetto = Some(value("--perfetto")?),
+            "--snapshot-at" => {
+                let t = parse_duration(&value("--snapshot-at")?)?;
+                let file = value("--snapshot-at T")?;
+                a.snapshots.push((t, file));
+            }
+            "--deps" => a.deps = Some(value("--deps")?),
             "--strategy" => {
                 let v = value("--strategy")?;
                 a.strategy = Some(match v.split_once(':') {
@@ -452,6 +466,37 @@ fn coverage(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `--snapshot-at T FILE.json` and `--deps FILE`: the snapshots and the dependency graph.
+fn write_views(report: &takt_scenario::Report, args: &Args) -> Result<(), String> {
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+    };
+    for (t, path) in &args.snapshots {
+        let text = match report.snapshot_at(*t) {
+            Some(s) => serde_json::to_string_pretty(s).expect("a snapshot serializes"),
+            // The run ended before T: say so in the file too, not only on stderr.
+            None => {
+                eprintln!(
+                    "takt: no snapshot at {:?}: the run ended at {} first",
+                    t, report.end_time
+                );
+                "null\n".to_string()
+            }
+        };
+        write(path, text)?;
+    }
+    if let Some(path) = &args.deps {
+        let d = report.dependencies();
+        let text = if path.ends_with(".json") {
+            serde_json::to_string_pretty(&d).expect("a graph serializes")
+        } else {
+            d.to_dot()
+        };
+        write(path, text)?;
+    }
+    Ok(())
+}
+
 /// `takt trace [--json] FILE`: a trace written by `takt run --trace`, one event a
 /// line, strace-style (or as JSON lines).
 fn trace(args: &[String]) -> ExitCode {
@@ -512,8 +557,15 @@ fn build(args: &Args, scenario: &Scenario) -> Result<(), String> {
         scenario.spin_budget(b);
     }
     scenario.stdout_logging(args.log);
-    scenario
-        .keep_full_trace(args.trace.is_some() || args.report.is_some() || args.perfetto.is_some());
+    scenario.keep_full_trace(
+        args.trace.is_some()
+            || args.report.is_some()
+            || args.perfetto.is_some()
+            || args.deps.is_some(),
+    );
+    for (t, _) in &args.snapshots {
+        scenario.snapshot_at(*t);
+    }
     let mut nodes: Vec<(String, takt_scenario::Node)> = Vec::new();
     if let Some(r) = args.fault_rate {
         scenario
@@ -656,6 +708,10 @@ fn main() -> ExitCode {
             eprintln!("takt: cannot write {path}: {e}");
             return ExitCode::from(2);
         }
+    }
+    if let Err(m) = write_views(&report, &args) {
+        eprintln!("takt: {m}");
+        return ExitCode::from(2);
     }
     if let Some(path) = &args.trace {
         let bytes = bincode_trace(&report);

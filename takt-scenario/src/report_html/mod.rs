@@ -10,6 +10,9 @@
 //! - [`ReportExt::write_html`]: one self-contained HTML file (no network, no external
 //!   asset; the drawing code and style are embedded with `include_str!`, the run's data
 //!   as JSON). It opens from `file://`.
+//! - Below the lanes: the global snapshots the run took ([`takt_core::snapshot`]; a
+//!   marker on the time axis at each, and a panel listing it) and the dependency graph
+//!   ([`takt_core::deps`]: the process tree, who listens where, connections, files).
 //! - [`ReportExt::write_chrome_trace`]: Chrome trace-event JSON that ui.perfetto.dev and
 //!   chrome://tracing open (`M` names, `X` slices, `i` instants, flows).
 //!
@@ -190,6 +193,10 @@ pub struct RunView {
     /// The strace-like text of each mark's call lives in `marks`; the
     /// summary line per process.
     warnings: Vec<String>,
+    /// The global snapshots the run took (a marker on the time axis and a panel each).
+    snapshots: Vec<takt_core::snapshot::Snapshot>,
+    /// The run's dependency graph (processes, files, listeners, connections).
+    deps: takt_core::deps::Deps,
 }
 
 /// At most this many messages of one receive are linked (a read that drains a
@@ -338,6 +345,8 @@ impl RunView {
                         .map(|n| format!("determinism lost: {n}")),
                 )
                 .collect(),
+            snapshots: report.snapshots.clone(),
+            deps: report.dependencies(),
         }
     }
 

@@ -93,6 +93,90 @@
     linesBox.appendChild(d);
   });
 
+  // --- snapshots: one panel each (the time axis marks them) ----------------------------
+  const table = (cols, rows) => {
+    const t = el("table", "snap-table");
+    const h = el("tr");
+    for (const c of cols) h.appendChild(el("th", "", c));
+    t.appendChild(h);
+    for (const r of rows) {
+      const tr = el("tr");
+      for (const c of r) tr.appendChild(el("td", "", c === null || c === undefined ? "" : String(c)));
+      t.appendChild(tr);
+    }
+    return t;
+  };
+  const nodeName = (i) => (D.nodes[i] || ["node" + i])[0];
+  if (D.snapshots.length) $("snapshots").hidden = false;
+  D.snapshots.forEach((s, k) => {
+    const box = el("details", "snapshot");
+    box.id = "snapshot-" + k;
+    box.dataset.t = s.time;
+    const sum = el("summary", "", "Snapshot " + (k + 1) + " at " + fmt(s.time) + " (asked for " + fmt(s.requested) +
+      "; after event " + s.event_index + "): " + s.processes.length + " processes, " + s.sockets.length +
+      " sockets, " + s.in_flight.length + " messages in flight");
+    sum.addEventListener("click", () => { const span = Math.min(t1 - t0, end / 20 || 1000); setView(s.time - span / 2, s.time + span / 2); });
+    box.appendChild(sum);
+    box.appendChild(el("div", "meta", "nodes: " + s.nodes.map((n) => n.name + " " + n.addr + (n.up ? " up" : " CRASHED")).join(", ") +
+      (s.partitions.length ? "   partitions: " + s.partitions.map((p) => p[0] + " | " + p[1]).join(", ") : "")));
+    box.appendChild(el("h3", "", "Processes and threads"));
+    box.appendChild(table(["pid", "node", "program", "tid", "state", "waits on", "until"],
+      s.processes.flatMap((p) => p.threads.map((t) => [p.pid, p.node, p.program || p.command, t.tid, t.state +
+        (t.syscall ? " in " + t.syscall : ""), t.waits_on, t.deadline === null ? "" : fmt(t.deadline)]))));
+    box.appendChild(el("h3", "", "Open fds"));
+    box.appendChild(table(["pid", "fd", "what"], s.processes.flatMap((p) => p.fds.map((f) => [p.pid, f.fd, f.what]))));
+    box.appendChild(el("h3", "", "Sockets"));
+    box.appendChild(table(["id", "node", "state", "local", "peer", "unread bytes", "in flight", "sent", "received"],
+      s.sockets.map((x) => [x.id, nodeName(x.node), x.state + (x.backlog ? " (" + x.backlog[0] + "/" + x.backlog[1] + " queued)" : ""),
+        x.local, x.peer, x.rx_buffered, x.in_flight, x.bytes_sent, x.bytes_received])));
+    box.appendChild(el("h3", "", "Messages in flight"));
+    box.appendChild(table(["due", "from", "to", "kind", "bytes", "sockets"],
+      s.in_flight.map((p) => [fmt(p.at) + (p.held ? " (held)" : ""), nodeName(p.src_node), nodeName(p.dst_node), p.kind, p.bytes,
+        (p.from_sock === null ? "?" : p.from_sock) + " → " + (p.to_sock === null ? "?" : p.to_sock)])));
+    if (s.pipes.length) {
+      box.appendChild(el("h3", "", "Pipes"));
+      box.appendChild(table(["pipe", "buffered", "readers", "writers"], s.pipes.map((p) => [p.id, p.buffered, p.readers, p.writers])));
+    }
+    box.appendChild(el("h3", "", "Timers"));
+    box.appendChild(table(["at", "what"], s.timers.map((t) => [fmt(t.at), t.what])));
+    $("snapshot-list").appendChild(box);
+  });
+
+  // --- the dependency graph ----------------------------------------------------------------
+  (function () {
+    const G = D.deps, body = $("deps-body");
+    if (!G.complete) body.appendChild(el("div", "meta warn", "built from the last events only: run with keep_full_trace for the whole graph"));
+    const cmd = {};
+    for (const p of G.processes) cmd[p.pid] = p.command;
+    body.appendChild(el("h3", "", "Processes"));
+    const tree = el("ul", "deps-tree");
+    const kids = {};
+    for (const p of G.processes) (kids[p.parent === null ? "root" : p.parent] = kids[p.parent === null ? "root" : p.parent] || []).push(p);
+    const add = (ul, p, depth) => {
+      const li = el("li", "deps-process", "pid " + p.pid + " on " + p.node + ": " + p.command);
+      ul.appendChild(li);
+      if (depth < 32 && kids[p.pid]) { const sub = el("ul"); li.appendChild(sub); for (const c of kids[p.pid]) add(sub, c, depth + 1); }
+    };
+    for (const p of G.processes) if (p.parent === null || !cmd[p.parent]) add(tree, p, 0);
+    body.appendChild(tree);
+    body.appendChild(el("h3", "", "Listening"));
+    for (const l of G.listeners) body.appendChild(el("div", "deps-listener", l.addr + "  (pid " + l.pid + " " + (cmd[l.pid] || "") + ", node " + l.node + ", from " + fmt(l.time) + ")"));
+    body.appendChild(el("h3", "", "Connections"));
+    for (const c of G.connections) {
+      body.appendChild(el("div", "deps-connection", fmt(c.time) + "  pid " + c.client_pid + " (" + (c.client_node || "?") + ") " +
+        (c.client_addr || "") + " → " + (c.server_addr || "?") + (c.server_pid === null ? "  not accepted" : "  accepted by pid " + c.server_pid + " (" + c.server_node + ")")));
+    }
+    body.appendChild(el("h3", "", "Files"));
+    const byPid = {};
+    for (const f of G.files) (byPid[f.pid] = byPid[f.pid] || []).push(f);
+    for (const pid in byPid) {
+      const d = el("details", "deps-files");
+      d.appendChild(el("summary", "", "pid " + pid + " " + (cmd[pid] || "") + ": " + byPid[pid].length + " files"));
+      for (const f of byPid[pid]) d.appendChild(el("div", "deps-file", (f.read ? "r" : "-") + (f.write ? "w" : "-") + "  " + f.path + (f.opens > 1 ? "  (" + f.opens + " opens)" : "")));
+      body.appendChild(d);
+    }
+  })();
+
   // --- per-lane indexes: marks sorted by time ------------------------------------------
   const byLane = D.lanes.map(() => []);
   D.marks.forEach((m, i) => byLane[m[1]].push(i));
@@ -232,6 +316,16 @@
         x1: x(s[0]), y1: laneY(s[1]), x2: x(r[0]), y2: laneY(r[1]),
       }));
     }
+    D.snapshots.forEach((s, k) => {
+      if (s.time < t0 || s.time > t1) return;
+      const sx = x(s.time);
+      const line = svg("line", { class: "snapshot-marker", x1: sx, y1: 0, x2: sx, y2: height });
+      overlay.appendChild(line);
+      const t = svg("text", { class: "snapshot-label", x: sx + 3, y: 20 });
+      t.textContent = "snapshot " + (k + 1);
+      t.addEventListener("click", () => { const b = $("snapshot-" + k); b.open = true; b.scrollIntoView(); });
+      overlay.appendChild(t);
+    });
     if (D.failure && D.failure.time >= t0 && D.failure.time <= t1) {
       const fx = x(D.failure.time);
       overlay.appendChild(svg("line", { class: "failure-marker", x1: fx, y1: 0, x2: fx, y2: height }));
@@ -259,6 +353,8 @@
       c.fillRect(k, h - hh, 1, hh);
     }
     if (D.failure) { c.fillStyle = "#d00"; c.fillRect(Math.floor(D.failure.time / end * w), 0, 2, h); }
+    c.fillStyle = "#0d9488";
+    for (const s of D.snapshots) c.fillRect(Math.floor(s.time / end * w), 0, 2, h);
     c.strokeStyle = "#111"; c.lineWidth = 2;
     c.strokeRect(t0 / end * w, 1, Math.max(2, (t1 - t0) / end * w), h - 2);
   }
