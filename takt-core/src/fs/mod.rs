@@ -234,6 +234,9 @@ pub struct DirtyFile {
     pub file: std::fs::File,
     /// Its writes since it was last durable, oldest first.
     pub writes: Vec<Undo>,
+    /// When it became dirty (a count per disk): the order of the crash model's draws,
+    /// which must not depend on the host's inode numbers (they differ between runs).
+    pub seq: u64,
 }
 
 /// A name change that is not durable yet.
@@ -312,6 +315,8 @@ pub struct Disk {
     /// Writes whose write-back failed (`fsync` reported `EIO`): they are lost at a crash
     /// whatever comes after, as Linux drops the pages' dirty state (oldest first).
     pub doomed: Vec<DirtyFile>,
+    /// Files that became dirty so far (numbers [`DirtyFile::seq`]).
+    pub dirtied: u64,
 }
 
 impl Disk {
@@ -377,10 +382,14 @@ impl Disk {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(_) if full => return false,
             std::collections::btree_map::Entry::Vacant(v) => match file() {
-                Some(f) => v.insert(DirtyFile {
-                    file: f,
-                    writes: Vec::new(),
-                }),
+                Some(f) => {
+                    self.dirtied = self.dirtied.saturating_add(1);
+                    v.insert(DirtyFile {
+                        file: f,
+                        writes: Vec::new(),
+                        seq: self.dirtied,
+                    })
+                }
                 None => return false,
             },
         };
@@ -408,9 +417,11 @@ impl Disk {
             CrashModel::LoseUnsynced => (self.files.keys().map(|id| (*id, 0)).collect(), 0),
             CrashModel::Ext4Ordered => {
                 let names = draw(self.names.len());
-                let files = self
-                    .files
-                    .iter()
+                // In the order the files became dirty, not by host inode.
+                let mut order: Vec<(&HostId, &DirtyFile)> = self.files.iter().collect();
+                order.sort_by_key(|(_, f)| f.seq);
+                let files = order
+                    .into_iter()
                     .map(|(id, f)| (*id, draw(f.writes.len())))
                     .collect();
                 (files, names)
