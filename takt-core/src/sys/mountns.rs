@@ -3,7 +3,7 @@
 //!
 //! A small stub process (sharing the tracer's memory, like the PID namespace's init) is
 //! cloned into a new mount namespace, makes every mount private (nothing propagates back
-//! to the host), mounts the overlay `lowerdir=/,upperdir=<layer>/upper,workdir=<layer>/work`
+//! to the host), mounts the overlay `lowerdir=/,upperdir=<layer>/upper,workdir=<layer>/work,volatile`
 //! on `<layer>/merged`, binds the host's `/proc`, `/dev` and `/sys` and the scenario's own
 //! directories into it, mounts a fresh tmpfs on `/dev/shm`, and makes the overlay its root
 //! (`pivot_root`). Then it sleeps until killed. The node's processes enter its namespace
@@ -163,8 +163,12 @@ impl NodeNamespace {
         // SAFETY: pipe2 writes two fds into a valid array.
         NixErrno::result(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })
             .map_err(|e| (e, "pipe2".into()))?;
+        // `volatile`: no sync of the upper layer, ever: takt models durability itself
+        // (what a crash keeps), the layer is thrown away after the run, and without it
+        // the stub's death (the last unmount) syncs the host's filesystem, which took
+        // longer than the 2 s teardown limit on a busy CI runner.
         let opts = format!(
-            "lowerdir=/,upperdir={},workdir={}",
+            "lowerdir=/,upperdir={},workdir={},volatile",
             layer.join("upper").display(),
             layer.join("work").display()
         );
