@@ -90,18 +90,24 @@ impl Explore {
             .clamp(1, usize::try_from(n).unwrap_or(1).max(1));
         let next = std::sync::atomic::AtomicU64::new(0);
         let results = std::sync::Mutex::new(Vec::new());
+        // The calling thread's defaults (`Scenario::set_fault_rate`, …) hold in every
+        // worker thread, as in exploration.
+        let defaults = crate::current_defaults();
         std::thread::scope(|scope| {
             for _ in 0..jobs {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        break;
+                scope.spawn(|| {
+                    crate::install_defaults(defaults.clone());
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let r = one(&build, seed, at, suffix_seed(seed, i));
+                        results
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((i, r));
                     }
-                    let r = one(&build, seed, at, suffix_seed(seed, i));
-                    results
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((i, r));
                 });
             }
         });

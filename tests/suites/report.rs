@@ -192,6 +192,10 @@ fn a_failed_fault_run_shows_the_failure_and_its_rerun_command() {
         5,
         "no bug-probability plot"
     );
+    // Just before the failure the faulted accept is past: every branch fails (the test's
+    // fault rates, set for this thread, hold in the branches' worker threads too).
+    let odds = f.odds.as_ref().expect("odds");
+    assert_eq!(odds.points[4].1, 4, "{}", odds.table());
     chromium(&page, Some(&artifacts().join("failed.png")));
 }
 
