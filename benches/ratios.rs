@@ -100,6 +100,17 @@ fn part(name: &str) -> bool {
     std::env::var("TAKT_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
 
+/// `run(seed, on) / run(seed, off)`, best of `n` each, interleaved seed by seed (the
+/// cost of one feature, measured in this run).
+fn on_vs_off(n: u64, mut run: impl FnMut(u64, bool) -> f64) -> (f64, f64) {
+    let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
+    for seed in 0..n {
+        off = off.min(run(seed, false));
+        on = on.min(run(seed, true));
+    }
+    (on, off)
+}
+
 fn row(what: &str, ratio: f64, target: &str, ok: bool) {
     println!(
         "{what:<58} {ratio:>8.3}x   target {target:<7} {}",
@@ -437,22 +448,14 @@ fn main() {
     // memcached scenario and a file-heavy git run, with and without it, interleaved
     // (best of 10 and of 5).
     if part("fs") {
-        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
-        for seed in 0..10 {
-            off = off.min(memcached_fs(seed, false));
-            on = on.min(memcached_fs(seed, true));
-        }
+        let (on, off) = on_vs_off(10, memcached_fs);
         row(
             "memcached scenario with per-node filesystems vs without",
             on / off,
             "<= 1.05",
             on / off <= 1.05,
         );
-        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
-        for seed in 0..5 {
-            off = off.min(git_files(seed, false));
-            on = on.min(git_files(seed, true));
-        }
+        let (on, off) = on_vs_off(5, git_files);
         println!(
             "git, 200 files added and committed: {on:.3} s with per-node filesystems, {off:.3} s without"
         );
@@ -467,11 +470,7 @@ fn main() {
     // 7. The behaviour signature's cost: the memcached scenario with and without it,
     // interleaved (best of 10 each).
     if part("signature") {
-        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
-        for seed in 0..10 {
-            off = off.min(memcached_engine(seed, false, true));
-            on = on.min(memcached_engine(seed, true, true));
-        }
+        let (on, off) = on_vs_off(10, |seed, on| memcached_engine(seed, on, true));
         row(
             "memcached scenario with the behaviour signature vs without",
             on / off,
@@ -483,11 +482,7 @@ fn main() {
     // 8. The decision tape's cost: the memcached scenario recording its tape or not,
     // interleaved (best of 10 each).
     if part("tape") {
-        let (mut on, mut off) = (f64::INFINITY, f64::INFINITY);
-        for seed in 0..10 {
-            off = off.min(memcached_engine(seed, true, false));
-            on = on.min(memcached_engine(seed, true, true));
-        }
+        let (on, off) = on_vs_off(10, |seed, on| memcached_engine(seed, true, on));
         row(
             "memcached scenario recording its decision tape vs not",
             on / off,

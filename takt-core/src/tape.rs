@@ -243,7 +243,8 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
 pub(crate) struct Replay {
     switches: BTreeMap<(i32, u64), i32>,
     faults: BTreeMap<(i32, u64), (Fault, Option<u64>)>,
-    net: BTreeSet<(String, u64)>,
+    /// Network faults by kind: the draws that hit.
+    net: BTreeMap<String, BTreeSet<u64>>,
     pub(crate) partitions: Vec<(u16, u16, u64, u64)>,
     pub(crate) crash_keeps: BTreeMap<(u16, u64, u64), u64>,
     pub(crate) delays: BTreeMap<(u16, u16, u64), u64>,
@@ -271,7 +272,7 @@ impl Replay {
                     }
                 }
                 Choice::Net { what, n } => {
-                    r.net.insert((what.clone(), *n));
+                    r.net.entry(what.clone()).or_default().insert(*n);
                 }
                 Choice::Partition {
                     a,
@@ -311,7 +312,7 @@ impl Replay {
     }
 
     pub(crate) fn net(&self, what: &str, n: u64) -> bool {
-        self.net.contains(&(what.to_string(), n))
+        self.net.get(what).is_some_and(|hits| hits.contains(&n))
     }
 }
 

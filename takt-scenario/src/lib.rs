@@ -943,19 +943,27 @@ fn failure_reason(r: &Report, must_finish: &[bool]) -> Option<String> {
 
 /// The command that reruns this run: the test binary's current test with `TAKT_SEED`.
 pub(crate) fn rerun_command(seed: u64, test: Option<&str>) -> String {
+    rerun_with(&format!("TAKT_SEED={seed}"), test)
+}
+
+/// The current test (or program) run again with the environment setting `var`
+/// (`TAKT_SEED=…`, `TAKT_TAPE=…`).
+fn rerun_with(var: &str, test: Option<&str>) -> String {
     let test = test.unwrap_or("").to_string();
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
     match (test.as_str(), exe) {
-        ("" | "main", _) => format!("TAKT_SEED={seed} (same binary, same arguments)"),
+        ("" | "main", _) => format!("{var} (same binary, same arguments)"),
         (t, Some(bin)) => {
             let bin = bin
                 .rsplit_once('-')
                 .map_or(bin.clone(), |(b, _)| b.to_string());
-            format!("TAKT_SEED={seed} cargo test --test {bin} -- --exact {t}   (or: cargo test -- --exact {t})")
+            format!(
+                "{var} cargo test --test {bin} -- --exact {t}   (or: cargo test -- --exact {t})"
+            )
         }
-        (t, None) => format!("TAKT_SEED={seed} cargo test -- --exact {t}"),
+        (t, None) => format!("{var} cargo test -- --exact {t}"),
     }
 }
 
@@ -976,9 +984,7 @@ pub fn read_tape(file: &Path) -> Result<Tape, Error> {
 
 /// The command that replays a tape file in the current test.
 pub(crate) fn tape_rerun_command(file: &str, test: Option<&str>) -> String {
-    let seed_form = rerun_command(0, test);
-    let rest = seed_form.strip_prefix("TAKT_SEED=0").unwrap_or(&seed_form);
-    format!("TAKT_TAPE={file}{rest}")
+    rerun_with(&format!("TAKT_TAPE={file}"), test)
 }
 
 fn random_seed() -> u64 {

@@ -408,6 +408,11 @@ fn call_line(e: &Event) -> String {
     takt_core::trace::what(&e.kind)
 }
 
+/// The name of node `n` of the run.
+fn node_name(r: &Report, n: u16) -> &str {
+    r.nodes.get(usize::from(n)).map_or("?", |x| x.0.as_str())
+}
+
 fn secs(ns: u64) -> String {
     format!("{:.6} s", ns as f64 / 1e9)
 }
@@ -476,45 +481,25 @@ fn describe(d: &Decision, r: &Report) -> String {
             b,
             at_ns,
             for_ns,
-        } => {
-            let name = |n: u16| {
-                r.nodes
-                    .get(usize::from(n))
-                    .map_or("?".to_string(), |x| x.0.clone())
-            };
-            format!(
-                "a partition between {} and {} at {} for {}",
-                name(*a),
-                name(*b),
-                secs(*at_ns),
-                secs(*for_ns)
-            )
-        }
-        Choice::CrashKeep { node, keep, of, .. } => {
-            let name = r
-                .nodes
-                .get(usize::from(*node))
-                .map_or("?".to_string(), |x| x.0.clone());
-            format!(
-                "the crash of {name} at {} kept only {keep} of {of} changes that were not durable",
-                secs(d.time_ns)
-            )
-        }
+        } => format!(
+            "a partition between {} and {} at {} for {}",
+            node_name(r, *a),
+            node_name(r, *b),
+            secs(*at_ns),
+            secs(*for_ns)
+        ),
+        Choice::CrashKeep { node, keep, of, .. } => format!(
+            "the crash of {} at {} kept only {keep} of {of} changes that were not durable",
+            node_name(r, *node),
+            secs(d.time_ns)
+        ),
         Choice::Delay {
             src, dst, extra_ns, ..
-        } => {
-            let name = |n: u16| {
-                r.nodes
-                    .get(usize::from(n))
-                    .map_or("?".to_string(), |x| x.0.clone())
-            };
-            format!(
-                "a packet from {} to {} sent at {} was delayed {} ns more",
-                name(*src),
-                name(*dst),
-                secs(d.time_ns),
-                extra_ns
-            )
-        }
+        } => format!(
+            "a packet from {} to {} sent at {} was delayed {extra_ns} ns more",
+            node_name(r, *src),
+            node_name(r, *dst),
+            secs(d.time_ns),
+        ),
     }
 }

@@ -225,23 +225,18 @@ impl Engine {
     /// Writes down the jitters the network chose since the last call, as decisions of
     /// thread `tid` (the one whose call sent the packets, if any).
     pub(crate) fn record_delays(&mut self, tid: Vtid) {
-        if self.decisions.record.is_none() {
-            let mut d = std::mem::take(&mut self.decisions.delays);
-            self.net.take_delays(&mut d);
-            d.clear();
-            self.decisions.delays = d;
-            return;
-        }
         let mut d = std::mem::take(&mut self.decisions.delays);
         self.net.take_delays(&mut d);
-        for &(src, dst, n, extra_ns) in &d {
-            let choice = Choice::Delay {
-                src: u16::try_from(src).unwrap_or(u16::MAX),
-                dst: u16::try_from(dst).unwrap_or(u16::MAX),
-                n,
-                extra_ns,
-            };
-            self.record(tid, choice);
+        if self.decisions.record.is_some() {
+            for &(src, dst, n, extra_ns) in &d {
+                let choice = Choice::Delay {
+                    src: u16::try_from(src).unwrap_or(u16::MAX),
+                    dst: u16::try_from(dst).unwrap_or(u16::MAX),
+                    n,
+                    extra_ns,
+                };
+                self.record(tid, choice);
+            }
         }
         d.clear();
         self.decisions.delays = d;
