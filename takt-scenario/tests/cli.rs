@@ -546,3 +546,32 @@ fn writes_a_snapshot_and_the_dependency_graph() {
         .starts_with("digraph takt {"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Run as an unprivileged user (nobody, through util-linux's `setpriv`), takt has no
+/// mount or PID namespace: the nodes use the host's files, as the report says.
+#[test]
+fn without_root_the_nodes_share_the_hosts_files_and_the_report_says_so() {
+    let dir = std::env::temp_dir().join(format!("takt-cli-nonroot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let file = dir.join("written");
+    let script = format!("echo from-the-guest > {}", file.display());
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_takt"))
+        .args(["run", "--seed", "3", "--", "/bin/sh", "-c", &script])
+        .output()
+        .expect("setpriv (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning: no filesystem of their own for the nodes (not root?)"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).ok().as_deref(),
+        Some("from-the-guest\n"),
+        "the guest wrote the host's file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

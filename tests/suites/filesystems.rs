@@ -426,3 +426,132 @@ fn a_java_program_gives_the_same_digest_three_times() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a crash of its node leaves of `mapped_file`'s writes through a shared mapping
+/// (`mode`, see the fixture) under `model`: the restarted program's "found:" line.
+fn mapped_after_crash(mode: &str, model: takt_scenario::CrashModel) -> String {
+    let bin = takt_tests::c_fixture("mapped_file");
+    let s = Scenario::new();
+    s.random_seed(3);
+    s.crash_model(model);
+    s.completion_time(Duration::from_secs(1));
+    let db = s.create_named_node("db");
+    db.put_file("/var/lib/m/README", "");
+    db.create_process(format!("{} {mode}", bin.display()));
+    s.crash(
+        &db,
+        Duration::from_millis(20),
+        Some(Duration::from_millis(5)),
+    );
+    let r = s.run().unwrap_or_else(|e| panic!("{mode}: {e}"));
+    // Both lives of the program: the one the crash killed, and the restarted one.
+    let out: String = r.lines.iter().map(|l| format!("{}\n", l.text)).collect();
+    assert!(out.starts_with("mapped\n"), "{mode}: {out}");
+    out.lines()
+        .find_map(|l| l.strip_prefix("found: "))
+        .unwrap_or_else(|| panic!("{mode}: no restart line in {out:?}"))
+        .to_string()
+}
+
+#[test]
+fn writes_through_a_shared_mapping_are_durable_after_msync_or_fsync_only() {
+    use takt_scenario::CrashModel::{KeepAll, LoseUnsynced};
+    let lost = "..........";
+    for (mode, want) in [
+        ("none", lost),
+        ("async", lost),
+        ("msync", "hello....."),
+        ("fsync", "hello....."),
+        ("msync-more", "hello....."),
+    ] {
+        assert_eq!(mapped_after_crash(mode, LoseUnsynced), want, "{mode}");
+    }
+    // Without the durability model a crash keeps everything the mapping wrote.
+    assert_eq!(mapped_after_crash("msync-more", KeepAll), "helloworld");
+    assert_eq!(mapped_after_crash("none", KeepAll), "hello.....");
+}
+
+/// `dirs` under takt: a directory of `n` files read with readdir, seekdir, rewinddir.
+fn dirs(seed: u64, n: usize) -> (String, String) {
+    let bin = takt_tests::c_fixture("dirs");
+    let s = Scenario::new();
+    s.random_seed(seed);
+    s.create_node()
+        .create_process(format!("{} /var/lib/d {n}", bin.display()));
+    let r = s.run().unwrap_or_else(|e| panic!("dirs: {e}"));
+    (r.stdout(0), r.digest)
+}
+
+#[test]
+fn a_large_directory_reads_in_name_order_with_seekdir_and_rewinddir_working() {
+    // 3,000 names take several of glibc's 32 KiB getdents64 buffers.
+    let (out, digest) = dirs(4, 3000);
+    assert!(out.contains("entries 3002 sorted yes\n"), "{out}");
+    assert!(out.contains("first . .. f"), "{out}");
+    assert!(out.contains("ino mismatches 0\n"), "{out}");
+    assert!(out.contains("seekdir ok\n"), "{out}");
+    assert!(out.contains("rewind 3003\n"), "{out}");
+    assert_eq!(dirs(4, 3000), (out, digest), "same seed, same run");
+}
+
+#[test]
+fn utimes_utime_and_futimesat_set_the_times_stat_shows_as_natively() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("file-meta-times");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_string_lossy().into_owned();
+    let f = takt_tests::Fixture::c("file_meta").with_args(&["times", &d]);
+    let native = String::from_utf8(f.native().stdout).expect("utf-8");
+    assert!(native.contains("after utime: atime 3000.000000000 mtime 4000.000000000"));
+    assert_eq!(
+        native.matches("(mtime is about now)").count(),
+        2,
+        "{native}"
+    );
+    assert_eq!(f.takt(5).stdout(0), native);
+}
+
+/// `file_meta ARGS /var/lib/x` on a node crashed 20 ms in and restarted: every line
+/// both lives printed.
+fn file_meta_across_a_crash(args: &str) -> Vec<String> {
+    let bin = takt_tests::c_fixture("file_meta");
+    let s = Scenario::new();
+    s.random_seed(2);
+    s.completion_time(Duration::from_secs(1));
+    let db = s.create_named_node("db");
+    db.put_file("/var/lib/x/README", "");
+    db.create_process(format!("{} {args} /var/lib/x", bin.display()));
+    s.crash(
+        &db,
+        Duration::from_millis(20),
+        Some(Duration::from_millis(5)),
+    );
+    let r = s.run().unwrap_or_else(|e| panic!("{args}: {e}"));
+    r.lines.iter().map(|l| l.text.clone()).collect()
+}
+
+#[test]
+fn an_exchange_of_two_names_is_undone_by_a_crash_unless_its_directory_was_fsynced() {
+    assert_eq!(
+        file_meta_across_a_crash("exchange nosync"),
+        ["exchanged", "a=A b=B"]
+    );
+    assert_eq!(
+        file_meta_across_a_crash("exchange dirsync"),
+        ["exchanged", "a=B b=A"]
+    );
+}
+
+#[test]
+fn data_the_kernel_copies_or_punches_into_a_file_is_lost_by_a_crash_unless_synced() {
+    for how in ["copy", "sendfile"] {
+        assert_eq!(
+            file_meta_across_a_crash(&format!("overwrite {how}")),
+            ["overwritten", "now a=BBBBBBBB", "a=AAAAAAAA"],
+            "{how}"
+        );
+    }
+    assert_eq!(
+        file_meta_across_a_crash("overwrite punch"),
+        ["overwritten", "now a=....AAAA", "a=AAAAAAAA"]
+    );
+}

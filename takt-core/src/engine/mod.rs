@@ -194,6 +194,8 @@ pub struct Engine {
     pub(crate) times: crate::fs::TimeBook,
     /// Each node's disk: what is not durable yet.
     pub(crate) disks: Vec<crate::fs::Disk>,
+    /// The directories being read with `getdents64`, in name order.
+    pub(crate) listings: crate::fs::Listings,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
@@ -274,9 +276,14 @@ impl Engine {
                     .chain(handler::file::OBSERVED.iter())
                     .copied()
                     .collect();
-                sys::seccomp::program(&all)
+                sys::seccomp::program(&all, sys::seccomp::Traced::default())
             } else {
-                sys::seccomp::program(&handler::ALLOWED)
+                sys::seccomp::program(
+                    &handler::ALLOWED,
+                    sys::seccomp::Traced {
+                        shared_file_mmap: true,
+                    },
+                )
             },
             plans: Vec::new(),
             cfg,
@@ -303,6 +310,7 @@ impl Engine {
             ids: crate::fs::Ids::default(),
             times: crate::fs::TimeBook::default(),
             disks: Vec::new(),
+            listings: crate::fs::Listings::default(),
             crash_rng,
             last: None,
             cpu,

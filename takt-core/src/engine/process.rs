@@ -309,6 +309,11 @@ impl Engine {
             }
         }
         p.mm = pid;
+        let node = p.node;
+        if let Some(d) = self.disks.get_mut(node) {
+            d.unmapped_all(pid);
+        }
+        let p = self.procs.get_mut(&pid).expect("process exists");
         // POSIX timers do not survive an exec (the alarm does).
         for (_, t) in std::mem::take(&mut p.timers) {
             if let Some(id) = t.timer {
@@ -544,6 +549,12 @@ impl Engine {
         };
         p.status = Some(status);
         p.threads.clear();
+        if let Some(d) = self.disks.get_mut(p.node) {
+            d.unmapped_all(pid);
+        }
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         if let Some((id, _)) = p.alarm.take() {
             self.timers.cancel(id);
         }

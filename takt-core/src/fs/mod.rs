@@ -45,9 +45,21 @@
 //!    old one without an `fsync` can thus survive as the new name with none of its data:
 //!    the zero-length file of ext4's delayed allocation.
 //!
-//! Not modelled: writes through shared file mappings (`mmap`; `msync`) are kept by a
-//! crash; the kernel's periodic write-back of dirty pages (after 30 s by default) does
-//! not happen; what a node keeps past [`MAX_UNDO_BYTES`] of overwritten bytes,
+//! 8. Writes through a shared file mapping (`mmap` with `MAP_SHARED` of a file opened
+//!    for writing) are page-cache changes takt cannot see one by one: from the `mmap`,
+//!    the mapped part of the file counts as overwritten (its contents then are kept to
+//!    undo). `msync(MS_SYNC)` of the mapping, and `fsync`/`fdatasync` of the file, make
+//!    them durable (counted as an `fdatasync` of the whole file, as rule 2 counts
+//!    `sync_file_range`); the mapping is then dirty again from that moment. `msync`
+//!    with `MS_ASYNC` only schedules write-back (a no-op since Linux 2.6.19): nothing
+//!    becomes durable. `munmap` writes nothing back. A crash loses what the mappings
+//!    wrote since they were last made durable (under `Ext4Ordered`, a mapping's
+//!    changes are one write in the file's sequence).
+//!
+//! Not modelled: the kernel's periodic write-back of dirty pages (after 30 s by default)
+//! does not happen; a shared mapping larger than [`MAX_MAPPED_UNDO`] is undone in its
+//! first [`MAX_MAPPED_UNDO`] bytes only; a mapping counts as live until its process
+//! exits or execs, or [`MAX_MAPPINGS`] newer ones push it out; what a node keeps past [`MAX_UNDO_BYTES`] of overwritten bytes,
 //! [`MAX_DIRTY_FILES`] dirty files or [`MAX_NAME_OPS`] name changes counts as written
 //! back. Only files reached through the calls takt traps are tracked.
 
@@ -190,6 +202,93 @@ pub fn stamp(t: VTime) -> Stamp {
     (secs as i64, (ns % 1_000_000_000) as i64)
 }
 
+/// One directory entry as `getdents64` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirent {
+    /// The file (its host inode; takt numbers it when it is shown).
+    pub ino: HostId,
+    /// `d_type` (`DT_REG`, `DT_DIR`…).
+    pub kind: u8,
+    /// The name.
+    pub name: Vec<u8>,
+}
+
+/// The most entries of a directory takt lists itself, in name order (a larger one is
+/// read by the kernel, each call's entries sorted).
+pub const MAX_LISTED: usize = 1 << 16;
+
+/// How many directory listings are kept at once (one per directory fd being read).
+pub const MAX_LISTINGS: usize = 64;
+
+/// A directory's entries in name order, as one fd reads them.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The directory.
+    pub dir: HostId,
+    /// Its entries, sorted by name (bytes).
+    pub entries: Vec<Dirent>,
+}
+
+/// The listings of the directory fds being read, keyed by (fd table, fd).
+#[derive(Debug, Default)]
+pub struct Listings {
+    map: BTreeMap<(usize, i32), Listing>,
+}
+
+impl Listings {
+    /// The listing of `key` if it is one of directory `dir`.
+    pub fn of(&self, key: (usize, i32), dir: HostId) -> Option<&Listing> {
+        self.map.get(&key).filter(|l| l.dir == dir)
+    }
+
+    /// Keeps `l` for `key` (past [`MAX_LISTINGS`], another one is dropped: it is listed
+    /// again when next read).
+    pub fn put(&mut self, key: (usize, i32), l: Listing) {
+        if self.map.len() >= MAX_LISTINGS && !self.map.contains_key(&key) {
+            self.map.pop_first();
+        }
+        self.map.insert(key, l);
+    }
+
+    /// Forgets `key`'s listing.
+    pub fn drop_key(&mut self, key: (usize, i32)) {
+        self.map.remove(&key);
+    }
+}
+
+/// Encodes `entries[from..]` as `struct linux_dirent64` records, as many as fit in
+/// `count` bytes; `ino` gives the inode number shown for each. `d_off` of an entry is
+/// the index of the next one (what `lseek` and `seekdir` then take). Returns the bytes
+/// and how many entries they hold (0: not even the first fits).
+pub fn encode_dirents(
+    entries: &[Dirent],
+    from: usize,
+    count: usize,
+    mut ino: impl FnMut(HostId) -> u64,
+) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut n = 0usize;
+    for (i, d) in entries.iter().enumerate().skip(from) {
+        let reclen = 19usize
+            .saturating_add(d.name.len())
+            .saturating_add(1)
+            .next_multiple_of(8);
+        if out.len().saturating_add(reclen) > count || reclen > usize::from(u16::MAX) {
+            break;
+        }
+        let next = i.saturating_add(1) as i64;
+        out.extend_from_slice(&ino(d.ino).to_ne_bytes());
+        out.extend_from_slice(&next.to_ne_bytes());
+        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        out.push(d.kind);
+        out.extend_from_slice(&d.name);
+        let pad = reclen.saturating_sub(19usize.saturating_add(d.name.len()));
+        out.resize(out.len().saturating_add(pad), 0);
+        n = n.saturating_add(1);
+    }
+    (out, n)
+}
+
 /// What a crash leaves of the writes that were not durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CrashModel {
@@ -214,6 +313,30 @@ pub const MAX_NAME_OPS: usize = 4096;
 /// The most files with non-durable writes a node tracks (each holds a file open in the
 /// tracer); past it, a further file's writes count as written back.
 pub const MAX_DIRTY_FILES: usize = 4096;
+
+/// The most bytes of one shared mapping kept to undo it.
+pub const MAX_MAPPED_UNDO: u64 = 16 << 20;
+
+/// The most live shared file mappings a node tracks (past it, the oldest is forgotten:
+/// its later writes count as written back).
+pub const MAX_MAPPINGS: usize = 256;
+
+/// A shared, writable mapping of a file: its writes are not seen one by one.
+#[derive(Debug)]
+pub struct Mapping {
+    /// The process (virtual pid) that mapped it.
+    pub pid: i32,
+    /// Its address range in that process, `[start, end)`.
+    pub start: u64,
+    /// End of the range.
+    pub end: u64,
+    /// The file offset the range starts at.
+    pub offset: u64,
+    /// The file.
+    pub id: HostId,
+    /// The tracer's own handle on the file.
+    pub file: std::fs::File,
+}
 
 /// One non-durable write to a file: enough to undo it.
 #[derive(Debug)]
@@ -258,6 +381,17 @@ pub enum NameOp {
         /// What it named.
         kept: Kept,
     },
+    /// `a` and `b` were exchanged (`renameat2` with `RENAME_EXCHANGE`).
+    Exchanged {
+        /// One name.
+        a: PathBuf,
+        /// The other.
+        b: PathBuf,
+        /// `a`'s directory.
+        a_dir: HostId,
+        /// `b`'s directory.
+        b_dir: HostId,
+    },
     /// `from` was renamed to `to`, replacing `replaced`.
     Renamed {
         /// Old name.
@@ -299,6 +433,7 @@ impl NameOp {
             NameOp::Renamed {
                 from_dir, to_dir, ..
             } => *from_dir == d || *to_dir == d,
+            NameOp::Exchanged { a_dir, b_dir, .. } => *a_dir == d || *b_dir == d,
         }
     }
 }
@@ -317,9 +452,43 @@ pub struct Disk {
     pub doomed: Vec<DirtyFile>,
     /// Files that became dirty so far (numbers [`DirtyFile::seq`]).
     pub dirtied: u64,
+    /// Live shared writable mappings of files, oldest first.
+    pub maps: Vec<Mapping>,
 }
 
 impl Disk {
+    /// A new shared writable mapping (the oldest is forgotten past [`MAX_MAPPINGS`]).
+    pub fn mapped(&mut self, m: Mapping) {
+        if self.maps.len() >= MAX_MAPPINGS {
+            self.maps.remove(0);
+        }
+        self.maps.push(m);
+    }
+
+    /// The files mapped in `[start, end)` of process `pid`: by its own mappings, else
+    /// (a child after `fork` shares its parent's) by those of any process of the node.
+    pub fn mapped_in(&self, pid: i32, start: u64, end: u64) -> Vec<HostId> {
+        let meets = |m: &&Mapping| m.start < end.max(start.saturating_add(1)) && start < m.end;
+        let mut ids: Vec<HostId> = self
+            .maps
+            .iter()
+            .filter(|m| m.pid == pid)
+            .filter(meets)
+            .map(|m| m.id)
+            .collect();
+        if ids.is_empty() {
+            ids = self.maps.iter().filter(meets).map(|m| m.id).collect();
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Process `pid` exited or replaced its image: its mappings are gone.
+    pub fn unmapped_all(&mut self, pid: i32) {
+        self.maps.retain(|m| m.pid != pid);
+    }
+
     /// `fsync`/`fdatasync` of a regular file: its data is durable.
     pub fn synced_file(&mut self, id: HostId, model: CrashModel) {
         if let Some(f) = self.files.remove(&id) {
@@ -493,6 +662,55 @@ mod tests {
         d.synced_all();
         assert_eq!(d.doomed.len(), 1, "fsync and sync do not bring it back");
         assert!(d.files.is_empty());
+    }
+
+    #[test]
+    fn dirents_encode_as_linux_dirent64_with_indices_as_offsets() {
+        let d = |name: &str| Dirent {
+            ino: (1, name.len() as u64),
+            kind: 8,
+            name: name.as_bytes().to_vec(),
+        };
+        let long = "b".repeat(42);
+        let entries = [d("."), d("a"), d(&long)];
+        let (bytes, n) = encode_dirents(&entries, 0, 4096, |id| id.1 + 100);
+        assert_eq!(n, 3);
+        // "." and "a" take 24 bytes each; the long name 19 + 42 + 1 = 62, padded to 64.
+        assert_eq!(bytes.len(), 24 + 24 + 64);
+        assert_eq!(u64::from_ne_bytes(bytes[0..8].try_into().unwrap()), 101);
+        assert_eq!(i64::from_ne_bytes(bytes[8..16].try_into().unwrap()), 1);
+        assert_eq!(u16::from_ne_bytes([bytes[16], bytes[17]]), 24);
+        assert_eq!(bytes[18], 8);
+        assert_eq!(&bytes[19..21], b".\0");
+        assert_eq!(i64::from_ne_bytes(bytes[56..64].try_into().unwrap()), 3);
+        // As many as fit; none when the first does not; from a position.
+        assert_eq!(encode_dirents(&entries, 0, 60, |_| 0).1, 2);
+        assert_eq!(encode_dirents(&entries, 2, 63, |_| 0).1, 0);
+        let (b, n) = encode_dirents(&entries, 1, 4096, |_| 0);
+        assert_eq!((b.len(), n), (88, 2));
+        assert_eq!(encode_dirents(&entries, 3, 4096, |_| 0).1, 0);
+    }
+
+    #[test]
+    fn listings_are_bounded_and_keyed_by_directory() {
+        let mut l = Listings::default();
+        for fd in 0..(MAX_LISTINGS as i32 + 5) {
+            l.put(
+                (1, fd),
+                Listing {
+                    dir: (1, 7),
+                    entries: Vec::new(),
+                },
+            );
+        }
+        assert_eq!(l.map.len(), MAX_LISTINGS);
+        assert!(l.of((1, MAX_LISTINGS as i32 + 4), (1, 7)).is_some());
+        assert!(
+            l.of((1, MAX_LISTINGS as i32 + 4), (1, 8)).is_none(),
+            "another dir"
+        );
+        l.drop_key((1, MAX_LISTINGS as i32 + 4));
+        assert!(l.of((1, MAX_LISTINGS as i32 + 4), (1, 7)).is_none());
     }
 
     #[test]

@@ -210,13 +210,116 @@ fn fsid_zero() -> libc::fsid_t {
     crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::fsid_t>()])
 }
 
-/// The most bytes of directory entries takt reorders in one `getdents64`.
+/// The most bytes of directory entries one `getdents64` returns.
 const MAX_DENTS: usize = 1 << 20;
 
-/// `getdents64`: the entries the kernel returned, in name order, with takt's inode
-/// numbers. (Sorted within each call's buffer: glibc reads 32 KiB at a time, so
-/// directories of up to about a thousand entries come out fully sorted.)
-pub fn getdents64(fd: i32, dirp: u64, count: u64) -> Res {
+/// `getdents64`: takt lists the directory itself, in name order (bytes), with its own
+/// inode numbers, and serves each call from that listing. The fd's file position is
+/// the index of the next entry (the call becomes an `lseek` to the new index, so
+/// `rewinddir`, `telldir` and `seekdir`, which glibc does with `lseek`, keep working);
+/// at position 0 the directory is listed afresh. A directory of more than
+/// [`fs::MAX_LISTED`] entries is read by the kernel, each call's entries sorted.
+pub fn getdents64(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, count: u64) -> Res {
+    let path = e.fd_path(tid, fd);
+    let (Ok(meta), Some((pos, flags))) = (std::fs::metadata(&path), fdinfo(e, tid, fd)) else {
+        return Ok(Out::Pass); // a bad fd: the kernel answers
+    };
+    if !meta.is_dir() || flags & libc::O_PATH != 0 || e.cfg.test_without_file_model {
+        return Ok(Out::Pass);
+    }
+    let key = (e.threads[&tid].fdt, fd);
+    let dir = id_of(&meta);
+    if pos == 0 || e.listings.of(key, dir).is_none() {
+        match list_dir(&path, &meta) {
+            Some(entries) => e.listings.put(key, fs::Listing { dir, entries }),
+            None => {
+                e.listings.drop_key(key);
+                e.note(format!(
+                    "a directory of more than {} entries is listed in the kernel's order (sorted per call)",
+                    fs::MAX_LISTED
+                ));
+                return sorted_by_the_kernel(fd, dirp, count);
+            }
+        }
+    }
+    let start = usize::try_from(pos).unwrap_or(usize::MAX);
+    let count = usize::try_from(count).unwrap_or(MAX_DENTS).min(MAX_DENTS);
+    let ids = &mut e.ids;
+    let Some(l) = e.listings.of(key, dir) else {
+        return Ok(Out::Pass);
+    };
+    if start >= l.entries.len() {
+        return Ok(Out::Return(0));
+    }
+    let (bytes, n) = fs::encode_dirents(&l.entries, start, count, |id| ids.ino(id));
+    if n == 0 {
+        return Err(Errno::EINVAL); // the buffer cannot hold the next entry
+    }
+    e.write_mem(tid, dirp, &bytes)?;
+    let next = start.saturating_add(n) as u64;
+    let len = bytes.len() as i64;
+    Ok(Out::Rewrite {
+        nr: libc::SYS_lseek,
+        args: [fd as u64, next, libc::SEEK_SET as u64, 0, 0, 0],
+        post: Some(Post::new(move |_, _, ret| {
+            Some(if ret < 0 { ret } else { len })
+        })),
+    })
+}
+
+/// The entries of directory `path` (whose metadata is `meta`), `.` and `..` included,
+/// sorted by name, each with the identity `lstat` gives it; `None` past
+/// [`fs::MAX_LISTED`] or when it cannot be read.
+fn list_dir(path: &Path, meta: &std::fs::Metadata) -> Option<Vec<fs::Dirent>> {
+    use std::os::unix::ffi::OsStringExt;
+    use std::os::unix::fs::{DirEntryExt, FileTypeExt};
+    let dt = |t: std::fs::FileType| match () {
+        _ if t.is_dir() => libc::DT_DIR,
+        _ if t.is_file() => libc::DT_REG,
+        _ if t.is_symlink() => libc::DT_LNK,
+        _ if t.is_fifo() => libc::DT_FIFO,
+        _ if t.is_socket() => libc::DT_SOCK,
+        _ if t.is_char_device() => libc::DT_CHR,
+        _ if t.is_block_device() => libc::DT_BLK,
+        _ => libc::DT_UNKNOWN,
+    };
+    let up = std::fs::metadata(path.join(".."))
+        .map(|m| id_of(&m))
+        .unwrap_or(id_of(meta));
+    let mut v = vec![
+        fs::Dirent {
+            ino: id_of(meta),
+            kind: libc::DT_DIR,
+            name: b".".to_vec(),
+        },
+        fs::Dirent {
+            ino: up,
+            kind: libc::DT_DIR,
+            name: b"..".to_vec(),
+        },
+    ];
+    for ent in std::fs::read_dir(path).ok()? {
+        let ent = ent.ok()?;
+        if v.len() > fs::MAX_LISTED {
+            return None;
+        }
+        // The numbers `lstat` shows (on an overlay, `d_ino` and `st_ino` can differ).
+        let ino = std::fs::symlink_metadata(ent.path())
+            .map(|m| id_of(&m))
+            .unwrap_or((meta.dev(), ent.ino()));
+        v.push(fs::Dirent {
+            ino,
+            kind: ent.file_type().map(dt).unwrap_or(libc::DT_UNKNOWN),
+            name: ent.file_name().into_vec(),
+        });
+    }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(v)
+}
+
+/// The kernel reads the directory; each call's entries are put in name order, with
+/// takt's inode numbers (a directory too large for takt to list).
+fn sorted_by_the_kernel(fd: i32, dirp: u64, count: u64) -> Res {
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret > 0 {
             let _ = fix_dents(e, tid, fd, dirp, (ret as u64).min(count));
@@ -324,11 +427,39 @@ pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len
     keep_undo(e, tid, id, &path, start, len, size);
 }
 
+/// Before `sendfile`, `splice` or `copy_file_range` (the kernel moves the data): a
+/// regular file written to is written as by `pwrite` (at the offset the call names, or
+/// the file position).
+pub fn before_copy(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) {
+    let (fd, off, len) = match i64::from(nr) {
+        libc::SYS_sendfile => (a[0], 0, a[3]),
+        libc::SYS_splice | libc::SYS_copy_file_range => (a[2], a[3], a[4]),
+        _ => return,
+    };
+    // A null offset pointer: the file position.
+    let offset = if off == 0 {
+        None
+    } else {
+        match e.read_val::<u64>(tid, off) {
+            Ok(o) => Some(o),
+            Err(_) => return, // the kernel answers EFAULT
+        }
+    };
+    before_write(e, tid, fd as i32, offset, len);
+}
+
+/// Before `fallocate(fd, mode, offset, len)`: the range it changes (zeroed, punched,
+/// allocated past the end) is kept to undo; collapsing or inserting a range moves
+/// everything after `offset`, so all of it is kept.
+pub fn before_fallocate(e: &mut Engine, tid: Vtid, fd: i32, mode: i32, offset: u64, len: u64) {
+    let shifts = mode & (libc::FALLOC_FL_COLLAPSE_RANGE | libc::FALLOC_FL_INSERT_RANGE) != 0;
+    let len = if shifts { u64::MAX } else { len };
+    before_write(e, tid, fd, Some(offset), len);
+}
+
 /// Keeps the bytes in `[start, start + len)` that lie within the file's `size`.
 fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len: u64, size: u64) {
     let node = e.node_of(tid);
-    let end = start.saturating_add(len).min(size);
-    let keep = end.saturating_sub(start).min(MAX_UNDO_PER_WRITE);
     let open = || {
         std::fs::OpenOptions::new()
             .read(true)
@@ -336,6 +467,22 @@ fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len
             .open(path)
             .ok()
     };
+    let span = (start, len, size, MAX_UNDO_PER_WRITE);
+    keep_undo_on(e, node, id, open, span);
+}
+
+/// As [`keep_undo`], on node `node`'s file `id` reached through `open`; `span` is
+/// (start, length, the file's size, the most bytes kept).
+fn keep_undo_on(
+    e: &mut Engine,
+    node: usize,
+    id: HostId,
+    open: impl Fn() -> Option<std::fs::File>,
+    span: (u64, u64, u64, u64),
+) {
+    let (start, len, size, cap) = span;
+    let end = start.saturating_add(len).min(size);
+    let keep = end.saturating_sub(start).min(cap);
     let mut old = vec![0u8; keep as usize];
     if keep > 0 {
         let f = match e.disks[node].files.get(&id) {
@@ -407,6 +554,7 @@ pub fn synced(e: &mut Engine, tid: Vtid, fd: i32) {
         e.disks[node].synced_dir(id_of(&m), model);
     } else if m.is_file() {
         e.disks[node].synced_file(id_of(&m), model);
+        remap(e, node, Some(id_of(&m)));
     }
 }
 
@@ -419,6 +567,7 @@ pub fn writeback_failed(e: &mut Engine, tid: Vtid, fd: i32) {
     if m.is_file() {
         let node = e.node_of(tid);
         e.disks[node].writeback_failed(id_of(&m));
+        remap(e, node, Some(id_of(&m)));
     }
 }
 
@@ -426,6 +575,101 @@ pub fn writeback_failed(e: &mut Engine, tid: Vtid, fd: i32) {
 pub fn synced_all(e: &mut Engine, tid: Vtid) {
     let node = e.node_of(tid);
     e.disks[node].synced_all();
+    remap(e, node, None);
+}
+
+// --- shared file mappings -------------------------------------------------------------
+
+/// `mmap` (the seccomp filter stops only shared mappings of files): a shared mapping
+/// of a file open for reading and writing (`mprotect` may make it writable later) is
+/// followed from its exit: the mapped part counts as overwritten from then on.
+pub fn mmap(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (len, flags, fd, offset) = (a[1], a[3] as i32, a[4] as i32, a[5]);
+    let shared_file = flags & libc::MAP_SHARED != 0 && flags & libc::MAP_ANONYMOUS == 0;
+    if !shared_file || e.cfg.crash_model == fs::CrashModel::KeepAll {
+        return Ok(Out::Pass);
+    }
+    let path = e.fd_path(tid, fd);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Ok(Out::Pass);
+    };
+    let writable =
+        matches!(fdinfo(e, tid, fd), Some((_, f)) if f & libc::O_ACCMODE == libc::O_RDWR);
+    if !meta.is_file() || !writable {
+        return Ok(Out::Pass);
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+    else {
+        return Ok(Out::Pass);
+    };
+    let id = id_of(&meta);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if (-4095..0).contains(&ret) {
+            return None; // an errno, not an address
+        }
+        let start = ret as u64;
+        let m = fs::Mapping {
+            pid: e.threads[&tid].pid,
+            start,
+            end: start.saturating_add(len),
+            offset,
+            id,
+            file,
+        };
+        let node = e.node_of(tid);
+        snapshot(e, node, &m);
+        e.disks[node].mapped(m);
+        None
+    })))
+}
+
+/// `msync`: with `MS_SYNC`, the files mapped in `[addr, addr + len)` are durable (and
+/// their mappings dirty again from now); `MS_ASYNC` makes nothing durable.
+pub fn msync(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
+    let (addr, len, flags) = (a[0], a[1], a[2] as i32);
+    if flags & libc::MS_SYNC == 0 || e.cfg.crash_model == fs::CrashModel::KeepAll {
+        return Ok(Out::Pass);
+    }
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret == 0 {
+            let node = e.node_of(tid);
+            let pid = e.threads[&tid].pid;
+            let model = e.cfg.crash_model;
+            for id in e.disks[node].mapped_in(pid, addr, addr.saturating_add(len)) {
+                e.disks[node].synced_file(id, model);
+                remap(e, node, Some(id));
+            }
+        }
+        None
+    })))
+}
+
+/// Keeps the current contents of what mapping `m` maps: its writes from now on are
+/// not durable.
+fn snapshot(e: &mut Engine, node: usize, m: &fs::Mapping) {
+    let Ok(meta) = m.file.metadata() else {
+        return;
+    };
+    let len = m.end.saturating_sub(m.start);
+    let open = || m.file.try_clone().ok();
+    let span = (m.offset, len, meta.len(), fs::MAX_MAPPED_UNDO);
+    keep_undo_on(e, node, m.id, open, span);
+}
+
+/// After `only` (or every file of node `node`) became durable: its live shared
+/// mappings make it dirty again from now.
+fn remap(e: &mut Engine, node: usize, only: Option<HostId>) {
+    if e.disks[node].maps.is_empty() {
+        return;
+    }
+    let maps = std::mem::take(&mut e.disks[node].maps);
+    for m in maps.iter().filter(|m| only.is_none_or(|id| id == m.id)) {
+        snapshot(e, node, m);
+    }
+    e.disks[node].maps = maps;
 }
 
 // --- names ----------------------------------------------------------------------------
@@ -570,14 +814,14 @@ pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
 }
 
 /// `rename`, `renameat`, `renameat2`: the replaced entry is kept until the rename is
-/// durable. (`RENAME_EXCHANGE` is not recorded: a crash keeps it.)
+/// durable; an exchange (`RENAME_EXCHANGE`) is undone by exchanging back.
 pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
     let (Some(from), Some(to)) = (name(e, tid, a[0], paths[0])?, name(e, tid, a[1], paths[1])?)
     else {
         return Ok(Out::Pass);
     };
     if flags & u64::from(libc::RENAME_EXCHANGE) != 0 {
-        return Ok(Out::Pass);
+        return exchange(from, to);
     }
     let track = e.cfg.crash_model != fs::CrashModel::KeepAll;
     let replaced = if track { keep(&to.host) } else { None };
@@ -604,6 +848,40 @@ pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u6
                     });
                 }
             }
+        }
+        None
+    })))
+}
+
+/// `renameat2(…, RENAME_EXCHANGE)` of `a` and `b`: both directories and both files
+/// changed; a crash exchanges them back unless a directory was fsynced since.
+fn exchange(a: Name, b: Name) -> Res {
+    let dirs = (parent_id(&a.host), parent_id(&b.host));
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret != 0 {
+            return None;
+        }
+        let (Some(a_dir), Some(b_dir)) = dirs else {
+            return None;
+        };
+        let now = e.stamp_now();
+        e.times.data(a_dir, now);
+        e.times.data(b_dir, now);
+        for host in [&a.host, &b.host] {
+            if let Ok(m) = std::fs::symlink_metadata(host) {
+                let id = id_of(&m);
+                let base = e.file_times(id).mtime;
+                e.times.status(id, now, base);
+            }
+        }
+        if e.cfg.crash_model != fs::CrashModel::KeepAll {
+            let node = e.node_of(tid);
+            e.disks[node].named(NameOp::Exchanged {
+                a: a.guest,
+                b: b.guest,
+                a_dir,
+                b_dir,
+            });
         }
         None
     })))
@@ -642,37 +920,83 @@ pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
     })))
 }
 
+/// What a call sets one of a file's times to.
+#[derive(Debug, Clone, Copy)]
+enum NewTime {
+    /// This time.
+    At(Stamp),
+    /// The virtual time now.
+    Now,
+    /// Unchanged.
+    Omit,
+}
+
 /// `utimensat(dirfd, path, times, flags)` (a null path: the fd itself): the times given
 /// (`UTIME_NOW`: now; `UTIME_OMIT`: unchanged) become the file's virtual times.
 pub fn utimensat(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (dirfd, path, times) = (a[0] as i32, a[1], a[2]);
+    let (dirfd, path, times, flags) = (a[0] as i32, a[1], a[2], a[3] as i32);
     let host = if path == 0 {
         e.fd_path(tid, dirfd)
     } else {
         let p = e.read_cstr(tid, path)?;
         e.at_path(tid, dirfd, &p)
     };
-    let given: Option<[libc::timespec; 2]> = if times == 0 {
-        None
+    let new = if times == 0 {
+        [NewTime::Now; 2]
     } else {
-        Some(e.read_val(tid, times)?)
+        let ts: [libc::timespec; 2] = e.read_val(tid, times)?;
+        ts.map(|t| match t.tv_nsec {
+            libc::UTIME_NOW => NewTime::Now,
+            libc::UTIME_OMIT => NewTime::Omit,
+            ns => NewTime::At((t.tv_sec, ns)),
+        })
     };
+    times_set(host, new, flags & libc::AT_SYMLINK_NOFOLLOW != 0)
+}
+
+/// `utimes(path, tv)`, `futimesat(dirfd, path, tv)` (`struct timeval[2]`) and
+/// `utime(path, buf)` (`struct utimbuf`): as [`utimensat`]; a null pointer means now.
+pub fn utimes(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, times: u64, timeval: bool) -> Res {
+    let p = e.read_cstr(tid, path)?;
+    let host = e.at_path(tid, dirfd, &p);
+    let new = match (times, timeval) {
+        (0, _) => [NewTime::Now; 2],
+        (_, true) => {
+            let tv: [libc::timeval; 2] = e.read_val(tid, times)?;
+            tv.map(|t| NewTime::At((t.tv_sec, t.tv_usec.saturating_mul(1000))))
+        }
+        (_, false) => {
+            // struct utimbuf { time_t actime, modtime; }
+            let [at, mt]: [i64; 2] = e.read_val(tid, times)?;
+            [NewTime::At((at, 0)), NewTime::At((mt, 0))]
+        }
+    };
+    times_set(host, new, false)
+}
+
+/// At the exit of a successful call, the file at `host` carries the times `new`
+/// (access, modification); its status changed now.
+fn times_set(host: PathBuf, new: [NewTime; 2], nofollow: bool) -> Res {
     Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
-        if ret == 0 {
-            if let Ok(m) = std::fs::metadata(&host) {
-                let id = id_of(&m);
-                let now = e.stamp_now();
-                let old = e.file_times(id);
-                let pick = |t: Option<&libc::timespec>, old: Stamp| match t {
-                    None => now,
-                    Some(ts) if ts.tv_nsec == libc::UTIME_NOW => now,
-                    Some(ts) if ts.tv_nsec == libc::UTIME_OMIT => old,
-                    Some(ts) => (ts.tv_sec, ts.tv_nsec),
-                };
-                let at = pick(given.as_ref().map(|g| &g[0]), old.atime);
-                let mt = pick(given.as_ref().map(|g| &g[1]), old.mtime);
-                e.times.set(id, at, mt, now);
-            }
+        if ret != 0 {
+            return None;
+        }
+        let meta = if nofollow {
+            std::fs::symlink_metadata(&host)
+        } else {
+            std::fs::metadata(&host)
+        };
+        if let Ok(m) = meta {
+            let id = id_of(&m);
+            let now = e.stamp_now();
+            let old = e.file_times(id);
+            let pick = |t: NewTime, old: Stamp| match t {
+                NewTime::At(s) => s,
+                NewTime::Now => now,
+                NewTime::Omit => old,
+            };
+            let (at, mt) = (pick(new[0], old.atime), pick(new[1], old.mtime));
+            e.times.set(id, at, mt, now);
         }
         None
     })))
@@ -739,6 +1063,15 @@ impl Engine {
                 NameOp::Removed { path, kept, .. } => {
                     let p = self.node_path(n, &path);
                     put_back(&p, kept);
+                }
+                NameOp::Exchanged { a, b, .. } => {
+                    // Exchanged back, through a name of takt's own beside `a`.
+                    let (pa, pb) = (self.node_path(n, &a), self.node_path(n, &b));
+                    let mut side = pa.clone().into_os_string();
+                    side.push(".takt-exchange");
+                    let _ = std::fs::rename(&pa, &side);
+                    let _ = std::fs::rename(&pb, &pa);
+                    let _ = std::fs::rename(&side, &pb);
                 }
                 NameOp::Renamed {
                     from, to, replaced, ..

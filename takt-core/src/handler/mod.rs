@@ -195,7 +195,7 @@ pub type Res = Result<Out, Errno>;
 /// Syscalls the seccomp filter lets run natively: memory management and pure queries
 /// whose results are deterministic for a given program (identity of the filesystem
 /// aside). They cost nothing under takt.
-pub const ALLOWED: [u32; 38] = [
+pub const ALLOWED: [u32; 37] = [
     libc::SYS_mmap as u32,
     libc::SYS_mprotect as u32,
     libc::SYS_munmap as u32,
@@ -203,7 +203,6 @@ pub const ALLOWED: [u32; 38] = [
     libc::SYS_rt_sigprocmask as u32,
     libc::SYS_rt_sigreturn as u32,
     libc::SYS_mremap as u32,
-    libc::SYS_msync as u32,
     libc::SYS_mincore as u32,
     libc::SYS_madvise as u32,
     libc::SYS_mlock as u32,
@@ -264,7 +263,9 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             io::open(e, tid, SYS_open as u32, [a[0], flags, a[1], 0, 0, 0], 0)
         }
         SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_preadv2 => {
-            io::kernel_only(e, tid, nr, a)
+            let out = io::kernel_only(e, tid, nr, a)?;
+            file::before_copy(e, tid, nr, a);
+            Ok(out)
         }
         SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
         SYS_ppoll => poll::ppoll(e, tid, a),
@@ -346,7 +347,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_newfstatat => file::stat(a[2]),
         SYS_statx => file::statx(a[4]),
         SYS_statfs | SYS_fstatfs => file::statfs(a[1]),
-        SYS_getdents64 => file::getdents64(a[0] as i32, a[1], a[2]),
+        SYS_getdents64 => file::getdents64(e, tid, a[0] as i32, a[1], a[2]),
         SYS_pwrite64 => {
             file::before_write(e, tid, a[0] as i32, Some(a[3]), a[2]);
             Ok(Out::Pass)
@@ -365,6 +366,10 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             Ok(Out::Pass)
         }
         SYS_truncate => file::truncate(e, tid, a[0], a[1] as i64),
+        SYS_fallocate => {
+            file::before_fallocate(e, tid, a[0] as i32, a[1] as i32, a[2], a[3]);
+            Ok(Out::Pass)
+        }
         SYS_fsync | SYS_fdatasync => {
             file::synced(e, tid, a[0] as i32);
             Ok(Out::Pass)
@@ -394,14 +399,15 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_fchmodat | SYS_fchownat => file::status_changed(e, tid, a[0] as i32, a[1]),
         SYS_fchmod | SYS_fchown => file::fd_status_changed(e, tid, a[0] as i32),
         SYS_utimensat => file::utimensat(e, tid, a),
+        SYS_utimes => file::utimes(e, tid, AT_FDCWD, a[0], a[1], true),
+        SYS_futimesat => file::utimes(e, tid, a[0] as i32, a[1], a[2], true),
+        SYS_utime => file::utimes(e, tid, AT_FDCWD, a[0], a[1], false),
+        SYS_mmap => file::mmap(e, tid, a),
+        SYS_msync => file::msync(e, tid, a),
 
         // --- passed to the kernel: files, directories, identity ----------------------
         SYS_chdir
         | SYS_fchdir
-        | SYS_fallocate
-        | SYS_utimes
-        | SYS_utime
-        | SYS_futimesat
         | SYS_getxattr
         | SYS_lgetxattr
         | SYS_fgetxattr

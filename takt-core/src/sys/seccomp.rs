@@ -4,6 +4,10 @@
 //! only turns a list of allowed syscall numbers into a BPF program: allowed calls return
 //! `SECCOMP_RET_ALLOW`, every other x86-64 call `SECCOMP_RET_TRACE` (one ptrace stop), and
 //! calls from other ABIs (i386 `int 0x80`, x32) fail with `ENOSYS`.
+//!
+//! One allowed call can be traced on its arguments: `mmap` of a shared file mapping
+//! (`MAP_SHARED` without `MAP_ANONYMOUS`), whose writes the file model must follow,
+//! stops when [`Traced::shared_file_mmap`] is set; every other `mmap` runs natively.
 
 /// One BPF instruction, as the kernel reads it.
 pub type Insn = libc::sock_filter;
@@ -32,9 +36,20 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> Insn {
     }
 }
 
-/// Builds the filter program: `allowed` run natively, everything else is traced.
-pub fn program(allowed: &[u32]) -> Vec<Insn> {
-    use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+/// Allowed calls that are traced all the same when their arguments say so.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traced {
+    /// `mmap` with `MAP_SHARED` (or `MAP_SHARED_VALIDATE`) and without `MAP_ANONYMOUS`.
+    pub shared_file_mmap: bool,
+}
+
+/// Where `seccomp_data.args[3]`'s low 32 bits are (little-endian x86-64).
+const ARG3_LOW: u32 = 16 + 3 * 8;
+
+/// Builds the filter program: `allowed` run natively (but as `traced` says), everything
+/// else is traced.
+pub fn program(allowed: &[u32], traced: Traced) -> Vec<Insn> {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
     let ld = BPF_LD | BPF_W | BPF_ABS;
     let mut p = vec![
         stmt(ld, 4), // seccomp_data.arch
@@ -44,6 +59,25 @@ pub fn program(allowed: &[u32]) -> Vec<Insn> {
         jump(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
         stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
     ];
+    if traced.shared_file_mmap {
+        // Not mmap: on to the lists (the accumulator still holds the number).
+        p.push(jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_mmap as u32, 0, 5));
+        p.push(stmt(ld, ARG3_LOW)); // flags
+        p.push(jump(
+            BPF_JMP | BPF_JSET | BPF_K,
+            libc::MAP_ANONYMOUS as u32,
+            2,
+            0,
+        ));
+        p.push(jump(
+            BPF_JMP | BPF_JSET | BPF_K,
+            libc::MAP_SHARED as u32,
+            0,
+            1,
+        ));
+        p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+        p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    }
     // Checks in groups of at most 255 (a BPF jump offset is one byte).
     for group in allowed.chunks(200) {
         let n = group.len();
@@ -63,15 +97,21 @@ pub fn program(allowed: &[u32]) -> Vec<Insn> {
 mod tests {
     use super::*;
 
-    /// A tiny BPF interpreter for the instructions `program` emits.
-    fn run(p: &[Insn], arch: u32, nr: u32) -> u32 {
+    /// A tiny BPF interpreter for the instructions `program` emits (`flags`: the low
+    /// 32 bits of the fourth argument).
+    fn run_with(p: &[Insn], arch: u32, nr: u32, flags: u32) -> u32 {
         let (mut pc, mut acc) = (0usize, 0u32);
         loop {
             let i = p[pc];
             let code = i.code as u32;
             match code {
                 c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => {
-                    acc = if i.k == 4 { arch } else { nr };
+                    acc = match i.k {
+                        4 => arch,
+                        0 => nr,
+                        ARG3_LOW => flags,
+                        k => panic!("load of offset {k}"),
+                    };
                     pc += 1;
                 }
                 c if c == libc::BPF_RET | libc::BPF_K => return i.k,
@@ -79,6 +119,8 @@ mod tests {
                 c => {
                     let taken = if c == libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K {
                         acc == i.k
+                    } else if c == libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K {
+                        acc & i.k != 0
                     } else {
                         acc >= i.k
                     };
@@ -88,10 +130,45 @@ mod tests {
         }
     }
 
+    fn run(p: &[Insn], arch: u32, nr: u32) -> u32 {
+        run_with(p, arch, nr, 0)
+    }
+
+    #[test]
+    fn shared_file_mappings_stop_and_other_mmaps_run() {
+        let mmap = libc::SYS_mmap as u32;
+        let allowed = [mmap, libc::SYS_brk as u32];
+        let p = program(
+            &allowed,
+            Traced {
+                shared_file_mmap: true,
+            },
+        );
+        let (shared, private, anon) = (
+            libc::MAP_SHARED as u32,
+            libc::MAP_PRIVATE as u32,
+            libc::MAP_ANONYMOUS as u32,
+        );
+        let x86 = AUDIT_ARCH_X86_64;
+        assert_eq!(run_with(&p, x86, mmap, shared), SECCOMP_RET_TRACE);
+        assert_eq!(run_with(&p, x86, mmap, 0x03), SECCOMP_RET_TRACE); // SHARED_VALIDATE
+        assert_eq!(run_with(&p, x86, mmap, private), SECCOMP_RET_ALLOW);
+        assert_eq!(run_with(&p, x86, mmap, shared | anon), SECCOMP_RET_ALLOW);
+        assert_eq!(run_with(&p, x86, mmap, private | anon), SECCOMP_RET_ALLOW);
+        // The flags of other calls do not matter.
+        assert_eq!(
+            run_with(&p, x86, libc::SYS_brk as u32, shared),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(run_with(&p, x86, 1, shared), SECCOMP_RET_TRACE);
+        let plain = program(&allowed, Traced::default());
+        assert_eq!(run_with(&plain, x86, mmap, shared), SECCOMP_RET_ALLOW);
+    }
+
     #[test]
     fn allowed_calls_run_and_others_trace() {
         let allowed: Vec<u32> = (0..450).filter(|n| n % 3 == 0).collect();
-        let p = program(&allowed);
+        let p = program(&allowed, Traced::default());
         for nr in 0..460 {
             let want = if nr % 3 == 0 && nr < 450 {
                 SECCOMP_RET_ALLOW
