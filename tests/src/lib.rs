@@ -315,6 +315,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "signalfd",
         "compat_calls",
         "proc_pid",
+        "pipe_size",
     ]
     .iter()
     .map(|n| Fixture::c(n))
