@@ -316,6 +316,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "compat_calls",
         "proc_pid",
         "pipe_size",
+        "msg_more",
     ]
     .iter()
     .map(|n| Fixture::c(n))
