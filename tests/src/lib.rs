@@ -317,6 +317,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "proc_pid",
         "pipe_size",
         "msg_more",
+        "wait_errors",
+        "clone_parent",
     ]
     .iter()
     .map(|n| Fixture::c(n))
