@@ -319,6 +319,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "msg_more",
         "wait_errors",
         "clone_parent",
+        "proc_ids",
     ]
     .iter()
     .map(|n| Fixture::c(n))
