@@ -170,3 +170,100 @@ mod tests {
         assert!(content(b"/etc/passwd", &m).is_none());
     }
 }
+
+/// The pids a process's `/proc/<pid>/stat` and `status` show, as the scenario's PID
+/// namespace numbers them: the task's own pid (the thread's for a `task/<tid>` file),
+/// its process's, the parent takt reports (`getppid`), and a translation of any other
+/// host pid (process group, session; 0 outside the namespace, as Linux shows a pid the
+/// reader's namespace cannot see).
+pub struct ProcIds<'a> {
+    /// `Pid:`, stat field 1.
+    pub pid: i32,
+    /// `Tgid:`.
+    pub tgid: i32,
+    /// `PPid:`, stat field 4.
+    pub ppid: i32,
+    /// Host pid → namespace pid (0 if none).
+    pub map: &'a dyn Fn(i64) -> i64,
+}
+
+/// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers.
+pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
+    let close = host.rfind(')')?;
+    let (head, tail) = host.split_at(close);
+    let comm = head.split_once(' ')?.1;
+    let mut fields: Vec<String> = tail
+        .strip_prefix(')')?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    // After the comm: state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8) …
+    let num = |s: &String| s.parse::<i64>().ok();
+    if fields.len() < 6 {
+        return None;
+    }
+    fields[1] = ids.ppid.to_string();
+    for i in [2, 3] {
+        fields[i] = (ids.map)(num(&fields[i])?).to_string();
+    }
+    let tpgid = num(&fields[5])?;
+    if tpgid > 0 {
+        fields[5] = (ids.map)(tpgid).to_string();
+    }
+    Some(format!("{} {}) {}\n", ids.pid, comm, fields.join(" ")))
+}
+
+/// `/proc/<pid>/status` with `Tgid`, `Pid`, `PPid`, `TracerPid` (takt's tracer is no
+/// process of the namespace: 0, as natively untraced) and the `NS*` lines (one level:
+/// the namespace's) in the namespace's numbers.
+pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
+    let mut out = String::with_capacity(host.len());
+    for line in host.lines() {
+        let (key, val) = line.split_once(':').unwrap_or((line, ""));
+        let first = || val.split_whitespace().next().and_then(|v| v.parse().ok());
+        let new = match key {
+            "Tgid" | "NStgid" => Some(i64::from(ids.tgid)),
+            "Pid" | "NSpid" => Some(i64::from(ids.pid)),
+            "PPid" => Some(i64::from(ids.ppid)),
+            "TracerPid" => Some(0),
+            "NSpgid" | "NSsid" => first().map(|h| (ids.map)(h)),
+            _ => None,
+        };
+        match new {
+            Some(v) => out.push_str(&format!("{key}:\t{v}\n")),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod proc_tests {
+    use super::*;
+
+    #[test]
+    fn stat_and_status_show_namespace_pids() {
+        let map = |h: i64| if h == 5000 { 2 } else { 0 };
+        let ids = ProcIds {
+            pid: 3,
+            tgid: 2,
+            ppid: 1,
+            map: &map,
+        };
+        let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
+        assert_eq!(
+            proc_stat(stat, &ids).unwrap(),
+            "3 (a b) c) S 1 2 0 0 -1 4194560 97 0\n"
+        );
+        let status = "Name:\tx\nTgid:\t5000\nPid:\t5001\nPPid:\t4999\nTracerPid:\t4998\n\
+                      NStgid:\t5000\t2\nNSpid:\t5001\t3\nNSpgid:\t5000\t2\nNSsid:\t4000\n";
+        assert_eq!(
+            proc_status(status, &ids),
+            "Name:\tx\nTgid:\t2\nPid:\t3\nPPid:\t1\nTracerPid:\t0\nNStgid:\t2\nNSpid:\t3\n\
+             NSpgid:\t2\nNSsid:\t0\n"
+        );
+    }
+}

@@ -283,7 +283,7 @@ impl Engine {
             .filter(|(_, p)| p.readers > 0 || p.writers > 0)
             .map(|(id, p)| PipeState {
                 id,
-                buffered: p.buf.len(),
+                buffered: p.len(),
                 readers: p.readers,
                 writers: p.writers,
             })

@@ -315,6 +315,11 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "signalfd",
         "compat_calls",
         "proc_pid",
+        "pipe_size",
+        "msg_more",
+        "wait_errors",
+        "clone_parent",
+        "proc_ids",
     ]
     .iter()
     .map(|n| Fixture::c(n))

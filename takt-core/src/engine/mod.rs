@@ -959,6 +959,9 @@ impl Engine {
         }
         let node = self.procs[&self.threads[&tid].pid].node;
         let dir = etc_dir(&self.cfg.nodes[node].dir);
+        if let Some(file) = self.proc_ids_file(tid, path, &dir) {
+            return Some(file);
+        }
         let name = match path {
             b"/etc/hosts" => "hosts",
             b"/etc/hostname" => "hostname",
@@ -975,6 +978,60 @@ impl Engine {
                 name
             }
         };
+        Some(dir.join(name).to_string_lossy().into_owned())
+    }
+
+    /// `/proc/{self,thread-self,<pid>}/[task/<tid>/]{stat,status}` of a scenario's
+    /// process, with its pid fields in the scenario's numbers: the host's `/proc` is
+    /// bound into each node, and it numbers pids as the host's namespace does. Written
+    /// into the node's directory as the open happens (a snapshot, where Linux's file is
+    /// live); `None` for any other path, or without a PID namespace (pids are the host's).
+    fn proc_ids_file(&self, tid: Vtid, path: &[u8], dir: &std::path::Path) -> Option<String> {
+        if !self.pid_namespace() {
+            return None;
+        }
+        let rest = std::str::from_utf8(path.strip_prefix(b"/proc/")?).ok()?;
+        let me = &self.threads[&tid];
+        let parts: Vec<&str> = rest.split('/').collect();
+        let (pid, task, file) = match parts.as_slice() {
+            ["self", f] => (me.pid, None, *f),
+            ["thread-self", f] => (me.pid, Some(tid), *f),
+            ["self", "task", t, f] => (me.pid, Some(t.parse().ok()?), *f),
+            [p, f] => (p.parse().ok()?, None, *f),
+            [p, "task", t, f] => (p.parse().ok()?, Some(t.parse().ok()?), *f),
+            _ => return None,
+        };
+        if file != "stat" && file != "status" {
+            return None;
+        }
+        let proc = self.procs.get(&pid)?;
+        let host = match task {
+            Some(t) => {
+                let th = self.threads.get(&t).filter(|th| th.pid == pid)?;
+                format!("/proc/{}/task/{}/{file}", proc.real, th.real)
+            }
+            None => format!("/proc/{}/{file}", proc.real),
+        };
+        let text = std::fs::read_to_string(host).ok()?;
+        let map = |h: i64| -> i64 {
+            self.threads
+                .values()
+                .find(|t| i64::from(t.real) == h)
+                .map_or(0, |t| i64::from(t.vtid))
+        };
+        let ids = crate::hostfiles::ProcIds {
+            pid: task.unwrap_or(pid),
+            tgid: pid,
+            ppid: proc.ppid,
+            map: &map,
+        };
+        let text = if file == "stat" {
+            crate::hostfiles::proc_stat(&text, &ids)?
+        } else {
+            crate::hostfiles::proc_status(&text, &ids)
+        };
+        let name = format!("proc-{tid}-{file}");
+        std::fs::write(dir.join(&name), text).ok()?;
         Some(dir.join(name).to_string_lossy().into_owned())
     }
 

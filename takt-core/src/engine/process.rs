@@ -217,13 +217,20 @@ impl Engine {
                 .push(vtid);
             self.add_thread(vtid, child_real, ppid, fdt, stopped);
         } else {
+            // CLONE_PARENT: the child's parent is the caller's parent (it gets the
+            // SIGCHLD and waits for it; the caller cannot).
+            let parent_of_child = if flags & libc::CLONE_PARENT as u64 != 0 {
+                self.procs[&ppid].ppid
+            } else {
+                ppid
+            };
             let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
             parent_proc.forks += 1;
             let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
             let p = Proc {
                 vpid: vtid,
                 real: child_real,
-                ppid,
+                ppid: parent_of_child,
                 node: parent_proc.node,
                 spec: parent_proc.spec,
                 report: None,

@@ -20,6 +20,9 @@ pub type TableId = usize;
 pub const PIPE_CAPACITY: usize = 65536;
 /// Writes up to this size are atomic on a pipe.
 pub const PIPE_BUF: usize = 4096;
+/// The size of one slot of a pipe's ring (a page): Linux counts a pipe's capacity in
+/// slots, each holding at most one page of data.
+pub const PIPE_PAGE: usize = 4096;
 
 /// What an open file description refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,16 +100,123 @@ pub struct Fd {
 }
 
 /// A pipe's buffer and its open ends.
+///
+/// Data sits in page-sized slots as in Linux's pipe ring (`fs/pipe.c`), because the
+/// capacity is counted in slots, not bytes: a write starts a new slot unless its
+/// sub-page remainder (`len % 4096`) fits behind the data of the last slot, a slot is
+/// freed only when it has been read completely, and a pipe is full when every slot is
+/// taken (sixteen 2500-byte writes fill a 65536-byte pipe).
 #[derive(Debug, Default)]
 pub struct Pipe {
     /// Bytes written, not yet read.
-    pub buf: VecDeque<u8>,
+    buf: VecDeque<u8>,
+    /// The occupied slots, oldest first: (unread bytes, where they end in their page).
+    slots: VecDeque<(usize, usize)>,
     /// Open read-end descriptions.
     pub readers: usize,
     /// Open write-end descriptions.
     pub writers: usize,
-    /// Capacity (`F_SETPIPE_SZ` is not modelled).
-    pub capacity: usize,
+    /// Capacity in bytes: a whole number of slots (`F_GETPIPE_SZ`, set by `F_SETPIPE_SZ`).
+    capacity: usize,
+}
+
+impl Pipe {
+    /// A pipe with the default capacity and one open description of each end.
+    pub fn new() -> Pipe {
+        Pipe {
+            readers: 1,
+            writers: 1,
+            capacity: PIPE_CAPACITY,
+            ..Pipe::default()
+        }
+    }
+
+    /// Unread bytes (`FIONREAD` on either end).
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The capacity in bytes (`F_GETPIPE_SZ`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether every slot is taken (no `POLLOUT`).
+    pub fn full(&self) -> bool {
+        self.slots.len() >= self.capacity / PIPE_PAGE
+    }
+
+    /// The bytes of a write of `total` bytes, `done` of them already written, that go
+    /// into the last slot: only at a write's start, its sub-page remainder, if it fits.
+    fn merged(&self, total: usize, done: usize) -> usize {
+        let chars = total % PIPE_PAGE;
+        match self.slots.back() {
+            Some(&(_, end)) if done == 0 && chars > 0 && end.saturating_add(chars) <= PIPE_PAGE => {
+                chars
+            }
+            _ => 0,
+        }
+    }
+
+    /// How many more bytes of that write fit now.
+    fn room(&self, total: usize, done: usize) -> usize {
+        let free = (self.capacity / PIPE_PAGE).saturating_sub(self.slots.len());
+        let left = total.saturating_sub(done);
+        self.merged(total, done)
+            .saturating_add(free.saturating_mul(PIPE_PAGE))
+            .min(left)
+    }
+
+    /// Appends `data`, the next bytes of a write of `total` bytes of which `done` were
+    /// written before (`data.len()` at most what [`Pipe::room`] allowed).
+    fn push(&mut self, data: &[u8], total: usize, done: usize) {
+        let merge = self.merged(total, done).min(data.len());
+        if merge > 0 {
+            if let Some(last) = self.slots.back_mut() {
+                last.0 = last.0.saturating_add(merge);
+                last.1 = last.1.saturating_add(merge);
+            }
+        }
+        for page in data[merge..].chunks(PIPE_PAGE) {
+            self.slots.push_back((page.len(), page.len()));
+        }
+        self.buf.extend(data);
+    }
+
+    /// Takes up to `max` bytes from the front into `out`.
+    fn pop(&mut self, max: usize, out: &mut Vec<u8>) -> usize {
+        let n = max.min(self.buf.len());
+        out.extend(self.buf.drain(..n));
+        let mut left = n;
+        while left > 0 {
+            let Some(front) = self.slots.front_mut() else {
+                break;
+            };
+            let k = left.min(front.0);
+            front.0 = front.0.saturating_sub(k);
+            left = left.saturating_sub(k);
+            if front.0 == 0 {
+                self.slots.pop_front();
+            }
+        }
+        n
+    }
+
+    /// Whether `F_SETPIPE_SZ` to `bytes` fails with `EBUSY`: the data takes more slots.
+    pub fn too_full_for(&self, bytes: usize) -> bool {
+        self.slots.len() > bytes / PIPE_PAGE
+    }
+
+    /// `F_SETPIPE_SZ` to `bytes`, which the kernel rounded and allowed on the
+    /// placeholder, and [`Pipe::too_full_for`] did not refuse.
+    pub fn resize(&mut self, bytes: usize) {
+        self.capacity = bytes;
+    }
 }
 
 /// An eventfd counter.
@@ -348,12 +458,7 @@ impl Files {
 
     /// A new pipe; returns (read description, write description).
     pub fn new_pipe(&mut self, nonblock: bool) -> (FileId, FileId) {
-        self.pipes.push(Pipe {
-            readers: 1,
-            writers: 1,
-            capacity: PIPE_CAPACITY,
-            ..Pipe::default()
-        });
+        self.pipes.push(Pipe::new());
         let p = self.pipes.len() - 1;
         (
             self.open(Kind::PipeRead(p), nonblock),
@@ -364,30 +469,36 @@ impl Files {
     /// Reads from pipe `p` into `out` (at most `max` bytes).
     pub fn pipe_read(&mut self, p: usize, max: usize, out: &mut Vec<u8>) -> Result<usize, Wait> {
         let pipe = &mut self.pipes[p];
-        if pipe.buf.is_empty() {
+        if pipe.is_empty() {
             return if pipe.writers == 0 {
                 Ok(0)
             } else {
                 Err(Wait::Block)
             };
         }
-        let n = max.min(pipe.buf.len());
-        out.extend(pipe.buf.drain(..n));
-        Ok(n)
+        Ok(pipe.pop(max, out))
     }
 
-    /// How many bytes of a `len`-byte write pipe `p` accepts now (Linux: writes of at
-    /// most `PIPE_BUF` bytes are all or nothing).
-    pub fn pipe_room(&self, p: usize, len: usize) -> Result<usize, Wait> {
+    /// How many bytes of a `total`-byte write, `done` of them written already, pipe `p`
+    /// accepts now. A write of at most `PIPE_BUF` bytes fits in the last slot or in a
+    /// free one, so it is all or nothing.
+    pub fn pipe_room(&self, p: usize, total: usize, done: usize) -> Result<usize, Wait> {
         let pipe = &self.pipes[p];
+        if total == 0 {
+            return Ok(0); // Linux: a null write succeeds, before it looks for readers
+        }
         if pipe.readers == 0 {
             return Err(Wait::Err(Errno::EPIPE));
         }
-        let room = pipe.capacity - pipe.buf.len();
-        if room == 0 || (len <= PIPE_BUF && room < len) {
-            return Err(Wait::Block);
+        match pipe.room(total, done) {
+            0 => Err(Wait::Block),
+            n => Ok(n),
         }
-        Ok(room.min(len))
+    }
+
+    /// Appends the next bytes of a write to pipe `p` (after [`Files::pipe_room`]).
+    pub fn pipe_push(&mut self, p: usize, data: &[u8], total: usize, done: usize) {
+        self.pipes[p].push(data, total, done);
     }
 
     /// Readiness bits (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`) of a description.
@@ -399,13 +510,13 @@ impl Files {
         match self.file(f).kind {
             Kind::PipeRead(p) => {
                 let pipe = &self.pipes[p];
-                (if pipe.buf.is_empty() { 0 } else { IN }) | if pipe.writers == 0 { HUP } else { 0 }
+                (if pipe.is_empty() { 0 } else { IN }) | if pipe.writers == 0 { HUP } else { 0 }
             }
             Kind::PipeWrite(p) => {
                 let pipe = &self.pipes[p];
                 if pipe.readers == 0 {
                     ERR
-                } else if pipe.capacity - pipe.buf.len() >= PIPE_BUF {
+                } else if !pipe.full() {
                     OUT
                 } else {
                     0
@@ -462,13 +573,70 @@ mod tests {
         let (r, w) = f.new_pipe(false);
         f.install(t, 3, r, false);
         f.install(t, 4, w, false);
-        f.pipes[0]
-            .buf
-            .extend(std::iter::repeat_n(0u8, PIPE_CAPACITY - 100));
-        assert_eq!(f.pipe_room(0, 200), Err(Wait::Block));
-        assert_eq!(f.pipe_room(0, 10_000), Ok(100));
+        let big = vec![0u8; PIPE_CAPACITY - 100];
+        f.pipe_push(0, &big, big.len(), 0);
+        // 15 full slots and one of 3996 bytes: 200 bytes would need a new slot.
+        assert_eq!(f.pipe_room(0, 200, 0), Err(Wait::Block));
+        assert_eq!(
+            f.pipe_room(0, 100, 0),
+            Ok(100),
+            "fits behind the last slot's data"
+        );
+        assert_eq!(
+            f.pipe_room(0, 10_000, 0),
+            Err(Wait::Block),
+            "1808 % 4096 does not fit"
+        );
+        f.pipe_push(0, &[0; 100], 100, 0);
+        assert_eq!(f.pipe_room(0, 0, 0), Ok(0), "a null write never blocks");
         f.remove(t, 3);
-        assert_eq!(f.pipe_room(0, 1), Err(Wait::Err(Errno::EPIPE)));
+        assert_eq!(f.pipe_room(0, 1, 0), Err(Wait::Err(Errno::EPIPE)));
+        assert_eq!(f.pipe_room(0, 0, 0), Ok(0), "nor fails");
+    }
+
+    #[test]
+    fn capacity_counts_slots_not_bytes() {
+        let mut f = Files::default();
+        f.new_pipe(true);
+        let chunk = [7u8; 2500];
+        let mut writes = 0;
+        while let Ok(n) = f.pipe_room(0, chunk.len(), 0) {
+            assert_eq!(n, 2500);
+            f.pipe_push(0, &chunk, chunk.len(), 0);
+            writes += 1;
+        }
+        assert_eq!(
+            (writes, f.pipes[0].len()),
+            (16, 40_000),
+            "as Linux: one page each"
+        );
+        assert!(f.pipes[0].full());
+        let mut out = Vec::new();
+        assert_eq!(f.pipe_read(0, 2499, &mut out), Ok(2499));
+        assert!(f.pipes[0].full(), "a partly read slot stays taken");
+        assert_eq!(f.pipe_read(0, 1, &mut out), Ok(1));
+        assert!(!f.pipes[0].full());
+        assert!(f.pipes[0].too_full_for(PIPE_CAPACITY / 2));
+        assert!(!f.pipes[0].too_full_for(PIPE_CAPACITY - PIPE_PAGE));
+    }
+
+    #[test]
+    fn writes_merge_only_their_remainder_and_only_at_their_start() {
+        let mut f = Files::default();
+        f.new_pipe(true);
+        f.pipes[0].resize(2 * PIPE_PAGE);
+        f.pipe_push(0, &[1; 100], 100, 0);
+        // 5000 = 4096 + 904: 904 go behind the 100, the page after in a new slot.
+        assert_eq!(f.pipe_room(0, 5000, 0), Ok(5000));
+        f.pipe_push(0, &[2; 5000], 5000, 0);
+        assert!(f.pipes[0].full());
+        assert_eq!(f.pipes[0].len(), 5100);
+        // A write resumed part-way never merges.
+        let mut out = Vec::new();
+        f.pipe_read(0, 5100, &mut out).unwrap();
+        f.pipe_push(0, &[3; 10], 4106, 4096);
+        assert_eq!(f.pipe_room(0, 4106, 4096), Ok(10), "a fresh slot");
+        assert_eq!(f.pipe_room(0, 20, 0), Ok(20), "merges behind 10 bytes");
     }
 
     #[test]

@@ -275,10 +275,10 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
     match e.files.file(fd.file).kind {
         Kind::PipeWrite(p) => {
             let done = e.threads[&tid].progress;
-            match e.files.pipe_room(p, total.saturating_sub(done)) {
+            match e.files.pipe_room(p, total, done) {
                 Ok(n) => {
                     let data = src.get(e, tid, done, n)?;
-                    e.files.pipes[p].buf.extend(&data);
+                    e.files.pipe_push(p, &data, total, done);
                     e.notify(Obj::Pipe(p));
                     let done = done.saturating_add(data.len());
                     if done < total && !e.files.file(fd.file).nonblock {
@@ -466,8 +466,47 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
             Err(Errno::EINVAL)
         }
+        libc::F_SETPIPE_SZ => set_pipe_size(e, entry, arg),
+        libc::F_GETPIPE_SZ => match e.files.file(entry.file).kind {
+            Kind::PipeRead(p) | Kind::PipeWrite(p) => {
+                Ok(Out::Return(e.files.pipes[p].capacity() as i64))
+            }
+            _ => Ok(Out::Pass), // the placeholder answers (EBADF: not a pipe)
+        },
         _ => Ok(Out::Pass),
     }
+}
+
+/// `F_SETPIPE_SZ`. The kernel resizes the placeholder pipe, so its checks stay the
+/// kernel's own (`EINVAL` above 2^31, `EPERM` above `/proc/sys/fs/pipe-max-size` or the
+/// per-user limits without `CAP_SYS_RESOURCE`, `ENOMEM`), and so do the rounding and the
+/// result; the model then takes the new size. Only `EBUSY` (the data takes more slots
+/// than the new size has) is the model's, as the placeholder holds no data: Linux
+/// checks it last, and it cannot meet the others (they refuse only growing).
+fn set_pipe_size(e: &mut Engine, entry: Fd, arg: u64) -> Res {
+    let p = match e.files.file(entry.file).kind {
+        Kind::PipeRead(p) | Kind::PipeWrite(p) => p,
+        _ => return Ok(Out::Pass),
+    };
+    // `round_pipe_size` of the `unsigned int` argument: at least a page, a power of two.
+    let arg = arg as u32;
+    let rounded = match arg {
+        0..=4096 => 4096usize,
+        a if a > 1 << 31 => 0,
+        a => a.next_power_of_two() as usize,
+    };
+    if rounded > 0 && e.files.pipes[p].too_full_for(rounded) {
+        return Err(Errno::EBUSY);
+    }
+    Ok(Out::PassThen(Post::new(move |e, _, ret| {
+        if let Ok(bytes) = usize::try_from(ret) {
+            if bytes > 0 && !e.files.pipes[p].too_full_for(bytes) {
+                e.files.pipes[p].resize(bytes);
+                e.notify(Obj::Pipe(p)); // writers may fit now, or not any more
+            }
+        }
+        None
+    })))
 }
 
 /// `ioctl`.
@@ -479,7 +518,8 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match a[1] {
         libc::FIONREAD => {
             let n: i32 = match e.files.file(entry.file).kind {
-                Kind::PipeRead(p) => e.files.pipes[p].buf.len() as i32,
+                // Linux answers on either end (the pipe's inode has the ioctl).
+                Kind::PipeRead(p) | Kind::PipeWrite(p) => e.files.pipes[p].len() as i32,
                 Kind::Socket(s) => e.net.bytes_readable(s) as i32,
                 _ => 0,
             };

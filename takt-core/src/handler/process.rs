@@ -129,6 +129,19 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let pid = e.threads[&tid].pid;
     let which = a[0] as i32;
     let options = a[2] as i32;
+    // `kernel_wait4`'s checks, before it looks for children.
+    const WAIT4_OPTIONS: i32 = libc::WNOHANG
+        | libc::WUNTRACED
+        | libc::WCONTINUED
+        | libc::__WNOTHREAD
+        | libc::__WCLONE
+        | libc::__WALL;
+    if options & !WAIT4_OPTIONS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if which == i32::MIN {
+        return Err(Errno::ESRCH); // -INT_MIN is not a process group
+    }
     let (any, zombie) = children(e, pid, which);
     if !any {
         return Err(Errno::ECHILD);
@@ -156,11 +169,37 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
 pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let pid = e.threads[&tid].pid;
-    let which = match a[0] as u32 {
-        libc::P_PID => a[1] as i32,
-        _ => -1,
-    };
     let options = a[3] as i32;
+    let upid = a[1] as i32;
+    // `kernel_waitid`'s checks, in its order, before it looks for children.
+    const WAITID_OPTIONS: i32 = libc::WNOHANG
+        | libc::WNOWAIT
+        | libc::WEXITED
+        | libc::WSTOPPED
+        | libc::WCONTINUED
+        | libc::__WNOTHREAD
+        | libc::__WCLONE
+        | libc::__WALL;
+    if options & !WAITID_OPTIONS != 0
+        || options & (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED) == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let which = match a[0] as u32 {
+        libc::P_ALL => -1,
+        libc::P_PID if upid <= 0 => return Err(Errno::EINVAL),
+        libc::P_PID => upid,
+        libc::P_PGID if upid < 0 => return Err(Errno::EINVAL),
+        libc::P_PGID => -1,
+        libc::P_PIDFD if upid < 0 => return Err(Errno::EINVAL),
+        libc::P_PIDFD => {
+            // takt hands out no pidfds (`pidfd_open` is refused), so no fd is one.
+            let open = super::io::lookup(e, tid, upid as u64).is_some()
+                || sys::procfs::has_fd(e.procs[&pid].real, upid);
+            return Err(if open { Errno::EINVAL } else { Errno::EBADF });
+        }
+        _ => return Err(Errno::EINVAL),
+    };
     let (any, zombie) = children(e, pid, which);
     if !any {
         return Err(Errno::ECHILD);

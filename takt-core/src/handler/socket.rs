@@ -492,7 +492,8 @@ pub(crate) fn send_from(
     if !stream && inet && e.net_fault(e.cfg.drop_rate, "datagram dropped") {
         return Ok(Out::Return(data.len() as i64)); // sent, and lost on the way
     }
-    match e.net.send(s, &data, to.as_ref(), now) {
+    let more = flags & libc::MSG_MORE != 0;
+    match e.net.send_more(s, &data, to.as_ref(), now, more) {
         Ok(n) => {
             if stream && inet && e.net_fault(e.cfg.reset_rate, "connection reset") {
                 let _ = e.net.reset_connection(s, now);

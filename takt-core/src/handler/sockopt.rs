@@ -55,6 +55,12 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             if level == libc::SOL_SOCKET && timeo && bytes.len() < 16 {
                 return Err(Errno::EINVAL);
             }
+            let cork = (level, name) == (libc::IPPROTO_TCP, libc::TCP_CORK);
+            if cork && e.net.sock_type(s) == SockType::Stream && e.net.domain(s) != Domain::Unix {
+                let on = bytes.get(..4).is_some_and(|b| b != [0, 0, 0, 0]);
+                let now = e.now;
+                e.net.set_cork(s, on, now);
+            }
             e.socks
                 .entry(s)
                 .or_default()

@@ -224,6 +224,11 @@ pub(crate) enum Ev {
         sock: SockId,
         conn: u64,
     },
+    /// The most corked data of `sock` waits (`MSG_MORE`, `TCP_CORK`).
+    CorkTimeout {
+        sock: SockId,
+        conn: u64,
+    },
     Dgram {
         dst: Ep,
         src: Ep,
@@ -494,9 +499,24 @@ impl Network {
         to: Option<&SockAddr>,
         now: VTime,
     ) -> Result<usize, NetError> {
+        self.send_more(s, data, to, now, false)
+    }
+
+    /// [`Network::send`] with `MSG_MORE` (`more`): a TCP stream holds the bytes back
+    /// (as Linux corks them) until a send without it, a shutdown or close, `TCP_CORK`
+    /// off, `TCP_NODELAY` on, 64 KiB held, or 200 ms. AF_UNIX streams and datagrams
+    /// ignore it (UDP's corking into one datagram is not modelled).
+    pub fn send_more(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        to: Option<&SockAddr>,
+        now: VTime,
+        more: bool,
+    ) -> Result<usize, NetError> {
         let now = self.touch(now);
         let n = match self.sock(s)?.ty {
-            SockType::Stream => self.stream_send(s, data, now),
+            SockType::Stream => self.stream_send(s, data, now, more),
             SockType::Dgram => self.dgram_send(s, data, to, now),
         }?;
         if let Some(sock) = self.socks.get_mut(&s) {
@@ -638,7 +658,20 @@ impl Network {
 
     /// `setsockopt` for the options the model knows.
     pub fn set_option(&mut self, s: SockId, opt: SockOpt) -> Result<(), Errno> {
-        self.sock_mut(s)?.set_option(opt)
+        self.sock_mut(s)?.set_option(opt)?;
+        if opt == SockOpt::NoDelay(true) {
+            // Linux pushes pending (corked) frames when Nagle is turned off.
+            let now = self.now;
+            self.push_held(s, now);
+        }
+        Ok(())
+    }
+
+    /// `TCP_CORK` on a TCP stream: while set, sends are held as with `MSG_MORE`; turning
+    /// it off sends them.
+    pub fn set_cork(&mut self, s: SockId, on: bool, now: VTime) {
+        let now = self.touch(now);
+        self.stream_set_cork(s, on, now);
     }
 
     /// `getsockopt` for the options the model knows.
@@ -779,6 +812,7 @@ impl Network {
             Ev::Fin { to, conn } => self.on_fin(to, conn),
             Ev::Rst { to, conn } => self.on_rst(to, conn),
             Ev::ConnectTimeout { sock, conn } => self.on_connect_timeout(sock, conn),
+            Ev::CorkTimeout { sock, conn } => self.on_cork_timeout(sock, conn, t),
             dg @ Ev::Dgram { .. } => self.on_dgram(t, from, node, dg),
             Ev::UnixDgram {
                 to,

@@ -26,7 +26,8 @@ pub enum SockOpt {
     ReusePort(bool),
     /// `SO_KEEPALIVE` (recorded; keepalive probes are not modelled).
     KeepAlive(bool),
-    /// `TCP_NODELAY` (recorded; Nagle is not modelled). TCP only.
+    /// `TCP_NODELAY` (recorded; Nagle is not modelled, but turning it on sends what
+    /// `MSG_MORE` or `TCP_CORK` held back). TCP only.
     NoDelay(bool),
     /// `SO_RCVBUF` in bytes. Like Linux, a set value is clamped to 212992 and doubled, and
     /// reads return the doubled value. It bounds what a peer may have in flight to us.

@@ -20,6 +20,12 @@ use std::collections::VecDeque;
 
 /// Linux's `net.core.somaxconn`: the largest backlog.
 const SOMAXCONN: usize = 4096;
+/// How long TCP holds corked data (`MSG_MORE`, `TCP_CORK`) at most: Linux's probe timer
+/// sends it after `TCP_RTO_MIN` (200 ms; checked on loopback).
+const CORK_CEILING_NANOS: u64 = 200_000_000;
+/// Corked data goes out once this much is held (a full loopback segment; Linux sends
+/// full segments at once and holds only a partial one).
+const CORK_FLUSH_BYTES: usize = 65_536;
 
 /// Where a stream socket is in its life (roughly the kernel's `sk_state`).
 #[derive(Debug)]
@@ -68,6 +74,14 @@ pub(crate) struct Stream {
     pub(crate) in_flight: usize,
     /// Delivery time of the last packet towards the peer (keeps the direction in order).
     pub(crate) tx_last: VTime,
+    /// TCP: sends held back by `MSG_MORE` or `TCP_CORK` (their number and bytes, counted
+    /// in `in_flight`), sent with the next send that does not cork, a shutdown or close,
+    /// `TCP_CORK` off, `TCP_NODELAY` on, or after [`CORK_CEILING_NANOS`].
+    pub(crate) held: Vec<(u32, Vec<u8>)>,
+    /// The timer that sends `held` at the latest.
+    pub(crate) held_timer: Option<TimerId>,
+    /// `TCP_CORK` is set.
+    pub(crate) cork: bool,
 }
 
 impl Stream {
@@ -85,6 +99,9 @@ impl Stream {
             peer_rcv_shut: false,
             in_flight: 0,
             tx_last: VTime::ZERO,
+            held: Vec::new(),
+            held_timer: None,
+            cork: false,
         }
     }
 }
@@ -97,6 +114,14 @@ fn copy_out(rx: &VecDeque<u8>, buf: &mut [u8]) -> usize {
     buf[..na].copy_from_slice(&a[..na]);
     buf[na..n].copy_from_slice(&b[..n - na]);
     n
+}
+
+/// Whether `TCP_CORK` is set on `s`.
+fn st_cork(net: &Network, s: SockId) -> bool {
+    net.socks
+        .get(&s)
+        .and_then(Socket::stream)
+        .is_some_and(|st| st.cork)
 }
 
 impl Network {
@@ -374,6 +399,7 @@ impl Network {
         s: SockId,
         data: &[u8],
         now: VTime,
+        more: bool,
     ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
         let unix = sock.domain == Domain::Unix;
@@ -402,6 +428,28 @@ impl Network {
             return Err(NetError::WouldBlock);
         }
         let msg = self.next_msg(s);
+        let hold = !unix && (more || st_cork(self, s));
+        if let Some(st) = self.stream_mut(s) {
+            st.in_flight += n;
+            if hold {
+                st.held.push((msg, data[..n].to_vec()));
+                let held: usize = st.held.iter().map(|h| h.1.len()).sum();
+                let arm = st.held_timer.is_none();
+                if held >= CORK_FLUSH_BYTES || n < data.len() {
+                    // A full segment, or a full send buffer: Linux would send now.
+                    self.push_held(s, now);
+                } else if arm {
+                    let node = self.socks.get(&s).map_or(0, |sock| sock.node);
+                    let at = now.plus_nanos(CORK_CEILING_NANOS);
+                    let t = self.timer(at, node, Ev::CorkTimeout { sock: s, conn });
+                    if let Some(st) = self.stream_mut(s) {
+                        st.held_timer = Some(t);
+                    }
+                }
+                return Ok(n);
+            }
+        }
+        self.push_held(s, now);
         self.emit_ordered(
             s,
             now,
@@ -413,10 +461,58 @@ impl Network {
                 msg,
             },
         );
-        if let Some(st) = self.stream_mut(s) {
-            st.in_flight += n;
-        }
         Ok(n)
+    }
+
+    /// Sends what `MSG_MORE` or `TCP_CORK` held back on `s`, in order, now.
+    pub(super) fn push_held(&mut self, s: SockId, now: VTime) {
+        let Some(st) = self.stream_mut(s) else { return };
+        let held = std::mem::take(&mut st.held);
+        let timer = st.held_timer.take();
+        let (peer, conn) = (st.peer, st.conn);
+        if let Some(t) = timer {
+            self.queue.cancel(t);
+        }
+        let Some(to) = peer else { return };
+        for (msg, bytes) in held {
+            self.emit_ordered(
+                s,
+                now,
+                Ev::Data {
+                    to,
+                    from: s,
+                    conn,
+                    bytes,
+                    msg,
+                },
+            );
+        }
+    }
+
+    /// The cork timer of connection `conn` fired: what is held goes out.
+    pub(super) fn on_cork_timeout(&mut self, s: SockId, conn: u64, now: VTime) {
+        if let Some(st) = self
+            .conn_mut(s, conn)
+            .and_then(|sock| match &mut sock.kind {
+                Kind::Stream(st) => Some(st),
+                Kind::Dgram(_) => None,
+            })
+        {
+            st.held_timer = None;
+            if matches!(st.phase, Phase::Established) {
+                self.push_held(s, now);
+            }
+        }
+    }
+
+    /// `TCP_CORK` on or off (off sends what it held).
+    pub(super) fn stream_set_cork(&mut self, s: SockId, on: bool, now: VTime) {
+        if let Some(st) = self.stream_mut(s) {
+            st.cork = on;
+        }
+        if !on {
+            self.push_held(s, now);
+        }
     }
 
     pub(super) fn stream_recv(
@@ -496,6 +592,11 @@ impl Network {
     /// Sends RST to the peer of an established `s` (after what is already in flight).
     fn abort(&mut self, s: SockId, now: VTime) {
         let Some(st) = self.stream_mut(s) else { return };
+        st.held.clear(); // a reset throws the send queue away
+        if let Some(t) = st.held_timer.take() {
+            self.queue.cancel(t);
+        }
+        let Some(st) = self.stream_mut(s) else { return };
         if let (Phase::Established, Some(to)) = (&st.phase, st.peer) {
             let conn = st.conn;
             self.emit_ordered(s, now, Ev::Rst { to, conn });
@@ -544,6 +645,7 @@ impl Network {
         sock.shut_wr |= wr;
         let (peer, conn) = (st.peer, st.conn);
         if let (true, Some(to)) = (fin, peer) {
+            self.push_held(s, now);
             self.emit_ordered(s, now, Ev::Fin { to, conn });
         }
         if let (true, true, Some(p)) = (unix, rd, peer) {
@@ -581,6 +683,7 @@ impl Network {
                 if linger0 || !st.rx.is_empty() {
                     self.abort(s, now);
                 } else if let (false, Some(to)) = (shut_wr, peer) {
+                    self.push_held(s, now);
                     self.emit_ordered(s, now, Ev::Fin { to, conn });
                 }
                 if let (true, Some(p)) = (unix, peer) {

@@ -168,7 +168,9 @@ impl Network {
     }
 
     /// Every packet on its way: the delivery queue in delivery order, then the packets a
-    /// partition holds. Local timers (a connect's time-out) are not packets and are left out.
+    /// partition holds. Local timers (a connect's time-out) are not packets and are left out,
+    /// and so are the bytes `MSG_MORE` or `TCP_CORK` hold back (not sent yet, they count in
+    /// the socket's bytes in flight).
     pub fn packet_views(&self) -> Vec<PacketView> {
         let queued = self.queue.iter().map(|(at, p)| (at, p, false));
         let held = self.held.iter().map(|(at, p)| (*at, p, true));
@@ -189,7 +191,7 @@ impl Network {
                     } => ("data", Some(*from), Some(*to), bytes.len(), Some(*msg)),
                     Ev::Fin { to, .. } => ("fin", None, Some(*to), 0, None),
                     Ev::Rst { to, .. } => ("rst", None, Some(*to), 0, None),
-                    Ev::ConnectTimeout { .. } => return None,
+                    Ev::ConnectTimeout { .. } | Ev::CorkTimeout { .. } => return None,
                     Ev::Dgram {
                         from, payload, msg, ..
                     } => ("datagram", Some(*from), None, payload.len(), Some(*msg)),

@@ -584,3 +584,46 @@ fn receives_name_the_sends_they_consumed() {
     assert!(w.recv(s).is_err());
     assert_eq!(w.net.take_msgs(), None);
 }
+
+#[test]
+fn msg_more_holds_data_until_a_send_without_it_or_200_ms() {
+    let mut w = World::std();
+    let (c, s, _) = w.pair();
+    assert_eq!(w.net.send_more(c, b"ab", None, w.now, true), Ok(2));
+    w.run_until(us(199_000));
+    assert_eq!(w.net.bytes_readable(s), 0, "corked");
+    assert_eq!(w.send(c, b"cd"), Ok(2));
+    w.settle();
+    assert_eq!(w.recv(s).unwrap(), b"abcd", "one read, in order");
+    // Nothing follows: Linux's 200 ms ceiling sends it (plus the 200 µs between nodes).
+    let sent = w.now;
+    w.net.send_more(c, b"xy", None, w.now, true).unwrap();
+    w.run_until(sent.plus_nanos(200_199_999));
+    assert_eq!(w.net.bytes_readable(s), 0);
+    w.run_until(sent.plus_nanos(200_200_000));
+    assert_eq!(w.recv(s).unwrap(), b"xy");
+    // A shutdown sends what is held before its FIN; TCP_CORK holds like MSG_MORE.
+    w.net.set_cork(c, true, w.now);
+    w.send(c, b"pq").unwrap();
+    w.net.send_more(c, b"rs", None, w.now, true).unwrap();
+    w.run_until(w.now.plus_nanos(1_000_000));
+    assert_eq!(w.net.bytes_readable(s), 0);
+    w.net.shutdown(c, Shutdown::Write, w.now).unwrap();
+    w.settle();
+    assert_eq!(w.recv(s).unwrap(), b"pqrs");
+    assert_eq!(w.recv(s).unwrap(), b"", "then EOF");
+}
+
+#[test]
+fn msg_more_sends_full_segments() {
+    let mut w = World::std();
+    let (c, s, _) = w.pair();
+    let big = vec![1u8; 70_000];
+    assert_eq!(w.net.send_more(c, &big, None, w.now, true), Ok(70_000));
+    w.run_until(w.now.plus_nanos(1_000_000));
+    assert_eq!(
+        w.net.bytes_readable(s),
+        70_000,
+        "more than 64 KiB held goes out"
+    );
+}
