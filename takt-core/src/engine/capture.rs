@@ -1,10 +1,12 @@
-//! What the trace keeps from guest memory: for a few calls only, the bytes behind their
-//! pointer arguments, captured with [`crate::syscall::capture`] at the stop. These are the
-//! calls the dependency graph ([`crate::deps`]) is built from: the path of every open
-//! (`open`, `openat`, `openat2`, `creat`) and the socket address of `bind`, `connect`,
-//! `accept` and `accept4` (the peer's address, written at the call's end). Every other
-//! call keeps pointers only, so the cost is one bounded read of guest memory per such
-//! call (the open handler reads the same path anyway).
+//! What the trace keeps from guest memory: for some calls, the bytes behind their
+//! pointer arguments, captured with [`crate::syscall::capture`] at the stop. These are
+//! the paths of every call takt stops that names a file (`open`, `stat`, `unlink`,
+//! `rename`, `mkdir`, `execve`, …: the dependency graph, [`crate::deps`], is built from
+//! the opens, and `takt trace` prints every path as a string, as strace does) and the
+//! socket address of `bind`, `connect`, `accept` and `accept4` (the peer's address,
+//! written at the call's end). Data buffers (`read`, `write`, `send`…) keep their
+//! pointers only. The cost is one bounded read of guest memory per such call (most of
+//! their handlers read the same path anyway).
 //!
 //! The scenario's own directory on the host (its nodes' working directories live in it)
 //! has a name that differs from one test process to the next, and a trace must not: a
@@ -66,17 +68,66 @@ fn hide_dir(bytes: &mut Vec<u8>, dir: &[u8]) {
 }
 
 /// Whether the trace keeps what syscall `nr`'s pointers point to.
+#[allow(non_upper_case_globals)]
 pub(crate) fn wanted(nr: u32) -> bool {
+    use libc::*;
     matches!(
         nr as i64,
-        libc::SYS_open
-            | libc::SYS_openat
-            | libc::SYS_openat2
-            | libc::SYS_creat
-            | libc::SYS_bind
-            | libc::SYS_connect
-            | libc::SYS_accept
-            | libc::SYS_accept4
+        SYS_open
+            | SYS_openat
+            | SYS_openat2
+            | SYS_creat
+            | SYS_bind
+            | SYS_connect
+            | SYS_accept
+            | SYS_accept4
+            // Calls that name a file (a path argument in their typed decode).
+            | SYS_stat
+            | SYS_lstat
+            | SYS_newfstatat
+            | SYS_statx
+            | SYS_statfs
+            | SYS_truncate
+            | SYS_mkdir
+            | SYS_mkdirat
+            | SYS_rmdir
+            | SYS_unlink
+            | SYS_unlinkat
+            | SYS_rename
+            | SYS_renameat
+            | SYS_renameat2
+            | SYS_link
+            | SYS_linkat
+            | SYS_symlink
+            | SYS_symlinkat
+            | SYS_mknod
+            | SYS_mknodat
+            | SYS_chmod
+            | SYS_fchmodat
+            | SYS_chown
+            | SYS_lchown
+            | SYS_fchownat
+            | SYS_utimensat
+            | SYS_utimes
+            | SYS_utime
+            | SYS_futimesat
+            | SYS_chdir
+            | SYS_getxattr
+            | SYS_lgetxattr
+            | SYS_listxattr
+            | SYS_llistxattr
+            | SYS_setxattr
+            | SYS_lsetxattr
+            | SYS_removexattr
+            | SYS_lremovexattr
+            | SYS_inotify_add_watch
+            | SYS_execve
+            | SYS_execveat
+            | SYS_name_to_handle_at
+            | SYS_chroot
+            | SYS_pivot_root
+            | SYS_mount
+            | SYS_umount2
     )
 }
 
