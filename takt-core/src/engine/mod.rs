@@ -682,8 +682,10 @@ impl Engine {
     /// Where instruction `ip` of `tid`'s process is: `0x…` and, where the binary has
     /// symbols, the function and the offset in it.
     fn code_place(&self, tid: Vtid, ip: u64) -> String {
-        let _ = tid;
-        format!("{ip:#x}")
+        match self.threads.get(&tid) {
+            Some(t) => crate::symbols::place(t.real, ip),
+            None => format!("{ip:#x}"),
+        }
     }
 
     fn handle_stop(&mut self, tid: Vtid, stop: Stop) -> Result<(), Error> {
