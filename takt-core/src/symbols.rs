@@ -245,7 +245,7 @@ impl Elf {
 mod tests {
     #[test]
     fn a_function_of_this_test_binary_has_its_name() {
-        let ip = a_function_of_this_test_binary_has_its_name as usize as u64;
+        let ip = a_function_of_this_test_binary_has_its_name as *const () as usize as u64;
         let p = super::place(std::process::id() as i32, ip);
         assert!(
             p.contains("a_function_of_this_test_binary_has_its_name+0x0"),

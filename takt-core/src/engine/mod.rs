@@ -83,7 +83,7 @@ pub struct Thread {
     /// Consecutive watchdog preemptions without a syscall.
     pub(crate) spin: u32,
     /// Parked in a pure spin (see `spin`): where, and since when.
-    pub(crate) spinning: Option<spin::Spin>,
+    pub(crate) spinning: Option<Box<spin::Spin>>,
     /// The first `execve` of a spawned process: its failure means "cannot start".
     pub(crate) initial_exec: bool,
     /// The clone in progress is a vfork (the parent waits for the child's exec/exit).
@@ -553,7 +553,10 @@ impl Engine {
                 if self.watch.fired_during(n) {
                     // Preempted by the watchdog: the thread ran a whole slice without
                     // a trapped syscall (or takt was told to stop meanwhile).
-                    if self.settle_spins && sys::signal::interrupted().is_none() {
+                    if self.settle_spins
+                        && sys::signal::interrupted().is_none()
+                        && Engine::should_settle(&self.threads[&tid])
+                    {
                         match self.settle(tgid, s)? {
                             // It reached a syscall (or another stop) while stepped.
                             spin::Settled::Stop(stop) => return self.handle_stop(tid, stop),
@@ -650,7 +653,7 @@ impl Engine {
     }
 
     /// Parks `tid` (stopped at `s`) in its pure spin: it waits for another thread to run.
-    fn park_spinner(&mut self, tid: Vtid, s: Stopped, mut spin: spin::Spin) {
+    fn park_spinner(&mut self, tid: Vtid, s: Stopped, mut spin: Box<spin::Spin>) {
         spin.parked_at = self.progress;
         let (ip, period) = (spin.canon.ip(), spin.period);
         let t = self.threads.get_mut(&tid).expect("thread exists");
