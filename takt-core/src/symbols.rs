@@ -247,10 +247,12 @@ mod tests {
     fn a_function_of_this_test_binary_has_its_name() {
         let ip = a_function_of_this_test_binary_has_its_name as *const () as usize as u64;
         let p = super::place(std::process::id() as i32, ip);
+        // A mangled Rust name (takt does not demangle), at offset 0.
         assert!(
-            p.contains("a_function_of_this_test_binary_has_its_name+0x0"),
+            p.contains("a_function_of_this_test_binary_has_its_name"),
             "{p}"
         );
+        assert!(p.contains("+0x0 in /"), "{p}");
         assert_eq!(super::place(std::process::id() as i32, 8), "0x8");
     }
 }
