@@ -9,7 +9,7 @@
 //! the engine depends on it.
 //!
 //! The file is the guest's, so hostile input: every offset and size read from it is
-//! checked before use, reads are bounded ([`MAX_TABLE`]), and any inconsistency gives
+//! checked before use, reads are bounded (64 MiB at most), and any inconsistency gives
 //! `None`, never a panic.
 
 use std::fs::File;
