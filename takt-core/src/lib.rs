@@ -14,6 +14,8 @@
 //! - [`signature`]: a run's behaviour class and features (for coverage).
 //! - [`snapshot`]: global snapshots of the whole scenario at requested times.
 //! - [`deps`]: the dependency graph of a run (processes, files, listeners, connections).
+//! - [`symbols`]: function names of code addresses (ELF symbols, Go's `.gopclntab`), for
+//!   messages about spinning threads.
 //! - [`config`]: what a run is made of. [`errno`] / [`Error`]: the two error worlds.
 //!
 //! Most users want the `takt-scenario` crate; this one is for the engine.
@@ -60,6 +62,7 @@ pub mod rng;
 pub mod sched;
 pub mod signature;
 pub mod snapshot;
+pub mod symbols;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod syscall;

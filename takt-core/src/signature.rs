@@ -252,6 +252,7 @@ impl Signer {
             EventKind::Block { .. }
             | EventKind::Switch
             | EventKind::Preempted
+            | EventKind::Spin { .. }
             | EventKind::ClockJump => {}
         }
     }

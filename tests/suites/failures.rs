@@ -121,16 +121,44 @@ fn spinning_without_syscalls_is_stopped_by_the_watchdog() {
 }
 
 #[test]
-fn a_busy_wait_on_another_thread_completes_by_preemption_and_says_so() {
+fn a_pure_busy_wait_on_another_thread_is_parked_deterministically() {
     // Depending on the seed, the setter thread runs before the busy-wait starts (no
-    // preemption needed) or only after the watchdog preempts the spinning thread.
-    let mut preempted = 0;
+    // preemption needed) or only after the watchdog stops the spinning thread. Its loop
+    // passes the same registers each time: takt steps it to the loop's lowest address,
+    // parks it there and runs the setter, so the run does not depend on when the
+    // watchdog came.
+    let mut parked = 0;
     for seed in 0..4 {
         let r = Fixture::c("spin_wait").takt(seed);
         assert!(r.stdout(0).contains("flag_seen 1"), "{r}");
-        if !r.nondeterminism.is_empty() {
+        assert!(r.nondeterminism.is_empty(), "{:?}", r.nondeterminism);
+        if let Some((n, _)) = r.notes.iter().find(|(n, _)| n.contains(" spins at ")) {
+            parked += 1;
+            assert!(n.contains("(main+0x"), "the note names the function: {n}");
+            assert_eq!(
+                Fixture::c("spin_wait").takt(seed).digest,
+                r.digest,
+                "seed {seed}"
+            );
+        }
+    }
+    assert!(parked > 0, "no seed needed the watchdog");
+}
+
+#[test]
+fn a_busy_wait_that_counts_completes_by_preemption_and_says_so() {
+    // The same wait counting its passes in a register: no state repeats, so it is not
+    // a pure spin; the watchdog's preemption is where determinism is lost, and the
+    // report says where and why.
+    let mut preempted = 0;
+    for seed in 0..4 {
+        let r = Fixture::c("spin_count").takt(seed);
+        assert!(r.stdout(0).contains("flag_seen 1"), "{r}");
+        if let Some(n) = r.nondeterminism.first() {
             preempted += 1;
             assert!(r.to_string().contains("determinism lost"), "{r}");
+            assert!(n.contains("(main+0x"), "{n}");
+            assert!(n.contains("not a pure spin"), "{n}");
         }
     }
     assert!(preempted > 0, "no seed needed a preemption");

@@ -12,6 +12,7 @@ mod capture;
 mod decide;
 mod process;
 mod signal;
+mod spin;
 
 use crate::config::Config;
 use crate::errno::Errno;
@@ -81,6 +82,8 @@ pub struct Thread {
     pub(crate) timer: Option<TimerId>,
     /// Consecutive watchdog preemptions without a syscall.
     pub(crate) spin: u32,
+    /// Parked in a pure spin (see `spin`): where, and since when.
+    pub(crate) spinning: Option<Box<spin::Spin>>,
     /// The first `execve` of a spawned process: its failure means "cannot start".
     pub(crate) initial_exec: bool,
     /// The clone in progress is a vfork (the parent waits for the child's exec/exit).
@@ -199,6 +202,9 @@ pub struct Engine {
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
+    /// Counts steps that may have changed what a spinner reads (every step but a
+    /// spinner's re-check, and signals): a parked spinner waits for it to move.
+    pub(crate) progress: u64,
     last: Option<Vtid>,
     pub(crate) cpu: usize,
     pub(crate) syscalls: u64,
@@ -212,6 +218,9 @@ pub struct Engine {
     pub(crate) next_vpid: Vtid,
     /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
     debug: bool,
+    /// Pure spins are settled at a canonical point (`spin`); `TAKT_SPIN_SETTLE=0` turns
+    /// that off, to measure what it changes.
+    settle_spins: bool,
     /// The behaviour signature, built as events happen.
     pub(crate) signer: Option<crate::signature::Signer>,
     /// Sockets the network changed at the last delivery (reused buffer).
@@ -312,6 +321,7 @@ impl Engine {
             disks: Vec::new(),
             listings: crate::fs::Listings::default(),
             crash_rng,
+            progress: 0,
             last: None,
             cpu,
             syscalls: 0,
@@ -321,6 +331,7 @@ impl Engine {
             incidents: Vec::new(),
             next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
+            settle_spins: std::env::var_os("TAKT_SPIN_SETTLE").is_none_or(|v| v != "0"),
             signer: cfg_signature.then(crate::signature::Signer::new),
             net_changed: Vec::new(),
             decisions,
@@ -413,7 +424,7 @@ impl Engine {
             runnable.extend(
                 self.threads
                     .values()
-                    .filter(|t| matches!(t.state, State::Ready(_)))
+                    .filter(|t| self.eligible(t))
                     .map(|t| t.vtid),
             );
             if runnable.is_empty() {
@@ -433,9 +444,9 @@ impl Engine {
                     }
                     None if self.threads.is_empty() => return Ok(Outcome::AllExited),
                     None => {
-                        return Ok(Outcome::Deadlock {
+                        return Ok(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
                             waits: self.describe_waits(),
-                        })
+                        }))
                     }
                 }
             }
@@ -506,8 +517,24 @@ impl Engine {
             r => r,
         };
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
-        let stopped = t.stopped.take().expect("a ready thread holds its stop");
+        let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
         let (real, pid) = (t.real, t.pid);
+        let tgid = self.procs[&pid].real;
+        if let (Some(spin), Resume::Cont(0)) = (t.spinning.take(), &resume) {
+            // A parked spinner: one pass tells whether it still spins (no real time).
+            match self.recheck(tgid, stopped, &spin)? {
+                spin::Rechecked::Still(s) => {
+                    self.park_spinner(tid, s, spin);
+                    return Ok(());
+                }
+                spin::Rechecked::Left(s) => stopped = s,
+                spin::Rechecked::Stop(stop) => {
+                    self.progress = self.progress.wrapping_add(1);
+                    return self.handle_stop(tid, stop);
+                }
+            }
+        }
+        self.progress = self.progress.wrapping_add(1);
         let running = match resume {
             Resume::Cont(sig) => stopped.cont(sig),
             Resume::Regs(r) => stopped.set_regs(&r).and_then(|()| stopped.cont(0)),
@@ -523,18 +550,36 @@ impl Engine {
             Err(Error::TraceeGone { .. }) => Running::assume(real),
             Err(e) => return Err(e),
         };
-        let tgid = self.procs[&pid].real;
         let mut running = running;
+        let mut not_pure = "";
         loop {
             let n = self.watch.resuming(tgid, real);
             let stop = sys::wait(running);
             self.watch.stopped();
             let stop = stop?;
-            if let Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) = stop {
+            if let Stop::Stopped(mut s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 if self.watch.fired_during(n) {
                     // Preempted by the watchdog: the thread ran a whole slice without
                     // a trapped syscall (or takt was told to stop meanwhile).
-                    if self.preempted(tid) || sys::signal::interrupted().is_some() {
+                    if self.settle_spins
+                        && sys::signal::interrupted().is_none()
+                        && Engine::should_settle(&self.threads[&tid])
+                    {
+                        match self.settle(tgid, s)? {
+                            // It reached a syscall (or another stop) while stepped.
+                            spin::Settled::Stop(stop) => return self.handle_stop(tid, stop),
+                            spin::Settled::Spin(s, spin) => {
+                                self.spun(tid, &spin);
+                                self.park_spinner(tid, s, spin);
+                                return Ok(());
+                            }
+                            spin::Settled::NotPure(stopped, why) => {
+                                s = stopped;
+                                not_pure = why;
+                            }
+                        }
+                    }
+                    if self.preempted(tid, &s, not_pure) || sys::signal::interrupted().is_some() {
                         self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());
@@ -548,35 +593,110 @@ impl Engine {
         }
     }
 
-    /// Accounts a watchdog preemption of `tid`; returns whether it is visible (another
-    /// thread could run, so the schedule now depends on real time, or the spin budget is
-    /// spent). An invisible one changes nothing and is not recorded.
-    fn preempted(&mut self, tid: Vtid) -> bool {
+    /// Accounts a watchdog preemption of `tid` (stopped at `s`) that is not a pure spin
+    /// (`why`: what stepping it found); returns whether it is visible (another thread
+    /// could run, so the schedule now depends on real time, or the spin budget is spent).
+    /// An invisible one changes nothing and is not recorded.
+    fn preempted(&mut self, tid: Vtid, s: &Stopped, why: &str) -> bool {
         let slice = self.cfg.preempt_slice.as_secs_f64();
+        let ip = s.regs().map_or(0, |r| r.ip());
+        let place = self.code_place(tid, ip);
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin += 1;
         let spun = t.spin as f64 * slice;
         let pid = t.pid;
         let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
         if spun >= self.cfg.spin_budget.as_secs_f64() {
-            self.failure = Some(Outcome::Spinning { who, seconds: spun });
+            self.failure = Some(Outcome::Spinning {
+                who: format!("{who} at {place}"),
+                seconds: spun,
+            });
             return true;
         }
         let others = self
             .threads
             .values()
-            .any(|o| o.vtid != tid && matches!(o.state, State::Ready(_)));
+            .any(|o| o.vtid != tid && self.eligible(o));
         if !others {
             return false;
         }
         self.event(tid, EventKind::Preempted);
         if !self.nondeterminism.iter().any(|n| n.starts_with(&who)) {
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (not a pure spin: {why} within {} instructions)",
+                    spin::MAX_STEPS
+                )
+            };
             self.nondeterminism.push(format!(
-                "{who} preempted at {} after {slice:.2} s without a trapped syscall",
+                "{who} preempted at {} after {slice:.2} s without a trapped syscall, at {place}{why}",
                 self.now
             ));
         }
         true
+    }
+
+    /// Counts a pure spin the watchdog found against the spin budget and notes it once.
+    fn spun(&mut self, tid: Vtid, spin: &spin::Spin) {
+        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let place = self.code_place(tid, spin.canon.ip());
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.spin += 1;
+        let spun = t.spin as f64 * slice;
+        let pid = t.pid;
+        let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
+        if spun >= self.cfg.spin_budget.as_secs_f64() {
+            self.failure = Some(Outcome::Spinning {
+                who: format!("{who} at {place}"),
+                seconds: spun,
+            });
+        }
+        self.note(format!(
+            "{who} spins at {place} (a loop of {} instructions): parked there until another \
+             thread runs",
+            spin.period
+        ));
+    }
+
+    /// Parks `tid` (stopped at `s`) in its pure spin: it waits for another thread to run.
+    fn park_spinner(&mut self, tid: Vtid, s: Stopped, mut spin: Box<spin::Spin>) {
+        spin.parked_at = self.progress;
+        let (ip, period) = (spin.canon.ip(), spin.period);
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        t.stopped = Some(s);
+        t.state = State::Ready(Resume::Cont(0));
+        t.spinning = Some(spin);
+        self.event(tid, EventKind::Spin { ip, period });
+    }
+
+    /// Nothing can run and no timer is set, but threads are parked in pure spins: they
+    /// would spin for ever (a livelock), the run's failure.
+    fn spinners_only(&self) -> Option<Outcome> {
+        let t = self.threads.values().find(|t| t.spinning.is_some())?;
+        let spin = t.spinning.as_ref()?;
+        Some(Outcome::Spinning {
+            who: format!(
+                "pid {} tid {} ({}) at {} (a loop of {} instructions), with no other thread \
+                 to run and no timer to wait for,",
+                t.pid,
+                t.vtid,
+                self.procs[&t.pid].command,
+                self.code_place(t.vtid, spin.canon.ip()),
+                spin.period
+            ),
+            seconds: f64::from(t.spin) * self.cfg.preempt_slice.as_secs_f64(),
+        })
+    }
+
+    /// Where instruction `ip` of `tid`'s process is: `0x…` and, where the binary has
+    /// symbols, the function and the offset in it.
+    fn code_place(&self, tid: Vtid, ip: u64) -> String {
+        match self.threads.get(&tid) {
+            Some(t) => crate::symbols::place(t.real, ip),
+            None => format!("{ip:#x}"),
+        }
     }
 
     fn handle_stop(&mut self, tid: Vtid, stop: Stop) -> Result<(), Error> {

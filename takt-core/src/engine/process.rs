@@ -158,6 +158,7 @@ impl Engine {
                 clear_tid: 0,
                 timer: None,
                 spin: 0,
+                spinning: None,
                 initial_exec: false,
                 restore: None,
                 fault: false,

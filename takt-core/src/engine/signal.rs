@@ -86,6 +86,8 @@ impl Engine {
     /// pending). Then wakes every thread waiting for signals to be generated (signalfd
     /// readers, `sigtimedwait`, `sigsuspend`).
     pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
+        // A parked spinner of the process may take it: it must run again.
+        self.progress = self.progress.wrapping_add(1);
         self.interrupt_for_signal(pid, sig, target);
         self.notify(Obj::Signals);
     }

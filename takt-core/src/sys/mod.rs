@@ -32,6 +32,7 @@ const RCX: usize = 11;
 const RDX: usize = 12;
 const ORIG_RAX: usize = 15;
 const RIP: usize = 16;
+const EFLAGS: usize = 18;
 const RSP: usize = 19;
 /// rdi, rsi, rdx, r10, r8, r9.
 const ARGS: [usize; 6] = [14, 13, 12, 7, 9, 8];
@@ -152,6 +153,47 @@ impl Regs {
         self.dirty != 0
     }
 }
+
+/// The whole user-visible register state of a stopped thread, for telling whether it came
+/// back to where it was (a spin that waits for another thread passes the same states over
+/// and over). The trap and resume flags (`TF`, `RF`), which single-stepping sets, are
+/// masked out of `eflags`; everything else is compared, `fs_base` and `gs_base` included.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CpuState([u64; NREGS]);
+
+impl CpuState {
+    /// The instruction pointer.
+    pub fn ip(&self) -> u64 {
+        self.0[RIP]
+    }
+    /// A 64-bit FNV-1a hash of every word (deterministic: no per-process seed).
+    pub fn hash(&self) -> u64 {
+        self.0.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
+            w.to_le_bytes()
+                .iter()
+                .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+        })
+    }
+}
+
+impl std::fmt::Debug for CpuState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CpuState {{ rip: {:#x}, rsp: {:#x}, hash: {:#x} }}",
+            self.0[RIP],
+            self.0[RSP],
+            self.hash()
+        )
+    }
+}
+
+/// `eflags` bits single-stepping sets: the trap flag and the resume flag.
+const STEP_FLAGS: u64 = 0x100 | 0x1_0000;
+
+/// `si_code` of a `SIGTRAP` the kernel sends for an `int3` (`SI_KERNEL`); a single step
+/// reports `TRAP_TRACE` or `TRAP_BRKPT`.
+const SI_KERNEL: i32 = 0x80;
 
 /// `struct ptrace_syscall_info` (`PTRACE_GET_SYSCALL_INFO`, Linux 5.3).
 #[repr(C)]
@@ -406,7 +448,8 @@ impl Stopped {
     }
 
     fn resume(self, req: libc::c_uint, sig: i32) -> Result<Running, Error> {
-        // SAFETY: PTRACE_CONT/PTRACE_SYSCALL take the signal to inject in `data`.
+        // SAFETY: PTRACE_CONT/PTRACE_SYSCALL/PTRACE_SINGLESTEP take the signal to inject in
+        // `data`; no pointer is dereferenced.
         let r = unsafe {
             libc::ptrace(
                 req,
@@ -417,6 +460,39 @@ impl Stopped {
         };
         NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_CONT", self.0, e))?;
         Ok(Running(self.0))
+    }
+
+    /// The whole register state ([`CpuState`]): one `PTRACE_GETREGS`.
+    pub fn cpu_state(&self) -> Result<CpuState, Error> {
+        let mut w = self.regs()?.w;
+        w[EFLAGS] &= !STEP_FLAGS;
+        Ok(CpuState(w))
+    }
+
+    /// Whether this stop, a `SIGTRAP` signal-delivery stop, reports a completed single
+    /// step (and not an `int3` the program executed): `PTRACE_GETSIGINFO`.
+    pub fn is_step_trap(&self) -> Result<bool, Error> {
+        // SAFETY: siginfo_t is plain old data; all zeroes is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: PTRACE_GETSIGINFO writes one `siginfo_t` to the pointer, which is valid
+        // for its size.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_GETSIGINFO,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                &mut info as *mut libc::siginfo_t,
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_GETSIGINFO", self.0, e))?;
+        Ok(info.si_signo == libc::SIGTRAP && info.si_code != SI_KERNEL && info.si_code > 0)
+    }
+
+    /// Executes one instruction (`PTRACE_SINGLESTEP`, no signal): the next stop is a
+    /// `SIGTRAP` after it, or whatever stop the instruction caused (a seccomp stop for a
+    /// `syscall`, a signal it raised, a signal that was pending, its exit).
+    pub fn single_step(self) -> Result<Running, Error> {
+        self.resume(libc::PTRACE_SINGLESTEP, 0)
     }
 
     /// Resumes until the next stop, injecting `sig` (0 for none).

@@ -123,6 +123,15 @@ pub enum EventKind {
     Preempted,
     /// The clock jumped to the next timer because nothing could run.
     ClockJump,
+    /// The thread spins without syscalls in a loop of `period` instructions that passes
+    /// the same register states over and over (a pure spin-wait): it was stopped at the
+    /// loop's canonical point, instruction `ip`, and waits until another thread has run.
+    Spin {
+        /// The canonical point: the lowest instruction address of the loop.
+        ip: u64,
+        /// Instructions per pass of the loop.
+        period: u32,
+    },
 }
 
 /// Bytes of encoded events collected before they are hashed.
@@ -296,6 +305,9 @@ pub fn what(kind: &EventKind) -> String {
             "<new {} {child}>",
             if *process { "process" } else { "thread" }
         ),
+        EventKind::Spin { ip, period } => {
+            format!("<spins at {ip:#x}, a loop of {period} instructions>")
+        }
         k => format!("<{k:?}>"),
     }
 }

@@ -268,6 +268,7 @@ impl RunView {
                 EventKind::Exit { .. } => (Kind::Exit, 4, 0),
                 EventKind::Signal { .. } => (Kind::Signal, 5, 0),
                 EventKind::Preempted => (Kind::Preempted, 7, ERROR),
+                EventKind::Spin { .. } => (Kind::Preempted, 7, 0),
                 EventKind::Switch | EventKind::Rdtsc | EventKind::ClockJump => continue,
             };
             marks.push(Mark(t, lane, kind, fam, flags, text(e)));
