@@ -235,12 +235,33 @@ pub const ALLOWED: [u32; 37] = [
     libc::SYS_getpgrp as u32,
 ];
 
-/// The one dispatch table.
-#[allow(non_upper_case_globals)]
+/// The one dispatch table, by family: calls the core emulates or observes, file calls
+/// observed for their metadata and durability, calls passed to the kernel, calls that
+/// are contained, and everything else, which fails closed.
 pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+    if let Some(r) = io_call(e, tid, nr, a) {
+        return r;
+    }
+    if let Some(r) = process_call(e, tid, nr, a) {
+        return r;
+    }
+    if let Some(r) = file_call(e, tid, nr, a) {
+        return r;
+    }
+    if passed(nr) {
+        return Ok(Out::Pass);
+    }
+    if let Some(r) = contained_call(e, tid, nr, a) {
+        return r;
+    }
+    refused(e, nr)
+}
+
+/// I/O, readiness, sockets and futexes: emulated or observed by the core.
+#[allow(non_upper_case_globals)]
+fn io_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
-    match nr as i64 {
-        // --- emulated or observed by the core ---------------------------------------
+    Some(match nr as i64 {
         SYS_read => io::read(e, tid, a),
         SYS_write => io::write(e, tid, a),
         SYS_readv => io::readv(e, tid, a),
@@ -263,9 +284,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             io::open(e, tid, SYS_open as u32, [a[0], flags, a[1], 0, 0, 0], 0)
         }
         SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_preadv2 => {
-            let out = io::kernel_only(e, tid, nr, a)?;
-            file::before_copy(e, tid, nr, a);
-            Ok(out)
+            between_fds(e, tid, nr, a)
         }
         SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
         SYS_ppoll => poll::ppoll(e, tid, a),
@@ -285,6 +304,15 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             e.yielded(tid);
             Ok(Out::Return(0))
         }
+        _ => return None,
+    })
+}
+
+/// Time, processes, signals and timers: emulated by the core.
+#[allow(non_upper_case_globals)]
+fn process_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+    use libc::*;
+    Some(match nr as i64 {
         SYS_clock_gettime => time::clock_gettime(e, tid, a[0] as i32, a[1]),
         SYS_gettimeofday => time::gettimeofday(e, tid, a[0]),
         SYS_time => time::time(e, tid, a[0]),
@@ -342,7 +370,15 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_prctl => process::prctl(e, tid, a),
         SYS_flock => Ok(Out::Pass),
 
-        // --- files: observed for their metadata and durability (the kernel runs them) --
+        _ => return None,
+    })
+}
+
+/// Files: observed for their metadata and durability (the kernel runs them).
+#[allow(non_upper_case_globals)]
+fn file_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+    use libc::*;
+    Some(match nr as i64 {
         SYS_stat | SYS_lstat | SYS_fstat => file::stat(a[1]),
         SYS_newfstatat => file::stat(a[2]),
         SYS_statx => file::statx(a[4]),
@@ -352,14 +388,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             file::before_write(e, tid, a[0] as i32, Some(a[3]), a[2]);
             Ok(Out::Pass)
         }
-        SYS_pwritev | SYS_pwritev2 => {
-            io::kernel_only(e, tid, nr, a)?;
-            let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
-                .iter()
-                .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
-            file::before_write(e, tid, a[0] as i32, Some(a[3]), len);
-            Ok(Out::Pass)
-        }
+        SYS_pwritev | SYS_pwritev2 => file_pwritev(e, tid, nr, a),
         SYS_ftruncate => {
             let path = PathBuf::from(format!("/proc/{}/fd/{}", e.real(tid), a[0] as i32));
             file::before_truncate(e, tid, path, a[1] as i64);
@@ -405,65 +434,81 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
         SYS_mmap => file::mmap(e, tid, a),
         SYS_msync => file::msync(e, tid, a),
 
-        // --- passed to the kernel: files, directories, identity ----------------------
-        SYS_chdir
-        | SYS_fchdir
-        | SYS_getxattr
-        | SYS_lgetxattr
-        | SYS_fgetxattr
-        | SYS_listxattr
-        | SYS_llistxattr
-        | SYS_flistxattr
-        | SYS_setxattr
-        | SYS_fsetxattr
-        | SYS_lsetxattr
-        | SYS_removexattr
-        | SYS_getdents
-        | SYS_setpgid
-        | SYS_getpgid
-        | SYS_setsid
-        | SYS_getsid
-        | SYS_setuid
-        | SYS_setgid
-        | SYS_setreuid
-        | SYS_setregid
-        | SYS_setresuid
-        | SYS_setresgid
-        | SYS_setgroups
-        | SYS_capset
-        | SYS_setrlimit
-        | SYS_getpriority
-        | SYS_setpriority
-        | SYS_sched_getparam
-        | SYS_sched_setparam
-        | SYS_sched_getscheduler
-        | SYS_sched_setscheduler
-        | SYS_sched_get_priority_max
-        | SYS_sched_get_priority_min
-        | SYS_mlockall
-        | SYS_munlockall
-        | SYS_membarrier
-        | SYS_shmget
-        | SYS_shmat
-        | SYS_shmdt
-        | SYS_shmctl
-        | SYS_memfd_create
-        | SYS_personality
-        | SYS_name_to_handle_at
-        | SYS_inotify_init1
-        | SYS_inotify_add_watch
-        | SYS_inotify_rm_watch
-        | SYS_ioprio_get
-        | SYS_ioprio_set
-        | SYS_pkey_alloc
-        | SYS_pkey_free
-        | SYS_pkey_mprotect
-        | SYS_mlock2
-        | SYS_sched_setattr
-        | SYS_sched_getattr => Ok(Out::Pass),
-        n if ALLOWED.contains(&(n as u32)) => Ok(Out::Pass),
+        _ => return None,
+    })
+}
 
-        // --- contained: they would reach the host outside the scenario ------------------
+/// Passed to the kernel: files, directories, identity; and what the seccomp filter lets
+/// run natively ([`ALLOWED`]) when it stops anyway.
+#[allow(non_upper_case_globals)]
+fn passed(nr: u32) -> bool {
+    use libc::*;
+    matches!(
+        nr as i64,
+        SYS_chdir
+            | SYS_fchdir
+            | SYS_getxattr
+            | SYS_lgetxattr
+            | SYS_fgetxattr
+            | SYS_listxattr
+            | SYS_llistxattr
+            | SYS_flistxattr
+            | SYS_setxattr
+            | SYS_fsetxattr
+            | SYS_lsetxattr
+            | SYS_removexattr
+            | SYS_getdents
+            | SYS_setpgid
+            | SYS_getpgid
+            | SYS_setsid
+            | SYS_getsid
+            | SYS_setuid
+            | SYS_setgid
+            | SYS_setreuid
+            | SYS_setregid
+            | SYS_setresuid
+            | SYS_setresgid
+            | SYS_setgroups
+            | SYS_capset
+            | SYS_setrlimit
+            | SYS_getpriority
+            | SYS_setpriority
+            | SYS_sched_getparam
+            | SYS_sched_setparam
+            | SYS_sched_getscheduler
+            | SYS_sched_setscheduler
+            | SYS_sched_get_priority_max
+            | SYS_sched_get_priority_min
+            | SYS_mlockall
+            | SYS_munlockall
+            | SYS_membarrier
+            | SYS_shmget
+            | SYS_shmat
+            | SYS_shmdt
+            | SYS_shmctl
+            | SYS_memfd_create
+            | SYS_personality
+            | SYS_name_to_handle_at
+            | SYS_inotify_init1
+            | SYS_inotify_add_watch
+            | SYS_inotify_rm_watch
+            | SYS_ioprio_get
+            | SYS_ioprio_set
+            | SYS_pkey_alloc
+            | SYS_pkey_free
+            | SYS_pkey_mprotect
+            | SYS_mlock2
+            | SYS_sched_setattr
+            | SYS_sched_getattr
+    ) || ALLOWED.contains(&nr)
+}
+
+/// Contained: calls that would reach the host outside the scenario are emulated within
+/// it or refused.
+#[allow(non_upper_case_globals)]
+fn contained_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+    use libc::*;
+    Some(match nr as i64 {
         SYS_mknod => contain::mknod(e, nr, a[1]),
         SYS_mknodat => contain::mknod(e, nr, a[2]),
         SYS_unshare => contain::unshare(e, nr, a[0]),
@@ -505,6 +550,16 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             contain::refuse(e, nr, "the host's kernel keyrings")
         }
 
+        _ => return None,
+    })
+}
+
+/// Refused: `rseq` and `io_uring_setup` with a note (libc falls back), everything else
+/// with a warning (fail closed).
+#[allow(non_upper_case_globals)]
+fn refused(e: &mut Engine, nr: u32) -> Res {
+    use libc::*;
+    match nr as i64 {
         // --- refused without a warning: libc falls back ----------------------------------
         SYS_rseq | SYS_io_uring_setup => {
             let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
@@ -520,6 +575,25 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
             Err(Errno::ENOSYS)
         }
     }
+}
+
+/// `sendfile`, `splice`, `tee`, `copy_file_range`, `preadv`, `preadv2`: the kernel
+/// moves the data (between fds it holds); a regular file written to is observed.
+fn between_fds(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+    let out = io::kernel_only(e, tid, nr, a)?;
+    file::before_copy(e, tid, nr, a);
+    Ok(out)
+}
+
+/// `pwritev`, `pwritev2` on a file the kernel holds: observed as a write of the iovecs'
+/// total length.
+fn file_pwritev(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+    io::kernel_only(e, tid, nr, a)?;
+    let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
+        .iter()
+        .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
+    file::before_write(e, tid, a[0] as i32, Some(a[3]), len);
+    Ok(Out::Pass)
 }
 
 /// The most tracee memory read in one piece (see [`Engine::read_mem`]).
