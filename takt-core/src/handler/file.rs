@@ -719,6 +719,58 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
     }
 }
 
+// --- socket files ---------------------------------------------------------------------
+
+/// A socket file `bind` of an AF_UNIX path is about to make (the kernel makes it, on the
+/// socket's placeholder, with the caller's cwd, root and umask and Linux's errors).
+pub(super) struct SocketFile(Name);
+
+/// The socket file `tid`'s AF_UNIX `path` (relative to its cwd) would be.
+pub(super) fn socket_file(e: &Engine, tid: Vtid, path: &[u8]) -> SocketFile {
+    let host = e.at_path(tid, libc::AT_FDCWD, path);
+    let guest = e
+        .guest_abs(tid, libc::AT_FDCWD, path)
+        .unwrap_or_else(|| host.clone());
+    SocketFile(Name { guest, host })
+}
+
+/// The kernel made socket file `f`: it is a new name (for the crash model, the directory's
+/// times, takt's inode numbers), as `mknod` of a socket would be. Returns its identity
+/// as the host shows it, what connects find it by (`None` if the tracer cannot see it).
+pub(super) fn socket_file_made(
+    e: &mut Engine,
+    tid: Vtid,
+    f: &SocketFile,
+) -> Option<crate::net::UnixFile> {
+    created(e, tid, &f.0);
+    let m = std::fs::symlink_metadata(&f.0.host).ok()?;
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_socket().then(|| crate::net::UnixFile {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+/// The socket file `tid`'s AF_UNIX `path` leads to now, looked up as `connect` does
+/// (through its root and cwd, following symlinks): the lookup's errno (`ENOENT`,
+/// `ENOTDIR`, `ELOOP`, …), or `ECONNREFUSED` for a file that is not a socket.
+pub(super) fn find_socket_file(
+    e: &Engine,
+    tid: Vtid,
+    path: &[u8],
+) -> Result<crate::net::UnixFile, Errno> {
+    use std::os::unix::fs::FileTypeExt;
+    let m = std::fs::metadata(e.at_path(tid, libc::AT_FDCWD, path))
+        .map_err(|x| Errno(x.raw_os_error().unwrap_or(libc::ENOENT)))?;
+    if !m.file_type().is_socket() {
+        return Err(Errno::ECONNREFUSED);
+    }
+    Ok(crate::net::UnixFile {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
 /// What `host` names now, kept so that a crash can put it back.
 fn keep(host: &Path) -> Option<Kept> {
     let m = std::fs::symlink_metadata(host).ok()?;
