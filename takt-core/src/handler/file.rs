@@ -80,6 +80,18 @@ impl Engine {
         Some(std::fs::read_link(base).ok()?.join(p))
     }
 
+    /// The metadata of `guest` (absolute, as `tid` names it) looked up inside `tid`'s root,
+    /// symlinks on the way included (see [`crate::sys::procfs::stat_in_root`]).
+    fn stat_in_view(
+        &self,
+        tid: Vtid,
+        guest: &Path,
+        follow: bool,
+    ) -> Result<std::fs::Metadata, Errno> {
+        crate::sys::procfs::stat_in_root(self.threads[&tid].real, guest, follow)
+            .map_err(|x| Errno(x as i32))
+    }
+
     /// Where the tracer reaches node `node`'s file `path` (absolute, as the node sees it).
     fn node_path(&self, node: usize, path: &Path) -> PathBuf {
         match self.nodens.get(node).and_then(|n| n.as_ref()) {
@@ -743,7 +755,7 @@ pub(super) fn socket_file_made(
     f: &SocketFile,
 ) -> Option<crate::net::UnixFile> {
     created(e, tid, &f.0);
-    let m = std::fs::symlink_metadata(&f.0.host).ok()?;
+    let m = e.stat_in_view(tid, &f.0.guest, false).ok()?;
     use std::os::unix::fs::FileTypeExt;
     m.file_type().is_socket().then(|| crate::net::UnixFile {
         dev: m.dev(),
@@ -760,8 +772,11 @@ pub(super) fn find_socket_file(
     path: &[u8],
 ) -> Result<crate::net::UnixFile, Errno> {
     use std::os::unix::fs::FileTypeExt;
-    let m = std::fs::metadata(e.at_path(tid, libc::AT_FDCWD, path))
-        .map_err(|x| Errno(x.raw_os_error().unwrap_or(libc::ENOENT)))?;
+    let m = match e.guest_abs(tid, libc::AT_FDCWD, path) {
+        Some(guest) => e.stat_in_view(tid, &guest, true)?,
+        None => std::fs::metadata(e.at_path(tid, libc::AT_FDCWD, path))
+            .map_err(|x| Errno(x.raw_os_error().unwrap_or(libc::ENOENT)))?,
+    };
     if !m.file_type().is_socket() {
         return Err(Errno::ECONNREFUSED);
     }
