@@ -320,6 +320,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "wait_errors",
         "clone_parent",
         "proc_ids",
+        "unix_paths",
     ]
     .iter()
     .map(|n| Fixture::c(n))

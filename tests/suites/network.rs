@@ -233,3 +233,44 @@ fn each_receive_names_the_sends_it_consumed() {
         );
     }
 }
+
+/// Each node's socket files are its own: two nodes bind one path at the same time, and
+/// neither sees the other's file; on one node the second bind finds the file (EADDRINUSE).
+#[test]
+fn two_nodes_bind_one_unix_path() {
+    let path = "/tmp/takt_unix_paths_fixed.sock";
+    let run = |nodes: usize| {
+        let s = Scenario::new();
+        let prog = Fixture::c("unix_paths").program;
+        let a = s.create_node();
+        let b = if nodes == 2 {
+            s.create_node()
+        } else {
+            a.clone()
+        };
+        a.create_process(Process::new(&prog).args(["fixed", path]));
+        b.create_process(
+            Process::new(&prog)
+                .args(["fixed", path])
+                .start_after(Duration::from_millis(5)),
+        );
+        s.completion_time(Duration::from_secs(5));
+        s.run()
+    };
+    let r = run(2).unwrap_or_else(|e| panic!("two nodes: {e}"));
+    for i in 0..2 {
+        let out = r.stdout(i);
+        assert!(out.contains("fixed_stat_before -1 2\n"), "{out}");
+        assert!(out.contains("fixed_bind 0 0\n"), "{out}");
+        assert!(out.contains("fixed_connect_later 0 0 read 1 x\n"), "{out}");
+    }
+    assert!(
+        !std::path::Path::new(path).exists(),
+        "{path} reached the host"
+    );
+    let Err(Error::Failed(f)) = run(1) else {
+        panic!("on one node the second bind must fail")
+    };
+    let second = String::from_utf8_lossy(&f.report.processes[1].stdout).into_owned();
+    assert!(second.contains("fixed_bind -1 98\n"), "{second}");
+}

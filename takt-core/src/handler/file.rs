@@ -80,6 +80,18 @@ impl Engine {
         Some(std::fs::read_link(base).ok()?.join(p))
     }
 
+    /// The metadata of `guest` (absolute, as `tid` names it) looked up inside `tid`'s root,
+    /// symlinks on the way included (see [`crate::sys::procfs::stat_in_root`]).
+    fn stat_in_view(
+        &self,
+        tid: Vtid,
+        guest: &Path,
+        follow: bool,
+    ) -> Result<std::fs::Metadata, Errno> {
+        crate::sys::procfs::stat_in_root(self.threads[&tid].real, guest, follow)
+            .map_err(|x| Errno(x as i32))
+    }
+
     /// Where the tracer reaches node `node`'s file `path` (absolute, as the node sees it).
     fn node_path(&self, node: usize, path: &Path) -> PathBuf {
         match self.nodens.get(node).and_then(|n| n.as_ref()) {
@@ -717,6 +729,61 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
             dir,
         });
     }
+}
+
+// --- socket files ---------------------------------------------------------------------
+
+/// A socket file `bind` of an AF_UNIX path is about to make (the kernel makes it, on the
+/// socket's placeholder, with the caller's cwd, root and umask and Linux's errors).
+pub(super) struct SocketFile(Name);
+
+/// The socket file `tid`'s AF_UNIX `path` (relative to its cwd) would be.
+pub(super) fn socket_file(e: &Engine, tid: Vtid, path: &[u8]) -> SocketFile {
+    let host = e.at_path(tid, libc::AT_FDCWD, path);
+    let guest = e
+        .guest_abs(tid, libc::AT_FDCWD, path)
+        .unwrap_or_else(|| host.clone());
+    SocketFile(Name { guest, host })
+}
+
+/// The kernel made socket file `f`: it is a new name (for the crash model, the directory's
+/// times, takt's inode numbers), as `mknod` of a socket would be. Returns its identity
+/// as the host shows it, what connects find it by (`None` if the tracer cannot see it).
+pub(super) fn socket_file_made(
+    e: &mut Engine,
+    tid: Vtid,
+    f: &SocketFile,
+) -> Option<crate::net::UnixFile> {
+    created(e, tid, &f.0);
+    let m = e.stat_in_view(tid, &f.0.guest, false).ok()?;
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_socket().then(|| crate::net::UnixFile {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+/// The socket file `tid`'s AF_UNIX `path` leads to now, looked up as `connect` does
+/// (through its root and cwd, following symlinks): the lookup's errno (`ENOENT`,
+/// `ENOTDIR`, `ELOOP`, …), or `ECONNREFUSED` for a file that is not a socket.
+pub(super) fn find_socket_file(
+    e: &Engine,
+    tid: Vtid,
+    path: &[u8],
+) -> Result<crate::net::UnixFile, Errno> {
+    use std::os::unix::fs::FileTypeExt;
+    let m = match e.guest_abs(tid, libc::AT_FDCWD, path) {
+        Some(guest) => e.stat_in_view(tid, &guest, true)?,
+        None => std::fs::metadata(e.at_path(tid, libc::AT_FDCWD, path))
+            .map_err(|x| Errno(x.raw_os_error().unwrap_or(libc::ENOENT)))?,
+    };
+    if !m.file_type().is_socket() {
+        return Err(Errno::ECONNREFUSED);
+    }
+    Ok(crate::net::UnixFile {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
 }
 
 /// What `host` names now, kept so that a crash can put it back.

@@ -12,7 +12,7 @@ use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj};
-use crate::net::{Domain, NetError, SockAddr, SockType};
+use crate::net::{Domain, NetError, SockAddr, SockType, UnixFile};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 const POLLIN: u32 = libc::POLLIN as u32;
@@ -156,6 +156,9 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
     match nr {
         libc::SYS_bind => {
             let addr = read_addr(e, tid, a[1], a[2])?;
+            if let Some(path) = unix_path(e, s, &addr) {
+                return bind_path(e, tid, s, path.to_vec());
+            }
             e.net.bind(s, &addr)?;
             Ok(Out::Return(0))
         }
@@ -404,6 +407,53 @@ fn socketpair(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     })))
 }
 
+/// The path of an AF_UNIX address given to AF_UNIX socket `s`, if it is one (not an
+/// abstract name, not empty).
+fn unix_path<'a>(e: &Engine, s: usize, addr: &'a SockAddr) -> Option<&'a [u8]> {
+    match addr {
+        SockAddr::Unix(p)
+            if e.net.domain(s) == Domain::Unix && p.first().is_some_and(|&b| b != 0) =>
+        {
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The socket file an AF_UNIX path address leads to for `tid`, looked up as Linux's
+/// `connect` and `sendto` do (`None` for other addresses); a failed lookup is the call's
+/// errno.
+fn unix_file(e: &Engine, tid: Vtid, s: usize, addr: &SockAddr) -> Result<Option<UnixFile>, Errno> {
+    match unix_path(e, s, addr) {
+        Some(p) => super::file::find_socket_file(e, tid, p).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `bind` of an AF_UNIX socket to a path. The kernel binds the socket's placeholder (an
+/// AF_UNIX socket itself), which makes the socket file in the caller's filesystem view
+/// exactly as Linux does: relative to its cwd, mode `0777 & ~umask`, `EADDRINUSE` if the
+/// name exists (a stale socket file too), `ENOENT`/`ENOTDIR`/`EACCES` for the directories.
+/// At the exit the model binds the socket to that file (see [`crate::net::UnixFile`]);
+/// the placeholder never listens nor carries data, and every connect is the model's.
+fn bind_path(e: &mut Engine, tid: Vtid, s: usize, path: Vec<u8>) -> Res {
+    e.net.can_bind_path(s)?;
+    let f = super::file::socket_file(e, tid, &path);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if ret != 0 {
+            return None;
+        }
+        let file = super::file::socket_file_made(e, tid, &f);
+        if file.is_none() {
+            e.note(format!(
+                "the socket file of bind({}) is out of the tracer's sight: no path reaches it",
+                String::from_utf8_lossy(&path)
+            ));
+        }
+        e.net.bind_path(s, &path, file).err().map(Errno::ret)
+    })))
+}
+
 fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
     e.files.file(fd.file).nonblock || flags & libc::MSG_DONTWAIT != 0
 }
@@ -415,7 +465,8 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     // A blocking connect that was parked asks again when woken: the model answers
     // EALREADY while the handshake is under way, then the outcome.
     let again = e.threads[&tid].progress == 1;
-    match e.net.connect(s, &addr, now) {
+    let file = unix_file(e, tid, s, &addr)?;
+    match e.net.connect_file(s, &addr, file, now) {
         Ok(()) => Ok(Out::Return(0)),
         Err(NetError::InProgress) | Err(NetError::WouldBlock) if !nonblock => {
             e.threads.get_mut(&tid).expect("thread").progress = 1;
@@ -493,7 +544,11 @@ pub(crate) fn send_from(
         return Ok(Out::Return(data.len() as i64)); // sent, and lost on the way
     }
     let more = flags & libc::MSG_MORE != 0;
-    match e.net.send_more(s, &data, to.as_ref(), now, more) {
+    let file = match &to {
+        Some(a) if !stream => unix_file(e, tid, s, a)?,
+        _ => None,
+    };
+    match e.net.send_file(s, &data, to.as_ref(), file, now, more) {
         Ok(n) => {
             if stream && inet && e.net_fault(e.cfg.reset_rate, "connection reset") {
                 let _ = e.net.reset_connection(s, now);
@@ -551,8 +606,16 @@ pub(crate) fn recv_into(
     match e.net.recv_msg(s, &mut buf, peek) {
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;
-            if let (Some((addr, lenp)), Some(from)) = (out, meta.from.as_ref()) {
-                write_addr(e, tid, addr, lenp, from)?;
+            match (out, meta.from.as_ref()) {
+                // An unnamed AF_UNIX sender has no address at all (Linux's
+                // unix_copy_addr: a length of 0), where getpeername shows the family.
+                (Some((addr, lenp)), Some(SockAddr::Unix(p)))
+                    if p.is_empty() && addr != 0 && lenp != 0 =>
+                {
+                    e.write_val(tid, lenp, &0u32)?;
+                }
+                (Some((addr, lenp)), Some(from)) => write_addr(e, tid, addr, lenp, from)?,
+                _ => {}
             }
             if !peek {
                 after_io(e, s);

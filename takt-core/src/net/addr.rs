@@ -1,12 +1,13 @@
 //! Addresses and the per-node name spaces: [`SockAddr`], normalised IP endpoints, routing
 //! between nodes, port tables (bind conflicts, ephemeral ports, finding the socket a packet
-//! is for) and AF_UNIX names.
+//! is for) and AF_UNIX names: abstract names by their bytes, paths by the socket file they
+//! made ([`UnixFile`]: the engine makes and looks up the files, the model does no I/O).
 
 use super::socket::{Local, Socket};
 use super::{Domain, Network, NodeId, SockId, SockType};
 use crate::errno::Errno;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 /// First port handed out for port 0 (Linux's default `ip_local_port_range`).
@@ -70,6 +71,19 @@ impl From<SocketAddrV6> for SockAddr {
     fn from(a: SocketAddrV6) -> SockAddr {
         SockAddr::Inet6(a)
     }
+}
+
+/// The socket file an AF_UNIX path names in its node's filesystem: its device and inode
+/// numbers as the host shows them. The engine finds it (at `bind`, once the kernel made
+/// the file; at `connect` and `sendto`, by looking the path up as the caller would), so a
+/// socket is reached through whichever name its file has now, as on Linux (a rename keeps
+/// it reachable, an unlink makes it unreachable, a new file at the old path is another).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnixFile {
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
 }
 
 /// `::ffff:a.b.c.d` becomes `a.b.c.d`: IPv4 traffic is IPv4 whatever the socket family.
@@ -191,10 +205,10 @@ pub(crate) struct Node {
     pub(crate) addr: Ipv4Addr,
     tcp: PortTable,
     udp: PortTable,
-    /// Bound AF_UNIX names (paths and abstract names, one socket each).
+    /// Bound abstract AF_UNIX names (leading NUL), one socket each.
     unix: BTreeMap<Vec<u8>, SockId>,
-    /// Paths whose socket was closed: the file would remain, so connect says ECONNREFUSED.
-    stale: BTreeSet<Vec<u8>>,
+    /// Sockets bound to a path, by the socket file the bind made.
+    files: BTreeMap<UnixFile, SockId>,
     next_autobind: u32,
 }
 
@@ -206,7 +220,7 @@ impl Node {
             tcp: PortTable::default(),
             udp: PortTable::default(),
             unix: BTreeMap::new(),
-            stale: BTreeSet::new(),
+            files: BTreeMap::new(),
             next_autobind: 0,
         }
     }
@@ -223,11 +237,6 @@ impl Node {
             SockType::Stream => &mut self.tcp,
             SockType::Dgram => &mut self.udp,
         }
-    }
-
-    /// Forgets a stale path (the engine saw it unlinked).
-    pub(crate) fn unlink(&mut self, path: &[u8]) {
-        self.stale.remove(path);
     }
 }
 
@@ -354,11 +363,15 @@ impl Network {
                 }
             }
             Some(Local::Unix(path)) => {
+                let file = sock.unix_file.take();
                 let n = &mut self.nodes[node];
                 if n.unix.get(&path) == Some(&s) {
                     n.unix.remove(&path);
-                    if path.first().is_some_and(|&b| b != 0) {
-                        n.stale.insert(path);
+                }
+                // The file stays (Linux leaves it): a connect to it finds no socket.
+                if let Some(f) = file {
+                    if n.files.get(&f) == Some(&s) {
+                        n.files.remove(&f);
                     }
                 }
             }
@@ -429,8 +442,12 @@ impl Network {
         })
     }
 
-    /// Binds an AF_UNIX socket; an empty name autobinds to an abstract `\0xxxxx` name.
+    /// Binds an AF_UNIX socket to an abstract name (leading NUL); an empty name autobinds
+    /// to an abstract `\0xxxxx` name. A path is bound with [`Network::bind_path`].
     pub(super) fn bind_unix(&mut self, s: SockId, path: &[u8]) -> Result<(), Errno> {
+        if path.first().is_some_and(|&b| b != 0) {
+            return Err(Errno::EINVAL);
+        }
         let node = self.sock(s)?.node;
         let n = &mut self.nodes[node];
         let path = if path.is_empty() {
@@ -446,7 +463,6 @@ impl Network {
         } else {
             path.to_vec()
         };
-        n.stale.remove(&path);
         n.unix.insert(path.clone(), s);
         let sock = self.sock_mut(s)?;
         sock.local = Some(Local::Unix(path));
@@ -454,13 +470,67 @@ impl Network {
         Ok(())
     }
 
-    /// The socket bound to an AF_UNIX name: ENOENT if never bound, ECONNREFUSED if closed.
-    pub(super) fn lookup_unix(&self, node: NodeId, path: &[u8]) -> Result<SockId, Errno> {
-        let n = &self.nodes[node];
-        match n.unix.get(path) {
-            Some(&s) => Ok(s),
-            None if n.stale.contains(path) => Err(Errno::ECONNREFUSED),
-            None => Err(Errno::ENOENT),
+    /// Binds AF_UNIX socket `s` to `path`, whose socket file the engine has just made
+    /// (`file`; `None` if it could not see it: then no path reaches the socket).
+    /// `EINVAL` if `s` is bound already or is not AF_UNIX. The file is new, so a socket
+    /// the model still keys by the same identity (a number the host reused) loses it.
+    pub fn bind_path(
+        &mut self,
+        s: SockId,
+        path: &[u8],
+        file: Option<UnixFile>,
+    ) -> Result<(), Errno> {
+        let sock = self.sock(s)?;
+        if sock.local.is_some() || sock.domain != Domain::Unix || path.is_empty() {
+            return Err(Errno::EINVAL);
         }
+        let node = sock.node;
+        if let Some(f) = file {
+            if let Some(old) = self.nodes[node].files.insert(f, s) {
+                if let Some(o) = self.socks.get_mut(&old) {
+                    o.unix_file = None;
+                }
+            }
+        }
+        let sock = self.sock_mut(s)?;
+        sock.local = Some(Local::Unix(path.to_vec()));
+        sock.unix_file = file;
+        sock.explicit_bind = true;
+        Ok(())
+    }
+
+    /// Whether `s` may still be bound (an unbound AF_UNIX socket): what the engine checks
+    /// before it has the kernel make a socket file.
+    pub fn can_bind_path(&self, s: SockId) -> Result<(), Errno> {
+        let sock = self.sock(s)?;
+        if sock.local.is_some() || sock.domain != Domain::Unix {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    /// The socket an AF_UNIX address reaches on `node`, with the name it is bound to: an
+    /// abstract name by its bytes (`ECONNREFUSED` if unbound, as Linux), a path by the
+    /// socket file the engine found for it (`file`; `None`: no such file, `ENOENT`), which
+    /// no bound socket may own any more (`ECONNREFUSED`: a stale socket file).
+    pub(super) fn lookup_unix(
+        &self,
+        node: NodeId,
+        path: &[u8],
+        file: Option<UnixFile>,
+    ) -> Result<(SockId, Vec<u8>), Errno> {
+        let n = &self.nodes[node];
+        let s = if path.first() == Some(&0) {
+            *n.unix.get(path).ok_or(Errno::ECONNREFUSED)?
+        } else {
+            *n.files
+                .get(&file.ok_or(Errno::ENOENT)?)
+                .ok_or(Errno::ECONNREFUSED)?
+        };
+        let name = match self.socks.get(&s).and_then(|x| x.local.as_ref()) {
+            Some(Local::Unix(p)) => p.clone(),
+            _ => path.to_vec(),
+        };
+        Ok((s, name))
     }
 }

@@ -3,7 +3,7 @@
 //! and AF_UNIX datagram sockets (reliable and ordered within a node: a full receive queue
 //! blocks the sender instead of dropping).
 
-use super::addr::{self, Ep};
+use super::addr::{self, Ep, UnixFile};
 use super::socket::{Kind, Local};
 use super::{
     Domain, Ev, NetError, Network, NodeId, Readiness, RecvMeta, SockAddr, SockId, SockType,
@@ -94,21 +94,23 @@ impl Network {
         Ok(dst)
     }
 
-    pub(super) fn dgram_connect(&mut self, s: SockId, addr: &SockAddr) -> Result<(), Errno> {
+    pub(super) fn dgram_connect(
+        &mut self,
+        s: SockId,
+        addr: &SockAddr,
+        file: Option<UnixFile>,
+    ) -> Result<(), Errno> {
         let sock = self.sock(s)?;
         let node = sock.node;
         let peer = if sock.domain == Domain::Unix {
             let SockAddr::Unix(path) = addr else {
                 return Err(Errno::EINVAL);
             };
-            let target = self.lookup_unix(node, path)?;
+            let (target, path) = self.lookup_unix(node, path, file)?;
             if self.sock(target)?.ty != SockType::Dgram {
                 return Err(Errno::EPROTOTYPE);
             }
-            DgPeer::Unix {
-                sock: target,
-                path: path.clone(),
-            }
+            DgPeer::Unix { sock: target, path }
         } else {
             let dst = self.udp_dst(s, addr)?;
             self.route(node, dst.ip)?;
@@ -140,6 +142,7 @@ impl Network {
         s: SockId,
         data: &[u8],
         to: Option<&SockAddr>,
+        file: Option<UnixFile>,
         now: VTime,
     ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
@@ -150,7 +153,7 @@ impl Network {
             return Err(Errno::EPIPE.into());
         }
         if sock.domain == Domain::Unix {
-            return self.unix_dgram_send(s, data, to, now);
+            return self.unix_dgram_send(s, data, to, file, now);
         }
         let max = if sock.domain == Domain::Inet6 {
             UDP_MAX_V6
@@ -224,6 +227,7 @@ impl Network {
         s: SockId,
         data: &[u8],
         to: Option<&SockAddr>,
+        file: Option<UnixFile>,
         now: VTime,
     ) -> Result<usize, NetError> {
         let sock = self.sock(s)?;
@@ -236,7 +240,7 @@ impl Network {
             return Err(Errno::EMSGSIZE.into());
         }
         let target = match (to, sock.dgram().and_then(|d| d.peer.clone())) {
-            (Some(SockAddr::Unix(path)), _) => self.lookup_unix(node, path)?,
+            (Some(SockAddr::Unix(path)), _) => self.lookup_unix(node, path, file)?.0,
             (Some(_), _) => return Err(Errno::EINVAL.into()),
             (None, Some(DgPeer::Unix { sock, .. })) if self.socks.contains_key(&sock) => sock,
             (None, Some(_)) => return Err(Errno::ECONNREFUSED.into()),

@@ -54,7 +54,7 @@ mod stream_wire;
 mod tests;
 mod view;
 
-pub use addr::SockAddr;
+pub use addr::{SockAddr, UnixFile};
 pub use socket::{SockOpt, SockOptName};
 pub use view::{addr_text, PacketView, SocketView};
 
@@ -422,6 +422,8 @@ impl Network {
     /// `EINVAL` if already bound, `EADDRNOTAVAIL` for an address the node lacks,
     /// `EADDRINUSE` unless `SO_REUSEADDR` (both, none listening) or `SO_REUSEPORT` (both)
     /// allow sharing; an AF_INET6 wildcard without `IPV6_V6ONLY` also takes the IPv4 port.
+    /// AF_UNIX: abstract names and autobind; a path is bound with [`Network::bind_path`]
+    /// once the engine made its socket file (`EINVAL` here).
     pub fn bind(&mut self, s: SockId, addr: &SockAddr) -> Result<(), Errno> {
         let sock = self.sock(s)?;
         if sock.local.is_some() {
@@ -452,7 +454,21 @@ impl Network {
     /// Connects. TCP: [`NetError::InProgress`] for a fresh connect; a later `connect` returns
     /// `Ok` once established (then `EISCONN`), the error if it failed, `EALREADY` while
     /// pending. AF_UNIX stream: immediate. Datagram sockets: sets the default peer.
+    /// An AF_UNIX path reaches nothing here (`ENOENT`): see [`Network::connect_file`].
     pub fn connect(&mut self, s: SockId, addr: &SockAddr, now: VTime) -> Result<(), NetError> {
+        self.connect_file(s, addr, None, now)
+    }
+
+    /// [`Network::connect`] to an AF_UNIX path that leads to socket file `file` (the engine
+    /// looked the path up in the caller's filesystem; `None`: no file). The socket bound
+    /// to that file is reached, whatever the path (`ECONNREFUSED` if none is).
+    pub fn connect_file(
+        &mut self,
+        s: SockId,
+        addr: &SockAddr,
+        file: Option<UnixFile>,
+        now: VTime,
+    ) -> Result<(), NetError> {
         let now = self.touch(now);
         match self.sock(s)?.ty {
             SockType::Stream => {
@@ -460,13 +476,13 @@ impl Network {
                     .sock(s)?
                     .stream()
                     .is_some_and(|st| matches!(st.phase, stream::Phase::Idle));
-                let r = self.stream_connect(s, addr, now);
+                let r = self.stream_connect(s, addr, file, now);
                 if idle && matches!(r, Ok(()) | Err(NetError::InProgress)) {
                     self.note_msg(true, s, crate::trace::Msgs::CONNECT);
                 }
                 r
             }
-            SockType::Dgram => Ok(self.dgram_connect(s, addr)?),
+            SockType::Dgram => Ok(self.dgram_connect(s, addr, file)?),
         }
     }
 
@@ -514,10 +530,24 @@ impl Network {
         now: VTime,
         more: bool,
     ) -> Result<usize, NetError> {
+        self.send_file(s, data, to, None, now, more)
+    }
+
+    /// [`Network::send_more`] to an AF_UNIX path `to` that leads to socket file `file`
+    /// (as in [`Network::connect_file`]).
+    pub fn send_file(
+        &mut self,
+        s: SockId,
+        data: &[u8],
+        to: Option<&SockAddr>,
+        file: Option<UnixFile>,
+        now: VTime,
+        more: bool,
+    ) -> Result<usize, NetError> {
         let now = self.touch(now);
         let n = match self.sock(s)?.ty {
             SockType::Stream => self.stream_send(s, data, now, more),
-            SockType::Dgram => self.dgram_send(s, data, to, now),
+            SockType::Dgram => self.dgram_send(s, data, to, file, now),
         }?;
         if let Some(sock) = self.socks.get_mut(&s) {
             sock.tx_bytes = sock.tx_bytes.saturating_add(n as u64);
@@ -736,13 +766,6 @@ impl Network {
     /// Number of live sockets (accepted-but-queued ones included).
     pub fn socket_count(&self) -> usize {
         self.socks.len()
-    }
-
-    /// The engine saw an AF_UNIX path unlinked: connects to it now fail with `ENOENT`.
-    pub fn unlink_unix_path(&mut self, node: NodeId, path: &[u8]) {
-        if let Some(n) = self.nodes.get_mut(node) {
-            n.unlink(path);
-        }
     }
 
     /// Cuts (or heals) the link between two nodes. Packets between cut nodes are held and

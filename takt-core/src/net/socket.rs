@@ -129,6 +129,8 @@ pub(crate) struct Socket {
     pub(crate) domain: Domain,
     pub(crate) ty: SockType,
     pub(crate) local: Option<Local>,
+    /// The socket file of a path it is bound to (what finds it; see [`super::UnixFile`]).
+    pub(crate) unix_file: Option<super::UnixFile>,
     /// Bound by the user to a non-zero port (or a path): kept when a connection dies.
     pub(crate) explicit_bind: bool,
     pub(crate) opts: Opts,
@@ -161,6 +163,7 @@ impl Socket {
             domain,
             ty,
             local: None,
+            unix_file: None,
             explicit_bind: false,
             opts: Opts::default(),
             err: None,

@@ -8,7 +8,7 @@
 //! they land in the peer's receive buffer; `room = sndbuf + peer rcvbuf - in flight - peer's
 //! unread bytes` (the two buffers default to half of `stream_buffer` each).
 
-use super::addr::{self, Ep};
+use super::addr::{self, Ep, UnixFile};
 use super::socket::{Kind, Local, Socket};
 use super::stream_wire::Syn;
 use super::{
@@ -226,6 +226,7 @@ impl Network {
         &mut self,
         s: SockId,
         addr: &SockAddr,
+        file: Option<UnixFile>,
         now: VTime,
     ) -> Result<(), NetError> {
         let sock = self.sock_mut(s)?;
@@ -251,7 +252,7 @@ impl Network {
             (SockState::Unconnected, _) => return Err(Errno::EISCONN.into()),
         }
         if unix {
-            self.unix_connect(s, addr)
+            self.unix_connect(s, addr, file)
         } else {
             self.tcp_connect(s, addr, now)
         }
@@ -309,7 +310,14 @@ impl Network {
     }
 
     /// AF_UNIX connect: immediate, or WouldBlock (woken by `accept`) if the backlog is full.
-    fn unix_connect(&mut self, s: SockId, addr: &SockAddr) -> Result<(), NetError> {
+    /// `file`: the socket file a path leads to (see [`Network::lookup_unix`]). Both ends
+    /// see the listener's name as bound (the accepted socket's own, the client's peer).
+    fn unix_connect(
+        &mut self,
+        s: SockId,
+        addr: &SockAddr,
+        file: Option<UnixFile>,
+    ) -> Result<(), NetError> {
         let SockAddr::Unix(path) = addr else {
             return Err(Errno::EINVAL.into());
         };
@@ -319,7 +327,7 @@ impl Network {
             Some(Local::Unix(p)) => SockAddr::Unix(p.clone()),
             _ => SockAddr::unnamed(),
         };
-        let l = self.lookup_unix(node, path)?;
+        let (l, path) = self.lookup_unix(node, path, file)?;
         let lsock = self.sock(l)?;
         if lsock.ty != SockType::Stream {
             return Err(Errno::EPROTOTYPE.into());

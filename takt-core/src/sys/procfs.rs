@@ -39,3 +39,56 @@ pub fn exe(real: RealTid) -> Option<String> {
 pub fn has_fd(real: RealTid, fd: i32) -> bool {
     std::fs::symlink_metadata(format!("/proc/{real}/fd/{fd}")).is_ok()
 }
+
+/// `struct open_how` of `openat2` (libc's is `non_exhaustive`).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// The metadata of `path` (absolute, as process `real` names it), resolved inside that
+/// process's root: `openat2(RESOLVE_IN_ROOT)` on `/proc/<real>/root`, so a symlink on the
+/// way (`/var/run -> /run`) leads into the process's own view, as its own lookup would,
+/// where a plain path through `/proc/<real>/root` would follow it into the tracer's.
+/// `follow`: a final symlink is followed (else it is what is described). The errno is
+/// the lookup's (`ENOENT`, `ENOTDIR`, `ELOOP`, `EACCES`…).
+pub fn stat_in_root(
+    real: RealTid,
+    path: &std::path::Path,
+    follow: bool,
+) -> Result<std::fs::Metadata, nix::errno::Errno> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    let root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(format!("/proc/{real}/root"))
+        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ESRCH)))?;
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| nix::errno::Errno::ENOENT)?;
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_CLOEXEC | nofollow) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: `root` is an open descriptor, `c` a NUL-terminated string and `how` a
+    // valid `open_how` of the size passed; the kernel only reads them.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    let fd = nix::errno::Errno::result(fd)?;
+    // SAFETY: openat2 returned a new descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    std::fs::File::from(fd)
+        .metadata()
+        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+}

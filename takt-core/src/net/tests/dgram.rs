@@ -214,62 +214,80 @@ fn unix_close_with_unread_data_resets_peer() {
     assert_eq!(w.send(y, b"x"), Err(Errno::EPIPE.into()));
 }
 
+/// Socket files as the engine would find them (device, inode).
+const F: UnixFile = UnixFile { dev: 1, ino: 10 };
+const G: UnixFile = UnixFile { dev: 1, ino: 11 };
+const H: UnixFile = UnixFile { dev: 1, ino: 12 };
+
 #[test]
-fn unix_stream_by_path() {
+fn unix_stream_by_socket_file() {
     let mut w = World::std();
+    let app = unix("/run/app.sock");
     let c = w.sock(w.a, Domain::Unix, SockType::Stream);
+    // No file at the path: ENOENT; a socket file no socket is bound to: ECONNREFUSED.
     assert_eq!(
-        w.net.connect(c, &unix("/run/app.sock"), w.now),
+        w.net.connect_file(c, &app, None, w.now),
         Err(Errno::ENOENT.into())
+    );
+    assert_eq!(
+        w.net.connect_file(c, &app, Some(F), w.now),
+        Err(Errno::ECONNREFUSED.into())
     );
     let l = w.sock(w.a, Domain::Unix, SockType::Stream);
     assert_eq!(w.net.listen(l, 4), Err(Errno::EINVAL));
-    w.net.bind(l, &unix("/run/app.sock")).unwrap();
+    // A path is bound once the engine made its file, never by name alone.
+    assert_eq!(w.net.bind(l, &app), Err(Errno::EINVAL));
+    w.net.bind_path(l, b"/run/app.sock", Some(F)).unwrap();
+    assert_eq!(w.net.bind_path(l, b"/run/b", Some(G)), Err(Errno::EINVAL));
+    assert_eq!(w.net.can_bind_path(l), Err(Errno::EINVAL));
     assert_eq!(
-        w.net.connect(c, &unix("/run/app.sock"), w.now),
+        w.net.connect_file(c, &app, Some(F), w.now),
         Err(Errno::ECONNREFUSED.into())
     );
     w.net.listen(l, 4).unwrap();
-    let other = w.sock(w.a, Domain::Unix, SockType::Stream);
-    assert_eq!(
-        w.net.bind(other, &unix("/run/app.sock")),
-        Err(Errno::EADDRINUSE)
-    );
-    // Paths are per node.
+    // Files are per node: the same numbers on node b are another file.
     let cb = w.sock(w.b, Domain::Unix, SockType::Stream);
     assert_eq!(
-        w.net.connect(cb, &unix("/run/app.sock"), w.now),
-        Err(Errno::ENOENT.into())
+        w.net.connect_file(cb, &app, Some(F), w.now),
+        Err(Errno::ECONNREFUSED.into())
     );
-
-    assert_eq!(w.net.connect(c, &unix("/run/app.sock"), w.now), Ok(()));
+    // Whatever name the file has now reaches it (a rename); both ends see the name bound.
+    let renamed = unix("/run/renamed.sock");
+    assert_eq!(w.net.connect_file(c, &renamed, Some(F), w.now), Ok(()));
     assert!(w.net.readiness(l).readable);
     let (s, peer) = w.net.accept(l).unwrap();
     assert_eq!(peer, SockAddr::unnamed());
-    assert_eq!(w.net.local_addr(s), Ok(unix("/run/app.sock")));
-    assert_eq!(w.net.peer_addr(c), Ok(unix("/run/app.sock")));
+    assert_eq!(w.net.local_addr(s), Ok(app.clone()));
+    assert_eq!(w.net.peer_addr(c), Ok(app.clone()));
     w.send(c, b"GET").unwrap();
     w.settle();
     assert_eq!(w.recv(s).unwrap(), b"GET");
 
-    // A datagram socket at a path: EPROTOTYPE.
+    // A datagram socket's file: EPROTOTYPE.
     let d = w.sock(w.a, Domain::Unix, SockType::Dgram);
-    w.net.bind(d, &unix("/run/dgram.sock")).unwrap();
+    w.net.bind_path(d, b"/run/dgram.sock", Some(G)).unwrap();
     let c2 = w.sock(w.a, Domain::Unix, SockType::Stream);
     assert_eq!(
-        w.net.connect(c2, &unix("/run/dgram.sock"), w.now),
+        w.net
+            .connect_file(c2, &unix("/run/dgram.sock"), Some(G), w.now),
         Err(Errno::EPROTOTYPE.into())
     );
-    // After close the path is stale (ECONNREFUSED) until unlinked (ENOENT) or bound again.
+    // After close the file stays, stale: ECONNREFUSED.
     w.net.close(l, w.now);
     assert_eq!(
-        w.net.connect(c2, &unix("/run/app.sock"), w.now),
+        w.net.connect_file(c2, &app, Some(F), w.now),
         Err(Errno::ECONNREFUSED.into())
     );
-    w.net.unlink_unix_path(w.a, b"/run/app.sock");
+    // A new file with numbers the model still has (the host reused them) is the new
+    // socket's; closing the old one leaves it so.
+    let l2 = w.sock(w.a, Domain::Unix, SockType::Stream);
+    w.net.bind_path(l2, b"/run/new.sock", Some(G)).unwrap();
+    w.net.listen(l2, 4).unwrap();
+    w.net.close(d, w.now);
     assert_eq!(
-        w.net.connect(c2, &unix("/run/app.sock"), w.now),
-        Err(Errno::ENOENT.into())
+        w.net
+            .connect_file(c2, &unix("/run/new.sock"), Some(G), w.now),
+        Ok(())
     );
 }
 
@@ -290,10 +308,16 @@ fn unix_full_backlog_blocks_until_accept() {
     assert!(w.changed.contains(&c2));
     assert!(w.net.readiness(c2).writable);
     assert_eq!(w.net.connect(c2, &path, w.now), Ok(()));
-    // Abstract names leave nothing behind.
+    // Abstract names leave nothing behind: an unbound one is ECONNREFUSED (Linux's
+    // unix_find_abstract), and can be bound again.
     w.net.close(l, w.now);
     let c3 = w.sock(w.a, Domain::Unix, SockType::Stream);
-    assert_eq!(w.net.connect(c3, &path, w.now), Err(Errno::ENOENT.into()));
+    assert_eq!(
+        w.net.connect(c3, &path, w.now),
+        Err(Errno::ECONNREFUSED.into())
+    );
+    let l3 = w.sock(w.a, Domain::Unix, SockType::Stream);
+    assert_eq!(w.net.bind(l3, &path), Ok(()));
     // The queued connection was reset.
     w.settle();
     assert_eq!(w.recv(c2), Err(Errno::ECONNRESET.into()));
@@ -307,9 +331,11 @@ fn unix_dgram_by_path_with_backpressure() {
     };
     let mut w = World::new(cfg);
     let r = w.sock(w.a, Domain::Unix, SockType::Dgram);
-    w.net.bind(r, &unix("/dev/log")).unwrap();
+    w.net.bind_path(r, b"/dev/log", Some(F)).unwrap();
     let s = w.sock(w.a, Domain::Unix, SockType::Dgram);
     let to = unix("/dev/log");
+    let send =
+        |w: &mut World, data: &[u8]| w.net.send_file(s, data, Some(&to), Some(F), w.now, false);
     assert_eq!(
         w.net.send(s, b"x", None, w.now),
         Err(Errno::ENOTCONN.into())
@@ -321,12 +347,9 @@ fn unix_dgram_by_path_with_backpressure() {
     w.net.bind(s, &SockAddr::unnamed()).unwrap();
     let name = w.net.local_addr(s).unwrap();
     assert_eq!(name, SockAddr::Unix(b"\x0000000".to_vec()));
-    assert_eq!(w.net.send(s, &[1; 60], Some(&to), w.now), Ok(60));
-    assert_eq!(w.net.send(s, &[2; 30], Some(&to), w.now), Ok(30));
-    assert_eq!(
-        w.net.send(s, &[3; 30], Some(&to), w.now),
-        Err(NetError::WouldBlock)
-    );
+    assert_eq!(send(&mut w, &[1; 60]), Ok(60));
+    assert_eq!(send(&mut w, &[2; 30]), Ok(30));
+    assert_eq!(send(&mut w, &[3; 30]), Err(NetError::WouldBlock));
     assert!(!w.net.readiness(s).writable);
     w.settle();
     let mut buf = [0; 100];
@@ -334,14 +357,14 @@ fn unix_dgram_by_path_with_backpressure() {
     w.settle();
     assert!(w.changed.contains(&s));
     assert!(w.net.readiness(s).writable);
-    assert_eq!(w.net.send(s, &[3; 30], Some(&to), w.now), Ok(30));
+    assert_eq!(send(&mut w, &[3; 30]), Ok(30));
     w.settle();
     assert_eq!(w.net.recv(r, &mut buf, false), Ok((30, Some(name.clone()))));
     assert_eq!(buf[0], 2);
     assert_eq!(w.net.recv(r, &mut buf, false), Ok((30, Some(name))));
     assert_eq!(buf[0], 3);
     // A connected datagram socket; its peer vanishing means ECONNREFUSED.
-    w.net.connect(s, &to, w.now).unwrap();
+    w.net.connect_file(s, &to, Some(F), w.now).unwrap();
     assert_eq!(w.net.peer_addr(s), Ok(to.clone()));
     w.net.close(r, w.now);
     assert_eq!(
@@ -349,9 +372,10 @@ fn unix_dgram_by_path_with_backpressure() {
         Err(Errno::ECONNREFUSED.into())
     );
     let stream = w.sock(w.a, Domain::Unix, SockType::Stream);
-    w.net.bind(stream, &unix("/run/s")).unwrap();
+    w.net.bind_path(stream, b"/run/s", Some(H)).unwrap();
     assert_eq!(
-        w.net.send(s, b"x", Some(&unix("/run/s")), w.now),
+        w.net
+            .send_file(s, b"x", Some(&unix("/run/s")), Some(H), w.now, false),
         Err(Errno::EPROTOTYPE.into())
     );
 }
