@@ -372,6 +372,16 @@ impl Capturer<'_> {
         }
     }
 
+    /// Stores the socket address of `want` bytes at `addr` in `slot`, canonical (see
+    /// [`canonical_sockaddr`]).
+    pub(crate) fn take_sockaddr(&mut self, slot: Slot, addr: u64, want: u64) {
+        let n = want.min(SOCKADDR_CAP as u64) as usize;
+        if let Some(b) = self.read(addr, n) {
+            self.cap
+                .put(slot, canonical_sockaddr(b), want > SOCKADDR_CAP as u64);
+        }
+    }
+
     /// Stores a C string of at most `cap` bytes in `slot`.
     pub(crate) fn take_cstr(&mut self, slot: Slot, addr: u64, cap: usize) {
         if let Ok((s, complete)) = self.mem.read_cstr(addr, cap) {
@@ -428,8 +438,28 @@ pub(crate) fn out_path(c: &mut Capturer<'_>, i: usize, addr: u64) {
 pub(crate) fn sockaddr_in(c: &mut Capturer<'_>, i: usize, addr: u64) {
     if c.at_entry() {
         let len = u64::from(c.reg(i + 1) as u32);
-        c.take(Slot::arg(i), addr, len, SOCKADDR_CAP);
+        c.take_sockaddr(Slot::arg(i), addr, len);
     }
+}
+
+/// A socket address as the kernel reads it: an `AF_UNIX` path name ends at its first
+/// NUL, and an `AF_INET` address's `sin_zero` padding counts as zero (the kernel reads
+/// neither what follows the path nor the padding, and callers often leave
+/// uninitialized stack there, which would make same-seed traces differ); every other
+/// address is its whole length.
+fn canonical_sockaddr(mut b: Vec<u8>) -> Vec<u8> {
+    let family = (b.len() >= 2).then(|| i32::from(u16::from_le_bytes([b[0], b[1]])));
+    if family == Some(libc::AF_UNIX) && b.len() > 2 && b[2] != 0 {
+        if let Some(nul) = b[2..].iter().position(|&x| x == 0) {
+            b.truncate(2 + nul);
+        }
+    }
+    if family == Some(libc::AF_INET) {
+        for x in b.iter_mut().take(16).skip(8) {
+            *x = 0;
+        }
+    }
+    b
 }
 
 pub(crate) fn sockaddr_out(c: &mut Capturer<'_>, i: usize, addr: u64) {
@@ -445,7 +475,7 @@ pub(crate) fn sockaddr_out(c: &mut Capturer<'_>, i: usize, addr: u64) {
         .captured(Slot::arg(i + 1))
         .and_then(|b| b.try_into().ok())
         .map_or(u32::MAX, u32::from_le_bytes);
-    c.take(Slot::arg(i), addr, u64::from(len.min(room)), SOCKADDR_CAP);
+    c.take_sockaddr(Slot::arg(i), addr, u64::from(len.min(room)));
 }
 
 pub(crate) fn socklen(c: &mut Capturer<'_>, i: usize, addr: u64) {
@@ -710,5 +740,26 @@ pub(crate) fn optval_out(c: &mut Capturer<'_>, i: usize, addr: u64) {
     }
     if let Some(len) = c.read_u32(c.reg(i + 1)) {
         c.take(Slot::arg(i), addr, u64::from(len), BUF_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_sockaddr;
+
+    #[test]
+    fn a_unix_path_address_ends_at_its_nul_and_others_keep_their_length() {
+        let mut un = vec![1u8, 0];
+        un.extend_from_slice(b"/run/x.sock\0\x55\x66garbage");
+        assert_eq!(canonical_sockaddr(un), b"\x01\x00/run/x.sock".to_vec());
+        let abstract_name = b"\x01\x00\x00name\x00\x01".to_vec();
+        assert_eq!(canonical_sockaddr(abstract_name.clone()), abstract_name);
+        let inet = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut padded = inet.clone();
+        padded[12] = 0x99;
+        assert_eq!(canonical_sockaddr(padded), inet);
+        let mut v6 = vec![10u8, 0, 0x1f, 0x90, 0, 0, 0, 7];
+        v6.resize(28, 3);
+        assert_eq!(canonical_sockaddr(v6.clone()), v6);
     }
 }
