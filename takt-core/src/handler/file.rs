@@ -1100,56 +1100,10 @@ impl Engine {
             v
         });
         self.record_crash_keeps(n, crash, &drawn);
-        let mut lost = 0usize;
-        // Data first (a removed file is put back with its durable contents), newest
-        // write first.
-        for (id, f) in &disk.files {
-            let keep = files.get(id).copied().unwrap_or(0);
-            for w in f.writes.iter().skip(keep).rev() {
-                let _ = f.file.write_all_at(&w.old, w.offset);
-                let _ = f.file.set_len(w.size_before);
-                lost = lost.saturating_add(1);
-            }
-        }
-        for f in disk.doomed.iter().rev() {
-            for w in f.writes.iter().rev() {
-                let _ = f.file.write_all_at(&w.old, w.offset);
-                let _ = f.file.set_len(w.size_before);
-                lost = lost.saturating_add(1);
-            }
-        }
+        let mut lost = undo_data(&disk, &files);
         for op in disk.names.into_iter().skip(names).rev() {
             lost = lost.saturating_add(1);
-            match op {
-                NameOp::Created { path, .. } => {
-                    let p = self.node_path(n, &path);
-                    if std::fs::remove_file(&p).is_err() {
-                        let _ = std::fs::remove_dir(&p);
-                    }
-                }
-                NameOp::Removed { path, kept, .. } => {
-                    let p = self.node_path(n, &path);
-                    put_back(&p, kept);
-                }
-                NameOp::Exchanged { a, b, .. } => {
-                    // Exchanged back, through a name of takt's own beside `a`.
-                    let (pa, pb) = (self.node_path(n, &a), self.node_path(n, &b));
-                    let mut side = pa.clone().into_os_string();
-                    side.push(".takt-exchange");
-                    let _ = std::fs::rename(&pa, &side);
-                    let _ = std::fs::rename(&pb, &pa);
-                    let _ = std::fs::rename(&side, &pb);
-                }
-                NameOp::Renamed {
-                    from, to, replaced, ..
-                } => {
-                    let (f, t) = (self.node_path(n, &from), self.node_path(n, &to));
-                    let _ = std::fs::rename(&t, &f);
-                    if let Some(k) = replaced {
-                        put_back(&t, k);
-                    }
-                }
-            }
+            self.undo_name(n, op);
         }
         if lost > 0 {
             self.note(format!(
@@ -1158,6 +1112,64 @@ impl Engine {
             ));
         }
     }
+}
+
+impl Engine {
+    /// Undoes one name change of node `n` that was not durable.
+    fn undo_name(&self, n: usize, op: NameOp) {
+        match op {
+            NameOp::Created { path, .. } => {
+                let p = self.node_path(n, &path);
+                if std::fs::remove_file(&p).is_err() {
+                    let _ = std::fs::remove_dir(&p);
+                }
+            }
+            NameOp::Removed { path, kept, .. } => {
+                let p = self.node_path(n, &path);
+                put_back(&p, kept);
+            }
+            NameOp::Exchanged { a, b, .. } => {
+                // Exchanged back, through a name of takt's own beside `a`.
+                let (pa, pb) = (self.node_path(n, &a), self.node_path(n, &b));
+                let mut side = pa.clone().into_os_string();
+                side.push(".takt-exchange");
+                let _ = std::fs::rename(&pa, &side);
+                let _ = std::fs::rename(&pb, &pa);
+                let _ = std::fs::rename(&side, &pb);
+            }
+            NameOp::Renamed {
+                from, to, replaced, ..
+            } => {
+                let (f, t) = (self.node_path(n, &from), self.node_path(n, &to));
+                let _ = std::fs::rename(&t, &f);
+                if let Some(k) = replaced {
+                    put_back(&t, k);
+                }
+            }
+        }
+    }
+}
+
+/// Undoes the writes of `disk` that do not survive (each dirty file keeps the number
+/// `keep` gives; writes whose write-back failed are all undone), newest first; returns
+/// how many were undone. Data goes first, so a removed file is put back with its
+/// durable contents.
+fn undo_data(disk: &fs::Disk, keep: &std::collections::BTreeMap<HostId, usize>) -> usize {
+    let mut lost = 0usize;
+    let undo = |f: &fs::DirtyFile, skip: usize, lost: &mut usize| {
+        for w in f.writes.iter().skip(skip).rev() {
+            let _ = f.file.write_all_at(&w.old, w.offset);
+            let _ = f.file.set_len(w.size_before);
+            *lost = lost.saturating_add(1);
+        }
+    };
+    for (id, f) in &disk.files {
+        undo(f, keep.get(id).copied().unwrap_or(0), &mut lost);
+    }
+    for f in disk.doomed.iter().rev() {
+        undo(f, 0, &mut lost);
+    }
+    lost
 }
 
 /// Puts a kept entry back at `p`.

@@ -35,120 +35,20 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let private = op & FUTEX_PRIVATE != 0;
     let cmd = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
     let k = key(e, tid, uaddr, private);
+    // The plain operations match every waiter; the _BITSET ones those in `a[5]`.
+    let bitset = |plain: i32| match cmd == plain {
+        true => Ok(u32::MAX),
+        false if a[5] as u32 == 0 => Err(Errno::EINVAL),
+        false => Ok(a[5] as u32),
+    };
     match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let bitset = if cmd == FUTEX_WAIT {
-                u32::MAX
-            } else {
-                a[5] as u32
-            };
-            if bitset == 0 {
-                return Err(Errno::EINVAL);
-            }
-            let cur: u32 = e.read_val(tid, uaddr)?;
-            if cur != val {
-                return Err(Errno::EAGAIN);
-            }
-            let deadline = match a[3] {
-                0 => None,
-                p => {
-                    let ts: libc::timespec = e.read_val(tid, p)?;
-                    let ns = super::time::ts_nanos(&ts)?;
-                    Some(if cmd == FUTEX_WAIT {
-                        e.now.plus_nanos(ns)
-                    } else {
-                        // Absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME.
-                        let base = super::guest::nanos(
-                            if op & FUTEX_CLOCK_REALTIME != 0 {
-                                super::time::EPOCH_SECS
-                            } else {
-                                super::time::BOOT_SECS
-                            },
-                            0,
-                            0,
-                        );
-                        VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
-                    })
-                }
-            };
-            if deadline.is_some_and(|d| d <= e.now) {
-                return Err(Errno::ETIMEDOUT);
-            }
-            e.futexes.entry(k).or_default().push_back((tid, bitset));
-            Ok(Out::Block(
-                Blocked::new("futex (a lock or condition variable)")
-                    .until(deadline, Errno::ETIMEDOUT.ret()),
-            ))
-        }
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => wait(e, tid, k, a, op, bitset(FUTEX_WAIT)?),
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            let bitset = if cmd == FUTEX_WAKE {
-                u32::MAX
-            } else {
-                a[5] as u32
-            };
-            if bitset == 0 {
-                return Err(Errno::EINVAL);
-            }
-            Ok(Out::Return(wake(e, k.0, k.1, val, bitset) as i64))
+            let b = bitset(FUTEX_WAKE)?;
+            Ok(Out::Return(wake(e, k.0, k.1, val, b) as i64))
         }
-        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
-            if cmd == FUTEX_CMP_REQUEUE {
-                let cur: u32 = e.read_val(tid, uaddr)?;
-                if cur != a[5] as u32 {
-                    return Err(Errno::EAGAIN);
-                }
-            }
-            let woken = wake(e, k.0, k.1, val, u32::MAX);
-            let k2 = key(e, tid, a[4], private);
-            let mut moved = 0u64;
-            let limit = a[3] as u32 as u64;
-            let mut from = e.futexes.remove(&k).unwrap_or_default();
-            while moved < limit {
-                let Some(w) = from.pop_front() else { break };
-                if waiting(e, w.0) {
-                    e.futexes.entry(k2).or_default().push_back(w);
-                    moved = moved.saturating_add(1);
-                }
-            }
-            if !from.is_empty() {
-                e.futexes.insert(k, from);
-            }
-            Ok(Out::Return((woken as i64).saturating_add(moved as i64)))
-        }
-        FUTEX_WAKE_OP => {
-            let (uaddr2, val2, encoded) = (a[4], a[3] as u32, a[5] as u32);
-            let old: u32 = e.read_val(tid, uaddr2)?;
-            let (opk, cmp) = ((encoded >> 28) & 0xf, (encoded >> 24) & 0xf);
-            let mut oparg = (encoded >> 12) & 0xfff;
-            let cmparg = encoded & 0xfff;
-            if opk & 8 != 0 {
-                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
-            }
-            let new = match opk & 7 {
-                0 => oparg,
-                1 => old.wrapping_add(oparg),
-                2 => old | oparg,
-                3 => old & !oparg,
-                4 => old ^ oparg,
-                _ => return Err(Errno::ENOSYS),
-            };
-            e.write_val(tid, uaddr2, &new)?;
-            let mut n = wake(e, k.0, k.1, val, u32::MAX);
-            let hit = match cmp {
-                0 => old == cmparg,
-                1 => old != cmparg,
-                2 => (old as i32) < cmparg as i32,
-                3 => (old as i32) <= cmparg as i32,
-                4 => (old as i32) > cmparg as i32,
-                5 => (old as i32) >= cmparg as i32,
-                _ => return Err(Errno::ENOSYS),
-            };
-            if hit {
-                let k2 = key(e, tid, uaddr2, private);
-                n = n.saturating_add(wake(e, k2.0, k2.1, val2, u32::MAX));
-            }
-            Ok(Out::Return(n as i64))
-        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => requeue(e, tid, k, a, cmd == FUTEX_CMP_REQUEUE),
+        FUTEX_WAKE_OP => wake_op(e, tid, k, a),
         _ => {
             e.warn(format!(
                 "futex operation {cmd} (unknown, or a PI futex) answered ENOSYS"
@@ -156,6 +56,113 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             Err(Errno::ENOSYS)
         }
     }
+}
+
+/// `FUTEX_WAIT` (a relative time-out) and `FUTEX_WAIT_BITSET` (an absolute one, on
+/// `CLOCK_MONOTONIC` or, with `FUTEX_CLOCK_REALTIME` in `op`, `CLOCK_REALTIME`).
+fn wait(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], op: i32, bitset: u32) -> Res {
+    let (uaddr, val) = (a[0], a[2] as u32);
+    let relative = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME) == FUTEX_WAIT;
+    let cur: u32 = e.read_val(tid, uaddr)?;
+    if cur != val {
+        return Err(Errno::EAGAIN);
+    }
+    let deadline = match a[3] {
+        0 => None,
+        p => {
+            let ts: libc::timespec = e.read_val(tid, p)?;
+            let ns = super::time::ts_nanos(&ts)?;
+            Some(if relative {
+                e.now.plus_nanos(ns)
+            } else {
+                let base = super::guest::nanos(
+                    if op & FUTEX_CLOCK_REALTIME != 0 {
+                        super::time::EPOCH_SECS
+                    } else {
+                        super::time::BOOT_SECS
+                    },
+                    0,
+                    0,
+                );
+                VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+            })
+        }
+    };
+    if deadline.is_some_and(|d| d <= e.now) {
+        return Err(Errno::ETIMEDOUT);
+    }
+    e.futexes.entry(k).or_default().push_back((tid, bitset));
+    Ok(Out::Block(
+        Blocked::new("futex (a lock or condition variable)")
+            .until(deadline, Errno::ETIMEDOUT.ret()),
+    ))
+}
+
+/// `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE` (`cmp`: only if the word still holds
+/// `a[5]`): wakes `a[2]` waiters and moves up to `a[3]` others to the futex at `a[4]`.
+fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], cmp: bool) -> Res {
+    let private = a[1] as i32 & FUTEX_PRIVATE != 0;
+    if cmp {
+        let cur: u32 = e.read_val(tid, a[0])?;
+        if cur != a[5] as u32 {
+            return Err(Errno::EAGAIN);
+        }
+    }
+    let woken = wake(e, k.0, k.1, a[2] as u32, u32::MAX);
+    let k2 = key(e, tid, a[4], private);
+    let mut moved = 0u64;
+    let limit = a[3] as u32 as u64;
+    let mut from = e.futexes.remove(&k).unwrap_or_default();
+    while moved < limit {
+        let Some(w) = from.pop_front() else { break };
+        if waiting(e, w.0) {
+            e.futexes.entry(k2).or_default().push_back(w);
+            moved = moved.saturating_add(1);
+        }
+    }
+    if !from.is_empty() {
+        e.futexes.insert(k, from);
+    }
+    Ok(Out::Return((woken as i64).saturating_add(moved as i64)))
+}
+
+/// `FUTEX_WAKE_OP`: changes the word at `a[4]` as `a[5]` encodes, wakes `a[2]`
+/// waiters of the first futex and, if the old value passes the encoded comparison,
+/// `a[3]` of the second.
+fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
+    let private = a[1] as i32 & FUTEX_PRIVATE != 0;
+    let (val, uaddr2, val2, encoded) = (a[2] as u32, a[4], a[3] as u32, a[5] as u32);
+    let old: u32 = e.read_val(tid, uaddr2)?;
+    let (opk, cmp) = ((encoded >> 28) & 0xf, (encoded >> 24) & 0xf);
+    let mut oparg = (encoded >> 12) & 0xfff;
+    let cmparg = encoded & 0xfff;
+    if opk & 8 != 0 {
+        oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+    }
+    let new = match opk & 7 {
+        0 => oparg,
+        1 => old.wrapping_add(oparg),
+        2 => old | oparg,
+        3 => old & !oparg,
+        4 => old ^ oparg,
+        _ => return Err(Errno::ENOSYS),
+    };
+    e.write_val(tid, uaddr2, &new)?;
+    let mut n = wake(e, k.0, k.1, val, u32::MAX);
+    let hit = match cmp {
+        0 => old == cmparg,
+        1 => old != cmparg,
+        2 => (old as i32) < cmparg as i32,
+        3 => (old as i32) <= cmparg as i32,
+        4 => (old as i32) > cmparg as i32,
+        5 => (old as i32) >= cmparg as i32,
+        _ => return Err(Errno::ENOSYS),
+    };
+    if hit {
+        let k2 = key(e, tid, uaddr2, private);
+        n = n.saturating_add(wake(e, k2.0, k2.1, val2, u32::MAX));
+    }
+    Ok(Out::Return(n as i64))
 }
 
 fn waiting(e: &Engine, tid: Vtid) -> bool {

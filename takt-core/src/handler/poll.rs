@@ -163,24 +163,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
     if !(0..=1024).contains(&nfds) {
         return Err(Errno::EINVAL);
     }
-    let deadline = if pselect {
-        deadline_ts(e, tid, a[4])?
-    } else if a[4] != 0 {
-        let tv: libc::timeval = e.read_val(tid, a[4])?;
-        // As Linux: microseconds past a second carry into the seconds; only a negative
-        // time is invalid. Saturating: LONG_MAX seconds is a wait without end.
-        let secs = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
-        let usecs = tv.tv_usec % 1_000_000;
-        if secs < 0 || usecs < 0 {
-            return Err(Errno::EINVAL);
-        }
-        Some(
-            e.now
-                .plus_nanos(super::guest::nanos(secs as u64, usecs as u64, 1000)),
-        )
-    } else {
-        None
-    };
+    let deadline = select_deadline(e, tid, a[4], pselect)?;
     let deadline = keep_deadline(e, tid, deadline);
     let bytes = (nfds as usize).div_ceil(64).saturating_mul(8);
     let read_set = |p: u64| -> Result<Vec<u8>, Errno> {
@@ -191,34 +174,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         }
     };
     let sets = [read_set(a[1])?, read_set(a[2])?, read_set(a[3])?];
-    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
-    let mut count = 0i64;
-    let mut objs = Vec::new();
-    for fd in 0..nfds {
-        let (byte, bit) = (fd as usize / 8, 1u8 << (fd % 8));
-        if sets.iter().all(|s| s[byte] & bit == 0) {
-            continue;
-        }
-        let bits = match super::io::lookup(e, tid, fd as u64) {
-            Some(f) => {
-                objs.extend(e.files.file(f.file).kind.obj());
-                file_bits(e, tid, f.file)
-            }
-            None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
-            None => return Err(Errno::EBADF),
-        };
-        let hits = [
-            bits & (POLLIN | POLLHUP | POLLERR) != 0,
-            bits & (POLLOUT | POLLERR) != 0,
-            bits & libc::POLLPRI as u32 != 0,
-        ];
-        for k in 0..3 {
-            if sets[k][byte] & bit != 0 && hits[k] {
-                out[k][byte] |= bit;
-                count = count.saturating_add(1);
-            }
-        }
-    }
+    let (out, count, objs) = ready_sets(e, tid, nfds, &sets)?;
     let timed_out = deadline.is_some_and(|d| d <= e.now);
     let remaining = match (a[4], pselect) {
         (0, _) => None,
@@ -252,6 +208,68 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
         b.remaining = Some(r);
     }
     Ok(Out::Block(b))
+}
+
+/// The deadline of a `select` (`timeval` at `p`) or `pselect6` (`timespec`); `None`
+/// for a null pointer, a wait without end.
+fn select_deadline(e: &Engine, tid: Vtid, p: u64, pselect: bool) -> Result<Option<VTime>, Errno> {
+    if pselect {
+        return deadline_ts(e, tid, p);
+    }
+    if p == 0 {
+        return Ok(None);
+    }
+    let tv: libc::timeval = e.read_val(tid, p)?;
+    // As Linux: microseconds past a second carry into the seconds; only a negative
+    // time is invalid. Saturating: LONG_MAX seconds is a wait without end.
+    let secs = tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000);
+    let usecs = tv.tv_usec % 1_000_000;
+    if secs < 0 || usecs < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(e.now.plus_nanos(super::guest::nanos(
+        secs as u64,
+        usecs as u64,
+        1000,
+    ))))
+}
+
+/// What [`ready_sets`] finds: the result sets, how many bits they hold, and the
+/// objects to wait on if none is ready.
+type Ready = ([Vec<u8>; 3], i64, Vec<crate::fd::Obj>);
+
+/// Which of the fds in the read, write and except `sets` (of `nfds` bits) are ready.
+fn ready_sets(e: &Engine, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<Ready, Errno> {
+    let bytes = sets[0].len();
+    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut count = 0i64;
+    let mut objs = Vec::new();
+    for fd in 0..nfds {
+        let (byte, bit) = (fd as usize / 8, 1u8 << (fd % 8));
+        if sets.iter().all(|s| s[byte] & bit == 0) {
+            continue;
+        }
+        let bits = match super::io::lookup(e, tid, fd as u64) {
+            Some(f) => {
+                objs.extend(e.files.file(f.file).kind.obj());
+                file_bits(e, tid, f.file)
+            }
+            None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
+            None => return Err(Errno::EBADF),
+        };
+        let hits = [
+            bits & (POLLIN | POLLHUP | POLLERR) != 0,
+            bits & (POLLOUT | POLLERR) != 0,
+            bits & libc::POLLPRI as u32 != 0,
+        ];
+        for k in 0..3 {
+            if sets[k][byte] & bit != 0 && hits[k] {
+                out[k][byte] |= bit;
+                count = count.saturating_add(1);
+            }
+        }
+    }
+    Ok((out, count, objs))
 }
 
 /// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.

@@ -144,53 +144,35 @@ pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
     (ns > 0).then_some(ns)
 }
 
-/// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
-pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
-    let (level, name, val, lenp) = (a[1] as i32, a[2] as i32, a[3], a[4]);
-    let model = |e: &Engine, n: SockOptName| -> Result<i32, Errno> {
-        Ok(match e.net.get_option(s, n)? {
-            SockOpt::ReuseAddr(b)
-            | SockOpt::ReusePort(b)
-            | SockOpt::KeepAlive(b)
-            | SockOpt::NoDelay(b)
-            | SockOpt::V6Only(b)
-            | SockOpt::Broadcast(b)
-            | SockOpt::AcceptConn(b) => b as i32,
-            SockOpt::RcvBuf(n) | SockOpt::SndBuf(n) => n as i32,
-            SockOpt::Linger(l) => l.is_some() as i32,
-        })
-    };
-    let bytes: Vec<u8> = match (level, name) {
-        (libc::SOL_SOCKET, libc::SO_ERROR) => e
-            .net
-            .take_error(s)
-            .map_or(0, |x| x.0)
-            .to_ne_bytes()
-            .to_vec(),
-        (libc::SOL_SOCKET, libc::SO_TYPE) => {
-            let t = match e.net.sock_type(s) {
-                SockType::Stream => libc::SOCK_STREAM,
-                SockType::Dgram => libc::SOCK_DGRAM,
-            };
-            t.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_DOMAIN) => {
-            let d = match e.net.domain(s) {
-                Domain::Inet => libc::AF_INET,
-                Domain::Inet6 => libc::AF_INET6,
-                Domain::Unix => libc::AF_UNIX,
-            };
-            d.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_PROTOCOL) => {
-            let p = match (e.net.domain(s), e.net.sock_type(s)) {
-                (Domain::Unix, _) => 0,
-                (_, SockType::Stream) => libc::IPPROTO_TCP,
-                (_, SockType::Dgram) => libc::IPPROTO_UDP,
-            };
-            p.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_LINGER) => match e.net.get_option(s, SockOptName::Linger)? {
+/// The options that describe socket `s` itself (its pending error, type, domain,
+/// protocol, linger setting, peer's credentials); `None` for any other.
+fn about_the_socket(
+    e: &mut Engine,
+    s: usize,
+    level: i32,
+    name: i32,
+) -> Result<Option<Vec<u8>>, Errno> {
+    if level != libc::SOL_SOCKET {
+        return Ok(None);
+    }
+    let int = |v: i32| Some(v.to_ne_bytes().to_vec());
+    Ok(match name {
+        libc::SO_ERROR => int(e.net.take_error(s).map_or(0, |x| x.0)),
+        libc::SO_TYPE => int(match e.net.sock_type(s) {
+            SockType::Stream => libc::SOCK_STREAM,
+            SockType::Dgram => libc::SOCK_DGRAM,
+        }),
+        libc::SO_DOMAIN => int(match e.net.domain(s) {
+            Domain::Inet => libc::AF_INET,
+            Domain::Inet6 => libc::AF_INET6,
+            Domain::Unix => libc::AF_UNIX,
+        }),
+        libc::SO_PROTOCOL => int(match (e.net.domain(s), e.net.sock_type(s)) {
+            (Domain::Unix, _) => 0,
+            (_, SockType::Stream) => libc::IPPROTO_TCP,
+            (_, SockType::Dgram) => libc::IPPROTO_UDP,
+        }),
+        libc::SO_LINGER => Some(match e.net.get_option(s, SockOptName::Linger)? {
             SockOpt::Linger(l) => {
                 let v = libc::linger {
                     l_onoff: l.is_some() as i32,
@@ -199,49 +181,67 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
                 crate::sys::pod_bytes(&v).to_vec()
             }
             _ => vec![0; 8],
-        },
-        (libc::SOL_SOCKET, libc::SO_PEERCRED) => {
+        }),
+        libc::SO_PEERCRED => {
             let peer = e.net.peer_of(s).ok_or(Errno::ENOTCONN)?;
             let pid = e.socks.get(&peer).map_or(0, |m| m.owner);
-            [pid, 0, 0]
-                .iter()
-                .flat_map(|v: &i32| v.to_ne_bytes())
-                .collect()
+            Some(
+                [pid, 0, 0]
+                    .iter()
+                    .flat_map(|v: &i32| v.to_ne_bytes())
+                    .collect(),
+            )
         }
-        (level, name) if accepted(level, name) => {
+        _ => None,
+    })
+}
+
+/// The options the network model keeps, by level and name.
+fn modelled(level: i32, name: i32) -> Option<SockOptName> {
+    Some(match (level, name) {
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => SockOptName::ReuseAddr,
+        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => SockOptName::ReusePort,
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => SockOptName::KeepAlive,
+        (libc::SOL_SOCKET, libc::SO_BROADCAST) => SockOptName::Broadcast,
+        (libc::SOL_SOCKET, libc::SO_RCVBUF) => SockOptName::RcvBuf,
+        (libc::SOL_SOCKET, libc::SO_SNDBUF) => SockOptName::SndBuf,
+        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => SockOptName::AcceptConn,
+        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => SockOptName::NoDelay,
+        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => SockOptName::V6Only,
+        _ => return None,
+    })
+}
+
+/// A modelled option of socket `s` as the `int` `getsockopt` returns.
+fn option_int(e: &Engine, s: usize, n: SockOptName) -> Result<i32, Errno> {
+    Ok(match e.net.get_option(s, n)? {
+        SockOpt::ReuseAddr(b)
+        | SockOpt::ReusePort(b)
+        | SockOpt::KeepAlive(b)
+        | SockOpt::NoDelay(b)
+        | SockOpt::V6Only(b)
+        | SockOpt::Broadcast(b)
+        | SockOpt::AcceptConn(b) => b as i32,
+        SockOpt::RcvBuf(n) | SockOpt::SndBuf(n) => n as i32,
+        SockOpt::Linger(l) => l.is_some() as i32,
+    })
+}
+
+/// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
+pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
+    let (level, name, val, lenp) = (a[1] as i32, a[2] as i32, a[3], a[4]);
+    let bytes = match about_the_socket(e, s, level, name)? {
+        Some(b) => b,
+        None if accepted(level, name) => {
             match e.socks.get(&s).and_then(|m| m.extra.get(&(level, name))) {
                 Some(v) => v.clone(),
                 None => default_value(level, name),
             }
         }
-        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
-            model(e, SockOptName::ReuseAddr)?.to_ne_bytes().to_vec()
+        None => {
+            let n = modelled(level, name).ok_or(Errno::ENOPROTOOPT)?;
+            option_int(e, s, n)?.to_ne_bytes().to_vec()
         }
-        (libc::SOL_SOCKET, libc::SO_REUSEPORT) => {
-            model(e, SockOptName::ReusePort)?.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
-            model(e, SockOptName::KeepAlive)?.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_BROADCAST) => {
-            model(e, SockOptName::Broadcast)?.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_RCVBUF) => {
-            model(e, SockOptName::RcvBuf)?.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_SNDBUF) => {
-            model(e, SockOptName::SndBuf)?.to_ne_bytes().to_vec()
-        }
-        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => {
-            model(e, SockOptName::AcceptConn)?.to_ne_bytes().to_vec()
-        }
-        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => {
-            model(e, SockOptName::NoDelay)?.to_ne_bytes().to_vec()
-        }
-        (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => {
-            model(e, SockOptName::V6Only)?.to_ne_bytes().to_vec()
-        }
-        _ => return Err(Errno::ENOPROTOOPT),
     };
     let cap: u32 = e.read_val(tid, lenp)?;
     let n = bytes.len().min(cap as usize);
