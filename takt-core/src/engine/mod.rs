@@ -359,6 +359,46 @@ impl Engine {
     }
 
     fn run_pinned(&mut self) -> Result<Outcome, Error> {
+        self.set_up()?;
+        let must_finish: Vec<usize> = (0..self.cfg.processes.len())
+            .filter(|&i| self.cfg.processes[i].must_finish)
+            .collect();
+        let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
+        let mut runnable = Vec::new();
+        loop {
+            if let Some(outcome) = self.ended(&must_finish, end) {
+                return Ok(outcome);
+            }
+            self.take_due_snapshots();
+            self.fire_due()?;
+            runnable.clear();
+            runnable.extend(
+                self.threads
+                    .values()
+                    .filter(|t| self.eligible(t))
+                    .map(|t| t.vtid),
+            );
+            if runnable.is_empty() {
+                match self.idle(end) {
+                    Some(outcome) => return Ok(outcome),
+                    None => continue,
+                }
+            }
+            let current = self.last.filter(|t| runnable.contains(t));
+            self.maybe_branch();
+            let tid = self.schedule(&runnable, current);
+            if self.last != Some(tid) {
+                self.last = Some(tid);
+                self.event(tid, EventKind::Switch);
+            }
+            self.step(tid)?;
+        }
+    }
+
+    /// Before the first guest instruction: the PID namespace, the nodes' files and
+    /// filesystem views, the network's nodes, a report entry for every process, the
+    /// timers of later starts and scheduled events, and the processes that start at 0.
+    fn set_up(&mut self) -> Result<(), Error> {
         if !self.cfg.test_without_pid_namespace {
             self.pidns = sys::PidNamespace::new().ok();
         }
@@ -395,69 +435,53 @@ impl Engine {
                 self.spawn_spec(i)?;
             }
         }
-        let must_finish: Vec<usize> = (0..self.cfg.processes.len())
-            .filter(|&i| self.cfg.processes[i].must_finish)
-            .collect();
-        let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
-        let mut runnable = Vec::new();
-        loop {
-            if let Some(f) = self.failure.take() {
-                return Ok(f);
-            }
-            if let Some(signal) = sys::signal::interrupted() {
-                return Ok(Outcome::Interrupted { signal });
-            }
-            if !must_finish.is_empty()
-                && must_finish
-                    .iter()
-                    .all(|&i| !matches!(self.reports[i].status, crate::report::Status::Running))
-                && must_finish.iter().all(|&i| self.reports[i].pid != 0)
-            {
-                return Ok(Outcome::Finished);
-            }
-            if end.is_some_and(|e| self.now >= e) {
-                return Ok(Outcome::CompletionTime);
-            }
-            self.take_due_snapshots();
-            self.fire_due()?;
-            runnable.clear();
-            runnable.extend(
-                self.threads
-                    .values()
-                    .filter(|t| self.eligible(t))
-                    .map(|t| t.vtid),
-            );
-            if runnable.is_empty() {
-                let next = [self.timers.next(), self.net.next_event()]
-                    .into_iter()
-                    .flatten()
-                    .min();
-                match next {
-                    Some(t) => {
-                        if let Some(e) = end.filter(|&e| t > e) {
-                            self.now = e;
-                            return Ok(Outcome::CompletionTime);
-                        }
-                        self.now = self.now.max(t);
-                        self.event(0, EventKind::ClockJump);
-                        continue;
-                    }
-                    None if self.threads.is_empty() => return Ok(Outcome::AllExited),
-                    None => {
-                        return Ok(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
-                            waits: self.describe_waits(),
-                        }))
-                    }
+        Ok(())
+    }
+
+    /// Whether the run is over before the next step: a failure, takt interrupted,
+    /// every process that must finish did, or the completion time came.
+    fn ended(&mut self, must_finish: &[usize], end: Option<VTime>) -> Option<Outcome> {
+        if let Some(f) = self.failure.take() {
+            return Some(f);
+        }
+        if let Some(signal) = sys::signal::interrupted() {
+            return Some(Outcome::Interrupted { signal });
+        }
+        let done = |i: &usize| {
+            !matches!(self.reports[*i].status, crate::report::Status::Running)
+                && self.reports[*i].pid != 0
+        };
+        if !must_finish.is_empty() && must_finish.iter().all(done) {
+            return Some(Outcome::Finished);
+        }
+        if end.is_some_and(|e| self.now >= e) {
+            return Some(Outcome::CompletionTime);
+        }
+        None
+    }
+
+    /// Nothing can run: the clock jumps to the next timer or delivery (`None`: go on),
+    /// or the run ends (every thread exited, the completion time passed, a deadlock,
+    /// or only spinners are left).
+    fn idle(&mut self, end: Option<VTime>) -> Option<Outcome> {
+        let next = [self.timers.next(), self.net.next_event()]
+            .into_iter()
+            .flatten()
+            .min();
+        match next {
+            Some(t) => {
+                if let Some(e) = end.filter(|&e| t > e) {
+                    self.now = e;
+                    return Some(Outcome::CompletionTime);
                 }
+                self.now = self.now.max(t);
+                self.event(0, EventKind::ClockJump);
+                None
             }
-            let current = self.last.filter(|t| runnable.contains(t));
-            self.maybe_branch();
-            let tid = self.schedule(&runnable, current);
-            if self.last != Some(tid) {
-                self.last = Some(tid);
-                self.event(tid, EventKind::Switch);
-            }
-            self.step(tid)?;
+            None if self.threads.is_empty() => Some(Outcome::AllExited),
+            None => Some(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
+                waits: self.describe_waits(),
+            })),
         }
     }
 

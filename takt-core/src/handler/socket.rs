@@ -169,64 +169,17 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
         libc::SYS_connect => connect(e, tid, fd, s, a),
         libc::SYS_accept => accept(e, tid, fd, s, a[1], a[2], 0),
         libc::SYS_accept4 => accept(e, tid, fd, s, a[1], a[2], a[3] as i32),
-        libc::SYS_sendto => {
-            let to = if a[4] != 0 {
-                Some(read_addr(e, tid, a[4], a[5])?)
-            } else {
-                None
-            };
-            send_from(
-                e,
-                tid,
-                fd,
-                s,
-                Src::Buf(a[1], ubuf_len(a[1], a[2])?),
-                a[3] as i32,
-                to,
-            )
-        }
+        libc::SYS_sendto => sendto(e, tid, fd, s, a),
         libc::SYS_recvfrom => {
             let out = (a[4] != 0).then_some((a[4], a[5]));
-            recv_into(
-                e,
-                tid,
-                fd,
-                s,
-                Dest::Buf(a[1], ubuf_len(a[1], a[2])?),
-                a[3] as i32,
-                out,
-            )
+            let buf = Dest::Buf(a[1], ubuf_len(a[1], a[2])?);
+            recv_into(e, tid, fd, s, buf, a[3] as i32, out)
         }
-        libc::SYS_sendmsg => {
-            let m: libc::msghdr = e.read_val(tid, a[1])?;
-            let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
-                Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
-            } else {
-                None
-            };
-            let iov = guest::iovecs(
-                e,
-                tid,
-                m.msg_iov as u64,
-                m.msg_iovlen as u64,
-                Errno::EMSGSIZE,
-            )?;
-            send_from(e, tid, fd, s, Src::Iov(iov), a[2] as i32, to)
-        }
+        libc::SYS_sendmsg => sendmsg(e, tid, fd, s, a),
         libc::SYS_recvmsg => recvmsg(e, tid, fd, s, a[1], a[2] as i32),
         libc::SYS_sendmmsg => sendmmsg(e, tid, fd, s, a),
         libc::SYS_recvmmsg => recvmmsg(e, tid, fd, s, a),
-        libc::SYS_shutdown => {
-            let how = match a[1] as i32 {
-                libc::SHUT_RD => crate::net::Shutdown::Read,
-                libc::SHUT_WR => crate::net::Shutdown::Write,
-                libc::SHUT_RDWR => crate::net::Shutdown::Both,
-                _ => return Err(Errno::EINVAL),
-            };
-            e.net.shutdown(s, how, now)?;
-            after_io(e, s);
-            Ok(Out::Return(0))
-        }
+        libc::SYS_shutdown => shutdown(e, s, a[1] as i32, now),
         libc::SYS_getsockname => {
             let addr = e.net.local_addr(s)?;
             write_addr(e, tid, a[1], a[2], &addr)?;
@@ -633,6 +586,48 @@ pub(crate) fn recv_into(
         )),
         Err(x) => Err(net_err(x)),
     }
+}
+
+/// `sendto(fd, buf, len, flags, addr, addrlen)`.
+fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    let to = if a[4] != 0 {
+        Some(read_addr(e, tid, a[4], a[5])?)
+    } else {
+        None
+    };
+    let buf = Src::Buf(a[1], ubuf_len(a[1], a[2])?);
+    send_from(e, tid, fd, s, buf, a[3] as i32, to)
+}
+
+/// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `a[1]`.
+fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    let m: libc::msghdr = e.read_val(tid, a[1])?;
+    let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
+        Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
+    } else {
+        None
+    };
+    let iov = guest::iovecs(
+        e,
+        tid,
+        m.msg_iov as u64,
+        m.msg_iovlen as u64,
+        Errno::EMSGSIZE,
+    )?;
+    send_from(e, tid, fd, s, Src::Iov(iov), a[2] as i32, to)
+}
+
+/// `shutdown(fd, how)`.
+fn shutdown(e: &mut Engine, s: usize, how: i32, now: crate::time::VTime) -> Res {
+    let how = match how {
+        libc::SHUT_RD => crate::net::Shutdown::Read,
+        libc::SHUT_WR => crate::net::Shutdown::Write,
+        libc::SHUT_RDWR => crate::net::Shutdown::Both,
+        _ => return Err(Errno::EINVAL),
+    };
+    e.net.shutdown(s, how, now)?;
+    after_io(e, s);
+    Ok(Out::Return(0))
 }
 
 fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
