@@ -145,8 +145,20 @@ fn stat(cpus: usize, up_ns: u64, boot_epoch: u64) -> String {
 fn cgroups() -> String {
     let mut s = String::from("#subsys_name\thierarchy\tnum_cgroups\tenabled\n");
     for c in [
-        "cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "net_cls",
-        "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
+        "cpuset",
+        "cpu",
+        "cpuacct",
+        "blkio",
+        "memory",
+        "devices",
+        "freezer",
+        "net_cls",
+        "perf_event",
+        "net_prio",
+        "hugetlb",
+        "pids",
+        "rdma",
+        "misc",
     ] {
         s.push_str(&format!("{c}\t0\t1\t1\n"));
     }
@@ -227,7 +239,12 @@ mod tests {
         );
         assert!(content(b"/etc/passwd", &m).is_none());
         let (_, cg) = content(b"/proc/cgroups", &m).unwrap();
-        assert!(cg.lines().skip(1).all(|l| l.split('\t').nth(1) == Some("0")), "{cg}");
+        assert!(
+            cg.lines()
+                .skip(1)
+                .all(|l| l.split('\t').nth(1) == Some("0")),
+            "{cg}"
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ use crate::Error;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
+
+use crate::config::NODE_VIEW;
 
 pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
@@ -1166,7 +1169,11 @@ impl Engine {
         for i in 0..self.cfg.nodes.len() {
             let layer = self.cfg.nodes[i].layer.clone();
             let ns = layer.and_then(|layer| {
-                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs) {
+                let view = self.cfg.nodes[i]
+                    .dir
+                    .parent()
+                    .map(|d| (d, Path::new(NODE_VIEW)));
+                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view) {
                     Ok(ns) => Some(ns),
                     Err((errno, step)) => {
                         self.fs_fallback = true;
