@@ -8,6 +8,15 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Where each node's own filesystem view also shows the scenario's directory (the
+/// parent of the nodes' directories). Its host path names the takt process and a
+/// counter (`/tmp/takt-00005972-000003`); the working directory, `HOME` and any other
+/// path under it that a process is started with name this path instead, so what a
+/// program sees of its directory is the same in every run. ZooKeeper logs its
+/// `user.dir`: from the host path, every run of a seed had a digest of its own. (The
+/// host path stays bound too: a path given in a program's arguments still works.)
+pub const NODE_VIEW: &str = "/takt";
+
 /// Settings and contents of one run.
 #[derive(Clone, Debug)]
 pub struct Config {

@@ -51,6 +51,7 @@ pub fn content(path: &[u8], m: &Machine) -> Option<(&'static str, String)> {
             ("uptime", format!("{} {}\n", centis(up_ns), centis(idle)))
         }
         b"/proc/self/cgroup" | b"/proc/thread-self/cgroup" => ("cgroup", "0::/\n".into()),
+        b"/proc/cgroups" => ("cgroups", cgroups()),
         b"/sys/fs/cgroup/memory.max" | b"/sys/fs/cgroup/memory.high" => {
             ("memory.max", "max\n".into())
         }
@@ -61,6 +62,10 @@ pub fn content(path: &[u8], m: &Machine) -> Option<(&'static str, String)> {
         b"/sys/fs/cgroup/cpu.max" => ("cpu.max", "max 100000\n".into()),
         b"/sys/fs/cgroup/cpu.weight" => ("cpu.weight", "100\n".into()),
         b"/sys/fs/cgroup/cpuset.cpus.effective" => ("cpuset", format!("0-{}\n", cpus - 1)),
+        b"/sys/fs/cgroup/memory.swap.max" | b"/sys/fs/cgroup/pids.max" => {
+            ("unlimited", "max\n".into())
+        }
+        b"/sys/fs/cgroup/memory.swap.current" => ("memory.swap.current", "0\n".into()),
         _ => return None,
     })
 }
@@ -132,6 +137,71 @@ fn stat(cpus: usize, up_ns: u64, boot_epoch: u64) -> String {
     s
 }
 
+/// `/proc/cgroups` of a machine with only the unified (v2) hierarchy: every controller
+/// at hierarchy 0. A JVM picks cgroup v1 or v2 from these ids; the host's (v1 ids on a
+/// hybrid host) against the `0::/` of `/proc/self/cgroup` made the JDK's
+/// `CgroupV1Subsystem` look for a v1 path that is not there (a `NullPointerException`
+/// in `ManagementFactory.getPlatformMBeanServer`: ZooKeeper's start-up).
+fn cgroups() -> String {
+    let mut s = String::from("#subsys_name\thierarchy\tnum_cgroups\tenabled\n");
+    for c in [
+        "cpuset",
+        "cpu",
+        "cpuacct",
+        "blkio",
+        "memory",
+        "devices",
+        "freezer",
+        "net_cls",
+        "perf_event",
+        "net_prio",
+        "hugetlb",
+        "pids",
+        "rdma",
+        "misc",
+    ] {
+        s.push_str(&format!("{c}\t0\t1\t1\n"));
+    }
+    s
+}
+
+/// `/proc/<pid>/mountinfo` as the node shows it: the host's (the node's mount
+/// namespace's) lines but for its cgroup mounts, which become one cgroup v2 mount at
+/// `/sys/fs/cgroup` (the hierarchy whose files [`content`] serves), so that the mount
+/// table agrees with `/proc/cgroups` and `/proc/self/cgroup` whatever the host's cgroup
+/// layout (v1, hybrid or v2). The new line's mount id follows the largest there; its
+/// parent is the mount at `/sys` (else the first line's).
+pub fn mountinfo(host: &str) -> String {
+    let mut out = String::with_capacity(host.len());
+    let (mut max_id, mut sys_id, mut first_id) = (0u64, None, None);
+    for line in host.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let id = fields.first().and_then(|f| f.parse::<u64>().ok());
+        let point = fields.get(4).copied().unwrap_or("");
+        let fstype = line.split(" - ").nth(1).and_then(|t| t.split(' ').next());
+        if let Some(id) = id {
+            max_id = max_id.max(id);
+            first_id.get_or_insert(id);
+            if point == "/sys" {
+                sys_id = Some(id);
+            }
+        }
+        let cgroup = matches!(fstype, Some("cgroup" | "cgroup2"));
+        if cgroup || point == "/sys/fs/cgroup" || point.starts_with("/sys/fs/cgroup/") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let parent = sys_id.or(first_id).unwrap_or(1);
+    out.push_str(&format!(
+        "{} {parent} 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 \
+         rw,nsdelegate,memory_recursiveprot\n",
+        max_id.saturating_add(1)
+    ));
+    out
+}
+
 fn memory_stat() -> String {
     let anon = (MEM_KB - FREE_KB) * 1024;
     format!(
@@ -168,6 +238,32 @@ mod tests {
             "0-3\n"
         );
         assert!(content(b"/etc/passwd", &m).is_none());
+        let (_, cg) = content(b"/proc/cgroups", &m).unwrap();
+        assert!(
+            cg.lines()
+                .skip(1)
+                .all(|l| l.split('\t').nth(1) == Some("0")),
+            "{cg}"
+        );
+    }
+
+    #[test]
+    fn mountinfo_shows_one_cgroup2_mount() {
+        let host = "22 1 0:20 / / rw - overlay overlay rw\n\
+                    23 22 0:21 / /sys rw,nosuid - sysfs sysfs rw\n\
+                    31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n\
+                    32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+                    41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                    42 22 0:40 / /tmp rw - tmpfs tmpfs rw\n";
+        let m = mountinfo(host);
+        assert_eq!(
+            m,
+            "22 1 0:20 / / rw - overlay overlay rw\n\
+             23 22 0:21 / /sys rw,nosuid - sysfs sysfs rw\n\
+             42 22 0:40 / /tmp rw - tmpfs tmpfs rw\n\
+             43 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 \
+             rw,nsdelegate,memory_recursiveprot\n"
+        );
     }
 }
 

@@ -1030,8 +1030,8 @@ impl Node {
 
     /// The contents of the node's file `path` (absolute, as the node sees it) after a
     /// run: from the node's own layer if it wrote or deleted it, else the host's. With
-    /// a path inside the scenario's directory, or after a run without filesystems of
-    /// the nodes' own, the host's file.
+    /// a path inside the scenario's directory (its host path, or `/takt/…` as the nodes
+    /// see it), or after a run without filesystems of the nodes' own, the host's file.
     pub fn read_file(&self, path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
         use takt_core::sys::mountns::{layered, Layered};
         let path = path.as_ref();
@@ -1044,6 +1044,10 @@ impl Node {
         let i = self.scenario.inner.lock();
         if path.starts_with(&i.dir) || i.had_own_filesystems != Some(true) {
             return std::fs::read(path);
+        }
+        // The scenario's directory as the nodes see it.
+        if let Ok(rest) = path.strip_prefix(takt_core::config::NODE_VIEW) {
+            return std::fs::read(i.dir.join(rest));
         }
         let upper = layers_dir(&i.dir)
             .join(&i.nodes[self.index].name)

@@ -427,6 +427,39 @@ fn a_java_program_gives_the_same_digest_three_times() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A node's directory is the scenario's host directory (`/tmp/takt-<pid>-<n>/<node>`,
+/// new for every scenario), but a process sees it at `/takt/<node>`: its working
+/// directory, `HOME` and collected-output path are the same in every run, so two
+/// scenarios of one seed print the same and give one digest. Its mount table shows one
+/// cgroup v2 mount, as `/proc/self/cgroup` and `/proc/cgroups` (all hierarchies 0) say.
+#[test]
+fn a_node_sees_its_directory_at_the_same_path_in_every_run() {
+    let run = || {
+        let s = Scenario::new();
+        s.random_seed(4);
+        let n = s.create_named_node("n");
+        n.create_process(Process::new("/bin/sh").arg("-c").arg(
+            "pwd; echo $HOME; echo $ANTITHESIS_SDK_LOCAL_OUTPUT; \
+                 grep cgroup /proc/self/mountinfo | cut -d' ' -f5-; \
+                 cut -f2 /proc/cgroups | sort | uniq -c | tr -s ' '; cat /proc/self/cgroup",
+        ));
+        (n.dir(), s.run().unwrap_or_else(|e| panic!("{e}")))
+    };
+    let (dir_a, a) = run();
+    let (dir_b, b) = run();
+    assert_ne!(dir_a, dir_b, "two scenarios, two host directories");
+    assert!(a.own_filesystems, "the test needs root (mount namespaces)");
+    assert_eq!(
+        a.stdout(0),
+        "/takt/n\n/takt/n\n/takt/antithesis-0.jsonl\n\
+         /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 \
+         rw,nsdelegate,memory_recursiveprot\n 14 0\n 1 hierarchy\n0::/\n",
+        "{a}"
+    );
+    assert_eq!(a.stdout(0), b.stdout(0));
+    assert_eq!(a.digest, b.digest);
+}
+
 /// What a crash of its node leaves of `mapped_file`'s writes through a shared mapping
 /// (`mode`, see the fixture) under `model`: the restarted program's "found:" line.
 fn mapped_after_crash(mode: &str, model: takt_scenario::CrashModel) -> String {

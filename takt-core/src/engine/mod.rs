@@ -27,7 +27,10 @@ use crate::Error;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
+
+use crate::config::NODE_VIEW;
 
 pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
@@ -1130,10 +1133,11 @@ impl Engine {
     /// bound into each node, and it numbers pids as the host's namespace does. Written
     /// into the node's directory as the open happens (a snapshot, where Linux's file is
     /// live); `None` for any other path, or without a PID namespace (pids are the host's).
+    ///
+    /// `mountinfo` of any of these is the host's with its cgroup mounts made one cgroup
+    /// v2 mount ([`crate::hostfiles::mountinfo`]), with or without a PID namespace (then
+    /// only `self` and `thread-self`).
     fn proc_ids_file(&self, tid: Vtid, path: &[u8], dir: &std::path::Path) -> Option<String> {
-        if !self.pid_namespace() {
-            return None;
-        }
         let rest = std::str::from_utf8(path.strip_prefix(b"/proc/")?).ok()?;
         let me = &self.threads[&tid];
         let parts: Vec<&str> = rest.split('/').collect();
@@ -1145,7 +1149,10 @@ impl Engine {
             [p, "task", t, f] => (p.parse().ok()?, Some(t.parse().ok()?), *f),
             _ => return None,
         };
-        if file != "stat" && file != "status" {
+        let own = matches!(parts.first(), Some(&"self" | &"thread-self"));
+        if !matches!(file, "stat" | "status" | "mountinfo")
+            || !(self.pid_namespace() || (own && file == "mountinfo"))
+        {
             return None;
         }
         let proc = self.procs.get(&pid)?;
@@ -1169,10 +1176,10 @@ impl Engine {
             ppid: proc.ppid,
             map: &map,
         };
-        let text = if file == "stat" {
-            crate::hostfiles::proc_stat(&text, &ids)?
-        } else {
-            crate::hostfiles::proc_status(&text, &ids)
+        let text = match file {
+            "stat" => crate::hostfiles::proc_stat(&text, &ids)?,
+            "status" => crate::hostfiles::proc_status(&text, &ids),
+            _ => crate::hostfiles::mountinfo(&text),
         };
         let name = format!("proc-{tid}-{file}");
         std::fs::write(dir.join(&name), text).ok()?;
@@ -1186,7 +1193,11 @@ impl Engine {
         for i in 0..self.cfg.nodes.len() {
             let layer = self.cfg.nodes[i].layer.clone();
             let ns = layer.and_then(|layer| {
-                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs) {
+                let view = self.cfg.nodes[i]
+                    .dir
+                    .parent()
+                    .map(|d| (d, Path::new(NODE_VIEW)));
+                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view) {
                     Ok(ns) => Some(ns),
                     Err((errno, step)) => {
                         self.fs_fallback = true;

@@ -57,17 +57,40 @@ pub struct Proc {
 }
 
 impl Engine {
+    /// `path` as node `node`'s processes are given it: under [`crate::config::NODE_VIEW`] if it
+    /// is in the scenario's directory and the node has a filesystem view of its own
+    /// (else unchanged: without one, only the host path exists).
+    fn in_node_view(&self, node: usize, path: &str) -> String {
+        let own = self.nodens.get(node).is_some_and(Option::is_some);
+        let dir = self.cfg.nodes[node].dir.parent();
+        match dir.and_then(|d| d.to_str()).filter(|_| own) {
+            Some(d) => match path.strip_prefix(d) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                    format!("{}{rest}", crate::config::NODE_VIEW)
+                }
+                _ => path.to_string(),
+            },
+            None => path.to_string(),
+        }
+    }
+
     /// Starts process spec `i`: forks it in the scenario's PID namespace, stopped before
     /// its `execve`.
     pub(crate) fn spawn_spec(&mut self, i: usize) -> Result<(), Error> {
         let spec = self.cfg.processes[i].clone();
         let node = self.cfg.nodes[spec.node].clone();
         let cwd = spec.cwd.clone().unwrap_or_else(|| node.dir.clone());
+        let cwd = self.in_node_view(spec.node, &cwd.to_string_lossy());
+        let env: Vec<(String, String)> = spec
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), self.in_node_view(spec.node, v)))
+            .collect();
         let mut plan = SpawnPlan::new(
             &spec.program.to_string_lossy(),
             &spec.argv,
-            &spec.env,
-            &cwd.to_string_lossy(),
+            &env,
+            &cwd,
             self.filter.clone(),
             self.cpu,
             self.nodens

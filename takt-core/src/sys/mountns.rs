@@ -5,7 +5,8 @@
 //! cloned into a new mount namespace, makes every mount private (nothing propagates back
 //! to the host), mounts the overlay `lowerdir=/,upperdir=<layer>/upper,workdir=<layer>/work,volatile`
 //! on `<layer>/merged`, binds the host's `/proc`, `/dev` and `/sys` and the scenario's own
-//! directories into it, mounts a fresh tmpfs on `/dev/shm`, and makes the overlay its root
+//! directories into it (the scenario's directory also at a fixed path, see
+//! [`crate::config::NODE_VIEW`]), mounts a fresh tmpfs on `/dev/shm`, and makes the overlay its root
 //! (`pivot_root`). Then it sleeps until killed. The node's processes enter its namespace
 //! (`setns`) in the spawned child before `execve`, so they and their children share one
 //! view; the tracer stays in the host's namespace and sees the layer at its host path.
@@ -143,9 +144,14 @@ extern "C" fn stub(arg: *mut libc::c_void) -> libc::c_int {
 impl NodeNamespace {
     /// Creates the namespace of a node whose layer directory is `layer` (it must hold
     /// empty or kept `upper/` and `work/` directories and an empty `merged/`), with the
-    /// host directories `host_dirs` bound in at their own paths. Fails with the errno of
-    /// the step that failed (`EPERM` without root).
-    pub fn new(layer: &Path, host_dirs: &[PathBuf]) -> Result<NodeNamespace, (NixErrno, String)> {
+    /// host directories `host_dirs` bound in at their own paths, and `view` = (a host
+    /// directory, a path) bound in at that path too (created in the layer). Fails with
+    /// the errno of the step that failed (`EPERM` without root).
+    pub fn new(
+        layer: &Path,
+        host_dirs: &[PathBuf],
+        view: Option<(&Path, &Path)>,
+    ) -> Result<NodeNamespace, (NixErrno, String)> {
         let c = |p: &Path| {
             CString::new(p.as_os_str().as_encoded_bytes())
                 .map_err(|_| (NixErrno::EINVAL, format!("NUL byte in {}", p.display())))
@@ -158,6 +164,14 @@ impl NodeNamespace {
         }
         for d in host_dirs {
             binds.push((c(d)?, c(&inside(d))?));
+        }
+        if let Some((src, at)) = view {
+            let target = layer.join("upper").join(at.strip_prefix("/").unwrap_or(at));
+            std::fs::create_dir_all(&target).map_err(|e| {
+                let errno = NixErrno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+                (errno, format!("creating {}", target.display()))
+            })?;
+            binds.push((c(src)?, c(&inside(at))?));
         }
         let mut fds = [0; 2];
         // SAFETY: pipe2 writes two fds into a valid array.
