@@ -588,3 +588,20 @@ fn data_the_kernel_copies_or_punches_into_a_file_is_lost_by_a_crash_unless_synce
         ["overwritten", "now a=....AAAA", "a=AAAAAAAA"]
     );
 }
+
+/// A process's captured stdout is `/dev/null` in the kernel (takt's model takes the
+/// writes) but shows as a pipe to `fstat`: GNU grep, which stops without printing when
+/// its output is `/dev/null`, prints its match.
+#[test]
+fn captured_output_fstats_as_a_pipe_so_grep_prints() {
+    let s = Scenario::new();
+    s.random_seed(1);
+    s.create_node().create_process(
+        Process::new("/bin/sh").arg("-c").arg(
+            "echo hello > g.txt; grep hello g.txt; \
+             python3 -c 'import os, stat; print(stat.S_ISFIFO(os.fstat(1).st_mode), stat.S_ISFIFO(os.fstat(2).st_mode), stat.S_ISCHR(os.fstat(0).st_mode))'",
+        ),
+    );
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.stdout(0), "hello\nTrue True True\n", "{r}");
+}

@@ -142,15 +142,67 @@ fn id_of(m: &std::fs::Metadata) -> HostId {
 // --- metadata -------------------------------------------------------------------------
 
 /// `stat`, `lstat`, `fstat`, `newfstatat`: the kernel fills the `struct stat` at `buf`;
-/// its identity and times are rewritten at the exit.
-pub fn stat(buf: u64) -> Res {
+/// its identity and times are rewritten at the exit. `fd` is the fd the call is about
+/// (`fstat`, or `newfstatat` with `AT_EMPTY_PATH` and an empty path), else `None`: a
+/// captured stdout or stderr then shows as a pipe (see [`output_stream`]).
+pub fn stat(fd: Option<i32>, buf: u64) -> Res {
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
-            let _ = fix_stat(e, tid, buf);
+            let _ = match fd.and_then(|fd| output_stream(e, tid, fd)) {
+                Some(n) => fix_output_stat(e, tid, n, buf),
+                None => fix_stat(e, tid, buf),
+            };
         }
         None
     })))
 }
+
+/// The fd a `newfstatat(dirfd, path, buf, flags)` or `statx(dirfd, path, flags, …)` is
+/// about when it names no path (`AT_EMPTY_PATH` and `""`).
+pub fn empty_path_fd(e: &Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Option<i32> {
+    if flags & libc::AT_EMPTY_PATH == 0 {
+        return None;
+    }
+    let first = e.read_mem(tid, path, 1).ok()?;
+    (first.first() == Some(&0)).then_some(dirfd)
+}
+
+/// Which captured output stream (a process's stdout or stderr) `tid`'s fd `fd` is, if
+/// it is one. Behind such an fd the kernel holds `/dev/null` (takt's model takes the
+/// writes); a program that `fstat`s it must not see `/dev/null` (GNU grep then takes
+/// its output for discarded and prints nothing), so it shows as a pipe, which is what a
+/// test harness's captured output usually is.
+fn output_stream(e: &Engine, tid: Vtid, fd: i32) -> Option<usize> {
+    let f = super::io::lookup(e, tid, fd as u64)?;
+    match e.files.file(f.file).kind {
+        crate::fd::Kind::Output(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The `struct stat` of captured output stream `n`: a pipe (`S_IFIFO`, mode 0600) with
+/// an inode number of takt's own.
+fn fix_output_stat(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
+    let mut st: libc::stat = e.read_val(tid, buf)?;
+    let id = (OUTPUT_DEV, n as u64);
+    st.st_dev = e.ids.dev(OUTPUT_DEV);
+    st.st_ino = e.ids.ino(id);
+    st.st_mode = libc::S_IFIFO | 0o600;
+    st.st_nlink = 1;
+    st.st_rdev = 0;
+    st.st_size = 0;
+    st.st_blksize = 4096;
+    st.st_blocks = 0;
+    let t = e.file_times(id);
+    (st.st_atime, st.st_atime_nsec) = t.atime;
+    (st.st_mtime, st.st_mtime_nsec) = t.mtime;
+    (st.st_ctime, st.st_ctime_nsec) = t.ctime;
+    e.write_val(tid, buf, &st)
+}
+
+/// The host device number takt files its captured output streams under (no real
+/// device has it).
+const OUTPUT_DEV: u64 = u64::MAX;
 
 fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
     let mut st: libc::stat = e.read_val(tid, buf)?;
@@ -165,13 +217,31 @@ fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
 }
 
 /// `statx`: as [`stat`], for `struct statx` (its mount id is fixed too).
-pub fn statx(buf: u64) -> Res {
+pub fn statx(fd: Option<i32>, buf: u64) -> Res {
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
             let _ = fix_statx(e, tid, buf);
+            if let Some(n) = fd.and_then(|fd| output_stream(e, tid, fd)) {
+                let _ = fix_output_statx(e, tid, n, buf);
+            }
         }
         None
     })))
+}
+
+/// As [`fix_output_stat`], for `struct statx`.
+fn fix_output_statx(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
+    let mut sx: libc::statx = e.read_val(tid, buf)?;
+    sx.stx_ino = e.ids.ino((OUTPUT_DEV, n as u64));
+    let vdev = e.ids.dev(OUTPUT_DEV);
+    (sx.stx_dev_major, sx.stx_dev_minor) = (libc::major(vdev), libc::minor(vdev));
+    sx.stx_mode = (libc::S_IFIFO | 0o600) as u16;
+    sx.stx_nlink = 1;
+    (sx.stx_rdev_major, sx.stx_rdev_minor) = (0, 0);
+    sx.stx_size = 0;
+    sx.stx_blocks = 0;
+    sx.stx_blksize = 4096;
+    e.write_val(tid, buf, &sx)
 }
 
 fn fix_statx(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {

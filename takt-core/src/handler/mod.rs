@@ -379,9 +379,16 @@ fn process_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> 
 fn file_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
     Some(match nr as i64 {
-        SYS_stat | SYS_lstat | SYS_fstat => file::stat(a[1]),
-        SYS_newfstatat => file::stat(a[2]),
-        SYS_statx => file::statx(a[4]),
+        SYS_stat | SYS_lstat => file::stat(None, a[1]),
+        SYS_fstat => file::stat(Some(a[0] as i32), a[1]),
+        SYS_newfstatat => {
+            let fd = file::empty_path_fd(e, tid, a[0] as i32, a[1], a[3] as i32);
+            file::stat(fd, a[2])
+        }
+        SYS_statx => {
+            let fd = file::empty_path_fd(e, tid, a[0] as i32, a[1], a[2] as i32);
+            file::statx(fd, a[4])
+        }
         SYS_statfs | SYS_fstatfs => file::statfs(a[1]),
         SYS_getdents64 => file::getdents64(e, tid, a[0] as i32, a[1], a[2]),
         SYS_pwrite64 => {
