@@ -258,16 +258,7 @@ impl Engine {
         let net_faults = crate::rng::stream(cfg.seed, "network faults");
         let crash_rng = crate::rng::stream(cfg.seed, "crash");
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
-        let mut net = crate::net::Network::new(crate::net::NetConfig {
-            local_latency: cfg.local_latency,
-            remote_latency: cfg.remote_latency,
-            jitter: cfg.jitter,
-            seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
-            ..crate::net::NetConfig::default()
-        });
-        if let Some(t) = &cfg.tape {
-            net.replay_delays(crate::tape::Replay::new(t).delays);
-        }
+        let net = network(&cfg);
         let cfg_signature = cfg.signature;
         let cfg_snapshots = cfg.snapshot_at.clone();
         let uts = cfg
@@ -282,21 +273,7 @@ impl Engine {
             sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
             trace: Trace::new(cfg.keep_trace),
             watch: Watch::register(cfg.preempt_slice),
-            filter: if cfg.test_without_file_model {
-                let all: Vec<u32> = handler::ALLOWED
-                    .iter()
-                    .chain(handler::file::OBSERVED.iter())
-                    .copied()
-                    .collect();
-                sys::seccomp::program(&all, sys::seccomp::Traced::default())
-            } else {
-                sys::seccomp::program(
-                    &handler::ALLOWED,
-                    sys::seccomp::Traced {
-                        shared_file_mmap: true,
-                    },
-                )
-            },
+            filter: filter(&cfg),
             plans: Vec::new(),
             cfg,
             now: VTime::ZERO,
@@ -562,22 +539,7 @@ impl Engine {
             }
         }
         self.progress = self.progress.wrapping_add(1);
-        let running = match resume {
-            Resume::Cont(sig) => stopped.cont(sig),
-            Resume::Regs(r) => stopped.set_regs(&r).and_then(|()| stopped.cont(0)),
-            Resume::RegsToExit(r) => stopped
-                .set_regs(&r)
-                .and_then(|()| stopped.cont_to_syscall_exit()),
-            Resume::ToExit => stopped.cont_to_syscall_exit(),
-            Resume::Retry => unreachable!("resolved above"),
-        };
-        let running = match running {
-            Ok(r) => r,
-            // Killed while stopped (SIGKILL from outside): collect its exit.
-            Err(Error::TraceeGone { .. }) => Running::assume(real),
-            Err(e) => return Err(e),
-        };
-        let mut running = running;
+        let mut running = resume_thread(stopped, resume, real)?;
         let mut not_pure = "";
         loop {
             let n = self.watch.resuming(tgid, real);
@@ -1450,5 +1412,60 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "a panic without a message".to_string()
+    }
+}
+
+/// The network model of a run: its latencies and jitter, seeded; a replayed tape's
+/// packet delays.
+fn network(cfg: &Config) -> crate::net::Network {
+    let mut net = crate::net::Network::new(crate::net::NetConfig {
+        local_latency: cfg.local_latency,
+        remote_latency: cfg.remote_latency,
+        jitter: cfg.jitter,
+        seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
+        ..crate::net::NetConfig::default()
+    });
+    if let Some(t) = &cfg.tape {
+        net.replay_delays(crate::tape::Replay::new(t).delays);
+    }
+    net
+}
+
+/// The seccomp filter the tracees install: [`handler::ALLOWED`] runs natively (the
+/// calls of the file model too, for the benchmarks' runs without it), shared file
+/// mappings stop.
+fn filter(cfg: &Config) -> Vec<sys::seccomp::Insn> {
+    if cfg.test_without_file_model {
+        let all: Vec<u32> = handler::ALLOWED
+            .iter()
+            .chain(handler::file::OBSERVED.iter())
+            .copied()
+            .collect();
+        return sys::seccomp::program(&all, sys::seccomp::Traced::default());
+    }
+    sys::seccomp::program(
+        &handler::ALLOWED,
+        sys::seccomp::Traced {
+            shared_file_mmap: true,
+        },
+    )
+}
+
+/// Resumes a stopped thread as `resume` says (real tid `real`); a thread killed while
+/// stopped (SIGKILL from outside) is taken as running, so its exit is collected.
+fn resume_thread(stopped: sys::Stopped, resume: Resume, real: RealTid) -> Result<Running, Error> {
+    let running = match resume {
+        Resume::Cont(sig) => stopped.cont(sig),
+        Resume::Regs(r) => stopped.set_regs(&r).and_then(|()| stopped.cont(0)),
+        Resume::RegsToExit(r) => stopped
+            .set_regs(&r)
+            .and_then(|()| stopped.cont_to_syscall_exit()),
+        Resume::ToExit => stopped.cont_to_syscall_exit(),
+        Resume::Retry => unreachable!("a retry is resolved before the thread resumes"),
+    };
+    match running {
+        Ok(r) => Ok(r),
+        Err(Error::TraceeGone { .. }) => Ok(Running::assume(real)),
+        Err(e) => Err(e),
     }
 }

@@ -241,43 +241,7 @@ impl Engine {
                 .push(vtid);
             self.add_thread(vtid, child_real, ppid, fdt, stopped);
         } else {
-            // CLONE_PARENT: the child's parent is the caller's parent (it gets the
-            // SIGCHLD and waits for it; the caller cannot).
-            let parent_of_child = if flags & libc::CLONE_PARENT as u64 != 0 {
-                self.procs[&ppid].ppid
-            } else {
-                ppid
-            };
-            let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
-            parent_proc.forks += 1;
-            let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
-            let p = Proc {
-                vpid: vtid,
-                real: child_real,
-                ppid: parent_of_child,
-                node: parent_proc.node,
-                spec: parent_proc.spec,
-                report: None,
-                command: parent_proc.command.clone(),
-                threads: vec![vtid],
-                sig: parent_proc.sig,
-                exiting: false,
-                status: None,
-                reaped: false,
-                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
-                rng_key: key,
-                forks: 0,
-                mm: if flags & libc::CLONE_VM as u64 != 0 {
-                    parent_proc.mm
-                } else {
-                    vtid
-                },
-                vfork_parent: None,
-                alarm: None,
-                alarm_interval: 0,
-                timers: std::collections::BTreeMap::new(),
-                next_timer: 0,
-            };
+            let p = self.child_process(ppid, vtid, child_real, flags);
             self.procs.insert(vtid, p);
             self.add_thread(vtid, child_real, vtid, fdt, stopped);
         }
@@ -308,6 +272,50 @@ impl Engine {
             self.set_ready(parent, Self::after_event(&self.threads[&parent]));
         }
         Ok(())
+    }
+
+    /// The process a `fork`/`clone` without `CLONE_THREAD` (`flags`) by a thread of
+    /// process `ppid` made: virtual pid `vtid`, real pid `real`. It inherits the node,
+    /// spec, command and signal dispositions; its random stream is keyed by its place
+    /// among its parent's children.
+    fn child_process(&mut self, ppid: Vtid, vtid: Vtid, real: RealTid, flags: u64) -> Proc {
+        // CLONE_PARENT: the child's parent is the caller's parent (it gets the
+        // SIGCHLD and waits for it; the caller cannot).
+        let parent_of_child = if flags & libc::CLONE_PARENT as u64 != 0 {
+            self.procs[&ppid].ppid
+        } else {
+            ppid
+        };
+        let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
+        parent_proc.forks += 1;
+        let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
+        Proc {
+            vpid: vtid,
+            real,
+            ppid: parent_of_child,
+            node: parent_proc.node,
+            spec: parent_proc.spec,
+            report: None,
+            command: parent_proc.command.clone(),
+            threads: vec![vtid],
+            sig: parent_proc.sig,
+            exiting: false,
+            status: None,
+            reaped: false,
+            rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
+            rng_key: key,
+            forks: 0,
+            mm: if flags & libc::CLONE_VM as u64 != 0 {
+                parent_proc.mm
+            } else {
+                vtid
+            },
+            vfork_parent: None,
+            alarm: None,
+            alarm_interval: 0,
+            timers: std::collections::BTreeMap::new(),
+            next_timer: 0,
+        }
     }
 
     /// How a thread resumes from a ptrace event inside a syscall: to the syscall's exit
