@@ -283,7 +283,11 @@ pub struct ProcIds<'a> {
     pub map: &'a dyn Fn(i64) -> i64,
 }
 
-/// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers.
+/// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
+/// and the fields that count host time or host events fixed: page faults (10–13) and
+/// CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
+/// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
+/// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     let close = host.rfind(')')?;
     let (head, tail) = host.split_at(close);
@@ -305,6 +309,16 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     let tpgid = num(&fields[5])?;
     if tpgid > 0 {
         fields[5] = (ids.map)(tpgid).to_string();
+    }
+    // Field n of stat is fields[n - 3].
+    let start = (crate::handler::time::BOOT_SECS * 100).to_string();
+    for n in (10..=17).chain([39, 42, 43, 44]) {
+        if let Some(f) = fields.get_mut(n - 3) {
+            *f = "0".into();
+        }
+    }
+    if let Some(f) = fields.get_mut(22 - 3) {
+        *f = start;
     }
     Some(format!("{} {}) {}\n", ids.pid, comm, fields.join(" ")))
 }
@@ -352,8 +366,21 @@ mod proc_tests {
         let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
         assert_eq!(
             proc_stat(stat, &ids).unwrap(),
-            "3 (a b) c) S 1 2 0 0 -1 4194560 97 0\n"
+            "3 (a b) c) S 1 2 0 0 -1 4194560 0 0\n"
         );
+        // A whole line: the fault counts, CPU times, start time and CPU are fixed.
+        let mut f: Vec<String> = (1..=52).map(|n| (n * 1000).to_string()).collect();
+        (f[0], f[1], f[2]) = ("5001".into(), "(x)".into(), "R".into());
+        let out = proc_stat(&(f.join(" ") + "\n"), &ids).unwrap();
+        let g: Vec<&str> = out.split_whitespace().collect();
+        for n in [10, 13, 14, 17, 39, 42, 44] {
+            assert_eq!(g[n - 1], "0", "field {n}");
+        }
+        assert_eq!(
+            g[21], "10000",
+            "start time: the run's start, 100 s after boot"
+        );
+        assert_eq!(g[22], "23000", "vsize is kept");
         let status = "Name:\tx\nTgid:\t5000\nPid:\t5001\nPPid:\t4999\nTracerPid:\t4998\n\
                       NStgid:\t5000\t2\nNSpid:\t5001\t3\nNSpgid:\t5000\t2\nNSsid:\t4000\n";
         assert_eq!(

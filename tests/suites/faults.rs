@@ -381,9 +381,11 @@ fn check_determinism_runs_every_seed_twice_and_catches_a_leak() {
         .run(ok)
         .unwrap();
     assert_eq!(summary.runs, 12);
-    // /proc/self/stat comes from the host (host pid, start time): not deterministic.
+    // /proc/self/schedstat comes from the host (nanoseconds the host ran and queued
+    // the task): not deterministic.
     let leak = |s: &Scenario| {
-        s.create_node().create_process("/bin/cat /proc/self/stat");
+        s.create_node()
+            .create_process("/bin/cat /proc/self/schedstat");
     };
     let Err(Error::Failed(f)) = Explore::new()
         .seeds(3)
