@@ -321,6 +321,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "clone_parent",
         "proc_ids",
         "unix_paths",
+        "call_errors",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -41,14 +41,38 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         false if a[5] as u32 == 0 => Err(Errno::EINVAL),
         false => Ok(a[5] as u32),
     };
+    // As the kernel's key lookup: a futex word is 4-byte aligned (EINVAL), and a
+    // shared one must be mapped (EFAULT; a private one is only an address).
+    let check = |e: &Engine, addr: u64| -> Result<(), Errno> {
+        if addr % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if !private {
+            e.read_val::<u32>(tid, addr)?;
+        }
+        Ok(())
+    };
     match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => wait(e, tid, k, a, op, bitset(FUTEX_WAIT)?),
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let b = bitset(FUTEX_WAIT)?;
+            check(e, uaddr)?;
+            wait(e, tid, k, a, op, b)
+        }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let b = bitset(FUTEX_WAKE)?;
+            check(e, uaddr)?;
             Ok(Out::Return(wake(e, k.0, k.1, val, b) as i64))
         }
-        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => requeue(e, tid, k, a, cmd == FUTEX_CMP_REQUEUE),
-        FUTEX_WAKE_OP => wake_op(e, tid, k, a),
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            check(e, uaddr)?;
+            check(e, a[4])?;
+            requeue(e, tid, k, a, cmd == FUTEX_CMP_REQUEUE)
+        }
+        FUTEX_WAKE_OP => {
+            check(e, uaddr)?;
+            check(e, a[4])?;
+            wake_op(e, tid, k, a)
+        }
         _ => {
             e.warn(format!(
                 "futex operation {cmd} (unknown, or a PI futex) answered ENOSYS"

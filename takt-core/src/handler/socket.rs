@@ -413,8 +413,19 @@ fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
 
 fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let nonblock = nonblocking(e, fd, 0);
-    let addr = read_addr(e, tid, a[1], a[2])?;
     let now = e.now;
+    let unspec = a[2] >= 2 && e.read_mem(tid, a[1], 2)? == (libc::AF_UNSPEC as u16).to_ne_bytes();
+    if unspec {
+        // Dissolves the association (a datagram socket forgets its peer, a TCP
+        // connection is aborted); AF_UNIX streams refuse it, as Linux does.
+        if e.net.domain(s) == Domain::Unix && e.net.sock_type(s) == SockType::Stream {
+            return Err(Errno::EINVAL);
+        }
+        e.net.disconnect(s, now)?;
+        after_io(e, s);
+        return Ok(Out::Return(0));
+    }
+    let addr = read_addr(e, tid, a[1], a[2])?;
     // A blocking connect that was parked asks again when woken: the model answers
     // EALREADY while the handshake is under way, then the outcome.
     let again = e.threads[&tid].progress == 1;
