@@ -322,6 +322,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "proc_ids",
         "unix_paths",
         "call_errors",
+        "wait_groups",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -110,17 +110,50 @@ pub fn exit_group(e: &mut Engine, tid: Vtid) -> Res {
 }
 
 /// The children of `pid` that `wait4(which)` may report: (any exists, one is a zombie).
-fn children(e: &Engine, pid: Vtid, which: i32) -> (bool, bool) {
+fn children(e: &Engine, pid: Vtid, which: Which) -> (bool, bool) {
     let mut any = false;
     let mut zombie = false;
     for c in e.procs.values().filter(|c| c.ppid == pid && !c.reaped) {
-        if which > 0 && c.vpid != which {
-            continue;
+        let wanted = match which {
+            Which::Any => true,
+            Which::Pid(p) => c.vpid == p,
+            Which::Group(g) => sys::procfs::ns_pgid(c.real) == Some(g),
+        };
+        if wanted {
+            any = true;
+            zombie |= c.status.is_some();
         }
-        any = true;
-        zombie |= c.status.is_some();
     }
     (any, zombie)
+}
+
+/// The children a wait is for.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    /// Any child.
+    Any,
+    /// The child with this pid.
+    Pid(Vtid),
+    /// The children in this process group.
+    Group(i32),
+}
+
+impl Which {
+    /// `wait4`'s `pid`: `> 0` that child, `-1` any, `0` the caller's group (`pid`),
+    /// `< -1` group `-which`.
+    fn of_wait4(e: &Engine, pid: Vtid, which: i32) -> Which {
+        match which {
+            w if w > 0 => Which::Pid(w),
+            -1 => Which::Any,
+            0 => Which::Group(my_group(e, pid)),
+            w => Which::Group(w.saturating_neg()),
+        }
+    }
+}
+
+/// The process group of process `pid` (as its PID namespace numbers it).
+fn my_group(e: &Engine, pid: Vtid) -> i32 {
+    sys::procfs::ns_pgid(e.procs[&pid].real).unwrap_or(pid)
 }
 
 /// `wait4`: passes to the kernel once a matching child has exited (the kernel then
@@ -142,7 +175,7 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if which == i32::MIN {
         return Err(Errno::ESRCH); // -INT_MIN is not a process group
     }
-    let (any, zombie) = children(e, pid, which);
+    let (any, zombie) = children(e, pid, Which::of_wait4(e, pid, which));
     if !any {
         return Err(Errno::ECHILD);
     }
@@ -186,11 +219,12 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return Err(Errno::EINVAL);
     }
     let which = match a[0] as u32 {
-        libc::P_ALL => -1,
+        libc::P_ALL => Which::Any,
         libc::P_PID if upid <= 0 => return Err(Errno::EINVAL),
-        libc::P_PID => upid,
+        libc::P_PID => Which::Pid(upid),
         libc::P_PGID if upid < 0 => return Err(Errno::EINVAL),
-        libc::P_PGID => -1,
+        libc::P_PGID if upid == 0 => Which::Group(my_group(e, pid)),
+        libc::P_PGID => Which::Group(upid),
         libc::P_PIDFD if upid < 0 => return Err(Errno::EINVAL),
         libc::P_PIDFD => {
             // takt hands out no pidfds (`pidfd_open` is refused), so no fd is one.

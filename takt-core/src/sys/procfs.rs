@@ -23,6 +23,16 @@ pub fn ns_pid(real: RealTid) -> Option<i32> {
         .ok()
 }
 
+/// The process group of `real` in the innermost PID namespace it belongs to
+/// (`NSpgid:`; 0 when its group's leader is outside that namespace).
+pub fn ns_pgid(real: RealTid) -> Option<i32> {
+    status_field(real, "NSpgid:")?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
 /// The signals thread `real` blocks (`SigBlk:`), as a bit mask (bit `n - 1` for signal `n`).
 pub fn blocked_signals(real: RealTid) -> Option<u64> {
     u64::from_str_radix(&status_field(real, "SigBlk:")?, 16).ok()
