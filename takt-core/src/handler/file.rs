@@ -144,7 +144,7 @@ fn id_of(m: &std::fs::Metadata) -> HostId {
 /// `stat`, `lstat`, `fstat`, `newfstatat`: the kernel fills the `struct stat` at `buf`;
 /// its identity and times are rewritten at the exit. `fd` is the fd the call is about
 /// (`fstat`, or `newfstatat` with `AT_EMPTY_PATH` and an empty path), else `None`: a
-/// captured stdout or stderr then shows as a pipe (see [`output_stream`]).
+/// captured stdout or stderr then shows as a pipe (see `output_stream`).
 pub fn stat(fd: Option<i32>, buf: u64) -> Res {
     Ok(Out::PassThen(Post::new(move |e, tid, ret| {
         if ret == 0 {
