@@ -323,6 +323,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "unix_paths",
         "call_errors",
         "wait_groups",
+        "sigio",
     ]
     .iter()
     .map(|n| Fixture::c(n))

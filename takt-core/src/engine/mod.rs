@@ -202,6 +202,8 @@ pub struct Engine {
     pub(crate) disks: Vec<crate::fs::Disk>,
     /// The directories being read with `getdents64`, in name order.
     pub(crate) listings: crate::fs::Listings,
+    /// Open file descriptions with signal-driven I/O set up (`O_ASYNC`).
+    pub(crate) signal_io: std::collections::BTreeSet<crate::fd::FileId>,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
@@ -300,6 +302,7 @@ impl Engine {
             times: crate::fs::TimeBook::default(),
             disks: Vec::new(),
             listings: crate::fs::Listings::default(),
+            signal_io: std::collections::BTreeSet::new(),
             crash_rng,
             progress: 0,
             last: None,
@@ -949,7 +952,8 @@ impl Engine {
         t.state = State::Blocked(b);
     }
 
-    /// Something threads may wait on changed: every thread blocked on it retries.
+    /// Something threads may wait on changed: every thread blocked on it retries, and
+    /// signal-driven I/O on it signals its owner when it became readable or writable.
     pub(crate) fn notify(&mut self, obj: Obj) {
         for t in self.threads.values_mut() {
             if let State::Blocked(b) = &t.state {
@@ -957,6 +961,9 @@ impl Engine {
                     t.state = State::Ready(Resume::Retry);
                 }
             }
+        }
+        if !self.signal_io.is_empty() {
+            handler::io::signal_io(self, obj);
         }
     }
 

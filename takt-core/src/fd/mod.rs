@@ -87,7 +87,27 @@ pub struct File {
     pub kind: Kind,
     /// `O_NONBLOCK` (shared by every fd referring to this description).
     pub nonblock: bool,
+    /// Signal-driven I/O (`O_ASYNC`, `F_SETOWN`, `F_SETSIG`), when set up.
+    pub signal_io: SignalIo,
     refs: usize,
+}
+
+/// Signal-driven I/O on an open file description: who gets which signal when it
+/// becomes readable or writable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignalIo {
+    /// `O_ASYNC` is set.
+    pub on: bool,
+    /// `F_SETOWN`: a pid (`> 0`), a process group (`< 0`) or nobody (0);
+    /// `F_SETOWN_EX` with `F_OWNER_TID` sets [`SignalIo::thread`] instead.
+    pub owner: i32,
+    /// `F_SETOWN_EX(F_OWNER_TID)`: the thread that gets the signal.
+    pub thread: Option<i32>,
+    /// `F_SETSIG` (0: `SIGIO`).
+    pub sig: i32,
+    /// The `POLLIN`/`POLLOUT` bits at the last look: a signal goes out when one of
+    /// them comes on.
+    pub seen: u32,
 }
 
 /// One fd slot.
@@ -346,6 +366,7 @@ impl Files {
         self.files.push(Some(File {
             kind,
             nonblock,
+            signal_io: SignalIo::default(),
             refs: 0,
         }));
         self.files.len() - 1

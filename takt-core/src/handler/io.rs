@@ -10,7 +10,7 @@ use super::guest::{self, rw_count};
 use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
-use crate::fd::{Fd, Kind, Obj, Wait};
+use crate::fd::{Fd, Kind, Obj, SignalIo, Wait};
 use rand::RngCore;
 
 /// Largest piece of a transfer the tracer holds in memory at once: bigger transfers
@@ -19,6 +19,81 @@ const CHUNK: usize = 1 << 16;
 
 pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
     e.files.get(e.threads[&tid].fdt, fd as i32 as i64)
+}
+
+/// Changes the signal-driven I/O settings of open file description `file` (a pipe end
+/// or a socket; other kinds are left to the kernel) and takes note of its readiness now.
+fn set_signal_io(e: &mut Engine, tid: Vtid, file: usize, change: impl FnOnce(&mut SignalIo)) {
+    if !matches!(
+        e.files.file(file).kind,
+        Kind::Socket(_) | Kind::PipeRead(_) | Kind::PipeWrite(_)
+    ) {
+        return;
+    }
+    let bits = super::poll::file_bits(e, tid, file);
+    let io = &mut e.files.file_mut(file).signal_io;
+    change(io);
+    io.seen = bits & (POLL_IN_BITS | libc::POLLOUT as u32);
+    if io.on && (io.owner != 0 || io.thread.is_some()) {
+        e.signal_io.insert(file);
+    } else {
+        e.signal_io.remove(&file);
+    }
+}
+
+/// `fcntl` commands and owner kinds of signal-driven I/O (`<fcntl.h>`, Linux; not in
+/// the `libc` crate).
+const F_SETSIG: i32 = 10;
+const F_SETOWN_EX: i32 = 15;
+const F_OWNER_TID: i32 = 0;
+const F_OWNER_PGRP: i32 = 2;
+
+/// What counts as readable for signal-driven I/O (data, a hang-up, an error).
+const POLL_IN_BITS: u32 = (libc::POLLIN | libc::POLLHUP | libc::POLLERR) as u32;
+
+/// `obj` changed: each open file description on it with signal-driven I/O that became
+/// readable or writable since the last look signals its owner (`SIGIO`, or the
+/// `F_SETSIG` signal): a process, every process of a group, or a thread.
+pub(crate) fn signal_io(e: &mut Engine, obj: Obj) {
+    let files: Vec<usize> = e
+        .signal_io
+        .iter()
+        .copied()
+        .filter(|&f| e.files.is_open(f) && e.files.file(f).kind.obj() == Some(obj))
+        .collect();
+    e.signal_io.retain(|&f| e.files.is_open(f));
+    for f in files {
+        let Some(&any) = e.threads.keys().next() else {
+            return;
+        };
+        let bits = super::poll::file_bits(e, any, f) & (POLL_IN_BITS | libc::POLLOUT as u32);
+        let io = e.files.file(f).signal_io;
+        e.files.file_mut(f).signal_io.seen = bits;
+        if bits & !io.seen == 0 {
+            continue; // nothing came on
+        }
+        let sig = if io.sig == 0 { libc::SIGIO } else { io.sig };
+        if let Some(t) = io.thread {
+            if let Some(pid) = e.threads.get(&t).map(|th| th.pid) {
+                e.send_signal(pid, sig, Some(t), None);
+            }
+            continue;
+        }
+        let owners: Vec<Vtid> = if io.owner > 0 {
+            vec![io.owner]
+        } else {
+            let group = io.owner.saturating_neg();
+            e.procs
+                .values()
+                .filter(|p| p.status.is_none())
+                .filter(|p| crate::sys::procfs::ns_pgid(p.real) == Some(group))
+                .map(|p| p.vpid)
+                .collect()
+        };
+        for p in owners {
+            e.send_signal(p, sig, None, None);
+        }
+    }
 }
 
 fn would_block(e: &Engine, file: usize, obj: Obj, what: &'static str) -> Res {
@@ -461,6 +536,28 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         libc::F_SETFL => {
             e.files.file_mut(entry.file).nonblock = arg as i32 & libc::O_NONBLOCK != 0;
+            set_signal_io(e, tid, entry.file, |io| {
+                io.on = arg as i32 & libc::O_ASYNC != 0
+            });
+            Ok(Out::Pass)
+        }
+        libc::F_SETOWN => {
+            set_signal_io(e, tid, entry.file, |io| {
+                (io.owner, io.thread) = (arg as i32, None);
+            });
+            Ok(Out::Pass)
+        }
+        F_SETOWN_EX => {
+            let [kind, pid]: [i32; 2] = e.read_val(tid, arg)?;
+            set_signal_io(e, tid, entry.file, |io| match kind {
+                F_OWNER_TID => (io.owner, io.thread) = (0, Some(pid)),
+                F_OWNER_PGRP => (io.owner, io.thread) = (pid.saturating_neg(), None),
+                _ => (io.owner, io.thread) = (pid, None),
+            });
+            Ok(Out::Pass)
+        }
+        F_SETSIG => {
+            set_signal_io(e, tid, entry.file, |io| io.sig = arg as i32);
             Ok(Out::Pass)
         }
         libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
