@@ -593,16 +593,8 @@ impl Engine {
         let slice = self.cfg.preempt_slice.as_secs_f64();
         let ip = s.regs().map_or(0, |r| r.ip());
         let place = self.code_place(tid, ip);
-        let t = self.threads.get_mut(&tid).expect("thread exists");
-        t.spin += 1;
-        let spun = t.spin as f64 * slice;
-        let pid = t.pid;
-        let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
-        if spun >= self.cfg.spin_budget.as_secs_f64() {
-            self.failure = Some(Outcome::Spinning {
-                who: format!("{who} at {place}"),
-                seconds: spun,
-            });
+        let (who, spent) = self.count_spin(tid, &place);
+        if spent {
             return true;
         }
         let others = self
@@ -630,21 +622,30 @@ impl Engine {
         true
     }
 
-    /// Counts a pure spin the watchdog found against the spin budget and notes it once.
-    fn spun(&mut self, tid: Vtid, spin: &spin::Spin) {
+    /// Counts one more watchdog slice that `tid` ran without a syscall (at `place`):
+    /// who it is, and whether the spin budget is now spent (the run then fails as
+    /// spinning).
+    fn count_spin(&mut self, tid: Vtid, place: &str) -> (String, bool) {
         let slice = self.cfg.preempt_slice.as_secs_f64();
-        let place = self.code_place(tid, spin.canon.ip());
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin += 1;
         let spun = t.spin as f64 * slice;
         let pid = t.pid;
         let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
-        if spun >= self.cfg.spin_budget.as_secs_f64() {
+        let spent = spun >= self.cfg.spin_budget.as_secs_f64();
+        if spent {
             self.failure = Some(Outcome::Spinning {
                 who: format!("{who} at {place}"),
                 seconds: spun,
             });
         }
+        (who, spent)
+    }
+
+    /// Counts a pure spin the watchdog found against the spin budget and notes it once.
+    fn spun(&mut self, tid: Vtid, spin: &spin::Spin) {
+        let place = self.code_place(tid, spin.canon.ip());
+        let (who, _) = self.count_spin(tid, &place);
         self.note(format!(
             "{who} spins at {place} (a loop of {} instructions): parked there until another \
              thread runs",

@@ -613,6 +613,12 @@ fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
 /// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `a[1]`.
 fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let m: libc::msghdr = e.read_val(tid, a[1])?;
+    let (src, to) = msghdr_send(e, tid, &m)?;
+    send_from(e, tid, fd, s, src, a[2] as i32, to)
+}
+
+/// What a `msghdr` sends: its iovecs, and its address if it names one.
+fn msghdr_send(e: &Engine, tid: Vtid, m: &libc::msghdr) -> Result<(Src, Option<SockAddr>), Errno> {
     let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
         Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
     } else {
@@ -625,7 +631,7 @@ fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
         m.msg_iovlen as u64,
         Errno::EMSGSIZE,
     )?;
-    send_from(e, tid, fd, s, Src::Iov(iov), a[2] as i32, to)
+    Ok((Src::Iov(iov), to))
 }
 
 /// `shutdown(fd, how)`.
@@ -702,25 +708,13 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;
         let mut mm: libc::mmsghdr = e.read_val(tid, at)?;
-        let m = mm.msg_hdr;
-        let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
-            Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
-        } else {
-            None
-        };
-        let iov = guest::iovecs(
-            e,
-            tid,
-            m.msg_iov as u64,
-            m.msg_iovlen as u64,
-            Errno::EMSGSIZE,
-        )?;
+        let (src, to) = msghdr_send(e, tid, &mm.msg_hdr)?;
         let f = if sent > 0 {
             flags | libc::MSG_DONTWAIT
         } else {
             flags
         };
-        match send_from(e, tid, fd, s, Src::Iov(iov), f, to) {
+        match send_from(e, tid, fd, s, src, f, to) {
             Ok(Out::Return(n)) => {
                 mm.msg_len = n as u32;
                 e.write_val(tid, at, &mm)?;
