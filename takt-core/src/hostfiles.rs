@@ -11,6 +11,7 @@
 //! these made same-seed runs differ with the machine's load.
 
 use crate::time::VTime;
+use std::collections::BTreeMap;
 
 /// What a node's files are made from.
 #[derive(Debug, Clone, Copy)]
@@ -171,7 +172,58 @@ fn cgroups() -> String {
 /// table agrees with `/proc/cgroups` and `/proc/self/cgroup` whatever the host's cgroup
 /// layout (v1, hybrid or v2). The new line's mount id follows the largest there; its
 /// parent is the mount at `/sys` (else the first line's).
-pub fn mountinfo(host: &str) -> String {
+pub fn mountinfo(host: &str, hide: &[&str]) -> String {
+    canonical_mounts(&with_one_cgroup2(host), hide)
+}
+
+/// A mount table that does not change from run to run: mount ids renumbered from 21 in
+/// the table's order (a parent outside it is 20), anonymous device numbers `0:N`
+/// renumbered from `0:32` in first-seen order (both are host-global counters: every run
+/// mounts anew), propagation tags dropped, and each path in `hide` (the scenario's host
+/// directory, whose name changes per run) written as `/takt`.
+fn canonical_mounts(table: &str, hide: &[&str]) -> String {
+    let mut ids: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in table.lines() {
+        if let Some(id) = line.split(' ').next() {
+            let next = 21u64.saturating_add(ids.len() as u64);
+            ids.entry(id).or_insert(next);
+        }
+    }
+    let mut devs: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = String::with_capacity(table.len());
+    for line in table.lines() {
+        let (pre, post) = line.split_once(" - ").unwrap_or((line, ""));
+        let mut fields: Vec<String> = Vec::new();
+        for (i, f) in pre.split(' ').enumerate() {
+            fields.push(match i {
+                0 | 1 => ids.get(f).copied().unwrap_or(20).to_string(),
+                2 if f.starts_with("0:") => {
+                    let k = devs.len();
+                    devs.entry(f.to_string())
+                        .or_insert_with(|| format!("0:{}", 32usize.saturating_add(k)))
+                        .clone()
+                }
+                _ if i > 5 && (f.starts_with("shared:") || f.starts_with("master:")) => continue,
+                _ if i > 5 && f.starts_with("propagate_from:") => continue,
+                _ => f.to_string(),
+            });
+        }
+        let mut l = fields.join(" ");
+        if !post.is_empty() {
+            l.push_str(" - ");
+            l.push_str(post);
+        }
+        for h in hide.iter().filter(|h| !h.is_empty()) {
+            l = l.replace(h, "/takt");
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// The host's table with its cgroup mounts replaced by one cgroup v2 mount.
+fn with_one_cgroup2(host: &str) -> String {
     let mut out = String::with_capacity(host.len());
     let (mut max_id, mut sys_id, mut first_id) = (0u64, None, None);
     for line in host.lines() {
@@ -255,14 +307,30 @@ mod tests {
                     32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
                     41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
                     42 22 0:40 / /tmp rw - tmpfs tmpfs rw\n";
-        let m = mountinfo(host);
+        let m = mountinfo(host, &[]);
         assert_eq!(
             m,
-            "22 1 0:20 / / rw - overlay overlay rw\n\
-             23 22 0:21 / /sys rw,nosuid - sysfs sysfs rw\n\
-             42 22 0:40 / /tmp rw - tmpfs tmpfs rw\n\
-             43 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 \
+            "21 20 0:32 / / rw - overlay overlay rw\n\
+             22 21 0:33 / /sys rw,nosuid - sysfs sysfs rw\n\
+             23 21 0:34 / /tmp rw - tmpfs tmpfs rw\n\
+             24 22 0:35 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 \
              rw,nsdelegate,memory_recursiveprot\n"
+        );
+        // Another run: other host ids, devices and scenario directory; the same table.
+        let again = "1022 901 0:77 / / rw shared:4 - overlay overlay \
+                     rw,upperdir=/tmp/takt-9-3.fs/n/upper\n\
+                     1023 1022 0:78 / /tmp/takt-9-3 rw - ext4 /dev/sda1 rw\n";
+        let first = "522 401 0:57 / / rw shared:9 - overlay overlay \
+                     rw,upperdir=/tmp/takt-1-0.fs/n/upper\n\
+                     523 522 0:58 / /tmp/takt-1-0 rw - ext4 /dev/sda1 rw\n";
+        assert_eq!(
+            canonical_mounts(again, &["/tmp/takt-9-3"]),
+            canonical_mounts(first, &["/tmp/takt-1-0"])
+        );
+        assert_eq!(
+            canonical_mounts(first, &["/tmp/takt-1-0"]),
+            "21 20 0:32 / / rw - overlay overlay rw,upperdir=/takt.fs/n/upper\n\
+             22 21 0:33 / /takt rw - ext4 /dev/sda1 rw\n"
         );
     }
 }

@@ -605,3 +605,25 @@ fn captured_output_fstats_as_a_pipe_so_grep_prints() {
     let r = s.run().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.stdout(0), "hello\nTrue True True\n", "{r}");
 }
+
+/// `/proc/self/mountinfo` is the same in every run: host mount ids and anonymous device
+/// numbers (counters every run's new mounts move on) are renumbered, and the
+/// scenario's host directory is written `/takt`. (Before, each run printed other ids
+/// and every run had its own digest.)
+#[test]
+fn the_mount_table_is_the_same_in_every_run() {
+    let run = || {
+        let s = Scenario::new();
+        s.random_seed(2);
+        s.create_node()
+            .create_process("/bin/cat /proc/self/mountinfo");
+        s.run().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (a, b) = (run(), run());
+    assert!(a.own_filesystems, "the test needs root (mount namespaces)");
+    let table = a.stdout(0);
+    assert!(table.starts_with("21 20 "), "{table}");
+    assert!(!table.contains("/tmp/takt-"), "{table}");
+    assert_eq!(table, b.stdout(0));
+    assert_eq!(a.digest, b.digest);
+}

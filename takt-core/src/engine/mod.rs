@@ -1149,7 +1149,17 @@ impl Engine {
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,
             "status" => crate::hostfiles::proc_status(&text, &ids),
-            _ => crate::hostfiles::mountinfo(&text),
+            _ => {
+                use std::os::unix::ffi::OsStrExt;
+                let dirs: Vec<&str> = self
+                    .cfg
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.dir.parent())
+                    .filter_map(|d| std::str::from_utf8(d.as_os_str().as_bytes()).ok())
+                    .collect();
+                crate::hostfiles::mountinfo(&text, &dirs)
+            }
         };
         let name = format!("proc-{tid}-{file}");
         std::fs::write(dir.join(&name), text).ok()?;
