@@ -109,6 +109,14 @@ impl Engine {
         fs::stamp(self.now)
     }
 
+    /// File `id`'s status changed now (its ctime; a file never seen changed keeps the
+    /// times it showed for the others).
+    fn status_now(&mut self, id: HostId) {
+        let now = self.stamp_now();
+        let base = self.file_times(id).mtime;
+        self.times.status(id, now, base);
+    }
+
     /// The times takt shows for a file: those of the last change takt saw, else the
     /// virtual epoch. (Never the host's: a change takt did not see, through a shared
     /// mapping say, does not show, and files the host changed carry the epoch too.)
@@ -158,9 +166,12 @@ pub fn stat(fd: Option<i32>, buf: u64) -> Res {
 }
 
 /// The fd a `newfstatat(dirfd, path, buf, flags)` or `statx(dirfd, path, flags, …)` is
-/// about when it names no path (`AT_EMPTY_PATH` and `""`).
+/// about when it names no path (`AT_EMPTY_PATH` and `""`), if that fd is a captured
+/// output stream (the only fds whose `stat` takt rewrites as such).
 pub fn empty_path_fd(e: &Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Option<i32> {
-    if flags & libc::AT_EMPTY_PATH == 0 {
+    // Only a captured output stream is shown differently: for any other fd (glibc's
+    // every `fstat`), no read of the path.
+    if flags & libc::AT_EMPTY_PATH == 0 || output_stream(e, tid, dirfd).is_none() {
         return None;
     }
     let first = e.read_mem(tid, path, 1).ok()?;
@@ -788,8 +799,7 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
             e.ids.fresh(id);
             e.times.data(id, now);
         } else {
-            let base = e.file_times(id).mtime;
-            e.times.status(id, now, base);
+            e.status_now(id);
         }
     }
     if e.cfg.crash_model != fs::CrashModel::KeepAll {
@@ -970,9 +980,7 @@ pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u6
                 e.times.data(fd, now);
                 e.times.data(td, now);
                 if let Ok(m) = std::fs::symlink_metadata(&to.host) {
-                    let id = id_of(&m);
-                    let base = e.file_times(id).mtime;
-                    e.times.status(id, now, base);
+                    e.status_now(id_of(&m));
                 }
                 if track {
                     let node = e.node_of(tid);
@@ -1006,9 +1014,7 @@ fn exchange(a: Name, b: Name) -> Res {
         e.times.data(b_dir, now);
         for host in [&a.host, &b.host] {
             if let Ok(m) = std::fs::symlink_metadata(host) {
-                let id = id_of(&m);
-                let base = e.file_times(id).mtime;
-                e.times.status(id, now, base);
+                e.status_now(id_of(&m));
             }
         }
         if e.cfg.crash_model != fs::CrashModel::KeepAll {
@@ -1027,34 +1033,24 @@ fn exchange(a: Name, b: Name) -> Res {
 /// `chmod`, `chown` and their forms on a path: the file's status changed.
 pub fn status_changed(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
     let p = e.read_cstr(tid, path)?;
-    let host = e.at_path(tid, dirfd, &p);
-    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
-        if ret == 0 {
-            if let Ok(m) = std::fs::metadata(&host) {
-                let id = id_of(&m);
-                let now = e.stamp_now();
-                let base = e.file_times(id).mtime;
-                e.times.status(id, now, base);
-            }
-        }
-        None
-    })))
+    Ok(status_changed_at(e.at_path(tid, dirfd, &p)))
 }
 
 /// `fchmod`, `fchown`: as [`status_changed`], on an fd.
 pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
-    let host = e.fd_path(tid, fd);
-    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
+    Ok(status_changed_at(e.fd_path(tid, fd)))
+}
+
+/// At the exit of a successful call, the status of the file at `host` changed now.
+fn status_changed_at(host: PathBuf) -> Out {
+    Out::PassThen(Post::new(move |e, _tid, ret| {
         if ret == 0 {
             if let Ok(m) = std::fs::metadata(&host) {
-                let id = id_of(&m);
-                let now = e.stamp_now();
-                let base = e.file_times(id).mtime;
-                e.times.status(id, now, base);
+                e.status_now(id_of(&m));
             }
         }
         None
-    })))
+    }))
 }
 
 /// What a call sets one of a file's times to.

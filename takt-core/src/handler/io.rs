@@ -21,24 +21,31 @@ pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
     e.files.get(e.threads[&tid].fdt, fd as i32 as i64)
 }
 
-/// Changes the signal-driven I/O settings of open file description `file` (a pipe end
-/// or a socket; other kinds are left to the kernel) and takes note of its readiness now.
-fn set_signal_io(e: &mut Engine, tid: Vtid, file: usize, change: impl FnOnce(&mut SignalIo)) {
-    if !matches!(
-        e.files.file(file).kind,
-        Kind::Socket(_) | Kind::PipeRead(_) | Kind::PipeWrite(_)
-    ) {
-        return;
-    }
-    let bits = super::poll::file_bits(e, tid, file);
-    let io = &mut e.files.file_mut(file).signal_io;
-    change(io);
-    io.seen = bits & (POLL_IN_BITS | libc::POLLOUT as u32);
-    if io.on && (io.owner != 0 || io.thread.is_some()) {
-        e.signal_io.insert(file);
-    } else {
-        e.signal_io.remove(&file);
-    }
+/// The `fcntl` runs on the placeholder (the kernel checks its argument and keeps what
+/// `F_GETOWN`, `F_GETSIG` and `F_GETFL` answer); if it succeeds, `change` applies to
+/// the signal-driven I/O settings of open file description `file` (a pipe end or a
+/// socket; other kinds are left to the kernel), whose readiness now is noted.
+fn set_signal_io(file: usize, change: impl FnOnce(&mut SignalIo) + 'static) -> Out {
+    Out::PassThen(Post::new(move |e, tid, ret| {
+        let ours = e.files.is_open(file)
+            && matches!(
+                e.files.file(file).kind,
+                Kind::Socket(_) | Kind::PipeRead(_) | Kind::PipeWrite(_)
+            );
+        if ret < 0 || !ours {
+            return None;
+        }
+        let bits = super::poll::file_bits(e, tid, file);
+        let io = &mut e.files.file_mut(file).signal_io;
+        change(io);
+        io.seen = bits & (POLL_IN_BITS | libc::POLLOUT as u32);
+        if io.on && (io.owner != 0 || io.thread.is_some()) {
+            e.signal_io.insert(file);
+        } else {
+            e.signal_io.remove(&file);
+        }
+        None
+    }))
 }
 
 /// `fcntl` commands and owner kinds of signal-driven I/O (`<fcntl.h>`, Linux; not in
@@ -536,30 +543,24 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         libc::F_SETFL => {
             e.files.file_mut(entry.file).nonblock = arg as i32 & libc::O_NONBLOCK != 0;
-            set_signal_io(e, tid, entry.file, |io| {
-                io.on = arg as i32 & libc::O_ASYNC != 0
-            });
-            Ok(Out::Pass)
+            let on = arg as i32 & libc::O_ASYNC != 0;
+            if !on && !e.files.file(entry.file).signal_io.on {
+                return Ok(Out::Pass); // the common case: no exit stop
+            }
+            Ok(set_signal_io(entry.file, move |io| io.on = on))
         }
-        libc::F_SETOWN => {
-            set_signal_io(e, tid, entry.file, |io| {
-                (io.owner, io.thread) = (arg as i32, None);
-            });
-            Ok(Out::Pass)
-        }
+        libc::F_SETOWN => Ok(set_signal_io(entry.file, move |io| {
+            (io.owner, io.thread) = (arg as i32, None);
+        })),
         F_SETOWN_EX => {
             let [kind, pid]: [i32; 2] = e.read_val(tid, arg)?;
-            set_signal_io(e, tid, entry.file, |io| match kind {
+            Ok(set_signal_io(entry.file, move |io| match kind {
                 F_OWNER_TID => (io.owner, io.thread) = (0, Some(pid)),
                 F_OWNER_PGRP => (io.owner, io.thread) = (pid.saturating_neg(), None),
                 _ => (io.owner, io.thread) = (pid, None),
-            });
-            Ok(Out::Pass)
+            }))
         }
-        F_SETSIG => {
-            set_signal_io(e, tid, entry.file, |io| io.sig = arg as i32);
-            Ok(Out::Pass)
-        }
+        F_SETSIG => Ok(set_signal_io(entry.file, move |io| io.sig = arg as i32)),
         libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
             Err(Errno::EINVAL)
         }
