@@ -36,6 +36,11 @@ pub struct Config {
     pub cpus: usize,
     /// Keep every trace event in memory (otherwise the last few thousand).
     pub keep_trace: bool,
+    /// Also record, for a person reading the trace, what the kernel answered to each call
+    /// takt passes to it (a second stop per such call) and the first bytes of every
+    /// buffer and structure a call reads or fills. The digest and the behaviour
+    /// signature are the same with and without it.
+    pub trace_detail: bool,
     /// Print each output line as it is written, prefixed with virtual time, node, pid.
     pub stdout_logging: bool,
     /// The host CPU the scenario is pinned to (`None`: pick the least busy).
@@ -104,6 +109,7 @@ impl Default for Config {
             spin_budget: Duration::from_secs(10),
             cpus: 4,
             keep_trace: false,
+            trace_detail: false,
             stdout_logging: false,
             host_cpu: None,
             local_latency: Duration::ZERO,

@@ -258,6 +258,7 @@ struct Inner {
     spin_budget: Option<Duration>,
     crash_model: CrashModel,
     keep_trace: bool,
+    trace_detail: bool,
     snapshot_at: Vec<Duration>,
     faults: FaultPlan,
     fault_error: Option<String>,
@@ -359,6 +360,7 @@ impl Scenario {
                 spin_budget: d.spin_budget,
                 crash_model: d.crash_model,
                 keep_trace: false,
+                trace_detail: false,
                 snapshot_at: Vec::new(),
                 faults: d.faults.clone(),
                 fault_error: d.fault_error.clone(),
@@ -614,6 +616,15 @@ impl Scenario {
         self
     }
 
+    /// Records, for a person reading the trace (`takt trace`, the report), the results of
+    /// the calls takt passes to the kernel (otherwise `= ?`) and the first 32 bytes of
+    /// every buffer and structure, as strace shows them. It costs a second ptrace stop
+    /// per passed call; the digest and the behaviour signature do not change with it.
+    pub fn trace_detail(&self, on: bool) -> &Self {
+        self.inner.lock().trace_detail = on;
+        self
+    }
+
     /// Keeps the nodes' files after the scenario is dropped (default: they are removed
     /// with it): each node's layer stays under [`Scenario::layers_dir`], its working
     /// directory under the scenario's directory.
@@ -796,6 +807,7 @@ impl Scenario {
             strategy: i.strategy,
             stdout_logging: i.stdout_logging,
             keep_trace: i.keep_trace,
+            trace_detail: i.trace_detail,
             snapshot_at: i.snapshot_at.clone(),
             faults: i.faults.clone(),
             reset_rate: i.reset_rate,

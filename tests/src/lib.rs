@@ -324,6 +324,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "call_errors",
         "wait_groups",
         "sigio",
+        "file_io",
+        "ping_pong",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -121,3 +121,58 @@ fn host_state_files_do_not_change_with_the_host() {
     );
     assert!(!quiet.contains("(cannot open)"), "{quiet}");
 }
+
+#[test]
+fn a_detailed_trace_has_the_same_digest_and_signature() {
+    // `trace_detail` adds a stop at the exit of every call passed to the kernel and the
+    // bytes of every buffer; neither may reach the digest, the signature or the schedule.
+    for f in syscall_fixtures().iter().filter(|f| {
+        [
+            "fork_exec_wait",
+            "ping_pong",
+            "file_io",
+            "threads_condvar",
+            "pipes",
+        ]
+        .contains(&f.name.as_str())
+    }) {
+        for seed in [3, 4] {
+            let plain = f.takt(seed);
+            let s = f.scenario(seed);
+            s.keep_full_trace(true).trace_detail(true);
+            let detailed = s.run().expect("the detailed run");
+            assert_eq!(
+                detailed.digest, plain.digest,
+                "{} seed {seed}: digest",
+                f.name
+            );
+            assert_eq!(
+                detailed.stdout(0),
+                plain.stdout(0),
+                "{} seed {seed}",
+                f.name
+            );
+            assert_eq!(
+                detailed.signature.as_ref().map(|s| format!("{s:?}")),
+                plain.signature.as_ref().map(|s| format!("{s:?}")),
+                "{} seed {seed}: signature",
+                f.name
+            );
+            let shown = detailed
+                .trace
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.kind,
+                        takt_core::trace::EventKind::Syscall { ret: None, .. }
+                    )
+                })
+                .count();
+            assert!(
+                shown < detailed.trace.len() / 10,
+                "{}: {shown} calls still `= ?`",
+                f.name
+            );
+        }
+    }
+}

@@ -132,6 +132,27 @@ pub(crate) fn wanted(nr: u32) -> bool {
 }
 
 /// Whether the kernel (or takt) writes something the trace keeps at the call's end.
+/// Whether a call passed to the kernel may stop at its exit so that the trace shows its
+/// result ([`crate::config::Config::trace_detail`]): not the calls whose exit is an event
+/// of its own (a new process or thread, an exec) or never comes (`exit`, `sigreturn`).
+#[allow(non_upper_case_globals)]
+pub(crate) fn exit_stop_shows_result(nr: u32) -> bool {
+    use libc::*;
+    !matches!(
+        nr as i64,
+        SYS_clone
+            | SYS_clone3
+            | SYS_fork
+            | SYS_vfork
+            | SYS_execve
+            | SYS_execveat
+            | SYS_exit
+            | SYS_exit_group
+            | SYS_rt_sigreturn
+            | SYS_restart_syscall
+    )
+}
+
 fn at_exit(nr: u32) -> bool {
     matches!(nr as i64, libc::SYS_accept | libc::SYS_accept4)
 }
@@ -175,11 +196,12 @@ impl Engine {
         args: [u64; 6],
         ret: Option<i64>,
         cap: &mut Capture,
+        detail: bool,
     ) {
         let Some(ret) = ret.filter(|&r| r >= 0) else {
             return;
         };
-        if at_exit(nr) {
+        if detail || at_exit(nr) {
             let mem = Tracee { engine: self, tid };
             cap.exit(&Syscall::decode(nr, args), ret, &mem);
             self.hide_scenario_dir(cap);

@@ -114,6 +114,9 @@ pub struct Thread {
     pub(crate) sig_wake: Option<bool>,
     /// Syscalls this thread made so far (the key of its fault decisions).
     pub(crate) calls: u64,
+    /// The current call was passed to the kernel and stops at its exit only so that the
+    /// trace shows its result ([`Config::trace_detail`]).
+    pub(crate) detail_pass: bool,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -375,6 +378,15 @@ impl Engine {
                 self.event(tid, EventKind::Switch);
             }
             self.step(tid)?;
+            // A call passed to the kernel that stops at its exit only for a detailed
+            // trace: that stop is no scheduling point, so the schedule stays as without.
+            while self
+                .threads
+                .get(&tid)
+                .is_some_and(|t| t.detail_pass && matches!(t.state, State::Ready(Resume::ToExit)))
+            {
+                self.step(tid)?;
+            }
         }
     }
 
@@ -738,7 +750,7 @@ impl Engine {
         t.regs = Some(regs);
         t.cur = (nr, args);
         t.capture = None;
-        if capture::wanted(nr) {
+        if capture::wanted(nr) || self.cfg.trace_detail {
             let c = self.capture_entry(tid, nr, args);
             self.threads.get_mut(&tid).expect("thread exists").capture = c;
         }
@@ -785,6 +797,11 @@ impl Engine {
                     },
                 );
                 self.complete(tid, e.ret());
+            }
+            Ok(Out::Pass) if self.cfg.trace_detail && capture::exit_stop_shows_result(nr) => {
+                let t = self.threads.get_mut(&tid).expect("thread exists");
+                t.detail_pass = true;
+                self.set_ready(tid, Resume::ToExit);
             }
             Ok(Out::Pass) => {
                 self.event(
@@ -983,6 +1000,9 @@ impl Engine {
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
     pub(crate) fn event(&mut self, tid: Vtid, mut kind: EventKind) {
+        // With `trace_detail`, what the event would be without it: that is what the
+        // digest and the signature see, so they do not change with the setting.
+        let mut plain: Option<(bool, Option<Box<crate::syscall::capture::Capture>>)> = None;
         if let EventKind::Syscall {
             nr,
             args,
@@ -992,9 +1012,23 @@ impl Engine {
             ..
         } = &mut kind
         {
+            let passed = self
+                .threads
+                .get_mut(&tid)
+                .is_some_and(|t| std::mem::take(&mut t.detail_pass));
             if let Some(mut c) = self.threads.get_mut(&tid).and_then(|t| t.capture.take()) {
-                self.capture_exit(tid, *nr, *args, *ret, &mut c);
+                if self.cfg.trace_detail {
+                    let without = capture::wanted(*nr).then(|| {
+                        let mut p = c.clone();
+                        self.capture_exit(tid, *nr, *args, *ret, &mut p, false);
+                        p
+                    });
+                    plain = Some((passed, without));
+                }
+                self.capture_exit(tid, *nr, *args, *ret, &mut c, self.cfg.trace_detail);
                 *capture = Some(c);
+            } else if passed {
+                plain = Some((true, None));
             }
             // Only the call's own arguments: leftover registers are not the program's.
             *args = crate::trace::args::used_args(*nr, *args);
@@ -1024,13 +1058,23 @@ impl Engine {
                 crate::trace::describe(&e)
             );
         }
+        let plain = plain.map(|(passed, without)| {
+            let mut p = e.clone();
+            if let EventKind::Syscall { ret, capture, .. } = &mut p.kind {
+                if passed {
+                    *ret = None;
+                }
+                *capture = without;
+            }
+            p
+        });
         if let Some(s) = &mut self.signer {
-            s.event(&e);
+            s.event(plain.as_ref().unwrap_or(&e));
         }
         if self.net.has_delays() {
             self.record_delays(tid);
         }
-        self.trace.push(e);
+        self.trace.push_digesting(e, plain.as_ref());
     }
 
     /// Whether the run has its own PID namespace: then a pid a guest names can only be

@@ -193,6 +193,7 @@ impl Engine {
                 capture: None,
                 sig_wake: None,
                 calls: 0,
+                detail_pass: false,
             },
         );
     }

@@ -163,7 +163,13 @@ impl Trace {
 
     /// Appends an event to the trace and to the digested stream.
     pub fn push(&mut self, e: Event) {
-        bincode::serialize_into(&mut self.pending, &e)
+        self.push_digesting(e, None);
+    }
+
+    /// Appends `e` to the trace, and `digested` (when given: `e` without the details
+    /// only a detailed trace records) to the digested stream in its place.
+    pub fn push_digesting(&mut self, e: Event, digested: Option<&Event>) {
+        bincode::serialize_into(&mut self.pending, digested.unwrap_or(&e))
             .expect("encoding an event into a Vec cannot fail");
         if self.pending.len() >= BATCH {
             self.flush();

@@ -563,6 +563,7 @@ fn build(args: &Args, scenario: &Scenario) -> Result<(), String> {
             || args.perfetto.is_some()
             || args.deps.is_some(),
     );
+    scenario.trace_detail(args.trace.is_some() || args.report.is_some());
     for (t, _) in &args.snapshots {
         scenario.snapshot_at(*t);
     }
