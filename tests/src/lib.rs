@@ -330,6 +330,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
     .iter()
     .map(|n| Fixture::c(n))
     .collect();
+    v.push(Fixture::c("time_poll").with_args(&["0.2"]));
     v.extend(
         ["rust_threads", "rust_hashmap", "rust_time"]
             .iter()

@@ -94,6 +94,26 @@ fn ten_virtual_seconds_of_sleep_take_under_a_real_second() {
     assert!((10.0..10.1).contains(&virt), "virtual end time {virt} s");
 }
 
+#[test]
+fn ten_virtual_seconds_of_polling_the_clock_take_seconds_not_minutes() {
+    // gettimeofday for 10 s, then clock_gettime(CLOCK_MONOTONIC) up to 20 s, in busy
+    // loops: 60 million reads at the plain syscall cost (about 15 minutes of stops).
+    let f = Fixture::c("time_poll").with_args(&["10"]);
+    let t0 = std::time::Instant::now();
+    let r = f.takt(1);
+    let real = t0.elapsed();
+    let out = r.stdout(0);
+    assert!(out.contains("gettimeofday_waited 1\n"), "{out}");
+    assert!(out.contains("monotonic_waited 1\n"), "{out}");
+    assert!(
+        real < std::time::Duration::from_secs(10),
+        "took {real:?} of real time"
+    );
+    let virt = r.end_time.as_nanos() as f64 / 1e9;
+    assert!((20.0..20.01).contains(&virt), "virtual end time {virt} s");
+    assert_eq!(r.digest, f.takt(1).digest);
+}
+
 /// The files through which programs read the host's state show the node's virtual
 /// machine, not the host: the same bytes in two same-seed runs, the second alongside a
 /// CPU hog on the host.

@@ -13,6 +13,7 @@ mod decide;
 mod process;
 mod signal;
 mod spin;
+mod time;
 
 use crate::config::Config;
 use crate::errno::Errno;
@@ -114,6 +115,9 @@ pub struct Thread {
     pub(crate) sig_wake: Option<bool>,
     /// Syscalls this thread made so far (the key of its fault decisions).
     pub(crate) calls: u64,
+    /// Clock reads (`clock_gettime`, `gettimeofday`, `time`, `rdtsc`) in a row, with no
+    /// other syscall between them: a thread polling the clock (see [`time`]).
+    pub(crate) clock_reads: u32,
     /// The current call was passed to the kernel and stops at its exit only so that the
     /// trace shows its result ([`Config::trace_detail`]).
     pub(crate) detail_pass: bool,
@@ -731,7 +735,6 @@ impl Engine {
 
     /// A seccomp stop: decode, dispatch, and record.
     fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
-        self.now = self.now.after(self.cfg.syscall_cost);
         self.syscalls += 1;
         if self.cfg.test_panic_after_syscalls == Some(self.syscalls) {
             panic!("test hook: tracer panic after {} syscalls", self.syscalls);
@@ -750,6 +753,13 @@ impl Engine {
         t.regs = Some(regs);
         t.cur = (nr, args);
         t.capture = None;
+        let cost = if time::reads_the_clock(nr) {
+            time::clock_read_cost(self.cfg.syscall_cost, &mut t.clock_reads)
+        } else {
+            t.clock_reads = 0;
+            self.cfg.syscall_cost
+        };
+        self.now = self.now.after(cost);
         if capture::wanted(nr) || self.cfg.trace_detail {
             let c = self.capture_entry(tid, nr, args);
             self.threads.get_mut(&tid).expect("thread exists").capture = c;

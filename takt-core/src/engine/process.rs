@@ -194,6 +194,7 @@ impl Engine {
                 sig_wake: None,
                 calls: 0,
                 detail_pass: false,
+                clock_reads: 0,
             },
         );
     }
@@ -678,7 +679,11 @@ impl Engine {
             _ => return Ok(false),
         };
         // A 3 GHz virtual TSC.
-        self.now = self.now.after(self.cfg.syscall_cost);
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        self.now = self.now.after(super::time::clock_read_cost(
+            self.cfg.syscall_cost,
+            &mut t.clock_reads,
+        ));
         regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
         self.event(tid, EventKind::Rdtsc);
         self.set_ready(tid, Resume::Regs(regs));
