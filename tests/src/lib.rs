@@ -326,6 +326,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "sigio",
         "file_io",
         "ping_pong",
+        "join_signals",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -365,3 +365,27 @@ fn leftover_register_values_do_not_change_the_digest() {
         "unused argument registers reached the digest"
     );
 }
+
+#[test]
+fn joining_threads_under_a_1ms_interval_timer_never_hangs() {
+    // Issue 8: a thread exiting while the main thread waits in pthread_join, under
+    // signals, hung. 30 seeds, each within a virtual second and the watchdog's budget.
+    let f = Fixture::c("join_signals");
+    for seed in 0..30 {
+        let s = f.scenario(seed);
+        s.completion_time(Duration::from_secs(1));
+        let r = s
+            .run()
+            .unwrap_or_else(|e| panic!("seed {seed}: join_signals failed:\n{e}"));
+        assert_eq!(
+            r.processes[0].status,
+            takt_scenario::Status::Exited(0),
+            "seed {seed}:\n{r}"
+        );
+        assert!(
+            r.stdout(0).contains("joined 20 sum 380\n"),
+            "seed {seed}: {}",
+            r.stdout(0)
+        );
+    }
+}
