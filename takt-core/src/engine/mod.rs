@@ -170,6 +170,9 @@ pub(crate) enum TimerKey {
 
 /// One run.
 pub struct Engine {
+    /// Handler unit tests: the guest memory of every test thread (no tracee).
+    #[cfg(test)]
+    pub(crate) local_mem: Option<std::cell::RefCell<crate::syscall::capture::LocalMemory>>,
     pub(crate) cfg: Config,
     pub(crate) now: VTime,
     pub(crate) procs: BTreeMap<Vtid, Proc>,
@@ -279,6 +282,8 @@ impl Engine {
             })
             .collect();
         Engine {
+            #[cfg(test)]
+            local_mem: None,
             sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
             trace: Trace::new(cfg.keep_trace),
             watch: Watch::register(cfg.preempt_slice),
@@ -485,7 +490,7 @@ impl Engine {
     }
 
     /// Fires every timer and network delivery due at the current time.
-    fn fire_due(&mut self) -> Result<(), Error> {
+    pub(crate) fn fire_due(&mut self) -> Result<(), Error> {
         while let Some(key) = self.timers.pop_due(self.now) {
             match key {
                 TimerKey::Thread(tid) => {
@@ -899,7 +904,7 @@ impl Engine {
     }
 
     /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
-    fn retry(&mut self, tid: Vtid) -> Option<Resume> {
+    pub(crate) fn retry(&mut self, tid: Vtid) -> Option<Resume> {
         let (nr, args) = self.threads[&tid].cur;
         let mut out = handler::dispatch(self, tid, nr, args);
         if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.threads[&tid].timer) {

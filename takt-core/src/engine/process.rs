@@ -833,3 +833,52 @@ pub(crate) fn default_is_fatal(sig: i32) -> bool {
             | libc::SIGTTOU
     )
 }
+
+#[cfg(test)]
+impl Engine {
+    /// Adds process `vpid` (one thread, `tid` = `vpid`) on node `node` with an empty fd
+    /// table, backed by no tracee: for handler unit tests, with [`Engine::local_mem`] as
+    /// its memory. Its parent is init (1).
+    pub(crate) fn test_process(&mut self, vpid: Vtid, node: usize) {
+        let fdt = self.files.new_table();
+        let key = format!("test{vpid}");
+        self.procs.insert(
+            vpid,
+            Proc {
+                vpid,
+                real: 0,
+                ppid: 1,
+                node,
+                spec: 0,
+                report: None,
+                command: format!("test process {vpid}"),
+                threads: vec![vpid],
+                sig: [Disposition::default(); 65],
+                exiting: false,
+                status: None,
+                reaped: false,
+                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
+                rng_key: key,
+                forks: 0,
+                mm: vpid,
+                vfork_parent: None,
+                alarm: None,
+                alarm_interval: 0,
+                timers: std::collections::BTreeMap::new(),
+                next_timer: 0,
+            },
+        );
+        self.add_thread(vpid, 0, vpid, fdt, sys::Stopped::for_tests());
+    }
+
+    /// Adds thread `tid` to test process `pid` (the same memory and fd table).
+    pub(crate) fn test_thread(&mut self, pid: Vtid, tid: Vtid) {
+        let fdt = self.threads[&pid].fdt;
+        self.procs
+            .get_mut(&pid)
+            .expect("a test process")
+            .threads
+            .push(tid);
+        self.add_thread(tid, 0, pid, fdt, sys::Stopped::for_tests());
+    }
+}

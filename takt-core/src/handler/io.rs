@@ -150,8 +150,7 @@ impl Dest {
                     ranges.push((guest::offset(a, skip as u64)?, l.saturating_sub(skip)));
                     skip = 0;
                 }
-                crate::sys::write_mem_vectored(e.real(tid), &ranges, data)
-                    .map_err(|_| Errno::EFAULT)
+                e.write_vectored(tid, &ranges, data)
             }
         }
     }
@@ -200,8 +199,7 @@ impl Src {
                     }
                 }
                 let mut buf = vec![0u8; len];
-                let got = crate::sys::read_mem_vectored(e.real(tid), &ranges, &mut buf)
-                    .map_err(|_| Errno::EFAULT)?;
+                let got = e.read_vectored(tid, &ranges, &mut buf)?;
                 buf.truncate(got);
                 Ok(buf)
             }

@@ -24,6 +24,9 @@ pub mod sockopt;
 pub mod time;
 pub mod timer;
 
+#[cfg(test)]
+mod tests;
+
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::Obj;
@@ -626,8 +629,62 @@ impl Engine {
             return Err(Errno::ENOMEM);
         }
         let mut buf = vec![0u8; len];
-        sys::read_mem(self.real(tid), addr, &mut buf).map_err(|_| Errno::EFAULT)?;
+        self.read_into(tid, addr, &mut buf)?;
         Ok(buf)
+    }
+
+    /// Fills `buf` from tracee memory at `addr` (`EFAULT` on a bad address). The one
+    /// place a handler reads guest memory (in handler unit tests: their local memory).
+    pub(crate) fn read_into(&self, tid: Vtid, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        #[cfg(test)]
+        if let Some(m) = &self.local_mem {
+            use crate::syscall::capture::GuestMemory;
+            return m.borrow().read(addr, buf);
+        }
+        sys::read_mem(self.real(tid), addr, buf).map_err(|_| Errno::EFAULT)
+    }
+
+    /// Reads the pieces `ranges` of tracee memory into `buf`, in order; returns the bytes
+    /// read (fewer when a piece faults after the first).
+    pub(crate) fn read_vectored(
+        &self,
+        tid: Vtid,
+        ranges: &[(u64, usize)],
+        buf: &mut [u8],
+    ) -> Result<usize, Errno> {
+        #[cfg(test)]
+        if self.local_mem.is_some() {
+            let mut at = 0usize;
+            for &(a, l) in ranges {
+                let end = at.saturating_add(l).min(buf.len());
+                if self.read_into(tid, a, &mut buf[at..end]).is_err() {
+                    return if at == 0 { Err(Errno::EFAULT) } else { Ok(at) };
+                }
+                at = end;
+            }
+            return Ok(at);
+        }
+        sys::read_mem_vectored(self.real(tid), ranges, buf).map_err(|_| Errno::EFAULT)
+    }
+
+    /// Writes `data` over the pieces `ranges` of tracee memory, in order.
+    pub(crate) fn write_vectored(
+        &self,
+        tid: Vtid,
+        ranges: &[(u64, usize)],
+        data: &[u8],
+    ) -> Result<(), Errno> {
+        #[cfg(test)]
+        if self.local_mem.is_some() {
+            let mut at = 0usize;
+            for &(a, l) in ranges {
+                let end = at.saturating_add(l).min(data.len());
+                self.write_mem(tid, a, &data[at..end])?;
+                at = end;
+            }
+            return Ok(());
+        }
+        sys::write_mem_vectored(self.real(tid), ranges, data).map_err(|_| Errno::EFAULT)
     }
 
     /// Reads a plain value from tracee memory.
@@ -638,6 +695,10 @@ impl Engine {
 
     /// Writes bytes into tracee memory.
     pub(crate) fn write_mem(&self, tid: Vtid, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        #[cfg(test)]
+        if let Some(m) = &self.local_mem {
+            return m.borrow_mut().write(addr, data);
+        }
         sys::write_mem(self.real(tid), addr, data).map_err(|_| Errno::EFAULT)
     }
 
@@ -655,7 +716,7 @@ impl Engine {
             let at = guest::offset(addr, out.len() as u64)?;
             let page_left = 4096usize.saturating_sub((at % 4096) as usize);
             let n = chunk.len().min(page_left);
-            sys::read_mem(self.real(tid), at, &mut chunk[..n]).map_err(|_| Errno::EFAULT)?;
+            self.read_into(tid, at, &mut chunk[..n])?;
             if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
                 out.extend_from_slice(&chunk[..z]);
                 return Ok(out);

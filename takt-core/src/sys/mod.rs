@@ -248,6 +248,38 @@ pub enum StopReason {
 #[derive(Debug)]
 pub struct Stopped(RealTid);
 
+#[cfg(test)]
+impl Stopped {
+    /// A stop no tracee backs, for handler unit tests (a ptrace request on it fails).
+    pub(crate) fn for_tests() -> Stopped {
+        Stopped(0)
+    }
+}
+
+#[cfg(test)]
+impl Regs {
+    /// The registers a seccomp stop of syscall `nr` reads, for handler unit tests.
+    pub(crate) fn at_seccomp_stop(nr: i64, args: [u64; 6]) -> Regs {
+        let mut regs = Regs {
+            w: [0; NREGS],
+            known: (1 << RIP) | (1 << RSP) | (1 << ORIG_RAX),
+            dirty: 0,
+        };
+        regs.w[ORIG_RAX] = nr as u64;
+        for (k, i) in ARGS.into_iter().enumerate() {
+            regs.w[i] = args[k];
+            regs.known |= 1 << i;
+        }
+        regs
+    }
+
+    /// The value the syscall returns when these registers skip it ([`Regs::emulate`]).
+    pub(crate) fn emulated(&self) -> Option<i64> {
+        (self.dirty & (1 << ORIG_RAX) != 0 && self.w[ORIG_RAX] == u64::MAX)
+            .then_some(self.w[RAX] as i64)
+    }
+}
+
 /// A tracee thread that has been resumed and must be waited for.
 #[derive(Debug)]
 pub struct Running(RealTid);
