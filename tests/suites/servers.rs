@@ -406,21 +406,6 @@ const ZOO_CFG: &str = "tickTime=100\ninitLimit=20\nsyncLimit=10\ndataDir=/var/li
 clientPort=2181\nadmin.enableServer=false\npreAllocSize=64\n\
 server.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\n";
 
-/// The JVM's flags: `-Xint` (the interpreter only: with the JIT compilers, same-seed
-/// runs differed in the stack depth of a thread's calls, as whether a method ran
-/// compiled or interpreted changed from run to run, not yet explained; 1 run in 5 with
-/// `-Xbatch`, 3 digests in 10 with `-XX:TieredStopAtLevel=1`; interpreted, a run is faster
-/// here: no compiler threads), `-Xshare:off` (as the filesystem suite's JVM), `-XX:+UseSerialGC`
-/// (no GC worker threads), `-Xmx64m` (a small heap), `-XX:-UsePerfData` (no
-/// `/tmp/hsperfdata_<user>/<pid>` file shared by mapping).
-const JVM: [&str; 5] = [
-    "-Xint",
-    "-Xshare:off",
-    "-XX:+UseSerialGC",
-    "-Xmx64m",
-    "-XX:-UsePerfData",
-];
-
 /// The client: connects to the ensemble, creates `/greeting` and reads it back.
 const ZK_CLIENT: &str = r#"import java.util.concurrent.CountDownLatch;
 import org.apache.zookeeper.CreateMode;
@@ -480,9 +465,13 @@ fn zookeeper(seed: u64) -> Report {
         let node = s.create_named_node(&format!("zk{i}"));
         node.put_file("/var/lib/zk/zoo.cfg", ZOO_CFG);
         node.put_file("/var/lib/zk/myid", format!("{i}\n"));
+        // The JVM as Debian starts it, no flags: both JIT compilers, the G1 collector
+        // with its workers, class-data sharing, its perf-data file. (Until session 5 this
+        // test ran `-Xint`: with the JIT, same-seed runs differed, 3 digests in 10. The
+        // cause was host state the JVM read, most likely `/proc/self/mountinfo`, whose
+        // mount ids moved with every run and which takt now serves canonical.)
         node.create_process(
             Process::new("/usr/bin/java")
-                .args(JVM)
                 .args([
                     "-cp",
                     "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
@@ -493,7 +482,6 @@ fn zookeeper(seed: u64) -> Report {
     }
     s.create_named_node("client").create_process(
         Process::new("/usr/bin/java")
-            .args(JVM)
             .arg("-cp")
             .arg(format!("{ZK_CLIENT_CP}:{}", client_dir.display()))
             .arg("ZkClient")
