@@ -10,6 +10,7 @@
 
 mod capture;
 mod decide;
+mod job;
 mod process;
 mod signal;
 mod spin;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use crate::config::NODE_VIEW;
 
 pub(crate) use process::default_is_fatal;
+pub(crate) use job::JobChange;
 pub use process::{Disposition, Proc};
 
 /// The disposition `rt_sigaction` installs.
@@ -463,7 +465,7 @@ impl Engine {
             }
             None if self.threads.is_empty() => Some(Outcome::AllExited),
             None => Some(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
-                waits: self.describe_waits(),
+                waits: [self.describe_waits(), self.describe_stops()].concat(),
             })),
         }
     }
@@ -576,6 +578,12 @@ impl Engine {
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());
                     }
+                }
+                if !self.watch.fired_during(n)
+                    && s.siginfo().is_ok_and(|i| !job::from_watchdog(&i))
+                {
+                    // A guest's SIGSTOP (job control).
+                    return self.handle_stop(tid, Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)));
                 }
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;

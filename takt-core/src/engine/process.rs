@@ -54,6 +54,10 @@ pub struct Proc {
     pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
     /// The id the next `timer_create` returns (Linux counts up per process).
     pub(crate) next_timer: i32,
+    /// Stopped by this signal (job control, see the `job` submodule): not scheduled.
+    pub(crate) stop: Option<i32>,
+    /// A stop or continue its parent has not waited for yet.
+    pub(crate) change: Option<super::job::JobChange>,
 }
 
 impl Engine {
@@ -147,6 +151,8 @@ impl Engine {
                 alarm_interval: 0,
                 timers: std::collections::BTreeMap::new(),
                 next_timer: 0,
+                stop: None,
+                change: None,
             },
         );
         self.add_thread(vpid, real, vpid, fdt, stopped);
@@ -315,6 +321,8 @@ impl Engine {
             alarm_interval: 0,
             timers: std::collections::BTreeMap::new(),
             next_timer: 0,
+            stop: None,
+            change: None,
         }
     }
 
@@ -408,6 +416,7 @@ impl Engine {
 
     /// `PTRACE_EVENT_EXIT`: a thread is about to exit with `status`.
     pub(crate) fn on_exiting(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
+        self.signal_call_done(tid);
         let pid = self.threads[&tid].pid;
         let group = self.procs[&pid].exiting || libc::WIFSIGNALED(status);
         if group {
@@ -428,6 +437,28 @@ impl Engine {
         }
         let code = final_status(running);
         self.on_thread_gone(tid, code.unwrap_or(status))
+    }
+
+    /// A thread that sent a signal and was killed by it (a `SIGKILL` to its own group)
+    /// never stops at the call's exit (Linux skips that stop when a fatal signal is
+    /// pending): the call did deliver, so its exit action, which tells the model who
+    /// got the signal, runs now.
+    fn signal_call_done(&mut self, tid: Vtid) {
+        let Some(t) = self.threads.get_mut(&tid) else {
+            return;
+        };
+        let sends = matches!(
+            t.cur.0 as i64,
+            libc::SYS_kill
+                | libc::SYS_tgkill
+                | libc::SYS_tkill
+                | libc::SYS_rt_sigqueueinfo
+                | libc::SYS_rt_tgsigqueueinfo
+        );
+        if let Some(post) = t.post.take().filter(|_| sends) {
+            t.restore = None;
+            post.call(self, tid, 0);
+        }
     }
 
     /// The whole process `pid` is dying (`exit_group`, a fatal signal): collect every
@@ -642,25 +673,29 @@ impl Engine {
 
     /// A signal-delivery stop.
     pub(crate) fn on_signal(&mut self, tid: Vtid, sig: i32) -> Result<(), Error> {
-        match sig {
-            libc::SIGSEGV if self.try_rdtsc(tid)? => Ok(()),
-            libc::SIGSTOP => {
-                // Only takt's watchdog sends SIGSTOP to tracees (see `Engine::step`); a
-                // stale one is swallowed. Job control is not modelled.
-                self.set_ready(tid, Resume::Cont(0));
-                Ok(())
-            }
-            _ => {
-                self.event(tid, EventKind::Signal { sig });
-                let pid = self.threads[&tid].pid;
-                let d = self.procs[&pid].sig[sig as usize];
-                if d.handler == 0 && default_is_fatal(sig) {
-                    self.procs.get_mut(&pid).expect("process").exiting = true;
-                }
-                self.set_ready(tid, Resume::Cont(sig));
-                Ok(())
+        if sig == libc::SIGSEGV && self.try_rdtsc(tid)? {
+            return Ok(());
+        }
+        let pid = self.threads[&tid].pid;
+        let stopped = self.threads[&tid].stopped.as_ref().expect("stopped");
+        let info = stopped.siginfo().ok();
+        if let Some(mut info) = info.filter(|_| sig == libc::SIGCHLD) {
+            if sys::signal::fix_child_siginfo(&mut info) {
+                let _ = stopped.set_siginfo(&info);
             }
         }
+        if super::job::is_stop_signal(sig) && self.job_delivered(pid, sig, info.as_ref()) {
+            // The watchdog's SIGSTOP, or job control's: the kernel never stops it.
+            self.set_ready(tid, Resume::Cont(0));
+            return Ok(());
+        }
+        self.event(tid, EventKind::Signal { sig });
+        let d = self.procs[&pid].sig[sig as usize];
+        if d.handler == 0 && default_is_fatal(sig) {
+            self.procs.get_mut(&pid).expect("process").exiting = true;
+        }
+        self.set_ready(tid, Resume::Cont(sig));
+        Ok(())
     }
 
     /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).
