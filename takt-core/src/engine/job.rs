@@ -18,8 +18,10 @@
 //! `SIGCONT` continues a stopped process when it is generated, even blocked or ignored.
 //! `SIGKILL` ends a stop (the process then dies). The parent learns of both changes as
 //! on Linux: `wait4`/`waitid` report them once (`WUNTRACED`/`WSTOPPED`, `WCONTINUED`;
-//! `WNOWAIT` keeps them), and it is sent `SIGCHLD` with `CLD_STOPPED`/`CLD_CONTINUED`
-//! unless its `SIGCHLD` is ignored or has `SA_NOCLDSTOP` (see
+//! `WNOWAIT` keeps them; a stop not waited for is replaced by the continue), and it is
+//! sent `SIGCHLD` with `CLD_STOPPED` when the process stops and `CLD_CONTINUED` when the
+//! continued process next runs (as Linux, where the continued process sends it; a
+//! `SIGKILL` first cancels it), unless its `SIGCHLD` is ignored or has `SA_NOCLDSTOP` (see
 //! [`sys::signal::ChildSiginfo`] for how that `siginfo` reaches it).
 //!
 //! takt's own watchdog stops tracees with `SIGSTOP` too (see `sys::watchdog`). Its
@@ -80,9 +82,11 @@ impl Engine {
             libc::SIGCONT => self.continue_process(pid),
             libc::SIGKILL => {
                 let p = self.procs.get_mut(&pid).expect("process");
+                p.killed = true;
                 if p.stop.take().is_some() {
                     p.change = None;
                 }
+                p.tell_continued = false;
             }
             libc::SIGSTOP => self.stop_process(pid, sig),
             s if is_stop_signal(s) && p.sig[s as usize].handler == 0 => {
@@ -125,12 +129,15 @@ impl Engine {
 
     /// Stops process `pid` for `sig` (nothing if it is stopped already).
     fn stop_process(&mut self, pid: Vtid, sig: i32) {
+        self.ran(pid); // a continue not told yet comes first, as on Linux
         let p = self.procs.get_mut(&pid).expect("process");
         if p.stop.is_some() {
             return;
         }
         p.stop = Some(sig);
         p.change = Some(JobChange::Stopped(sig));
+        let ppid = p.ppid;
+        self.notify_children_changed(ppid);
         self.tell_parent(pid, libc::CLD_STOPPED, sig);
     }
 
@@ -141,14 +148,26 @@ impl Engine {
             return;
         }
         p.change = Some(JobChange::Continued);
+        p.tell_continued = true;
+        let ppid = p.ppid;
         self.progress = self.progress.wrapping_add(1);
-        self.tell_parent(pid, libc::CLD_CONTINUED, libc::SIGCONT);
+        self.notify_children_changed(ppid);
     }
 
-    /// Process `pid` stopped or continued (`code`, `status`): its parent's waits look
-    /// again, and it is sent `SIGCHLD` unless it ignores that or set `SA_NOCLDSTOP`
-    /// (nor when `SIGCHLD` has its default action and a thread takes it: Linux discards
-    /// an ignored signal when it is generated).
+    /// A thread of `pid` is about to run: if the process was continued since it last
+    /// ran, its parent is sent `SIGCHLD` with `CLD_CONTINUED` now (Linux sends it from
+    /// the continued process, when it runs; a `SIGKILL` before that cancels it).
+    pub(crate) fn ran(&mut self, pid: Vtid) {
+        if let Some(p) = self.procs.get_mut(&pid).filter(|p| p.tell_continued) {
+            p.tell_continued = false;
+            self.tell_parent(pid, libc::CLD_CONTINUED, libc::SIGCONT);
+        }
+    }
+
+    /// Process `pid` stopped or continued (`code`, `status`): its parent is sent
+    /// `SIGCHLD` unless it ignores that or set `SA_NOCLDSTOP` (nor when `SIGCHLD` has
+    /// its default action and a thread takes it: Linux discards an ignored signal when
+    /// it is generated).
     fn tell_parent(&mut self, pid: Vtid, code: i32, status: i32) {
         let (ppid, real) = match self.procs.get(&pid) {
             Some(p) => (p.ppid, p.real),
@@ -162,7 +181,6 @@ impl Engine {
         else {
             return;
         };
-        self.notify_children_changed(ppid);
         let nocldstop = d.flags & libc::SA_NOCLDSTOP as u64 != 0;
         let thread = self.wanting_thread(ppid, libc::SIGCHLD);
         if d.handler == 1 || nocldstop || (d.handler == 0 && thread.is_some()) {

@@ -513,6 +513,10 @@ impl Engine {
 
     /// Resumes `tid` and handles its next stop.
     fn step(&mut self, tid: Vtid) -> Result<(), Error> {
+        let pid = self.threads[&tid].pid;
+        if self.procs[&pid].killed {
+            return self.reap_killed(tid);
+        }
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
         else {
@@ -525,6 +529,10 @@ impl Engine {
             },
             r => r,
         };
+        let pid = self.threads[&tid].pid;
+        if self.procs[&pid].tell_continued {
+            self.ran(pid);
+        }
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
         let (real, pid) = (t.real, t.pid);
@@ -1153,6 +1161,7 @@ impl Engine {
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
+            stopped: proc.stop.is_some(),
         };
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,

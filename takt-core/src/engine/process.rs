@@ -58,6 +58,10 @@ pub struct Proc {
     pub(crate) stop: Option<i32>,
     /// A stop or continue its parent has not waited for yet.
     pub(crate) change: Option<super::job::JobChange>,
+    /// Continued, and not run since: its parent is sent `CLD_CONTINUED` when it runs.
+    pub(crate) tell_continued: bool,
+    /// Sent `SIGKILL`: its threads are collected, never resumed (see `reap_killed`).
+    pub(crate) killed: bool,
 }
 
 impl Engine {
@@ -153,6 +157,8 @@ impl Engine {
                 next_timer: 0,
                 stop: None,
                 change: None,
+                tell_continued: false,
+                killed: false,
             },
         );
         self.add_thread(vpid, real, vpid, fdt, stopped);
@@ -323,6 +329,8 @@ impl Engine {
             next_timer: 0,
             stop: None,
             change: None,
+            tell_continued: false,
+            killed: false,
         }
     }
 
@@ -552,6 +560,18 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Thread `tid` of a process that was sent `SIGKILL` is picked: the kernel has woken
+    /// every thread of it from its ptrace stop to die, and each stops once more at its
+    /// exit event. Resuming `tid` and waiting for it alone could wait for ever: a
+    /// leader that is past its exit is not reported until the other threads are gone,
+    /// and they wait at their exit stops for takt. So the whole group is collected, the
+    /// leader last.
+    pub(crate) fn reap_killed(&mut self, tid: Vtid) -> Result<(), Error> {
+        let pid = self.threads[&tid].pid;
+        self.procs.get_mut(&pid).expect("process").exiting = true;
+        self.reap_group(pid, tid)
     }
 
     /// A thread vanished while we held it stopped (SIGKILL from outside the scenario).

@@ -135,11 +135,14 @@ fn children(e: &Engine, pid: Vtid, which: Which, (exited, stopped, continued): K
         if !wanted {
             continue;
         }
-        f.any = true;
         if c.status.is_some() {
+            // Linux: a zombie is something to wait for only for a wait that reports
+            // exits (else, with nothing else to wait for, ECHILD).
+            f.any |= exited;
             f.zombie |= exited;
             continue;
         }
+        f.any = true;
         let reported = match c.change {
             Some(JobChange::Stopped(_)) => stopped,
             Some(JobChange::Continued) => continued,
