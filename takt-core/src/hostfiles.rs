@@ -354,8 +354,8 @@ pub struct ProcIds<'a> {
 }
 
 /// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
-/// the state (3) `T` for a process job control stopped, and the fields that count host time or host events fixed: page faults (10–13) and
-/// CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
+/// the state (3) `T` for a process job control stopped, and the fields that count host
+/// time or host events fixed: page faults (10–13) and CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
 /// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {

@@ -210,8 +210,7 @@ impl Engine {
             let Some(parent) = sys::procfs::real_ppid(m.real).filter(|&pp| pp > 1) else {
                 continue;
             };
-            if sys::getpgid(parent) != Some(group) && sys::getsid(parent) == sys::getsid(m.real)
-            {
+            if sys::getpgid(parent) != Some(group) && sys::getsid(parent) == sys::getsid(m.real) {
                 return false;
             }
         }

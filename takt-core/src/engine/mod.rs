@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use crate::config::NODE_VIEW;
 
-pub(crate) use process::default_is_fatal;
 pub(crate) use job::JobChange;
+pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
 
 /// The disposition `rt_sigaction` installs.
@@ -587,11 +587,11 @@ impl Engine {
                         return Ok(());
                     }
                 }
-                if !self.watch.fired_during(n)
-                    && s.siginfo().is_ok_and(|i| !job::from_watchdog(&i))
+                if !self.watch.fired_during(n) && s.siginfo().is_ok_and(|i| !job::from_watchdog(&i))
                 {
                     // A guest's SIGSTOP (job control).
-                    return self.handle_stop(tid, Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)));
+                    return self
+                        .handle_stop(tid, Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)));
                 }
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;

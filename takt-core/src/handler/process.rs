@@ -436,8 +436,8 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             None
         })));
     };
+    // The trace shows the call the program made (`cur` keeps its arguments).
     let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
-    e.threads.get_mut(&tid).expect("thread").cur.1 = args;
     Ok(Out::Rewrite {
         nr: libc::SYS_tgkill,
         args,
@@ -513,7 +513,7 @@ fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
 /// `rt_sigqueueinfo(tgid, sig, info)` (`sigqueue`): as `kill`, a process-directed
 /// signal goes to the thread that takes it (`rt_tgsigqueueinfo`), or stays with the
 /// process when every thread blocks it. The kernel checks `info`.
-pub fn rt_sigqueueinfo(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     let (target, sig) = (a[0] as i32, a[1] as i32);
     if !e.pid_namespace() && !e.procs.contains_key(&target) {
         return Err(Errno::ESRCH); // host pids stay out of reach
@@ -531,7 +531,6 @@ pub fn rt_sigqueueinfo(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         })));
     };
     let args = [target as u64, thread as u64, sig as u64, a[2], 0, 0];
-    e.threads.get_mut(&tid).expect("thread").cur.1 = args;
     Ok(Out::Rewrite {
         nr: libc::SYS_rt_tgsigqueueinfo,
         args,

@@ -40,7 +40,11 @@ pub fn real_ppid(real: RealTid) -> Option<RealTid> {
 
 /// The real user id of `real` (the first `Uid:` field).
 pub fn real_uid(real: RealTid) -> Option<u32> {
-    status_field(real, "Uid:")?.split_whitespace().next()?.parse().ok()
+    status_field(real, "Uid:")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The signals thread `real` blocks (`SigBlk:`), as a bit mask (bit `n - 1` for signal `n`).
