@@ -224,8 +224,10 @@ impl Engine {
             .filter_map(|p| {
                 let sig = p.stop?;
                 Some(format!(
-                    "pid {} ({}) stopped by signal {sig} (job control), never continued",
-                    p.vpid, p.command
+                    "pid {} ({}) stopped by {} (job control), never continued",
+                    p.vpid,
+                    p.command,
+                    crate::report::signal_name(sig)
                 ))
             })
             .collect()

@@ -6,7 +6,8 @@
 //! `time`, …) → the result is written back when the thread is next resumed → the
 //! scheduler picks the next thread → a trace event is appended.
 //!
-//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
+//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule,
+//! job control (`SIGSTOP`/`SIGCONT`: stopped processes are not scheduled) in `job`.
 
 mod capture;
 mod decide;

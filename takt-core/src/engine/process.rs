@@ -1,7 +1,8 @@
 //! Process lifecycle inside the engine: spawning the specified processes, following
 //! `fork`/`clone`, `execve` (hiding the vDSO, seeding `AT_RANDOM`), thread and process
-//! exit (including `exit_group` and fatal signals), signal-delivery stops and `rdtsc`.
-//! Sending signals and the timers that send them live in the `signal` submodule.
+//! exit (including `exit_group`, fatal signals and `SIGKILL`), signal-delivery stops and
+//! `rdtsc`. Sending signals and the timers that send them live in the `signal`
+//! submodule, job control (stops and continues) in `job`.
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::{Closed, Kind, Obj};
@@ -698,13 +699,16 @@ impl Engine {
         }
         let pid = self.threads[&tid].pid;
         let stopped = self.threads[&tid].stopped.as_ref().expect("stopped");
-        let info = stopped.siginfo().ok();
+        let job = super::job::is_stop_signal(sig);
+        let info = (job || sig == libc::SIGCHLD)
+            .then(|| stopped.siginfo().ok())
+            .flatten();
         if let Some(mut info) = info.filter(|_| sig == libc::SIGCHLD) {
             if sys::signal::fix_child_siginfo(&mut info) {
                 let _ = stopped.set_siginfo(&info);
             }
         }
-        if super::job::is_stop_signal(sig) && self.job_delivered(pid, sig, info.as_ref()) {
+        if job && self.job_delivered(pid, sig, info.as_ref()) {
             // The watchdog's SIGSTOP, or job control's: the kernel never stops it.
             self.set_ready(tid, Resume::Cont(0));
             return Ok(());
