@@ -154,10 +154,25 @@ impl Engine {
         self.notify_children_changed(ppid);
     }
 
+    /// Thread `tid` was picked to run: a process sent `SIGKILL` is collected instead
+    /// (`Some`: the step is done, see [`Engine::reap_killed`]); a continued one tells
+    /// its parent now.
+    pub(crate) fn before_run(&mut self, tid: Vtid) -> Option<Result<(), crate::Error>> {
+        let pid = self.threads[&tid].pid;
+        let p = &self.procs[&pid];
+        if p.killed {
+            return Some(self.reap_killed(tid));
+        }
+        if p.tell_continued {
+            self.ran(pid);
+        }
+        None
+    }
+
     /// A thread of `pid` is about to run: if the process was continued since it last
     /// ran, its parent is sent `SIGCHLD` with `CLD_CONTINUED` now (Linux sends it from
     /// the continued process, when it runs; a `SIGKILL` before that cancels it).
-    pub(crate) fn ran(&mut self, pid: Vtid) {
+    fn ran(&mut self, pid: Vtid) {
         if let Some(p) = self.procs.get_mut(&pid).filter(|p| p.tell_continued) {
             p.tell_continued = false;
             self.tell_parent(pid, libc::CLD_CONTINUED, libc::SIGCONT);

@@ -514,9 +514,8 @@ impl Engine {
 
     /// Resumes `tid` and handles its next stop.
     fn step(&mut self, tid: Vtid) -> Result<(), Error> {
-        let pid = self.threads[&tid].pid;
-        if self.procs[&pid].killed {
-            return self.reap_killed(tid);
+        if let Some(done) = self.before_run(tid) {
+            return done;
         }
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
@@ -530,10 +529,6 @@ impl Engine {
             },
             r => r,
         };
-        let pid = self.threads[&tid].pid;
-        if self.procs[&pid].tell_continued {
-            self.ran(pid);
-        }
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
         let (real, pid) = (t.real, t.pid);
@@ -587,12 +582,10 @@ impl Engine {
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());
                     }
-                }
-                if !self.watch.fired_during(n) && s.siginfo().is_ok_and(|i| !job::from_watchdog(&i))
-                {
+                } else if s.siginfo().is_ok_and(|i| !job::from_watchdog(&i)) {
                     // A guest's SIGSTOP (job control).
-                    return self
-                        .handle_stop(tid, Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)));
+                    let stop = Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP));
+                    return self.handle_stop(tid, stop);
                 }
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;
