@@ -349,11 +349,13 @@ pub struct ProcIds<'a> {
     pub ppid: i32,
     /// Host pid → namespace pid (0 if none).
     pub map: &'a dyn Fn(i64) -> i64,
+    /// Stopped by job control (takt's model, see `engine::job`): state `T`.
+    pub stopped: bool,
 }
 
 /// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
-/// and the fields that count host time or host events fixed: page faults (10–13) and
-/// CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
+/// the state (3) `T` for a process job control stopped, and the fields that count host
+/// time or host events fixed: page faults (10–13) and CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
 /// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
@@ -371,6 +373,9 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
         return None;
     }
     fields[1] = ids.ppid.to_string();
+    if ids.stopped {
+        fields[0] = "T".into();
+    }
     for i in [2, 3] {
         fields[i] = (ids.map)(num(&fields[i])?).to_string();
     }
@@ -393,7 +398,8 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
 
 /// `/proc/<pid>/status` with `Tgid`, `Pid`, `PPid`, `TracerPid` (takt's tracer is no
 /// process of the namespace: 0, as natively untraced) and the `NS*` lines (one level:
-/// the namespace's) in the namespace's numbers.
+/// the namespace's) in the namespace's numbers; `State` `T (stopped)` for a process job
+/// control stopped.
 pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
     let mut out = String::with_capacity(host.len());
     for line in host.lines() {
@@ -405,6 +411,10 @@ pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
             "PPid" => Some(i64::from(ids.ppid)),
             "TracerPid" => Some(0),
             "NSpgid" | "NSsid" => first().map(|h| (ids.map)(h)),
+            "State" if ids.stopped => {
+                out.push_str("State:\tT (stopped)\n");
+                continue;
+            }
             _ => None,
         };
         match new {
@@ -430,6 +440,7 @@ mod proc_tests {
             tgid: 2,
             ppid: 1,
             map: &map,
+            stopped: false,
         };
         let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
         assert_eq!(
@@ -455,6 +466,28 @@ mod proc_tests {
             proc_status(status, &ids),
             "Name:\tx\nTgid:\t2\nPid:\t3\nPPid:\t1\nTracerPid:\t0\nNStgid:\t2\nNSpid:\t3\n\
              NSpgid:\t2\nNSsid:\t0\n"
+        );
+    }
+
+    #[test]
+    fn a_stopped_process_shows_state_t() {
+        let map = |_: i64| 0;
+        let ids = ProcIds {
+            pid: 3,
+            tgid: 3,
+            ppid: 1,
+            map: &map,
+            stopped: true,
+        };
+        let stat = "5001 (x) t 4999 5000 4000 0 -1 4194560 97 0\n";
+        assert_eq!(
+            proc_stat(stat, &ids).unwrap(),
+            "3 (x) T 1 0 0 0 -1 4194560 0 0\n"
+        );
+        let status = "Name:\tx\nState:\tt (tracing stop)\nTgid:\t5001\n";
+        assert_eq!(
+            proc_status(status, &ids),
+            "Name:\tx\nState:\tT (stopped)\nTgid:\t3\n"
         );
     }
 }

@@ -327,6 +327,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "file_io",
         "ping_pong",
         "join_signals",
+        "job_control",
     ]
     .iter()
     .map(|n| Fixture::c(n))

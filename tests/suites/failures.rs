@@ -238,6 +238,28 @@ fn deadlock_is_a_failure_naming_who_waits_on_what() {
 }
 
 #[test]
+fn a_stopped_child_nobody_continues_is_a_deadlock_naming_the_stop() {
+    let err = Fixture::c("deadlock")
+        .with_args(&["stopped"])
+        .scenario(2)
+        .run()
+        .unwrap_err();
+    let Error::Failed(f) = &err else {
+        panic!("{err}")
+    };
+    let Outcome::Deadlock { waits } = &f.report.outcome else {
+        panic!("{:?}", f.report.outcome)
+    };
+    assert!(waits.iter().any(|w| w.contains("wait4")), "{waits:?}");
+    assert!(
+        waits
+            .iter()
+            .any(|w| w.contains("stopped by SIGSTOP (job control)")),
+        "{waits:?}"
+    );
+}
+
+#[test]
 fn a_long_sleep_is_not_a_deadlock() {
     let s = Scenario::new();
     s.create_node().create_process("/bin/sleep 1000000");

@@ -6,10 +6,12 @@
 //! `time`, …) → the result is written back when the thread is next resumed → the
 //! scheduler picks the next thread → a trace event is appended.
 //!
-//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
+//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule,
+//! job control (`SIGSTOP`/`SIGCONT`: stopped processes are not scheduled) in `job`.
 
 mod capture;
 mod decide;
+mod job;
 mod process;
 mod signal;
 mod spin;
@@ -33,6 +35,7 @@ use std::sync::Arc;
 
 use crate::config::NODE_VIEW;
 
+pub(crate) use job::JobChange;
 pub(crate) use process::default_is_fatal;
 pub use process::{Disposition, Proc};
 
@@ -484,7 +487,7 @@ impl Engine {
             }
             None if self.threads.is_empty() => Some(Outcome::AllExited),
             None => Some(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
-                waits: self.describe_waits(),
+                waits: [self.describe_waits(), self.describe_stops()].concat(),
             })),
         }
     }
@@ -532,6 +535,9 @@ impl Engine {
 
     /// Resumes `tid` and handles its next stop.
     fn step(&mut self, tid: Vtid) -> Result<(), Error> {
+        if let Some(done) = self.before_run(tid) {
+            return done;
+        }
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
         else {
@@ -597,6 +603,10 @@ impl Engine {
                         self.set_ready(tid, Resume::Cont(0));
                         return Ok(());
                     }
+                } else if s.siginfo().is_ok_and(|i| !job::from_watchdog(&i)) {
+                    // A guest's SIGSTOP (job control).
+                    let stop = Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP));
+                    return self.handle_stop(tid, stop);
                 }
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;
@@ -1204,6 +1214,7 @@ impl Engine {
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
+            stopped: proc.stop.is_some(),
         };
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,

@@ -1,7 +1,8 @@
 //! Process lifecycle inside the engine: spawning the specified processes, following
 //! `fork`/`clone`, `execve` (hiding the vDSO, seeding `AT_RANDOM`), thread and process
-//! exit (including `exit_group` and fatal signals), signal-delivery stops and `rdtsc`.
-//! Sending signals and the timers that send them live in the `signal` submodule.
+//! exit (including `exit_group`, fatal signals and `SIGKILL`), signal-delivery stops and
+//! `rdtsc`. Sending signals and the timers that send them live in the `signal`
+//! submodule, job control (stops and continues) in `job`.
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::{Closed, Kind, Obj};
@@ -54,6 +55,58 @@ pub struct Proc {
     pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
     /// The id the next `timer_create` returns (Linux counts up per process).
     pub(crate) next_timer: i32,
+    /// Stopped by this signal (job control, see the `job` submodule): not scheduled.
+    pub(crate) stop: Option<i32>,
+    /// A stop or continue its parent has not waited for yet.
+    pub(crate) change: Option<super::job::JobChange>,
+    /// Continued, and not run since: its parent is sent `CLD_CONTINUED` when it runs.
+    pub(crate) tell_continued: bool,
+    /// Sent `SIGKILL`: its threads are collected, never resumed (see `reap_killed`).
+    pub(crate) killed: bool,
+}
+
+impl Proc {
+    /// A new process of one thread (`vpid`), with default signal dispositions, nothing
+    /// pending and its own address space; its guest random stream is keyed `key`.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        vpid: Vtid,
+        real: RealTid,
+        ppid: Vtid,
+        node: usize,
+        spec: usize,
+        command: String,
+        seed: u64,
+        key: String,
+    ) -> Proc {
+        Proc {
+            vpid,
+            real,
+            ppid,
+            node,
+            spec,
+            report: None,
+            command,
+            threads: vec![vpid],
+            sig: [Disposition::default(); 65],
+            exiting: false,
+            status: None,
+            reaped: false,
+            rng: crate::rng::stream(seed, &format!("guest/{key}")),
+            rng_key: key,
+            forks: 0,
+            mm: vpid,
+            vfork_parent: None,
+            alarm: None,
+            alarm_interval: 0,
+            timers: std::collections::BTreeMap::new(),
+            next_timer: 0,
+            stop: None,
+            change: None,
+            tell_continued: false,
+            killed: false,
+        }
+    }
 }
 
 impl Engine {
@@ -123,32 +176,18 @@ impl Engine {
         let rep = &mut self.reports[i];
         rep.pid = vpid;
         rep.status = Status::Running;
-        self.procs.insert(
+        let mut proc = Proc::new(
             vpid,
-            Proc {
-                vpid,
-                real,
-                ppid: 1,
-                node: spec.node,
-                spec: i,
-                report: Some(i),
-                command: spec.display.clone(),
-                threads: vec![vpid],
-                sig: [Disposition::default(); 65],
-                exiting: false,
-                status: None,
-                reaped: false,
-                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
-                rng_key: key,
-                forks: 0,
-                mm: vpid,
-                vfork_parent: None,
-                alarm: None,
-                alarm_interval: 0,
-                timers: std::collections::BTreeMap::new(),
-                next_timer: 0,
-            },
+            real,
+            1,
+            spec.node,
+            i,
+            spec.display.clone(),
+            self.cfg.seed,
+            key,
         );
+        proc.report = Some(i);
+        self.procs.insert(vpid, proc);
         self.add_thread(vpid, real, vpid, fdt, stopped);
         self.threads
             .get_mut(&vpid)
@@ -291,33 +330,21 @@ impl Engine {
         let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
         parent_proc.forks += 1;
         let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
-        Proc {
-            vpid: vtid,
+        let mut child = Proc::new(
+            vtid,
             real,
-            ppid: parent_of_child,
-            node: parent_proc.node,
-            spec: parent_proc.spec,
-            report: None,
-            command: parent_proc.command.clone(),
-            threads: vec![vtid],
-            sig: parent_proc.sig,
-            exiting: false,
-            status: None,
-            reaped: false,
-            rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
-            rng_key: key,
-            forks: 0,
-            mm: if flags & libc::CLONE_VM as u64 != 0 {
-                parent_proc.mm
-            } else {
-                vtid
-            },
-            vfork_parent: None,
-            alarm: None,
-            alarm_interval: 0,
-            timers: std::collections::BTreeMap::new(),
-            next_timer: 0,
+            parent_of_child,
+            parent_proc.node,
+            parent_proc.spec,
+            parent_proc.command.clone(),
+            self.cfg.seed,
+            key,
+        );
+        child.sig = parent_proc.sig;
+        if flags & libc::CLONE_VM as u64 != 0 {
+            child.mm = parent_proc.mm;
         }
+        child
     }
 
     /// How a thread resumes from a ptrace event inside a syscall: to the syscall's exit
@@ -410,6 +437,7 @@ impl Engine {
 
     /// `PTRACE_EVENT_EXIT`: a thread is about to exit with `status`.
     pub(crate) fn on_exiting(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
+        self.signal_call_done(tid);
         let pid = self.threads[&tid].pid;
         let group = self.procs[&pid].exiting || libc::WIFSIGNALED(status);
         if group {
@@ -430,6 +458,28 @@ impl Engine {
         }
         let code = final_status(running);
         self.on_thread_gone(tid, code.unwrap_or(status))
+    }
+
+    /// A thread that sent a signal and was killed by it (a `SIGKILL` to its own group)
+    /// never stops at the call's exit (Linux skips that stop when a fatal signal is
+    /// pending): the call did deliver, so its exit action, which tells the model who
+    /// got the signal, runs now.
+    fn signal_call_done(&mut self, tid: Vtid) {
+        let Some(t) = self.threads.get_mut(&tid) else {
+            return;
+        };
+        let sends = matches!(
+            t.cur.0 as i64,
+            libc::SYS_kill
+                | libc::SYS_tgkill
+                | libc::SYS_tkill
+                | libc::SYS_rt_sigqueueinfo
+                | libc::SYS_rt_tgsigqueueinfo
+        );
+        if let Some(post) = t.post.take().filter(|_| sends) {
+            t.restore = None;
+            post.call(self, tid, 0);
+        }
     }
 
     /// The whole process `pid` is dying (`exit_group`, a fatal signal): collect every
@@ -523,6 +573,18 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Thread `tid` of a process that was sent `SIGKILL` is picked: the kernel has woken
+    /// every thread of it from its ptrace stop to die, and each stops once more at its
+    /// exit event. Resuming `tid` and waiting for it alone could wait for ever: a
+    /// leader that is past its exit is not reported until the other threads are gone,
+    /// and they wait at their exit stops for takt. So the whole group is collected, the
+    /// leader last.
+    pub(crate) fn reap_killed(&mut self, tid: Vtid) -> Result<(), Error> {
+        let pid = self.threads[&tid].pid;
+        self.procs.get_mut(&pid).expect("process").exiting = true;
+        self.reap_group(pid, tid)
     }
 
     /// A thread vanished while we held it stopped (SIGKILL from outside the scenario).
@@ -644,25 +706,32 @@ impl Engine {
 
     /// A signal-delivery stop.
     pub(crate) fn on_signal(&mut self, tid: Vtid, sig: i32) -> Result<(), Error> {
-        match sig {
-            libc::SIGSEGV if self.try_rdtsc(tid)? => Ok(()),
-            libc::SIGSTOP => {
-                // Only takt's watchdog sends SIGSTOP to tracees (see `Engine::step`); a
-                // stale one is swallowed. Job control is not modelled.
-                self.set_ready(tid, Resume::Cont(0));
-                Ok(())
-            }
-            _ => {
-                self.event(tid, EventKind::Signal { sig });
-                let pid = self.threads[&tid].pid;
-                let d = self.procs[&pid].sig[sig as usize];
-                if d.handler == 0 && default_is_fatal(sig) {
-                    self.procs.get_mut(&pid).expect("process").exiting = true;
-                }
-                self.set_ready(tid, Resume::Cont(sig));
-                Ok(())
+        if sig == libc::SIGSEGV && self.try_rdtsc(tid)? {
+            return Ok(());
+        }
+        let pid = self.threads[&tid].pid;
+        let stopped = self.threads[&tid].stopped.as_ref().expect("stopped");
+        let job = super::job::is_stop_signal(sig);
+        let info = (job || sig == libc::SIGCHLD)
+            .then(|| stopped.siginfo().ok())
+            .flatten();
+        if let Some(mut info) = info.filter(|_| sig == libc::SIGCHLD) {
+            if sys::signal::fix_child_siginfo(&mut info) {
+                let _ = stopped.set_siginfo(&info);
             }
         }
+        if job && self.job_delivered(pid, sig, info.as_ref()) {
+            // The watchdog's SIGSTOP, or job control's: the kernel never stops it.
+            self.set_ready(tid, Resume::Cont(0));
+            return Ok(());
+        }
+        self.event(tid, EventKind::Signal { sig });
+        let d = self.procs[&pid].sig[sig as usize];
+        if d.handler == 0 && default_is_fatal(sig) {
+            self.procs.get_mut(&pid).expect("process").exiting = true;
+        }
+        self.set_ready(tid, Resume::Cont(sig));
+        Ok(())
     }
 
     /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).
@@ -841,33 +910,18 @@ impl Engine {
     /// its memory. Its parent is init (1).
     pub(crate) fn test_process(&mut self, vpid: Vtid, node: usize) {
         let fdt = self.files.new_table();
-        let key = format!("test{vpid}");
-        self.procs.insert(
+        let command = format!("test process {vpid}");
+        let proc = Proc::new(
             vpid,
-            Proc {
-                vpid,
-                real: 0,
-                ppid: 1,
-                node,
-                spec: 0,
-                report: None,
-                command: format!("test process {vpid}"),
-                threads: vec![vpid],
-                sig: [Disposition::default(); 65],
-                exiting: false,
-                status: None,
-                reaped: false,
-                rng: crate::rng::stream(self.cfg.seed, &format!("guest/{key}")),
-                rng_key: key,
-                forks: 0,
-                mm: vpid,
-                vfork_parent: None,
-                alarm: None,
-                alarm_interval: 0,
-                timers: std::collections::BTreeMap::new(),
-                next_timer: 0,
-            },
+            0,
+            1,
+            node,
+            0,
+            command,
+            self.cfg.seed,
+            format!("test{vpid}"),
         );
+        self.procs.insert(vpid, proc);
         self.add_thread(vpid, 0, vpid, fdt, sys::Stopped::for_tests());
     }
 

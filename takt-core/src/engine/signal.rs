@@ -11,7 +11,7 @@
 use super::{Engine, Resume, State, TimerKey, Vtid};
 use crate::fd::Obj;
 use crate::handler::timer::Notify;
-use crate::sys::{self, signal::SigSets, signal::TimerSiginfo};
+use crate::sys::{self, signal::SigSets, signal::Siginfo, signal::TimerSiginfo};
 
 impl Engine {
     /// Thread `tid`'s signal sets (all empty if it is gone).
@@ -53,13 +53,14 @@ impl Engine {
 
     /// Sends `sig` to process `pid` from the outside (a timer's expiry): to `thread` if
     /// given, else to the thread that takes it now, else to the process (pending until a
-    /// thread unblocks it or dequeues it). `info`: a POSIX timer's `siginfo`.
+    /// thread unblocks it or dequeues it). `info`: the `siginfo` it carries (a POSIX
+    /// timer's, a child's stop or continue).
     pub(crate) fn send_signal(
         &mut self,
         pid: Vtid,
         sig: i32,
         thread: Option<Vtid>,
-        info: Option<TimerSiginfo>,
+        info: Option<Siginfo>,
     ) -> Option<Vtid> {
         let tgid = self.procs.get(&pid)?.real;
         let target = thread.or_else(|| self.wanting_thread(pid, sig));
@@ -68,7 +69,7 @@ impl Engine {
             return None; // the thread is gone
         }
         let sent = match (info, real) {
-            (Some(i), r) => sys::signal::queue_timer_signal(tgid, r, sig, &i),
+            (Some(i), r) => sys::signal::queue_signal(tgid, r, sig, &i),
             (None, Some(r)) => sys::tgkill(tgid, r, sig),
             (None, None) => sys::kill(tgid, sig),
         };
@@ -84,10 +85,12 @@ impl Engine {
     /// that takes it in a parked emulated call, with `EINTR` or a restart
     /// (`SA_RESTART`); a thread that blocks the signal is left alone (the signal stays
     /// pending). Then wakes every thread waiting for signals to be generated (signalfd
-    /// readers, `sigtimedwait`, `sigsuspend`).
+    /// readers, `sigtimedwait`, `sigsuspend`). Job control first: a stop signal may
+    /// stop the process, `SIGCONT` continue it (the `job` submodule).
     pub(crate) fn signal_arrived(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {
         // A parked spinner of the process may take it: it must run again.
         self.progress = self.progress.wrapping_add(1);
+        self.job_signal(pid, sig, target);
         self.interrupt_for_signal(pid, sig, target);
         self.notify(Obj::Signals);
     }
@@ -246,7 +249,7 @@ impl Engine {
             overrun,
             value,
         };
-        let sent_to = self.send_signal(pid, sig, thread, Some(info));
+        let sent_to = self.send_signal(pid, sig, thread, Some(Siginfo::Timer(info)));
         if let Some(t) = self.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id)) {
             t.overrun_acc = overrun;
             t.queued = Some(sent_to);

@@ -83,6 +83,7 @@ impl Engine {
     /// happened.
     pub(crate) fn eligible(&self, t: &super::Thread) -> bool {
         matches!(t.state, State::Ready(_))
+            && !self.job_stopped(t.pid)
             && t.spinning
                 .as_ref()
                 .is_none_or(|s| s.parked_at != self.progress)
@@ -110,6 +111,11 @@ impl Engine {
                 Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP)) => {
                     if self.watch.fired_during(n) {
                         return Ok(Stepped::Stuck(s));
+                    }
+                    if s.siginfo().is_ok_and(|i| !super::job::from_watchdog(&i)) {
+                        // A guest's SIGSTOP: job control's, handled as any other stop.
+                        let stop = Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP));
+                        return Ok(Stepped::Other(stop));
                     }
                     // A stale SIGSTOP, delivered before the instruction: step it again.
                     running = s.single_step()?;

@@ -8,7 +8,7 @@
 //! (`engine::process`).
 
 use super::{Blocked, Out, Post, Res};
-use crate::engine::{Engine, Vtid};
+use crate::engine::{Engine, JobChange, Vtid};
 use crate::errno::Errno;
 use crate::sys;
 
@@ -109,22 +109,109 @@ pub fn exit_group(e: &mut Engine, tid: Vtid) -> Res {
     Ok(Out::Pass)
 }
 
-/// The children of `pid` that `wait4(which)` may report: (any exists, one is a zombie).
-fn children(e: &Engine, pid: Vtid, which: Which) -> (bool, bool) {
-    let mut any = false;
-    let mut zombie = false;
+/// What a wait of `pid` for `which` children finds.
+#[derive(Debug, Default)]
+struct Found {
+    /// Such a child exists.
+    any: bool,
+    /// One of them is a zombie (and the wait reports exits).
+    zombie: bool,
+    /// The first of them (in pid order, the order Linux looks in) whose stop or
+    /// continue the wait reports, if no zombie comes before it: the kernel does not
+    /// know of these (the `engine::job` model), so takt answers the wait itself.
+    change: Option<(Vtid, JobChange)>,
+}
+
+/// The children of `pid` that a wait for `which` may report; `exited`, `stopped`,
+/// `continued`: the kinds of change it reports.
+fn children(e: &Engine, pid: Vtid, which: Which, (exited, stopped, continued): Kinds) -> Found {
+    let mut f = Found::default();
     for c in e.procs.values().filter(|c| c.ppid == pid && !c.reaped) {
         let wanted = match which {
             Which::Any => true,
             Which::Pid(p) => c.vpid == p,
             Which::Group(g) => sys::procfs::ns_pgid(c.real) == Some(g),
         };
-        if wanted {
-            any = true;
-            zombie |= c.status.is_some();
+        if !wanted {
+            continue;
+        }
+        if c.status.is_some() {
+            // Linux: a zombie is something to wait for only for a wait that reports
+            // exits (else, with nothing else to wait for, ECHILD).
+            f.any |= exited;
+            f.zombie |= exited;
+            continue;
+        }
+        f.any = true;
+        let reported = match c.change {
+            Some(JobChange::Stopped(_)) => stopped,
+            Some(JobChange::Continued) => continued,
+            None => false,
+        };
+        if reported && !f.zombie && f.change.is_none() {
+            f.change = c.change.map(|ch| (c.vpid, ch));
         }
     }
-    (any, zombie)
+    f
+}
+
+/// The kinds of change a wait reports: (exits, stops, continues).
+type Kinds = (bool, bool, bool);
+
+/// Reports child `child`'s stop or continue to a `wait4` (`status`, `rusage`: where to
+/// write those) or a `waitid` (`infop`, `rusage`), which returns the child's pid or 0;
+/// consumes it unless `nowait`. CPU times are reported as zero.
+fn report_change(e: &mut Engine, tid: Vtid, child: Vtid, change: JobChange, w: Report) -> Res {
+    let code = match change {
+        JobChange::Stopped(sig) => (sig << 8) | 0x7f,
+        JobChange::Continued => 0xffff,
+    };
+    if !w.nowait {
+        if let Some(c) = e.procs.get_mut(&child) {
+            c.change = None;
+        }
+    }
+    if w.rusage != 0 {
+        e.write_mem(tid, w.rusage, &[0u8; std::mem::size_of::<libc::rusage>()])?;
+    }
+    if !w.waitid {
+        if w.status != 0 {
+            e.write_val(tid, w.status, &code)?;
+        }
+        return Ok(Out::Return(i64::from(child)));
+    }
+    if w.status != 0 {
+        let (si_code, si_status) = match change {
+            JobChange::Stopped(sig) => (libc::CLD_STOPPED, sig),
+            JobChange::Continued => (libc::CLD_CONTINUED, libc::SIGCONT),
+        };
+        let uid = e
+            .procs
+            .get(&child)
+            .and_then(|c| sys::procfs::real_uid(c.real))
+            .unwrap_or(0);
+        let mut si = [0u8; std::mem::size_of::<libc::siginfo_t>()];
+        si[0..4].copy_from_slice(&libc::SIGCHLD.to_ne_bytes());
+        si[8..12].copy_from_slice(&si_code.to_ne_bytes());
+        si[16..20].copy_from_slice(&child.to_ne_bytes());
+        si[20..24].copy_from_slice(&uid.to_ne_bytes());
+        si[24..28].copy_from_slice(&si_status.to_ne_bytes());
+        e.write_mem(tid, w.status, &si)?;
+    }
+    Ok(Out::Return(0))
+}
+
+/// Where a wait writes what it reports.
+#[derive(Debug, Clone, Copy)]
+struct Report {
+    /// `waitid` (else `wait4`).
+    waitid: bool,
+    /// `wait4`'s `wstatus`, or `waitid`'s `infop` (0: none).
+    status: u64,
+    /// The `rusage` pointer (0: none).
+    rusage: u64,
+    /// `WNOWAIT`: leave the child waitable.
+    nowait: bool,
 }
 
 /// The children a wait is for.
@@ -175,11 +262,25 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if which == i32::MIN {
         return Err(Errno::ESRCH); // -INT_MIN is not a process group
     }
-    let (any, zombie) = children(e, pid, Which::of_wait4(e, pid, which));
-    if !any {
+    let kinds = (
+        true,
+        options & libc::WUNTRACED != 0,
+        options & libc::WCONTINUED != 0,
+    );
+    let found = children(e, pid, Which::of_wait4(e, pid, which), kinds);
+    if !found.any {
         return Err(Errno::ECHILD);
     }
-    if zombie {
+    if let Some((child, change)) = found.change {
+        let w = Report {
+            waitid: false,
+            status: a[1],
+            rusage: a[3],
+            nowait: false,
+        };
+        return report_change(e, tid, child, change, w);
+    }
+    if found.zombie {
         return Ok(Out::PassThen(Post::new(move |e, _, ret| {
             if ret > 0 {
                 if let Some(c) = e.procs.get_mut(&(ret as Vtid)) {
@@ -195,7 +296,7 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     }
     Ok(Out::Block(Blocked {
         child: true,
-        ..Blocked::new("a child to exit")
+        ..Blocked::new("a child to change state")
     }))
 }
 
@@ -234,12 +335,26 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         _ => return Err(Errno::EINVAL),
     };
-    let (any, zombie) = children(e, pid, which);
-    if !any {
+    let kinds = (
+        options & libc::WEXITED != 0,
+        options & libc::WSTOPPED != 0,
+        options & libc::WCONTINUED != 0,
+    );
+    let found = children(e, pid, which, kinds);
+    if !found.any {
         return Err(Errno::ECHILD);
     }
-    if zombie {
-        let nowait = options & libc::WNOWAIT != 0;
+    let nowait = options & libc::WNOWAIT != 0;
+    if let Some((child, change)) = found.change {
+        let w = Report {
+            waitid: true,
+            status: a[2],
+            rusage: a[4],
+            nowait,
+        };
+        return report_change(e, tid, child, change, w);
+    }
+    if found.zombie {
         let infop = a[2];
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
             if ret == 0 && !nowait && infop != 0 {
@@ -264,7 +379,7 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     }
     Ok(Out::Block(Blocked {
         child: true,
-        ..Blocked::new("a child to exit")
+        ..Blocked::new("a child to change state")
     }))
 }
 
@@ -279,14 +394,28 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return kill_in_scenario(e, tid, target, sig);
     }
     if sig == 0 || target <= 0 {
-        // Probes and process groups: the kernel delivers; wake any parked receivers.
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        // Probes and process groups: the kernel delivers; the model learns of it for
+        // each process it reached (wakes parked receivers, job control). The group is
+        // the caller's as it calls; a caller that kills itself this way never stops at
+        // the call's exit, and this runs at its exit instead (`Engine::on_exiting`).
+        let me = e.threads[&tid].pid;
+        let group = match target {
+            -1 => None,
+            0 => Some(my_group(e, me)),
+            g => Some(g.saturating_neg()),
+        };
+        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
             if ret == 0 && sig != 0 {
-                let me = e.threads[&tid].pid;
-                let pids: Vec<Vtid> = match target {
-                    -1 => e.procs.keys().copied().filter(|&p| p != me).collect(),
-                    _ => e.procs.keys().copied().collect(),
-                };
+                let pids: Vec<Vtid> = e
+                    .procs
+                    .values()
+                    .filter(|p| p.status.is_none())
+                    .filter(|p| match group {
+                        None => p.vpid != me,
+                        Some(g) => sys::procfs::ns_pgid(p.real) == Some(g),
+                    })
+                    .map(|p| p.vpid)
+                    .collect();
                 for p in pids {
                     e.signal_arrived(p, sig, None);
                 }
@@ -307,7 +436,7 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             None
         })));
     };
-    // The trace keeps the program's own call (`kill`), not the rewrite.
+    // The trace shows the call the program made (`cur` keeps its arguments).
     let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
     Ok(Out::Rewrite {
         nr: libc::SYS_tgkill,

@@ -65,7 +65,16 @@ pub(crate) fn signalfd_read(e: &mut Engine, tid: Vtid, file: usize, id: usize, w
         return Err(Errno::EINVAL);
     }
     if pending_in(e, tid, e.files.signalfds[id]) != 0 {
-        return Ok(Out::Pass);
+        // A plain `read` (its buffer is the second argument) gets a child's stop or
+        // continue right; other reads of a signalfd see it as takt queued it.
+        let (nr, a) = e.threads[&tid].cur;
+        if nr as i64 != libc::SYS_read {
+            return Ok(Out::Pass);
+        }
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            fix_child_signals(e, tid, a[1], ret, true);
+            None
+        })));
     }
     if e.files.file(file).nonblock {
         return Err(Errno::EAGAIN);
@@ -74,6 +83,31 @@ pub(crate) fn signalfd_read(e: &mut Engine, tid: Vtid, file: usize, id: usize, w
         vec![Obj::Signals],
         "a signal (signalfd)",
     )))
+}
+
+/// The `SIGCHLD`s of a child's stop or continue among the `len` bytes at `addr` of
+/// thread `tid`, which a signalfd read (`struct signalfd_siginfo` records) or
+/// `sigtimedwait` (one `siginfo_t`) returned, get their own `siginfo` (see
+/// [`crate::sys::signal::ChildSiginfo`]).
+fn fix_child_signals(e: &mut Engine, tid: Vtid, addr: u64, len: i64, signalfd: bool) {
+    const REC: usize = 128; // both records are 128 bytes
+    let Ok(len) = usize::try_from(len) else {
+        return;
+    };
+    let Ok(mut bytes) = e.read_mem(tid, addr, len.min(64 * REC)) else {
+        return;
+    };
+    let mut changed = false;
+    for rec in bytes.chunks_exact_mut(REC) {
+        changed |= if signalfd {
+            crate::sys::signal::fix_child_signalfd(rec)
+        } else {
+            crate::sys::signal::fix_child_siginfo(rec)
+        };
+    }
+    if changed {
+        let _ = e.write_mem(tid, addr, &bytes);
+    }
 }
 
 /// Readiness of signalfd `id` for thread `tid` (as Linux, the poller's own signals).
@@ -100,7 +134,13 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     };
     let deadline = keep_deadline(e, tid, deadline);
     if pending_in(e, tid, set) != 0 {
-        return Ok(Out::Pass);
+        let info = a[1];
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+            if ret == i64::from(libc::SIGCHLD) && info != 0 {
+                fix_child_signals(e, tid, info, 128, false);
+            }
+            None
+        })));
     }
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::EAGAIN);

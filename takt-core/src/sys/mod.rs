@@ -504,20 +504,45 @@ impl Stopped {
     /// Whether this stop, a `SIGTRAP` signal-delivery stop, reports a completed single
     /// step (and not an `int3` the program executed): `PTRACE_GETSIGINFO`.
     pub fn is_step_trap(&self) -> Result<bool, Error> {
-        // SAFETY: siginfo_t is plain old data; all zeroes is a valid value.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: PTRACE_GETSIGINFO writes one `siginfo_t` to the pointer, which is valid
-        // for its size.
+        let info = self.siginfo()?;
+        let (signo, code) = (word(&info, 0), word(&info, 8));
+        Ok(signo == libc::SIGTRAP && code != SI_KERNEL && code > 0)
+    }
+
+    /// The `siginfo_t` of this signal-delivery stop, as its 128 bytes
+    /// (`PTRACE_GETSIGINFO`).
+    pub fn siginfo(&self) -> Result<[u8; 128], Error> {
+        let mut info = [0u8; 128];
+        // SAFETY: PTRACE_GETSIGINFO writes one `siginfo_t` (128 bytes) to the pointer,
+        // which is valid for that size.
         let r = unsafe {
             libc::ptrace(
                 libc::PTRACE_GETSIGINFO,
                 self.0,
                 std::ptr::null_mut::<libc::c_void>(),
-                &mut info as *mut libc::siginfo_t,
+                info.as_mut_ptr(),
             )
         };
         NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_GETSIGINFO", self.0, e))?;
-        Ok(info.si_signo == libc::SIGTRAP && info.si_code != SI_KERNEL && info.si_code > 0)
+        Ok(info)
+    }
+
+    /// Replaces the `siginfo_t` the signal of this signal-delivery stop is delivered with
+    /// (`PTRACE_SETSIGINFO`).
+    pub fn set_siginfo(&self, info: &[u8; 128]) -> Result<(), Error> {
+        // SAFETY: PTRACE_SETSIGINFO reads one `siginfo_t` (128 bytes) from the pointer,
+        // which is valid for that size.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_SETSIGINFO,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                info.as_ptr(),
+            )
+        };
+        NixErrno::result(r)
+            .map(drop)
+            .map_err(|e| ptrace_err("PTRACE_SETSIGINFO", self.0, e))
     }
 
     /// Executes one instruction (`PTRACE_SINGLESTEP`, no signal): the next stop is a
@@ -783,6 +808,20 @@ pub fn getpgid(pid: RealTid) -> Option<RealTid> {
     // SAFETY: getpgid takes a plain integer.
     let r = unsafe { libc::getpgid(pid) };
     (r >= 0).then_some(r)
+}
+
+/// The session of a process (`None` if it is gone).
+pub fn getsid(pid: RealTid) -> Option<RealTid> {
+    // SAFETY: getsid takes a plain integer.
+    let r = unsafe { libc::getsid(pid) };
+    (r >= 0).then_some(r)
+}
+
+/// The `i32` at byte `at` of a `siginfo_t` (native byte order).
+pub fn word(info: &[u8], at: usize) -> i32 {
+    info.get(at..at.saturating_add(4))
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, i32::from_ne_bytes)
 }
 
 /// Sends a signal to a process.

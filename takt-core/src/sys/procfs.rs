@@ -33,6 +33,20 @@ pub fn ns_pgid(real: RealTid) -> Option<i32> {
         .ok()
 }
 
+/// The real parent of `real` (`PPid:`, as the tracer's namespace numbers it).
+pub fn real_ppid(real: RealTid) -> Option<RealTid> {
+    status_field(real, "PPid:")?.parse().ok()
+}
+
+/// The real user id of `real` (the first `Uid:` field).
+pub fn real_uid(real: RealTid) -> Option<u32> {
+    status_field(real, "Uid:")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The signals thread `real` blocks (`SigBlk:`), as a bit mask (bit `n - 1` for signal `n`).
 pub fn blocked_signals(real: RealTid) -> Option<u64> {
     u64::from_str_radix(&status_field(real, "SigBlk:")?, 16).ok()

@@ -7,7 +7,10 @@
 //! used a whole slice of CPU time (or ten slices of wall time passed), it sends that
 //! thread `SIGSTOP`, which surfaces as a signal-delivery stop. The
 //! engine then knows the thread was preempted by the watchdog (and that the run lost
-//! determinism at that point), or gives up when the spin budget is spent.
+//! determinism at that point), or gives up when the spin budget is spent. A guest's
+//! `SIGSTOP` (job control) is told apart by [`Watch::fired_during`] and, for one that
+//! arrives late, by its sender: the watchdog's comes from outside the scenario's PID
+//! namespace (`si_pid` 0) or, without one, from takt's own pid.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};

@@ -567,10 +567,24 @@ flag_set!(
 );
 
 flag_set!(
-    /// `wait4`/`waitid` options.
+    /// `wait4` options.
     WaitOptions(u32), zero "0" {
         WNOHANG = 0x1,
         WUNTRACED = 0x2,
+        WEXITED = 0x4,
+        WCONTINUED = 0x8,
+        WNOWAIT = 0x01000000,
+        __WNOTHREAD = 0x20000000,
+        __WALL = 0x40000000,
+        __WCLONE = 0x80000000,
+    }
+);
+
+flag_set!(
+    /// `waitid` options (bit 2 is `WSTOPPED` there, `WUNTRACED` for `wait4`).
+    WaitidOptions(u32), zero "0" {
+        WNOHANG = 0x1,
+        WSTOPPED = 0x2,
         WEXITED = 0x4,
         WCONTINUED = 0x8,
         WNOWAIT = 0x01000000,

@@ -8,7 +8,7 @@
 
 use super::arg::Fd;
 use super::enums::{FcntlCmd, FutexOp};
-use super::flags::{CloneFlags, FlockOp, MsgFlags, WaitOptions};
+use super::flags::{CloneFlags, FlockOp, MsgFlags, WaitOptions, WaitidOptions};
 use super::Syscall;
 use serde::{Deserialize, Serialize};
 
@@ -249,7 +249,7 @@ impl Syscall {
                     | FutexOp::WAIT_REQUEUE_PI
             ),
             Syscall::Wait4(c) => !c.options.contains(WaitOptions::WNOHANG),
-            Syscall::Waitid(c) => !c.options.contains(WaitOptions::WNOHANG),
+            Syscall::Waitid(c) => !c.options.contains(WaitidOptions::WNOHANG),
             Syscall::Flock(c) => !c.operation.contains(FlockOp::LOCK_NB),
             Syscall::Fcntl(c) => matches!(c.cmd.get(), FcntlCmd::F_SETLKW | FcntlCmd::F_OFD_SETLKW),
             Syscall::Clone(c) => c.flags.contains(CloneFlags::CLONE_VFORK),

@@ -85,7 +85,7 @@ calls! {
     /// `wait4(pid, wstatus, options, rusage)`
     Wait4 = wait4(pid: Pid, wstatus: WstatusPtr, options: WaitOptions, rusage: UserPtr);
     /// `waitid(idtype, id, infop, options, rusage)`
-    Waitid = waitid(idtype: IdType, id: Int, infop: UserPtr, options: WaitOptions, rusage: UserPtr);
+    Waitid = waitid(idtype: IdType, id: Int, infop: UserPtr, options: WaitidOptions, rusage: UserPtr);
 
     /// `uname(buf)`
     Uname = uname(buf: UtsnamePtr);

@@ -63,6 +63,18 @@ fn clone_fork_exec_exit_wait() {
         "wait4(1235, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WUNTRACED, NULL) = 1235"
     );
     assert_eq!(
+        line(SYS_wait4, &[1235, A, 8, 0], Some(1235), &st(0xffff)),
+        "wait4(1235, [{WIFCONTINUED(s)}], WCONTINUED, NULL) = 1235"
+    );
+    assert_eq!(
+        line(SYS_wait4, &[1235, A, 3, 0], Some(1235), &st(0x147f)),
+        "wait4(1235, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTSTP}], WNOHANG|WUNTRACED, NULL) = 1235"
+    );
+    assert_eq!(
+        line(SYS_waitid, &[1, 1235, B, 0x0100_0002, 0], Some(0), &m),
+        "waitid(P_PID, 1235, 0x2000, WSTOPPED|WNOWAIT, NULL) = 0"
+    );
+    assert_eq!(
         line(SYS_wait4, &[int(-1), A, 1, 0], Some(0), &st(0)),
         "wait4(-1, 0x1000, WNOHANG, NULL) = 0"
     );
