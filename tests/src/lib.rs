@@ -324,6 +324,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "call_errors",
         "wait_groups",
         "sigio",
+        "errors_socket",
+        "errors_io",
     ]
     .iter()
     .map(|n| Fixture::c(n))
