@@ -326,6 +326,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "sigio",
         "errors_socket",
         "errors_io",
+        "errors_poll",
     ]
     .iter()
     .map(|n| Fixture::c(n))
