@@ -327,6 +327,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "errors_socket",
         "errors_io",
         "errors_poll",
+        "errors_time",
+        "errors_signal",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -93,9 +93,9 @@ fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
     Ok(Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?)))
 }
 
-/// Whether `nfds` passes `poll`'s limit, the caller's soft `RLIMIT_NOFILE`. Small sets
-/// are not checked against it (it is read from `/proc`): Linux never lets the limit go
-/// below 64 entries' worth of use here in practice, and the default is 1024.
+/// Whether `nfds` passes `poll`'s limit, the caller's soft `RLIMIT_NOFILE`. It is read
+/// from `/proc`, so only for sets over 256 entries: a program that lowered its limit
+/// below that is not refused a smaller set here, where Linux would refuse it.
 fn poll_nfds_ok(e: &Engine, tid: Vtid, nfds: u64) -> bool {
     if nfds <= 256 {
         return true;

@@ -419,13 +419,24 @@ pub fn rt_sigqueueinfo(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// whether a signal interrupts a parked call, restarts it, or kills).
 pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let sig = a[0] as usize;
-    if a[1] != 0 && (1..=64).contains(&sig) {
-        let act: [u64; 2] = e.read_val(tid, a[1])?;
-        let pid = e.threads[&tid].pid;
-        e.procs.get_mut(&pid).expect("process").sig[sig] =
-            crate::engine::process_disposition(act[0], act[1]);
+    if a[1] == 0 || !(1..=64).contains(&sig) {
+        return Ok(Out::Pass);
     }
-    Ok(Out::Pass)
+    // The kernel judges the call (sigsetsize, a readable act, SIGKILL/SIGSTOP, in that
+    // order); the model takes the action only if it was installed. An unreadable
+    // oldact fails the call after the action is in place, as on Linux.
+    let Ok(act) = e.read_val::<[u64; 2]>(tid, a[1]) else {
+        return Ok(Out::Pass);
+    };
+    let installed = move |ret: i64| ret == 0 || (ret == Errno::EFAULT.ret() && a[2] != 0);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if installed(ret) {
+            let pid = e.threads[&tid].pid;
+            e.procs.get_mut(&pid).expect("process").sig[sig] =
+                crate::engine::process_disposition(act[0], act[1]);
+        }
+        None
+    })))
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).
