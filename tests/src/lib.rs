@@ -329,6 +329,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "errors_poll",
         "errors_time",
         "errors_signal",
+        "errors_futex",
     ]
     .iter()
     .map(|n| Fixture::c(n))
