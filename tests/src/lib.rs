@@ -330,6 +330,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "errors_time",
         "errors_signal",
         "errors_futex",
+        "errors_process",
     ]
     .iter()
     .map(|n| Fixture::c(n))
