@@ -436,9 +436,14 @@ pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Pass)
 }
 
-/// `close_range`.
+/// `close_range`: Linux's checks first (`EINVAL` for unknown flags or `first > last`,
+/// and then nothing is closed).
 pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
+    if flags & !known != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
     let fdt = e.threads[&tid].fdt;
     let fds: Vec<i32> = e
         .files

@@ -875,6 +875,12 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
 }
 
 fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    // The time-out is read (EFAULT) and checked (EINVAL) first. Linux looks at it only
+    // between datagrams; so does this model, which takes what is queued.
+    if a[4] != 0 {
+        let ts: libc::timespec = e.read_val(tid, a[4])?;
+        super::time::ts_nanos(&ts)?;
+    }
     let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
     let mut got = 0u32;
     for i in 0..vlen {
