@@ -117,22 +117,20 @@ fn wait(
     }
     let deadline = match timeout {
         None => None,
-        Some(ns) => {
-            Some(if relative {
-                e.now.plus_nanos(ns)
-            } else {
-                let base = super::guest::nanos(
-                    if op & FUTEX_CLOCK_REALTIME != 0 {
-                        super::time::EPOCH_SECS
-                    } else {
-                        super::time::BOOT_SECS
-                    },
-                    0,
-                    0,
-                );
-                VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
-            })
-        }
+        Some(ns) => Some(if relative {
+            e.now.plus_nanos(ns)
+        } else {
+            let base = super::guest::nanos(
+                if op & FUTEX_CLOCK_REALTIME != 0 {
+                    super::time::EPOCH_SECS
+                } else {
+                    super::time::BOOT_SECS
+                },
+                0,
+                0,
+            );
+            VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+        }),
     };
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::ETIMEDOUT);

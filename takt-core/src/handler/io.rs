@@ -581,7 +581,7 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                 libc::F_OFD_SETLK
             };
             Ok(Out::Rewrite {
-                nr: libc::SYS_fcntl as i64,
+                nr: libc::SYS_fcntl,
                 args: [a[0], once as u64, a[2], a[3], a[4], a[5]],
                 post: None,
             })

@@ -75,8 +75,7 @@ fn clone3_checks(e: &Engine, tid: Vtid, addr: u64, size: u64) -> Result<(), Errn
     for (w, c) in words.iter_mut().zip(raw.chunks_exact(8)) {
         *w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
     }
-    let [flags, _, _, _, exit_signal, stack, stack_size, _, set_tid, set_tid_size, cgroup] =
-        words;
+    let [flags, _, _, _, exit_signal, stack, stack_size, _, set_tid, set_tid_size, cgroup] = words;
     let sighands = libc::CLONE_SIGHAND as u64 | 0x1_0000_0000; // and CLONE_CLEAR_SIGHAND
     let stack_ok = match stack {
         0 => stack_size == 0,

@@ -73,7 +73,14 @@ fn copy_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errn
 /// Decodes a `struct sockaddr` from the tracee for socket `s`, checked as the socket's
 /// family checks it: its length (`EINVAL`), then its family (`EAFNOSUPPORT` for IP
 /// sockets, `EINVAL` for AF_UNIX ones).
-fn read_addr(e: &Engine, tid: Vtid, s: usize, addr: u64, len: u64, to: AddrUse) -> Result<SockAddr, Errno> {
+fn read_addr(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    addr: u64,
+    len: u64,
+    to: AddrUse,
+) -> Result<SockAddr, Errno> {
     let raw = copy_addr(e, tid, addr, len)?;
     let family = match raw.get(..2) {
         Some(f) => u16::from_ne_bytes([f[0], f[1]]) as i32,
@@ -562,6 +569,24 @@ fn after_io(e: &mut Engine, s: usize) {
     }
 }
 
+/// What a datagram send is refused for before its message is read: `MSG_OOB`
+/// (`EOPNOTSUPP`: first for AF_UNIX, after the size for UDP) and a size past the
+/// socket's limit (`EMSGSIZE`; a guest's 2^44-byte datagram is refused as Linux refuses
+/// it, not allocated).
+fn datagram_checks(e: &Engine, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
+    let oob = flags & libc::MSG_OOB != 0;
+    if oob && e.net.domain(s) == Domain::Unix {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if e.net.max_datagram(s).is_some_and(|max| total > max) {
+        return Err(Errno::EMSGSIZE);
+    }
+    if oob {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    Ok(())
+}
+
 /// Sends from tracee memory (`write`, `send*`); a blocking stream send returns only
 /// when everything is queued.
 pub(crate) fn send_from(
@@ -577,22 +602,11 @@ pub(crate) fn send_from(
     let total = src.len();
     let done = e.threads[&tid].progress;
     let stream = e.net.sock_type(s) == SockType::Stream;
-    let unix = e.net.domain(s) == Domain::Unix;
-    if !stream && unix && flags & libc::MSG_OOB != 0 {
-        return Err(Errno::EOPNOTSUPP); // before any other check of unix_dgram_sendmsg
-    }
     let chunk = if stream {
         // No more than a send buffer can take at once.
         total.saturating_sub(done).min(e.net.config().stream_buffer)
     } else {
-        // Checked before the message is read: a guest's 2^44-byte datagram is refused
-        // as Linux refuses it, not allocated.
-        if e.net.max_datagram(s).is_some_and(|max| total > max) {
-            return Err(Errno::EMSGSIZE);
-        }
-        if flags & libc::MSG_OOB != 0 {
-            return Err(Errno::EOPNOTSUPP); // UDP has no urgent data
-        }
+        datagram_checks(e, s, flags, total)?;
         total
     };
     let data = src.get(e, tid, done, chunk)?;
@@ -732,7 +746,13 @@ fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
 
 /// The destination a send names (`None` if `addr` is null). A TCP send ignores it once
 /// copied; an AF_UNIX stream refuses one (`EISCONN` when connected, else `EOPNOTSUPP`).
-fn send_addr(e: &Engine, tid: Vtid, s: usize, addr: u64, len: u64) -> Result<Option<SockAddr>, Errno> {
+fn send_addr(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    addr: u64,
+    len: u64,
+) -> Result<Option<SockAddr>, Errno> {
     if addr == 0 {
         return Ok(None);
     }

@@ -47,7 +47,15 @@ fn no_level(e: &Engine, s: usize, get: bool) -> Errno {
 /// Checks of `setsockopt` before its option is looked at, in Linux's order: the level
 /// (see [`no_level`]); at `SOL_SOCKET` and `IPPROTO_TCP` an `int`'s worth of value
 /// (`EINVAL`, but for the options that take a string) that can be read (`EFAULT`).
-fn set_checks(e: &Engine, tid: Vtid, s: usize, level: i32, name: i32, val: u64, len: u64) -> Result<(), Errno> {
+fn set_checks(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    level: i32,
+    name: i32,
+    val: u64,
+    len: u64,
+) -> Result<(), Errno> {
     if !has_level(e, s, level) {
         return Err(no_level(e, s, false));
     }

@@ -284,7 +284,10 @@ pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
 
 /// `getrusage`: user time = virtual time; everything else zero.
 pub fn getrusage(e: &mut Engine, tid: Vtid, who: i32, out: u64) -> Res {
-    if !matches!(who, libc::RUSAGE_SELF | libc::RUSAGE_CHILDREN | libc::RUSAGE_THREAD) {
+    if !matches!(
+        who,
+        libc::RUSAGE_SELF | libc::RUSAGE_CHILDREN | libc::RUSAGE_THREAD
+    ) {
         return Err(Errno::EINVAL);
     }
     // SAFETY-free construction: rusage is plain integers; zeroed via Default-like init.
