@@ -681,12 +681,8 @@ pub(crate) fn recv_into(
     // A stream's bytes are taken only once they are copied out: a bad buffer (EFAULT)
     // leaves them queued, as Linux does (a datagram is lost with it).
     let copy_first = !peek && e.net.sock_type(s) == SockType::Stream;
-    let got = match e.net.recv_msg(s, &mut buf, peek || copy_first) {
-        Ok(meta) => Ok(meta),
-        Err(_) if copy_first => e.net.recv_msg(s, &mut buf, false),
-        Err(x) => Err(x),
-    };
-    match got {
+    // (A pending error is reported, and cleared, by a peek too, as Linux's sock_error.)
+    match e.net.recv_msg(s, &mut buf, peek || copy_first) {
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;
             if copy_first && meta.len > 0 {
