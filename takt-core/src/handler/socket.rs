@@ -683,6 +683,7 @@ pub(crate) fn recv_into(
     let copy_first = !peek && e.net.sock_type(s) == SockType::Stream;
     // (A pending error is reported, and cleared, by a peek too, as Linux's sock_error.)
     match e.net.recv_msg(s, &mut buf, peek || copy_first) {
+        Ok(meta) if nonblock && udp_shut_and_empty(e, s, &meta) => Err(Errno::EAGAIN),
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;
             if copy_first && meta.len > 0 {
@@ -715,8 +716,19 @@ pub(crate) fn recv_into(
             Blocked::on(vec![Obj::Socket(s)], "socket data")
                 .until(rcv_deadline(e, s), Errno::EAGAIN.ret()),
         )),
+        // unix_stream_read_generic: a stream socket that was never connected.
+        Err(NetError::Errno(Errno::ENOTCONN)) if e.net.domain(s) == Domain::Unix => {
+            Err(Errno::EINVAL)
+        }
         Err(x) => Err(net_err(x)),
     }
+}
+
+/// Whether a receive on UDP socket `s` found its queue empty after a read shutdown:
+/// Linux returns 0 to a blocking receive then, but `EAGAIN` to one that does not wait.
+fn udp_shut_and_empty(e: &Engine, s: usize, meta: &crate::net::RecvMeta) -> bool {
+    let udp = e.net.domain(s) != Domain::Unix && e.net.sock_type(s) == SockType::Dgram;
+    udp && meta.len == 0 && meta.from.is_none()
 }
 
 /// A receive of urgent data (`MSG_OOB`): an AF_UNIX datagram socket has none
