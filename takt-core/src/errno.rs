@@ -68,6 +68,7 @@ errnos!(
     ESPIPE,
     EROFS,
     EPIPE,
+    EDOM,
     ERANGE,
     ENOSYS,
     ENOTEMPTY,

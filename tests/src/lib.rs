@@ -328,6 +328,13 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "ping_pong",
         "join_signals",
         "job_control",
+        "errors_socket",
+        "errors_io",
+        "errors_poll",
+        "errors_time",
+        "errors_signal",
+        "errors_futex",
+        "errors_process",
     ]
     .iter()
     .map(|n| Fixture::c(n))

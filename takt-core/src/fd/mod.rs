@@ -487,6 +487,11 @@ impl Files {
         )
     }
 
+    /// The first `max` bytes pipe `p` holds, left in it.
+    pub fn pipe_peek(&self, p: usize, max: usize) -> Vec<u8> {
+        self.pipes[p].buf.iter().take(max).copied().collect()
+    }
+
     /// Reads from pipe `p` into `out` (at most `max` bytes).
     pub fn pipe_read(&mut self, p: usize, max: usize, out: &mut Vec<u8>) -> Result<usize, Wait> {
         let pipe = &mut self.pipes[p];

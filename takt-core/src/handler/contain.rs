@@ -34,12 +34,23 @@ pub(crate) fn refuse(e: &mut Engine, nr: u32, why: &str) -> Res {
     Err(Errno::EPERM)
 }
 
-/// `unshare`: no flags is a no-op; `CLONE_FS`/`CLONE_SYSVSEM` only concern the caller;
-/// a namespace (or `CLONE_FILES`, which the fd model does not follow) is refused.
+/// `unshare`: no flags is a no-op; a flag it does not know is `EINVAL`;
+/// `CLONE_FS`/`CLONE_SYSVSEM` only concern the caller, and `CLONE_THREAD`,
+/// `CLONE_SIGHAND` and `CLONE_VM` change nothing (the kernel refuses them in a
+/// process that shares them); a namespace (or `CLONE_FILES`, which the fd model does
+/// not follow) is refused.
 pub fn unshare(e: &mut Engine, nr: u32, flags: u64) -> Res {
-    let own = (libc::CLONE_FS | libc::CLONE_SYSVSEM) as u64;
+    let own = (libc::CLONE_FS
+        | libc::CLONE_SYSVSEM
+        | libc::CLONE_THREAD
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_VM) as u64;
+    let known = own | CLONE_NEW_ANY | libc::CLONE_FILES as u64;
     if flags == 0 {
         return Ok(Out::Return(0));
+    }
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
     }
     if flags & !own == 0 {
         return Ok(Out::Pass);

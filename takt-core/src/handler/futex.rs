@@ -34,6 +34,19 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (uaddr, op, val) = (a[0], a[1] as i32, a[2] as u32);
     let private = op & FUTEX_PRIVATE != 0;
     let cmd = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+    let waits = matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET);
+    // Linux's order: a waiting command's time-out is read and checked first; a clock
+    // is for FUTEX_WAIT_BITSET only (the PI commands aside); then the command itself.
+    let timeout = match a[3] {
+        p if waits && p != 0 => {
+            let ts: libc::timespec = e.read_val(tid, p)?;
+            Some(super::time::ts_nanos(&ts)?)
+        }
+        _ => None,
+    };
+    if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT_BITSET {
+        return Err(Errno::ENOSYS);
+    }
     let k = key(e, tid, uaddr, private);
     // The plain operations match every waiter; the _BITSET ones those in `a[5]`.
     let bitset = |plain: i32| match cmd == plain {
@@ -56,7 +69,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let b = bitset(FUTEX_WAIT)?;
             check(e, uaddr)?;
-            wait(e, tid, k, a, op, b)
+            wait(e, tid, k, a, op, b, timeout)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let b = bitset(FUTEX_WAKE)?;
@@ -64,6 +77,9 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             Ok(Out::Return(wake(e, k.0, k.1, val, b) as i64))
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if (a[2] as i32) < 0 || (a[3] as i32) < 0 {
+                return Err(Errno::EINVAL); // counts of waiters to wake and to move
+            }
             check(e, uaddr)?;
             check(e, a[4])?;
             requeue(e, tid, k, a, cmd == FUTEX_CMP_REQUEUE)
@@ -84,33 +100,37 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 
 /// `FUTEX_WAIT` (a relative time-out) and `FUTEX_WAIT_BITSET` (an absolute one, on
 /// `CLOCK_MONOTONIC` or, with `FUTEX_CLOCK_REALTIME` in `op`, `CLOCK_REALTIME`).
-fn wait(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], op: i32, bitset: u32) -> Res {
+fn wait(
+    e: &mut Engine,
+    tid: Vtid,
+    k: (Vtid, u64),
+    a: [u64; 6],
+    op: i32,
+    bitset: u32,
+    timeout: Option<u64>,
+) -> Res {
     let (uaddr, val) = (a[0], a[2] as u32);
     let relative = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME) == FUTEX_WAIT;
     let cur: u32 = e.read_val(tid, uaddr)?;
     if cur != val {
         return Err(Errno::EAGAIN);
     }
-    let deadline = match a[3] {
-        0 => None,
-        p => {
-            let ts: libc::timespec = e.read_val(tid, p)?;
-            let ns = super::time::ts_nanos(&ts)?;
-            Some(if relative {
-                e.now.plus_nanos(ns)
-            } else {
-                let base = super::guest::nanos(
-                    if op & FUTEX_CLOCK_REALTIME != 0 {
-                        super::time::EPOCH_SECS
-                    } else {
-                        super::time::BOOT_SECS
-                    },
-                    0,
-                    0,
-                );
-                VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
-            })
-        }
+    let deadline = match timeout {
+        None => None,
+        Some(ns) => Some(if relative {
+            e.now.plus_nanos(ns)
+        } else {
+            let base = super::guest::nanos(
+                if op & FUTEX_CLOCK_REALTIME != 0 {
+                    super::time::EPOCH_SECS
+                } else {
+                    super::time::BOOT_SECS
+                },
+                0,
+                0,
+            );
+            VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+        }),
     };
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::ETIMEDOUT);
@@ -158,10 +178,12 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
     let (val, uaddr2, val2, encoded) = (a[2] as u32, a[4], a[3] as u32, a[5] as u32);
     let old: u32 = e.read_val(tid, uaddr2)?;
     let (opk, cmp) = ((encoded >> 28) & 0xf, (encoded >> 24) & 0xf);
-    let mut oparg = (encoded >> 12) & 0xfff;
-    let cmparg = encoded & 0xfff;
+    // Both arguments are signed 12-bit numbers; a shift counts modulo 32.
+    let sext12 = |v: u32| ((v << 20) as i32 >> 20) as u32;
+    let mut oparg = sext12((encoded >> 12) & 0xfff);
+    let cmparg = sext12(encoded & 0xfff);
     if opk & 8 != 0 {
-        oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+        oparg = 1u32 << (oparg & 31);
     }
     let new = match opk & 7 {
         0 => oparg,
@@ -172,7 +194,7 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
         _ => return Err(Errno::ENOSYS),
     };
     e.write_val(tid, uaddr2, &new)?;
-    let mut n = wake(e, k.0, k.1, val, u32::MAX);
+    // An unknown comparison fails after the word changed, before anyone is woken.
     let hit = match cmp {
         0 => old == cmparg,
         1 => old != cmparg,
@@ -182,6 +204,7 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
         5 => (old as i32) >= cmparg as i32,
         _ => return Err(Errno::ENOSYS),
     };
+    let mut n = wake(e, k.0, k.1, val, u32::MAX);
     if hit {
         let k2 = key(e, tid, uaddr2, private);
         n = n.saturating_add(wake(e, k2.0, k2.1, val2, u32::MAX));

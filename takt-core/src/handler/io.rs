@@ -251,12 +251,17 @@ fn writable(e: &Engine, fd: Fd) -> Result<(), Errno> {
 
 fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
     let want = dest.len();
-    match e.files.file(fd.file).kind {
+    let kind = e.files.file(fd.file).kind;
+    if want == 0 && matches!(kind, Kind::PipeRead(_) | Kind::Socket(_)) {
+        return Ok(Out::Return(0)); // pipe_read and sock_read_iter: nothing to wait for
+    }
+    match kind {
         Kind::PipeRead(p) => {
+            // Copied out before it is taken: a bad buffer (EFAULT) leaves the data.
+            dest.put(e, tid, &e.files.pipe_peek(p, want))?;
             let mut data = Vec::new();
             match e.files.pipe_read(p, want, &mut data) {
                 Ok(n) => {
-                    dest.put(e, tid, &data)?;
                     if n > 0 {
                         e.notify(Obj::Pipe(p));
                     }
@@ -429,9 +434,14 @@ pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Pass)
 }
 
-/// `close_range`.
+/// `close_range`: Linux's checks first (`EINVAL` for unknown flags or `first > last`,
+/// and then nothing is closed).
 pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
+    if flags & !known != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
     let fdt = e.threads[&tid].fdt;
     let fds: Vec<i32> = e
         .files
@@ -559,8 +569,20 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             }))
         }
         F_SETSIG => Ok(set_signal_io(entry.file, move |io| io.sig = arg as i32)),
-        libc::F_SETLK | libc::F_SETLKW | libc::F_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
-            Err(Errno::EINVAL)
+        // Record locks on a pipe or socket are the kernel's (the placeholder is the same
+        // kind of file), but a waiting one must not block the one running thread: it
+        // tries once instead (EAGAIN where Linux would wait for the holder).
+        libc::F_SETLKW | libc::F_OFD_SETLKW => {
+            let once = if cmd == libc::F_SETLKW {
+                libc::F_SETLK
+            } else {
+                libc::F_OFD_SETLK
+            };
+            Ok(Out::Rewrite {
+                nr: libc::SYS_fcntl,
+                args: [a[0], once as u64, a[2], a[3], a[4], a[5]],
+                post: None,
+            })
         }
         libc::F_SETPIPE_SZ => set_pipe_size(e, entry, arg),
         libc::F_GETPIPE_SZ => match e.files.file(entry.file).kind {
@@ -611,13 +633,18 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return Ok(Out::Pass);
     };
     let fdt = e.threads[&tid].fdt;
+    let kind = e.files.file(entry.file).kind;
     match a[1] {
         libc::FIONREAD => {
-            let n: i32 = match e.files.file(entry.file).kind {
+            let n: i32 = match kind {
                 // Linux answers on either end (the pipe's inode has the ioctl).
                 Kind::PipeRead(p) | Kind::PipeWrite(p) => e.files.pipes[p].len() as i32,
+                Kind::Socket(s) if super::sockopt::listening(e, s) => {
+                    return Err(Errno::EINVAL); // tcp_ioctl's SIOCINQ
+                }
                 Kind::Socket(s) => e.net.bytes_readable(s) as i32,
-                _ => 0,
+                Kind::Output(_) => 0, // a pipe takt drains
+                _ => return Err(unknown_ioctl(kind)),
             };
             e.write_val(tid, a[2], &n)?;
             Ok(Out::Return(0))
@@ -631,7 +658,16 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             e.files.set_cloexec(fdt, a[0] as i32, a[1] == libc::FIOCLEX);
             Ok(Out::Pass)
         }
-        _ => Err(Errno::ENOTTY),
+        _ => Err(unknown_ioctl(kind)),
+    }
+}
+
+/// What an ioctl a file has no handler for fails with: `ENOTTY` (no `unlocked_ioctl`,
+/// or one that says `ENOIOCTLCMD`), but `EINVAL` from epoll's and the random devices'.
+fn unknown_ioctl(kind: Kind) -> Errno {
+    match kind {
+        Kind::Epoll(_) | Kind::Urandom => Errno::EINVAL,
+        _ => Errno::ENOTTY,
     }
 }
 

@@ -93,9 +93,23 @@ fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
     Ok(Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?)))
 }
 
+/// Whether `nfds` passes `poll`'s limit, the caller's soft `RLIMIT_NOFILE`. It is read
+/// from `/proc`, so only for sets over 256 entries: a program that lowered its limit
+/// below that is not refused a smaller set here, where Linux would refuse it.
+fn poll_nfds_ok(e: &Engine, tid: Vtid, nfds: u64) -> bool {
+    if nfds <= 256 {
+        return true;
+    }
+    let real = e.procs[&e.threads[&tid].pid].real;
+    match crate::sys::procfs::open_files_limit(real) {
+        Some(limit) => nfds <= limit,
+        None => nfds <= 1 << 20, // unlimited: the kernel's nr_open bounds it
+    }
+}
+
 /// `poll`.
 pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTime>) -> Res {
-    if nfds > 65536 {
+    if !poll_nfds_ok(e, tid, nfds) {
         return Err(Errno::EINVAL);
     }
     let deadline = keep_deadline(e, tid, deadline);
@@ -142,28 +156,51 @@ fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
     crate::sys::procfs::has_fd(real, fd)
 }
 
-/// `ppoll`.
+/// `ppoll`: its time-out is checked first, then its mask, then poll's arguments.
 pub fn ppoll(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let deadline = deadline_ts(e, tid, a[2])?;
+    super::signal::check_sigmask(e, tid, a[3], a[4])?;
     if let Some(r) = super::signal::signal_through_mask(e, tid, libc::SYS_ppoll as u32, a) {
         return r;
     }
-    let deadline = deadline_ts(e, tid, a[2])?;
     poll(e, tid, a[0], a[1], deadline)
+}
+
+/// The checks of `pselect6`'s sixth argument, a `{ sigset_t *, size_t }` pair read before
+/// anything else (`EFAULT`), and of its time-out: `EFAULT`/`EINVAL`, then the mask's.
+fn pselect6_checks(e: &Engine, tid: Vtid, a: [u64; 6]) -> Result<Option<VTime>, Errno> {
+    let pack = match a[5] {
+        0 => [0, 0],
+        p => e.read_val::<[u64; 2]>(tid, p)?,
+    };
+    let deadline = deadline_ts(e, tid, a[4])?;
+    super::signal::check_sigmask(e, tid, pack[0], pack[1])?;
+    Ok(deadline)
 }
 
 /// `select` and `pselect6`.
 pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
-    if pselect {
+    let deadline = if pselect {
+        let deadline = pselect6_checks(e, tid, a)?;
         let nr = libc::SYS_pselect6 as u32;
         if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
             return r;
         }
-    }
+        deadline
+    } else {
+        select_deadline(e, tid, a[4], false)?
+    };
     let nfds = a[0] as i32;
-    if !(0..=1024).contains(&nfds) {
+    if nfds < 0 {
         return Err(Errno::EINVAL);
     }
-    let deadline = select_deadline(e, tid, a[4], pselect)?;
+    // Linux looks at no fd past the caller's descriptor table.
+    let nfds = if nfds > 1024 {
+        let real = e.procs[&e.threads[&tid].pid].real;
+        nfds.min(crate::sys::procfs::fd_table_size(real).unwrap_or(1024))
+    } else {
+        nfds
+    };
     let deadline = keep_deadline(e, tid, deadline);
     let bytes = (nfds as usize).div_ceil(64).saturating_mul(8);
     let read_set = |p: u64| -> Result<Vec<u8>, Errno> {
@@ -255,6 +292,8 @@ fn ready_sets(e: &Engine, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<R
                 file_bits(e, tid, f.file)
             }
             None if is_kernel_fd(e, tid, fd) => POLLIN | POLLOUT,
+            // Past the descriptor table (at least 64 entries) Linux looks no further.
+            None if fd >= 64 && beyond_fd_table(e, tid, fd) => break,
             None => return Err(Errno::EBADF),
         };
         let hits = [
@@ -270,6 +309,13 @@ fn ready_sets(e: &Engine, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<R
         }
     }
     Ok((out, count, objs))
+}
+
+/// Whether `fd` lies past the caller's descriptor table (read from `/proc`, so only on
+/// the way to an `EBADF`).
+fn beyond_fd_table(e: &Engine, tid: Vtid, fd: i32) -> bool {
+    let real = e.procs[&e.threads[&tid].pid].real;
+    crate::sys::procfs::fd_table_size(real).is_some_and(|n| fd >= n)
 }
 
 /// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.
@@ -288,56 +334,87 @@ pub fn epoll_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     })))
 }
 
-fn epoll_id(e: &Engine, tid: Vtid, epfd: i32) -> Result<usize, Errno> {
+/// The epoll instance `epfd` is: `EBADF` if it is no open fd, `Ok(None)` if it is one
+/// of another kind (the callers' `EINVAL`, after their other checks).
+fn epoll_of(e: &Engine, tid: Vtid, epfd: i32) -> Result<Option<usize>, Errno> {
     match super::io::lookup(e, tid, epfd as u64) {
         Some(fd) => match e.files.file(fd.file).kind {
-            Kind::Epoll(id) => Ok(id),
-            _ => Err(Errno::EINVAL),
+            Kind::Epoll(id) => Ok(Some(id)),
+            _ => Ok(None),
         },
+        None if epfd >= 0 && is_kernel_fd(e, tid, epfd) => Ok(None),
         None => Err(Errno::EBADF),
     }
 }
 
-/// `epoll_ctl`.
-pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+/// `EPOLLEXCLUSIVE` and the events it may come with (`EPOLLEXCLUSIVE_OK_BITS`).
+const EPOLLEXCLUSIVE: u32 = libc::EPOLLEXCLUSIVE as u32;
+const EXCLUSIVE_OK: u32 = (libc::EPOLLIN
+    | libc::EPOLLOUT
+    | libc::EPOLLERR
+    | libc::EPOLLHUP
+    | libc::EPOLLWAKEUP
+    | libc::EPOLLET
+    | libc::EPOLLEXCLUSIVE) as u32;
+
+/// The checks of `epoll_ctl` in Linux's order: the event is copied first (`EFAULT`; not
+/// for `EPOLL_CTL_DEL`), both fds must be open (`EBADF`), the target must support poll
+/// (`EPERM` for regular files), `epfd` must be another epoll instance (`EINVAL`), and
+/// `EPOLLEXCLUSIVE` only with `EPOLL_CTL_ADD` of a non-epoll file and basic events.
+/// Returns the instance, the target file and the event.
+fn ctl_checks(e: &Engine, tid: Vtid, a: [u64; 6]) -> Result<(usize, FileId, (u32, u64)), Errno> {
     let (epfd, op, fd) = (a[0] as i32, a[1] as i32, a[2] as i32);
-    let id = epoll_id(e, tid, epfd)?;
-    if fd == epfd {
-        return Err(Errno::EINVAL);
-    }
+    let event = if op == libc::EPOLL_CTL_DEL {
+        (0, 0)
+    } else {
+        let raw = e.read_mem(tid, a[3], 12)?;
+        (
+            u32::from_le_bytes(raw[..4].try_into().expect("4 bytes")),
+            u64::from_le_bytes(raw[4..].try_into().expect("8 bytes")),
+        )
+    };
+    let ep = epoll_of(e, tid, epfd)?;
     let Some(target) = super::io::lookup(e, tid, fd as u64) else {
-        // Regular files cannot be added to an epoll set.
-        return Err(if is_kernel_fd(e, tid, fd) {
+        return Err(if fd >= 0 && is_kernel_fd(e, tid, fd) {
             Errno::EPERM
         } else {
             Errno::EBADF
         });
     };
-    let read_event = |e: &Engine| -> Result<(u32, u64), Errno> {
-        let raw = e.read_mem(tid, a[3], 12)?;
-        Ok((
-            u32::from_le_bytes(raw[..4].try_into().expect("4 bytes")),
-            u64::from_le_bytes(raw[4..].try_into().expect("8 bytes")),
-        ))
+    let id = match ep {
+        Some(id) if fd != epfd => id,
+        _ => return Err(Errno::EINVAL),
     };
+    if op != libc::EPOLL_CTL_DEL && event.0 & EPOLLEXCLUSIVE != 0 {
+        let target_is_epoll = matches!(e.files.file(target.file).kind, Kind::Epoll(_));
+        if op == libc::EPOLL_CTL_MOD || target_is_epoll || event.0 & !EXCLUSIVE_OK != 0 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok((id, target.file, event))
+}
+
+/// `epoll_ctl`.
+pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (op, fd) = (a[1] as i32, a[2] as i32);
+    let (id, file, (events, data)) = ctl_checks(e, tid, a)?;
     let interest = &e.files.epolls[id].interest;
     match op {
         libc::EPOLL_CTL_ADD => {
-            if interest.get(&fd).is_some_and(|i| e.files.is_open(i.file)) {
-                return Err(Errno::EEXIST);
-            }
             // An epoll set inside this one: no loop, and no deeper than Linux allows.
-            if let Kind::Epoll(inner) = e.files.file(target.file).kind {
+            if let Kind::Epoll(inner) = e.files.file(file).kind {
                 match nest_depth(e, inner, id, 1) {
                     Some(d) if d < EP_MAX_NESTS => {}
                     _ => return Err(Errno::ELOOP),
                 }
             }
-            let (events, data) = read_event(e)?;
+            if interest.get(&fd).is_some_and(|i| e.files.is_open(i.file)) {
+                return Err(Errno::EEXIST);
+            }
             e.files.epolls[id].interest.insert(
                 fd,
                 Interest {
-                    file: target.file,
+                    file,
                     events,
                     data,
                     disarmed: false,
@@ -346,13 +423,15 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             );
         }
         libc::EPOLL_CTL_MOD => {
-            if !interest.contains_key(&fd) {
-                return Err(Errno::ENOENT);
+            match interest.get(&fd) {
+                None => return Err(Errno::ENOENT),
+                // An exclusive wake-up registration cannot be modified.
+                Some(i) if i.events & EPOLLEXCLUSIVE != 0 => return Err(Errno::EINVAL),
+                Some(_) => {}
             }
-            let (events, data) = read_event(e)?;
             let i = e.files.epolls[id].interest.get_mut(&fd).expect("checked");
             *i = Interest {
-                file: target.file,
+                file,
                 events,
                 data,
                 disarmed: false,
@@ -388,6 +467,7 @@ pub fn epoll_wait(
 
 /// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`.
 pub fn epoll_pwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    super::signal::check_sigmask(e, tid, a[4], a[5])?;
     let nr = libc::SYS_epoll_pwait as u32;
     if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
         return r;
@@ -398,13 +478,11 @@ pub fn epoll_pwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
 /// time-out (NULL: none).
 pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let deadline = deadline_ts(e, tid, a[3])?;
+    super::signal::check_sigmask(e, tid, a[4], a[5])?;
     let nr = libc::SYS_epoll_pwait2 as u32;
     if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
         return r;
-    }
-    let deadline = deadline_ts(e, tid, a[3])?;
-    if a[4] != 0 && a[5] != 8 {
-        return Err(Errno::EINVAL);
     }
     epoll_wait_until(e, tid, a[0] as i32, a[1], a[2] as i32, deadline)
 }
@@ -417,16 +495,18 @@ fn epoll_wait_until(
     max: i32,
     deadline: Option<VTime>,
 ) -> Res {
-    // Linux: at most INT_MAX / sizeof(struct epoll_event) events.
+    // Linux's order: the fd (EBADF), at most INT_MAX / sizeof(struct epoll_event)
+    // events (EINVAL), the buffer (EFAULT), then the fd's kind (EINVAL).
+    let ep = epoll_of(e, tid, epfd)?;
     if max <= 0 || max > i32::MAX / 12 {
         return Err(Errno::EINVAL);
     }
     if !super::guest::access_ok(events, (max as u64).saturating_mul(12)) {
         return Err(Errno::EFAULT);
     }
+    let id = ep.ok_or(Errno::EINVAL)?;
     let deadline = keep_deadline(e, tid, deadline);
     let timeout_zero = deadline.is_some_and(|d| d <= e.now);
-    let id = epoll_id(e, tid, epfd)?;
     // Take the interest list out while reading readiness from the rest of the engine.
     let mut interest = std::mem::take(&mut e.files.epolls[id].interest);
     interest.retain(|_, i| e.files.is_open(i.file));

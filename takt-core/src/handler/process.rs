@@ -18,6 +18,7 @@ const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 /// waits on a thread the kernel holds).
 pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
     if a[0] & super::contain::CLONE_NEW_ANY != 0 {
+        copy_process_checks(a[0])?;
         return super::contain::refuse(e, libc::SYS_clone as u32, "namespaces are not modelled");
     }
     let t = e.threads.get_mut(&tid).expect("thread");
@@ -33,6 +34,70 @@ pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
         });
     }
     Ok(Out::Pass)
+}
+
+/// The combinations of clone flags `copy_process` refuses (`EINVAL`) before it looks at
+/// namespaces: a refused namespace request answers these first, as Linux does.
+fn copy_process_checks(flags: u64) -> Result<(), Errno> {
+    let has = |f: i32| flags & f as u64 == f as u64;
+    let any = |f: i32| flags & f as u64 != 0;
+    let bad = has(libc::CLONE_NEWNS | libc::CLONE_FS)
+        || has(libc::CLONE_NEWUSER | libc::CLONE_FS)
+        || (any(libc::CLONE_THREAD) && !any(libc::CLONE_SIGHAND))
+        || (any(libc::CLONE_SIGHAND) && !any(libc::CLONE_VM))
+        || (any(libc::CLONE_THREAD) && any(libc::CLONE_NEWUSER | libc::CLONE_NEWPID))
+        || has(libc::CLONE_PIDFD | libc::CLONE_DETACHED);
+    if bad {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// Size of the `struct clone_args` Linux knows (`CLONE_ARGS_SIZE_VER2`), and the most
+/// `clone3` accepts (a page).
+const CLONE_ARGS_SIZE: u64 = 88;
+const CLONE3_MAX_SIZE: u64 = 4096;
+
+/// `clone3`'s own checks of its arguments (`copy_clone_args_from_user`,
+/// `clone3_args_valid`), for a request takt refuses without the kernel seeing it: a
+/// size past a page or a non-zero tail past the known struct (`E2BIG`), `set_tid`
+/// arrays, the exit signal, flags clone3 does not take (`EINVAL`); then those of
+/// `copy_process`.
+fn clone3_checks(e: &Engine, tid: Vtid, addr: u64, size: u64) -> Result<(), Errno> {
+    if size > CLONE3_MAX_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let raw = e.read_mem(tid, addr, size as usize)?;
+    if raw.iter().skip(CLONE_ARGS_SIZE as usize).any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let mut words = [0u64; 11];
+    for (w, c) in words.iter_mut().zip(raw.chunks_exact(8)) {
+        *w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+    }
+    let [flags, _, _, _, exit_signal, stack, stack_size, _, set_tid, set_tid_size, cgroup] = words;
+    let sighands = libc::CLONE_SIGHAND as u64 | 0x1_0000_0000; // and CLONE_CLEAR_SIGHAND
+    let stack_ok = match stack {
+        0 => stack_size == 0,
+        p => stack_size != 0 && super::guest::access_ok(p, stack_size),
+    };
+    let csignal = libc::CSIGNAL as u64;
+    let into_cgroup = 0x2_0000_0000u64;
+    let bad = set_tid_size > 32
+        || (set_tid == 0 && set_tid_size > 0)
+        || (set_tid != 0 && set_tid_size == 0)
+        || exit_signal & !csignal != 0
+        || exit_signal > 64
+        || (flags & into_cgroup != 0 && (cgroup > i32::MAX as u64 || size < CLONE_ARGS_SIZE))
+        || flags & !(0xffff_ffff_u64 | 0x1_0000_0000 | into_cgroup) != 0
+        || flags & (libc::CLONE_DETACHED as u64 | (csignal & !0x80)) != 0
+        || flags & sighands == sighands
+        || flags & (libc::CLONE_THREAD | libc::CLONE_PARENT) as u64 != 0 && exit_signal != 0
+        || !stack_ok;
+    if bad {
+        return Err(Errno::EINVAL);
+    }
+    copy_process_checks(flags)
 }
 
 /// `fork`.
@@ -68,6 +133,7 @@ pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (flags, child_tid) = (cl[0], cl[2]);
     // CLONE_INTO_CGROUP would move the child into a cgroup of the host.
     if flags & (super::contain::CLONE_NEW_ANY | 0x2_0000_0000) != 0 {
+        clone3_checks(e, tid, a[0], a[1])?;
         return super::contain::refuse(
             e,
             libc::SYS_clone3 as u32,
@@ -547,13 +613,24 @@ pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
 /// whether a signal interrupts a parked call, restarts it, or kills).
 pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let sig = a[0] as usize;
-    if a[1] != 0 && (1..=64).contains(&sig) {
-        let act: [u64; 2] = e.read_val(tid, a[1])?;
-        let pid = e.threads[&tid].pid;
-        e.procs.get_mut(&pid).expect("process").sig[sig] =
-            crate::engine::process_disposition(act[0], act[1]);
+    if a[1] == 0 || !(1..=64).contains(&sig) {
+        return Ok(Out::Pass);
     }
-    Ok(Out::Pass)
+    // The kernel judges the call (sigsetsize, a readable act, SIGKILL/SIGSTOP, in that
+    // order); the model takes the action only if it was installed. An unreadable
+    // oldact fails the call after the action is in place, as on Linux.
+    let Ok(act) = e.read_val::<[u64; 2]>(tid, a[1]) else {
+        return Ok(Out::Pass);
+    };
+    let installed = move |ret: i64| ret == 0 || (ret == Errno::EFAULT.ret() && a[2] != 0);
+    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
+        if installed(ret) {
+            let pid = e.threads[&tid].pid;
+            e.procs.get_mut(&pid).expect("process").sig[sig] =
+                crate::engine::process_disposition(act[0], act[1]);
+        }
+        None
+    })))
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).

@@ -184,6 +184,19 @@ pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Optio
     Some((ptr, e.read_val::<u64>(tid, ptr).ok()?))
 }
 
+/// The checks of a call's signal mask argument (`set_user_sigmask`): none without a
+/// mask, else `EINVAL` unless `size` is a `sigset_t`'s, then `EFAULT` if it cannot be
+/// read.
+pub(crate) fn check_sigmask(e: &Engine, tid: Vtid, ptr: u64, size: u64) -> Result<(), Errno> {
+    if ptr == 0 {
+        return Ok(());
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    e.read_val::<u64>(tid, ptr).map(|_| ())
+}
+
 /// A wait whose mask lets a pending signal through must take it as Linux does: install
 /// the mask, run the handler, restore the mask, return `EINTR`. The call becomes
 /// `ppoll(NULL, 0, NULL, mask)`, with which the kernel does just that, at once (the

@@ -43,21 +43,107 @@ pub(crate) fn poll_bits(e: &Engine, s: usize) -> u32 {
     bits
 }
 
-/// Decodes a `struct sockaddr` from the tracee.
-fn read_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<SockAddr, Errno> {
-    if addr == 0 || len < 2 {
+/// What an address is given to: the checks differ by call (Linux's `inet_bind`,
+/// `tcp_v4_connect`/`ip4_datagram_connect`, `udp_sendmsg`, `unix_validate_addr`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AddrUse {
+    Bind,
+    Connect,
+    Send,
+}
+
+/// Size of `struct sockaddr_storage`: the most `move_addr_to_kernel` copies.
+const SOCKADDR_STORAGE: u64 = 128;
+/// Size of `struct sockaddr_un`.
+const SOCKADDR_UN: usize = 110;
+
+/// Copies a `struct sockaddr` of `len` bytes from the tracee as `move_addr_to_kernel`
+/// does: a length below 0 or above `sockaddr_storage` is `EINVAL`, then the copy
+/// (`EFAULT`).
+fn copy_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
+    if (len as i32) < 0 || len > SOCKADDR_STORAGE {
         return Err(Errno::EINVAL);
     }
-    let raw = e.read_mem(tid, addr, (len as usize).min(128))?;
-    let family = u16::from_ne_bytes([raw[0], raw[1]]) as i32;
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    e.read_mem(tid, addr, len as usize)
+}
+
+/// Decodes a `struct sockaddr` from the tracee for socket `s`, checked as the socket's
+/// family checks it: its length (`EINVAL`), then its family (`EAFNOSUPPORT` for IP
+/// sockets, `EINVAL` for AF_UNIX ones).
+fn read_addr(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    addr: u64,
+    len: u64,
+    to: AddrUse,
+) -> Result<SockAddr, Errno> {
+    let raw = copy_addr(e, tid, addr, len)?;
+    let family = match raw.get(..2) {
+        Some(f) => u16::from_ne_bytes([f[0], f[1]]) as i32,
+        None => -1,
+    };
+    match e.net.domain(s) {
+        Domain::Unix => {
+            if family != libc::AF_UNIX || raw.len() > SOCKADDR_UN {
+                return Err(Errno::EINVAL);
+            }
+            Ok(decode_addr(&raw).unwrap_or(SockAddr::Unix(Vec::new())))
+        }
+        Domain::Inet => {
+            if raw.len() < 16 {
+                return Err(Errno::EINVAL);
+            }
+            // AF_UNSPEC is AF_INET to a send, and to a bind of INADDR_ANY.
+            let unspec_ok = match to {
+                AddrUse::Send => true,
+                AddrUse::Bind => raw[4..8] == [0; 4],
+                AddrUse::Connect => false,
+            };
+            if family != libc::AF_INET && !(family == libc::AF_UNSPEC && unspec_ok) {
+                return Err(Errno::EAFNOSUPPORT);
+            }
+            let mut v4 = raw;
+            v4[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            decode_addr(&v4).ok_or(Errno::EINVAL)
+        }
+        Domain::Inet6 => {
+            // A datagram socket also sends and connects to IPv4 addresses.
+            let dgram = e.net.sock_type(s) == SockType::Dgram;
+            if family == libc::AF_INET && dgram && to != AddrUse::Bind {
+                return decode_addr(&raw).ok_or(Errno::EINVAL);
+            }
+            if raw.len() < 24 {
+                return Err(Errno::EINVAL);
+            }
+            if family != libc::AF_INET6 {
+                return Err(if to == AddrUse::Send {
+                    Errno::EINVAL
+                } else {
+                    Errno::EAFNOSUPPORT
+                });
+            }
+            let mut v6 = raw;
+            v6.resize(28, 0); // sin6_scope_id is optional (RFC 2133's 24 bytes)
+            decode_addr(&v6).ok_or(Errno::EINVAL)
+        }
+    }
+}
+
+/// The address in the bytes of a `struct sockaddr` whose family is already checked.
+fn decode_addr(raw: &[u8]) -> Option<SockAddr> {
+    let family = u16::from_ne_bytes([*raw.first()?, *raw.get(1)?]) as i32;
     match family {
-        libc::AF_INET if raw.len() >= 16 => Ok(SockAddr::Inet(SocketAddrV4::new(
+        libc::AF_INET if raw.len() >= 16 => Some(SockAddr::Inet(SocketAddrV4::new(
             Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]),
             u16::from_be_bytes([raw[2], raw[3]]),
         ))),
         libc::AF_INET6 if raw.len() >= 28 => {
             let ip: [u8; 16] = raw[8..24].try_into().expect("16 bytes");
-            Ok(SockAddr::Inet6(SocketAddrV6::new(
+            Some(SockAddr::Inet6(SocketAddrV6::new(
                 Ipv6Addr::from(ip),
                 u16::from_be_bytes([raw[2], raw[3]]),
                 u32::from_be_bytes(raw[4..8].try_into().expect("4 bytes")),
@@ -71,11 +157,9 @@ fn read_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<SockAddr, Err
                     path.truncate(z);
                 }
             }
-            Ok(SockAddr::Unix(path))
+            Some(SockAddr::Unix(path))
         }
-        libc::AF_INET | libc::AF_INET6 => Err(Errno::EINVAL),
-        libc::AF_UNSPEC => Err(Errno::EAFNOSUPPORT),
-        _ => Err(Errno::EAFNOSUPPORT),
+        _ => None,
     }
 }
 
@@ -115,7 +199,10 @@ fn write_addr(e: &Engine, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Resu
     if addr == 0 || lenp == 0 {
         return Ok(());
     }
-    let cap: u32 = e.read_val(tid, lenp)?;
+    let cap: i32 = e.read_val(tid, lenp)?;
+    if cap < 0 {
+        return Err(Errno::EINVAL);
+    }
     let bytes = encode_addr(a);
     let n = bytes.len().min(cap as usize);
     e.write_mem(tid, addr, &bytes[..n])?;
@@ -155,7 +242,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
     let now = e.now;
     match nr {
         libc::SYS_bind => {
-            let addr = read_addr(e, tid, a[1], a[2])?;
+            let addr = read_addr(e, tid, s, a[1], a[2], AddrUse::Bind)?;
             if let Some(path) = unix_path(e, s, &addr) {
                 return bind_path(e, tid, s, path.to_vec());
             }
@@ -271,13 +358,13 @@ fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
     let node = e.procs[&e.threads[&tid].pid].node;
     let s = e.net.socket(node, domain, kind)?;
-    Ok(placeholder(s, flags, None))
+    Ok(placeholder(s, flags))
 }
 
 /// Turns the current call into `socket(AF_UNIX, SOCK_STREAM | flags)`, the kernel
 /// placeholder for model socket `s`; at its exit the fd is installed (or, if the kernel
-/// refused, `s` is closed) and, for `accept`, the peer address written.
-fn placeholder(s: usize, flags: i32, peer: Option<(u64, u64, SockAddr)>) -> Out {
+/// refused, `s` is closed).
+fn placeholder(s: usize, flags: i32) -> Out {
     Out::Rewrite {
         nr: libc::SYS_socket,
         args: [
@@ -294,9 +381,6 @@ fn placeholder(s: usize, flags: i32, peer: Option<(u64, u64, SockAddr)>) -> Out 
                 return None;
             }
             install(e, tid, ret as i32, s, flags);
-            if let Some((addr, lenp, peer)) = peer {
-                let _ = write_addr(e, tid, addr, lenp, &peer);
-            }
             None
         })),
     }
@@ -414,7 +498,11 @@ fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
 fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let nonblock = nonblocking(e, fd, 0);
     let now = e.now;
-    let unspec = a[2] >= 2 && e.read_mem(tid, a[1], 2)? == (libc::AF_UNSPEC as u16).to_ne_bytes();
+    let raw = copy_addr(e, tid, a[1], a[2])?;
+    if raw.len() < 2 {
+        return Err(Errno::EINVAL);
+    }
+    let unspec = raw[..2] == (libc::AF_UNSPEC as u16).to_ne_bytes();
     if unspec {
         // Dissolves the association (a datagram socket forgets its peer, a TCP
         // connection is aborted); AF_UNIX streams refuse it, as Linux does.
@@ -425,7 +513,7 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
         after_io(e, s);
         return Ok(Out::Return(0));
     }
-    let addr = read_addr(e, tid, a[1], a[2])?;
+    let addr = read_addr(e, tid, s, a[1], a[2], AddrUse::Connect)?;
     // A blocking connect that was parked asks again when woken: the model answers
     // EALREADY while the handshake is under way, then the outcome.
     let again = e.threads[&tid].progress == 1;
@@ -445,14 +533,20 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     }
 }
 
-fn accept(e: &mut Engine, _tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, flags: i32) -> Res {
+fn accept(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, flags: i32) -> Res {
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
     match e.net.accept(s) {
         Ok((new, peer)) => {
             after_io(e, s);
-            Ok(placeholder(new, flags, Some((addr, lenp, peer))))
+            // Linux writes the peer's address after taking the connection off the
+            // queue: a bad length or buffer fails the call and drops the connection.
+            if let Err(x) = write_addr(e, tid, addr, lenp, &peer) {
+                e.net.close(new, e.now);
+                return Err(x);
+            }
+            Ok(placeholder(new, flags))
         }
         Err(NetError::WouldBlock) if !nonblocking(e, fd, 0) => Ok(Out::Block(
             Blocked::on(vec![Obj::Socket(s)], "accept")
@@ -475,6 +569,24 @@ fn after_io(e: &mut Engine, s: usize) {
     }
 }
 
+/// What a datagram send is refused for before its message is read: `MSG_OOB`
+/// (`EOPNOTSUPP`: first for AF_UNIX, after the size for UDP) and a size past the
+/// socket's limit (`EMSGSIZE`; a guest's 2^44-byte datagram is refused as Linux refuses
+/// it, not allocated).
+fn datagram_checks(e: &Engine, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
+    let oob = flags & libc::MSG_OOB != 0;
+    if oob && e.net.domain(s) == Domain::Unix {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if e.net.max_datagram(s).is_some_and(|max| total > max) {
+        return Err(Errno::EMSGSIZE);
+    }
+    if oob {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    Ok(())
+}
+
 /// Sends from tracee memory (`write`, `send*`); a blocking stream send returns only
 /// when everything is queued.
 pub(crate) fn send_from(
@@ -494,11 +606,7 @@ pub(crate) fn send_from(
         // No more than a send buffer can take at once.
         total.saturating_sub(done).min(e.net.config().stream_buffer)
     } else {
-        // Checked before the message is read: a guest's 2^44-byte datagram is refused
-        // as Linux refuses it, not allocated.
-        if e.net.max_datagram(s).is_some_and(|max| total > max) {
-            return Err(Errno::EMSGSIZE);
-        }
+        datagram_checks(e, s, flags, total)?;
         total
     };
     let data = src.get(e, tid, done, chunk)?;
@@ -563,13 +671,26 @@ pub(crate) fn recv_into(
     out: Option<(u64, u64)>,
 ) -> Res {
     let nonblock = nonblocking(e, fd, flags);
+    if flags & libc::MSG_OOB != 0 {
+        oob_checks(e, s)?;
+    }
     let peek = flags & libc::MSG_PEEK != 0;
     // Only as much as can arrive now: callers pass large buffers (memcached reads into
     // 16 KiB), and zeroing them on every call costs more than the call.
     let mut buf = vec![0u8; dest.len().min(e.net.bytes_readable(s).max(1)).min(1 << 24)];
-    match e.net.recv_msg(s, &mut buf, peek) {
+    // A stream's bytes are taken only once they are copied out: a bad buffer (EFAULT)
+    // leaves them queued, as Linux does (a datagram is lost with it).
+    let copy_first = !peek && e.net.sock_type(s) == SockType::Stream;
+    // (A pending error is reported, and cleared, by a peek too, as Linux's sock_error.)
+    match e.net.recv_msg(s, &mut buf, peek || copy_first) {
+        Ok(meta) if nonblock && udp_shut_and_empty(e, s, &meta) => Err(Errno::EAGAIN),
         Ok(meta) => {
             dest.put(e, tid, &buf[..meta.len])?;
+            if copy_first && meta.len > 0 {
+                e.net
+                    .recv_msg(s, &mut buf[..meta.len], false)
+                    .map_err(net_err)?;
+            }
             match (out, meta.from.as_ref()) {
                 // An unnamed AF_UNIX sender has no address at all (Linux's
                 // unix_copy_addr: a length of 0), where getpeername shows the family.
@@ -595,32 +716,86 @@ pub(crate) fn recv_into(
             Blocked::on(vec![Obj::Socket(s)], "socket data")
                 .until(rcv_deadline(e, s), Errno::EAGAIN.ret()),
         )),
+        // unix_stream_read_generic: a stream socket that was never connected.
+        Err(NetError::Errno(Errno::ENOTCONN)) if e.net.domain(s) == Domain::Unix => {
+            Err(Errno::EINVAL)
+        }
         Err(x) => Err(net_err(x)),
+    }
+}
+
+/// Whether a receive on UDP socket `s` found its queue empty after a read shutdown:
+/// Linux returns 0 to a blocking receive then, but `EAGAIN` to one that does not wait.
+fn udp_shut_and_empty(e: &Engine, s: usize, meta: &crate::net::RecvMeta) -> bool {
+    let udp = e.net.domain(s) != Domain::Unix && e.net.sock_type(s) == SockType::Dgram;
+    udp && meta.len == 0 && meta.from.is_none()
+}
+
+/// A receive of urgent data (`MSG_OOB`): an AF_UNIX datagram socket has none
+/// (`EOPNOTSUPP`); a TCP socket that does not listen has none pending, as the model
+/// sends urgent bytes inline (`EINVAL`, from `tcp_recv_urg`).
+fn oob_checks(e: &Engine, s: usize) -> Result<(), Errno> {
+    let stream = e.net.sock_type(s) == SockType::Stream;
+    match e.net.domain(s) {
+        Domain::Unix if !stream => Err(Errno::EOPNOTSUPP),
+        Domain::Inet | Domain::Inet6 if stream && !super::sockopt::listening(e, s) => {
+            Err(Errno::EINVAL)
+        }
+        _ => Ok(()),
     }
 }
 
 /// `sendto(fd, buf, len, flags, addr, addrlen)`.
 fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let to = if a[4] != 0 {
-        Some(read_addr(e, tid, a[4], a[5])?)
-    } else {
-        None
-    };
+    let to = send_addr(e, tid, s, a[4], a[5])?;
     let buf = Src::Buf(a[1], ubuf_len(a[1], a[2])?);
     send_from(e, tid, fd, s, buf, a[3] as i32, to)
+}
+
+/// The destination a send names (`None` if `addr` is null). A TCP send ignores it once
+/// copied; an AF_UNIX stream refuses one (`EISCONN` when connected, else `EOPNOTSUPP`).
+fn send_addr(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    addr: u64,
+    len: u64,
+) -> Result<Option<SockAddr>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    if e.net.sock_type(s) != SockType::Stream {
+        return read_addr(e, tid, s, addr, len, AddrUse::Send).map(Some);
+    }
+    copy_addr(e, tid, addr, len)?;
+    match e.net.domain(s) {
+        Domain::Unix if len > 0 && e.net.peer_of(s).is_some() => Err(Errno::EISCONN),
+        Domain::Unix if len > 0 => Err(Errno::EOPNOTSUPP),
+        _ => Ok(None),
+    }
 }
 
 /// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `a[1]`.
 fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     let m: libc::msghdr = e.read_val(tid, a[1])?;
-    let (src, to) = msghdr_send(e, tid, &m)?;
+    let (src, to) = msghdr_send(e, tid, s, &m)?;
     send_from(e, tid, fd, s, src, a[2] as i32, to)
 }
 
 /// What a `msghdr` sends: its iovecs, and its address if it names one.
-fn msghdr_send(e: &Engine, tid: Vtid, m: &libc::msghdr) -> Result<(Src, Option<SockAddr>), Errno> {
-    let to = if !m.msg_name.is_null() && m.msg_namelen > 0 {
-        Some(read_addr(e, tid, m.msg_name as u64, m.msg_namelen as u64)?)
+fn msghdr_send(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    m: &libc::msghdr,
+) -> Result<(Src, Option<SockAddr>), Errno> {
+    // The kernel's msg_namelen is an int: negative is EINVAL, beyond the storage cut.
+    if (m.msg_namelen as i32) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let to = if m.msg_namelen > 0 {
+        let len = u64::from(m.msg_namelen).min(SOCKADDR_STORAGE);
+        send_addr(e, tid, s, m.msg_name as u64, len)?
     } else {
         None
     };
@@ -708,7 +883,7 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;
         let mut mm: libc::mmsghdr = e.read_val(tid, at)?;
-        let (src, to) = msghdr_send(e, tid, &mm.msg_hdr)?;
+        let (src, to) = msghdr_send(e, tid, s, &mm.msg_hdr)?;
         let f = if sent > 0 {
             flags | libc::MSG_DONTWAIT
         } else {
@@ -728,6 +903,12 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
 }
 
 fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+    // The time-out is read (EFAULT) and checked (EINVAL) first. Linux looks at it only
+    // between datagrams; so does this model, which takes what is queued.
+    if a[4] != 0 {
+        let ts: libc::timespec = e.read_val(tid, a[4])?;
+        super::time::ts_nanos(&ts)?;
+    }
     let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
     let mut got = 0u32;
     for i in 0..vlen {

@@ -1,22 +1,79 @@
 //! `setsockopt`/`getsockopt`: the options the network model understands go to it; the
 //! ones real servers set but the model has no use for (timeouts, priorities, TCP
-//! keepalive tuning) are accepted and ignored; unknown ones fail with `ENOPROTOOPT`.
+//! keepalive tuning) are accepted and ignored; unknown ones fail with `ENOPROTOOPT`, and
+//! a level the socket does not have with the errno Linux gives (`EOPNOTSUPP` or
+//! `ENOPROTOOPT`). Lengths and values are checked in Linux's order.
 
 use super::{Out, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::net::{Domain, SockOpt, SockOptName, SockType};
 
+/// An option's `int` value; Linux's `optlen` is an `unsigned int`.
 fn read_int(e: &Engine, tid: Vtid, p: u64, len: u64) -> Result<i32, Errno> {
-    if len < 4 {
+    if (len as u32) < 4 {
         return Err(Errno::EINVAL);
     }
     e.read_val(tid, p)
 }
 
+/// Whether socket `s` has options at `level`: `SOL_SOCKET` always; an AF_UNIX socket
+/// nothing else; an IP socket its IP level (IPv6 sockets both), and its transport's.
+fn has_level(e: &Engine, s: usize, level: i32) -> bool {
+    let stream = e.net.sock_type(s) == SockType::Stream;
+    match (e.net.domain(s), level) {
+        (_, libc::SOL_SOCKET) => true,
+        (Domain::Unix, _) => false,
+        (_, libc::IPPROTO_IP) => true,
+        (Domain::Inet6, libc::IPPROTO_IPV6) => true,
+        (_, libc::IPPROTO_TCP) => stream,
+        (_, libc::IPPROTO_UDP) => !stream,
+        _ => false,
+    }
+}
+
+/// The errno of an option call at a level the socket does not have: AF_UNIX sockets
+/// have no protocol options (`EOPNOTSUPP`); IP sockets hand the level down to the IP
+/// layer, whose `setsockopt` says `ENOPROTOOPT`, and whose IPv4 `getsockopt` says
+/// `EOPNOTSUPP`.
+fn no_level(e: &Engine, s: usize, get: bool) -> Errno {
+    match e.net.domain(s) {
+        Domain::Unix => Errno::EOPNOTSUPP,
+        Domain::Inet if get => Errno::EOPNOTSUPP,
+        _ => Errno::ENOPROTOOPT,
+    }
+}
+
+/// Checks of `setsockopt` before its option is looked at, in Linux's order: the level
+/// (see [`no_level`]); at `SOL_SOCKET` and `IPPROTO_TCP` an `int`'s worth of value
+/// (`EINVAL`, but for the options that take a string) that can be read (`EFAULT`).
+fn set_checks(
+    e: &Engine,
+    tid: Vtid,
+    s: usize,
+    level: i32,
+    name: i32,
+    val: u64,
+    len: u64,
+) -> Result<(), Errno> {
+    if !has_level(e, s, level) {
+        return Err(no_level(e, s, false));
+    }
+    let string = match level {
+        libc::SOL_SOCKET => name == libc::SO_BINDTODEVICE,
+        libc::IPPROTO_TCP => matches!(name, libc::TCP_CONGESTION | libc::TCP_ULP),
+        _ => true,
+    };
+    if !string {
+        read_int(e, tid, val, u64::from(len as u32))?;
+    }
+    Ok(())
+}
+
 /// `setsockopt(fd, level, name, value, len)` on a virtual socket.
 pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
     let (level, name, val, len) = (a[1] as i32, a[2] as i32, a[3], a[4]);
+    set_checks(e, tid, s, level, name, val, len)?;
     let opt = match (level, name) {
         (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
             SockOpt::ReuseAddr(read_int(e, tid, val, len)? != 0)
@@ -37,7 +94,7 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             SockOpt::SndBuf(read_int(e, tid, val, len)?.max(0) as usize)
         }
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
-            if len < 8 {
+            if (len as u32) < 8 {
                 return Err(Errno::EINVAL);
             }
             let l: libc::linger = e.read_val(tid, val)?;
@@ -50,10 +107,10 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             SockOpt::V6Only(read_int(e, tid, val, len)? != 0)
         }
         (level, name) if accepted(level, name) => {
-            let bytes = e.read_mem(tid, val, (len as usize).min(64))?;
+            let bytes = e.read_mem(tid, val, (len as u32 as usize).min(64))?;
             let timeo = matches!(name, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO);
-            if level == libc::SOL_SOCKET && timeo && bytes.len() < 16 {
-                return Err(Errno::EINVAL);
+            if level == libc::SOL_SOCKET && timeo {
+                timeval_checks(&bytes)?;
             }
             let cork = (level, name) == (libc::IPPROTO_TCP, libc::TCP_CORK);
             if cork && e.net.sock_type(s) == SockType::Stream && e.net.domain(s) != Domain::Unix {
@@ -73,6 +130,25 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
     e.net.set_option(s, opt)?;
     Ok(Out::Return(0))
 }
+
+/// A `SO_RCVTIMEO`/`SO_SNDTIMEO` value as `sock_copy_user_timeval` and
+/// `sock_set_timeout` check it: a whole `struct timeval` (`EINVAL`), microseconds in
+/// `0..1000000` (`EDOM`).
+fn timeval_checks(bytes: &[u8]) -> Result<(), Errno> {
+    if bytes.len() < std::mem::size_of::<libc::timeval>() {
+        return Err(Errno::EINVAL);
+    }
+    let tv: libc::timeval = crate::sys::pod_read(bytes);
+    if !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EDOM);
+    }
+    Ok(())
+}
+
+/// The highest option name Linux defines at `IPPROTO_IP` (`IP_PROTOCOL`) and at
+/// `IPPROTO_IPV6` (`IPV6_RECVERR_RFC4884` is 31, the multicast ones end at 80).
+const IP_MAX_OPT: i32 = 52;
+const IPV6_MAX_OPT: i32 = 80;
 
 /// Options accepted and remembered but not modelled.
 fn accepted(level: i32, name: i32) -> bool {
@@ -113,7 +189,8 @@ fn accepted(level: i32, name: i32) -> bool {
                 | libc::TCP_NOTSENT_LOWAT
                 | libc::TCP_CONGESTION
         ),
-        libc::IPPROTO_IP | libc::IPPROTO_IPV6 => true,
+        libc::IPPROTO_IP => (1..=IP_MAX_OPT).contains(&name),
+        libc::IPPROTO_IPV6 => (1..=IPV6_MAX_OPT).contains(&name),
         _ => false,
     }
 }
@@ -134,6 +211,14 @@ fn default_value(level: i32, name: i32) -> Vec<u8> {
         (libc::IPPROTO_IP, libc::IP_TTL) => int(64),
         _ => int(0),
     }
+}
+
+/// Whether socket `s` listens.
+pub(crate) fn listening(e: &Engine, s: usize) -> bool {
+    matches!(
+        e.net.get_option(s, SockOptName::AcceptConn),
+        Ok(SockOpt::AcceptConn(true))
+    )
 }
 
 /// The `SO_RCVTIMEO` (or `SO_SNDTIMEO`) of a socket, if set and non-zero.
@@ -230,6 +315,14 @@ fn option_int(e: &Engine, s: usize, n: SockOptName) -> Result<i32, Errno> {
 /// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
 pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
     let (level, name, val, lenp) = (a[1] as i32, a[2] as i32, a[3], a[4]);
+    if !has_level(e, s, level) {
+        return Err(no_level(e, s, true));
+    }
+    // The length is read (EFAULT) and checked (EINVAL) before the option's name.
+    let cap: i32 = e.read_val(tid, lenp)?;
+    if cap < 0 {
+        return Err(Errno::EINVAL);
+    }
     let bytes = match about_the_socket(e, s, level, name)? {
         Some(b) => b,
         None if accepted(level, name) => {
@@ -243,7 +336,6 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             option_int(e, s, n)?.to_ne_bytes().to_vec()
         }
     };
-    let cap: u32 = e.read_val(tid, lenp)?;
     let n = bytes.len().min(cap as usize);
     e.write_mem(tid, val, &bytes[..n])?;
     e.write_val(tid, lenp, &(n as u32))?;

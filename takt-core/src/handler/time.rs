@@ -66,16 +66,18 @@ pub fn clock_gettime(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
     Ok(Out::Return(0))
 }
 
-/// `clock_getres`: 1 ns.
-pub fn clock_getres(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+/// `clock_getres`: 1 ns, for the clocks `clock_gettime` knows (else `EINVAL`).
+pub fn clock_getres(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
+    clock_value(e.now, clock)?;
     if out != 0 {
         e.write_val(tid, out, &timespec(1))?;
     }
     Ok(Out::Return(0))
 }
 
-/// `gettimeofday`.
-pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+/// `gettimeofday(tv, tz)`: a `tz` is written too, as the kernel's `sys_tz` of a UTC
+/// machine (no minutes west, no DST correction).
+pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64, tz: u64) -> Res {
     if out != 0 {
         let ns = clock_value(e.now, libc::CLOCK_REALTIME)?;
         let tv = libc::timeval {
@@ -83,6 +85,9 @@ pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64) -> Res {
             tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
         };
         e.write_val(tid, out, &tv)?;
+    }
+    if tz != 0 {
+        e.write_val(tid, tz, &[0i32; 2])?;
     }
     Ok(Out::Return(0))
 }
@@ -278,7 +283,13 @@ pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
 }
 
 /// `getrusage`: user time = virtual time; everything else zero.
-pub fn getrusage(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+pub fn getrusage(e: &mut Engine, tid: Vtid, who: i32, out: u64) -> Res {
+    if !matches!(
+        who,
+        libc::RUSAGE_SELF | libc::RUSAGE_CHILDREN | libc::RUSAGE_THREAD
+    ) {
+        return Err(Errno::EINVAL);
+    }
     // SAFETY-free construction: rusage is plain integers; zeroed via Default-like init.
     let mut r: libc::rusage = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::rusage>()]);
     let ns = e.now.as_nanos();

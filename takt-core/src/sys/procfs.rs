@@ -59,6 +59,25 @@ pub fn exe(real: RealTid) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// The size of process `real`'s descriptor table (`FDSize:`): `select` looks at no fd
+/// beyond it.
+pub fn fd_table_size(real: RealTid) -> Option<i32> {
+    status_field(real, "FDSize:")?.parse().ok()
+}
+
+/// The soft `RLIMIT_NOFILE` of process `real` (`Max open files` in `/proc/<real>/limits`;
+/// `None` for unlimited).
+pub fn open_files_limit(real: RealTid) -> Option<u64> {
+    let limits = std::fs::read_to_string(format!("/proc/{real}/limits")).ok()?;
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Whether process `real` has descriptor `fd` open.
 pub fn has_fd(real: RealTid, fd: i32) -> bool {
     std::fs::symlink_metadata(format!("/proc/{real}/fd/{fd}")).is_ok()
