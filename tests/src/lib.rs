@@ -324,6 +324,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "call_errors",
         "wait_groups",
         "sigio",
+        "cpu_timers",
     ]
     .iter()
     .map(|n| Fixture::c(n))

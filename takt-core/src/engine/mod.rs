@@ -9,6 +9,7 @@
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
 
 mod capture;
+pub(crate) mod cpu;
 mod decide;
 mod process;
 mod signal;
@@ -114,6 +115,8 @@ pub struct Thread {
     pub(crate) sig_wake: Option<bool>,
     /// Syscalls this thread made so far (the key of its fault decisions).
     pub(crate) calls: u64,
+    /// The CPU time it used (`cpu`).
+    pub(crate) cpu: cpu::CpuTime,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -204,6 +207,10 @@ pub struct Engine {
     pub(crate) listings: crate::fs::Listings,
     /// Open file descriptions with signal-driven I/O set up (`O_ASYNC`).
     pub(crate) signal_io: std::collections::BTreeSet<crate::fd::FileId>,
+    /// Armed POSIX timers on CPU-time clocks that signal: (owner process, timer id).
+    pub(crate) cpu_timers: std::collections::BTreeSet<(Vtid, i32)>,
+    /// Threads in `clock_nanosleep` on a CPU-time clock: the clock and its deadline.
+    pub(crate) cpu_sleepers: BTreeMap<Vtid, (cpu::CpuClock, u64)>,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
@@ -303,6 +310,8 @@ impl Engine {
             disks: Vec::new(),
             listings: crate::fs::Listings::default(),
             signal_io: std::collections::BTreeSet::new(),
+            cpu_timers: std::collections::BTreeSet::new(),
+            cpu_sleepers: BTreeMap::new(),
             crash_rng,
             progress: 0,
             last: None,
@@ -720,6 +729,8 @@ impl Engine {
     /// A seccomp stop: decode, dispatch, and record.
     fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
         self.now = self.now.after(self.cfg.syscall_cost);
+        let cost = u64::try_from(self.cfg.syscall_cost.as_nanos()).unwrap_or(u64::MAX);
+        self.charge_cpu(tid, cpu::CpuTime::of_syscall(cost));
         self.syscalls += 1;
         if self.cfg.test_panic_after_syscalls == Some(self.syscalls) {
             panic!("test hook: tracer panic after {} syscalls", self.syscalls);
@@ -751,6 +762,7 @@ impl Engine {
         t.fault = fault;
         t.calls = t.calls.saturating_add(1);
         self.apply(tid, out);
+        self.cpu_expiries(tid);
         Ok(())
     }
 
@@ -1140,11 +1152,22 @@ impl Engine {
                 .find(|t| i64::from(t.real) == h)
                 .map_or(0, |t| i64::from(t.vtid))
         };
+        let own = match task {
+            Some(t) => self.threads.get(&t).map_or_else(Default::default, |t| t.cpu),
+            None => proc.cpu,
+        };
+        let tick = crate::handler::time::ticks;
         let ids = crate::hostfiles::ProcIds {
             pid: task.unwrap_or(pid),
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
+            cpu: [
+                tick(own.user),
+                tick(own.sys),
+                tick(proc.cpu_children.user),
+                tick(proc.cpu_children.sys),
+            ],
         };
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,

@@ -54,6 +54,13 @@ pub struct Proc {
     pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
     /// The id the next `timer_create` returns (Linux counts up per process).
     pub(crate) next_timer: i32,
+    /// The CPU time its threads used, exited ones included (`super::cpu`).
+    pub(crate) cpu: super::cpu::CpuTime,
+    /// The CPU time of its reaped children and their reaped descendants.
+    pub(crate) cpu_children: super::cpu::CpuTime,
+    /// `ITIMER_VIRTUAL` and `ITIMER_PROF`: schedules on its user and its user+system
+    /// CPU time (a [`crate::time::VTime`] here is a reading of that CPU time).
+    pub(crate) itimers: [crate::time::Periodic; 2],
 }
 
 impl Engine {
@@ -147,6 +154,9 @@ impl Engine {
                 alarm_interval: 0,
                 timers: std::collections::BTreeMap::new(),
                 next_timer: 0,
+                cpu: Default::default(),
+                cpu_children: Default::default(),
+                itimers: Default::default(),
             },
         );
         self.add_thread(vpid, real, vpid, fdt, stopped);
@@ -193,6 +203,7 @@ impl Engine {
                 capture: None,
                 sig_wake: None,
                 calls: 0,
+                cpu: Default::default(),
             },
         );
     }
@@ -315,6 +326,9 @@ impl Engine {
             alarm_interval: 0,
             timers: std::collections::BTreeMap::new(),
             next_timer: 0,
+            cpu: Default::default(),
+            cpu_children: Default::default(),
+            itimers: Default::default(),
         }
     }
 
@@ -678,9 +692,18 @@ impl Engine {
         };
         // A 3 GHz virtual TSC.
         self.now = self.now.after(self.cfg.syscall_cost);
+        let cost = u64::try_from(self.cfg.syscall_cost.as_nanos()).unwrap_or(u64::MAX);
+        self.charge_cpu(
+            tid,
+            super::cpu::CpuTime {
+                user: cost,
+                sys: 0,
+            },
+        );
         regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
         self.event(tid, EventKind::Rdtsc);
         self.set_ready(tid, Resume::Regs(regs));
+        self.cpu_expiries(tid);
         Ok(true)
     }
 
