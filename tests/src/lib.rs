@@ -325,6 +325,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "wait_groups",
         "sigio",
         "cpu_timers",
+        "udp_cork",
     ]
     .iter()
     .map(|n| Fixture::c(n))
