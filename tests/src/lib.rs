@@ -326,6 +326,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "sigio",
         "cpu_timers",
         "udp_cork",
+        "unix_perms",
     ]
     .iter()
     .map(|n| Fixture::c(n))
