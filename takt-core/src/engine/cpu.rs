@@ -149,7 +149,10 @@ impl Engine {
             let Some(now) = self.cpu_of(c).filter(|_| moved) else {
                 continue;
             };
-            let t = self.procs.get_mut(&owner).and_then(|p| p.timers.get_mut(&id));
+            let t = self
+                .procs
+                .get_mut(&owner)
+                .and_then(|p| p.timers.get_mut(&id));
             let t = t.expect("just read");
             let n = t.schedule.advance(VTime(now));
             let (over, notify) = (t.schedule.next.is_none(), t.notify);

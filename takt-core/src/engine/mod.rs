@@ -1153,7 +1153,10 @@ impl Engine {
                 .map_or(0, |t| i64::from(t.vtid))
         };
         let own = match task {
-            Some(t) => self.threads.get(&t).map_or_else(Default::default, |t| t.cpu),
+            Some(t) => self
+                .threads
+                .get(&t)
+                .map_or_else(Default::default, |t| t.cpu),
             None => proc.cpu,
         };
         let tick = crate::handler::time::ticks;

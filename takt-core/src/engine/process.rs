@@ -693,13 +693,7 @@ impl Engine {
         // A 3 GHz virtual TSC.
         self.now = self.now.after(self.cfg.syscall_cost);
         let cost = u64::try_from(self.cfg.syscall_cost.as_nanos()).unwrap_or(u64::MAX);
-        self.charge_cpu(
-            tid,
-            super::cpu::CpuTime {
-                user: cost,
-                sys: 0,
-            },
-        );
+        self.charge_cpu(tid, super::cpu::CpuTime { user: cost, sys: 0 });
         regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
         self.event(tid, EventKind::Rdtsc);
         self.set_ready(tid, Resume::Regs(regs));

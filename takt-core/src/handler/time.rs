@@ -395,9 +395,9 @@ pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     if out != 0 {
         e.write_val(tid, out, &tms)?;
     }
-    Ok(Out::Return(ticks(e.now.as_nanos()).saturating_add(
-        (BOOT_SECS as i64).saturating_mul(100),
-    )))
+    Ok(Out::Return(
+        ticks(e.now.as_nanos()).saturating_add((BOOT_SECS as i64).saturating_mul(100)),
+    ))
 }
 
 /// A `struct rusage` with these CPU times and everything else zero.

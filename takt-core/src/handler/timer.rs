@@ -229,7 +229,14 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     // Linux drops the interval of a timer disarmed with a zero value.
     t.schedule = Periodic::default();
     if value > 0 {
-        arm(e, pid, id, value, interval, flags & libc::TIMER_ABSTIME != 0)?;
+        arm(
+            e,
+            pid,
+            id,
+            value,
+            interval,
+            flags & libc::TIMER_ABSTIME != 0,
+        )?;
     }
     if a[3] != 0 {
         return write_itimerspec(e, tid, a[3], old.0, old.1);
@@ -240,7 +247,14 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// Arms POSIX timer `id` of `pid` at `value` (absolute or from now) on its clock, then
 /// every `interval` ns: an engine timer at the expiry of a signal timer on the virtual
 /// clock, a watch (`engine::cpu`) for a signal timer on a CPU-time clock.
-fn arm(e: &mut Engine, pid: Vtid, id: i32, value: u64, interval: u64, abs: bool) -> Result<(), Errno> {
+fn arm(
+    e: &mut Engine,
+    pid: Vtid,
+    id: i32,
+    value: u64,
+    interval: u64,
+    abs: bool,
+) -> Result<(), Errno> {
     let t = &e.procs[&pid].timers[&id];
     let (clock, cpu, signals) = (t.clock, t.cpu, matches!(t.notify, Notify::Signal { .. }));
     let now = timer_now(e, t);

@@ -124,7 +124,11 @@ const CAP_DAC_OVERRIDE: u32 = 1;
 /// Thread `real`'s [`FsCreds`].
 pub fn fs_creds(real: RealTid) -> Option<FsCreds> {
     let fourth = |key: &str| -> Option<u32> {
-        status_field(real, key)?.split_whitespace().nth(3)?.parse().ok()
+        status_field(real, key)?
+            .split_whitespace()
+            .nth(3)?
+            .parse()
+            .ok()
     };
     let groups = status_field(real, "Groups:")?
         .split_whitespace()
