@@ -192,3 +192,23 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CpuTime;
+
+    #[test]
+    fn a_syscall_is_half_user_half_system() {
+        let c = CpuTime::of_syscall(501);
+        assert_eq!((c.user, c.sys), (251, 250));
+        assert_eq!(c.total(), 501);
+        let sum = c.plus(CpuTime { user: 1, sys: 2 });
+        assert_eq!((sum.user, sum.sys), (252, 252));
+        let max = CpuTime {
+            user: u64::MAX,
+            sys: 1,
+        };
+        assert_eq!(max.total(), u64::MAX);
+        assert_eq!(max.plus(max).user, u64::MAX);
+    }
+}

@@ -6,7 +6,8 @@
 //! `time`, …) → the result is written back when the thread is next resumed → the
 //! scheduler picks the next thread → a trace event is appended.
 //!
-//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule.
+//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule;
+//! the CPU-time model and the timers on it in `cpu`.
 
 mod capture;
 pub(crate) mod cpu;
