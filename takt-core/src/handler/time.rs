@@ -219,7 +219,8 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) ->
 
 /// `clock_nanosleep` on a CPU-time clock: parks until the clock reaches the deadline
 /// (`engine::cpu` wakes it). A sleep on the caller's own thread clock is `EINVAL`, as
-/// on Linux (it could never end).
+/// on Linux (it could never end); one on the clock of a thread or process that exits
+/// never ends, as on Linux (measured).
 fn cpu_sleep(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let c = cpu_clock(e, tid, a[0] as i32, false)?.ok_or(Errno::EINVAL)?;
     if c.thread && c.id == tid {
@@ -319,10 +320,10 @@ pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             let p = e.procs.get_mut(&pid).expect("process");
             let old = &p.itimers[i];
             let old = (old.remaining(now), old.interval);
-            p.itimers[i] = if value > 0 {
-                Periodic::armed(now.plus_nanos(value), interval)
-            } else {
-                Periodic::default()
+            // Disarmed, it keeps the interval it was given (getitimer reads it back).
+            p.itimers[i] = Periodic {
+                next: (value > 0).then(|| now.plus_nanos(value)),
+                interval,
             };
             old
         }

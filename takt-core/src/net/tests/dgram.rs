@@ -411,7 +411,10 @@ fn udp_corking_collects_one_datagram() {
     let (to, elsewhere) = (v4(A, 5000), v4(A, 5001));
     assert_eq!(w.net.send_more(s, b"ab", Some(&to), w.now, true), Ok(2));
     // Later addresses are ignored: the first send's destination holds.
-    assert_eq!(w.net.send_more(s, b"cd", Some(&elsewhere), w.now, true), Ok(2));
+    assert_eq!(
+        w.net.send_more(s, b"cd", Some(&elsewhere), w.now, true),
+        Ok(2)
+    );
     w.run_until(us(1000));
     assert!(!w.net.readiness(r).readable, "held while corked");
     assert_eq!(w.net.send(s, b"ef", Some(&elsewhere), w.now), Ok(2));
@@ -449,5 +452,8 @@ fn udp_corking_collects_one_datagram() {
     w.run_until(us(6000));
     assert_eq!(w.recv(r), Err(NetError::WouldBlock));
     let tcp = w.tcp(w.a);
-    assert_eq!(w.net.set_udp_cork(tcp, true, w.now), Err(Errno::ENOPROTOOPT));
+    assert_eq!(
+        w.net.set_udp_cork(tcp, true, w.now),
+        Err(Errno::ENOPROTOOPT)
+    );
 }
