@@ -131,6 +131,19 @@ impl Engine {
         }
     }
 
+    /// A signal cut thread `tid`'s sleep on a CPU-time clock short (if it was in one):
+    /// the CPU time it had left goes to the call's `rem`, as Linux writes it.
+    pub(crate) fn cpu_sleep_interrupted(&mut self, tid: Vtid) {
+        let Some((c, at, rem)) = self.cpu_sleepers.remove(&tid) else {
+            return;
+        };
+        let left = at.saturating_sub(self.cpu_of(c).unwrap_or(at));
+        if let (true, Some(t)) = (rem != 0, self.threads.get(&tid)) {
+            let (addr, bytes) = crate::handler::Remaining::Timespec(rem).bytes(left);
+            let _ = crate::sys::write_mem(t.real, addr, &bytes);
+        }
+    }
+
     /// `tid` if it takes `sig` now (it does not block it), else `None` (the process's).
     pub(crate) fn running_target(&self, tid: Vtid, sig: i32) -> Option<Vtid> {
         (self.sig_sets(tid).blocked & crate::sys::signal::bit(sig) == 0).then_some(tid)
@@ -173,7 +186,7 @@ impl Engine {
         let sleepers: Vec<(Vtid, CpuClock, u64)> = self
             .cpu_sleepers
             .iter()
-            .map(|(&s, &(c, at))| (s, c, at))
+            .map(|(&s, &(c, at, _))| (s, c, at))
             .collect();
         for (sleeper, c, at) in sleepers {
             let parked = self

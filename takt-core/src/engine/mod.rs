@@ -210,8 +210,12 @@ pub struct Engine {
     pub(crate) signal_io: std::collections::BTreeSet<crate::fd::FileId>,
     /// Armed POSIX timers on CPU-time clocks that signal: (owner process, timer id).
     pub(crate) cpu_timers: std::collections::BTreeSet<(Vtid, i32)>,
-    /// Threads in `clock_nanosleep` on a CPU-time clock: the clock and its deadline.
-    pub(crate) cpu_sleepers: BTreeMap<Vtid, (cpu::CpuClock, u64)>,
+    /// Threads in `clock_nanosleep` on a CPU-time clock: the clock, its deadline, and
+    /// where the time left goes if a signal cuts the sleep short (0: nowhere).
+    pub(crate) cpu_sleepers: BTreeMap<Vtid, (cpu::CpuClock, u64, u64)>,
+    /// The CPU time of the last reaped processes (virtual pid, real pid, time), for the
+    /// `SIGCHLD` that may still be delivered after the reap.
+    pub(crate) reaped_cpu: VecDeque<(Vtid, RealTid, cpu::CpuTime)>,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
@@ -313,6 +317,7 @@ impl Engine {
             signal_io: std::collections::BTreeSet::new(),
             cpu_timers: std::collections::BTreeSet::new(),
             cpu_sleepers: BTreeMap::new(),
+            reaped_cpu: VecDeque::new(),
             crash_rng,
             progress: 0,
             last: None,

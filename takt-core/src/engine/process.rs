@@ -665,6 +665,9 @@ impl Engine {
                 Ok(())
             }
             _ => {
+                if sig == libc::SIGCHLD {
+                    self.child_times_in_siginfo(tid);
+                }
                 self.event(tid, EventKind::Signal { sig });
                 let pid = self.threads[&tid].pid;
                 let d = self.procs[&pid].sig[sig as usize];
@@ -675,6 +678,43 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    /// A `SIGCHLD` for a child's exit is delivered to `tid`: its `si_utime` and
+    /// `si_stime` (the child's CPU time in clock ticks) are the model's, not the host's.
+    fn child_times_in_siginfo(&mut self, tid: Vtid) {
+        let Some(stopped) = self.threads.get(&tid).and_then(|t| t.stopped.as_ref()) else {
+            return;
+        };
+        let Ok(mut info) = stopped.siginfo() else {
+            return;
+        };
+        if !(libc::CLD_EXITED..=libc::CLD_DUMPED).contains(&info.si_code) {
+            return;
+        }
+        // SIGCHLD's siginfo_t: si_pid at offset 16, si_utime at 32, si_stime at 40.
+        let mut bytes = sys::pod_bytes(&info).to_vec();
+        let pid = i32::from_ne_bytes(bytes[16..20].try_into().expect("4 bytes"));
+        // si_pid in the receiver's namespace: the virtual pid, or the host's without one.
+        let ns = self.pid_namespace();
+        let is = |vpid: Vtid, real: RealTid| if ns { vpid == pid } else { real == pid };
+        let live = self
+            .procs
+            .values()
+            .find(|p| is(p.vpid, p.real))
+            .map(|p| p.cpu);
+        let reaped = || {
+            let mut past = self.reaped_cpu.iter().rev();
+            past.find(|&&(v, r, _)| is(v, r)).map(|&(_, _, c)| c)
+        };
+        let Some(cpu) = live.or_else(reaped) else {
+            return;
+        };
+        let tick = crate::handler::time::ticks;
+        bytes[32..40].copy_from_slice(&tick(cpu.user).to_ne_bytes());
+        bytes[40..48].copy_from_slice(&tick(cpu.sys).to_ne_bytes());
+        info = sys::pod_read(&bytes);
+        let _ = stopped.set_siginfo(&info);
     }
 
     /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).

@@ -169,6 +169,9 @@ impl Engine {
         deadline: Option<crate::time::VTime>,
     ) {
         let now = self.now;
+        if !restart {
+            self.cpu_sleep_interrupted(tid);
+        }
         let Some(t) = self.threads.get_mut(&tid) else {
             return;
         };

@@ -209,6 +209,11 @@ fn reap(e: &mut Engine, tid: Vtid, child: Vtid) -> Option<crate::engine::cpu::Cp
     let c = e.procs.get_mut(&child)?;
     c.reaped = true;
     let cpu = c.cpu.plus(c.cpu_children);
+    let own = (c.vpid, c.real, c.cpu);
+    if e.reaped_cpu.len() >= 256 {
+        e.reaped_cpu.pop_front();
+    }
+    e.reaped_cpu.push_back(own);
     let pid = e.threads[&tid].pid;
     if let Some(p) = e.procs.get_mut(&pid) {
         p.cpu_children = p.cpu_children.plus(cpu);
@@ -218,12 +223,12 @@ fn reap(e: &mut Engine, tid: Vtid, child: Vtid) -> Option<crate::engine::cpu::Cp
 }
 
 /// A `waitid` that reported a child: reaps it unless `WNOWAIT`, and puts the model's CPU
-/// times in the `siginfo_t` (`si_utime`, `si_stime`: clock ticks) and the `rusage`.
+/// times in the `rusage` (Linux's `waitid` leaves `si_utime` and `si_stime` unwritten).
 fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
     let Ok(info) = e.read_val::<libc::siginfo_t>(tid, infop) else {
         return;
     };
-    // SIGCHLD's siginfo_t: si_pid at offset 16, si_utime at 32, si_stime at 40.
+    // si_pid is at offset 16 of siginfo_t for SIGCHLD.
     let bytes = sys::pod_bytes(&info);
     let child = i32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
     let cpu = if nowait {
@@ -232,10 +237,6 @@ fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
         reap(e, tid, child)
     };
     let Some(cpu) = cpu else { return };
-    let u = super::time::ticks(cpu.user).to_ne_bytes();
-    let s = super::time::ticks(cpu.sys).to_ne_bytes();
-    let _ = e.write_mem(tid, infop.saturating_add(32), &u);
-    let _ = e.write_mem(tid, infop.saturating_add(40), &s);
     if ru != 0 {
         let _ = e.write_val(tid, ru, &super::time::rusage(cpu));
     }

@@ -9,8 +9,8 @@
 //! process's is the sum of its threads'. `getrusage`, `times` and a reaped child's
 //! `rusage` report it. Sleeps park the thread with a deadline; when nothing can run, the
 //! engine jumps the clock to the next deadline. A signal that cuts a sleep short leaves
-//! the time that was left in `rem` (not for a sleep on a CPU-time clock: its `rem` is
-//! left as it was). `ITIMER_REAL` (and `alarm`) repeat with their interval on the
+//! the time that was left in `rem` (for a sleep on a CPU-time clock, the CPU time that
+//! was left). `ITIMER_REAL` (and `alarm`) repeat with their interval on the
 //! virtual clock; `ITIMER_VIRTUAL` (`SIGVTALRM`) and `ITIMER_PROF` (`SIGPROF`) count the
 //! process's user and user+system CPU time, one-shot or repeating (Linux adds one tick
 //! to the value it is given; takt does not).
@@ -229,15 +229,13 @@ fn cpu_sleep(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let ts: libc::timespec = e.read_val(tid, a[2])?;
     let ns = ts_nanos(&ts)?;
     let now = e.cpu_of(c).ok_or(Errno::EINVAL)?;
-    let at = if a[1] as i32 & libc::TIMER_ABSTIME != 0 {
-        ns
-    } else {
-        now.saturating_add(ns)
-    };
+    let absolute = a[1] as i32 & libc::TIMER_ABSTIME != 0;
+    let at = if absolute { ns } else { now.saturating_add(ns) };
     if at <= now {
         return Ok(Out::Return(0));
     }
-    e.cpu_sleepers.insert(tid, (c, at));
+    let rem = if absolute { 0 } else { a[3] };
+    e.cpu_sleepers.insert(tid, (c, at, rem));
     Ok(Out::Block(
         Blocked::new(crate::engine::cpu::CPU_SLEEP).no_restart(),
     ))

@@ -488,6 +488,42 @@ impl Stopped {
         Ok(info.si_signo == libc::SIGTRAP && info.si_code != SI_KERNEL && info.si_code > 0)
     }
 
+    /// The `siginfo_t` of the signal this signal-delivery stop is for
+    /// (`PTRACE_GETSIGINFO`).
+    pub fn siginfo(&self) -> Result<libc::siginfo_t, Error> {
+        // SAFETY: siginfo_t is plain old data; all zeroes is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: PTRACE_GETSIGINFO writes one `siginfo_t` to the pointer, which is valid
+        // for its size.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_GETSIGINFO,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                &mut info as *mut libc::siginfo_t,
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_GETSIGINFO", self.0, e))?;
+        Ok(info)
+    }
+
+    /// Replaces the `siginfo_t` the signal of this signal-delivery stop is delivered with
+    /// (`PTRACE_SETSIGINFO`).
+    pub fn set_siginfo(&self, info: &libc::siginfo_t) -> Result<(), Error> {
+        // SAFETY: PTRACE_SETSIGINFO reads one `siginfo_t` from the pointer, valid for its
+        // size.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_SETSIGINFO,
+                self.0,
+                std::ptr::null_mut::<libc::c_void>(),
+                info as *const libc::siginfo_t,
+            )
+        };
+        NixErrno::result(r).map_err(|e| ptrace_err("PTRACE_SETSIGINFO", self.0, e))?;
+        Ok(())
+    }
+
     /// Executes one instruction (`PTRACE_SINGLESTEP`, no signal): the next stop is a
     /// `SIGTRAP` after it, or whatever stop the instruction caused (a seccomp stop for a
     /// `syscall`, a signal it raised, a signal that was pending, its exit).
