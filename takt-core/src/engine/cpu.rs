@@ -75,6 +75,17 @@ pub(crate) struct CpuClock {
     pub(crate) user_only: bool,
 }
 
+/// Writes `cpu`'s user and system time as two native `clock_t` tick counts (the
+/// `si_utime`/`si_stime` of a `SIGCHLD`, `ssi_utime`/`ssi_stime` of a signalfd read) into
+/// `out` (16 bytes).
+pub(crate) fn put_ticks(out: &mut [u8], cpu: CpuTime) {
+    let tick = crate::handler::time::ticks;
+    if out.len() >= 16 {
+        out[..8].copy_from_slice(&tick(cpu.user).to_ne_bytes());
+        out[8..16].copy_from_slice(&tick(cpu.sys).to_ne_bytes());
+    }
+}
+
 /// The name a thread parked in `clock_nanosleep` on a CPU-time clock blocks under.
 pub(crate) const CPU_SLEEP: &str = "a CPU-time clock to reach its deadline";
 
@@ -87,6 +98,29 @@ impl Engine {
             self.procs.get(&c.id)?.cpu
         };
         Some(if c.user_only { t.user } else { t.total() })
+    }
+
+    /// The CPU time of the process a `SIGCHLD`'s pid names (as the receiver's namespace
+    /// numbers it: the virtual pid, or the host's without a PID namespace), live or among
+    /// the last reaped.
+    pub(crate) fn child_cpu(&self, pid: i32) -> Option<CpuTime> {
+        let ns = self.pid_namespace();
+        let is = |vpid: Vtid, real: crate::sys::RealTid| {
+            if ns {
+                vpid == pid
+            } else {
+                real == pid
+            }
+        };
+        let live = self
+            .procs
+            .values()
+            .find(|p| is(p.vpid, p.real))
+            .map(|p| p.cpu);
+        live.or_else(|| {
+            let mut past = self.reaped_cpu.iter().rev();
+            past.find(|&&(v, r, _)| is(v, r)).map(|&(_, _, c)| c)
+        })
     }
 
     /// Charges `used` to thread `tid` and its process.

@@ -695,24 +695,10 @@ impl Engine {
         // SIGCHLD's siginfo_t: si_pid at offset 16, si_utime at 32, si_stime at 40.
         let mut bytes = sys::pod_bytes(&info).to_vec();
         let pid = i32::from_ne_bytes(bytes[16..20].try_into().expect("4 bytes"));
-        // si_pid in the receiver's namespace: the virtual pid, or the host's without one.
-        let ns = self.pid_namespace();
-        let is = |vpid: Vtid, real: RealTid| if ns { vpid == pid } else { real == pid };
-        let live = self
-            .procs
-            .values()
-            .find(|p| is(p.vpid, p.real))
-            .map(|p| p.cpu);
-        let reaped = || {
-            let mut past = self.reaped_cpu.iter().rev();
-            past.find(|&&(v, r, _)| is(v, r)).map(|&(_, _, c)| c)
-        };
-        let Some(cpu) = live.or_else(reaped) else {
+        let Some(cpu) = self.child_cpu(pid) else {
             return;
         };
-        let tick = crate::handler::time::ticks;
-        bytes[32..40].copy_from_slice(&tick(cpu.user).to_ne_bytes());
-        bytes[40..48].copy_from_slice(&tick(cpu.sys).to_ne_bytes());
+        super::cpu::put_ticks(&mut bytes[32..48], cpu);
         info = sys::pod_read(&bytes);
         let _ = stopped.set_siginfo(&info);
     }
