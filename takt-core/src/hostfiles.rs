@@ -351,11 +351,16 @@ pub struct ProcIds<'a> {
     pub map: &'a dyn Fn(i64) -> i64,
     /// Stopped by job control (takt's model, see `engine::job`): state `T`.
     pub stopped: bool,
+    /// stat fields 14–17: utime, stime, cutime, cstime in clock ticks (takt's CPU-time
+    /// model: the task's, and its process's reaped children's).
+    pub cpu: [i64; 4],
 }
 
 /// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
-/// the state (3) `T` for a process job control stopped, and the fields that count host
-/// time or host events fixed: page faults (10–13) and CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
+/// the state (3) `T` for a process job control stopped, the CPU times (14–17) from
+/// takt's model ([`ProcIds::cpu`]), and the fields that count host time or host events
+/// fixed: page faults (10–13) and guest times (43, 44) 0, the start time (22) the run's
+/// start in clock ticks
 /// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
@@ -385,9 +390,14 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     }
     // Field n of stat is fields[n - 3].
     let start = (crate::handler::time::BOOT_SECS * 100).to_string();
-    for n in (10..=17).chain([39, 42, 43, 44]) {
+    for n in (10..=13).chain([39, 42, 43, 44]) {
         if let Some(f) = fields.get_mut(n - 3) {
             *f = "0".into();
+        }
+    }
+    for (n, v) in (14..=17).zip(ids.cpu) {
+        if let Some(f) = fields.get_mut(n - 3) {
+            *f = v.to_string();
         }
     }
     if let Some(f) = fields.get_mut(22 - 3) {
@@ -441,6 +451,7 @@ mod proc_tests {
             ppid: 1,
             map: &map,
             stopped: false,
+            cpu: [0, 0, 0, 0],
         };
         let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
         assert_eq!(
@@ -478,6 +489,7 @@ mod proc_tests {
             ppid: 1,
             map: &map,
             stopped: true,
+            cpu: [0; 4],
         };
         let stat = "5001 (x) t 4999 5000 4000 0 -1 4194560 97 0\n";
         assert_eq!(

@@ -335,6 +335,9 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "errors_signal",
         "errors_futex",
         "errors_process",
+        "cpu_timers",
+        "udp_cork",
+        "unix_perms",
     ]
     .iter()
     .map(|n| Fixture::c(n))

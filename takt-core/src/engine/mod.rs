@@ -7,9 +7,11 @@
 //! scheduler picks the next thread → a trace event is appended.
 //!
 //! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule,
-//! job control (`SIGSTOP`/`SIGCONT`: stopped processes are not scheduled) in `job`.
+//! job control (`SIGSTOP`/`SIGCONT`: stopped processes are not scheduled) in `job`, the
+//! CPU-time model and the timers on it in `cpu`, what a clock read costs in `time`.
 
 mod capture;
+pub(crate) mod cpu;
 mod decide;
 mod job;
 mod process;
@@ -124,6 +126,8 @@ pub struct Thread {
     /// The current call was passed to the kernel and stops at its exit only so that the
     /// trace shows its result ([`Config::trace_detail`]).
     pub(crate) detail_pass: bool,
+    /// The CPU time it used (`cpu`).
+    pub(crate) cpu: cpu::CpuTime,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -217,6 +221,14 @@ pub struct Engine {
     pub(crate) listings: crate::fs::Listings,
     /// Open file descriptions with signal-driven I/O set up (`O_ASYNC`).
     pub(crate) signal_io: std::collections::BTreeSet<crate::fd::FileId>,
+    /// Armed POSIX timers on CPU-time clocks that signal: (owner process, timer id).
+    pub(crate) cpu_timers: std::collections::BTreeSet<(Vtid, i32)>,
+    /// Threads in `clock_nanosleep` on a CPU-time clock: the clock, its deadline, and
+    /// where the time left goes if a signal cuts the sleep short (0: nowhere).
+    pub(crate) cpu_sleepers: BTreeMap<Vtid, (cpu::CpuClock, u64, u64)>,
+    /// The CPU time of the last reaped processes (virtual pid, real pid, time), for the
+    /// `SIGCHLD` that may still be delivered after the reap.
+    pub(crate) reaped_cpu: VecDeque<(Vtid, RealTid, cpu::CpuTime)>,
     /// Decides what a crash leaves under a seeded crash model (its own stream).
     pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
@@ -318,6 +330,9 @@ impl Engine {
             disks: Vec::new(),
             listings: crate::fs::Listings::default(),
             signal_io: std::collections::BTreeSet::new(),
+            cpu_timers: std::collections::BTreeSet::new(),
+            cpu_sleepers: BTreeMap::new(),
+            reaped_cpu: VecDeque::new(),
             crash_rng,
             progress: 0,
             last: None,
@@ -775,6 +790,8 @@ impl Engine {
             self.cfg.syscall_cost
         };
         self.now = self.now.after(cost);
+        let ns = u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX);
+        self.charge_cpu(tid, cpu::CpuTime::of_syscall(ns));
         if capture::wanted(nr) || self.cfg.trace_detail {
             let c = self.capture_entry(tid, nr, args);
             self.threads.get_mut(&tid).expect("thread exists").capture = c;
@@ -788,6 +805,7 @@ impl Engine {
         t.fault = fault;
         t.calls = t.calls.saturating_add(1);
         self.apply(tid, out);
+        self.cpu_expiries(tid);
         Ok(())
     }
 
@@ -1209,12 +1227,26 @@ impl Engine {
                 .find(|t| i64::from(t.real) == h)
                 .map_or(0, |t| i64::from(t.vtid))
         };
+        let own = match task {
+            Some(t) => self
+                .threads
+                .get(&t)
+                .map_or_else(Default::default, |t| t.cpu),
+            None => proc.cpu,
+        };
+        let tick = crate::handler::time::ticks;
         let ids = crate::hostfiles::ProcIds {
             pid: task.unwrap_or(pid),
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
             stopped: proc.stop.is_some(),
+            cpu: [
+                tick(own.user),
+                tick(own.sys),
+                tick(proc.cpu_children.user),
+                tick(proc.cpu_children.sys),
+            ],
         };
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,

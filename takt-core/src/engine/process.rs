@@ -55,6 +55,13 @@ pub struct Proc {
     pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
     /// The id the next `timer_create` returns (Linux counts up per process).
     pub(crate) next_timer: i32,
+    /// The CPU time its threads used, exited ones included (`super::cpu`).
+    pub(crate) cpu: super::cpu::CpuTime,
+    /// The CPU time of its reaped children and their reaped descendants.
+    pub(crate) cpu_children: super::cpu::CpuTime,
+    /// `ITIMER_VIRTUAL` and `ITIMER_PROF`: schedules on its user and its user+system
+    /// CPU time (a [`crate::time::VTime`] here is a reading of that CPU time).
+    pub(crate) itimers: [crate::time::Periodic; 2],
     /// Stopped by this signal (job control, see the `job` submodule): not scheduled.
     pub(crate) stop: Option<i32>,
     /// A stop or continue its parent has not waited for yet.
@@ -105,6 +112,9 @@ impl Proc {
             change: None,
             tell_continued: false,
             killed: false,
+            cpu: Default::default(),
+            cpu_children: Default::default(),
+            itimers: Default::default(),
         }
     }
 }
@@ -234,6 +244,7 @@ impl Engine {
                 calls: 0,
                 detail_pass: false,
                 clock_reads: 0,
+                cpu: Default::default(),
             },
         );
     }
@@ -725,6 +736,9 @@ impl Engine {
             self.set_ready(tid, Resume::Cont(0));
             return Ok(());
         }
+        if sig == libc::SIGCHLD {
+            self.child_times_in_siginfo(tid);
+        }
         self.event(tid, EventKind::Signal { sig });
         let d = self.procs[&pid].sig[sig as usize];
         if d.handler == 0 && default_is_fatal(sig) {
@@ -732,6 +746,28 @@ impl Engine {
         }
         self.set_ready(tid, Resume::Cont(sig));
         Ok(())
+    }
+
+    /// A `SIGCHLD` for a child's exit is delivered to `tid`: its `si_utime` and
+    /// `si_stime` (the child's CPU time in clock ticks) are the model's, not the host's.
+    fn child_times_in_siginfo(&mut self, tid: Vtid) {
+        let Some(stopped) = self.threads.get(&tid).and_then(|t| t.stopped.as_ref()) else {
+            return;
+        };
+        let Ok(mut info) = stopped.siginfo() else {
+            return;
+        };
+        // SIGCHLD's siginfo_t: si_code at offset 8, si_pid at 16, si_utime at 32,
+        // si_stime at 40.
+        let word = |at: usize| i32::from_ne_bytes(info[at..at + 4].try_into().expect("4 bytes"));
+        if !(libc::CLD_EXITED..=libc::CLD_DUMPED).contains(&word(8)) {
+            return;
+        }
+        let Some(cpu) = self.child_cpu(word(16)) else {
+            return;
+        };
+        super::cpu::put_ticks(&mut info[32..48], cpu);
+        let _ = stopped.set_siginfo(&info);
     }
 
     /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).
@@ -749,13 +785,14 @@ impl Engine {
         };
         // A 3 GHz virtual TSC.
         let t = self.threads.get_mut(&tid).expect("thread exists");
-        self.now = self.now.after(super::time::clock_read_cost(
-            self.cfg.syscall_cost,
-            &mut t.clock_reads,
-        ));
+        let cost = super::time::clock_read_cost(self.cfg.syscall_cost, &mut t.clock_reads);
+        self.now = self.now.after(cost);
+        let ns = u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX);
+        self.charge_cpu(tid, super::cpu::CpuTime { user: ns, sys: 0 });
         regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
         self.event(tid, EventKind::Rdtsc);
         self.set_ready(tid, Resume::Regs(regs));
+        self.cpu_expiries(tid);
         Ok(true)
     }
 

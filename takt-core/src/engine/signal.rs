@@ -172,6 +172,9 @@ impl Engine {
         deadline: Option<crate::time::VTime>,
     ) {
         let now = self.now;
+        if !restart {
+            self.cpu_sleep_interrupted(tid);
+        }
         let Some(t) = self.threads.get_mut(&tid) else {
             return;
         };
@@ -212,8 +215,8 @@ impl Engine {
         self.send_signal(pid, libc::SIGALRM, None, None);
     }
 
-    /// POSIX timer `id` of process `pid` expired: its signal, unless the previous one is
-    /// still pending (then the expiries count as overruns), and its next expiry.
+    /// POSIX timer `id` of process `pid` expired (a timer on the virtual clock): its
+    /// signal, and its next expiry.
     pub(crate) fn posix_timer_fired(&mut self, pid: Vtid, id: i32) {
         let now = self.now;
         let Some(t) = self.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id)) else {
@@ -222,9 +225,9 @@ impl Engine {
         t.timer = None;
         let n = t.schedule.advance(now);
         let next = t.schedule.next;
-        let Notify::Signal { sig, value, thread } = t.notify else {
+        if !matches!(t.notify, Notify::Signal { .. }) {
             return;
-        };
+        }
         if let Some(at) = next {
             let interval = t.schedule.interval;
             let at = at.max(now.plus_nanos(min_gap(interval)));
@@ -233,6 +236,19 @@ impl Engine {
                 t.timer = Some(timer);
             }
         }
+        self.posix_timer_signal(pid, id, n, None);
+    }
+
+    /// POSIX timer `id` of process `pid` expired `n` times: its signal (to its thread,
+    /// else to `running` if given, else to the process), unless the previous one is
+    /// still pending (then the expiries count as overruns of it).
+    pub(crate) fn posix_timer_signal(&mut self, pid: Vtid, id: i32, n: u64, running: Option<Vtid>) {
+        let Some(t) = self.procs.get(&pid).and_then(|p| p.timers.get(&id)) else {
+            return;
+        };
+        let Notify::Signal { sig, value, thread } = t.notify else {
+            return;
+        };
         if n == 0 {
             return;
         }
@@ -249,7 +265,7 @@ impl Engine {
             overrun,
             value,
         };
-        let sent_to = self.send_signal(pid, sig, thread, Some(Siginfo::Timer(info)));
+        let sent_to = self.send_signal(pid, sig, thread.or(running), Some(Siginfo::Timer(info)));
         if let Some(t) = self.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id)) {
             t.overrun_acc = overrun;
             t.queued = Some(sent_to);

@@ -844,8 +844,10 @@ pub(super) fn socket_file_made(
 }
 
 /// The socket file `tid`'s AF_UNIX `path` leads to now, looked up as `connect` does
-/// (through its root and cwd, following symlinks): the lookup's errno (`ENOENT`,
-/// `ENOTDIR`, `ELOOP`, …), or `ECONNREFUSED` for a file that is not a socket.
+/// (through its root and cwd, following symlinks, with the thread's own credentials
+/// unless it may override file permissions): the lookup's errno (`ENOENT`, `ENOTDIR`,
+/// `ELOOP`, `EACCES` for a directory it may not search…), `EACCES` for a file it may not
+/// write, or `ECONNREFUSED` for a file that is not a socket.
 pub(super) fn find_socket_file(
     e: &Engine,
     tid: Vtid,
@@ -853,7 +855,17 @@ pub(super) fn find_socket_file(
 ) -> Result<crate::net::UnixFile, Errno> {
     use std::os::unix::fs::FileTypeExt;
     let m = match e.guest_abs(tid, libc::AT_FDCWD, path) {
-        Some(guest) => e.stat_in_view(tid, &guest, true)?,
+        Some(guest) => {
+            // The tracer may look everywhere: a guest without the right to search the
+            // directories or to write the file gets what Linux gives it, before the
+            // file's type is looked at.
+            let real = e.threads[&tid].real;
+            if let Some(c) = crate::sys::procfs::fs_creds(real).filter(|c| !c.dac_override) {
+                crate::sys::procfs::may_write_in_root(real, &guest, &c)
+                    .map_err(|x| Errno(x as i32))?;
+            }
+            e.stat_in_view(tid, &guest, true)?
+        }
         None => std::fs::metadata(e.at_path(tid, libc::AT_FDCWD, path))
             .map_err(|x| Errno(x.raw_os_error().unwrap_or(libc::ENOENT)))?,
     };

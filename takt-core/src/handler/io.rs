@@ -288,7 +288,7 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
         Kind::Urandom => fill_random(e, tid, &dest, want),
         Kind::Socket(s) => super::socket::recv_into(e, tid, fd, s, dest, 0, None),
         Kind::TimerFd(id) => super::timer::timerfd_read(e, tid, fd.file, id, &dest),
-        Kind::SignalFd(id) => super::signal::signalfd_read(e, tid, fd.file, id, want),
+        Kind::SignalFd(id) => super::signal::signalfd_read(e, tid, fd.file, id, &dest),
         Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
         Kind::Epoll(_) => Err(Errno::EINVAL),
     }

@@ -347,12 +347,15 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return report_change(e, tid, child, change, w);
     }
     if found.zombie {
-        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
+        let ru = a[3];
+        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
             if ret > 0 {
-                if let Some(c) = e.procs.get_mut(&(ret as Vtid)) {
-                    c.reaped = true;
+                if let Some(cpu) = reap(e, tid, ret as Vtid) {
+                    if ru != 0 {
+                        // The kernel's figures are the host's: the model's instead.
+                        let _ = e.write_val(tid, ru, &super::time::rusage(cpu));
+                    }
                 }
-                e.procs.retain(|_, p| !(p.reaped && p.status.is_some()));
             }
             None
         })));
@@ -364,6 +367,46 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         child: true,
         ..Blocked::new("a child to change state")
     }))
+}
+
+/// Thread `tid`'s process reaped its child `child`: the child's CPU time (with its own
+/// reaped children's) counts as the parent's children's, and the child is forgotten.
+/// Returns that CPU time (`None`: no such child).
+fn reap(e: &mut Engine, tid: Vtid, child: Vtid) -> Option<crate::engine::cpu::CpuTime> {
+    let c = e.procs.get_mut(&child)?;
+    c.reaped = true;
+    let cpu = c.cpu.plus(c.cpu_children);
+    let own = (c.vpid, c.real, c.cpu);
+    if e.reaped_cpu.len() >= 256 {
+        e.reaped_cpu.pop_front();
+    }
+    e.reaped_cpu.push_back(own);
+    let pid = e.threads[&tid].pid;
+    if let Some(p) = e.procs.get_mut(&pid) {
+        p.cpu_children = p.cpu_children.plus(cpu);
+    }
+    e.procs.retain(|_, p| !(p.reaped && p.status.is_some()));
+    Some(cpu)
+}
+
+/// A `waitid` that reported a child: reaps it unless `WNOWAIT`, and puts the model's CPU
+/// times in the `rusage` (Linux's `waitid` leaves `si_utime` and `si_stime` unwritten).
+fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
+    let Ok(info) = e.read_val::<libc::siginfo_t>(tid, infop) else {
+        return;
+    };
+    // si_pid is at offset 16 of siginfo_t for SIGCHLD.
+    let bytes = sys::pod_bytes(&info);
+    let child = i32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
+    let cpu = if nowait {
+        e.procs.get(&child).map(|c| c.cpu.plus(c.cpu_children))
+    } else {
+        reap(e, tid, child)
+    };
+    let Some(cpu) = cpu else { return };
+    if ru != 0 {
+        let _ = e.write_val(tid, ru, &super::time::rusage(cpu));
+    }
 }
 
 /// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
@@ -421,18 +464,10 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return report_change(e, tid, child, change, w);
     }
     if found.zombie {
-        let infop = a[2];
+        let (infop, ru) = (a[2], a[4]);
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret == 0 && !nowait && infop != 0 {
-                if let Ok(info) = e.read_val::<libc::siginfo_t>(tid, infop) {
-                    // si_pid is at offset 16 of siginfo_t for SIGCHLD.
-                    let bytes = sys::pod_bytes(&info);
-                    let child = i32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
-                    if let Some(c) = e.procs.get_mut(&child) {
-                        c.reaped = true;
-                    }
-                    e.procs.retain(|_, p| !(p.reaped && p.status.is_some()));
-                }
+            if ret == 0 && infop != 0 {
+                waitid_done(e, tid, infop, ru, nowait);
             }
             None
         })));

@@ -5,7 +5,8 @@
 //! The kernel keeps every tracee's pending and blocked signals (see
 //! [`crate::sys::signal`]); these handlers look at them at the stop. When a signal the
 //! call wants is pending, the call goes to the kernel, which dequeues it (and fills in
-//! `struct signalfd_siginfo` or `siginfo_t` itself) without blocking. Otherwise the
+//! `struct signalfd_siginfo` or `siginfo_t` itself; for a child's exit takt then puts
+//! its CPU-time model's figures in the record's times) without blocking. Otherwise the
 //! thread parks on [`Obj::Signals`] in the core, and every signal generated anywhere
 //! (`kill`, `tgkill`, a timer, a child's exit) makes it look again. A signalfd's
 //! placeholder is the kernel's own signalfd, so its mask and flags are checked there.
@@ -58,21 +59,35 @@ fn pending_in(e: &Engine, tid: Vtid, mask: u64) -> u64 {
     e.sig_sets(tid).pending_any() & mask
 }
 
-/// A read of signalfd `id` (`want` bytes): the kernel dequeues when a signal of its mask
-/// is pending for the reader; otherwise `EAGAIN` or park.
-pub(crate) fn signalfd_read(e: &mut Engine, tid: Vtid, file: usize, id: usize, want: usize) -> Res {
-    if want < std::mem::size_of::<libc::signalfd_siginfo>() {
+/// A read of signalfd `id` into `dest`: the kernel dequeues when a signal of its mask is
+/// pending for the reader (a child's exit then gets the model's CPU times, see
+/// `child_times`); otherwise `EAGAIN` or park.
+pub(crate) fn signalfd_read(
+    e: &mut Engine,
+    tid: Vtid,
+    file: usize,
+    id: usize,
+    dest: &super::io::Dest,
+) -> Res {
+    const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
+    if dest.len() < SIZE {
         return Err(Errno::EINVAL);
     }
     if pending_in(e, tid, e.files.signalfds[id]) != 0 {
-        // A plain `read` (its buffer is the second argument) gets a child's stop or
-        // continue right; other reads of a signalfd see it as takt queued it.
-        let (nr, a) = e.threads[&tid].cur;
-        if nr as i64 != libc::SYS_read {
+        // A plain `read` gets a child's stop or continue (as takt queued it) rewritten
+        // as the kernel's SIGCHLD, and a child's exit the model's CPU times; other reads
+        // of a signalfd see them as the kernel has them.
+        let super::io::Dest::Buf(buf, _) = *dest else {
             return Ok(Out::Pass);
-        }
+        };
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            fix_child_signals(e, tid, a[1], ret, true);
+            fix_child_signals(e, tid, buf, ret, true);
+            let records = usize::try_from(ret).unwrap_or(0) / SIZE;
+            for i in 0..records.min(64) {
+                let at = buf.saturating_add(i.saturating_mul(SIZE) as u64);
+                // ssi_signo at 0, ssi_code at 8, ssi_pid at 12, ssi_utime/ssi_stime at 56.
+                child_times(e, tid, at, (0, 8, 12, 56));
+            }
             None
         })));
     }
@@ -138,6 +153,8 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
             if ret == i64::from(libc::SIGCHLD) && info != 0 {
                 fix_child_signals(e, tid, info, 128, false);
+                // siginfo_t: si_signo at 0, si_code at 8, si_pid at 16, si_utime at 32.
+                child_times(e, tid, info, (0, 8, 16, 32));
             }
             None
         })));
@@ -150,6 +167,29 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             .no_restart()
             .until(deadline, Errno::EAGAIN.ret()),
     ))
+}
+
+/// The record of a dequeued signal at `at` in `tid`'s memory (offsets of its signal
+/// number, code, pid and the two CPU-time words): if it is a child's exit (`SIGCHLD`
+/// with `CLD_EXITED`, `CLD_KILLED` or `CLD_DUMPED`), its CPU times (the host's, from the
+/// kernel) become the model's.
+fn child_times(
+    e: &mut Engine,
+    tid: Vtid,
+    at: u64,
+    (signo, code, pid, times): (u64, u64, u64, u64),
+) {
+    let word = |e: &Engine, o: u64| e.read_val::<i32>(tid, at.saturating_add(o)).ok();
+    let (Some(s), Some(c), Some(p)) = (word(e, signo), word(e, code), word(e, pid)) else {
+        return;
+    };
+    if s != libc::SIGCHLD || !(libc::CLD_EXITED..=libc::CLD_DUMPED).contains(&c) {
+        return;
+    }
+    let Some(cpu) = e.child_cpu(p) else { return };
+    let mut out = [0u8; 16];
+    crate::engine::cpu::put_ticks(&mut out, cpu);
+    let _ = e.write_mem(tid, at.saturating_add(times), &out);
 }
 
 /// Signals pending for `tid` that `mask` lets through and that would run a handler or

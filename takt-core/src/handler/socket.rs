@@ -572,13 +572,17 @@ fn after_io(e: &mut Engine, s: usize) {
 /// What a datagram send is refused for before its message is read: `MSG_OOB`
 /// (`EOPNOTSUPP`: first for AF_UNIX, after the size for UDP) and a size past the
 /// socket's limit (`EMSGSIZE`; a guest's 2^44-byte datagram is refused as Linux refuses
-/// it, not allocated).
-fn datagram_checks(e: &Engine, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
+/// it, not allocated; a UDP one of at most 64 KiB drops a corked datagram, as Linux).
+fn datagram_checks(e: &mut Engine, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
     let oob = flags & libc::MSG_OOB != 0;
     if oob && e.net.domain(s) == Domain::Unix {
         return Err(Errno::EOPNOTSUPP);
     }
     if e.net.max_datagram(s).is_some_and(|max| total > max) {
+        if e.net.domain(s) != Domain::Unix && total <= 0xffff {
+            // Linux tries to append it to a corked datagram, and drops that.
+            e.net.udp_discard_pending(s);
+        }
         return Err(Errno::EMSGSIZE);
     }
     if oob {
@@ -612,10 +616,16 @@ pub(crate) fn send_from(
     let data = src.get(e, tid, done, chunk)?;
     let now = e.now;
     let inet = e.net.domain(s) != crate::net::Domain::Unix;
-    if !stream && inet && e.net_fault(e.cfg.drop_rate, "datagram dropped") {
+    let more = flags & libc::MSG_MORE != 0;
+    // A lost datagram is decided when one is sent (a corked send only adds to one).
+    if !stream
+        && inet
+        && e.net.udp_sends_now(s, more)
+        && e.net_fault(e.cfg.drop_rate, "datagram dropped")
+    {
+        e.net.udp_discard_pending(s);
         return Ok(Out::Return(data.len() as i64)); // sent, and lost on the way
     }
-    let more = flags & libc::MSG_MORE != 0;
     let file = match &to {
         Some(a) if !stream => unix_file(e, tid, s, a)?,
         _ => None,

@@ -106,6 +106,13 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
         (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) => {
             SockOpt::V6Only(read_int(e, tid, val, len)? != 0)
         }
+        (libc::IPPROTO_UDP, UDP_CORK) => {
+            udp_level(e, s, libc::ENOPROTOOPT)?;
+            let on = read_int(e, tid, val, len)? != 0;
+            let now = e.now;
+            e.net.set_udp_cork(s, on, now)?;
+            return Ok(Out::Return(0));
+        }
         (level, name) if accepted(level, name) => {
             let bytes = e.read_mem(tid, val, (len as u32 as usize).min(64))?;
             let timeo = matches!(name, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO);
@@ -149,6 +156,20 @@ fn timeval_checks(bytes: &[u8]) -> Result<(), Errno> {
 /// `IPPROTO_IPV6` (`IPV6_RECVERR_RFC4884` is 31, the multicast ones end at 80).
 const IP_MAX_OPT: i32 = 52;
 const IPV6_MAX_OPT: i32 = 80;
+
+/// `UDP_CORK` (`<netinet/udp.h>`).
+const UDP_CORK: i32 = 1;
+
+/// Whether `IPPROTO_UDP` options apply to socket `s`: a UDP socket's do; an AF_UNIX
+/// socket refuses the level (`EOPNOTSUPP`), a TCP socket with `tcp` (`ENOPROTOOPT` to
+/// `setsockopt`, `EOPNOTSUPP` to `getsockopt`), as Linux does.
+fn udp_level(e: &Engine, s: usize, tcp: i32) -> Result<(), Errno> {
+    match (e.net.domain(s), e.net.sock_type(s)) {
+        (Domain::Unix, _) => Err(Errno::EOPNOTSUPP),
+        (_, SockType::Stream) => Err(Errno(tcp)),
+        (_, SockType::Dgram) => Ok(()),
+    }
+}
 
 /// Options accepted and remembered but not modelled.
 fn accepted(level: i32, name: i32) -> bool {
@@ -325,6 +346,10 @@ pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
     }
     let bytes = match about_the_socket(e, s, level, name)? {
         Some(b) => b,
+        None if (level, name) == (libc::IPPROTO_UDP, UDP_CORK) => {
+            udp_level(e, s, libc::EOPNOTSUPP)?;
+            i32::from(e.net.udp_cork(s)).to_ne_bytes().to_vec()
+        }
         None if accepted(level, name) => {
             match e.socks.get(&s).and_then(|m| m.extra.get(&(level, name))) {
                 Some(v) => v.clone(),

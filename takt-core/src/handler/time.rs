@@ -1,25 +1,37 @@
 //! Time and randomness: clocks, sleeps, alarms, resource usage, `sysinfo`, `getrandom`.
 //!
 //! Every clock reads the scenario's virtual clock: `CLOCK_REALTIME` starts at a fixed
-//! epoch, the monotonic clocks at a fixed boot offset, CPU-time clocks equal the virtual
-//! time since start. Sleeps park the thread with a deadline; when nothing can run, the
+//! epoch, the monotonic clocks at a fixed boot offset. The CPU-time clocks
+//! (`CLOCK_PROCESS_CPUTIME_ID`, `CLOCK_THREAD_CPUTIME_ID`, and the ids of
+//! `clock_getcpuclockid`/`pthread_getcpuclockid`) read takt's CPU-time model
+//! (`engine::cpu`): a thread's CPU time is the virtual time that passed while it was the
+//! running thread, half of each syscall's cost user time and half system time; a
+//! process's is the sum of its threads'. `getrusage`, `times` and a reaped child's
+//! `rusage` report it. Sleeps park the thread with a deadline; when nothing can run, the
 //! engine jumps the clock to the next deadline. A signal that cuts a sleep short leaves
-//! the time that was left in `rem`. `ITIMER_REAL` (and `alarm`) repeat with their
-//! interval; `ITIMER_VIRTUAL` and `ITIMER_PROF` are refused (`EINVAL`, warned once):
-//! takt has no per-process CPU time for them to count.
+//! the time that was left in `rem` (for a sleep on a CPU-time clock, the CPU time that
+//! was left). `ITIMER_REAL` (and `alarm`) repeat with their interval on the
+//! virtual clock; `ITIMER_VIRTUAL` (`SIGVTALRM`) and `ITIMER_PROF` (`SIGPROF`) count the
+//! process's user and user+system CPU time, one-shot or repeating (Linux adds one tick
+//! to the value it is given; takt does not).
 
 use super::guest;
 use super::{Blocked, Out, Remaining, Res};
+use crate::engine::cpu::{CpuClock, CpuTime};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
-use crate::time::VTime;
+use crate::time::{Periodic, VTime};
 
 /// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
 pub const EPOCH_SECS: u64 = 1_767_225_600;
 /// `CLOCK_MONOTONIC` at the start of every run (as if booted 100 s earlier).
 pub const BOOT_SECS: u64 = 100;
+/// The resolution of the tick-based CPU-time clocks (`CPUCLOCK_PROF`, `CPUCLOCK_VIRT`):
+/// one tick of a kernel with `HZ=250`.
+const TICK_NANOS: u64 = 4_000_000;
 
-/// The value of `clock` at virtual time `now`, in nanoseconds.
+/// The value of `clock` at virtual time `now`, in nanoseconds (`EINVAL` for a CPU-time
+/// clock or what is not a clock: see [`clock_now`]).
 pub(crate) fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
     let ns = now.as_nanos();
     match clock {
@@ -30,10 +42,68 @@ pub(crate) fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
         | libc::CLOCK_MONOTONIC_RAW
         | libc::CLOCK_MONOTONIC_COARSE
         | libc::CLOCK_BOOTTIME => Ok(ns.saturating_add(guest::nanos(BOOT_SECS, 0, 0))),
-        libc::CLOCK_PROCESS_CPUTIME_ID | libc::CLOCK_THREAD_CPUTIME_ID => Ok(ns),
-        // Per-process/thread CPU clocks (negative ids from clock_getcpuclockid).
-        c if c < 0 => Ok(ns),
         _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The CPU-time clock `clock` names for thread `tid` (`Ok(None)`: `clock` is no
+/// CPU-time clock), as Linux's `pid_for_clock` finds it: a negative id is
+/// `(~pid << 3) | per-thread (4) | kind` (kind 0 `PROF`, 1 `VIRT`, 2 `SCHED`; pid 0:
+/// the caller's); a thread's clock must be of a thread of the caller's process, a
+/// process's of a process (or, for reading it, the caller's own tid). `EINVAL`
+/// otherwise. A negative id of kind 3 without the thread bit is a dynamic (fd) clock:
+/// `Ok(None)`.
+pub(crate) fn cpu_clock(
+    e: &Engine,
+    tid: Vtid,
+    clock: i32,
+    gettime: bool,
+) -> Result<Option<CpuClock>, Errno> {
+    let me = &e.threads[&tid];
+    let (thread, id, user_only) = match clock {
+        libc::CLOCK_PROCESS_CPUTIME_ID => (false, me.pid, false),
+        libc::CLOCK_THREAD_CPUTIME_ID => (true, tid, false),
+        c if c < 0 && c & 7 != 3 => {
+            if c & 3 == 3 {
+                return Err(Errno::EINVAL);
+            }
+            let thread = c & 4 != 0;
+            let id = !(c >> 3);
+            let id = match (id, thread) {
+                (0, true) => tid,
+                (0, false) => me.pid,
+                (id, true) => {
+                    let ok = e.threads.get(&id).is_some_and(|t| t.pid == me.pid);
+                    if !ok {
+                        return Err(Errno::EINVAL);
+                    }
+                    id
+                }
+                (id, false) if gettime && id == tid => me.pid,
+                (id, false) => {
+                    if !e.procs.contains_key(&id) {
+                        return Err(Errno::EINVAL);
+                    }
+                    id
+                }
+            };
+            (thread, id, c & 3 == 1)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(CpuClock {
+        thread,
+        id,
+        user_only,
+    }))
+}
+
+/// What `clock` reads now for thread `tid`, in nanoseconds: the virtual clock's, or a
+/// CPU-time clock's (`EINVAL` if it is no clock, or its thread or process is gone).
+pub(crate) fn clock_now(e: &Engine, tid: Vtid, clock: i32) -> Result<u64, Errno> {
+    match cpu_clock(e, tid, clock, true)? {
+        Some(c) => e.cpu_of(c).ok_or(Errno::EINVAL),
+        None => clock_value(e.now, clock),
     }
 }
 
@@ -61,16 +131,25 @@ pub(crate) fn realtime_nanos(now: VTime) -> u64 {
 
 /// `clock_gettime`.
 pub fn clock_gettime(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
-    let v = clock_value(e.now, clock)?;
+    let v = clock_now(e, tid, clock)?;
     e.write_val(tid, out, &timespec(v))?;
     Ok(Out::Return(0))
 }
 
-/// `clock_getres`: 1 ns, for the clocks `clock_gettime` knows (else `EINVAL`).
+/// `clock_getres`: 1 ns, or a tick for the tick-based CPU-time clocks; `EINVAL` for what
+/// is not a clock.
 pub fn clock_getres(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
-    clock_value(e.now, clock)?;
+    let res = match cpu_clock(e, tid, clock, true)? {
+        // Only CPUCLOCK_SCHED (kind 2, and the two fixed ids) counts in nanoseconds.
+        Some(_) if clock < 0 && clock & 3 != 2 => TICK_NANOS,
+        Some(_) => 1,
+        None => {
+            clock_value(e.now, clock)?;
+            1
+        }
+    };
     if out != 0 {
-        e.write_val(tid, out, &timespec(1))?;
+        e.write_val(tid, out, &timespec(res))?;
     }
     Ok(Out::Return(0))
 }
@@ -111,21 +190,16 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) ->
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {}
         // Raw, coarse and alarm clocks have no sleeps on Linux (this machine has no RTC
-        // alarm); neither does a thread's CPU clock.
+        // alarm); neither has the calling thread's CPU clock by its fixed id, nor a
+        // dynamic (fd) clock.
         libc::CLOCK_MONOTONIC_RAW
         | libc::CLOCK_REALTIME_COARSE
         | libc::CLOCK_MONOTONIC_COARSE
         | libc::CLOCK_REALTIME_ALARM
         | libc::CLOCK_BOOTTIME_ALARM
         | libc::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
-        c if c == libc::CLOCK_PROCESS_CPUTIME_ID || (c < 0 && c & 3 != 3) => {
-            e.warn(
-                "clock_nanosleep on a CPU-time clock answered EOPNOTSUPP (takt has no \
-                 per-process CPU time)"
-                    .into(),
-            );
-            return Err(Errno::EOPNOTSUPP);
-        }
+        c if c < 0 && c & 7 == 3 => return Err(Errno::EOPNOTSUPP),
+        c if c == libc::CLOCK_PROCESS_CPUTIME_ID || c < 0 => return cpu_sleep(e, tid, a),
         _ => return Err(Errno::EINVAL),
     }
     let ts: libc::timespec = e.read_val(tid, req)?;
@@ -145,6 +219,30 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) ->
         b = b.remaining(Remaining::Timespec(rem));
     }
     Ok(Out::Block(b))
+}
+
+/// `clock_nanosleep` on a CPU-time clock: parks until the clock reaches the deadline
+/// (`engine::cpu` wakes it). A sleep on the caller's own thread clock is `EINVAL`, as
+/// on Linux (it could never end); one on the clock of a thread or process that exits
+/// never ends, as on Linux (measured).
+fn cpu_sleep(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let c = cpu_clock(e, tid, a[0] as i32, false)?.ok_or(Errno::EINVAL)?;
+    if c.thread && c.id == tid {
+        return Err(Errno::EINVAL);
+    }
+    let ts: libc::timespec = e.read_val(tid, a[2])?;
+    let ns = ts_nanos(&ts)?;
+    let now = e.cpu_of(c).ok_or(Errno::EINVAL)?;
+    let absolute = a[1] as i32 & libc::TIMER_ABSTIME != 0;
+    let at = if absolute { ns } else { now.saturating_add(ns) };
+    if at <= now {
+        return Ok(Out::Return(0));
+    }
+    let rem = if absolute { 0 } else { a[3] };
+    e.cpu_sleepers.insert(tid, (c, at, rem));
+    Ok(Out::Block(
+        Blocked::new(crate::engine::cpu::CPU_SLEEP).no_restart(),
+    ))
 }
 
 /// `alarm`: SIGALRM after `secs` virtual seconds; returns the seconds left of the
@@ -201,7 +299,8 @@ fn tv_nanos(tv: &libc::timeval) -> Result<u64, Errno> {
         .saturating_add((tv.tv_usec as u64).saturating_mul(1000)))
 }
 
-/// `setitimer(which, new, old)`: `ITIMER_REAL`, one-shot or repeating.
+/// `setitimer(which, new, old)`: `ITIMER_REAL` on the virtual clock, `ITIMER_VIRTUAL`
+/// and `ITIMER_PROF` on the process's CPU time; one-shot or repeating.
 pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     // Linux reads and checks the new value first; NULL disarms (a deprecated misfeature
     // it still supports).
@@ -211,25 +310,42 @@ pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         let new: libc::itimerval = e.read_val(tid, a[1])?;
         (tv_nanos(&new.it_value)?, tv_nanos(&new.it_interval)?)
     };
-    match a[0] as i32 {
-        libc::ITIMER_REAL => {}
-        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
-            e.warn(
-                "setitimer(ITIMER_VIRTUAL/ITIMER_PROF) answered EINVAL (takt has no \
-                 per-process CPU time)"
-                    .into(),
-            );
-            return Err(Errno::EINVAL);
+    let pid = e.threads[&tid].pid;
+    let (left, old_interval) = match a[0] as i32 {
+        libc::ITIMER_REAL => {
+            let at = (value > 0).then(|| e.now.plus_nanos(value));
+            set_alarm(e, pid, at, interval)
+        }
+        w @ (libc::ITIMER_VIRTUAL | libc::ITIMER_PROF) => {
+            let i = cpu_itimer(w);
+            let now = cpu_itimer_now(e.procs[&pid].cpu, i);
+            let p = e.procs.get_mut(&pid).expect("process");
+            let old = &p.itimers[i];
+            let old = (old.remaining(now), old.interval);
+            // Disarmed, it keeps the interval it was given (getitimer reads it back).
+            p.itimers[i] = Periodic {
+                next: (value > 0).then(|| now.plus_nanos(value)),
+                interval,
+            };
+            old
         }
         _ => return Err(Errno::EINVAL),
-    }
-    let pid = e.threads[&tid].pid;
-    let at = (value > 0).then(|| e.now.plus_nanos(value));
-    let (left, old_interval) = set_alarm(e, pid, at, interval);
+    };
     if a[2] != 0 {
         e.write_val(tid, a[2], &itimerval(left, old_interval))?;
     }
     Ok(Out::Return(0))
+}
+
+/// The index of `ITIMER_VIRTUAL` (0) or `ITIMER_PROF` (1) in a process's CPU timers.
+fn cpu_itimer(which: i32) -> usize {
+    usize::from(which == libc::ITIMER_PROF)
+}
+
+/// What CPU-time itimer `i` counts, as a point of its schedule: user time (0) or user
+/// and system time (1).
+fn cpu_itimer_now(cpu: CpuTime, i: usize) -> VTime {
+    VTime(if i == 0 { cpu.user } else { cpu.total() })
 }
 
 fn itimerval(ns: u64, interval: u64) -> libc::itimerval {
@@ -243,61 +359,74 @@ fn itimerval(ns: u64, interval: u64) -> libc::itimerval {
     }
 }
 
-/// `getitimer(which, cur)`: `ITIMER_REAL`'s time left and interval; the CPU-time timers
-/// read as never armed (setting them is refused).
+/// `getitimer(which, cur)`: the timer's time left and interval.
 pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let pid = e.threads[&tid].pid;
+    let p = &e.procs[&pid];
     let v = match a[0] as i32 {
         libc::ITIMER_REAL => {
-            let p = &e.procs[&pid];
             let left = p.alarm.map_or(0, |(_, at)| {
                 due_left(at.as_nanos().saturating_sub(e.now.as_nanos()))
             });
             itimerval(left, p.alarm_interval)
         }
-        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => itimerval(0, 0),
+        w @ (libc::ITIMER_VIRTUAL | libc::ITIMER_PROF) => {
+            let i = cpu_itimer(w);
+            let t = &p.itimers[i];
+            itimerval(t.remaining(cpu_itimer_now(p.cpu, i)), t.interval)
+        }
         _ => return Err(Errno::EINVAL),
     };
     e.write_val(tid, a[1], &v)?;
     Ok(Out::Return(0))
 }
 
-/// `times`: CPU times are the virtual time since start (in 100 Hz ticks).
+/// Clock ticks (100 Hz) of `ns` nanoseconds.
+pub(crate) fn ticks(ns: u64) -> i64 {
+    (ns / 10_000_000) as i64
+}
+
+/// `times`: the process's and its reaped children's CPU times, in 100 Hz ticks.
 pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
-    let ticks = (e.now.as_nanos() / 10_000_000) as i64;
+    let p = &e.procs[&e.threads[&tid].pid];
+    let tms = libc::tms {
+        tms_utime: ticks(p.cpu.user),
+        tms_stime: ticks(p.cpu.sys),
+        tms_cutime: ticks(p.cpu_children.user),
+        tms_cstime: ticks(p.cpu_children.sys),
+    };
     if out != 0 {
-        e.write_val(
-            tid,
-            out,
-            &libc::tms {
-                tms_utime: ticks,
-                tms_stime: 0,
-                tms_cutime: 0,
-                tms_cstime: 0,
-            },
-        )?;
+        e.write_val(tid, out, &tms)?;
     }
     Ok(Out::Return(
-        ticks.saturating_add((BOOT_SECS as i64).saturating_mul(100)),
+        ticks(e.now.as_nanos()).saturating_add((BOOT_SECS as i64).saturating_mul(100)),
     ))
 }
 
-/// `getrusage`: user time = virtual time; everything else zero.
-pub fn getrusage(e: &mut Engine, tid: Vtid, who: i32, out: u64) -> Res {
-    if !matches!(
-        who,
-        libc::RUSAGE_SELF | libc::RUSAGE_CHILDREN | libc::RUSAGE_THREAD
-    ) {
-        return Err(Errno::EINVAL);
-    }
-    // SAFETY-free construction: rusage is plain integers; zeroed via Default-like init.
+/// A `struct rusage` with these CPU times and everything else zero.
+pub(crate) fn rusage(cpu: CpuTime) -> libc::rusage {
     let mut r: libc::rusage = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::rusage>()]);
-    let ns = e.now.as_nanos();
-    r.ru_utime = libc::timeval {
+    let tv = |ns: u64| libc::timeval {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
     };
-    e.write_val(tid, out, &r)?;
+    r.ru_utime = tv(cpu.user);
+    r.ru_stime = tv(cpu.sys);
+    r
+}
+
+/// `getrusage(who, usage)`: the CPU times of the process (`RUSAGE_SELF`), its reaped
+/// children (`RUSAGE_CHILDREN`) or the thread (`RUSAGE_THREAD`); everything else zero.
+pub fn getrusage(e: &mut Engine, tid: Vtid, who: i32, out: u64) -> Res {
+    let t = &e.threads[&tid];
+    let p = &e.procs[&t.pid];
+    let cpu = match who {
+        libc::RUSAGE_SELF => p.cpu,
+        libc::RUSAGE_CHILDREN => p.cpu_children,
+        libc::RUSAGE_THREAD => t.cpu,
+        _ => return Err(Errno::EINVAL),
+    };
+    e.write_val(tid, out, &rusage(cpu))?;
     Ok(Out::Return(0))
 }
 

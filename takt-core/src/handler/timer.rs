@@ -7,8 +7,11 @@
 //! (`SIGEV_SIGNAL`, `SIGEV_THREAD_ID`; glibc builds `SIGEV_THREAD` on the latter) has an
 //! engine timer at its next expiry; the engine queues the signal with `SI_TIMER` and the
 //! timer's id and value (`engine::signal`). A `SIGEV_NONE` timer needs no engine timer:
-//! `timer_gettime` computes it from the schedule. Timers on CPU-time clocks are refused
-//! (`EOPNOTSUPP`, warned once): takt has no per-process CPU time to run them on.
+//! `timer_gettime` computes it from the schedule. A timer on a CPU-time clock (the
+//! process's, a thread's of the process, or another process's) has its schedule on that
+//! clock's readings instead and no engine timer: it is checked each time a thread is
+//! charged CPU time (`engine::cpu`), and its signal goes to the running thread unless it
+//! was given one or the running thread blocks the signal.
 //!
 //! A timerfd's kernel placeholder is a real, never-armed timerfd (so `timerfd_create`'s
 //! validation is the kernel's); its schedule and expirations live in the fd model and
@@ -58,35 +61,34 @@ pub(crate) struct PosixTimer {
     pub(crate) overrun_acc: i32,
     /// `timer_getoverrun`: the overruns of the last signal delivered.
     pub(crate) overrun: i32,
+    /// Its CPU-time clock, if it has one (then `schedule` is in that clock's readings).
+    pub(crate) cpu: Option<crate::engine::cpu::CpuClock>,
 }
 
-/// Whether POSIX timers can run on `clock`: `Ok` for the clocks that follow the virtual
-/// clock; `EOPNOTSUPP` for the ones Linux has no timers on (raw and coarse clocks, the
-/// alarm clocks on a machine without an RTC alarm, as this one) and for CPU-time clocks;
-/// `EINVAL` for what is not a clock.
-fn timer_clock(e: &mut Engine, clock: i32) -> Result<(), Errno> {
+/// Whether POSIX timers can run on `clock` for thread `tid`: `Ok(None)` for the clocks
+/// that follow the virtual clock, `Ok(Some)` for a CPU-time clock (see
+/// [`super::time::cpu_clock`]); `EOPNOTSUPP` for the ones Linux has no timers on (raw and
+/// coarse clocks, the alarm clocks on a machine without an RTC alarm, as this one, and
+/// dynamic fd clocks); `EINVAL` for what is not a clock.
+fn timer_clock(
+    e: &mut Engine,
+    tid: Vtid,
+    clock: i32,
+) -> Result<Option<crate::engine::cpu::CpuClock>, Errno> {
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {
-            Ok(())
+            Ok(None)
         }
         libc::CLOCK_MONOTONIC_RAW
         | libc::CLOCK_REALTIME_COARSE
         | libc::CLOCK_MONOTONIC_COARSE
         | libc::CLOCK_REALTIME_ALARM
         | libc::CLOCK_BOOTTIME_ALARM => Err(Errno::EOPNOTSUPP),
-        // CPU clocks: this process's or thread's, or (negative) another's by pid.
-        c if c == libc::CLOCK_PROCESS_CPUTIME_ID
-            || c == libc::CLOCK_THREAD_CPUTIME_ID
-            || (c < 0 && c & 3 != 3) =>
-        {
-            e.warn(
-                "timer_create on a CPU-time clock answered EOPNOTSUPP (takt has no \
-                 per-process CPU time)"
-                    .into(),
-            );
-            Err(Errno::EOPNOTSUPP)
-        }
-        _ => Err(Errno::EINVAL),
+        c if c < 0 && c & 7 == 3 => Err(Errno::EOPNOTSUPP),
+        c => match super::time::cpu_clock(e, tid, c, false)? {
+            Some(cpu) => Ok(Some(cpu)),
+            None => Err(Errno::EINVAL),
+        },
     }
 }
 
@@ -121,7 +123,7 @@ fn write_itimerspec(e: &Engine, tid: Vtid, p: u64, value: u64, interval: u64) ->
 /// `timer_create(clockid, sevp, timerid)`.
 pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let clock = a[0] as i32;
-    timer_clock(e, clock)?;
+    let cpu = timer_clock(e, tid, clock)?;
     let pid = e.threads[&tid].pid;
     let id = e.procs[&pid].next_timer;
     let notify = if a[1] == 0 {
@@ -171,19 +173,27 @@ pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             queued: None,
             overrun_acc: 0,
             overrun: 0,
+            cpu,
         },
     );
     Ok(Out::Return(0))
 }
 
+/// What timer `t`'s schedule is counted in reads now: the virtual time, or its CPU-time
+/// clock's reading (0 once that clock's thread or process is gone).
+fn timer_now(e: &Engine, t: &PosixTimer) -> VTime {
+    match t.cpu {
+        Some(c) => VTime(e.cpu_of(c).unwrap_or(0)),
+        None => e.now,
+    }
+}
+
 /// The timer's setting as `timer_gettime` reports it: (value, interval) in ns.
 fn current(e: &mut Engine, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
-    let now = e.now;
-    let t = e
-        .procs
-        .get_mut(&pid)
-        .and_then(|p| p.timers.get_mut(&id))
-        .ok_or(Errno::EINVAL)?;
+    let t = e.procs.get(&pid).and_then(|p| p.timers.get(&id));
+    let now = timer_now(e, t.ok_or(Errno::EINVAL)?);
+    let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+    let t = t.expect("just read");
     if t.notify == Notify::None {
         // Nothing fires it: move it past now here.
         t.schedule.advance(now);
@@ -205,13 +215,12 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let (value, interval) = read_itimerspec(e, tid, a[2])?;
     let pid = e.threads[&tid].pid;
     let old = current(e, pid, id)?;
-    let now = e.now;
     let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
     let t = t.expect("checked by current");
-    let clock = t.clock;
     if let Some(old) = t.timer.take() {
         e.timers.cancel(old);
     }
+    e.cpu_timers.remove(&(pid, id));
     let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
     let t = t.expect("checked by current");
     t.queued = None;
@@ -220,24 +229,54 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     // Linux drops the interval of a timer disarmed with a zero value.
     t.schedule = Periodic::default();
     if value > 0 {
-        let at = if flags & libc::TIMER_ABSTIME != 0 {
-            abs_time(now, clock, value)?
-        } else {
-            now.plus_nanos(value)
-        };
-        let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
-        let t = t.expect("checked by current");
-        t.schedule = Periodic::armed(at, interval);
-        if matches!(t.notify, Notify::Signal { .. }) {
-            let timer = e.timers.insert(at, TimerKey::Posix(pid, id));
-            let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
-            t.expect("checked by current").timer = Some(timer);
-        }
+        arm(
+            e,
+            pid,
+            id,
+            value,
+            interval,
+            flags & libc::TIMER_ABSTIME != 0,
+        )?;
     }
     if a[3] != 0 {
         return write_itimerspec(e, tid, a[3], old.0, old.1);
     }
     Ok(Out::Return(0))
+}
+
+/// Arms POSIX timer `id` of `pid` at `value` (absolute or from now) on its clock, then
+/// every `interval` ns: an engine timer at the expiry of a signal timer on the virtual
+/// clock, a watch (`engine::cpu`) for a signal timer on a CPU-time clock.
+fn arm(
+    e: &mut Engine,
+    pid: Vtid,
+    id: i32,
+    value: u64,
+    interval: u64,
+    abs: bool,
+) -> Result<(), Errno> {
+    let t = &e.procs[&pid].timers[&id];
+    let (clock, cpu, signals) = (t.clock, t.cpu, matches!(t.notify, Notify::Signal { .. }));
+    let now = timer_now(e, t);
+    let at = match (abs, cpu) {
+        (true, Some(_)) => VTime(value),
+        (true, None) => abs_time(now, clock, value)?,
+        (false, _) => now.plus_nanos(value),
+    };
+    let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+    t.expect("checked by current").schedule = Periodic::armed(at, interval);
+    match (signals, cpu) {
+        (false, _) => {}
+        (true, Some(_)) => {
+            e.cpu_timers.insert((pid, id));
+        }
+        (true, None) => {
+            let timer = e.timers.insert(at, TimerKey::Posix(pid, id));
+            let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
+            t.expect("checked by current").timer = Some(timer);
+        }
+    }
+    Ok(())
 }
 
 /// `timer_gettime(timerid, curr_value)`.
@@ -266,6 +305,7 @@ pub fn timer_delete(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if let Some(id) = t.timer {
         e.timers.cancel(id);
     }
+    e.cpu_timers.remove(&(pid, a[0] as i32));
     Ok(Out::Return(0))
 }
 

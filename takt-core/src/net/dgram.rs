@@ -2,6 +2,13 @@
 //! reordered between sends, are dropped when the receive queue is full or nobody is bound)
 //! and AF_UNIX datagram sockets (reliable and ordered within a node: a full receive queue
 //! blocks the sender instead of dropping).
+//!
+//! UDP corking, as Linux's `udp_sendmsg`: a send with `MSG_MORE`, or any send while
+//! `UDP_CORK` is set, appends to a pending datagram instead of sending one. The first
+//! send fixes its destination (later sends' addresses are ignored); a send without
+//! `MSG_MORE` on an uncorked socket, or `UDP_CORK` turned off, sends it as one datagram.
+//! A send that would make it larger than a datagram can be fails with `EMSGSIZE` and
+//! discards it; closing the socket discards it too.
 
 use super::addr::{self, Ep, UnixFile};
 use super::socket::{Kind, Local};
@@ -46,6 +53,21 @@ pub(crate) struct Dgram {
     /// `SOCK_SEQPACKET`: datagrams, but reading returns 0 (end of stream) once the peer
     /// is gone and nothing is queued.
     pub(crate) seqpacket: bool,
+    /// UDP: `UDP_CORK` is set.
+    pub(crate) cork: bool,
+    /// UDP: the datagram `MSG_MORE` or `UDP_CORK` is collecting, and where it goes.
+    pub(crate) pending: Option<Pending>,
+}
+
+/// A UDP datagram being collected by corked sends.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// Its destination (the first send's).
+    dst: Ep,
+    /// Whether the socket was connected at the first send.
+    connected: bool,
+    /// What was appended so far.
+    payload: Vec<u8>,
 }
 
 impl Network {
@@ -137,6 +159,7 @@ impl Network {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn dgram_send(
         &mut self,
         s: SockId,
@@ -144,6 +167,7 @@ impl Network {
         to: Option<&SockAddr>,
         file: Option<UnixFile>,
         now: VTime,
+        more: bool,
     ) -> Result<usize, NetError> {
         let sock = self.sock_mut(s)?;
         if let Some(e) = sock.err.take() {
@@ -163,6 +187,37 @@ impl Network {
         if data.len() > max {
             return Err(Errno::EMSGSIZE.into());
         }
+        let cork = more || sock.dgram().is_some_and(|d| d.cork);
+        let d = self.dgram_mut(s).ok_or(Errno::EINVAL)?;
+        if let Some(p) = &mut d.pending {
+            if p.payload.len().saturating_add(data.len()) > max {
+                d.pending = None;
+                return Err(Errno::EMSGSIZE.into());
+            }
+            p.payload.extend_from_slice(data);
+            if !cork {
+                self.udp_push(s, now)?;
+            }
+            return Ok(data.len());
+        }
+        let (dst, connected) = self.udp_target(s, to)?;
+        if cork {
+            let d = self.dgram_mut(s).ok_or(Errno::EINVAL)?;
+            d.pending = Some(Pending {
+                dst,
+                connected,
+                payload: data.to_vec(),
+            });
+            return Ok(data.len());
+        }
+        self.udp_emit(s, dst, connected, data.to_vec(), now)?;
+        Ok(data.len())
+    }
+
+    /// Where a UDP send on `s` goes (to `to`, else the connected peer) and whether `s` is
+    /// connected, after Linux's checks; binds `s` to an ephemeral port if it is not bound.
+    fn udp_target(&mut self, s: SockId, to: Option<&SockAddr>) -> Result<(Ep, bool), NetError> {
+        let sock = self.sock(s)?;
         let (node, broadcast_ok) = (sock.node, sock.opts.broadcast);
         let peer = sock.dgram().and_then(Dgram::peer_ep);
         let dst = match (to, peer) {
@@ -173,15 +228,76 @@ impl Network {
         if dst.port == 0 {
             return Err(Errno::EINVAL.into());
         }
-        let targets: Vec<NodeId> = if dst.ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
+        if dst.ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
             if !broadcast_ok {
                 return Err(Errno::EACCES.into());
             }
+        } else {
+            self.route(node, dst.ip)?;
+        }
+        self.udp_autobind(s)?;
+        // ICMP port-unreachable only reaches connected sockets (as on Linux).
+        Ok((dst, peer.is_some()))
+    }
+
+    /// Sends the datagram corked sends collected on `s` (nothing if there is none).
+    pub(super) fn udp_push(&mut self, s: SockId, now: VTime) -> Result<(), NetError> {
+        let Some(p) = self.dgram_mut(s).and_then(|d| d.pending.take()) else {
+            return Ok(());
+        };
+        self.udp_emit(s, p.dst, p.connected, p.payload, now)
+    }
+
+    /// `UDP_CORK` on or off on UDP socket `s` (off sends what it collected).
+    pub fn set_udp_cork(&mut self, s: SockId, on: bool, now: VTime) -> Result<(), Errno> {
+        let now = self.touch(now);
+        let d = self.dgram_mut(s).ok_or(Errno::ENOPROTOOPT)?;
+        d.cork = on;
+        if !on {
+            self.udp_push(s, now).map_err(|e| match e {
+                NetError::Errno(x) => x,
+                _ => Errno::EAGAIN,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether `UDP_CORK` is set on `s`.
+    pub fn udp_cork(&self, s: SockId) -> bool {
+        self.sock(s)
+            .ok()
+            .and_then(|sock| sock.dgram())
+            .is_some_and(|d| d.cork)
+    }
+
+    /// Whether a send on UDP socket `s` (with `MSG_MORE`: `more`) sends a datagram now,
+    /// rather than adding to one that corked sends collect.
+    pub fn udp_sends_now(&self, s: SockId, more: bool) -> bool {
+        !more && !self.udp_cork(s)
+    }
+
+    /// Drops what corked sends collected on `s` (a send that pushes it was lost).
+    pub fn udp_discard_pending(&mut self, s: SockId) {
+        if let Some(d) = self.dgram_mut(s) {
+            d.pending = None;
+        }
+    }
+
+    /// Emits one UDP datagram from `s` to `dst` (every node for the broadcast address).
+    fn udp_emit(
+        &mut self,
+        s: SockId,
+        dst: Ep,
+        connected: bool,
+        payload: Vec<u8>,
+        now: VTime,
+    ) -> Result<(), NetError> {
+        let node = self.sock(s)?.node;
+        let targets: Vec<NodeId> = if dst.ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
             (0..self.nodes.len()).collect()
         } else {
             vec![self.route(node, dst.ip)?]
         };
-        self.udp_autobind(s)?;
         let local = self.sock(s)?.local_ep().ok_or(Errno::EINVAL)?;
         let ip = if local.ip.is_unspecified() {
             self.source_ip(node, dst.ip)
@@ -192,8 +308,6 @@ impl Network {
             ip,
             port: local.port,
         };
-        // ICMP port-unreachable only reaches connected sockets (as on Linux).
-        let connected = peer.is_some();
         let msg = self.next_msg(s);
         for target in targets {
             let ev = Ev::Dgram {
@@ -201,12 +315,12 @@ impl Network {
                 src,
                 from: s,
                 connected,
-                payload: data.to_vec(),
+                payload: payload.clone(),
                 msg,
             };
             self.emit(now, node, target, ev);
         }
-        Ok(data.len())
+        Ok(())
     }
 
     /// The largest message datagram socket `s` takes in one send (`EMSGSIZE` above),

@@ -520,8 +520,9 @@ impl Network {
 
     /// [`Network::send`] with `MSG_MORE` (`more`): a TCP stream holds the bytes back
     /// (as Linux corks them) until a send without it, a shutdown or close, `TCP_CORK`
-    /// off, `TCP_NODELAY` on, 64 KiB held, or 200 ms. AF_UNIX streams and datagrams
-    /// ignore it (UDP's corking into one datagram is not modelled).
+    /// off, `TCP_NODELAY` on, 64 KiB held, or 200 ms; a UDP socket appends them to one
+    /// pending datagram, sent by a send without it (see `dgram`). AF_UNIX sockets ignore
+    /// it.
     pub fn send_more(
         &mut self,
         s: SockId,
@@ -547,7 +548,7 @@ impl Network {
         let now = self.touch(now);
         let n = match self.sock(s)?.ty {
             SockType::Stream => self.stream_send(s, data, now, more),
-            SockType::Dgram => self.dgram_send(s, data, to, file, now),
+            SockType::Dgram => self.dgram_send(s, data, to, file, now, more),
         }?;
         if let Some(sock) = self.socks.get_mut(&s) {
             sock.tx_bytes = sock.tx_bytes.saturating_add(n as u64);

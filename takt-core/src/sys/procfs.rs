@@ -135,3 +135,123 @@ pub fn stat_in_root(
         .metadata()
         .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
 }
+
+/// The credentials a thread's file accesses are checked with: its filesystem uid and gid
+/// (`Uid:`/`Gid:`, fourth field), its supplementary groups, and whether its effective
+/// capabilities bypass file permissions (`CAP_DAC_OVERRIDE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FsCreds {
+    /// The filesystem uid.
+    pub uid: u32,
+    /// The filesystem gid.
+    pub gid: u32,
+    /// The supplementary groups.
+    pub groups: Vec<u32>,
+    /// `CAP_DAC_OVERRIDE` is effective.
+    pub dac_override: bool,
+}
+
+/// The capability that bypasses file read, write and search permission checks.
+const CAP_DAC_OVERRIDE: u32 = 1;
+
+/// Thread `real`'s [`FsCreds`].
+pub fn fs_creds(real: RealTid) -> Option<FsCreds> {
+    let fourth = |key: &str| -> Option<u32> {
+        status_field(real, key)?
+            .split_whitespace()
+            .nth(3)?
+            .parse()
+            .ok()
+    };
+    let groups = status_field(real, "Groups:")?
+        .split_whitespace()
+        .filter_map(|g| g.parse().ok())
+        .take(65536)
+        .collect();
+    let cap = u64::from_str_radix(&status_field(real, "CapEff:")?, 16).ok()?;
+    Some(FsCreds {
+        uid: fourth("Uid:")?,
+        gid: fourth("Gid:")?,
+        groups,
+        dac_override: cap & (1 << CAP_DAC_OVERRIDE) != 0,
+    })
+}
+
+/// Whether `creds` may look `path` up (absolute, as process `real` names it, inside its
+/// root, following symlinks) and write to what it names, as Linux checks an AF_UNIX
+/// `connect` or `sendto` to a path: the lookup's errno (`EACCES` for a directory that
+/// may not be searched, `ENOENT`…), or `EACCES` without write permission. The kernel
+/// checks it: this thread takes `creds` as its filesystem credentials for the lookup
+/// and the check (per thread: the raw `setgroups`, `setfsgid` and `setfsuid`), then
+/// its own back. Without root (nothing to switch to) it answers `Ok`.
+pub fn may_write_in_root(
+    real: RealTid,
+    path: &std::path::Path,
+    creds: &FsCreds,
+) -> Result<(), nix::errno::Errno> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    // SAFETY: geteuid has no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(format!("/proc/{real}/root"))
+        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ESRCH)))?;
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| nix::errno::Errno::ENOENT)?;
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    let mut saved = vec![0 as libc::gid_t; 65536];
+    // SAFETY: getgroups writes at most `saved.len()` gids into `saved`.
+    let n = unsafe { libc::getgroups(saved.len() as i32, saved.as_mut_ptr()) };
+    if n < 0 {
+        return Ok(());
+    }
+    saved.truncate(n as usize);
+    let groups: Vec<libc::gid_t> = creds.groups.clone();
+    // SAFETY: the raw setgroups (this thread only, unlike glibc's wrapper) reads
+    // `groups.len()` gids; setfsgid and setfsuid take plain ids. They change only this
+    // thread's filesystem credentials, which the block below puts back.
+    unsafe {
+        libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr());
+        // Each returns the previous id, put back below.
+        let old_gid = libc::syscall(libc::SYS_setfsgid, creds.gid);
+        let old_uid = libc::syscall(libc::SYS_setfsuid, creds.uid);
+        // SAFETY (within): `root` is open, `c` NUL-terminated, `how` a valid open_how of
+        // the size passed; the kernel only reads them.
+        let fd = libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        );
+        let r = if fd < 0 {
+            Err(nix::errno::Errno::last())
+        } else {
+            let fd = OwnedFd::from_raw_fd(fd as i32);
+            let ok = libc::syscall(
+                libc::SYS_faccessat2,
+                fd.as_raw_fd(),
+                c"".as_ptr(),
+                libc::W_OK,
+                libc::AT_EACCESS | libc::AT_EMPTY_PATH,
+            );
+            if ok < 0 {
+                Err(nix::errno::Errno::last())
+            } else {
+                Ok(())
+            }
+        };
+        libc::syscall(libc::SYS_setfsuid, old_uid);
+        libc::syscall(libc::SYS_setfsgid, old_gid);
+        libc::syscall(libc::SYS_setgroups, saved.len(), saved.as_ptr());
+        r
+    }
+}

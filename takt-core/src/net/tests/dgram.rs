@@ -399,3 +399,61 @@ fn a_datagram_receive_names_its_send() {
         assert_eq!((m.sent, m.sock, m.first), (false, a as u32, i));
     }
 }
+
+#[test]
+fn udp_corking_collects_one_datagram() {
+    let mut w = World::std();
+    let r = w.udp(w.a);
+    w.net.bind(r, &v4(Ipv4Addr::UNSPECIFIED, 5000)).unwrap();
+    let other = w.udp(w.a);
+    w.net.bind(other, &v4(Ipv4Addr::UNSPECIFIED, 5001)).unwrap();
+    let s = w.udp(w.b);
+    let (to, elsewhere) = (v4(A, 5000), v4(A, 5001));
+    assert_eq!(w.net.send_more(s, b"ab", Some(&to), w.now, true), Ok(2));
+    // Later addresses are ignored: the first send's destination holds.
+    assert_eq!(
+        w.net.send_more(s, b"cd", Some(&elsewhere), w.now, true),
+        Ok(2)
+    );
+    w.run_until(us(1000));
+    assert!(!w.net.readiness(r).readable, "held while corked");
+    assert_eq!(w.net.send(s, b"ef", Some(&elsewhere), w.now), Ok(2));
+    w.run_until(us(2000));
+    assert_eq!(w.recv(r), Ok(b"abcdef".to_vec()));
+    assert_eq!(w.recv(r), Err(NetError::WouldBlock));
+    assert_eq!(w.recv(other), Err(NetError::WouldBlock));
+
+    // UDP_CORK holds plain sends; turning it off sends them as one.
+    w.net.set_udp_cork(s, true, w.now).unwrap();
+    assert!(w.net.udp_cork(s) && !w.net.udp_sends_now(s, false));
+    w.net.send(s, b"12", Some(&to), w.now).unwrap();
+    w.net.send(s, b"34", Some(&to), w.now).unwrap();
+    w.run_until(us(3000));
+    assert_eq!(w.recv(r), Err(NetError::WouldBlock));
+    w.net.set_udp_cork(s, false, w.now).unwrap();
+    w.run_until(us(4000));
+    assert_eq!(w.recv(r), Ok(b"1234".to_vec()));
+
+    // Past the largest datagram: EMSGSIZE, and what was collected is gone.
+    let big = vec![7u8; 60_000];
+    assert_eq!(w.net.send_more(s, &big, Some(&to), w.now, true), Ok(60_000));
+    assert_eq!(
+        w.net.send_more(s, &big[..6000], Some(&to), w.now, true),
+        Err(Errno::EMSGSIZE.into())
+    );
+    w.net.send(s, b"x", Some(&to), w.now).unwrap();
+    w.run_until(us(5000));
+    assert_eq!(w.recv(r), Ok(b"x".to_vec()));
+
+    // A close drops it too; the option is a UDP one.
+    let t = w.udp(w.b);
+    w.net.send_more(t, b"qq", Some(&to), w.now, true).unwrap();
+    w.net.close(t, w.now);
+    w.run_until(us(6000));
+    assert_eq!(w.recv(r), Err(NetError::WouldBlock));
+    let tcp = w.tcp(w.a);
+    assert_eq!(
+        w.net.set_udp_cork(tcp, true, w.now),
+        Err(Errno::ENOPROTOOPT)
+    );
+}
