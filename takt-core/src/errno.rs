@@ -101,6 +101,7 @@ errnos!(
     EPROTO,
     ESHUTDOWN,
     ETXTBSY,
+    EIDRM,
 );
 
 impl Errno {

@@ -326,6 +326,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "sigio",
         "file_io",
         "ping_pong",
+        "futex_waitv",
+        "sysv_sem",
     ]
     .iter()
     .map(|n| Fixture::c(n))

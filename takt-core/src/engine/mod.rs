@@ -178,6 +178,10 @@ pub struct Engine {
     pub(crate) streams: Vec<Stream>,
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
+    /// Threads in `futex_waitv`: the keys of their futexes, in the call's order.
+    pub(crate) waitv: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
+    /// System V semaphores (one IPC space per run).
+    pub(crate) sems: crate::ipc::Sems,
     pub(crate) net: crate::net::Network,
     /// Decides network faults (resets, drops): its own random stream.
     pub(crate) net_faults: Pcg64Mcg,
@@ -292,6 +296,8 @@ impl Engine {
             streams: Vec::new(),
             timers: Timers::default(),
             futexes: BTreeMap::new(),
+            waitv: BTreeMap::new(),
+            sems: crate::ipc::Sems::default(),
             net,
             net_faults,
             net_fault_counts: BTreeMap::new(),

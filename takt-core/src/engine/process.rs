@@ -544,6 +544,7 @@ impl Engine {
         for q in self.futexes.values_mut() {
             q.retain(|&(w, _)| w != tid);
         }
+        self.waitv.remove(&tid);
         if let Some(p) = self.procs.get_mut(&t.pid) {
             p.threads.retain(|&x| x != tid);
             if t.clear_tid != 0 {
@@ -590,6 +591,10 @@ impl Engine {
         };
         p.status = Some(status);
         p.threads.clear();
+        crate::handler::sem::exited(self, pid);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         if let Some(d) = self.disks.get_mut(p.node) {
             d.unmapped_all(pid);
         }

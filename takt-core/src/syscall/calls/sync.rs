@@ -1,5 +1,5 @@
-//! Typed synchronisation calls: `futex` (printed by operation, as strace does), the
-//! robust futex list, `rseq`.
+//! Typed synchronisation calls: `futex` (printed by operation, as strace does),
+//! `futex_waitv`, the robust futex list, `rseq`, System V semaphores.
 
 use crate::syscall::arg::*;
 use crate::syscall::capture::{Capturer, Slot};
@@ -18,6 +18,17 @@ calls! {
     GetRobustList = get_robust_list(pid: Pid, head_ptr: UserPtr, len_ptr: UserPtr);
     /// `rseq(rseq, rseq_len, flags, sig)`
     Rseq = rseq(rseq: UserPtr, rseq_len: UInt, flags: Int, sig: Hex32);
+    /// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`: `timeout` is
+    /// absolute, on `clockid`.
+    FutexWaitv = futex_waitv(waiters: UserPtr, nr_futexes: UInt, flags: UInt, timeout: TimespecIn, clockid: ClockId);
+    /// `semget(key, nsems, semflg)`
+    Semget = semget(key: Hex32, nsems: Int, semflg: Hex32);
+    /// `semop(semid, sops, nsops)`
+    Semop = semop(semid: Int, sops: UserPtr, nsops: UInt);
+    /// `semtimedop(semid, sops, nsops, timeout)`: `timeout` is relative.
+    Semtimedop = semtimedop(semid: Int, sops: UserPtr, nsops: UInt, timeout: TimespecIn);
+    /// `semctl(semid, semnum, cmd, arg)`: `arg` is a value or a pointer, by `cmd`.
+    Semctl = semctl(semid: Int, semnum: Int, cmd: SemctlCmd, arg: Hex);
 }
 
 impl Futex {
