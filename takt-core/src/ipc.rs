@@ -289,6 +289,30 @@ impl Sems {
         (self.sets.len(), self.used_sems)
     }
 
+    /// `/proc/sysvipc/sem` as Linux prints it (`ipcs -s` reads it).
+    pub fn proc_file(&self) -> String {
+        let mut out = String::from(
+            "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
+        );
+        for (&idx, s) in &self.sets {
+            let p = &s.perm;
+            out.push_str(&format!(
+                "{:10} {:10}  {:4o} {:10} {:5} {:5} {:5} {:5} {:10} {:10}\n",
+                p.key,
+                id_of(s.seq, idx),
+                p.mode,
+                s.sems.len(),
+                p.uid,
+                p.gid,
+                p.cuid,
+                p.cgid,
+                s.otime,
+                s.ctime
+            ));
+        }
+        out
+    }
+
     /// Tries `ops` of process `pid` on set `id` (checked: the set exists, every
     /// `num` is in range): applies all of them, or none and says which one waits;
     /// `EAGAIN` when that one has `IPC_NOWAIT`, `ERANGE` past `SEMVMX` or `SEMAEM`.
@@ -614,6 +638,8 @@ mod tests {
             ops: vec![op(0, -1, 0)],
             blocking: op(0, -1, 0),
         });
+        let file = s.proc_file();
+        assert!(file.ends_with("\n         0          0   600          1     0     0     0     0          0          1\n"), "{file}");
         assert_eq!(s.remove(id), Ok(vec![3]));
         assert_eq!(s.remove(id), Err(Errno::EINVAL));
         assert_eq!(s.usage(), (0, 0));

@@ -1122,7 +1122,8 @@ impl Engine {
     }
 
     /// The node's own copy of a host file the program should not see (`/etc/hosts`
-    /// naming every node, `/etc/hostname`, and the host-state files of
+    /// naming every node, `/etc/hostname`, `/proc/sysvipc/sem` listing the run's
+    /// semaphore sets, and the host-state files of
     /// [`crate::hostfiles`]: memory, CPUs, load, uptime, cgroup limits), if `path` is one.
     /// The host-state files are written afresh at each open: their times are the virtual
     /// clock's now.
@@ -1142,6 +1143,11 @@ impl Engine {
         let name = match path {
             b"/etc/hosts" => "hosts",
             b"/etc/hostname" => "hostname",
+            b"/proc/sysvipc/sem" => {
+                // The run's semaphores are the core's, not the kernel's.
+                std::fs::write(dir.join("sysvipc_sem"), self.sems.proc_file()).ok()?;
+                "sysvipc_sem"
+            }
             _ => {
                 use crate::handler::time::{BOOT_SECS, EPOCH_SECS};
                 let m = crate::hostfiles::Machine {

@@ -22,7 +22,7 @@ calls! {
     /// absolute, on `clockid`.
     FutexWaitv = futex_waitv(waiters: UserPtr, nr_futexes: UInt, flags: UInt, timeout: TimespecIn, clockid: ClockId);
     /// `semget(key, nsems, semflg)`
-    Semget = semget(key: Hex32, nsems: Int, semflg: Hex32);
+    Semget = semget(key: Hex32, nsems: Int, semflg: Hex32) custom;
     /// `semop(semid, sops, nsops)`
     Semop = semop(semid: Int, sops: UserPtr, nsops: UInt);
     /// `semtimedop(semid, sops, nsops, timeout)`: `timeout` is relative.
@@ -115,6 +115,43 @@ impl Custom for Futex {
         if let Some(t) = self.timeout_ptr().filter(|t| !t.is_null()) {
             if c.at_entry() {
                 c.take(Slot::arg(3), t.0, 16, 16);
+            }
+        }
+    }
+}
+
+impl Custom for Semget {
+    /// As strace: `semget(IPC_PRIVATE, 3, IPC_CREAT|IPC_EXCL|0600)`.
+    fn render_args(&self, r: &mut Render<'_>) {
+        use std::fmt::Write as _;
+        r.sep();
+        match self.key.get() {
+            0 => r.out.push_str("IPC_PRIVATE"),
+            k => {
+                let _ = write!(r.out, "{k:#x}");
+            }
+        }
+        r.arg(1, self.nsems);
+        r.sep();
+        let flg = self.semflg.get();
+        for (bit, name) in [(0o1000, "IPC_CREAT"), (0o2000, "IPC_EXCL")] {
+            if flg & bit != 0 {
+                let _ = write!(r.out, "{name}|");
+            }
+        }
+        match flg & !0o3777 {
+            0 => {}
+            rest => {
+                let _ = write!(r.out, "{rest:#x}|");
+            }
+        }
+        match flg & 0o777 {
+            0 if r.out.ends_with('|') => {
+                r.out.pop();
+            }
+            0 => r.out.push('0'),
+            mode => {
+                let _ = write!(r.out, "0{mode:o}");
             }
         }
     }
