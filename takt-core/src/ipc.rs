@@ -93,6 +93,15 @@ impl Perm {
         requested & !granted & 0o7 == 0 || cred.privileged
     }
 
+    /// Whether every caller may do what `flag` asks (all three triads grant it), so that
+    /// who asks need not be looked up.
+    pub fn open_to_all(&self, flag: u32) -> bool {
+        let requested = ((flag >> 6) | (flag >> 3) | flag) & 0o7;
+        [self.mode >> 6, self.mode >> 3, self.mode]
+            .iter()
+            .all(|g| requested & !g & 0o7 == 0)
+    }
+
     /// May `cred` remove the set or change its owner and mode (`IPC_RMID`, `IPC_SET`)?
     pub fn owned_by(&self, cred: Cred) -> bool {
         cred.privileged || cred.uid == self.cuid || cred.uid == self.uid
@@ -556,6 +565,10 @@ mod tests {
         assert_eq!(s.get(5, 1, 0o400, group, 1), Ok(id));
         assert_eq!(s.get(5, 1, 0o200, group, 1), Err(Errno::EACCES));
         assert!(!s.set(id).unwrap().perm.owned_by(USER));
+        assert!(!s.set(id).unwrap().perm.open_to_all(0o400));
+        let open = s.get(0, 1, 0o646, ROOT, 1).unwrap();
+        assert!(s.set(open).unwrap().perm.open_to_all(0o400));
+        assert!(!s.set(open).unwrap().perm.open_to_all(0o200));
     }
 
     #[test]

@@ -86,10 +86,7 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
         return Err(Errno::EFBIG);
     }
     let alter = ops.iter().any(|o| o.op != 0);
-    if !set
-        .perm
-        .allows(cred(e, tid), if alter { ALTER } else { READ })
-    {
+    if !permitted(e, tid, &set.perm, if alter { ALTER } else { READ }) {
         return Err(Errno::EACCES);
     }
     let pid = e.threads[&tid].pid;
@@ -130,7 +127,9 @@ pub fn semctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     match cmd {
         IPC_INFO | SEM_INFO => info(e, tid, cmd, arg),
         IPC_STAT | SEM_STAT | SEM_STAT_ANY => stat(e, tid, id, cmd, arg),
-        GETALL | GETVAL | GETPID | GETNCNT | GETZCNT | SETALL => main(e, tid, id, num, cmd, arg),
+        GETALL | GETVAL | GETPID | GETNCNT | GETZCNT | SETALL => {
+            semctl_main(e, tid, id, num, cmd, arg)
+        }
         SETVAL => set_val(e, tid, id, num, arg as i32),
         IPC_SET | IPC_RMID => down(e, tid, id, cmd, arg),
         _ => Err(Errno::EINVAL),
@@ -174,7 +173,7 @@ fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
         _ => e.sems.id_at(id)?,
     };
     let set = e.sems.set(id)?;
-    if cmd != SEM_STAT_ANY && !set.perm.allows(cred(e, tid), READ) {
+    if cmd != SEM_STAT_ANY && !permitted(e, tid, &set.perm, READ) {
         return Err(Errno::EACCES);
     }
     let mut b = [0u8; SEMID_DS];
@@ -193,13 +192,10 @@ fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
 }
 
 /// `GETALL`, `GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT`, `SETALL`.
-fn main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64) -> Res {
+fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64) -> Res {
     let set = e.sems.set(id)?;
     let n = set.sems.len();
-    if !set
-        .perm
-        .allows(cred(e, tid), if cmd == SETALL { ALTER } else { READ })
-    {
+    if !permitted(e, tid, &set.perm, if cmd == SETALL { ALTER } else { READ }) {
         return Err(Errno::EACCES);
     }
     match cmd {
@@ -251,7 +247,7 @@ fn set_val(e: &mut Engine, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
     let Some(i) = usize::try_from(num).ok().filter(|&i| i < set.sems.len()) else {
         return Err(Errno::EINVAL);
     };
-    if !set.perm.allows(cred(e, tid), ALTER) {
+    if !permitted(e, tid, &set.perm, ALTER) {
         return Err(Errno::EACCES);
     }
     let (pid, now) = (e.threads[&tid].pid, now_secs(e));
@@ -319,6 +315,12 @@ fn forget_stale(e: &mut Engine) {
 /// The virtual `CLOCK_REALTIME` in seconds (`sem_otime`, `sem_ctime`).
 fn now_secs(e: &Engine) -> u64 {
     super::time::realtime_nanos(e.now) / 1_000_000_000
+}
+
+/// `ipcperms`: may `tid` do what `flag` asks of a set with `perm`? (Who asks is only
+/// looked up when the mode does not grant it to everyone.)
+fn permitted(e: &Engine, tid: Vtid, perm: &crate::ipc::Perm, flag: u32) -> bool {
+    perm.open_to_all(flag) || perm.allows(cred(e, tid), flag)
 }
 
 /// The caller's effective uid and gid, from `/proc/<tid>/status` (root if it cannot be
