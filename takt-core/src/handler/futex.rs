@@ -190,7 +190,7 @@ pub fn futex_waitv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     }
     e.waitv.insert(tid, keys);
     Ok(Out::Block(
-        Blocked::new("futex_waitv (locks or condition variables)")
+        Blocked::new("futexes (locks or condition variables)")
             .until(deadline, Errno::ETIMEDOUT.ret()),
     ))
 }

@@ -110,7 +110,7 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
             });
             let deadline = wait_ns.map(|ns| e.now.plus_nanos(ns));
             Ok(Out::Block(
-                Blocked::new("semop (a System V semaphore)")
+                Blocked::new("a System V semaphore")
                     .no_restart()
                     .until(deadline, Errno::EAGAIN.ret()),
             ))
