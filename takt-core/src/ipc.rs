@@ -1,10 +1,11 @@
 //! System V semaphores as the core models them (sans-I/O: no ptrace, no guest memory).
 //!
 //! The kernel's semaphores would park a thread inside the kernel, where the scheduler
-//! cannot see it, and their keys are host-wide; so takt keeps the sets itself, one IPC
-//! space per run (like the IPC namespace the run's processes share for System V shared
-//! memory): ids are allocated as a fresh IPC namespace does (index 0, 1, 2… cyclic over
-//! [`SEMMNI`], the sequence number bumped on wrap), and the space is empty in every run.
+//! cannot see it, and their keys are host-wide; so takt keeps the sets itself. A
+//! [`Sems`] is one IPC space (the engine keeps one per node, see
+//! [`crate::handler::sem`]): ids are allocated as a fresh IPC namespace does (index 0,
+//! 1, 2… cyclic over [`SEMMNI`], the sequence number bumped on wrap), and the space is
+//! empty in every run.
 //!
 //! What is modelled, as `ipc/sem.c` does it: keys (`IPC_PRIVATE`, `IPC_CREAT`,
 //! `IPC_EXCL`), permissions (owner, group, other; root passes), all-or-nothing

@@ -180,8 +180,8 @@ pub struct Engine {
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
     /// Threads in `futex_waitv`: the keys of their futexes, in the call's order.
     pub(crate) waitv: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
-    /// System V semaphores (one IPC space per run).
-    pub(crate) sems: crate::ipc::Sems,
+    /// System V semaphores: one IPC space per node.
+    pub(crate) sems: Vec<crate::ipc::Sems>,
     pub(crate) net: crate::net::Network,
     /// Decides network faults (resets, drops): its own random stream.
     pub(crate) net_faults: Pcg64Mcg,
@@ -273,6 +273,11 @@ impl Engine {
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = network(&cfg);
         let cfg_signature = cfg.signature;
+        let sems = cfg
+            .nodes
+            .iter()
+            .map(|_| crate::ipc::Sems::default())
+            .collect();
         let cfg_snapshots = cfg.snapshot_at.clone();
         let uts = cfg
             .nodes
@@ -297,7 +302,7 @@ impl Engine {
             timers: Timers::default(),
             futexes: BTreeMap::new(),
             waitv: BTreeMap::new(),
-            sems: crate::ipc::Sems::default(),
+            sems,
             net,
             net_faults,
             net_fault_counts: BTreeMap::new(),
@@ -1145,7 +1150,7 @@ impl Engine {
             b"/etc/hostname" => "hostname",
             b"/proc/sysvipc/sem" => {
                 // The run's semaphores are the core's, not the kernel's.
-                std::fs::write(dir.join("sysvipc_sem"), self.sems.proc_file()).ok()?;
+                std::fs::write(dir.join("sysvipc_sem"), self.sems[node].proc_file()).ok()?;
                 "sysvipc_sem"
             }
             _ => {

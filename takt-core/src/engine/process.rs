@@ -788,6 +788,10 @@ impl Engine {
             }
         }
         self.crash_disk(n);
+        // A crash is a reboot: the node's System V semaphores are gone.
+        if let Some(s) = self.sems.get_mut(n) {
+            *s = crate::ipc::Sems::default();
+        }
     }
 }
 

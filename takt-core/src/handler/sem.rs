@@ -1,5 +1,7 @@
 //! System V semaphores: `semget`, `semop`, `semtimedop`, `semctl`, emulated in the
-//! core's model ([`crate::ipc`]), one IPC space per run.
+//! core's model ([`crate::ipc`]), one IPC space per node (each node is a machine of its
+//! own: two nodes' programs using one key get a set each), emptied when the node
+//! crashes (a reboot), kept across its processes' restarts otherwise.
 //!
 //! The kernel's would park a waiting thread inside the kernel, where takt's
 //! one-thread-at-a-time scheduler cannot see it, and its keys are host-wide. Here a
@@ -50,14 +52,14 @@ const SEMID_DS: usize = 104;
 pub fn semget(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let cred = cred(e, tid);
     let now = now_secs(e);
-    let id = e
-        .sems
-        .get(a[0] as i32, a[1] as i32, a[2] as i32, cred, now)?;
+    let n = node(e, tid);
+    let id = e.sems[n].get(a[0] as i32, a[1] as i32, a[2] as i32, cred, now)?;
     Ok(Out::Return(id as i64))
 }
 
 /// `semop(semid, sops, nsops)` and (`timed`) `semtimedop(…, timeout)`.
 pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
+    let n = node(e, tid);
     let (id, nsops) = (a[0] as i32, a[2] as u32);
     let timeout = match (timed, a[3]) {
         (true, p) if p != 0 => Some(e.read_val::<libc::timespec>(tid, p)?),
@@ -80,7 +82,7 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
         })
         .collect();
     let wait_ns = timeout.map(|ts| super::time::ts_nanos(&ts)).transpose()?;
-    let set = e.sems.set(id)?;
+    let set = e.sems[n].set(id)?;
     let max = ops.iter().map(|o| o.num as usize).max().unwrap_or(0);
     if max >= set.sems.len() {
         return Err(Errno::EFBIG);
@@ -91,17 +93,17 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
     }
     let pid = e.threads[&tid].pid;
     let now = now_secs(e);
-    match e.sems.try_ops(id, pid, &ops, now)? {
+    match e.sems[n].try_ops(id, pid, &ops, now)? {
         Tried::Done => {
             if alter {
-                changed(e, id);
+                changed(e, n, id);
             }
             Ok(Out::Return(0))
         }
         Tried::Wait(_) if wait_ns == Some(0) => Err(Errno::EAGAIN),
         Tried::Wait(blocking) => {
-            e.sems.waiters.retain(|w| w.tid != tid);
-            e.sems.waiters.push(Waiter {
+            e.sems[n].waiters.retain(|w| w.tid != tid);
+            e.sems[n].waiters.push(Waiter {
                 tid,
                 pid,
                 id,
@@ -139,8 +141,9 @@ pub fn semctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `IPC_INFO`, `SEM_INFO`: the limits (and for `SEM_INFO` the usage) as a `struct
 /// seminfo`; returns the highest index in use.
 fn info(e: &mut Engine, tid: Vtid, cmd: i32, arg: u64) -> Res {
+    let n = node(e, tid);
     use crate::ipc::{SEMAEM, SEMMNI, SEMMNS, SEMMSL};
-    let (sets, sems) = e.sems.usage();
+    let (sets, sems) = e.sems[n].usage();
     let (usz, aem) = match cmd {
         SEM_INFO => (sets as i32, sems.min(i32::MAX as u64) as i32),
         _ => (20, SEMAEM), // SEMUSZ, SEMAEM
@@ -162,17 +165,18 @@ fn info(e: &mut Engine, tid: Vtid, cmd: i32, arg: u64) -> Res {
     ];
     let bytes: Vec<u8> = info.iter().flat_map(|v| v.to_ne_bytes()).collect();
     e.write_mem(tid, arg, &bytes)?;
-    Ok(Out::Return(e.sems.max_idx() as i64))
+    Ok(Out::Return(e.sems[n].max_idx() as i64))
 }
 
 /// `IPC_STAT`, `SEM_STAT` (`id` is an index; returns the id), `SEM_STAT_ANY` (no
 /// permission check): the set as a `struct semid64_ds`.
 fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
+    let n = node(e, tid);
     let id = match cmd {
         IPC_STAT => id,
-        _ => e.sems.id_at(id)?,
+        _ => e.sems[n].id_at(id)?,
     };
-    let set = e.sems.set(id)?;
+    let set = e.sems[n].set(id)?;
     if cmd != SEM_STAT_ANY && !permitted(e, tid, &set.perm, READ) {
         return Err(Errno::EACCES);
     }
@@ -193,8 +197,9 @@ fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
 
 /// `GETALL`, `GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT`, `SETALL`.
 fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64) -> Res {
-    let set = e.sems.set(id)?;
-    let n = set.sems.len();
+    let n = node(e, tid);
+    let set = e.sems[n].set(id)?;
+    let nsems = set.sems.len();
     if !permitted(e, tid, &set.perm, if cmd == SETALL { ALTER } else { READ }) {
         return Err(Errno::EACCES);
     }
@@ -209,7 +214,7 @@ fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64)
             return Ok(Out::Return(0));
         }
         SETALL => {
-            let bytes = e.read_mem(tid, arg, n.saturating_mul(2))?;
+            let bytes = e.read_mem(tid, arg, nsems.saturating_mul(2))?;
             let vals: Vec<u16> = bytes
                 .chunks_exact(2)
                 .map(|b| u16::from_ne_bytes([b[0], b[1]]))
@@ -218,8 +223,8 @@ fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64)
                 return Err(Errno::ERANGE);
             }
             let (pid, now) = (e.threads[&tid].pid, now_secs(e));
-            e.sems.set_all(id, &vals, pid, now)?;
-            changed(e, id);
+            e.sems[n].set_all(id, &vals, pid, now)?;
+            changed(e, n, id);
             return Ok(Out::Return(0));
         }
         _ => {}
@@ -232,18 +237,19 @@ fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64)
         GETVAL => val as i64,
         GETPID => pid as i64,
         _ => {
-            forget_stale(e);
-            e.sems.count(id, num as u16, cmd == GETZCNT)
+            forget_stale(e, n);
+            e.sems[n].count(id, num as u16, cmd == GETZCNT)
         }
     }))
 }
 
 /// `SETVAL`.
 fn set_val(e: &mut Engine, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
+    let n = node(e, tid);
     if !(0..=SEMVMX).contains(&val) {
         return Err(Errno::ERANGE);
     }
-    let set = e.sems.set(id)?;
+    let set = e.sems[n].set(id)?;
     let Some(i) = usize::try_from(num).ok().filter(|&i| i < set.sems.len()) else {
         return Err(Errno::EINVAL);
     };
@@ -251,19 +257,20 @@ fn set_val(e: &mut Engine, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
         return Err(Errno::EACCES);
     }
     let (pid, now) = (e.threads[&tid].pid, now_secs(e));
-    e.sems.set_val(id, i, val, pid, now)?;
-    changed(e, id);
+    e.sems[n].set_val(id, i, val, pid, now)?;
+    changed(e, n, id);
     Ok(Out::Return(0))
 }
 
 /// `IPC_SET` (owner, group, mode from a `struct semid64_ds`) and `IPC_RMID`: by the
 /// owner, the creator or root (`EPERM`).
 fn down(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
+    let n = node(e, tid);
     let new = match cmd {
         IPC_SET => Some(e.read_mem(tid, arg, 24)?),
         _ => None,
     };
-    let set = e.sems.set(id)?;
+    let set = e.sems[n].set(id)?;
     if !set.perm.owned_by(cred(e, tid)) {
         return Err(Errno::EPERM);
     }
@@ -274,11 +281,11 @@ fn down(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
             u32::from_ne_bytes([b[20], b[21], b[22], b[23]]),
         );
         let now = now_secs(e);
-        e.sems.set_perm(id, uid, gid, mode, now)?;
+        e.sems[n].set_perm(id, uid, gid, mode, now)?;
         return Ok(Out::Return(0));
     }
-    forget_stale(e);
-    for w in e.sems.remove(id)? {
+    forget_stale(e, n);
+    for w in e.sems[n].remove(id)? {
         e.complete(w, Errno::EIDRM.ret());
     }
     Ok(Out::Return(0))
@@ -286,30 +293,38 @@ fn down(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
 
 /// Process `pid` is gone: its `SEM_UNDO` adjustments are applied.
 pub(crate) fn exited(e: &mut Engine, pid: Vtid) {
-    for id in e.sems.exited(pid) {
-        changed(e, id);
+    let Some(n) = e.procs.get(&pid).map(|p| p.node) else {
+        return;
+    };
+    for id in e.sems[n].exited(pid) {
+        changed(e, n, id);
     }
 }
 
 /// Set `id` changed: the parked operations that can proceed now complete.
-fn changed(e: &mut Engine, id: i32) {
-    forget_stale(e);
+fn changed(e: &mut Engine, n: usize, id: i32) {
+    forget_stale(e, n);
     let now = now_secs(e);
-    for (tid, ret) in e.sems.update(id, now) {
+    for (tid, ret) in e.sems[n].update(id, now) {
         e.complete(tid, ret);
     }
 }
 
 /// Drops queued operations whose thread no longer waits in them (it timed out, was
 /// interrupted, or is gone).
-fn forget_stale(e: &mut Engine) {
+fn forget_stale(e: &mut Engine, n: usize) {
     let threads = &e.threads;
-    e.sems.waiters.retain(|w| {
+    e.sems[n].waiters.retain(|w| {
         threads.get(&w.tid).is_some_and(|t| {
             matches!(t.state, State::Blocked(_))
                 && matches!(t.cur.0 as i64, libc::SYS_semop | libc::SYS_semtimedop)
         })
     });
+}
+
+/// The node of `tid`'s process: whose IPC space it uses.
+fn node(e: &Engine, tid: Vtid) -> usize {
+    e.procs[&e.threads[&tid].pid].node
 }
 
 /// The virtual `CLOCK_REALTIME` in seconds (`sem_otime`, `sem_ctime`).
