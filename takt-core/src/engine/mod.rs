@@ -178,8 +178,9 @@ pub struct Engine {
     pub(crate) streams: Vec<Stream>,
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
-    /// Threads in `futex_waitv`: the keys of their futexes, in the call's order.
-    pub(crate) waitv: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
+    /// Threads in `futex` or `futex_waitv`: the queue keys of their current (or last)
+    /// wait, in the call's order; an entry in `futexes` under another key is stale.
+    pub(crate) futex_waits: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
     /// System V semaphores: one IPC space per node.
     pub(crate) sems: Vec<crate::ipc::Sems>,
     pub(crate) net: crate::net::Network,
@@ -301,7 +302,7 @@ impl Engine {
             streams: Vec::new(),
             timers: Timers::default(),
             futexes: BTreeMap::new(),
-            waitv: BTreeMap::new(),
+            futex_waits: BTreeMap::new(),
             sems,
             net,
             net_faults,

@@ -544,7 +544,7 @@ impl Engine {
         for q in self.futexes.values_mut() {
             q.retain(|&(w, _)| w != tid);
         }
-        self.waitv.remove(&tid);
+        self.futex_waits.remove(&tid);
         if let Some(p) = self.procs.get_mut(&t.pid) {
             p.threads.retain(|&x| x != tid);
             if t.clear_tid != 0 {

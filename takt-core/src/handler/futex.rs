@@ -8,7 +8,9 @@
 //!
 //! `futex_waitv` queues its thread on each of its futexes (32-bit ones only, as Linux
 //! has; the NUMA flags are refused with `EINVAL`); a wake on any of them completes the
-//! call with that futex's index and takes the thread off the other queues.
+//! call with that futex's index and takes the thread off the other queues. The engine
+//! keeps, for each waiting thread, the keys its current wait is queued under: an entry
+//! left behind by a wait that timed out or was interrupted is never taken for a waiter.
 
 use super::{Blocked, Out, Res};
 use crate::engine::{Engine, State, Vtid};
@@ -110,8 +112,9 @@ fn wait(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], op: i32, bitset:
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::ETIMEDOUT);
     }
-    forget_waitv(e, tid);
+    forget_wait(e, tid);
     e.futexes.entry(k).or_default().push_back((tid, bitset));
+    e.futex_waits.insert(tid, vec![k]);
     Ok(Out::Block(
         Blocked::new("futex (a lock or condition variable)")
             .until(deadline, Errno::ETIMEDOUT.ret()),
@@ -183,12 +186,12 @@ pub fn futex_waitv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::ETIMEDOUT);
     }
-    forget_waitv(e, tid);
+    forget_wait(e, tid);
     let keys: Vec<(Vtid, u64)> = entries.iter().map(|&(_, u, p)| key(e, tid, u, p)).collect();
     for &k in &keys {
         e.futexes.entry(k).or_default().push_back((tid, u32::MAX));
     }
-    e.waitv.insert(tid, keys);
+    e.futex_waits.insert(tid, keys);
     Ok(Out::Block(
         Blocked::new("futexes (locks or condition variables)")
             .until(deadline, Errno::ETIMEDOUT.ret()),
@@ -210,10 +213,10 @@ fn absolute(e: &Engine, ns: u64, op: i32) -> VTime {
     VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
 }
 
-/// Takes a thread that was in `futex_waitv` (woken, timed out or interrupted) off the
-/// queues of its futexes.
-fn forget_waitv(e: &mut Engine, tid: Vtid) {
-    let Some(keys) = e.waitv.remove(&tid) else {
+/// Takes a thread that was in `futex` or `futex_waitv` (woken, timed out or
+/// interrupted) off the queues of its futexes.
+fn forget_wait(e: &mut Engine, tid: Vtid) {
+    let Some(keys) = e.futex_waits.remove(&tid) else {
         return;
     };
     for k in keys {
@@ -243,8 +246,11 @@ fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], cmp: bool) ->
     let mut from = e.futexes.remove(&k).unwrap_or_default();
     while moved < limit {
         let Some(w) = from.pop_front() else { break };
-        if waiting(e, w.0) {
+        if waiting(e, w.0, k) {
             e.futexes.entry(k2).or_default().push_back(w);
+            if let Some(ks) = e.futex_waits.get_mut(&w.0) {
+                ks.iter_mut().filter(|x| **x == k).for_each(|x| *x = k2);
+            }
             moved = moved.saturating_add(1);
         }
     }
@@ -293,11 +299,15 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
     Ok(Out::Return(n as i64))
 }
 
-fn waiting(e: &Engine, tid: Vtid) -> bool {
+/// Whether the queue entry of `tid` under key `k` is live: the thread waits in a futex
+/// call now, and that wait is queued under `k`. (A wait that timed out or was
+/// interrupted leaves its entry behind; were it taken for a waiter after the thread
+/// began another wait, a wake would be spent on the wrong thread and lost.)
+fn waiting(e: &Engine, tid: Vtid, k: (Vtid, u64)) -> bool {
     e.threads.get(&tid).is_some_and(|t| {
         matches!(&t.state, State::Blocked(b) if b.what.starts_with("futex"))
             && matches!(t.cur.0 as i64, libc::SYS_futex | libc::SYS_futex_waitv)
-    })
+    }) && e.futex_waits.get(&tid).is_some_and(|ks| ks.contains(&k))
 }
 
 /// Wakes up to `n` waiters of (`mm`, `addr`) whose bitset intersects `bitset`.
@@ -309,17 +319,17 @@ pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
         };
         let mut keep = std::collections::VecDeque::new();
         while let Some((tid, bits)) = q.pop_front() {
-            if !waiting(e, tid) {
+            if !waiting(e, tid, k) {
                 continue; // timed out or interrupted earlier
             }
             if woken < n && bits & bitset != 0 {
                 // A `futex_waitv` returns the index of the futex that woke it.
                 let index = e
-                    .waitv
+                    .futex_waits
                     .get(&tid)
                     .and_then(|ks| ks.iter().position(|&x| x == k));
                 q.retain(|&(w, _)| w != tid);
-                forget_waitv(e, tid);
+                forget_wait(e, tid);
                 e.complete(tid, index.map_or(0, |i| i as i64));
                 woken = woken.saturating_add(1);
             } else {
