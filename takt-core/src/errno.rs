@@ -102,6 +102,7 @@ errnos!(
     EPROTO,
     ESHUTDOWN,
     ETXTBSY,
+    EIDRM,
 );
 
 impl Errno {

@@ -7,7 +7,8 @@
 //! - [`syscall`]: the typed decode of each syscall (registers → [`syscall::Syscall`] and
 //!   back), its strace-style rendering, and what a trace line captures from guest memory.
 //! - [`handler`]: one module per syscall family, and the dispatch table.
-//! - [`fd`], [`net`], [`time`], [`sched`]: sans-I/O models (no ptrace), unit-tested.
+//! - [`fd`], [`net`], [`time`], [`sched`], [`ipc`]: sans-I/O models (no ptrace),
+//!   unit-tested.
 //! - [`fs`]: files as programs see them (takt's inode numbers, virtual times) and as a
 //!   node's disk keeps them (the durability model and what a crash leaves).
 //! - [`trace`]: events, canonical encoding, digest. [`report`]: what a run returns.
@@ -56,6 +57,7 @@ pub mod fd;
 pub mod fs;
 pub mod handler;
 pub mod hostfiles;
+pub mod ipc;
 pub mod net;
 pub mod report;
 pub mod rng;

@@ -338,6 +338,8 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "cpu_timers",
         "udp_cork",
         "unix_perms",
+        "futex_waitv",
+        "sysv_sem",
     ]
     .iter()
     .map(|n| Fixture::c(n))

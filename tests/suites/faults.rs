@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 use takt_scenario::{parse_seed, Error, Explore, Process, Report, Scenario, Status};
-use takt_tests::{python3, python_fixture};
+use takt_tests::{c_fixture, python3, python_fixture};
 
 const MEMCACHED: &str = "/usr/bin/memcached -u root -p 11222 -U 0 -t 2";
 
@@ -536,4 +536,42 @@ fn short_faults_shorten_vectored_and_message_transfers_and_are_counted() {
             assert!(short > 0, "{call}: no transfer was shortened\n{out}");
         }
     }
+}
+
+#[test]
+fn semaphore_sets_are_per_node_and_gone_after_a_crash() {
+    let s = Scenario::new();
+    s.random_seed(3);
+    s.completion_time(Duration::from_secs(3));
+    let a = s.create_named_node("a");
+    let b = s.create_named_node("b");
+    let prog = c_fixture("sem_key");
+    let at = |ms| Process::new(prog.clone()).start_after(Duration::from_millis(ms));
+    a.create_process(at(0));
+    a.create_process(at(10));
+    b.create_process(at(20));
+    s.crash(
+        &a,
+        Duration::from_millis(100),
+        Some(Duration::from_millis(100)),
+    );
+    let r = s.run().unwrap_or_else(|e| panic!("{e}"));
+    // Node a: created, then found; node b: a set of its own; after the crash and
+    // restart, node a's processes start from an empty IPC space.
+    let lines: Vec<String> = r
+        .lines
+        .iter()
+        .map(|l| format!("{} {}", l.node, l.text))
+        .collect();
+    let want = [
+        "a lookup 2",
+        "a created 1",
+        "a lookup 0",
+        "b lookup 2",
+        "b created 1",
+        "a lookup 2",
+        "a created 1",
+        "a lookup 0",
+    ];
+    assert_eq!(lines, want, "{r}");
 }

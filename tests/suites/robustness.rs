@@ -148,6 +148,12 @@ fn allowed(call: &str) -> &'static [&'static str] {
         "timer_settime" | "timer_gettime" | "timer_delete" => &[],
         "rt_sigpending" => &[],
         "epoll_pwait2" => &["EINTR"],
+        "futex_waitv" => &["EAGAIN", "ETIMEDOUT", "EINTR"],
+        "semget" => &["ENOENT", "EEXIST", "ENOSPC", "EACCES"],
+        "semctl" => &["ERANGE", "EACCES", "EPERM", "EIDRM"],
+        "semop" | "semtimedop" => &[
+            "EAGAIN", "E2BIG", "EFBIG", "ERANGE", "EIDRM", "EINTR", "EACCES",
+        ],
         _ => &[],
     }
 }

@@ -188,6 +188,11 @@ pub struct Engine {
     pub(crate) streams: Vec<Stream>,
     pub(crate) timers: Timers<TimerKey>,
     pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
+    /// Threads in `futex` or `futex_waitv`: the queue keys of their current (or last)
+    /// wait, in the call's order; an entry in `futexes` under another key is stale.
+    pub(crate) futex_waits: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
+    /// System V semaphores: one IPC space per node.
+    pub(crate) sems: Vec<crate::ipc::Sems>,
     pub(crate) net: crate::net::Network,
     /// Decides network faults (resets, drops): its own random stream.
     pub(crate) net_faults: Pcg64Mcg,
@@ -287,6 +292,11 @@ impl Engine {
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = network(&cfg);
         let cfg_signature = cfg.signature;
+        let sems = cfg
+            .nodes
+            .iter()
+            .map(|_| crate::ipc::Sems::default())
+            .collect();
         let cfg_snapshots = cfg.snapshot_at.clone();
         let uts = cfg
             .nodes
@@ -312,6 +322,8 @@ impl Engine {
             streams: Vec::new(),
             timers: Timers::default(),
             futexes: BTreeMap::new(),
+            futex_waits: BTreeMap::new(),
+            sems,
             net,
             net_faults,
             net_fault_counts: BTreeMap::new(),
@@ -1149,7 +1161,8 @@ impl Engine {
     }
 
     /// The node's own copy of a host file the program should not see (`/etc/hosts`
-    /// naming every node, `/etc/hostname`, and the host-state files of
+    /// naming every node, `/etc/hostname`, `/proc/sysvipc/sem` listing the run's
+    /// semaphore sets, and the host-state files of
     /// [`crate::hostfiles`]: memory, CPUs, load, uptime, cgroup limits), if `path` is one.
     /// The host-state files are written afresh at each open: their times are the virtual
     /// clock's now.
@@ -1169,6 +1182,11 @@ impl Engine {
         let name = match path {
             b"/etc/hosts" => "hosts",
             b"/etc/hostname" => "hostname",
+            b"/proc/sysvipc/sem" => {
+                // The run's semaphores are the core's, not the kernel's.
+                std::fs::write(dir.join("sysvipc_sem"), self.sems[node].proc_file()).ok()?;
+                "sysvipc_sem"
+            }
             _ => {
                 use crate::handler::time::{BOOT_SECS, EPOCH_SECS};
                 let m = crate::hostfiles::Machine {

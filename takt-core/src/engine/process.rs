@@ -617,6 +617,7 @@ impl Engine {
         for q in self.futexes.values_mut() {
             q.retain(|&(w, _)| w != tid);
         }
+        self.futex_waits.remove(&tid);
         if let Some(p) = self.procs.get_mut(&t.pid) {
             p.threads.retain(|&x| x != tid);
             if t.clear_tid != 0 {
@@ -663,6 +664,10 @@ impl Engine {
         };
         p.status = Some(status);
         p.threads.clear();
+        crate::handler::sem::exited(self, pid);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
         if let Some(d) = self.disks.get_mut(p.node) {
             d.unmapped_all(pid);
         }
@@ -889,6 +894,10 @@ impl Engine {
             }
         }
         self.crash_disk(n);
+        // A crash is a reboot: the node's System V semaphores are gone.
+        if let Some(s) = self.sems.get_mut(n) {
+            *s = crate::ipc::Sems::default();
+        }
     }
 }
 

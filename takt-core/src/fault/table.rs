@@ -249,6 +249,12 @@ static TABLE: &[Entry] = &[
         &[EINTR]),
     e(libc::SYS_clock_nanosleep, "clock_nanosleep", Never, "clock_nanosleep(2) ERRORS",
         &[EINTR]),
+    // System V semaphores: never restarted, and interrupted by stop signals (signal(7));
+    // ENOMEM: no memory for a SEM_UNDO structure.
+    e(libc::SYS_semop, "semop", Stop, "semop(2) ERRORS; signal(7)",
+        &[EINTR, ENOMEM]),
+    e(libc::SYS_semtimedop, "semtimedop", Stop, "semop(2) ERRORS; signal(7)",
+        &[EINTR, ENOMEM]),
     e(libc::SYS_rt_sigtimedwait, "rt_sigtimedwait", Stop, "sigwaitinfo(2) ERRORS; signal(7)",
         &[EINTR]),
     e(libc::SYS_timer_create, "timer_create", No, "timer_create(2) ERRORS",
@@ -552,7 +558,7 @@ pub(crate) fn not_injectable_reason(nr: u32) -> &'static str {
         libc::SYS_rt_sigreturn | libc::SYS_restart_syscall => {
             "it is the kernel's signal machinery, not a request the program makes"
         }
-        libc::SYS_futex => {
+        libc::SYS_futex | libc::SYS_futex_waitv => {
             "glibc aborts on futex errors it does not expect (its mutexes, condition \
              variables and stdio locks are built on futex), so an injected error would be \
              a crash no real system produces"

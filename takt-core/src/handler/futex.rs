@@ -5,6 +5,12 @@
 //! for shared ones (processes sharing memory after `fork` see it at the same address).
 //! Waiters are woken in FIFO order, as Linux does for equal priorities. The value check of
 //! `FUTEX_WAIT` is atomic because only one tracee thread runs at a time.
+//!
+//! `futex_waitv` queues its thread on each of its futexes (32-bit ones only, as Linux
+//! has; the NUMA flags are refused with `EINVAL`); a wake on any of them completes the
+//! call with that futex's index and takes the thread off the other queues. The engine
+//! keeps, for each waiting thread, the keys its current wait is queued under: an entry
+//! left behind by a wait that timed out or was interrupted is never taken for a waiter.
 
 use super::{Blocked, Out, Res};
 use crate::engine::{Engine, State, Vtid};
@@ -120,26 +126,127 @@ fn wait(
         Some(ns) => Some(if relative {
             e.now.plus_nanos(ns)
         } else {
-            let base = super::guest::nanos(
-                if op & FUTEX_CLOCK_REALTIME != 0 {
-                    super::time::EPOCH_SECS
-                } else {
-                    super::time::BOOT_SECS
-                },
-                0,
-                0,
-            );
-            VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+            absolute(e, ns, op)
         }),
     };
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::ETIMEDOUT);
     }
+    forget_wait(e, tid);
     e.futexes.entry(k).or_default().push_back((tid, bitset));
+    e.futex_waits.insert(tid, vec![k]);
     Ok(Out::Block(
         Blocked::new("futex (a lock or condition variable)")
             .until(deadline, Errno::ETIMEDOUT.ret()),
     ))
+}
+
+/// The most futexes one `futex_waitv` waits on (`FUTEX_WAITV_MAX`).
+const WAITV_MAX: u32 = 128;
+/// `FUTEX2_SIZE_U32`, the size bits of a `futex_waitv` entry's flags.
+const FUTEX2_SIZE_U32: u32 = 2;
+const FUTEX2_SIZE_MASK: u32 = 3;
+
+/// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`: waits until a wake on
+/// one of the futexes (returns its index), the absolute `timeout` on `clockid`
+/// (`ETIMEDOUT`), or a signal (restarted after an `SA_RESTART` handler, else `EINTR`).
+/// The checks come in the kernel's order (`kernel/futex/syscalls.c`).
+pub fn futex_waitv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+    let (waiters, nr, flags, timeout, clk) = (a[0], a[1] as u32, a[2] as u32, a[3], a[4] as i32);
+    if flags != 0 || nr == 0 || nr > WAITV_MAX || waiters == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = match timeout {
+        0 => None,
+        p => {
+            if clk != libc::CLOCK_REALTIME && clk != libc::CLOCK_MONOTONIC {
+                return Err(Errno::EINVAL);
+            }
+            let ts: libc::timespec = e.read_val(tid, p)?;
+            let op = match clk {
+                libc::CLOCK_REALTIME => FUTEX_CLOCK_REALTIME,
+                _ => 0,
+            };
+            Some(absolute(e, super::time::ts_nanos(&ts)?, op))
+        }
+    };
+    // Each entry: u64 val, u64 uaddr, u32 flags, u32 __reserved.
+    let mut entries = Vec::with_capacity(nr as usize);
+    for i in 0..u64::from(nr) {
+        let at = super::guest::offset(waiters, i.saturating_mul(24))?;
+        let b = e.read_mem(tid, at, 24)?;
+        let mut w = [[0u8; 8]; 2];
+        w[0].copy_from_slice(&b[0..8]);
+        w[1].copy_from_slice(&b[8..16]);
+        let (val, uaddr) = (u64::from_ne_bytes(w[0]), u64::from_ne_bytes(w[1]));
+        let fl = u32::from_ne_bytes([b[16], b[17], b[18], b[19]]);
+        let reserved = u32::from_ne_bytes([b[20], b[21], b[22], b[23]]);
+        if fl & !(FUTEX2_SIZE_MASK | FUTEX_PRIVATE as u32) != 0 || reserved != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if fl & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32 || val > u64::from(u32::MAX) {
+            return Err(Errno::EINVAL);
+        }
+        entries.push((val as u32, uaddr, fl & FUTEX_PRIVATE as u32 != 0));
+    }
+    // The keys: aligned, and a shared one mapped.
+    for &(_, uaddr, private) in &entries {
+        if uaddr % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if !private {
+            e.read_val::<u32>(tid, uaddr)?;
+        }
+    }
+    for &(val, uaddr, _) in &entries {
+        if e.read_val::<u32>(tid, uaddr)? != val {
+            return Err(Errno::EAGAIN);
+        }
+    }
+    if deadline.is_some_and(|d| d <= e.now) {
+        return Err(Errno::ETIMEDOUT);
+    }
+    forget_wait(e, tid);
+    let keys: Vec<(Vtid, u64)> = entries.iter().map(|&(_, u, p)| key(e, tid, u, p)).collect();
+    for &k in &keys {
+        e.futexes.entry(k).or_default().push_back((tid, u32::MAX));
+    }
+    e.futex_waits.insert(tid, keys);
+    Ok(Out::Block(
+        Blocked::new("futexes (locks or condition variables)")
+            .until(deadline, Errno::ETIMEDOUT.ret()),
+    ))
+}
+
+/// An absolute time-out of `ns` on `CLOCK_MONOTONIC` (or, with `FUTEX_CLOCK_REALTIME` in
+/// `op`, `CLOCK_REALTIME`) as a virtual time (at the earliest now).
+fn absolute(e: &Engine, ns: u64, op: i32) -> VTime {
+    let base = super::guest::nanos(
+        if op & FUTEX_CLOCK_REALTIME != 0 {
+            super::time::EPOCH_SECS
+        } else {
+            super::time::BOOT_SECS
+        },
+        0,
+        0,
+    );
+    VTime(ns.saturating_sub(base).max(e.now.as_nanos()))
+}
+
+/// Takes a thread that was in `futex` or `futex_waitv` (woken, timed out or
+/// interrupted) off the queues of its futexes.
+fn forget_wait(e: &mut Engine, tid: Vtid) {
+    let Some(keys) = e.futex_waits.remove(&tid) else {
+        return;
+    };
+    for k in keys {
+        if let Some(q) = e.futexes.get_mut(&k) {
+            q.retain(|&(w, _)| w != tid);
+            if q.is_empty() {
+                e.futexes.remove(&k);
+            }
+        }
+    }
 }
 
 /// `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE` (`cmp`: only if the word still holds
@@ -159,8 +266,11 @@ fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], cmp: bool) ->
     let mut from = e.futexes.remove(&k).unwrap_or_default();
     while moved < limit {
         let Some(w) = from.pop_front() else { break };
-        if waiting(e, w.0) {
+        if waiting(e, w.0, k) {
             e.futexes.entry(k2).or_default().push_back(w);
+            if let Some(ks) = e.futex_waits.get_mut(&w.0) {
+                ks.iter_mut().filter(|x| **x == k).for_each(|x| *x = k2);
+            }
             moved = moved.saturating_add(1);
         }
     }
@@ -212,11 +322,15 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
     Ok(Out::Return(n as i64))
 }
 
-fn waiting(e: &Engine, tid: Vtid) -> bool {
+/// Whether the queue entry of `tid` under key `k` is live: the thread waits in a futex
+/// call now, and that wait is queued under `k`. (A wait that timed out or was
+/// interrupted leaves its entry behind; were it taken for a waiter after the thread
+/// began another wait, a wake would be spent on the wrong thread and lost.)
+fn waiting(e: &Engine, tid: Vtid, k: (Vtid, u64)) -> bool {
     e.threads.get(&tid).is_some_and(|t| {
         matches!(&t.state, State::Blocked(b) if b.what.starts_with("futex"))
-            && t.cur.0 == libc::SYS_futex as u32
-    })
+            && matches!(t.cur.0 as i64, libc::SYS_futex | libc::SYS_futex_waitv)
+    }) && e.futex_waits.get(&tid).is_some_and(|ks| ks.contains(&k))
 }
 
 /// Wakes up to `n` waiters of (`mm`, `addr`) whose bitset intersects `bitset`.
@@ -228,11 +342,18 @@ pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
         };
         let mut keep = std::collections::VecDeque::new();
         while let Some((tid, bits)) = q.pop_front() {
-            if !waiting(e, tid) {
+            if !waiting(e, tid, k) {
                 continue; // timed out or interrupted earlier
             }
             if woken < n && bits & bitset != 0 {
-                e.complete(tid, 0);
+                // A `futex_waitv` returns the index of the futex that woke it.
+                let index = e
+                    .futex_waits
+                    .get(&tid)
+                    .and_then(|ks| ks.iter().position(|&x| x == k));
+                q.retain(|&(w, _)| w != tid);
+                forget_wait(e, tid);
+                e.complete(tid, index.map_or(0, |i| i as i64));
                 woken = woken.saturating_add(1);
             } else {
                 keep.push_back((tid, bits));

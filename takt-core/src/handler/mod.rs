@@ -18,6 +18,7 @@ pub mod inject;
 pub mod io;
 pub mod poll;
 pub mod process;
+pub mod sem;
 pub mod signal;
 pub mod socket;
 pub mod sockopt;
@@ -260,7 +261,8 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
     refused(e, nr)
 }
 
-/// I/O, readiness, sockets and futexes: emulated or observed by the core.
+/// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
+/// the core.
 #[allow(non_upper_case_globals)]
 fn io_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
@@ -303,6 +305,12 @@ fn io_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
         | SYS_recvmmsg | SYS_shutdown | SYS_getsockname | SYS_getpeername | SYS_setsockopt
         | SYS_getsockopt => socket::dispatch(e, tid, nr as i64, a),
         SYS_futex => futex::futex(e, tid, a),
+        SYS_futex_waitv => futex::futex_waitv(e, tid, a),
+        SYS_semget => sem::semget(e, tid, a),
+        SYS_semop => sem::semop(e, tid, a, false),
+        SYS_semtimedop => sem::semop(e, tid, a, true),
+        SYS_semctl => sem::semctl(e, tid, a),
+        SYS_shmget => sem::shmget(e, a[0] as i32),
         SYS_sched_yield => {
             e.yielded(tid);
             Ok(Out::Return(0))
@@ -492,7 +500,6 @@ fn passed(nr: u32) -> bool {
             | SYS_mlockall
             | SYS_munlockall
             | SYS_membarrier
-            | SYS_shmget
             | SYS_shmat
             | SYS_shmdt
             | SYS_shmctl

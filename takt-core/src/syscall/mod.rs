@@ -419,6 +419,12 @@ syscall_enum! {
     AddKey,
     RequestKey,
     IoUringSetup,
+    // sync, added later (at the end, so the variants before keep their indices)
+    FutexWaitv,
+    Semget,
+    Semop,
+    Semtimedop,
+    Semctl,
 }
 
 impl Syscall {

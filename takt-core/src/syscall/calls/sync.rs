@@ -1,5 +1,5 @@
-//! Typed synchronisation calls: `futex` (printed by operation, as strace does), the
-//! robust futex list, `rseq`.
+//! Typed synchronisation calls: `futex` (printed by operation, as strace does),
+//! `futex_waitv`, the robust futex list, `rseq`, System V semaphores.
 
 use crate::syscall::arg::*;
 use crate::syscall::capture::{Capturer, Slot};
@@ -18,6 +18,17 @@ calls! {
     GetRobustList = get_robust_list(pid: Pid, head_ptr: UserPtr, len_ptr: UserPtr);
     /// `rseq(rseq, rseq_len, flags, sig)`
     Rseq = rseq(rseq: UserPtr, rseq_len: UInt, flags: Int, sig: Hex32);
+    /// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`: `timeout` is
+    /// absolute, on `clockid`.
+    FutexWaitv = futex_waitv(waiters: UserPtr, nr_futexes: UInt, flags: UInt, timeout: TimespecIn, clockid: ClockId);
+    /// `semget(key, nsems, semflg)`
+    Semget = semget(key: Hex32, nsems: Int, semflg: Hex32) custom;
+    /// `semop(semid, sops, nsops)`
+    Semop = semop(semid: Int, sops: UserPtr, nsops: UInt);
+    /// `semtimedop(semid, sops, nsops, timeout)`: `timeout` is relative.
+    Semtimedop = semtimedop(semid: Int, sops: UserPtr, nsops: UInt, timeout: TimespecIn);
+    /// `semctl(semid, semnum, cmd, arg)`: `arg` is a value or a pointer, by `cmd`.
+    Semctl = semctl(semid: Int, semnum: Int, cmd: SemctlCmd, arg: Hex);
 }
 
 impl Futex {
@@ -104,6 +115,43 @@ impl Custom for Futex {
         if let Some(t) = self.timeout_ptr().filter(|t| !t.is_null()) {
             if c.at_entry() {
                 c.take(Slot::arg(3), t.0, 16, 16);
+            }
+        }
+    }
+}
+
+impl Custom for Semget {
+    /// As strace: `semget(IPC_PRIVATE, 3, IPC_CREAT|IPC_EXCL|0600)`.
+    fn render_args(&self, r: &mut Render<'_>) {
+        use std::fmt::Write as _;
+        r.sep();
+        match self.key.get() {
+            0 => r.out.push_str("IPC_PRIVATE"),
+            k => {
+                let _ = write!(r.out, "{k:#x}");
+            }
+        }
+        r.arg(1, self.nsems);
+        r.sep();
+        let flg = self.semflg.get();
+        for (bit, name) in [(0o1000, "IPC_CREAT"), (0o2000, "IPC_EXCL")] {
+            if flg & bit != 0 {
+                let _ = write!(r.out, "{name}|");
+            }
+        }
+        match flg & !0o3777 {
+            0 => {}
+            rest => {
+                let _ = write!(r.out, "{rest:#x}|");
+            }
+        }
+        match flg & 0o777 {
+            0 if r.out.ends_with('|') => {
+                r.out.pop();
+            }
+            0 => r.out.push('0'),
+            mode => {
+                let _ = write!(r.out, "0{mode:o}");
             }
         }
     }

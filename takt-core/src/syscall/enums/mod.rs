@@ -439,3 +439,23 @@ value_set!(
         MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ = 256,
     }
 );
+
+value_set!(
+    /// A `semctl` command.
+    SemctlCmd(i32), dec {
+        IPC_RMID = 0,
+        IPC_SET = 1,
+        IPC_STAT = 2,
+        IPC_INFO = 3,
+        GETPID = 11,
+        GETVAL = 12,
+        GETALL = 13,
+        GETNCNT = 14,
+        GETZCNT = 15,
+        SETVAL = 16,
+        SETALL = 17,
+        SEM_STAT = 18,
+        SEM_INFO = 19,
+        SEM_STAT_ANY = 20,
+    }
+);

@@ -234,6 +234,37 @@ fn futex_by_operation() {
 }
 
 #[test]
+fn futex_waitv_and_semaphores() {
+    let mut ts = 100i64.to_le_bytes().to_vec();
+    ts.extend_from_slice(&5i64.to_le_bytes());
+    let m = LocalMemory::new().with(B, ts);
+    assert_eq!(
+        line(SYS_futex_waitv, &[A, 3, 0, B, 1], Some(1), &m),
+        "futex_waitv(0x1000, 3, 0, {tv_sec=100, tv_nsec=5}, CLOCK_MONOTONIC) = 1"
+    );
+    assert_eq!(
+        line(SYS_semget, &[0, 3, 0o3600], Some(0), &m),
+        "semget(IPC_PRIVATE, 3, IPC_CREAT|IPC_EXCL|0600) = 0"
+    );
+    assert_eq!(
+        line(SYS_semget, &[0x5400_0002, 0, 0], err(ENOENT), &m),
+        "semget(0x54000002, 0, 0) = -1 ENOENT (No such file or directory)"
+    );
+    assert_eq!(
+        line(SYS_semop, &[0, A, 1], Some(0), &m),
+        "semop(0, 0x1000, 1) = 0"
+    );
+    assert_eq!(
+        line(SYS_semtimedop, &[0, A, 1, B], err(EAGAIN), &m),
+        "semtimedop(0, 0x1000, 1, {tv_sec=100, tv_nsec=5}) = -1 EAGAIN (Resource temporarily unavailable)"
+    );
+    assert_eq!(
+        line(SYS_semctl, &[0, 1, 12, 0], Some(7), &m),
+        "semctl(0, 1, GETVAL, 0) = 7"
+    );
+}
+
+#[test]
 fn untyped_and_refused_calls() {
     let other = Syscall::decode(999, [1, 2, 3, 4, 5, 6]);
     assert_eq!(
