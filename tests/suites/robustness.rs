@@ -136,8 +136,16 @@ fn allowed(call: &str) -> &'static [&'static str] {
         "getrandom" => &["EAGAIN", "EINTR"],
         "kill" | "tgkill" => &["EPERM", "ESRCH"],
         "wait4" => &["ECHILD", "EINTR"],
+        // EOVERFLOW: a lock whose range passes the largest offset (`flock_to_posix_lock`).
         "fcntl" => &[
-            "EAGAIN", "EACCES", "EDEADLK", "EMFILE", "ENOLCK", "EPERM", "EBUSY",
+            "EAGAIN",
+            "EACCES",
+            "EDEADLK",
+            "EMFILE",
+            "ENOLCK",
+            "EPERM",
+            "EBUSY",
+            "EOVERFLOW",
         ],
         "ioctl" => &["ENOTTY"],
         "dup" | "dup3" => &["EBUSY", "EINTR", "EMFILE"],
