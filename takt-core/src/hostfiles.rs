@@ -349,10 +349,27 @@ pub struct ProcIds<'a> {
     pub ppid: i32,
     /// Host pid → namespace pid (0 if none).
     pub map: &'a dyn Fn(i64) -> i64,
+    /// The state letter to show (stat field 3, `State:`), if not the host's.
+    pub state: Option<char>,
+}
+
+/// `State:`'s text for a state letter, as `fs/proc/array.c` names them.
+fn state_name(c: char) -> &'static str {
+    match c {
+        'R' => "R (running)",
+        'S' => "S (sleeping)",
+        'D' => "D (disk sleep)",
+        'T' => "T (stopped)",
+        't' => "t (tracing stop)",
+        'X' => "X (dead)",
+        'Z' => "Z (zombie)",
+        'P' => "P (parked)",
+        _ => "I (idle)",
+    }
 }
 
 /// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
-/// and the fields that count host time or host events fixed: page faults (10–13) and
+/// the state (3) [`ProcIds::state`] if given, and the fields that count host time or host events fixed: page faults (10–13) and
 /// CPU times (14–17, 43, 44) 0, the start time (22) the run's start in clock ticks
 /// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
@@ -369,6 +386,9 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     let num = |s: &String| s.parse::<i64>().ok();
     if fields.len() < 6 {
         return None;
+    }
+    if let Some(c) = ids.state {
+        fields[0] = c.to_string();
     }
     fields[1] = ids.ppid.to_string();
     for i in [2, 3] {
@@ -393,7 +413,7 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
 
 /// `/proc/<pid>/status` with `Tgid`, `Pid`, `PPid`, `TracerPid` (takt's tracer is no
 /// process of the namespace: 0, as natively untraced) and the `NS*` lines (one level:
-/// the namespace's) in the namespace's numbers.
+/// the namespace's) in the namespace's numbers, and `State` [`ProcIds::state`] if given.
 pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
     let mut out = String::with_capacity(host.len());
     for line in host.lines() {
@@ -405,6 +425,13 @@ pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
             "PPid" => Some(i64::from(ids.ppid)),
             "TracerPid" => Some(0),
             "NSpgid" | "NSsid" => first().map(|h| (ids.map)(h)),
+            "State" => {
+                if let Some(c) = ids.state {
+                    out.push_str(&format!("State:\t{}\n", state_name(c)));
+                    continue;
+                }
+                None
+            }
             _ => None,
         };
         match new {
@@ -430,6 +457,7 @@ mod proc_tests {
             tgid: 2,
             ppid: 1,
             map: &map,
+            state: None,
         };
         let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
         assert_eq!(
@@ -455,6 +483,25 @@ mod proc_tests {
             proc_status(status, &ids),
             "Name:\tx\nTgid:\t2\nPid:\t3\nPPid:\t1\nTracerPid:\t0\nNStgid:\t2\nNSpid:\t3\n\
              NSpgid:\t2\nNSsid:\t0\n"
+        );
+    }
+
+    #[test]
+    fn a_parked_thread_shows_sleeping_not_tracing_stop() {
+        let map = |_: i64| 0;
+        let ids = ProcIds {
+            pid: 2,
+            tgid: 2,
+            ppid: 1,
+            map: &map,
+            state: Some('S'),
+        };
+        let stat = "5001 (x) t 4999 5000 4000 0 -1 0\n";
+        assert_eq!(proc_stat(stat, &ids).unwrap(), "2 (x) S 1 0 0 0 -1 0\n");
+        let status = "Name:\tx\nState:\tt (tracing stop)\nTgid:\t5000\n";
+        assert_eq!(
+            proc_status(status, &ids),
+            "Name:\tx\nState:\tS (sleeping)\nTgid:\t2\n"
         );
     }
 }

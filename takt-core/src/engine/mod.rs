@@ -383,7 +383,8 @@ impl Engine {
     /// timers of later starts and scheduled events, and the processes that start at 0.
     fn set_up(&mut self) -> Result<(), Error> {
         if !self.cfg.test_without_pid_namespace {
-            self.pidns = sys::PidNamespace::new().ok();
+            let views = self.cfg.nodes.iter().filter(|n| n.layer.is_some()).count();
+            self.pidns = sys::PidNamespace::new(views).ok();
         }
         self.write_node_files()?;
         self.make_node_namespaces();
@@ -1145,6 +1146,7 @@ impl Engine {
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
+            state: self.shown_state(task.unwrap_or(pid)),
         };
         let text = match file {
             "stat" => crate::hostfiles::proc_stat(&text, &ids)?,
@@ -1166,6 +1168,19 @@ impl Engine {
         Some(dir.join(name).to_string_lossy().into_owned())
     }
 
+    /// The state letter `/proc` should show for thread `tid`, as it would natively: every
+    /// traced thread but the one running is held in a ptrace stop, which the kernel shows
+    /// as `t (tracing stop)`. Parked in a blocking call: `S`; running or runnable: `R`; a
+    /// leader that exited before its other threads: `Z`. `None` (the kernel's letter)
+    /// for a thread takt no longer holds (an exited process: the kernel's zombie).
+    fn shown_state(&self, tid: Vtid) -> Option<char> {
+        Some(match self.threads.get(&tid)?.state {
+            State::Ready(_) => 'R',
+            State::Blocked(_) => 'S',
+            State::Zombie(_) => 'Z',
+        })
+    }
+
     /// Creates each node's own filesystem view (a mount namespace with an overlay of
     /// the host's root filesystem). Without the privilege to, the node runs on the
     /// host's filesystem and the report says so.
@@ -1177,7 +1192,8 @@ impl Engine {
                     .dir
                     .parent()
                     .map(|d| (d, Path::new(NODE_VIEW)));
-                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view) {
+                let procfs = self.pidns.as_mut().and_then(sys::PidNamespace::take_procfs);
+                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view, procfs) {
                     Ok(ns) => Some(ns),
                     Err((errno, step)) => {
                         self.fs_fallback = true;
@@ -1189,9 +1205,30 @@ impl Engine {
                     }
                 }
             });
+            if ns.as_ref().is_some_and(|ns| !ns.own_proc()) && self.pidns.is_some() {
+                let why = self
+                    .pidns
+                    .as_ref()
+                    .and_then(sys::PidNamespace::procfs_error);
+                let why = why.map_or("attaching it failed".into(), |e| format!("{e}"));
+                self.note(format!(
+                    "no /proc of the PID namespace for the nodes ({why}): the host's /proc \
+                     is bound in, and only paths naming a scenario's pid are translated"
+                ));
+            }
             self.nodens.push(ns);
             self.disks.push(crate::fs::Disk::default());
         }
+    }
+
+    /// Whether `tid`'s node sees the host's `/proc` (no mount namespace, or one without
+    /// a procfs of the scenario's PID namespace): then its pids are the host's.
+    pub(crate) fn host_proc(&self, tid: Vtid) -> bool {
+        let node = self.procs[&self.threads[&tid].pid].node;
+        !self
+            .nodens
+            .get(node)
+            .is_some_and(|ns| ns.as_ref().is_some_and(|n| n.own_proc()))
     }
 
     /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see
