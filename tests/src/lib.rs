@@ -324,6 +324,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "call_errors",
         "wait_groups",
         "sigio",
+        "proc_self",
     ]
     .iter()
     .map(|n| Fixture::c(n))
