@@ -1100,10 +1100,13 @@ impl Engine {
     }
 
     /// `/proc/{self,thread-self,<pid>}/[task/<tid>/]{stat,status}` of a scenario's
-    /// process, with its pid fields in the scenario's numbers: the host's `/proc` is
-    /// bound into each node, and it numbers pids as the host's namespace does. Written
-    /// into the node's directory as the open happens (a snapshot, where Linux's file is
-    /// live); `None` for any other path, or without a PID namespace (pids are the host's).
+    /// process, with its pid fields in the scenario's numbers (where a node sees the
+    /// host's `/proc`, it numbers pids as the host's namespace does), its state as the
+    /// guest would see it natively ([`Engine::shown_state`]) and its host times fixed.
+    /// Made from the real process's file (read by real pid, in the tracer's own `/proc`)
+    /// and written into the node's directory as the open happens (a snapshot, where
+    /// Linux's file is live); `None` for any other path, or without a PID namespace
+    /// (pids are the host's).
     ///
     /// `mountinfo` of any of these is the host's with its cgroup mounts made one cgroup
     /// v2 mount ([`crate::hostfiles::mountinfo`]), with or without a PID namespace (then
