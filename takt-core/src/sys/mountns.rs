@@ -63,6 +63,9 @@ impl std::fmt::Debug for NodeNamespace {
     }
 }
 
+/// `open_tree`'s "a copy of the mount" (`<linux/mount.h>`).
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+
 /// Step numbers the stub reports a failure with (status = step << 16 | errno).
 const STEP_PRIVATE: i32 = 1;
 const STEP_OVERLAY: i32 = 2;
@@ -147,10 +150,25 @@ extern "C" fn stub(arg: *mut libc::c_void) -> libc::c_int {
                 return fail(STEP_BIND);
             }
         }
+        // A copy made now (the original's mount id is older than the overlay's, so the
+        // mount table would list /proc before /, where Linux lists mounts in the order
+        // they were made); the original itself if the kernel cannot copy a detached
+        // mount.
+        let copy = match a.procfs {
+            -1 => -1,
+            fd => libc::syscall(
+                libc::SYS_open_tree,
+                fd,
+                a.empty.as_ptr(),
+                OPEN_TREE_CLONE
+                    | libc::AT_EMPTY_PATH as libc::c_uint
+                    | libc::O_CLOEXEC as libc::c_uint,
+            ) as libc::c_int,
+        };
         if a.procfs >= 0
             && libc::syscall(
                 libc::SYS_move_mount,
-                a.procfs,
+                if copy >= 0 { copy } else { a.procfs },
                 a.empty.as_ptr(),
                 libc::AT_FDCWD,
                 a.proc.as_ptr(),
