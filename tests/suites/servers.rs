@@ -406,15 +406,16 @@ const ZOO_CFG: &str = "tickTime=100\ninitLimit=20\nsyncLimit=10\ndataDir=/var/li
 clientPort=2181\nadmin.enableServer=false\npreAllocSize=64\n\
 server.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\n";
 
-/// The JVM's flags: `-Xint` (the interpreter only: with the JIT compilers, same-seed
-/// runs differed in the stack depth of a thread's calls, as whether a method ran
-/// compiled or interpreted changed from run to run, not yet explained; 1 run in 5 with
-/// `-Xbatch`, 3 digests in 10 with `-XX:TieredStopAtLevel=1`; interpreted, a run is faster
-/// here: no compiler threads), `-Xshare:off` (as the filesystem suite's JVM), `-XX:+UseSerialGC`
-/// (no GC worker threads), `-Xmx64m` (a small heap), `-XX:-UsePerfData` (no
-/// `/tmp/hsperfdata_<user>/<pid>` file shared by mapping).
-const JVM: [&str; 5] = [
-    "-Xint",
+/// The JVM's flags: the JIT compilers on (until session 5 this was `-Xint`: same-seed
+/// runs differed, 3 digests in 10 with `-XX:TieredStopAtLevel=1`; a C2 compiler thread
+/// compiling one method for longer than the watchdog's 200 ms slice was preempted at a
+/// moment of real time, and how far the other threads got meanwhile decided whether
+/// they still ran the method interpreted: takt now lets a thread that computes, not
+/// spins, keep the CPU for its compute allowance, 2 s), `-Xshare:off` (as the
+/// filesystem suite's JVM), `-XX:+UseSerialGC` (no GC worker threads), `-Xmx64m` (a
+/// small heap), `-XX:-UsePerfData` (no `/tmp/hsperfdata_<user>/<pid>` file shared by
+/// mapping).
+const JVM: [&str; 4] = [
     "-Xshare:off",
     "-XX:+UseSerialGC",
     "-Xmx64m",

@@ -114,6 +114,9 @@ pub struct Thread {
     pub(crate) sig_wake: Option<bool>,
     /// Syscalls this thread made so far (the key of its fault decisions).
     pub(crate) calls: u64,
+    /// Since its last syscall, stepping it at a watchdog stop found it computing (no
+    /// repeating state), see [`Config::compute_allowance`].
+    pub(crate) computing: bool,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -569,8 +572,13 @@ impl Engine {
                             spin::Settled::NotPure(stopped, why) => {
                                 s = stopped;
                                 not_pure = why;
+                                self.threads.get_mut(&tid).expect("thread").computing = true;
                             }
                         }
+                    }
+                    if sys::signal::interrupted().is_none() && self.keeps_computing(tid) {
+                        running = s.cont(0)?;
+                        continue;
                     }
                     if self.preempted(tid, &s, not_pure) || sys::signal::interrupted().is_some() {
                         self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
@@ -584,6 +592,24 @@ impl Engine {
             }
             return self.handle_stop(tid, stop);
         }
+    }
+
+    /// Whether `tid`, computing (see [`Config::compute_allowance`]), keeps the CPU past
+    /// the slice that just ended: it then counts against the spin budget as a slice, and
+    /// the preemption is invisible.
+    fn keeps_computing(&mut self, tid: Vtid) -> bool {
+        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let limit = self
+            .cfg
+            .compute_allowance
+            .min(self.cfg.spin_budget)
+            .as_secs_f64();
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        if !t.computing || f64::from(t.spin.saturating_add(1)) * slice > limit {
+            return false;
+        }
+        t.spin = t.spin.saturating_add(1);
+        true
     }
 
     /// Accounts a watchdog preemption of `tid` (stopped at `s`) that is not a pure spin
@@ -727,6 +753,7 @@ impl Engine {
         }
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
+        t.computing = false;
         t.progress = 0;
         t.short = None;
         let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
