@@ -32,6 +32,16 @@ pub struct Config {
     pub preempt_slice: Duration,
     /// Real time a thread may spin without syscalls in total before the run is stopped.
     pub spin_budget: Duration,
+    /// Real time a thread that computes (stepping it at a watchdog stop finds no
+    /// repeating state: not a pure spin) keeps running without a syscall before the
+    /// watchdog's preemption hands the CPU to another thread (at most the spin budget).
+    /// Such a preemption comes at a moment of real time, so what the other threads do
+    /// meanwhile depends on it: a JVM's JIT compiler thread compiles one method for
+    /// longer than a slice, and whether the others still ran the method interpreted
+    /// when the compiled code was installed changed from run to run. Longer is
+    /// deterministic for longer computations; a thread that busy-waits for another
+    /// without a pure spin (a counting loop) waits that long before the other runs.
+    pub compute_allowance: Duration,
     /// The CPU count programs see (`sched_getaffinity`, `/sys/.../online`).
     pub cpus: usize,
     /// Keep every trace event in memory (otherwise the last few thousand).
@@ -107,6 +117,7 @@ impl Default for Config {
             syscall_cost: Duration::from_nanos(500),
             preempt_slice: Duration::from_millis(200),
             spin_budget: Duration::from_secs(10),
+            compute_allowance: Duration::from_secs(2),
             cpus: 4,
             keep_trace: false,
             trace_detail: false,

@@ -349,18 +349,34 @@ pub struct ProcIds<'a> {
     pub ppid: i32,
     /// Host pid → namespace pid (0 if none).
     pub map: &'a dyn Fn(i64) -> i64,
-    /// Stopped by job control (takt's model, see `engine::job`): state `T`.
-    pub stopped: bool,
+    /// The state letter to show (stat field 3, `State:`), if not the host's: `T` for a
+    /// process job control stopped (takt's model, see `engine::job`).
+    pub state: Option<char>,
     /// stat fields 14–17: utime, stime, cutime, cstime in clock ticks (takt's CPU-time
     /// model: the task's, and its process's reaped children's).
     pub cpu: [i64; 4],
 }
 
+/// `State:`'s text for a state letter, as `fs/proc/array.c` names them.
+fn state_name(c: char) -> &'static str {
+    match c {
+        'R' => "R (running)",
+        'S' => "S (sleeping)",
+        'D' => "D (disk sleep)",
+        'T' => "T (stopped)",
+        't' => "t (tracing stop)",
+        'X' => "X (dead)",
+        'Z' => "Z (zombie)",
+        'P' => "P (parked)",
+        _ => "I (idle)",
+    }
+}
+
 /// `/proc/<pid>/stat` with its pid fields (1, 4, 5, 6, 8) in the namespace's numbers,
-/// the state (3) `T` for a process job control stopped, the CPU times (14–17) from
-/// takt's model ([`ProcIds::cpu`]), and the fields that count host time or host events
-/// fixed: page faults (10–13) and guest times (43, 44) 0, the start time (22) the run's
-/// start in clock ticks
+/// the state (3) [`ProcIds::state`] if given, the CPU times (14–17) from takt's model
+/// ([`ProcIds::cpu`]), and the fields that count host time or host events fixed: page
+/// faults (10–13) and guest times (43, 44) 0, the start time (22) the run's start in
+/// clock ticks
 /// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
@@ -377,10 +393,10 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     if fields.len() < 6 {
         return None;
     }
-    fields[1] = ids.ppid.to_string();
-    if ids.stopped {
-        fields[0] = "T".into();
+    if let Some(c) = ids.state {
+        fields[0] = c.to_string();
     }
+    fields[1] = ids.ppid.to_string();
     for i in [2, 3] {
         fields[i] = (ids.map)(num(&fields[i])?).to_string();
     }
@@ -408,8 +424,7 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
 
 /// `/proc/<pid>/status` with `Tgid`, `Pid`, `PPid`, `TracerPid` (takt's tracer is no
 /// process of the namespace: 0, as natively untraced) and the `NS*` lines (one level:
-/// the namespace's) in the namespace's numbers; `State` `T (stopped)` for a process job
-/// control stopped.
+/// the namespace's) in the namespace's numbers, and `State` [`ProcIds::state`] if given.
 pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
     let mut out = String::with_capacity(host.len());
     for line in host.lines() {
@@ -421,9 +436,12 @@ pub fn proc_status(host: &str, ids: &ProcIds<'_>) -> String {
             "PPid" => Some(i64::from(ids.ppid)),
             "TracerPid" => Some(0),
             "NSpgid" | "NSsid" => first().map(|h| (ids.map)(h)),
-            "State" if ids.stopped => {
-                out.push_str("State:\tT (stopped)\n");
-                continue;
+            "State" => {
+                if let Some(c) = ids.state {
+                    out.push_str(&format!("State:\t{}\n", state_name(c)));
+                    continue;
+                }
+                None
             }
             _ => None,
         };
@@ -450,7 +468,7 @@ mod proc_tests {
             tgid: 2,
             ppid: 1,
             map: &map,
-            stopped: false,
+            state: None,
             cpu: [0, 0, 0, 0],
         };
         let stat = "5001 (a b) c) S 4999 5000 4000 0 -1 4194560 97 0\n";
@@ -488,7 +506,7 @@ mod proc_tests {
             tgid: 3,
             ppid: 1,
             map: &map,
-            stopped: true,
+            state: Some('T'),
             cpu: [0; 4],
         };
         let stat = "5001 (x) t 4999 5000 4000 0 -1 4194560 97 0\n";
@@ -500,6 +518,26 @@ mod proc_tests {
         assert_eq!(
             proc_status(status, &ids),
             "Name:\tx\nState:\tT (stopped)\nTgid:\t3\n"
+        );
+    }
+
+    #[test]
+    fn a_parked_thread_shows_sleeping_not_tracing_stop() {
+        let map = |_: i64| 0;
+        let ids = ProcIds {
+            pid: 2,
+            tgid: 2,
+            ppid: 1,
+            map: &map,
+            state: Some('S'),
+            cpu: [0; 4],
+        };
+        let stat = "5001 (x) t 4999 5000 4000 0 -1 0\n";
+        assert_eq!(proc_stat(stat, &ids).unwrap(), "2 (x) S 1 0 0 0 -1 0\n");
+        let status = "Name:\tx\nState:\tt (tracing stop)\nTgid:\t5000\n";
+        assert_eq!(
+            proc_status(status, &ids),
+            "Name:\tx\nState:\tS (sleeping)\nTgid:\t2\n"
         );
     }
 }

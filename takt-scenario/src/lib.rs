@@ -256,6 +256,7 @@ struct Inner {
     stdout_logging: bool,
     strategy: Strategy,
     spin_budget: Option<Duration>,
+    compute_allowance: Option<Duration>,
     crash_model: CrashModel,
     keep_trace: bool,
     trace_detail: bool,
@@ -358,6 +359,7 @@ impl Scenario {
                 stdout_logging: d.stdout_logging,
                 strategy: d.strategy.unwrap_or_default(),
                 spin_budget: d.spin_budget,
+                compute_allowance: None,
                 crash_model: d.crash_model,
                 keep_trace: false,
                 trace_detail: false,
@@ -568,6 +570,13 @@ impl Scenario {
     /// Sets the real-time budget a thread may spin without syscalls.
     pub fn spin_budget(&self, t: Duration) -> &Self {
         self.inner.lock().spin_budget = Some(t);
+        self
+    }
+
+    /// Sets how long a computing thread keeps the CPU without syscalls before the
+    /// watchdog hands it to another (see `takt_core::Config::compute_allowance`).
+    pub fn compute_allowance(&self, t: Duration) -> &Self {
+        self.inner.lock().compute_allowance = Some(t);
         self
     }
 
@@ -825,6 +834,9 @@ impl Scenario {
         };
         if let Some(b) = i.spin_budget {
             cfg.spin_budget = b;
+        }
+        if let Some(c) = i.compute_allowance {
+            cfg.compute_allowance = c;
         }
         if let Some((local, remote, jitter)) = i.latency {
             (cfg.local_latency, cfg.remote_latency, cfg.jitter) = (local, remote, jitter);

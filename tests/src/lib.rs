@@ -340,6 +340,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "unix_perms",
         "futex_waitv",
         "sysv_sem",
+        "proc_self",
     ]
     .iter()
     .map(|n| Fixture::c(n))

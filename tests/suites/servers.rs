@@ -467,9 +467,11 @@ fn zookeeper(seed: u64) -> Report {
         node.put_file("/var/lib/zk/myid", format!("{i}\n"));
         // The JVM as Debian starts it, no flags: both JIT compilers, the G1 collector
         // with its workers, class-data sharing, its perf-data file. (Until session 5 this
-        // test ran `-Xint`: with the JIT, same-seed runs differed, 3 digests in 10. The
-        // cause was host state the JVM read, most likely `/proc/self/mountinfo`, whose
-        // mount ids moved with every run and which takt now serves canonical.)
+        // test ran `-Xint`: with the JIT, same-seed runs differed, 3 digests in 10. A C2
+        // compiler thread compiling one method for longer than the watchdog's 200 ms
+        // slice was preempted at a moment of real time, and how far the other threads
+        // got meanwhile decided whether they still ran the method interpreted. A thread
+        // that computes, not spins, now keeps the CPU for its compute allowance, 2 s.)
         node.create_process(
             Process::new("/usr/bin/java")
                 .args([

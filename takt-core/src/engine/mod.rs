@@ -128,6 +128,9 @@ pub struct Thread {
     pub(crate) detail_pass: bool,
     /// The CPU time it used (`cpu`).
     pub(crate) cpu: cpu::CpuTime,
+    /// Since its last syscall, stepping it at a watchdog stop found it computing (no
+    /// repeating state), see [`Config::compute_allowance`].
+    pub(crate) computing: bool,
 }
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -434,7 +437,8 @@ impl Engine {
     /// timers of later starts and scheduled events, and the processes that start at 0.
     fn set_up(&mut self) -> Result<(), Error> {
         if !self.cfg.test_without_pid_namespace {
-            self.pidns = sys::PidNamespace::new().ok();
+            let views = self.cfg.nodes.iter().filter(|n| n.layer.is_some()).count();
+            self.pidns = sys::PidNamespace::new(views).ok();
         }
         self.write_node_files()?;
         self.make_node_namespaces();
@@ -622,8 +626,13 @@ impl Engine {
                             spin::Settled::NotPure(stopped, why) => {
                                 s = stopped;
                                 not_pure = why;
+                                self.threads.get_mut(&tid).expect("thread").computing = true;
                             }
                         }
+                    }
+                    if sys::signal::interrupted().is_none() && self.keeps_computing(tid) {
+                        running = s.cont(0)?;
+                        continue;
                     }
                     if self.preempted(tid, &s, not_pure) || sys::signal::interrupted().is_some() {
                         self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
@@ -641,6 +650,24 @@ impl Engine {
             }
             return self.handle_stop(tid, stop);
         }
+    }
+
+    /// Whether `tid`, computing (see [`Config::compute_allowance`]), keeps the CPU past
+    /// the slice that just ended: it then counts against the spin budget as a slice, and
+    /// the preemption is invisible.
+    fn keeps_computing(&mut self, tid: Vtid) -> bool {
+        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let limit = self
+            .cfg
+            .compute_allowance
+            .min(self.cfg.spin_budget)
+            .as_secs_f64();
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        if !t.computing || f64::from(t.spin.saturating_add(1)) * slice > limit {
+            return false;
+        }
+        t.spin = t.spin.saturating_add(1);
+        true
     }
 
     /// Accounts a watchdog preemption of `tid` (stopped at `s`) that is not a pure spin
@@ -783,6 +810,7 @@ impl Engine {
         }
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
+        t.computing = false;
         t.progress = 0;
         t.short = None;
         let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
@@ -1204,10 +1232,13 @@ impl Engine {
     }
 
     /// `/proc/{self,thread-self,<pid>}/[task/<tid>/]{stat,status}` of a scenario's
-    /// process, with its pid fields in the scenario's numbers: the host's `/proc` is
-    /// bound into each node, and it numbers pids as the host's namespace does. Written
-    /// into the node's directory as the open happens (a snapshot, where Linux's file is
-    /// live); `None` for any other path, or without a PID namespace (pids are the host's).
+    /// process, with its pid fields in the scenario's numbers (where a node sees the
+    /// host's `/proc`, it numbers pids as the host's namespace does), its state as the
+    /// guest would see it natively ([`Engine::shown_state`]) and its host times fixed.
+    /// Made from the real process's file (read by real pid, in the tracer's own `/proc`)
+    /// and written into the node's directory as the open happens (a snapshot, where
+    /// Linux's file is live); `None` for any other path, or without a PID namespace
+    /// (pids are the host's).
     ///
     /// `mountinfo` of any of these is the host's with its cgroup mounts made one cgroup
     /// v2 mount ([`crate::hostfiles::mountinfo`]), with or without a PID namespace (then
@@ -1258,7 +1289,10 @@ impl Engine {
             tgid: pid,
             ppid: proc.ppid,
             map: &map,
-            stopped: proc.stop.is_some(),
+            state: match proc.stop {
+                Some(_) => Some('T'),
+                None => self.shown_state(task.unwrap_or(pid)),
+            },
             cpu: [
                 tick(own.user),
                 tick(own.sys),
@@ -1286,6 +1320,19 @@ impl Engine {
         Some(dir.join(name).to_string_lossy().into_owned())
     }
 
+    /// The state letter `/proc` should show for thread `tid`, as it would natively: every
+    /// traced thread but the one running is held in a ptrace stop, which the kernel shows
+    /// as `t (tracing stop)`. Parked in a blocking call: `S`; running or runnable: `R`; a
+    /// leader that exited before its other threads: `Z`. `None` (the kernel's letter)
+    /// for a thread takt no longer holds (an exited process: the kernel's zombie).
+    fn shown_state(&self, tid: Vtid) -> Option<char> {
+        Some(match self.threads.get(&tid)?.state {
+            State::Ready(_) => 'R',
+            State::Blocked(_) => 'S',
+            State::Zombie(_) => 'Z',
+        })
+    }
+
     /// Creates each node's own filesystem view (a mount namespace with an overlay of
     /// the host's root filesystem). Without the privilege to, the node runs on the
     /// host's filesystem and the report says so.
@@ -1297,7 +1344,8 @@ impl Engine {
                     .dir
                     .parent()
                     .map(|d| (d, Path::new(NODE_VIEW)));
-                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view) {
+                let procfs = self.pidns.as_mut().and_then(sys::PidNamespace::take_procfs);
+                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view, procfs) {
                     Ok(ns) => Some(ns),
                     Err((errno, step)) => {
                         self.fs_fallback = true;
@@ -1309,9 +1357,30 @@ impl Engine {
                     }
                 }
             });
+            if ns.as_ref().is_some_and(|ns| !ns.own_proc()) && self.pidns.is_some() {
+                let why = self
+                    .pidns
+                    .as_ref()
+                    .and_then(sys::PidNamespace::procfs_error);
+                let why = why.map_or("attaching it failed".into(), |e| format!("{e}"));
+                self.note(format!(
+                    "no /proc of the PID namespace for the nodes ({why}): the host's /proc \
+                     is bound in, and only paths naming a scenario's pid are translated"
+                ));
+            }
             self.nodens.push(ns);
             self.disks.push(crate::fs::Disk::default());
         }
+    }
+
+    /// Whether `tid`'s node sees the host's `/proc` (no mount namespace, or one without
+    /// a procfs of the scenario's PID namespace): then its pids are the host's.
+    pub(crate) fn host_proc(&self, tid: Vtid) -> bool {
+        let node = self.procs[&self.threads[&tid].pid].node;
+        !self
+            .nodens
+            .get(node)
+            .is_some_and(|ns| ns.as_ref().is_some_and(|n| n.own_proc()))
     }
 
     /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see

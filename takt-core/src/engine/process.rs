@@ -230,6 +230,7 @@ impl Engine {
                 clear_tid: 0,
                 timer: None,
                 spin: 0,
+                computing: false,
                 spinning: None,
                 initial_exec: false,
                 restore: None,

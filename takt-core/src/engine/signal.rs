@@ -91,8 +91,37 @@ impl Engine {
         // A parked spinner of the process may take it: it must run again.
         self.progress = self.progress.wrapping_add(1);
         self.job_signal(pid, sig, target);
-        self.interrupt_for_signal(pid, sig, target);
+        if sig == libc::SIGKILL {
+            self.killed(pid);
+        } else {
+            self.interrupt_for_signal(pid, sig, target);
+        }
         self.notify(Obj::Signals);
+    }
+
+    /// `SIGKILL` reached process `pid`. The kernel ends a traced process at once on
+    /// SIGKILL: every thread leaves the stop takt holds it in (parked in an emulated
+    /// call, or waiting its turn) and runs to its exit stop, so those stops are gone.
+    /// Resuming one would continue a thread's exit stop instead, and when that thread is
+    /// the leader, the wait for its next stop never returns (a leader's exit is reported
+    /// only after every other thread's, and they sit in their exit stops): the whole
+    /// group is collected now. Not for the running thread's own process (it is in a
+    /// stop of its own, and dies when resumed).
+    fn killed(&mut self, pid: Vtid) {
+        let running = self.last.and_then(|t| self.threads.get(&t)).map(|t| t.pid);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        p.exiting = true;
+        if running == Some(pid) || p.status.is_some() {
+            return;
+        }
+        let Some(&first) = p.threads.iter().min_by_key(|&&t| (t != pid, t)) else {
+            return;
+        };
+        if let Err(e) = self.collect_vanished(first) {
+            self.warn(format!("collecting a SIGKILLed process: {e}"));
+        }
     }
 
     fn interrupt_for_signal(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {

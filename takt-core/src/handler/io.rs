@@ -679,7 +679,7 @@ fn unknown_ioctl(kind: Kind) -> Errno {
 pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) -> Res {
     let (path, flags) = (a[path_arg], a[path_arg.saturating_add(1)] as i32);
     let p = e.read_cstr(tid, path)?;
-    if let Some(local) = e.node_file(tid, &p).or_else(|| proc_path(e, &p)) {
+    if let Some(local) = e.node_file(tid, &p).or_else(|| proc_path(e, tid, &p)) {
         // Below the red zone of the stack: free at a syscall, and the kernel copies the
         // path before anything could run on that stack again.
         let sp = e.threads[&tid].regs.expect("at a seccomp stop").sp();
@@ -728,10 +728,11 @@ pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) ->
 /// `/proc/<pid>/…` (and `/proc/<pid>/task/<tid>/…`) named by the scenario's pids: the
 /// host's `/proc` counts pids of the host's namespace, so the path is turned into the
 /// real pid's (pid 2 of a scenario is not the host's pid 2). `None` for any other path,
-/// or for pids the scenario does not have.
-fn proc_path(e: &Engine, p: &[u8]) -> Option<String> {
-    if !e.pid_namespace() {
-        return None; // pids are the host's already
+/// for pids the scenario does not have, and where the node's `/proc` is its PID
+/// namespace's own (it counts the scenario's pids itself).
+fn proc_path(e: &Engine, tid: Vtid, p: &[u8]) -> Option<String> {
+    if !e.pid_namespace() || !e.host_proc(tid) {
+        return None; // pids are the host's already, or /proc is the namespace's
     }
     let rest = std::str::from_utf8(p.strip_prefix(b"/proc/")?).ok()?;
     let (pid, tail) = rest.split_once('/').unwrap_or((rest, ""));

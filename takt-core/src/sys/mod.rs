@@ -20,7 +20,7 @@ pub mod watchdog;
 use crate::Error;
 use nix::errno::Errno as NixErrno;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// A real (host) thread id, as the tracer sees it.
 pub type RealTid = i32;
@@ -950,6 +950,12 @@ pub fn pin_current_thread(cpus: &[usize]) -> Vec<usize> {
 /// semaphores and message queues with ids counted from 0 in every run, invisible to the
 /// host and to other scenarios, and destroyed with the run (a killed PostgreSQL leaves
 /// no segment behind to collide with the next run's).
+///
+/// And it makes the namespace's procfs instances: procfs numbers pids as the PID
+/// namespace of the task that creates it, and init is the only task in the namespace
+/// that runs no guest code. It creates them (`fsopen("proc")`, `fsmount`) before it
+/// sleeps, as detached mounts; the tracer takes copies of their fds (`pidfd_getfd`) for
+/// the nodes' mount namespaces to attach at their `/proc` ([`PidNamespace::take_procfs`]).
 #[derive(Debug)]
 pub struct PidNamespace {
     init: i32,
@@ -957,14 +963,42 @@ pub struct PidNamespace {
     home: OwnedFd,
     ipc: OwnedFd,
     home_ipc: OwnedFd,
+    /// Detached procfs mounts of the namespace, not yet given to a node.
+    procfs: Vec<OwnedFd>,
+    /// Why there are none, if init could not make them.
+    procfs_error: Option<NixErrno>,
+    _args: Box<InitArgs>,
     _stack: Vec<u8>,
     reaped: bool,
 }
 
-/// Pid 1 of a scenario: reaps orphans (SIGCHLD ignored) and sleeps until killed. It
-/// shares the tracer's memory, so it makes system calls only.
-extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: system calls on stack memory only; no allocation, no locks.
+/// What init reads and writes in the shared memory, prepared before the clone.
+#[derive(Debug)]
+struct InitArgs {
+    /// One slot per procfs mount to make: init writes the mount fd (its own number).
+    fds: Vec<i32>,
+    /// The write end of the status pipe (0 written: made; else the errno).
+    status: RawFd,
+}
+
+/// `<linux/mount.h>`: the new mount API's flags, as the kernel defines them.
+const FSOPEN_CLOEXEC: libc::c_uint = 1;
+const FSCONFIG_SET_STRING: libc::c_uint = 1;
+const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+/// nosuid, nodev, noexec: how distributions mount `/proc`.
+const PROC_ATTRS: libc::c_uint = 0x2 | 0x4 | 0x8;
+/// `move_mount`'s "the source is the fd itself".
+pub(crate) const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+
+/// Pid 1 of a scenario: makes the namespace's procfs mounts, then reaps orphans
+/// (SIGCHLD ignored) and sleeps until killed. It shares the tracer's memory, so it makes
+/// system calls only.
+extern "C" fn init_stub(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: system calls on stack memory and on the InitArgs `arg` points to (alive
+    // in PidNamespace until the stub has been killed and reaped; its `fds` are written
+    // only by the stub, and read by the parent after the status pipe says so); no
+    // allocation, no locks.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         let mut sa: libc::sigaction = std::mem::zeroed();
@@ -975,6 +1009,40 @@ extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
         }
         sa.sa_sigaction = libc::SIG_IGN;
         libc::sigaction(libc::SIGCHLD, &sa, std::ptr::null_mut());
+        let a = &mut *(arg as *mut InitArgs);
+        let mut code: i32 = 0;
+        for slot in a.fds.iter_mut() {
+            let fs = libc::syscall(libc::SYS_fsopen, c"proc".as_ptr(), FSOPEN_CLOEXEC);
+            let mut m = -1;
+            if fs >= 0 {
+                let fs = fs as libc::c_int;
+                let set = libc::syscall(
+                    libc::SYS_fsconfig,
+                    fs,
+                    FSCONFIG_SET_STRING,
+                    c"source".as_ptr(),
+                    c"proc".as_ptr(),
+                    0,
+                );
+                if set == 0
+                    && libc::syscall(libc::SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0) == 0
+                {
+                    m = libc::syscall(libc::SYS_fsmount, fs, FSMOUNT_CLOEXEC, PROC_ATTRS);
+                }
+                if m < 0 {
+                    code = *libc::__errno_location();
+                }
+                libc::close(fs);
+            } else {
+                code = *libc::__errno_location();
+            }
+            if m < 0 {
+                break;
+            }
+            *slot = m as i32;
+        }
+        libc::write(a.status, (&code as *const i32).cast(), 4);
+        libc::close(a.status);
         loop {
             libc::pause();
         }
@@ -982,35 +1050,68 @@ extern "C" fn init_stub(_: *mut libc::c_void) -> libc::c_int {
 }
 
 impl PidNamespace {
-    /// Creates the namespace. Fails with `EPERM` where the caller may not (no root, no
-    /// user namespaces); the engine then runs without one and says so in the report.
-    pub fn new() -> Result<PidNamespace, NixErrno> {
+    /// Creates the namespace, with `procfs` procfs mounts of it to hand out. Fails with
+    /// `EPERM` where the caller may not (no root, no user namespaces); the engine then
+    /// runs without one and says so in the report. A failure to make the procfs mounts
+    /// is not one: the namespace then has none ([`PidNamespace::procfs_error`]).
+    pub fn new(procfs: usize) -> Result<PidNamespace, NixErrno> {
         let home = open_ro("/proc/thread-self/ns/pid")?;
         let home_ipc = open_ro("/proc/thread-self/ns/ipc")?;
+        let mut pipe = [0; 2];
+        // SAFETY: pipe2 writes two fds into a valid array.
+        NixErrno::result(unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) })?;
+        let mut args = Box::new(InitArgs {
+            fds: vec![-1; procfs],
+            status: pipe[1],
+        });
         // The stub shares our memory (CLONE_VM) on a stack of its own, so creating it
         // copies no page tables and makes no page of the test process copy-on-write.
         let mut stack = vec![0u8; 16 * 1024];
         let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+        let arg = &mut *args as *mut InitArgs as *mut libc::c_void;
         // SAFETY: glibc's clone runs `init_stub` on `stack`, which lives in the returned
-        // PidNamespace until the stub has been killed and reaped (Drop).
+        // PidNamespace (with `args`) until the stub has been killed and reaped (Drop).
         let pid = unsafe {
             libc::clone(
                 init_stub,
                 top as *mut libc::c_void,
                 libc::CLONE_VM | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::SIGCHLD,
-                std::ptr::null_mut(),
+                arg,
             )
         };
+        // SAFETY: our copy of the write end; the stub has its own (no CLONE_FILES).
+        unsafe { libc::close(pipe[1]) };
+        let mut code = [0u8; 4];
+        let n = match NixErrno::result(pid) {
+            // SAFETY: reads at most 4 bytes into a 4-byte buffer; returns 0 if the stub
+            // died (every write end is then closed).
+            Ok(_) => unsafe { libc::read(pipe[0], code.as_mut_ptr().cast(), 4) },
+            Err(_) => 0,
+        };
+        // SAFETY: the read end, ours, closed once.
+        unsafe { libc::close(pipe[0]) };
         let pid = NixErrno::result(pid)?;
         let opened = open_ro(&format!("/proc/{pid}/ns/pid"))
             .and_then(|ns| Ok((ns, open_ro(&format!("/proc/{pid}/ns/ipc"))?)));
         let (ns, ipc) = match opened {
-            Ok(fds) => fds,
+            Ok(fds) if n == 4 => fds,
+            Ok(_) => {
+                let _ = kill(pid, libc::SIGKILL);
+                reap_within(pid, REAP_LIMIT);
+                return Err(NixErrno::ECHILD);
+            }
             Err(e) => {
                 let _ = kill(pid, libc::SIGKILL);
                 reap_within(pid, REAP_LIMIT);
                 return Err(e);
             }
+        };
+        let (procfs, procfs_error) = match i32::from_ne_bytes(code) {
+            0 => match fds_of(pid, &args.fds) {
+                Ok(fds) => (fds, None),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+            e => (Vec::new(), Some(NixErrno::from_raw(e))),
         };
         Ok(PidNamespace {
             init: pid,
@@ -1018,9 +1119,24 @@ impl PidNamespace {
             ipc,
             home,
             home_ipc,
+            procfs,
+            procfs_error: procfs_error.filter(|_| !args.fds.is_empty()),
+            _args: args,
             _stack: stack,
             reaped: false,
         })
+    }
+
+    /// A detached procfs mount of the namespace (its `/proc/self` is the reader's pid in
+    /// the namespace), for one node's mount namespace to attach; `None` once all are
+    /// taken, or if none could be made.
+    pub fn take_procfs(&mut self) -> Option<OwnedFd> {
+        self.procfs.pop()
+    }
+
+    /// Why init could not make the procfs mounts, if it could not.
+    pub fn procfs_error(&self) -> Option<NixErrno> {
+        self.procfs_error
     }
 
     /// Runs `f` (which forks) with the calling thread's children placed in the namespace
@@ -1060,6 +1176,25 @@ impl PidNamespace {
         }
         self.reaped
     }
+}
+
+/// Copies of the fds `fds` of process `pid` into this process (`pidfd_getfd`).
+fn fds_of(pid: i32, fds: &[i32]) -> Result<Vec<OwnedFd>, NixErrno> {
+    // SAFETY: pidfd_open takes a pid and flags; the returned fd is checked.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = NixErrno::result(pidfd)? as RawFd;
+    // SAFETY: `pidfd` is a fresh, valid descriptor nobody else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    fds.iter()
+        .map(|&fd| {
+            // SAFETY: pidfd_getfd takes a pidfd, a number in the target's table and
+            // flags; the new fd (close-on-exec) is checked and then owned.
+            let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+            let got = NixErrno::result(got)? as RawFd;
+            // SAFETY: a fresh, valid descriptor nobody else owns.
+            Ok(unsafe { OwnedFd::from_raw_fd(got) })
+        })
+        .collect()
 }
 
 /// How long dropping a namespace waits for its init to exit before giving up.

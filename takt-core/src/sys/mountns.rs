@@ -4,10 +4,12 @@
 //! A small stub process (sharing the tracer's memory, like the PID namespace's init) is
 //! cloned into a new mount namespace, makes every mount private (nothing propagates back
 //! to the host), mounts the overlay `lowerdir=/,upperdir=<layer>/upper,workdir=<layer>/work,volatile`
-//! on `<layer>/merged`, binds the host's `/proc`, `/dev` and `/sys` and the scenario's own
+//! on `<layer>/merged`, binds the host's `/dev` and `/sys` and the scenario's own
 //! directories into it (the scenario's directory also at a fixed path, see
-//! [`crate::config::NODE_VIEW`]), mounts a fresh tmpfs on `/dev/shm`, and makes the overlay its root
-//! (`pivot_root`). Then it sleeps until killed. The node's processes enter its namespace
+//! [`crate::config::NODE_VIEW`]), attaches a procfs of the scenario's PID namespace at
+//! `/proc` (made by the namespace's init, see [`super::PidNamespace`]; without one, the
+//! host's `/proc` is bound there instead), mounts a fresh tmpfs on `/dev/shm`, and makes
+//! the overlay its root (`pivot_root`). Then it sleeps until killed. The node's processes enter its namespace
 //! (`setns`) in the spawned child before `execve`, so they and their children share one
 //! view; the tracer stays in the host's namespace and sees the layer at its host path.
 //!
@@ -34,6 +36,11 @@ struct StubArgs {
     shm_opts: CString,
     dot: CString,
     root: CString,
+    /// A detached procfs mount to attach at `proc` instead of binding the host's `/proc`
+    /// (its fd number in the stub's copy of the fd table), or -1.
+    procfs: RawFd,
+    proc: CString,
+    empty: CString,
     /// The write end of the status pipe.
     status: RawFd,
 }
@@ -42,6 +49,7 @@ struct StubArgs {
 pub struct NodeNamespace {
     pid: i32,
     ns: OwnedFd,
+    own_proc: bool,
     _args: Box<StubArgs>,
     _stack: Vec<u8>,
     reaped: bool,
@@ -55,12 +63,39 @@ impl std::fmt::Debug for NodeNamespace {
     }
 }
 
+/// `open_tree`'s "a copy of the mount" (`<linux/mount.h>`).
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+
 /// Step numbers the stub reports a failure with (status = step << 16 | errno).
 const STEP_PRIVATE: i32 = 1;
 const STEP_OVERLAY: i32 = 2;
 const STEP_BIND: i32 = 3;
 const STEP_SHM: i32 = 4;
 const STEP_PIVOT: i32 = 5;
+const STEP_PROC: i32 = 6;
+/// Steps of the parent's.
+const STEP_VIEW_DIR: i32 = 7;
+const STEP_CLONE: i32 = 8;
+const STEP_OPEN_NS: i32 = 9;
+const STEP_NUL: i32 = 10;
+
+/// An error of [`NodeNamespace::create`] as the report says it.
+fn describe((errno, step): (NixErrno, i32)) -> (NixErrno, String) {
+    let what = match step {
+        STEP_PRIVATE => "making the mounts private",
+        STEP_OVERLAY => "mounting the overlay",
+        STEP_BIND => "binding /proc, /dev, /sys or the scenario's directory",
+        STEP_SHM => "mounting /dev/shm",
+        STEP_PIVOT => "pivot_root",
+        STEP_PROC => "attaching the PID namespace's /proc",
+        STEP_VIEW_DIR => "creating the scenario directory's mount point in the layer",
+        STEP_CLONE => "clone(CLONE_NEWNS)",
+        STEP_OPEN_NS => "opening the namespace",
+        STEP_NUL => "a path with a NUL byte",
+        _ => "starting the namespace stub",
+    };
+    (errno, what.into())
+}
 
 /// The stub: sets the view up, reports, sleeps. System calls only (it shares the
 /// tracer's memory and TLS: nothing that allocates or takes a lock).
@@ -115,6 +150,33 @@ extern "C" fn stub(arg: *mut libc::c_void) -> libc::c_int {
                 return fail(STEP_BIND);
             }
         }
+        // A copy made now (the original's mount id is older than the overlay's, so the
+        // mount table would list /proc before /, where Linux lists mounts in the order
+        // they were made); the original itself if the kernel cannot copy a detached
+        // mount.
+        let copy = match a.procfs {
+            -1 => -1,
+            fd => libc::syscall(
+                libc::SYS_open_tree,
+                fd,
+                a.empty.as_ptr(),
+                OPEN_TREE_CLONE
+                    | libc::AT_EMPTY_PATH as libc::c_uint
+                    | libc::O_CLOEXEC as libc::c_uint,
+            ) as libc::c_int,
+        };
+        if a.procfs >= 0
+            && libc::syscall(
+                libc::SYS_move_mount,
+                if copy >= 0 { copy } else { a.procfs },
+                a.empty.as_ptr(),
+                libc::AT_FDCWD,
+                a.proc.as_ptr(),
+                super::MOVE_MOUNT_F_EMPTY_PATH,
+            ) != 0
+        {
+            return fail(STEP_PROC);
+        }
         if libc::mount(
             a.tmpfs.as_ptr(),
             a.shm.as_ptr(),
@@ -147,19 +209,45 @@ impl NodeNamespace {
     /// host directories `host_dirs` bound in at their own paths, and `view` = (a host
     /// directory, a path) bound in at that path too (created in the layer). Fails with
     /// the errno of the step that failed (`EPERM` without root).
+    ///
+    /// `procfs`, a detached procfs mount (of the scenario's PID namespace, see
+    /// [`super::PidNamespace::take_procfs`]), is attached at the node's `/proc`; without
+    /// one, or if attaching it fails, the host's `/proc` is bound there
+    /// ([`NodeNamespace::own_proc`] says which).
     pub fn new(
         layer: &Path,
         host_dirs: &[PathBuf],
         view: Option<(&Path, &Path)>,
+        procfs: Option<OwnedFd>,
     ) -> Result<NodeNamespace, (NixErrno, String)> {
+        if let Some(fd) = procfs {
+            match Self::create(layer, host_dirs, view, Some(&fd)) {
+                Err((_, STEP_PROC)) => {}
+                other => return other.map_err(describe),
+            }
+        }
+        Self::create(layer, host_dirs, view, None).map_err(describe)
+    }
+
+    /// [`NodeNamespace::new`] with `procfs` or the host's `/proc`; the error's step is
+    /// one of the `STEP_` numbers (0: before the stub ran).
+    fn create(
+        layer: &Path,
+        host_dirs: &[PathBuf],
+        view: Option<(&Path, &Path)>,
+        procfs: Option<&OwnedFd>,
+    ) -> Result<NodeNamespace, (NixErrno, i32)> {
         let c = |p: &Path| {
-            CString::new(p.as_os_str().as_encoded_bytes())
-                .map_err(|_| (NixErrno::EINVAL, format!("NUL byte in {}", p.display())))
+            CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| (NixErrno::EINVAL, STEP_NUL))
         };
         let merged = layer.join("merged");
         let inside = |p: &Path| merged.join(p.strip_prefix("/").unwrap_or(p));
         let mut binds = Vec::new();
-        for d in ["/proc", "/dev", "/sys"] {
+        let bound: &[&str] = match procfs {
+            Some(_) => &["/dev", "/sys"],
+            None => &["/proc", "/dev", "/sys"],
+        };
+        for d in bound {
             binds.push((c(Path::new(d))?, c(&inside(Path::new(d)))?));
         }
         for d in host_dirs {
@@ -169,14 +257,14 @@ impl NodeNamespace {
             let target = layer.join("upper").join(at.strip_prefix("/").unwrap_or(at));
             std::fs::create_dir_all(&target).map_err(|e| {
                 let errno = NixErrno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-                (errno, format!("creating {}", target.display()))
+                (errno, STEP_VIEW_DIR)
             })?;
             binds.push((c(src)?, c(&inside(at))?));
         }
         let mut fds = [0; 2];
         // SAFETY: pipe2 writes two fds into a valid array.
         NixErrno::result(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })
-            .map_err(|e| (e, "pipe2".into()))?;
+            .map_err(|e| (e, 0))?;
         // `volatile`: no sync of the upper layer, ever: takt models durability itself
         // (what a crash keeps), the layer is thrown away after the run, and without it
         // the stub's death (the last unmount) syncs the host's filesystem, which took
@@ -189,11 +277,14 @@ impl NodeNamespace {
         let args = Box::new(StubArgs {
             merged: c(&merged)?,
             overlay: CString::from(c"overlay"),
-            opts: CString::new(opts).map_err(|_| (NixErrno::EINVAL, "NUL in layer".into()))?,
+            opts: CString::new(opts).map_err(|_| (NixErrno::EINVAL, 0))?,
             binds,
             shm: c(&inside(Path::new("/dev/shm")))?,
             tmpfs: CString::from(c"tmpfs"),
             shm_opts: CString::from(c"mode=1777"),
+            procfs: procfs.map_or(-1, AsRawFd::as_raw_fd),
+            proc: c(&inside(Path::new("/proc")))?,
+            empty: CString::from(c""),
             dot: CString::from(c"."),
             root: CString::from(c"/"),
             status: fds[1],
@@ -221,7 +312,7 @@ impl NodeNamespace {
             Ok(p) => p,
             Err(e) => {
                 close_read();
-                return Err((e, "clone(CLONE_NEWNS)".into()));
+                return Err((e, STEP_CLONE));
             }
         };
         let mut code = [0u8; 4];
@@ -233,31 +324,31 @@ impl NodeNamespace {
         if n != 4 || code != 0 {
             let _ = kill(pid, libc::SIGKILL);
             reap_within(pid, REAP_LIMIT);
-            let step = match code >> 16 {
-                STEP_PRIVATE => "making the mounts private",
-                STEP_OVERLAY => "mounting the overlay",
-                STEP_BIND => "binding /proc, /dev, /sys or the scenario's directory",
-                STEP_SHM => "mounting /dev/shm",
-                STEP_PIVOT => "pivot_root",
-                _ => "starting the namespace stub",
-            };
-            return Err((NixErrno::from_raw(code & 0xffff), step.into()));
+            let step = if n == 4 { code >> 16 } else { 0 };
+            return Err((NixErrno::from_raw(code & 0xffff), step));
         }
         let ns = match open_ro(&format!("/proc/{pid}/ns/mnt")) {
             Ok(ns) => ns,
             Err(e) => {
                 let _ = kill(pid, libc::SIGKILL);
                 reap_within(pid, REAP_LIMIT);
-                return Err((e, "opening the namespace".into()));
+                return Err((e, STEP_OPEN_NS));
             }
         };
         Ok(NodeNamespace {
             pid,
             ns,
+            own_proc: procfs.is_some(),
             _args: args,
             _stack: stack,
             reaped: false,
         })
+    }
+
+    /// Whether the node's `/proc` is a procfs of the scenario's PID namespace (else the
+    /// host's, bound in: it numbers pids as the host does).
+    pub fn own_proc(&self) -> bool {
+        self.own_proc
     }
 
     /// The namespace's fd, for `setns` in a spawned child.

@@ -15,7 +15,7 @@ const USAGE: &str = "usage: takt trace [--json] FILE
        takt coverage merge SHARD.json… [--html MAP.html]
        takt run [--seed N] [--completion-time DURATION] [--trace FILE] [--report FILE.html] [--perfetto FILE.json]
                 [--snapshot-at T FILE.json]… [--deps FILE.dot|FILE.json]
-                [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--log] [--quiet] [--verbose]
+                [--strategy random|sticky:PERMILLE|pct:DEPTH] [--spin-budget DURATION] [--compute-allowance DURATION] [--log] [--quiet] [--verbose]
                 [--fault-rate RATE] [--fault SYSCALL=RATE]… [--reset-rate RATE] [--drop-rate RATE]
                 [--partition A:B:AT[:HEAL_AFTER]]… [--crash NODE:AT[:RESTART_AFTER]]…
                 [--crash-model lose|ext4|keep] [--host-files]
@@ -26,7 +26,10 @@ const USAGE: &str = "usage: takt trace [--json] FILE
   Runs PROGRAM (and everything it starts) under takt and prints the report.
   Several processes: repeat `--node NAME -- PROGRAM ARGS…`; processes given the same
   NAME share a node; --after starts the next process that much virtual time later. DURATION is like 50ms, 2s, 1.5s, 100us (virtual time for
-  --completion-time, real time for --spin-budget).
+  --completion-time, real time for --spin-budget and --compute-allowance).
+  --compute-allowance (default 2s) is how long a thread that computes without syscalls
+  (not a pure spin: a JIT compiler thread) keeps the CPU before the watchdog hands it
+  to another thread at a moment of real time, where determinism is lost.
   --fault-rate sets the injected-fault rate of every syscall, --fault one syscall's
   (e.g. --fault accept=0.01); --reset-rate resets TCP connections at sends, --drop-rate
   loses UDP datagrams; --partition cuts nodes A and B at virtual time AT (healed after
@@ -108,6 +111,7 @@ struct Args {
     deps: Option<String>,
     strategy: Option<Strategy>,
     spin: Option<Duration>,
+    compute: Option<Duration>,
     log: bool,
     quiet: bool,
     verbose: bool,
@@ -144,6 +148,7 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
         deps: None,
         strategy: None,
         spin: None,
+        compute: None,
         log: false,
         quiet: false,
         verbose: false,
@@ -176,6 +181,9 @@ fn parse(mut argv: std::collections::VecDeque<String>) -> Result<Args, String> {
                 a.completion = Some(parse_duration(&value("--completion-time")?)?)
             }
             "--spin-budget" => a.spin = Some(parse_duration(&value("--spin-budget")?)?),
+            "--compute-allowance" => {
+                a.compute = Some(parse_duration(&value("--compute-allowance")?)?)
+            }
             "--trace" => a.trace = Some(value("--trace")?),
             "--report" => a.report = Some(value("--report")?),
             "--perfetto" => a.perfetto = Some(value("--perfetto")?),
@@ -555,6 +563,9 @@ fn build(args: &Args, scenario: &Scenario) -> Result<(), String> {
     }
     if let Some(b) = args.spin {
         scenario.spin_budget(b);
+    }
+    if let Some(c) = args.compute {
+        scenario.compute_allowance(c);
     }
     scenario.stdout_logging(args.log);
     scenario.keep_full_trace(
