@@ -141,10 +141,13 @@ impl Engine {
         let Some(pid) = self.threads.get(&tid).map(|t| t.pid) else {
             return;
         };
-        if self.procs.get(&pid).is_none_or(|p| p.exiting) {
+        let Some(p) = self.procs.get(&pid).filter(|p| !p.exiting) else {
             return;
+        };
+        // Most processes arm no CPU-time itimer: nothing to look at on their syscalls.
+        if p.itimers.iter().any(|t| t.next.is_some()) {
+            self.itimer_expiries(pid, tid);
         }
-        self.itimer_expiries(pid, tid);
         if !self.cpu_timers.is_empty() {
             self.posix_cpu_expiries(pid, tid);
         }

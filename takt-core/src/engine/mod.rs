@@ -422,10 +422,10 @@ impl Engine {
             self.step(tid)?;
             // A call passed to the kernel that stops at its exit only for a detailed
             // trace: that stop is no scheduling point, so the schedule stays as without.
-            while self
-                .threads
-                .get(&tid)
-                .is_some_and(|t| t.detail_pass && matches!(t.state, State::Ready(Resume::ToExit)))
+            while self.cfg.trace_detail
+                && self.threads.get(&tid).is_some_and(|t| {
+                    t.detail_pass && matches!(t.state, State::Ready(Resume::ToExit))
+                })
             {
                 self.step(tid)?;
             }
@@ -1095,11 +1095,16 @@ impl Engine {
             ..
         } = &mut kind
         {
-            let passed = self
-                .threads
-                .get_mut(&tid)
-                .is_some_and(|t| std::mem::take(&mut t.detail_pass));
-            if let Some(mut c) = self.threads.get_mut(&tid).and_then(|t| t.capture.take()) {
+            // What the thread kept for this event: one lookup.
+            let (passed, cap, parked) = match self.threads.get_mut(&tid) {
+                Some(t) => (
+                    std::mem::take(&mut t.detail_pass),
+                    t.capture.take(),
+                    t.msgs.take(),
+                ),
+                None => (false, None, None),
+            };
+            if let Some(mut c) = cap {
                 if self.cfg.trace_detail {
                     let without = capture::wanted(*nr).then(|| {
                         let mut p = c.clone();
@@ -1116,7 +1121,6 @@ impl Engine {
             // Only the call's own arguments: leftover registers are not the program's.
             *args = crate::trace::args::used_args(*nr, *args);
             // The messages it sent or consumed, also while it was parked.
-            let parked = self.threads.get_mut(&tid).and_then(|t| t.msgs.take());
             *msgs = match (parked, self.net.take_msgs()) {
                 (Some(a), Some(b)) => Some(a.merge(b)),
                 (a, b) => b.or(a),

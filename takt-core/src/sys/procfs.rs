@@ -102,7 +102,20 @@ pub fn stat_in_root(
     path: &std::path::Path,
     follow: bool,
 ) -> Result<std::fs::Metadata, nix::errno::Errno> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let (root, c) = root_and_path(real, path)?;
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+    let fd = open_in_root(&root, &c, libc::O_PATH | libc::O_CLOEXEC | nofollow)?;
+    std::fs::File::from(fd)
+        .metadata()
+        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+/// Process `real`'s root directory (`/proc/<real>/root`, `O_PATH`) and `path` as a C
+/// string (`ENOENT` for one with a NUL inside).
+fn root_and_path(
+    real: RealTid,
+    path: &std::path::Path,
+) -> Result<(std::os::fd::OwnedFd, std::ffi::CString), nix::errno::Errno> {
     use std::os::unix::fs::OpenOptionsExt;
     let root = std::fs::OpenOptions::new()
         .read(true)
@@ -111,29 +124,37 @@ pub fn stat_in_root(
         .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ESRCH)))?;
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| nix::errno::Errno::ENOENT)?;
-    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+    Ok((root.into(), c))
+}
+
+/// `openat2(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: `path` looked
+/// up inside `root` as the process whose root it is would, with this thread's
+/// filesystem credentials.
+fn open_in_root(
+    root: &std::os::fd::OwnedFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+) -> Result<std::os::fd::OwnedFd, nix::errno::Errno> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let how = OpenHow {
-        flags: (libc::O_PATH | libc::O_CLOEXEC | nofollow) as u64,
+        flags: flags as u64,
         mode: 0,
         resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
     };
-    // SAFETY: `root` is an open descriptor, `c` a NUL-terminated string and `how` a
+    // SAFETY: `root` is an open descriptor, `path` a NUL-terminated string and `how` a
     // valid `open_how` of the size passed; the kernel only reads them.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_openat2,
             root.as_raw_fd(),
-            c.as_ptr(),
+            path.as_ptr(),
             &how as *const OpenHow,
             std::mem::size_of::<OpenHow>(),
         )
     };
     let fd = nix::errno::Errno::result(fd)?;
     // SAFETY: openat2 returned a new descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    std::fs::File::from(fd)
-        .metadata()
-        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 /// The credentials a thread's file accesses are checked with: its filesystem uid and gid
@@ -189,69 +210,52 @@ pub fn may_write_in_root(
     path: &std::path::Path,
     creds: &FsCreds,
 ) -> Result<(), nix::errno::Errno> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::fd::AsRawFd;
     // SAFETY: geteuid has no arguments and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(());
     }
-    let root = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-        .open(format!("/proc/{real}/root"))
-        .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::ESRCH)))?;
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| nix::errno::Errno::ENOENT)?;
-    let how = OpenHow {
-        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
-        mode: 0,
-        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
-    };
-    let mut saved = vec![0 as libc::gid_t; 65536];
+    let (root, c) = root_and_path(real, path)?;
+    // SAFETY: getgroups with a size of 0 only counts the groups.
+    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    let mut saved = vec![0 as libc::gid_t; usize::try_from(n).unwrap_or(0)];
     // SAFETY: getgroups writes at most `saved.len()` gids into `saved`.
     let n = unsafe { libc::getgroups(saved.len() as i32, saved.as_mut_ptr()) };
     if n < 0 {
         return Ok(());
     }
     saved.truncate(n as usize);
-    let groups: Vec<libc::gid_t> = creds.groups.clone();
     // SAFETY: the raw setgroups (this thread only, unlike glibc's wrapper) reads
     // `groups.len()` gids; setfsgid and setfsuid take plain ids. They change only this
-    // thread's filesystem credentials, which the block below puts back.
-    unsafe {
-        libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr());
+    // thread's filesystem credentials, which the lines after the check put back.
+    let (old_gid, old_uid) = unsafe {
+        libc::syscall(
+            libc::SYS_setgroups,
+            creds.groups.len(),
+            creds.groups.as_ptr(),
+        );
         // Each returns the previous id, put back below.
         let old_gid = libc::syscall(libc::SYS_setfsgid, creds.gid);
-        let old_uid = libc::syscall(libc::SYS_setfsuid, creds.uid);
-        // SAFETY (within): `root` is open, `c` NUL-terminated, `how` a valid open_how of
-        // the size passed; the kernel only reads them.
-        let fd = libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            c.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        );
-        let r = if fd < 0 {
-            Err(nix::errno::Errno::last())
-        } else {
-            let fd = OwnedFd::from_raw_fd(fd as i32);
-            let ok = libc::syscall(
+        (old_gid, libc::syscall(libc::SYS_setfsuid, creds.uid))
+    };
+    let r = open_in_root(&root, &c, libc::O_PATH | libc::O_CLOEXEC).and_then(|fd| {
+        // SAFETY: `fd` is open and the empty path NUL-terminated; the kernel reads them.
+        let ok = unsafe {
+            libc::syscall(
                 libc::SYS_faccessat2,
                 fd.as_raw_fd(),
                 c"".as_ptr(),
                 libc::W_OK,
                 libc::AT_EACCESS | libc::AT_EMPTY_PATH,
-            );
-            if ok < 0 {
-                Err(nix::errno::Errno::last())
-            } else {
-                Ok(())
-            }
+            )
         };
+        nix::errno::Errno::result(ok).map(drop)
+    });
+    // SAFETY: as above: this thread's own filesystem credentials, back to what they were.
+    unsafe {
         libc::syscall(libc::SYS_setfsuid, old_uid);
         libc::syscall(libc::SYS_setfsgid, old_gid);
         libc::syscall(libc::SYS_setgroups, saved.len(), saved.as_ptr());
-        r
     }
+    r
 }
