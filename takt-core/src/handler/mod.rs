@@ -32,12 +32,16 @@ use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::Obj;
 use crate::sys;
+use crate::syscall::Syscall;
 use crate::time::VTime;
 use std::path::PathBuf;
 
 /// An action run at the syscall-exit stop with the kernel's return value; returns a
 /// replacement return value.
-pub struct Post(PostFn);
+pub enum Post {
+    /// A closure (the form being replaced by typed variants, one enum per family).
+    Fn(PostFn),
+}
 
 /// The closure inside a [`Post`].
 type PostFn = Box<dyn FnOnce(&mut Engine, Vtid, i64) -> Option<i64>>;
@@ -51,11 +55,13 @@ impl std::fmt::Debug for Post {
 impl Post {
     /// Wraps a closure.
     pub fn new(f: impl FnOnce(&mut Engine, Vtid, i64) -> Option<i64> + 'static) -> Post {
-        Post(Box::new(f))
+        Post::Fn(Box::new(f))
     }
 
     pub(crate) fn call(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
-        (self.0)(e, tid, ret)
+        match self {
+            Post::Fn(f) => f(e, tid, ret),
+        }
     }
 }
 
@@ -243,19 +249,20 @@ pub const ALLOWED: [u32; 37] = [
 /// observed for their metadata and durability, calls passed to the kernel, calls that
 /// are contained, and everything else, which fails closed.
 pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
-    if let Some(r) = io_call(e, tid, nr, a) {
+    let call = Syscall::decode(nr, a);
+    if let Some(r) = io_call(e, tid, &call, nr, a) {
         return r;
     }
-    if let Some(r) = process_call(e, tid, nr, a) {
+    if let Some(r) = process_call(e, tid, &call, nr, a) {
         return r;
     }
-    if let Some(r) = file_call(e, tid, nr, a) {
+    if let Some(r) = file_call(e, tid, &call, nr, a) {
         return r;
     }
     if passed(nr) {
         return Ok(Out::Pass);
     }
-    if let Some(r) = contained_call(e, tid, nr, a) {
+    if let Some(r) = contained_call(e, tid, &call, nr, a) {
         return r;
     }
     refused(e, nr)
@@ -264,7 +271,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
 /// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
 /// the core.
 #[allow(non_upper_case_globals)]
-fn io_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+fn io_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
     Some(match nr as i64 {
         SYS_read => io::read(e, tid, a),
@@ -321,7 +328,7 @@ fn io_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
 
 /// Time, processes, signals and timers: emulated by the core.
 #[allow(non_upper_case_globals)]
-fn process_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+fn process_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
     Some(match nr as i64 {
         SYS_clock_gettime => time::clock_gettime(e, tid, a[0] as i32, a[1]),
@@ -387,7 +394,7 @@ fn process_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> 
 
 /// Files: observed for their metadata and durability (the kernel runs them).
 #[allow(non_upper_case_globals)]
-fn file_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+fn file_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
     Some(match nr as i64 {
         SYS_stat | SYS_lstat => file::stat(None, a[1]),
@@ -523,7 +530,7 @@ fn passed(nr: u32) -> bool {
 /// Contained: calls that would reach the host outside the scenario are emulated within
 /// it or refused.
 #[allow(non_upper_case_globals)]
-fn contained_call(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+fn contained_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
     use libc::*;
     Some(match nr as i64 {
         SYS_mknod => contain::mknod(e, nr, a[1]),
