@@ -428,7 +428,7 @@ impl Explore {
                         }
                         let seed = self.seed_at(first, i);
                         let started = Instant::now();
-                        let outcome = self.one(seed, &build);
+                        let outcome = crate::cleanup::deferred(|| self.one(seed, &build));
                         let secs = started.elapsed().as_secs_f64();
                         let counted = match &outcome {
                             Ok(run) => Some((
@@ -510,6 +510,7 @@ impl Explore {
         *coverage = tally.finish();
         let runs =
             (passed.len() + failures.len()) as u64 * if self.check_determinism { 2 } else { 1 };
+        crate::cleanup::drain();
         let seconds = t0.elapsed().as_secs_f64();
         if !self.quiet {
             println!(
@@ -539,7 +540,7 @@ impl Explore {
         while i < count {
             let seed = self.seed_at(first, i);
             let t0 = Instant::now();
-            let line = match self.one(seed, build) {
+            let line = match crate::cleanup::deferred(|| self.one(seed, build)) {
                 Ok(run) => format!(
                     "ok {} {:.3} {} {} {}",
                     run.digest,
@@ -569,6 +570,7 @@ impl Explore {
             }
             i += n;
         }
+        crate::cleanup::remove_live();
         std::process::exit(0)
     }
 

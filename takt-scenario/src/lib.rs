@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod branch;
+mod cleanup;
 pub mod command;
 pub mod coverage;
 pub mod explore;
@@ -352,6 +353,7 @@ impl Scenario {
             std::process::id(),
             id & 0xff_ffff
         ));
+        cleanup::register(&[dir.clone(), layers_dir(&dir)]);
         Scenario {
             inner: Arc::new(Mutex::new(Inner {
                 seed,
@@ -848,8 +850,7 @@ impl Scenario {
 impl Drop for Inner {
     fn drop(&mut self) {
         if !self.keep_files {
-            let _ = std::fs::remove_dir_all(&self.dir);
-            let _ = std::fs::remove_dir_all(layers_dir(&self.dir));
+            cleanup::remove(vec![self.dir.clone(), layers_dir(&self.dir)]);
         }
     }
 }

@@ -70,7 +70,56 @@ fn no_process_outlives_its_scenario() {
     let _ = bad.run();
     let after = leftovers();
     assert!(after.is_empty(), "processes left behind: {after:?}");
+    explorations_leave_no_directories();
     tracer_panics_tear_the_run_down();
+}
+
+/// The scenario directories (`$TMPDIR/takt-<pid>-<n>` and their `.fs` layers) of this
+/// process, or of a process that is gone (an exploration's worker).
+fn orphan_dirs(before: &[String]) -> Vec<String> {
+    let me = format!("takt-{:08x}-", std::process::id());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(std::env::temp_dir()).expect("temp dir") {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("takt-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+        else {
+            continue;
+        };
+        let gone = !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if (name.starts_with(&me) || gone) && !before.contains(&name) {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// An exploration hands its runs' directories to a background cleaner; when it
+/// returns (in threads, or in worker processes that have exited) none is left.
+fn explorations_leave_no_directories() {
+    let before = orphan_dirs(&[]);
+    let program = takt_tests::c_fixture("file_io");
+    let build = |s: &Scenario| {
+        s.create_node()
+            .create_process(takt_scenario::Process::new(&program));
+    };
+    for processes in [false, true] {
+        takt_scenario::Explore::new()
+            .seeds(6)
+            .jobs(2)
+            .processes(processes)
+            .quiet(true)
+            .run(build)
+            .expect("file_io passes");
+        let left = orphan_dirs(&before);
+        assert!(
+            left.is_empty(),
+            "directories left by an exploration (processes: {processes}): {left:?}"
+        );
+    }
 }
 
 /// A panic inside the tracer (forced by a test hook at the n-th syscall) returns an
