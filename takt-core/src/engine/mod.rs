@@ -244,6 +244,11 @@ pub struct Engine {
     /// spinner's re-check, and signals): a parked spinner waits for it to move.
     pub(crate) progress: u64,
     last: Option<Vtid>,
+    /// The clock page (see [`sys::vdso`]), if the processes read their clocks from it.
+    pub(crate) clock: Option<sys::vdso::ClockPage>,
+    /// The thread the clock page was last published for: (thread, cost of a read, reads
+    /// it may still make).
+    pub(crate) clock_owner: Option<(Vtid, u64, u64)>,
     pub(crate) cpu: usize,
     pub(crate) syscalls: u64,
     pub(crate) lines: Vec<Line>,
@@ -351,6 +356,8 @@ impl Engine {
             crash_rng,
             progress: 0,
             last: None,
+            clock: None,
+            clock_owner: None,
             cpu,
             syscalls: 0,
             lines: Vec::new(),
@@ -442,6 +449,7 @@ impl Engine {
         }
         self.write_node_files()?;
         self.make_node_namespaces();
+        self.clock = self.make_clock_page();
         for (i, node) in self.cfg.nodes.iter().enumerate() {
             let id = self.net.add_node(&node.name, node.addr);
             debug_assert_eq!(id, i);
@@ -581,6 +589,7 @@ impl Engine {
             },
             r => r,
         };
+        self.publish_clock(tid);
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
         let (real, pid) = (t.real, t.pid);
@@ -606,6 +615,7 @@ impl Engine {
             let n = self.watch.resuming(tgid, real);
             let stop = sys::wait(running);
             self.watch.stopped();
+            self.settle_clock();
             let stop = stop?;
             if let Stop::Stopped(mut s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 if self.watch.fired_during(n) {
@@ -778,6 +788,7 @@ impl Engine {
     }
 
     fn handle_stop(&mut self, tid: Vtid, stop: Stop) -> Result<(), Error> {
+        self.settle_clock();
         match stop {
             Stop::Stopped(s, reason) => {
                 let t = self.threads.get_mut(&tid).expect("stopped thread exists");

@@ -377,7 +377,12 @@ impl Engine {
         let pid = t.pid;
         let real = t.real;
         let sp = t.stopped.as_ref().expect("stopped").regs()?.sp();
-        self.fix_auxv(tid, real, sp);
+        if let Some((entry, base)) = self.fix_auxv(tid, real, sp) {
+            if !self.install_vdso(tid, base)? {
+                // AT_IGNORE: libc and Go then make real, trapped clock syscalls.
+                let _ = sys::write_mem(real, entry, &1u64.to_le_bytes());
+            }
+        }
         // Close-on-exec, reset handlers, release a vfork parent.
         let fdt = self.threads[&tid].fdt;
         let closed = self.files.close_on_exec(fdt);
@@ -411,10 +416,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Rewrites the new image's auxiliary vector: `AT_SYSINFO_EHDR` becomes `AT_IGNORE`
-    /// (libc and Go then make real, trapped clock syscalls) and the 16 `AT_RANDOM` bytes
-    /// come from the process's seeded stream.
-    fn fix_auxv(&mut self, tid: Vtid, real: RealTid, sp: u64) {
+    /// Rewrites the new image's auxiliary vector: the 16 `AT_RANDOM` bytes come from the
+    /// process's seeded stream. Returns where the `AT_SYSINFO_EHDR` entry is and the
+    /// vDSO's address, if there is one (takt's vDSO goes in, or the entry is hidden).
+    fn fix_auxv(&mut self, tid: Vtid, real: RealTid, sp: u64) -> Option<(u64, u64)> {
         let mut buf = vec![0u8; 64 * 1024];
         // The stack above sp holds argc, argv, envp, auxv; read what is mapped.
         let mut len = buf.len();
@@ -425,17 +430,16 @@ impl Engine {
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect();
-        let Some(&argc) = words.first() else { return };
+        let &argc = words.first()?;
         let mut i = 1 + argc as usize + 1; // argv and its NULL
         while i < words.len() && words[i] != 0 {
             i += 1; // envp
         }
         i += 1;
+        let mut vdso = None;
         while i + 1 < words.len() && words[i] != 0 {
             match words[i] {
-                33 /* AT_SYSINFO_EHDR */ => {
-                    let _ = sys::write_mem(real, sp + 8 * i as u64, &1u64.to_le_bytes()); // AT_IGNORE
-                }
+                33 /* AT_SYSINFO_EHDR */ => vdso = Some((sp + 8 * i as u64, words[i + 1])),
                 25 /* AT_RANDOM */ => {
                     let mut bytes = [0u8; 16];
                     self.guest_rng(tid).fill_bytes(&mut bytes);
@@ -445,6 +449,7 @@ impl Engine {
             }
             i += 2;
         }
+        vdso
     }
 
     /// `PTRACE_EVENT_EXIT`: a thread is about to exit with `status`.

@@ -12,6 +12,8 @@
 //! same clock as before; a 10 s polling wait takes about 20,000 reads instead of
 //! 20,000,000.
 
+use super::{Engine, Vtid};
+use crate::sys;
 use std::time::Duration;
 
 /// Reads in a row that cost the plain syscall cost, and the length of each doubling.
@@ -35,9 +37,133 @@ pub(crate) fn clock_read_cost(cost: Duration, reads: &mut u32) -> Duration {
     cost.saturating_mul(1 << doublings).min(MAX_STEP.max(cost))
 }
 
+/// The clock page's budget (see [`sys::vdso`]) for a thread that made `reads` clock
+/// reads in a row: what each of its next reads costs (ns), and how many of them cost
+/// that; the one after them must trap, as its cost doubles.
+pub(crate) fn page_budget(cost: Duration, reads: u32) -> (u64, u64) {
+    let next = u64::from(reads).saturating_add(1);
+    let steady = u64::from(STEADY);
+    let doublings = (next / steady).min(20) as u32;
+    let step = cost.saturating_mul(1 << doublings).min(MAX_STEP.max(cost));
+    let segment_end = (next / steady).saturating_add(1).saturating_mul(steady);
+    (
+        u64::try_from(step.as_nanos()).unwrap_or(u64::MAX),
+        segment_end.saturating_sub(next),
+    )
+}
+
+/// The clock page file's name, in the scenario's directory (which every node's view
+/// shows at [`crate::config::NODE_VIEW`]).
+const PAGE_FILE: &str = ".takt-clock";
+
+impl Engine {
+    /// The clock page of the run: none without nodes, with `TAKT_CLOCK_PAGE=0`, or when
+    /// this machine's vDSO has no room for takt's functions (then every process runs with
+    /// the vDSO hidden and its clock reads trap).
+    pub(crate) fn make_clock_page(&mut self) -> Option<sys::vdso::ClockPage> {
+        if std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
+            return None;
+        }
+        sys::vdso::image()?;
+        let dir = self.cfg.nodes.first()?.dir.parent()?.to_path_buf();
+        let offset = |c| crate::handler::time::clock_value(crate::time::VTime::ZERO, c).ok();
+        let page = sys::vdso::ClockPage::create(
+            &dir.join(PAGE_FILE),
+            offset(libc::CLOCK_REALTIME)?,
+            offset(libc::CLOCK_MONOTONIC)?,
+        );
+        page.ok()
+    }
+
+    /// The clock page's file as a process of `node` sees it.
+    fn page_path_on(&self, node: usize) -> Option<Vec<u8>> {
+        let page = self.clock.as_ref()?;
+        let n = self.cfg.nodes.get(node)?;
+        if n.dir.parent() != page.path().parent() {
+            return None;
+        }
+        let path = match self.nodens.get(node) {
+            Some(Some(_)) => format!("{}/{PAGE_FILE}", crate::config::NODE_VIEW).into_bytes(),
+            _ => page.path().as_os_str().as_encoded_bytes().to_vec(),
+        };
+        Some(path)
+    }
+
+    /// At the exec stop of `tid` (its process's vDSO at `base`): puts takt's clock
+    /// functions in it. Whether they are in place (otherwise the vDSO must be hidden).
+    pub(crate) fn install_vdso(&mut self, tid: Vtid, base: u64) -> Result<bool, crate::Error> {
+        let pid = self.threads[&tid].pid;
+        let (node, tgid) = (self.procs[&pid].node, self.procs[&pid].real);
+        let Some(path) = self.page_path_on(node) else {
+            return Ok(false);
+        };
+        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let s = t.stopped.take().expect("stopped at its exec");
+        let (s, done) = sys::vdso::install(s, tgid, base, &path)?;
+        self.threads.get_mut(&tid).expect("thread exists").stopped = Some(s);
+        Ok(done == sys::vdso::Installed::Yes)
+    }
+
+    /// Moves the virtual clock on by the reads the clock page answered since it was last
+    /// published, for the thread that made them.
+    pub(crate) fn settle_clock(&mut self) {
+        let (Some(page), Some((owner, cost, limit))) = (&self.clock, self.clock_owner) else {
+            return;
+        };
+        let reads = page.take_reads(limit);
+        if reads == 0 {
+            return;
+        }
+        self.clock_owner = Some((owner, cost, limit.saturating_sub(reads)));
+        let ns = reads.saturating_mul(cost);
+        self.now = self.now.plus_nanos(ns);
+        if let Some(t) = self.threads.get_mut(&owner) {
+            t.clock_reads = t
+                .clock_reads
+                .saturating_add(u32::try_from(reads).unwrap_or(u32::MAX));
+            self.charge_cpu(owner, super::cpu::CpuTime::of_syscall(ns));
+        }
+    }
+
+    /// Before `tid` runs: settles the page's reads, then writes the time and `tid`'s
+    /// budget on it.
+    pub(crate) fn publish_clock(&mut self, tid: Vtid) {
+        self.settle_clock();
+        let Some(page) = &self.clock else { return };
+        let reads = self.threads.get(&tid).map_or(0, |t| t.clock_reads);
+        let (cost, limit) = page_budget(self.cfg.syscall_cost, reads);
+        page.publish(self.now.as_nanos(), cost, limit);
+        self.clock_owner = Some((tid, cost, limit));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_budget_gives_the_costs_trapped_reads_have() {
+        let cost = Duration::from_nanos(500);
+        // Reads answered by the page (in budgets) and reads that trap give one clock.
+        let (mut trapped_reads, mut trapped_t) = (0u32, 0u64);
+        let (mut page_reads, mut page_t, mut traps) = (0u32, 0u64, 0);
+        let mut budget = page_budget(cost, 0);
+        for _ in 0..30_000 {
+            let c = clock_read_cost(cost, &mut trapped_reads);
+            trapped_t += c.as_nanos() as u64;
+            if budget.1 > 0 {
+                page_t += budget.0;
+                page_reads += 1;
+                budget.1 -= 1;
+            } else {
+                traps += 1;
+                page_t += clock_read_cost(cost, &mut page_reads).as_nanos() as u64;
+                budget = page_budget(cost, page_reads);
+            }
+            assert_eq!(page_t, trapped_t);
+        }
+        assert!(traps < 40, "{traps} of 30,000 reads trapped");
+    }
 
     #[test]
     fn polling_speeds_up_and_an_ordinary_read_does_not() {

@@ -15,6 +15,7 @@ pub mod procfs;
 pub mod seccomp;
 pub mod signal;
 pub mod spawn;
+pub mod vdso;
 pub mod watchdog;
 
 use crate::Error;
