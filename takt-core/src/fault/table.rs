@@ -549,9 +549,9 @@ fn errno_situation(call: &Call, e: Errno) -> bool {
         Errno::ENOSPC | Errno::EDQUOT if open.is_some() => {
             open.is_some_and(|f| f.contains(OpenFlags::O_CREAT))
         }
-        Errno::EMFILE if fcntl.is_some() => fcntl.is_some_and(|c| {
-            matches!(c.get(), FcntlCmd::F_DUPFD | FcntlCmd::F_DUPFD_CLOEXEC)
-        }),
+        Errno::EMFILE if fcntl.is_some() => {
+            fcntl.is_some_and(|c| matches!(c.get(), FcntlCmd::F_DUPFD | FcntlCmd::F_DUPFD_CLOEXEC))
+        }
         _ if fcntl.is_some() => fcntl.is_some_and(|c| {
             is_lock_cmd(c) && c.get() != FcntlCmd::F_GETLK && c.get() != FcntlCmd::F_OFD_GETLK
         }),

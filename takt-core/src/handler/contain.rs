@@ -59,7 +59,11 @@ pub fn unshare(e: &mut Engine, c: Unshare) -> Res {
     if flags & !own == 0 {
         return Ok(Out::Pass);
     }
-    refuse(e, Unshare::NR, "namespaces and fd-table unsharing are not modelled")
+    refuse(
+        e,
+        Unshare::NR,
+        "namespaces and fd-table unsharing are not modelled",
+    )
 }
 
 /// `mknod`/`mknodat`: FIFOs, regular files and sockets are files of the scenario; a
@@ -110,7 +114,13 @@ pub fn adjtimex(e: &mut Engine, tid: Vtid, c: Adjtimex) -> Res {
 
 /// `clock_adjtime(clockid, buf)`.
 pub fn clock_adjtime(e: &mut Engine, tid: Vtid, c: ClockAdjtime) -> Res {
-    timex(e, tid, ClockAdjtime::NR, Some(c.clockid.get()), c.buf.addr())
+    timex(
+        e,
+        tid,
+        ClockAdjtime::NR,
+        Some(c.clockid.get()),
+        c.buf.addr(),
+    )
 }
 
 /// `adjtimex` (`clk` = `None`) and `clock_adjtime` (call `nr`): with no modes, a read of

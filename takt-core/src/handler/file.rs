@@ -583,7 +583,11 @@ fn list_dir(path: &Path, meta: &std::fs::Metadata) -> Option<Vec<fs::Dirent>> {
 /// The kernel reads the directory; each call's entries are put in name order, with
 /// takt's inode numbers (a directory too large for takt to list).
 fn sorted_by_the_kernel(fd: i32, dirp: u64, count: u64) -> Res {
-    Ok(Out::PassThen(Post::File(Exit::KernelDents { fd, dirp, count })))
+    Ok(Out::PassThen(Post::File(Exit::KernelDents {
+        fd,
+        dirp,
+        count,
+    })))
 }
 
 fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<(), Errno> {
@@ -1161,8 +1165,7 @@ fn removed(e: &mut Engine, tid: Vtid, ret: i64, n: Name, dir: Option<HostId>, ke
 /// durable; an exchange (`RENAME_EXCHANGE`) is undone by exchanging back.
 pub fn rename(e: &mut Engine, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
     let [(d0, p0), (d1, p1)] = [(dirfds[0], paths[0]), (dirfds[1], paths[1])];
-    let (Some(from), Some(to)) = (name(e, tid, d0, p0)?, name(e, tid, d1, p1)?)
-    else {
+    let (Some(from), Some(to)) = (name(e, tid, d0, p0)?, name(e, tid, d1, p1)?) else {
         return Ok(Out::Pass);
     };
     if flags & u64::from(libc::RENAME_EXCHANGE) != 0 {
@@ -1171,13 +1174,15 @@ pub fn rename(e: &mut Engine, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flag
     let track = e.cfg.crash_model != fs::CrashModel::KeepAll;
     let replaced = if track { keep(&to.host) } else { None };
     let dirs = (parent_id(&from.host), parent_id(&to.host));
-    Ok(Out::PassThen(Post::File(Exit::Renamed(Box::new(Renamed {
-        from,
-        to,
-        dirs,
-        replaced,
-        track,
-    })))))
+    Ok(Out::PassThen(Post::File(Exit::Renamed(Box::new(
+        Renamed {
+            from,
+            to,
+            dirs,
+            replaced,
+            track,
+        },
+    )))))
 }
 
 /// At the exit of [`rename`].

@@ -472,13 +472,14 @@ fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) 
             file::rename(e, tid, [CWD; 2], paths, 0)
         }
         S::Renameat(c) => {
-            let (dirs, paths) = ([c.olddirfd, c.newdirfd], [c.oldpath, c.newpath]);
-            file::rename(e, tid, dirs.map(|d| d.get()), paths.map(|p| p.addr()), 0)
+            let dirs = [c.olddirfd.get(), c.newdirfd.get()];
+            let paths = [c.oldpath.addr(), c.newpath.addr()];
+            file::rename(e, tid, dirs, paths, 0)
         }
         S::Renameat2(c) => {
-            let (dirs, paths) = ([c.olddirfd, c.newdirfd], [c.oldpath, c.newpath]);
-            let flags = u64::from(c.flags.get());
-            file::rename(e, tid, dirs.map(|d| d.get()), paths.map(|p| p.addr()), flags)
+            let dirs = [c.olddirfd.get(), c.newdirfd.get()];
+            let paths = [c.oldpath.addr(), c.newpath.addr()];
+            file::rename(e, tid, dirs, paths, u64::from(c.flags.get()))
         }
         S::Chmod(c) => file::status_changed(e, tid, CWD, c.pathname.addr()),
         S::Chown(c) => file::status_changed(e, tid, CWD, c.pathname.addr()),
@@ -567,7 +568,13 @@ fn passed(nr: u32) -> bool {
 
 /// Contained: calls that would reach the host outside the scenario are emulated within
 /// it or refused.
-fn contained_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
+fn contained_call(
+    e: &mut Engine,
+    tid: Vtid,
+    call: &Syscall,
+    _nr: u32,
+    _a: [u64; 6],
+) -> Option<Res> {
     use Syscall as S;
     let nr = call.nr();
     Some(match *call {

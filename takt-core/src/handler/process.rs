@@ -689,7 +689,11 @@ pub fn tgkill(e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> R
             }
         }
     }
-    Ok(Out::PassThen(Post::Process(Exit::Tgkilled { tgid, target, sig })))
+    Ok(Out::PassThen(Post::Process(Exit::Tgkilled {
+        tgid,
+        target,
+        sig,
+    })))
 }
 
 /// At the exit of `tgkill(tgid, target, sig)`: the thread's process learns of it.

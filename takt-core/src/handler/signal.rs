@@ -85,19 +85,16 @@ pub fn signalfd4(e: &mut Engine, tid: Vtid, c: Signalfd4) -> Res {
     } else {
         None
     };
-    Ok(Out::PassThen(Post::Signal(Exit::Signalfd { fd, flags, mask })))
+    Ok(Out::PassThen(Post::Signal(Exit::Signalfd {
+        fd,
+        flags,
+        mask,
+    })))
 }
 
 /// At the exit of `signalfd4(fd, …, flags)` that read `mask`: the model's signalfd
 /// (a new one, or `fd`'s) has the mask.
-fn signalfd_done(
-    e: &mut Engine,
-    tid: Vtid,
-    ret: i64,
-    fd: i32,
-    flags: i32,
-    mask: Option<u64>,
-) {
+fn signalfd_done(e: &mut Engine, tid: Vtid, ret: i64, fd: i32, flags: i32, mask: Option<u64>) {
     let Some(mask) = mask.filter(|_| ret >= 0) else {
         return;
     };
