@@ -411,7 +411,6 @@ fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6
 /// Files: observed for their metadata and durability (the kernel runs them).
 fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
     use Syscall as S;
-    const CWD: i32 = libc::AT_FDCWD;
     Some(match *call {
         S::Stat(c) => file::stat(None, c.statbuf.addr()),
         S::Lstat(c) => file::stat(None, c.statbuf.addr()),
@@ -458,6 +457,18 @@ fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) 
             file::synced_all(e, tid);
             Ok(Out::Pass)
         }
+        S::Mmap(c) => file::mmap(e, tid, c),
+        S::Msync(c) => file::msync(e, tid, c),
+
+        _ => return name_call(e, tid, call),
+    })
+}
+
+/// Names and metadata changed: observed at their exit.
+fn name_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+    use Syscall as S;
+    const CWD: i32 = libc::AT_FDCWD;
+    Some(match *call {
         S::Mkdir(c) => file::make(e, tid, CWD, c.pathname.addr()),
         S::Mkdirat(c) => file::make(e, tid, c.dirfd.get(), c.pathname.addr()),
         S::Symlink(c) => file::make(e, tid, CWD, c.linkpath.addr()),
@@ -495,8 +506,6 @@ fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) 
             file::utimes(e, tid, c.dirfd.get(), path, times, true)
         }
         S::Utime(c) => file::utimes(e, tid, CWD, c.filename.addr(), c.times.addr(), false),
-        S::Mmap(c) => file::mmap(e, tid, c),
-        S::Msync(c) => file::msync(e, tid, c),
 
         _ => return None,
     })
