@@ -760,9 +760,9 @@ pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, c: RtSigqueueinfo) -> Res {
         })));
     };
     let args = RtTgsigqueueinfo {
-        tgid: c.tgid,
+        tgid: Pid::from(target),
         tid: Pid::from(thread),
-        sig: c.sig,
+        sig: Signal::from(sig),
         info: c.info,
     }
     .encode();
