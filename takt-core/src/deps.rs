@@ -20,6 +20,7 @@
 
 use crate::report::ProcessReport;
 use crate::syscall::capture::Captured;
+use crate::syscall::Syscall;
 use crate::time::VTime;
 use crate::trace::{Event, EventKind};
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,18 @@ impl DepConnection {
     }
 }
 
+/// The argument holding the path and the open flags of an `open`, `openat`, `creat` or
+/// `openat2` (whose flags are in a struct not kept: 0).
+fn open_flags(call: &Syscall) -> Option<(usize, i64)> {
+    match *call {
+        Syscall::Open(c) => Some((0, i64::from(c.flags.get()))),
+        Syscall::Openat(c) => Some((1, i64::from(c.flags.get()))),
+        Syscall::Creat(_) => Some((0, i64::from(libc::O_WRONLY | libc::O_CREAT))),
+        Syscall::Other { nr, .. } if i64::from(nr) == libc::SYS_openat2 => Some((1, 0)),
+        _ => None,
+    }
+}
+
 /// A socket address captured from guest memory (`struct sockaddr` bytes) as text:
 /// `10.0.0.1:11222`, `[::1]:80`, a path, `@name` (abstract). `None` if it is not one.
 pub fn sockaddr_text(b: &[u8]) -> Option<String> {
@@ -176,7 +189,7 @@ impl Deps {
         };
         let mut processes: BTreeMap<i32, DepProcess> = BTreeMap::new();
         let mut files: BTreeMap<(i32, String), DepFile> = BTreeMap::new();
-        let mut bound: BTreeMap<(i32, u64), String> = BTreeMap::new();
+        let mut bound: BTreeMap<(i32, i32), String> = BTreeMap::new();
         let mut listeners = Vec::new();
         let mut conns: BTreeMap<u32, DepConnection> = BTreeMap::new();
         for e in trace {
@@ -215,16 +228,11 @@ impl Deps {
                 } => {
                     let cap = capture.as_deref();
                     let ok = ret.is_none_or(|r| r >= 0);
-                    match i64::from(*nr) {
-                        libc::SYS_open | libc::SYS_openat | libc::SYS_creat | libc::SYS_openat2
-                            if ok =>
-                        {
-                            let (path_arg, flags) = match i64::from(*nr) {
-                                libc::SYS_open => (0, args[1] as i64),
-                                libc::SYS_openat => (1, args[2] as i64),
-                                libc::SYS_creat => (0, i64::from(libc::O_WRONLY | libc::O_CREAT)),
-                                _ => (1, 0), // openat2: the flags are in a struct not kept
-                            };
+                    let call = Syscall::decode(*nr, *args);
+                    let opened = open_flags(&call);
+                    match call {
+                        _ if ok && opened.is_some() => {
+                            let (path_arg, flags) = opened.unwrap_or((0, 0));
                             let Some(path) = cap.and_then(|c| c.bytes(path_arg)) else {
                                 continue;
                             };
@@ -242,14 +250,14 @@ impl Deps {
                                 mode != i64::from(libc::O_RDONLY) || flags & WRITE_FLAGS != 0;
                             f.opens = f.opens.saturating_add(1);
                         }
-                        libc::SYS_bind if *ret == Some(0) => {
+                        Syscall::Bind(c) if *ret == Some(0) => {
                             if let Some(a) = cap.and_then(|c| c.bytes(1)).and_then(sockaddr_text) {
-                                bound.insert((e.pid, args[0]), a);
+                                bound.insert((e.pid, c.sockfd.get()), a);
                             }
                         }
-                        libc::SYS_listen if *ret == Some(0) => {
+                        Syscall::Listen(c) if *ret == Some(0) => {
                             let addr = bound
-                                .get(&(e.pid, args[0]))
+                                .get(&(e.pid, c.sockfd.get()))
                                 .cloned()
                                 .unwrap_or_else(|| "(ephemeral)".to_string());
                             // listen again on the same socket (a new backlog) is one listener.
@@ -265,7 +273,7 @@ impl Deps {
                                 });
                             }
                         }
-                        libc::SYS_connect => {
+                        Syscall::Connect(_) => {
                             if let Some(m) = msgs.filter(|m| m.sent && m.is_connection()) {
                                 let c = conns
                                     .entry(m.sock)
@@ -277,7 +285,7 @@ impl Deps {
                                     cap.and_then(|c| c.bytes(1)).and_then(sockaddr_text);
                             }
                         }
-                        libc::SYS_accept | libc::SYS_accept4 => {
+                        Syscall::Accept(_) | Syscall::Accept4(_) => {
                             if let Some(m) = msgs.filter(|m| !m.sent && m.is_connection()) {
                                 let c = conns
                                     .entry(m.sock)

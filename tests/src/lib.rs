@@ -341,6 +341,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "futex_waitv",
         "sysv_sem",
         "proc_self",
+        "wide_args",
     ]
     .iter()
     .map(|n| Fixture::c(n))

@@ -5,6 +5,9 @@
 
 use super::Fault;
 use crate::errno::Errno;
+use crate::syscall::enums::{EpollOp, FcntlCmd};
+use crate::syscall::flags::{FlockOp, GrndFlags, OpenFlags, WaitOptions, WaitidOptions};
+use crate::syscall::Syscall;
 
 const SHORT: Fault = Fault::Short;
 const EADDRINUSE: Fault = Fault::Errno(Errno::EADDRINUSE);
@@ -374,6 +377,11 @@ impl Call {
             signals: Signals::Unknown,
         }
     }
+
+    /// The call, typed (decoded from [`Call::nr`] and [`Call::args`]).
+    pub fn syscall(&self) -> Syscall {
+        Syscall::decode(self.nr, self.args)
+    }
 }
 
 /// Whether `fault` is in the table for `call.nr` and its documented situation can arise
@@ -421,76 +429,76 @@ fn interruptible(intr: Intr, signals: Signals) -> bool {
 
 /// The call can be waiting when a signal arrives.
 fn waits(call: &Call) -> bool {
-    let a = call.args;
+    use Syscall as S;
     let slow = matches!(
         call.target,
         Target::Unknown | Target::Stream | Target::Datagram | Target::Counter
     );
-    match i64::from(call.nr) {
-        libc::SYS_read
-        | libc::SYS_readv
-        | libc::SYS_write
-        | libc::SYS_writev
-        | libc::SYS_accept
-        | libc::SYS_accept4
-        | libc::SYS_connect
-        | libc::SYS_sendto
-        | libc::SYS_sendmsg
-        | libc::SYS_sendmmsg
-        | libc::SYS_recvfrom
-        | libc::SYS_recvmsg
-        | libc::SYS_recvmmsg => slow && !call.nonblock,
-        libc::SYS_close => matches!(call.target, Target::Unknown | Target::File),
-        libc::SYS_getrandom => a[1] > 256,
-        libc::SYS_fcntl => is_lock_cmd(a[1] as i32),
-        libc::SYS_flock => a[1] as i32 & libc::LOCK_NB == 0,
-        libc::SYS_wait4 => a[2] as i32 & libc::WNOHANG == 0,
-        libc::SYS_waitid => a[3] as i32 & libc::WNOHANG == 0,
+    match call.syscall() {
+        S::Read(_)
+        | S::Readv(_)
+        | S::Write(_)
+        | S::Writev(_)
+        | S::Accept(_)
+        | S::Accept4(_)
+        | S::Connect(_)
+        | S::Sendto(_)
+        | S::Sendmsg(_)
+        | S::Sendmmsg(_)
+        | S::Recvfrom(_)
+        | S::Recvmsg(_)
+        | S::Recvmmsg(_) => slow && !call.nonblock,
+        S::Close(_) => matches!(call.target, Target::Unknown | Target::File),
+        S::Getrandom(c) => c.buflen > 256,
+        S::Fcntl(c) => is_lock_cmd(c.cmd),
+        S::Flock(c) => !c.operation.contains(FlockOp::LOCK_NB),
+        S::Wait4(c) => !c.options.contains(WaitOptions::WNOHANG),
+        S::Waitid(c) => !c.options.contains(WaitidOptions::WNOHANG),
         _ => true,
     }
 }
 
-fn is_lock_cmd(cmd: i32) -> bool {
+fn is_lock_cmd(cmd: FcntlCmd) -> bool {
     matches!(
-        cmd,
-        libc::F_GETLK
-            | libc::F_SETLK
-            | libc::F_SETLKW
-            | libc::F_OFD_GETLK
-            | libc::F_OFD_SETLK
-            | libc::F_OFD_SETLKW
+        cmd.get(),
+        FcntlCmd::F_GETLK
+            | FcntlCmd::F_SETLK
+            | FcntlCmd::F_SETLKW
+            | FcntlCmd::F_OFD_GETLK
+            | FcntlCmd::F_OFD_SETLK
+            | FcntlCmd::F_OFD_SETLKW
     )
 }
 
 fn short(call: &Call) -> bool {
-    let a = call.args;
-    let nr = i64::from(call.nr);
-    match nr {
-        libc::SYS_sendmmsg | libc::SYS_recvmmsg => a[2] >= 2,
+    use Syscall as S;
+    let sc = call.syscall();
+    // What the registers say the call asks for (not for vectored and msghdr calls).
+    let asked = sc.transfer().and_then(|t| t.requested());
+    match sc {
+        S::Sendmmsg(_) | S::Recvmmsg(_) => asked.is_some_and(|n| n >= 2),
         // getrandom(2): "reads of up to 256 bytes will always return as many bytes as
         // requested and will not be interrupted by signals"; larger ones are short when
         // interrupted, or above the 32 MiB - 1 a single call returns.
-        libc::SYS_getrandom => {
-            a[1] > 256 && (call.signals != Signals::NoHandler || a[1] > 33_554_431)
+        S::Getrandom(c) => {
+            c.buflen > 256 && (call.signals != Signals::NoHandler || c.buflen > 33_554_431)
         }
         _ => {
-            let enough = match nr {
-                libc::SYS_read
-                | libc::SYS_write
-                | libc::SYS_pwrite64
-                | libc::SYS_sendto
-                | libc::SYS_recvfrom => a[2] >= 2,
+            let enough = match sc {
+                S::Read(_) | S::Write(_) | S::Pwrite64(_) | S::Sendto(_) | S::Recvfrom(_) => {
+                    asked.is_some_and(|n| n >= 2)
+                }
                 _ => true,
             };
             let write = matches!(
-                nr,
-                libc::SYS_write
-                    | libc::SYS_writev
-                    | libc::SYS_pwrite64
-                    | libc::SYS_pwritev
-                    | libc::SYS_pwritev2
-                    | libc::SYS_sendto
-                    | libc::SYS_sendmsg
+                sc,
+                S::Write(_)
+                    | S::Writev(_)
+                    | S::Pwrite64(_)
+                    | S::Pwritev(_)
+                    | S::Pwritev2(_)
+                    | S::Sendto(_)
+                    | S::Sendmsg(_)
             );
             enough
                 && match call.target {
@@ -505,44 +513,54 @@ fn short(call: &Call) -> bool {
 }
 
 fn errno_situation(call: &Call, e: Errno) -> bool {
-    let a = call.args;
+    use Syscall as S;
     let t = call.target;
-    let nr = i64::from(call.nr);
+    let sc = call.syscall();
     let file_io = matches!(
-        nr,
-        libc::SYS_read
-            | libc::SYS_readv
-            | libc::SYS_write
-            | libc::SYS_writev
-            | libc::SYS_preadv
-            | libc::SYS_preadv2
-            | libc::SYS_pwritev
-            | libc::SYS_pwritev2
-            | libc::SYS_pwrite64
-            | libc::SYS_fsync
-            | libc::SYS_fdatasync
-            | libc::SYS_close
+        sc,
+        S::Read(_)
+            | S::Readv(_)
+            | S::Write(_)
+            | S::Writev(_)
+            | S::Preadv(_)
+            | S::Preadv2(_)
+            | S::Pwritev(_)
+            | S::Pwritev2(_)
+            | S::Pwrite64(_)
+            | S::Fsync(_)
+            | S::Fdatasync(_)
+            | S::Close(_)
     );
-    let receive = matches!(
-        nr,
-        libc::SYS_recvfrom | libc::SYS_recvmsg | libc::SYS_recvmmsg
-    );
+    let receive = matches!(sc, S::Recvfrom(_) | S::Recvmsg(_) | S::Recvmmsg(_));
+    // `open`'s flags, `fcntl`'s command.
+    let open = match sc {
+        S::Open(c) => Some(c.flags),
+        S::Openat(c) => Some(c.flags),
+        _ => None,
+    };
+    let fcntl = match sc {
+        S::Fcntl(c) => Some(c.cmd),
+        _ => None,
+    };
     match e {
         Errno::EIO | Errno::ENOSPC | Errno::EDQUOT if file_io => {
             matches!(t, Target::Unknown | Target::File)
         }
-        Errno::ENOSPC | Errno::EDQUOT if nr == libc::SYS_open => a[1] as i32 & libc::O_CREAT != 0,
-        Errno::ENOSPC | Errno::EDQUOT if nr == libc::SYS_openat => a[2] as i32 & libc::O_CREAT != 0,
-        Errno::EMFILE if nr == libc::SYS_fcntl => {
-            matches!(a[1] as i32, libc::F_DUPFD | libc::F_DUPFD_CLOEXEC)
+        Errno::ENOSPC | Errno::EDQUOT if open.is_some() => {
+            open.is_some_and(|f| f.contains(OpenFlags::O_CREAT))
         }
-        _ if nr == libc::SYS_fcntl => {
-            is_lock_cmd(a[1] as i32)
-                && a[1] as i32 != libc::F_GETLK
-                && a[1] as i32 != libc::F_OFD_GETLK
+        Errno::EMFILE if fcntl.is_some() => {
+            fcntl.is_some_and(|c| matches!(c.get(), FcntlCmd::F_DUPFD | FcntlCmd::F_DUPFD_CLOEXEC))
         }
-        _ if nr == libc::SYS_epoll_ctl => a[1] as i32 == libc::EPOLL_CTL_ADD,
-        Errno::EAGAIN if nr == libc::SYS_getrandom => a[2] as u32 & libc::GRND_NONBLOCK != 0,
+        _ if fcntl.is_some() => fcntl.is_some_and(|c| {
+            is_lock_cmd(c) && c.get() != FcntlCmd::F_GETLK && c.get() != FcntlCmd::F_OFD_GETLK
+        }),
+        _ if matches!(sc, S::EpollCtl(_)) => {
+            matches!(sc, S::EpollCtl(c) if c.op.get() == EpollOp::EPOLL_CTL_ADD)
+        }
+        Errno::EAGAIN if matches!(sc, S::Getrandom(_)) => {
+            matches!(sc, S::Getrandom(c) if c.flags.contains(GrndFlags::GRND_NONBLOCK))
+        }
         Errno::ECONNREFUSED if receive => matches!(t, Target::Unknown | Target::Datagram),
         Errno::ECONNREFUSED | Errno::ECONNRESET | Errno::ETIMEDOUT => {
             matches!(t, Target::Unknown | Target::Stream)

@@ -16,6 +16,8 @@
 use super::{Out, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
+use crate::syscall::calls::{Adjtimex, ClockAdjtime, Mknod, Mknodat, Unshare};
+use crate::syscall::Syscall;
 
 /// The namespace flags of `clone`, `clone3` and `unshare`.
 pub(crate) const CLONE_NEW_ANY: u64 = (libc::CLONE_NEWNS
@@ -39,7 +41,9 @@ pub(crate) fn refuse(e: &mut Engine, nr: u32, why: &str) -> Res {
 /// `CLONE_SIGHAND` and `CLONE_VM` change nothing (the kernel refuses them in a
 /// process that shares them); a namespace (or `CLONE_FILES`, which the fd model does
 /// not follow) is refused.
-pub fn unshare(e: &mut Engine, nr: u32, flags: u64) -> Res {
+pub fn unshare(e: &mut Engine, c: Unshare) -> Res {
+    // The kernel reads an `unsigned long` (a bit past 32 is `EINVAL`).
+    let flags = c.flags.raw();
     let own = (libc::CLONE_FS
         | libc::CLONE_SYSVSEM
         | libc::CLONE_THREAD
@@ -55,26 +59,41 @@ pub fn unshare(e: &mut Engine, nr: u32, flags: u64) -> Res {
     if flags & !own == 0 {
         return Ok(Out::Pass);
     }
-    refuse(e, nr, "namespaces and fd-table unsharing are not modelled")
+    refuse(
+        e,
+        Unshare::NR,
+        "namespaces and fd-table unsharing are not modelled",
+    )
 }
 
 /// `mknod`/`mknodat`: FIFOs, regular files and sockets are files of the scenario; a
 /// character or block device would open the host's hardware.
-pub fn mknod(e: &mut Engine, nr: u32, mode: u64) -> Res {
-    let kind = mode as u32 & libc::S_IFMT;
+pub fn mknod(e: &mut Engine, c: Mknod) -> Res {
+    mknod_mode(e, Mknod::NR, c.mode.get())
+}
+
+/// `mknodat`: as [`mknod`].
+pub fn mknodat(e: &mut Engine, c: Mknodat) -> Res {
+    mknod_mode(e, Mknodat::NR, c.mode.get())
+}
+
+/// `mknod` (`nr`) of a node of `mode`.
+fn mknod_mode(e: &mut Engine, nr: u32, mode: u32) -> Res {
+    let kind = mode & libc::S_IFMT;
     if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
         return refuse(e, nr, "device nodes reach the host's devices");
     }
     Ok(Out::Pass)
 }
 
-/// `sethostname`/`setdomainname`: renames the caller's node (Linux's limits: at most
-/// 64 bytes, `EINVAL` beyond, `EFAULT` on a bad pointer).
-pub fn set_uts(e: &mut Engine, tid: Vtid, domain: bool, name: u64, len: u64) -> Res {
-    if len > 64 {
+/// `sethostname`/`setdomainname` (`domain`) of `len` bytes at `name`: renames the
+/// caller's node (Linux's limits: at most 64 bytes, `EINVAL` beyond or for a negative
+/// length, `EFAULT` on a bad pointer).
+pub fn set_uts(e: &mut Engine, tid: Vtid, domain: bool, name: u64, len: i32) -> Res {
+    let Some(len) = usize::try_from(len).ok().filter(|&l| l <= 64) else {
         return Err(Errno::EINVAL);
-    }
-    let bytes = e.read_mem(tid, name, len as usize)?;
+    };
+    let bytes = e.read_mem(tid, name, len)?;
     let node = e.procs[&e.threads[&tid].pid].node;
     let uts = &mut e.uts[node];
     if domain {
@@ -88,10 +107,26 @@ pub fn set_uts(e: &mut Engine, tid: Vtid, domain: bool, name: u64, len: u64) -> 
 /// Size of `struct timex` on x86-64.
 const TIMEX: usize = 208;
 
-/// `adjtimex` (`clk` = `None`) and `clock_adjtime`: with no modes, a read of the
-/// virtual clock (`TIME_ERROR`: not synchronized, as a fresh machine says); any
+/// `adjtimex`: as `clock_adjtime` of `CLOCK_REALTIME`.
+pub fn adjtimex(e: &mut Engine, tid: Vtid, c: Adjtimex) -> Res {
+    timex(e, tid, Syscall::Adjtimex(c).nr(), None, c.buf.addr())
+}
+
+/// `clock_adjtime(clockid, buf)`.
+pub fn clock_adjtime(e: &mut Engine, tid: Vtid, c: ClockAdjtime) -> Res {
+    timex(
+        e,
+        tid,
+        ClockAdjtime::NR,
+        Some(c.clockid.get()),
+        c.buf.addr(),
+    )
+}
+
+/// `adjtimex` (`clk` = `None`) and `clock_adjtime` (call `nr`): with no modes, a read of
+/// the virtual clock (`TIME_ERROR`: not synchronized, as a fresh machine says); any
 /// adjustment is refused.
-pub fn adjtimex(e: &mut Engine, tid: Vtid, nr: u32, clk: Option<i32>, buf: u64) -> Res {
+fn timex(e: &mut Engine, tid: Vtid, nr: u32, clk: Option<i32>, buf: u64) -> Res {
     if let Some(c) = clk.filter(|&c| c != libc::CLOCK_REALTIME) {
         return Err(if !(0..=libc::CLOCK_TAI).contains(&c) {
             Errno::EINVAL

@@ -13,6 +13,8 @@ use super::{Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fs::{self, HostId, Kept, NameOp, Stamp, Undo};
+use crate::syscall::calls::{Getdents64, Mmap, Msync, Utimensat};
+use crate::syscall::Syscall;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -40,6 +42,169 @@ pub const OBSERVED: [u32; 16] = [
 /// The most bytes of one write kept to undo it (a write overwriting more keeps its
 /// first bytes only, and counts the rest as written back).
 const MAX_UNDO_PER_WRITE: u64 = 16 << 20;
+
+/// What a file call does at its exit (with the kernel's return value).
+pub(crate) enum Exit {
+    /// `stat` and its forms filled the `struct stat` at `buf` (`fd`: see [`stat`]).
+    Stat {
+        /// The fd the call is about, if one.
+        fd: Option<i32>,
+        /// The `struct stat`.
+        buf: u64,
+    },
+    /// `statx` filled the `struct statx` at `buf`.
+    Statx {
+        /// The fd the call is about, if one.
+        fd: Option<i32>,
+        /// The `struct statx`.
+        buf: u64,
+    },
+    /// `statfs`/`fstatfs` filled the `struct statfs` at `buf`.
+    Statfs {
+        /// The `struct statfs`.
+        buf: u64,
+    },
+    /// A `getdents64` takt answered (its `lseek` ran): it returns `len` bytes.
+    Listed {
+        /// The bytes of entries written.
+        len: i64,
+    },
+    /// A `getdents64` the kernel answered into `dirp` (at most `count` bytes).
+    KernelDents {
+        /// The directory's fd.
+        fd: i32,
+        /// The buffer.
+        dirp: u64,
+        /// Its size.
+        count: u64,
+    },
+    /// `open` with `O_CREAT` or `O_TRUNC` of `name` (which `existed` before).
+    Opened {
+        /// The name opened.
+        name: Name,
+        /// Whether it existed.
+        existed: bool,
+        /// The open flags.
+        flags: i32,
+    },
+    /// `mkdir`, `link`, `symlink`, `mknod` made `name`.
+    Made {
+        /// The new name.
+        name: Name,
+    },
+    /// `unlink`, `rmdir` of `name` in directory `dir`; `kept`: what it named.
+    Removed {
+        /// The name removed.
+        name: Name,
+        /// Its directory.
+        dir: Option<HostId>,
+        /// What it named, to put back on a crash.
+        kept: Option<Kept>,
+    },
+    /// `rename` (boxed: the largest).
+    Renamed(Box<Renamed>),
+    /// `renameat2(RENAME_EXCHANGE)` of `a` and `b`, in directories `dirs`.
+    Exchanged {
+        /// One name.
+        a: Name,
+        /// The other.
+        b: Name,
+        /// Their directories.
+        dirs: (Option<HostId>, Option<HostId>),
+    },
+    /// `chmod`, `chown` and their forms: the status of the file at `host` changed.
+    StatusChanged {
+        /// Where the tracer reaches the file.
+        host: PathBuf,
+    },
+    /// `utimensat` and its older forms: the file at `host` has the times `new`.
+    TimesSet {
+        /// Where the tracer reaches the file.
+        host: PathBuf,
+        /// Access and modification time.
+        new: [NewTime; 2],
+        /// `AT_SYMLINK_NOFOLLOW`.
+        nofollow: bool,
+    },
+    /// `mmap` of `file` (`id`) at `offset`, `len` bytes, shared and writable.
+    Mapped {
+        /// Its length.
+        len: u64,
+        /// Its offset in the file.
+        offset: u64,
+        /// The file's identity.
+        id: HostId,
+        /// The file, opened by the tracer.
+        file: std::fs::File,
+    },
+    /// `msync(MS_SYNC)` of `[addr, addr + len)`.
+    Msynced {
+        /// Start.
+        addr: u64,
+        /// Length.
+        len: u64,
+    },
+}
+
+/// A `rename` at its exit: `from` became `to`, which replaced `replaced` (kept when
+/// `track`); `dirs`: their directories.
+pub(crate) struct Renamed {
+    from: Name,
+    to: Name,
+    dirs: (Option<HostId>, Option<HostId>),
+    replaced: Option<Kept>,
+    track: bool,
+}
+
+impl Exit {
+    /// Runs the action with the kernel's return value `ret`.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::Stat { fd, buf } => stat_done(e, tid, ret, fd, buf),
+            Exit::Statx { fd, buf } => statx_done(e, tid, ret, fd, buf),
+            Exit::Statfs { buf } => statfs_done(e, tid, ret, buf),
+            Exit::Listed { len } => return Some(if ret < 0 { ret } else { len }),
+            Exit::KernelDents { fd, dirp, count } => {
+                if ret > 0 {
+                    let _ = fix_dents(e, tid, fd, dirp, (ret as u64).min(count));
+                }
+            }
+            Exit::Opened {
+                name,
+                existed,
+                flags,
+            } => opened(e, tid, ret, &name, existed, flags),
+            Exit::Made { name } => {
+                if ret == 0 {
+                    created(e, tid, &name);
+                }
+            }
+            Exit::Removed { name, dir, kept } => removed(e, tid, ret, name, dir, kept),
+            Exit::Renamed(r) => renamed(e, tid, ret, *r),
+            Exit::Exchanged { a, b, dirs } => exchanged(e, tid, ret, a, b, dirs),
+            Exit::StatusChanged { host } => {
+                if ret == 0 {
+                    if let Ok(m) = std::fs::metadata(&host) {
+                        e.status_now(id_of(&m));
+                    }
+                }
+            }
+            Exit::TimesSet {
+                host,
+                new,
+                nofollow,
+            } => times_done(e, ret, &host, new, nofollow),
+            Exit::Mapped {
+                len,
+                offset,
+                id,
+                file,
+            } => mapped(e, tid, ret, (len, offset, id), file),
+            Exit::Msynced { addr, len } => msynced(e, tid, ret, addr, len),
+        }
+        None
+    }
+}
 
 impl Engine {
     /// The real pid whose `/proc` entries show thread `tid`'s files.
@@ -154,15 +319,17 @@ fn id_of(m: &std::fs::Metadata) -> HostId {
 /// (`fstat`, or `newfstatat` with `AT_EMPTY_PATH` and an empty path), else `None`: a
 /// captured stdout or stderr then shows as a pipe (see `output_stream`).
 pub fn stat(fd: Option<i32>, buf: u64) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            let _ = match fd.and_then(|fd| output_stream(e, tid, fd)) {
-                Some(n) => fix_output_stat(e, tid, n, buf),
-                None => fix_stat(e, tid, buf),
-            };
-        }
-        None
-    })))
+    Ok(Out::PassThen(Post::File(Exit::Stat { fd, buf })))
+}
+
+/// At the exit of [`stat`].
+fn stat_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
+    if ret == 0 {
+        let _ = match fd.and_then(|fd| output_stream(e, tid, fd)) {
+            Some(n) => fix_output_stat(e, tid, n, buf),
+            None => fix_stat(e, tid, buf),
+        };
+    }
 }
 
 /// The fd a `newfstatat(dirfd, path, buf, flags)` or `statx(dirfd, path, flags, …)` is
@@ -229,15 +396,17 @@ fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
 
 /// `statx`: as [`stat`], for `struct statx` (its mount id is fixed too).
 pub fn statx(fd: Option<i32>, buf: u64) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            let _ = fix_statx(e, tid, buf);
-            if let Some(n) = fd.and_then(|fd| output_stream(e, tid, fd)) {
-                let _ = fix_output_statx(e, tid, n, buf);
-            }
+    Ok(Out::PassThen(Post::File(Exit::Statx { fd, buf })))
+}
+
+/// At the exit of [`statx`].
+fn statx_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
+    if ret == 0 {
+        let _ = fix_statx(e, tid, buf);
+        if let Some(n) = fd.and_then(|fd| output_stream(e, tid, fd)) {
+            let _ = fix_output_statx(e, tid, n, buf);
         }
-        None
-    })))
+    }
 }
 
 /// As [`fix_output_stat`], for `struct statx`.
@@ -279,24 +448,26 @@ fn fix_statx(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
 /// `statfs`/`fstatfs`: fixed figures (a 100 GiB filesystem, half free), the type and
 /// flags of the real one.
 pub fn statfs(buf: u64) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            if let Ok(mut sf) = e.read_val::<libc::statfs>(tid, buf) {
-                let blocks = (100u64 << 30) / 4096;
-                sf.f_bsize = 4096;
-                sf.f_frsize = 4096;
-                sf.f_blocks = blocks;
-                sf.f_bfree = blocks / 2;
-                sf.f_bavail = blocks / 2;
-                sf.f_files = 6_553_600;
-                sf.f_ffree = 6_000_000;
-                // SAFETY-free: fsid is an opaque pair of ints; zero it.
-                sf.f_fsid = fsid_zero();
-                let _ = e.write_val(tid, buf, &sf);
-            }
+    Ok(Out::PassThen(Post::File(Exit::Statfs { buf })))
+}
+
+/// At the exit of [`statfs`].
+fn statfs_done(e: &mut Engine, tid: Vtid, ret: i64, buf: u64) {
+    if ret == 0 {
+        if let Ok(mut sf) = e.read_val::<libc::statfs>(tid, buf) {
+            let blocks = (100u64 << 30) / 4096;
+            sf.f_bsize = 4096;
+            sf.f_frsize = 4096;
+            sf.f_blocks = blocks;
+            sf.f_bfree = blocks / 2;
+            sf.f_bavail = blocks / 2;
+            sf.f_files = 6_553_600;
+            sf.f_ffree = 6_000_000;
+            // SAFETY-free: fsid is an opaque pair of ints; zero it.
+            sf.f_fsid = fsid_zero();
+            let _ = e.write_val(tid, buf, &sf);
         }
-        None
-    })))
+    }
 }
 
 fn fsid_zero() -> libc::fsid_t {
@@ -312,7 +483,8 @@ const MAX_DENTS: usize = 1 << 20;
 /// `rewinddir`, `telldir` and `seekdir`, which glibc does with `lseek`, keep working);
 /// at position 0 the directory is listed afresh. A directory of more than
 /// [`fs::MAX_LISTED`] entries is read by the kernel, each call's entries sorted.
-pub fn getdents64(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, count: u64) -> Res {
+pub fn getdents64(e: &mut Engine, tid: Vtid, c: Getdents64) -> Res {
+    let (fd, dirp, count) = (c.fd.get(), c.dirp.addr(), u64::from(c.count.get()));
     let path = e.fd_path(tid, fd);
     let (Ok(meta), Some((pos, flags))) = (std::fs::metadata(&path), fdinfo(e, tid, fd)) else {
         return Ok(Out::Pass); // a bad fd: the kernel answers
@@ -354,9 +526,7 @@ pub fn getdents64(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, count: u64) -> 
     Ok(Out::Rewrite {
         nr: libc::SYS_lseek,
         args: [fd as u64, next, libc::SEEK_SET as u64, 0, 0, 0],
-        post: Some(Post::new(move |_, _, ret| {
-            Some(if ret < 0 { ret } else { len })
-        })),
+        post: Some(Post::File(Exit::Listed { len })),
     })
 }
 
@@ -413,11 +583,10 @@ fn list_dir(path: &Path, meta: &std::fs::Metadata) -> Option<Vec<fs::Dirent>> {
 /// The kernel reads the directory; each call's entries are put in name order, with
 /// takt's inode numbers (a directory too large for takt to list).
 fn sorted_by_the_kernel(fd: i32, dirp: u64, count: u64) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret > 0 {
-            let _ = fix_dents(e, tid, fd, dirp, (ret as u64).min(count));
-        }
-        None
+    Ok(Out::PassThen(Post::File(Exit::KernelDents {
+        fd,
+        dirp,
+        count,
     })))
 }
 
@@ -524,9 +693,10 @@ pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len
 /// regular file written to is written as by `pwrite` (at the offset the call names, or
 /// the file position).
 pub fn before_copy(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) {
-    let (fd, off, len) = match i64::from(nr) {
-        libc::SYS_sendfile => (a[0], 0, a[3]),
-        libc::SYS_splice | libc::SYS_copy_file_range => (a[2], a[3], a[4]),
+    let (fd, off, len) = match Syscall::decode(nr, a) {
+        Syscall::Sendfile(c) => (c.out_fd, 0, c.count),
+        Syscall::Splice(c) => (c.fd_out, c.off_out.addr(), c.len),
+        Syscall::CopyFileRange(c) => (c.fd_out, c.off_out.addr(), c.len),
         _ => return,
     };
     // A null offset pointer: the file position.
@@ -538,7 +708,7 @@ pub fn before_copy(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) {
             Err(_) => return, // the kernel answers EFAULT
         }
     };
-    before_write(e, tid, fd as i32, offset, len);
+    before_write(e, tid, fd.get(), offset, len);
 }
 
 /// Before `fallocate(fd, mode, offset, len)`: the range it changes (zeroed, punched,
@@ -676,8 +846,9 @@ pub fn synced_all(e: &mut Engine, tid: Vtid) {
 /// `mmap` (the seccomp filter stops only shared mappings of files): a shared mapping
 /// of a file open for reading and writing (`mprotect` may make it writable later) is
 /// followed from its exit: the mapped part counts as overwritten from then on.
-pub fn mmap(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (len, flags, fd, offset) = (a[1], a[3] as i32, a[4] as i32, a[5]);
+pub fn mmap(e: &mut Engine, tid: Vtid, c: Mmap) -> Res {
+    let (len, flags) = (c.length, c.flags.get() as i32);
+    let (fd, offset) = (c.fd.get(), c.offset.get());
     let shared_file = flags & libc::MAP_SHARED != 0 && flags & libc::MAP_ANONYMOUS == 0;
     if !shared_file || e.cfg.crash_model == fs::CrashModel::KeepAll {
         return Ok(Out::Pass);
@@ -699,45 +870,56 @@ pub fn mmap(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return Ok(Out::Pass);
     };
     let id = id_of(&meta);
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if (-4095..0).contains(&ret) {
-            return None; // an errno, not an address
-        }
-        let start = ret as u64;
-        let m = fs::Mapping {
-            pid: e.threads[&tid].pid,
-            start,
-            end: start.saturating_add(len),
-            offset,
-            id,
-            file,
-        };
-        let node = e.node_of(tid);
-        snapshot(e, node, &m);
-        e.disks[node].mapped(m);
-        None
+    Ok(Out::PassThen(Post::File(Exit::Mapped {
+        len,
+        offset,
+        id,
+        file,
     })))
+}
+
+/// At the exit of [`mmap`]: the mapping (`len`, `offset`, file `id`) at `ret` is
+/// followed.
+fn mapped(e: &mut Engine, tid: Vtid, ret: i64, m: (u64, u64, HostId), file: std::fs::File) {
+    if (-4095..0).contains(&ret) {
+        return; // an errno, not an address
+    }
+    let (len, offset, id) = m;
+    let start = ret as u64;
+    let m = fs::Mapping {
+        pid: e.threads[&tid].pid,
+        start,
+        end: start.saturating_add(len),
+        offset,
+        id,
+        file,
+    };
+    let node = e.node_of(tid);
+    snapshot(e, node, &m);
+    e.disks[node].mapped(m);
 }
 
 /// `msync`: with `MS_SYNC`, the files mapped in `[addr, addr + len)` are durable (and
 /// their mappings dirty again from now); `MS_ASYNC` makes nothing durable.
-pub fn msync(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    let (addr, len, flags) = (a[0], a[1], a[2] as i32);
+pub fn msync(e: &mut Engine, _tid: Vtid, c: Msync) -> Res {
+    let (addr, len, flags) = (c.addr.addr(), c.length, c.flags.get() as i32);
     if flags & libc::MS_SYNC == 0 || e.cfg.crash_model == fs::CrashModel::KeepAll {
         return Ok(Out::Pass);
     }
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            let node = e.node_of(tid);
-            let pid = e.threads[&tid].pid;
-            let model = e.cfg.crash_model;
-            for id in e.disks[node].mapped_in(pid, addr, addr.saturating_add(len)) {
-                e.disks[node].synced_file(id, model);
-                remap(e, node, Some(id));
-            }
+    Ok(Out::PassThen(Post::File(Exit::Msynced { addr, len })))
+}
+
+/// At the exit of [`msync`].
+fn msynced(e: &mut Engine, tid: Vtid, ret: i64, addr: u64, len: u64) {
+    if ret == 0 {
+        let node = e.node_of(tid);
+        let pid = e.threads[&tid].pid;
+        let model = e.cfg.crash_model;
+        for id in e.disks[node].mapped_in(pid, addr, addr.saturating_add(len)) {
+            e.disks[node].synced_file(id, model);
+            remap(e, node, Some(id));
         }
-        None
-    })))
+    }
 }
 
 /// Keeps the current contents of what mapping `m` maps: its writes from now on are
@@ -769,7 +951,7 @@ fn remap(e: &mut Engine, node: usize, only: Option<HostId>) {
 
 /// What a name change needs at its exit: the name(s) as the node sees them and the
 /// host paths to reach them.
-struct Name {
+pub(crate) struct Name {
     guest: PathBuf,
     host: PathBuf,
 }
@@ -912,19 +1094,25 @@ pub fn open_creating(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, flags: i3
         }
     }
     let existed = existed.is_some();
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret >= 0 {
-            if !existed {
-                created(e, tid, &n);
-            } else if flags & libc::O_TRUNC != 0 {
-                if let Ok(m) = std::fs::metadata(e.fd_path(tid, ret as i32)) {
-                    let now = e.stamp_now();
-                    e.times.data(id_of(&m), now);
-                }
+    Ok(Out::PassThen(Post::File(Exit::Opened {
+        name: n,
+        existed,
+        flags,
+    })))
+}
+
+/// At the exit of [`open_creating`]: a new name, or a truncated file.
+fn opened(e: &mut Engine, tid: Vtid, ret: i64, n: &Name, existed: bool, flags: i32) {
+    if ret >= 0 {
+        if !existed {
+            created(e, tid, n);
+        } else if flags & libc::O_TRUNC != 0 {
+            if let Ok(m) = std::fs::metadata(e.fd_path(tid, ret as i32)) {
+                let now = e.stamp_now();
+                e.times.data(id_of(&m), now);
             }
         }
-        None
-    })))
+    }
 }
 
 /// `mkdir`, `symlink`, `link`, `mknod` (of FIFOs and sockets) and their `*at` forms:
@@ -933,12 +1121,7 @@ pub fn make(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
     let Some(n) = name(e, tid, dirfd, path)? else {
         return Ok(Out::Pass);
     };
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            created(e, tid, &n);
-        }
-        None
-    })))
+    Ok(Out::PassThen(Post::File(Exit::Made { name: n })))
 }
 
 /// `unlink`, `unlinkat`, `rmdir`: the removed entry is kept until its removal is
@@ -953,30 +1136,36 @@ pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
         None
     };
     let dir = parent_id(&n.host);
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            if let Some(dir) = dir {
-                let now = e.stamp_now();
-                e.times.data(dir, now);
-                if let Some(kept) = kept {
-                    let node = e.node_of(tid);
-                    e.disks[node].named(NameOp::Removed {
-                        path: n.guest,
-                        dir,
-                        kept,
-                    });
-                }
+    Ok(Out::PassThen(Post::File(Exit::Removed {
+        name: n,
+        dir,
+        kept,
+    })))
+}
+
+/// At the exit of [`remove`].
+fn removed(e: &mut Engine, tid: Vtid, ret: i64, n: Name, dir: Option<HostId>, kept: Option<Kept>) {
+    if ret == 0 {
+        if let Some(dir) = dir {
+            let now = e.stamp_now();
+            e.times.data(dir, now);
+            if let Some(kept) = kept {
+                let node = e.node_of(tid);
+                e.disks[node].named(NameOp::Removed {
+                    path: n.guest,
+                    dir,
+                    kept,
+                });
             }
         }
-        None
-    })))
+    }
 }
 
 /// `rename`, `renameat`, `renameat2`: the replaced entry is kept until the rename is
 /// durable; an exchange (`RENAME_EXCHANGE`) is undone by exchanging back.
-pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
-    let (Some(from), Some(to)) = (name(e, tid, a[0], paths[0])?, name(e, tid, a[1], paths[1])?)
-    else {
+pub fn rename(e: &mut Engine, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
+    let [(d0, p0), (d1, p1)] = [(dirfds[0], paths[0]), (dirfds[1], paths[1])];
+    let (Some(from), Some(to)) = (name(e, tid, d0, p0)?, name(e, tid, d1, p1)?) else {
         return Ok(Out::Pass);
     };
     if flags & u64::from(libc::RENAME_EXCHANGE) != 0 {
@@ -985,61 +1174,81 @@ pub fn rename(e: &mut Engine, tid: Vtid, a: [i32; 2], paths: [u64; 2], flags: u6
     let track = e.cfg.crash_model != fs::CrashModel::KeepAll;
     let replaced = if track { keep(&to.host) } else { None };
     let dirs = (parent_id(&from.host), parent_id(&to.host));
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            let now = e.stamp_now();
-            if let (Some(fd), Some(td)) = dirs {
-                e.times.data(fd, now);
-                e.times.data(td, now);
-                if let Ok(m) = std::fs::symlink_metadata(&to.host) {
-                    e.status_now(id_of(&m));
-                }
-                if track {
-                    let node = e.node_of(tid);
-                    e.disks[node].named(NameOp::Renamed {
-                        from: from.guest,
-                        to: to.guest,
-                        from_dir: fd,
-                        to_dir: td,
-                        replaced,
-                    });
-                }
-            }
+    Ok(Out::PassThen(Post::File(Exit::Renamed(Box::new(
+        Renamed {
+            from,
+            to,
+            dirs,
+            replaced,
+            track,
+        },
+    )))))
+}
+
+/// At the exit of [`rename`].
+fn renamed(e: &mut Engine, tid: Vtid, ret: i64, r: Renamed) {
+    if ret != 0 {
+        return;
+    }
+    let now = e.stamp_now();
+    if let (Some(fd), Some(td)) = r.dirs {
+        e.times.data(fd, now);
+        e.times.data(td, now);
+        if let Ok(m) = std::fs::symlink_metadata(&r.to.host) {
+            e.status_now(id_of(&m));
         }
-        None
-    })))
+        if r.track {
+            let node = e.node_of(tid);
+            e.disks[node].named(NameOp::Renamed {
+                from: r.from.guest,
+                to: r.to.guest,
+                from_dir: fd,
+                to_dir: td,
+                replaced: r.replaced,
+            });
+        }
+    }
 }
 
 /// `renameat2(…, RENAME_EXCHANGE)` of `a` and `b`: both directories and both files
 /// changed; a crash exchanges them back unless a directory was fsynced since.
 fn exchange(a: Name, b: Name) -> Res {
     let dirs = (parent_id(&a.host), parent_id(&b.host));
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret != 0 {
-            return None;
+    Ok(Out::PassThen(Post::File(Exit::Exchanged { a, b, dirs })))
+}
+
+/// At the exit of [`exchange`].
+fn exchanged(
+    e: &mut Engine,
+    tid: Vtid,
+    ret: i64,
+    a: Name,
+    b: Name,
+    dirs: (Option<HostId>, Option<HostId>),
+) {
+    if ret != 0 {
+        return;
+    }
+    let (Some(a_dir), Some(b_dir)) = dirs else {
+        return;
+    };
+    let now = e.stamp_now();
+    e.times.data(a_dir, now);
+    e.times.data(b_dir, now);
+    for host in [&a.host, &b.host] {
+        if let Ok(m) = std::fs::symlink_metadata(host) {
+            e.status_now(id_of(&m));
         }
-        let (Some(a_dir), Some(b_dir)) = dirs else {
-            return None;
-        };
-        let now = e.stamp_now();
-        e.times.data(a_dir, now);
-        e.times.data(b_dir, now);
-        for host in [&a.host, &b.host] {
-            if let Ok(m) = std::fs::symlink_metadata(host) {
-                e.status_now(id_of(&m));
-            }
-        }
-        if e.cfg.crash_model != fs::CrashModel::KeepAll {
-            let node = e.node_of(tid);
-            e.disks[node].named(NameOp::Exchanged {
-                a: a.guest,
-                b: b.guest,
-                a_dir,
-                b_dir,
-            });
-        }
-        None
-    })))
+    }
+    if e.cfg.crash_model != fs::CrashModel::KeepAll {
+        let node = e.node_of(tid);
+        e.disks[node].named(NameOp::Exchanged {
+            a: a.guest,
+            b: b.guest,
+            a_dir,
+            b_dir,
+        });
+    }
 }
 
 /// `chmod`, `chown` and their forms on a path: the file's status changed.
@@ -1055,19 +1264,12 @@ pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
 
 /// At the exit of a successful call, the status of the file at `host` changed now.
 fn status_changed_at(host: PathBuf) -> Out {
-    Out::PassThen(Post::new(move |e, _tid, ret| {
-        if ret == 0 {
-            if let Ok(m) = std::fs::metadata(&host) {
-                e.status_now(id_of(&m));
-            }
-        }
-        None
-    }))
+    Out::PassThen(Post::File(Exit::StatusChanged { host }))
 }
 
 /// What a call sets one of a file's times to.
-#[derive(Debug, Clone, Copy)]
-enum NewTime {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NewTime {
     /// This time.
     At(Stamp),
     /// The virtual time now.
@@ -1078,8 +1280,9 @@ enum NewTime {
 
 /// `utimensat(dirfd, path, times, flags)` (a null path: the fd itself): the times given
 /// (`UTIME_NOW`: now; `UTIME_OMIT`: unchanged) become the file's virtual times.
-pub fn utimensat(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (dirfd, path, times, flags) = (a[0] as i32, a[1], a[2], a[3] as i32);
+pub fn utimensat(e: &mut Engine, tid: Vtid, c: Utimensat) -> Res {
+    let (dirfd, path) = (c.dirfd.get(), c.pathname.addr());
+    let (times, flags) = (c.times.addr(), c.flags.get() as i32);
     let host = if path == 0 {
         e.fd_path(tid, dirfd)
     } else {
@@ -1122,29 +1325,35 @@ pub fn utimes(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, times: u64, time
 /// At the exit of a successful call, the file at `host` carries the times `new`
 /// (access, modification); its status changed now.
 fn times_set(host: PathBuf, new: [NewTime; 2], nofollow: bool) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, _tid, ret| {
-        if ret != 0 {
-            return None;
-        }
-        let meta = if nofollow {
-            std::fs::symlink_metadata(&host)
-        } else {
-            std::fs::metadata(&host)
-        };
-        if let Ok(m) = meta {
-            let id = id_of(&m);
-            let now = e.stamp_now();
-            let old = e.file_times(id);
-            let pick = |t: NewTime, old: Stamp| match t {
-                NewTime::At(s) => s,
-                NewTime::Now => now,
-                NewTime::Omit => old,
-            };
-            let (at, mt) = (pick(new[0], old.atime), pick(new[1], old.mtime));
-            e.times.set(id, at, mt, now);
-        }
-        None
+    Ok(Out::PassThen(Post::File(Exit::TimesSet {
+        host,
+        new,
+        nofollow,
     })))
+}
+
+/// At the exit of [`times_set`]'s call.
+fn times_done(e: &mut Engine, ret: i64, host: &Path, new: [NewTime; 2], nofollow: bool) {
+    if ret != 0 {
+        return;
+    }
+    let meta = if nofollow {
+        std::fs::symlink_metadata(host)
+    } else {
+        std::fs::metadata(host)
+    };
+    if let Ok(m) = meta {
+        let id = id_of(&m);
+        let now = e.stamp_now();
+        let old = e.file_times(id);
+        let pick = |t: NewTime, old: Stamp| match t {
+            NewTime::At(s) => s,
+            NewTime::Now => now,
+            NewTime::Omit => old,
+        };
+        let (at, mt) = (pick(new[0], old.atime), pick(new[1], old.mtime));
+        e.times.set(id, at, mt, now);
+    }
 }
 
 // --- crash ----------------------------------------------------------------------------

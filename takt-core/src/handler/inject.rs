@@ -8,51 +8,73 @@
 
 use super::{dispatch, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
+use crate::errno::Errno;
 use crate::fault::{self, Call, Fault, Signals, Target};
 use crate::fd::Kind;
 use crate::net::SockType;
+use crate::syscall::flags::MsgFlags;
+use crate::syscall::{Fd, Syscall};
 
-/// Calls whose first argument is the fd the call is about.
-#[allow(non_upper_case_globals)]
-fn fd_call(nr: i64) -> bool {
-    use libc::*;
-    matches!(
-        nr,
-        SYS_read
-            | SYS_write
-            | SYS_readv
-            | SYS_writev
-            | SYS_preadv
-            | SYS_pwritev
-            | SYS_preadv2
-            | SYS_pwritev2
-            | SYS_pwrite64
-            | SYS_fsync
-            | SYS_fdatasync
-            | SYS_close
-            | SYS_recvfrom
-            | SYS_recvmsg
-            | SYS_recvmmsg
-            | SYS_sendto
-            | SYS_sendmsg
-            | SYS_sendmmsg
-            | SYS_accept
-            | SYS_accept4
-            | SYS_connect
-            | SYS_bind
-            | SYS_listen
-            | SYS_getsockname
-            | SYS_getpeername
-            | SYS_epoll_ctl
-            | SYS_epoll_wait
-            | SYS_epoll_pwait
-            | SYS_epoll_pwait2
-            | SYS_fcntl
-            | SYS_flock
-            | SYS_dup
-            | SYS_dup2
-            | SYS_dup3
-    )
+/// What an injected fault does at the call's exit.
+pub(crate) enum Exit {
+    /// The call ran (its effect stays: `close` releases the descriptor) but reports this
+    /// error.
+    Fail(Errno),
+}
+
+impl Exit {
+    /// Runs the action (the kernel's return value is replaced).
+    pub(crate) fn run(self, _e: &mut Engine, _tid: Vtid, _ret: i64) -> Option<i64> {
+        match self {
+            Exit::Fail(err) => Some(err.ret()),
+        }
+    }
+}
+
+/// The fd the call is about, for calls whose first argument is one.
+fn call_fd(call: &Syscall) -> Option<Fd> {
+    use Syscall as S;
+    let about_fd = matches!(
+        call,
+        S::Read(_)
+            | S::Write(_)
+            | S::Readv(_)
+            | S::Writev(_)
+            | S::Preadv(_)
+            | S::Pwritev(_)
+            | S::Preadv2(_)
+            | S::Pwritev2(_)
+            | S::Pwrite64(_)
+            | S::Fsync(_)
+            | S::Fdatasync(_)
+            | S::Close(_)
+            | S::Recvfrom(_)
+            | S::Recvmsg(_)
+            | S::Recvmmsg(_)
+            | S::Sendto(_)
+            | S::Sendmsg(_)
+            | S::Sendmmsg(_)
+            | S::Accept(_)
+            | S::Accept4(_)
+            | S::Connect(_)
+            | S::Bind(_)
+            | S::Listen(_)
+            | S::Getsockname(_)
+            | S::Getpeername(_)
+            | S::EpollCtl(_)
+            | S::EpollWait(_)
+            | S::EpollPwait(_)
+            | S::EpollPwait2(_)
+            | S::Fcntl(_)
+            | S::Flock(_)
+            | S::Dup(_)
+            | S::Dup2(_)
+            | S::Dup3(_)
+    );
+    call.fds()
+        .find(|&(i, _)| i == 0)
+        .map(|(_, fd)| fd)
+        .filter(|_| about_fd)
 }
 
 /// A short-transfer fault counts when the call did come back short: not when it failed
@@ -71,48 +93,65 @@ fn shortened(e: &mut Engine, nr: u32, asked: usize, out: Res) -> (Res, bool) {
 
 /// How many units a vectored or message call asks to move (bytes of its iovecs;
 /// messages for `sendmmsg`/`recvmmsg`), if it is one.
-fn requested(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<usize> {
+fn requested(e: &Engine, tid: Vtid, call: &Syscall) -> Option<usize> {
+    use Syscall as S;
     let total = |iov: Vec<(u64, usize)>| iov.iter().map(|r| r.1).fold(0, usize::saturating_add);
-    match nr as i64 {
-        libc::SYS_readv | libc::SYS_writev => {
-            super::guest::iovecs(e, tid, a[1], a[2], crate::errno::Errno::EINVAL)
-                .ok()
-                .map(total)
+    let msg = match *call {
+        S::Readv(c) => return iovecs_total(e, tid, c.iov.addr(), c.iovcnt).map(total),
+        S::Writev(c) => return iovecs_total(e, tid, c.iov.addr(), c.iovcnt).map(total),
+        S::Sendmsg(c) => c.msg.addr(),
+        S::Recvmsg(c) => c.msg.addr(),
+        S::Sendmmsg(c) => return Some(c.vlen.get().min(1024) as usize),
+        S::Recvmmsg(c) => return Some(c.vlen.get().min(1024) as usize),
+        _ => return None,
+    };
+    let m: libc::msghdr = e.read_val(tid, msg).ok()?;
+    super::guest::iovecs(
+        e,
+        tid,
+        m.msg_iov as u64,
+        m.msg_iovlen as u64,
+        Errno::EMSGSIZE,
+    )
+    .ok()
+    .map(total)
+}
+
+/// The `iovec`s of a vectored call.
+fn iovecs_total(e: &Engine, tid: Vtid, iov: u64, cnt: u64) -> Option<Vec<(u64, usize)>> {
+    super::guest::iovecs(e, tid, iov, cnt, Errno::EINVAL).ok()
+}
+
+/// The byte count a short transfer shrinks, for the calls whose count is a register
+/// (`read`, `write`, `pwrite64`, `recvfrom`, `sendto`).
+fn count_of(call: &Syscall) -> Option<u64> {
+    use Syscall as S;
+    match call {
+        S::Read(_) | S::Write(_) | S::Pwrite64(_) | S::Recvfrom(_) | S::Sendto(_) => {
+            call.transfer()?.requested()
         }
-        libc::SYS_sendmsg | libc::SYS_recvmsg => {
-            let m: libc::msghdr = e.read_val(tid, a[1]).ok()?;
-            super::guest::iovecs(
-                e,
-                tid,
-                m.msg_iov as u64,
-                m.msg_iovlen as u64,
-                crate::errno::Errno::EMSGSIZE,
-            )
-            .ok()
-            .map(total)
-        }
-        libc::SYS_sendmmsg | libc::SYS_recvmmsg => Some((a[2] as u32).min(1024) as usize),
         _ => None,
     }
 }
 
-/// The argument holding the byte count a short transfer shrinks.
-#[allow(non_upper_case_globals)]
-fn count_arg(nr: i64) -> Option<usize> {
-    use libc::*;
-    matches!(
-        nr,
-        SYS_read | SYS_write | SYS_pwrite64 | SYS_recvfrom | SYS_sendto
-    )
-    .then_some(2)
+/// The registers `a` of `call` with its count lowered to `n` (the registers the call
+/// does not take are left as they were).
+fn with_count(call: &Syscall, a: [u64; 6], n: u64) -> [u64; 6] {
+    let Some(shorter) = call.with_count(n) else {
+        return a;
+    };
+    let (_, regs) = shorter.encode();
+    let k = call.arg_count().min(6);
+    let mut args = a;
+    args[..k].copy_from_slice(&regs[..k]);
+    args
 }
 
-fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
-    let n = nr as i64;
+fn describe(e: &Engine, tid: Vtid, call: &Syscall, a: [u64; 6]) -> Call {
     let mut target = Target::Unknown;
     let mut nonblock = false;
-    if fd_call(n) {
-        match super::io::lookup(e, tid, a[0]) {
+    if let Some(fd) = call_fd(call) {
+        match super::io::lookup(e, tid, fd.raw()) {
             None => target = Target::File,
             Some(fd) => {
                 let f = e.files.file(fd.file);
@@ -130,15 +169,12 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
         }
     }
     if matches!(
-        n,
-        libc::SYS_recvfrom | libc::SYS_sendto | libc::SYS_recvmsg | libc::SYS_sendmsg
+        call,
+        Syscall::Recvfrom(_) | Syscall::Sendto(_) | Syscall::Recvmsg(_) | Syscall::Sendmsg(_)
     ) {
-        let flags = if matches!(n, libc::SYS_recvmsg | libc::SYS_sendmsg) {
-            a[2]
-        } else {
-            a[3]
-        };
-        nonblock |= flags as i32 & libc::MSG_DONTWAIT != 0;
+        nonblock |= call
+            .msg_flags()
+            .is_some_and(|f| f.contains(MsgFlags::MSG_DONTWAIT));
     }
     let p = &e.procs[&e.threads[&tid].pid];
     let mut handlers = p.sig.iter().filter(|d| d.handler > 1).peekable();
@@ -150,7 +186,7 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
         Signals::Interrupting
     };
     Call {
-        nr,
+        nr: call.nr(),
         args: a,
         target,
         nonblock,
@@ -164,9 +200,10 @@ fn describe(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Call {
 /// and `open` itself, which the dynamic loader makes before `main`) are faulted only
 /// when their syscall is named with its own rate.
 pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> (Res, bool) {
-    let call = describe(e, tid, nr, a);
+    let sc = Syscall::decode(nr, a);
+    let call = describe(e, tid, &sc, a);
     let kernel_file =
-        call.target == Target::File || matches!(nr as i64, libc::SYS_open | libc::SYS_openat);
+        call.target == Target::File || matches!(sc, Syscall::Open(_) | Syscall::Openat(_));
     if kernel_file && !e.injector.plan().overrides().any(|(n, _)| n == nr) {
         return (dispatch(e, tid, nr, a), false);
     }
@@ -176,59 +213,69 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
             // close: the descriptor is released even when close reports an error.
             let out = dispatch(e, tid, nr, a);
             let out = out.map(|o| match o {
-                Out::Pass => Out::PassThen(Post::new(move |_, _, _| Some(err.ret()))),
+                Out::Pass => Out::PassThen(Post::Inject(Exit::Fail(err))),
                 other => other,
             });
             (out, true)
         }
         Some(Fault::Errno(err)) => {
-            if matches!(nr as i64, libc::SYS_fsync | libc::SYS_fdatasync) && err.0 == libc::EIO {
+            let synced = match sc {
+                Syscall::Fsync(c) => Some(c.fd),
+                Syscall::Fdatasync(c) => Some(c.fd),
+                _ => None,
+            };
+            if let Some(fd) = synced.filter(|_| err.0 == libc::EIO) {
                 // Linux: the failed write-back is reported once and the dirty pages are
                 // dropped; a later fsync succeeds without making them durable.
-                super::file::writeback_failed(e, tid, a[0] as i32);
+                super::file::writeback_failed(e, tid, fd.get());
             }
             (Err(err), true)
         }
-        Some(Fault::Short) => match count_arg(nr as i64) {
-            Some(i) if super::io::lookup(e, tid, a[0]).is_some() && a[i] >= 2 => {
-                let mut args = a;
-                args[i] = e.fault_keep(tid, a[i] as usize) as u64;
-                e.threads.get_mut(&tid).expect("thread").cur.1 = args;
-                let out = dispatch(e, tid, nr, args);
-                shortened(e, nr, a[i] as usize, out)
+        Some(Fault::Short) => short_fault(e, tid, &sc, &call, a),
+    }
+}
+
+/// A short-transfer fault decided for `sc` (registers `a`, described as `call`).
+fn short_fault(e: &mut Engine, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]) -> (Res, bool) {
+    let nr = call.nr;
+    let virtual_fd = call_fd(sc).is_some_and(|fd| super::io::lookup(e, tid, fd.raw()).is_some());
+    match count_of(sc) {
+        Some(count) if virtual_fd && count >= 2 => {
+            let args = with_count(sc, a, e.fault_keep(tid, count as usize) as u64);
+            e.threads.get_mut(&tid).expect("thread").cur.1 = args;
+            let out = dispatch(e, tid, nr, args);
+            shortened(e, nr, count as usize, out)
+        }
+        // Vectored and message calls: the handler moves at most `short` units.
+        None if virtual_fd => match requested(e, tid, sc) {
+            Some(n) if n >= 2 => {
+                let keep = e.fault_keep(tid, n);
+                e.threads.get_mut(&tid).expect("thread").short = Some(keep);
+                let out = dispatch(e, tid, nr, a);
+                shortened(e, nr, n, out)
             }
-            // Vectored and message calls: the handler moves at most `short` units.
-            None if super::io::lookup(e, tid, a[0]).is_some() => match requested(e, tid, nr, a) {
-                Some(n) if n >= 2 => {
-                    let keep = e.fault_keep(tid, n);
-                    e.threads.get_mut(&tid).expect("thread").short = Some(keep);
-                    let out = dispatch(e, tid, nr, a);
-                    shortened(e, nr, n, out)
-                }
-                _ => {
-                    e.injector.retract(nr, Fault::Short);
-                    (dispatch(e, tid, nr, a), false)
-                }
-            },
-            // A write to a regular file: the kernel writes the first part only.
-            Some(i) if call.target == Target::File && a[i] >= 2 => {
-                let mut args = a;
-                args[i] = e.injector.keep(a[i] as usize) as u64;
-                let out = dispatch(e, tid, nr, args).map(|o| match o {
-                    Out::Pass => Out::Rewrite {
-                        nr: nr as i64,
-                        args,
-                        post: None,
-                    },
-                    other => other,
-                });
-                (out, true)
-            }
-            // Any other kernel fd's transfer is the kernel's: not shortened, not counted.
             _ => {
                 e.injector.retract(nr, Fault::Short);
                 (dispatch(e, tid, nr, a), false)
             }
         },
+        // A write to a regular file: the kernel writes the first part only.
+        Some(count) if call.target == Target::File && count >= 2 => {
+            let args = with_count(sc, a, e.injector.keep(count as usize) as u64);
+            let out = dispatch(e, tid, nr, args).map(|o| match o {
+                Out::Pass => Out::Rewrite {
+                    nr: nr as i64,
+                    args,
+                    post: None,
+                },
+                other => other,
+            });
+            (out, true)
+        }
+        // Any other kernel fd's transfer is the kernel's: not shortened, not counted.
+        _ => {
+            e.injector.retract(nr, Fault::Short);
+            (dispatch(e, tid, nr, a), false)
+        }
     }
 }

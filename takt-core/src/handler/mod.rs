@@ -38,9 +38,21 @@ use std::path::PathBuf;
 
 /// An action run at the syscall-exit stop with the kernel's return value; returns a
 /// replacement return value.
+// The families' typed actions are the crate's own (only the engine runs them).
+#[allow(private_interfaces)]
 pub enum Post {
     /// A closure (the form being replaced by typed variants, one enum per family).
     Fn(PostFn),
+    /// A file call's action.
+    File(file::Exit),
+    /// An injected fault's action.
+    Inject(inject::Exit),
+    /// A process call's action.
+    Process(process::Exit),
+    /// A signal call's action.
+    Signal(signal::Exit),
+    /// A timer call's action.
+    Timer(timer::Exit),
 }
 
 /// The closure inside a [`Post`].
@@ -61,6 +73,11 @@ impl Post {
     pub(crate) fn call(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Post::Fn(f) => f(e, tid, ret),
+            Post::File(x) => x.run(e, tid, ret),
+            Post::Inject(x) => x.run(e, tid, ret),
+            Post::Process(x) => x.run(e, tid, ret),
+            Post::Signal(x) => x.run(e, tid, ret),
+            Post::Timer(x) => x.run(e, tid, ret),
         }
     }
 }
@@ -265,7 +282,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
     if let Some(r) = contained_call(e, tid, &call, nr, a) {
         return r;
     }
-    refused(e, nr)
+    refused(e, &call)
 }
 
 /// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
@@ -327,137 +344,168 @@ fn io_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> 
 }
 
 /// Time, processes, signals and timers: emulated by the core.
-#[allow(non_upper_case_globals)]
-fn process_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
-    use libc::*;
-    Some(match nr as i64 {
-        SYS_clock_gettime => time::clock_gettime(e, tid, a[0] as i32, a[1]),
-        SYS_gettimeofday => time::gettimeofday(e, tid, a[0], a[1]),
-        SYS_time => time::time(e, tid, a[0]),
-        SYS_clock_getres => time::clock_getres(e, tid, a[0] as i32, a[1]),
-        SYS_nanosleep => time::nanosleep(e, tid, a, false),
-        SYS_clock_nanosleep => time::nanosleep(e, tid, a, true),
-        SYS_alarm => time::alarm(e, tid, a[0]),
-        SYS_setitimer => time::setitimer(e, tid, a),
-        SYS_getitimer => time::getitimer(e, tid, a),
-        SYS_times => time::times(e, tid, a[0]),
-        SYS_getrusage => time::getrusage(e, tid, a[0] as i32, a[1]),
-        SYS_sysinfo => time::sysinfo(e, tid, a[0]),
-        SYS_getrandom => time::getrandom(e, tid, a[0], a[1], a[2]),
-        SYS_uname => process::uname(e, tid, a[0]),
-        SYS_sched_getaffinity => process::sched_getaffinity(e, tid, a[1], a[2]),
-        SYS_sched_setaffinity => Ok(Out::Return(0)), // the scenario stays pinned
-        SYS_getcpu => process::getcpu(e, tid, a[0], a[1]),
-        SYS_getpid => Ok(Out::Return(e.threads[&tid].pid as i64)),
-        SYS_gettid => Ok(Out::Return(tid as i64)),
-        SYS_getppid => Ok(Out::Return(e.procs[&e.threads[&tid].pid].ppid as i64)),
-        SYS_set_tid_address => process::set_tid_address(e, tid, a[0]),
-        SYS_clone => process::clone(e, tid, a),
-        SYS_clone3 => process::clone3(e, tid, a),
-        SYS_fork => process::fork(e, tid),
-        SYS_vfork => process::vfork(e, tid),
-        SYS_execve | SYS_execveat => process::execve(e, tid),
-        SYS_exit => Ok(Out::Pass),
-        SYS_exit_group => process::exit_group(e, tid),
-        SYS_wait4 => process::wait4(e, tid, a),
-        SYS_waitid => process::waitid(e, tid, a),
-        SYS_kill => process::kill(e, tid, a),
-        SYS_tgkill => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
-        SYS_tkill => process::tgkill(e, tid, -1, a[0] as i32, a[1] as i32),
-        SYS_rt_sigqueueinfo => process::rt_sigqueueinfo(e, tid, a),
-        SYS_rt_tgsigqueueinfo => process::tgkill(e, tid, a[0] as i32, a[1] as i32, a[2] as i32),
-        SYS_rt_sigaction => process::rt_sigaction(e, tid, a),
-        SYS_pause => Ok(Out::Block(
+fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
+    use Syscall as S;
+    Some(match *call {
+        S::ClockGettime(c) => time::clock_gettime(e, tid, c),
+        S::Gettimeofday(c) => time::gettimeofday(e, tid, c),
+        S::Time(c) => time::time(e, tid, c),
+        S::ClockGetres(c) => time::clock_getres(e, tid, c),
+        S::Nanosleep(c) => time::nanosleep(e, tid, c),
+        S::ClockNanosleep(c) => time::clock_nanosleep(e, tid, c),
+        S::Alarm(c) => time::alarm(e, tid, c),
+        S::Setitimer(c) => time::setitimer(e, tid, c),
+        S::Getitimer(c) => time::getitimer(e, tid, c),
+        S::Times(c) => time::times(e, tid, c),
+        S::Getrusage(c) => time::getrusage(e, tid, c),
+        S::Sysinfo(c) => time::sysinfo(e, tid, c),
+        S::Getrandom(c) => time::getrandom(e, tid, c),
+        S::Uname(c) => process::uname(e, tid, c),
+        S::SchedGetaffinity(c) => process::sched_getaffinity(e, tid, c),
+        S::SchedSetaffinity(_) => Ok(Out::Return(0)), // the scenario stays pinned
+        S::Getcpu(c) => process::getcpu(e, tid, c),
+        S::Getpid(_) => Ok(Out::Return(e.threads[&tid].pid as i64)),
+        S::Gettid(_) => Ok(Out::Return(tid as i64)),
+        S::Getppid(_) => Ok(Out::Return(e.procs[&e.threads[&tid].pid].ppid as i64)),
+        S::SetTidAddress(c) => process::set_tid_address(e, tid, c),
+        S::Clone(c) => process::clone(e, tid, c),
+        S::Clone3(c) => process::clone3(e, tid, c),
+        S::Fork(_) => process::fork(e, tid),
+        S::Vfork(_) => process::vfork(e, tid),
+        S::Execve(_) | S::Execveat(_) => process::execve(e, tid),
+        S::Exit(_) => Ok(Out::Pass),
+        S::ExitGroup(_) => process::exit_group(e, tid),
+        S::Wait4(c) => process::wait4(e, tid, c),
+        S::Waitid(c) => process::waitid(e, tid, c),
+        S::Kill(c) => process::kill(e, tid, c),
+        S::Tgkill(c) => process::tgkill(e, tid, c.tgid.get(), c.tid.get(), c.sig.get()),
+        S::Tkill(c) => process::tgkill(e, tid, -1, c.tid.get(), c.sig.get()),
+        S::RtSigqueueinfo(c) => process::rt_sigqueueinfo(e, tid, c),
+        S::RtTgsigqueueinfo(c) => process::tgkill(e, tid, c.tgid.get(), c.tid.get(), c.sig.get()),
+        S::RtSigaction(c) => process::rt_sigaction(e, tid, c),
+        S::Pause(_) => Ok(Out::Block(
             Blocked::new("a signal")
                 .no_restart()
                 .until(None, Errno::EINTR.ret()),
         )),
-        SYS_rt_sigsuspend => signal::rt_sigsuspend(e, tid, a),
-        SYS_rt_sigtimedwait => signal::rt_sigtimedwait(e, tid, a),
-        SYS_rt_sigpending => Ok(Out::Pass), // the kernel holds the pending sets
-        SYS_signalfd => signal::signalfd(e, tid, a, false),
-        SYS_signalfd4 => signal::signalfd(e, tid, a, true),
-        SYS_timer_create => timer::timer_create(e, tid, a),
-        SYS_timer_settime => timer::timer_settime(e, tid, a),
-        SYS_timer_gettime => timer::timer_gettime(e, tid, a),
-        SYS_timer_getoverrun => timer::timer_getoverrun(e, tid, a),
-        SYS_timer_delete => timer::timer_delete(e, tid, a),
-        SYS_timerfd_create => timer::timerfd_create(e, tid, a),
-        SYS_timerfd_settime => timer::timerfd_settime(e, tid, a),
-        SYS_timerfd_gettime => timer::timerfd_gettime(e, tid, a),
-        SYS_prctl => process::prctl(e, tid, a),
-        SYS_flock => Ok(Out::Pass),
+        S::RtSigsuspend(c) => signal::rt_sigsuspend(e, tid, c),
+        S::RtSigtimedwait(c) => signal::rt_sigtimedwait(e, tid, c),
+        S::RtSigpending(_) => Ok(Out::Pass), // the kernel holds the pending sets
+        S::Signalfd(c) => signal::signalfd(e, tid, c),
+        S::Signalfd4(c) => signal::signalfd4(e, tid, c),
+        S::TimerCreate(c) => timer::timer_create(e, tid, c),
+        S::TimerSettime(c) => timer::timer_settime(e, tid, c),
+        S::TimerGettime(c) => timer::timer_gettime(e, tid, c),
+        S::TimerGetoverrun(c) => timer::timer_getoverrun(e, tid, c),
+        S::TimerDelete(c) => timer::timer_delete(e, tid, c),
+        S::TimerfdCreate(c) => timer::timerfd_create(e, tid, c),
+        S::TimerfdSettime(c) => timer::timerfd_settime(e, tid, c),
+        S::TimerfdGettime(c) => timer::timerfd_gettime(e, tid, c),
+        S::Prctl(c) => process::prctl(e, tid, c),
+        S::Flock(_) => Ok(Out::Pass),
 
         _ => return None,
     })
 }
 
 /// Files: observed for their metadata and durability (the kernel runs them).
-#[allow(non_upper_case_globals)]
-fn file_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
-    use libc::*;
-    Some(match nr as i64 {
-        SYS_stat | SYS_lstat => file::stat(None, a[1]),
-        SYS_fstat => file::stat(Some(a[0] as i32), a[1]),
-        SYS_newfstatat => {
-            let fd = file::empty_path_fd(e, tid, a[0] as i32, a[1], a[3] as i32);
-            file::stat(fd, a[2])
+fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
+    use Syscall as S;
+    Some(match *call {
+        S::Stat(c) => file::stat(None, c.statbuf.addr()),
+        S::Lstat(c) => file::stat(None, c.statbuf.addr()),
+        S::Fstat(c) => file::stat(Some(c.fd.get()), c.statbuf.addr()),
+        S::Newfstatat(c) => {
+            let flags = c.flags.get() as i32;
+            let fd = file::empty_path_fd(e, tid, c.dirfd.get(), c.pathname.addr(), flags);
+            file::stat(fd, c.statbuf.addr())
         }
-        SYS_statx => {
-            let fd = file::empty_path_fd(e, tid, a[0] as i32, a[1], a[2] as i32);
-            file::statx(fd, a[4])
+        S::Statx(c) => {
+            let flags = c.flags.get() as i32;
+            let fd = file::empty_path_fd(e, tid, c.dirfd.get(), c.pathname.addr(), flags);
+            file::statx(fd, c.statxbuf.addr())
         }
-        SYS_statfs | SYS_fstatfs => file::statfs(a[1]),
-        SYS_getdents64 => file::getdents64(e, tid, a[0] as i32, a[1], a[2]),
-        SYS_pwrite64 => {
-            file::before_write(e, tid, a[0] as i32, Some(a[3]), a[2]);
+        S::Statfs(c) => file::statfs(c.buf.addr()),
+        S::Fstatfs(c) => file::statfs(c.buf.addr()),
+        S::Getdents64(c) => file::getdents64(e, tid, c),
+        S::Pwrite64(c) => {
+            file::before_write(e, tid, c.fd.get(), Some(c.offset as u64), c.count);
             Ok(Out::Pass)
         }
-        SYS_pwritev | SYS_pwritev2 => file_pwritev(e, tid, nr, a),
-        SYS_ftruncate => {
-            let path = PathBuf::from(format!("/proc/{}/fd/{}", e.real(tid), a[0] as i32));
-            file::before_truncate(e, tid, path, a[1] as i64);
+        S::Pwritev(_) | S::Pwritev2(_) => file_pwritev(e, tid, call),
+        S::Ftruncate(c) => {
+            let path = PathBuf::from(format!("/proc/{}/fd/{}", e.real(tid), c.fd.get()));
+            file::before_truncate(e, tid, path, c.length);
             Ok(Out::Pass)
         }
-        SYS_truncate => file::truncate(e, tid, a[0], a[1] as i64),
-        SYS_fallocate => {
-            file::before_fallocate(e, tid, a[0] as i32, a[1] as i32, a[2], a[3]);
+        S::Truncate(c) => file::truncate(e, tid, c.path.addr(), c.length),
+        S::Fallocate(c) => {
+            let (fd, mode) = (c.fd.get(), c.mode.get() as i32);
+            file::before_fallocate(e, tid, fd, mode, c.offset as u64, c.len as u64);
             Ok(Out::Pass)
         }
-        SYS_fsync | SYS_fdatasync => {
-            file::synced(e, tid, a[0] as i32);
-            Ok(Out::Pass)
-        }
-        SYS_sync_file_range => {
-            let both = (libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER) as u64;
-            if a[3] & both == both {
-                file::synced(e, tid, a[0] as i32);
+        S::Fsync(c) => file_synced(e, tid, c.fd),
+        S::Fdatasync(c) => file_synced(e, tid, c.fd),
+        S::SyncFileRange(c) => {
+            let both = libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+            if c.flags.get() & both == both {
+                file::synced(e, tid, c.fd.get());
             }
             Ok(Out::Pass)
         }
-        SYS_sync | SYS_syncfs => {
+        S::Sync(_) | S::Syncfs(_) => {
             file::synced_all(e, tid);
             Ok(Out::Pass)
         }
-        SYS_mkdir => file::make(e, tid, AT_FDCWD, a[0]),
-        SYS_mkdirat => file::make(e, tid, a[0] as i32, a[1]),
-        SYS_symlink | SYS_link => file::make(e, tid, AT_FDCWD, a[1]),
-        SYS_symlinkat => file::make(e, tid, a[1] as i32, a[2]),
-        SYS_linkat => file::make(e, tid, a[2] as i32, a[3]),
-        SYS_unlink | SYS_rmdir => file::remove(e, tid, AT_FDCWD, a[0]),
-        SYS_unlinkat => file::remove(e, tid, a[0] as i32, a[1]),
-        SYS_rename => file::rename(e, tid, [AT_FDCWD; 2], [a[0], a[1]], 0),
-        SYS_renameat => file::rename(e, tid, [a[0] as i32, a[2] as i32], [a[1], a[3]], 0),
-        SYS_renameat2 => file::rename(e, tid, [a[0] as i32, a[2] as i32], [a[1], a[3]], a[4]),
-        SYS_chmod | SYS_chown | SYS_lchown => file::status_changed(e, tid, AT_FDCWD, a[0]),
-        SYS_fchmodat | SYS_fchownat => file::status_changed(e, tid, a[0] as i32, a[1]),
-        SYS_fchmod | SYS_fchown => file::fd_status_changed(e, tid, a[0] as i32),
-        SYS_utimensat => file::utimensat(e, tid, a),
-        SYS_utimes => file::utimes(e, tid, AT_FDCWD, a[0], a[1], true),
-        SYS_futimesat => file::utimes(e, tid, a[0] as i32, a[1], a[2], true),
-        SYS_utime => file::utimes(e, tid, AT_FDCWD, a[0], a[1], false),
-        SYS_mmap => file::mmap(e, tid, a),
-        SYS_msync => file::msync(e, tid, a),
+        S::Mmap(c) => file::mmap(e, tid, c),
+        S::Msync(c) => file::msync(e, tid, c),
+
+        _ => return name_call(e, tid, call),
+    })
+}
+
+/// Names and metadata changed: observed at their exit.
+fn name_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+    use Syscall as S;
+    const CWD: i32 = libc::AT_FDCWD;
+    Some(match *call {
+        S::Mkdir(c) => file::make(e, tid, CWD, c.pathname.addr()),
+        S::Mkdirat(c) => file::make(e, tid, c.dirfd.get(), c.pathname.addr()),
+        S::Symlink(c) => file::make(e, tid, CWD, c.linkpath.addr()),
+        S::Link(c) => file::make(e, tid, CWD, c.newpath.addr()),
+        S::Symlinkat(c) => file::make(e, tid, c.newdirfd.get(), c.linkpath.addr()),
+        S::Linkat(c) => file::make(e, tid, c.newdirfd.get(), c.newpath.addr()),
+        S::Unlink(c) => file::remove(e, tid, CWD, c.pathname.addr()),
+        S::Rmdir(c) => file::remove(e, tid, CWD, c.pathname.addr()),
+        S::Unlinkat(c) => file::remove(e, tid, c.dirfd.get(), c.pathname.addr()),
+        S::Rename(c) => {
+            let paths = [c.oldpath.addr(), c.newpath.addr()];
+            file::rename(e, tid, [CWD; 2], paths, 0)
+        }
+        S::Renameat(c) => {
+            let dirs = [c.olddirfd.get(), c.newdirfd.get()];
+            let paths = [c.oldpath.addr(), c.newpath.addr()];
+            file::rename(e, tid, dirs, paths, 0)
+        }
+        S::Renameat2(c) => {
+            let dirs = [c.olddirfd.get(), c.newdirfd.get()];
+            let paths = [c.oldpath.addr(), c.newpath.addr()];
+            file::rename(e, tid, dirs, paths, u64::from(c.flags.get()))
+        }
+        S::Chmod(c) => file::status_changed(e, tid, CWD, c.pathname.addr()),
+        S::Chown(c) => file::status_changed(e, tid, CWD, c.pathname.addr()),
+        S::Lchown(c) => file::status_changed(e, tid, CWD, c.pathname.addr()),
+        S::Fchmodat(c) => file::status_changed(e, tid, c.dirfd.get(), c.pathname.addr()),
+        S::Fchownat(c) => file::status_changed(e, tid, c.dirfd.get(), c.pathname.addr()),
+        S::Fchmod(c) => file::fd_status_changed(e, tid, c.fd.get()),
+        S::Fchown(c) => file::fd_status_changed(e, tid, c.fd.get()),
+        S::Utimensat(c) => file::utimensat(e, tid, c),
+        S::Utimes(c) => file::utimes(e, tid, CWD, c.filename.addr(), c.times.addr(), true),
+        S::Futimesat(c) => {
+            let (path, times) = (c.pathname.addr(), c.times.addr());
+            file::utimes(e, tid, c.dirfd.get(), path, times, true)
+        }
+        S::Utime(c) => file::utimes(e, tid, CWD, c.filename.addr(), c.times.addr(), false),
 
         _ => return None,
     })
@@ -529,48 +577,65 @@ fn passed(nr: u32) -> bool {
 
 /// Contained: calls that would reach the host outside the scenario are emulated within
 /// it or refused.
-#[allow(non_upper_case_globals)]
-fn contained_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
-    use libc::*;
-    Some(match nr as i64 {
-        SYS_mknod => contain::mknod(e, nr, a[1]),
-        SYS_mknodat => contain::mknod(e, nr, a[2]),
-        SYS_unshare => contain::unshare(e, nr, a[0]),
-        SYS_sethostname => contain::set_uts(e, tid, false, a[0], a[1]),
-        SYS_setdomainname => contain::set_uts(e, tid, true, a[0], a[1]),
-        SYS_adjtimex => contain::adjtimex(e, tid, nr, None, a[0]),
-        SYS_clock_adjtime => contain::adjtimex(e, tid, nr, Some(a[0] as i32), a[1]),
-        SYS_mount
-        | SYS_umount2
-        | SYS_open_tree
-        | SYS_move_mount
-        | SYS_fsopen
-        | SYS_fsconfig
-        | SYS_fsmount
-        | SYS_fspick
-        | SYS_mount_setattr
-        | SYS_chroot
-        | SYS_pivot_root
-        | SYS_swapon
-        | SYS_swapoff
-        | SYS_quotactl
-        | SYS_quotactl_fd
-        | SYS_acct
-        | SYS_open_by_handle_at
-        | SYS_fanotify_init => contain::refuse(e, nr, "filesystems of the host"),
-        SYS_setns => contain::refuse(e, nr, "namespaces are not modelled"),
-        SYS_settimeofday | SYS_clock_settime => {
+fn contained_call(
+    e: &mut Engine,
+    tid: Vtid,
+    call: &Syscall,
+    _nr: u32,
+    _a: [u64; 6],
+) -> Option<Res> {
+    use Syscall as S;
+    let nr = call.nr();
+    Some(match *call {
+        S::Mknod(c) => contain::mknod(e, c),
+        S::Mknodat(c) => contain::mknodat(e, c),
+        S::Unshare(c) => contain::unshare(e, c),
+        S::Sethostname(c) => contain::set_uts(e, tid, false, c.name.addr(), c.len.get()),
+        S::Setdomainname(c) => contain::set_uts(e, tid, true, c.name.addr(), c.len.get()),
+        S::Adjtimex(c) => contain::adjtimex(e, tid, c),
+        S::ClockAdjtime(c) => contain::clock_adjtime(e, tid, c),
+        S::Mount(_)
+        | S::Umount2(_)
+        | S::OpenTree(_)
+        | S::MoveMount(_)
+        | S::Fsopen(_)
+        | S::Fsconfig(_)
+        | S::Fsmount(_)
+        | S::Fspick(_)
+        | S::MountSetattr(_)
+        | S::Chroot(_)
+        | S::PivotRoot(_)
+        | S::Swapon(_)
+        | S::Swapoff(_)
+        | S::Quotactl(_)
+        | S::QuotactlFd(_)
+        | S::Acct(_)
+        | S::OpenByHandleAt(_)
+        | S::FanotifyInit(_) => contain::refuse(e, nr, "filesystems of the host"),
+        S::Setns(_) => contain::refuse(e, nr, "namespaces are not modelled"),
+        S::Settimeofday(_) | S::ClockSettime(_) => {
             contain::refuse(e, nr, "the virtual clock cannot be set")
         }
-        SYS_reboot | SYS_kexec_load | SYS_kexec_file_load | SYS_init_module | SYS_finit_module
-        | SYS_delete_module | SYS_bpf | SYS_perf_event_open | SYS_iopl | SYS_ioperm
-        | SYS_syslog | SYS_vhangup | SYS_lookup_dcookie | SYS_nfsservctl => {
-            contain::refuse(e, nr, "the host's kernel")
-        }
-        SYS_ptrace | SYS_process_vm_readv | SYS_process_vm_writev | SYS_kcmp | SYS_pidfd_getfd => {
-            contain::refuse(e, nr, "other processes are the tracer's")
-        }
-        SYS_keyctl | SYS_add_key | SYS_request_key => {
+        S::Reboot(_)
+        | S::KexecLoad(_)
+        | S::KexecFileLoad(_)
+        | S::InitModule(_)
+        | S::FinitModule(_)
+        | S::DeleteModule(_)
+        | S::Bpf(_)
+        | S::PerfEventOpen(_)
+        | S::Iopl(_)
+        | S::Ioperm(_)
+        | S::Syslog(_)
+        | S::Vhangup(_)
+        | S::LookupDcookie(_)
+        | S::Nfsservctl(_) => contain::refuse(e, nr, "the host's kernel"),
+        S::Ptrace(_)
+        | S::ProcessVmReadv(_)
+        | S::ProcessVmWritev(_)
+        | S::Kcmp(_)
+        | S::PidfdGetfd(_) => contain::refuse(e, nr, "other processes are the tracer's"),
+        S::Keyctl(_) | S::AddKey(_) | S::RequestKey(_) => {
             contain::refuse(e, nr, "the host's kernel keyrings")
         }
 
@@ -580,19 +645,17 @@ fn contained_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 
 
 /// Refused: `rseq` and `io_uring_setup` with a note (libc falls back), everything else
 /// with a warning (fail closed).
-#[allow(non_upper_case_globals)]
-fn refused(e: &mut Engine, nr: u32) -> Res {
-    use libc::*;
-    match nr as i64 {
+fn refused(e: &mut Engine, call: &Syscall) -> Res {
+    match call {
         // --- refused without a warning: libc falls back ----------------------------------
-        SYS_rseq | SYS_io_uring_setup => {
-            let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
-            e.note(format!("{name} answered ENOSYS (libc falls back)"));
+        Syscall::Rseq(_) | Syscall::IoUringSetup(_) => {
+            e.note(format!("{} answered ENOSYS (libc falls back)", call.name()));
             Err(Errno::ENOSYS)
         }
 
         // --- unsupported: fail closed --------------------------------------------------
         _ => {
+            let nr = call.nr();
             let name = syscalls::Sysno::new(nr as usize)
                 .map_or_else(|| format!("syscall {nr}"), |s| s.name().to_string());
             e.warn(format!("unsupported syscall {name} answered ENOSYS"));
@@ -611,12 +674,24 @@ fn between_fds(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
 
 /// `pwritev`, `pwritev2` on a file the kernel holds: observed as a write of the iovecs'
 /// total length.
-fn file_pwritev(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
+fn file_pwritev(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+    let (fd, iov, cnt, pos) = match *call {
+        Syscall::Pwritev(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
+        Syscall::Pwritev2(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
+        _ => return Ok(Out::Pass),
+    };
+    let (nr, a) = call.encode();
     io::kernel_only(e, tid, nr, a)?;
-    let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
+    let len = guest::iovecs(e, tid, iov.addr(), cnt, Errno::EINVAL)?
         .iter()
         .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
-    file::before_write(e, tid, a[0] as i32, Some(a[3]), len);
+    file::before_write(e, tid, fd.get(), Some(pos as u64), len);
+    Ok(Out::Pass)
+}
+
+/// `fsync`, `fdatasync` of `fd`: what it wrote is durable.
+fn file_synced(e: &mut Engine, tid: Vtid, fd: crate::syscall::Fd) -> Res {
+    file::synced(e, tid, fd.get());
     Ok(Out::Pass)
 }
 

@@ -11,25 +11,133 @@ use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, JobChange, Vtid};
 use crate::errno::Errno;
 use crate::sys;
+use crate::syscall::calls::{
+    Clone, Clone3, Getcpu, Kill, Prctl, RtSigaction, RtSigqueueinfo, RtTgsigqueueinfo,
+    SchedGetaffinity, SetTidAddress, Tgkill, Uname, Wait4, Waitid,
+};
+use crate::syscall::enums::Signal;
+use crate::syscall::flags::CloneFlags;
+use crate::syscall::Pid;
 
 const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 
+/// What a process call does at its exit.
+pub(crate) enum Exit {
+    /// `execve`: a failure of the scenario's first exec is the process's report.
+    Exec,
+    /// `wait4` of an exited child: the reaped child's CPU time goes to the model, and to
+    /// `rusage` (0: none).
+    Wait4Reaped {
+        /// The `rusage` pointer.
+        rusage: u64,
+    },
+    /// `waitid` of an exited child (see `waitid_done`).
+    WaitidReported {
+        /// The `siginfo_t` pointer.
+        infop: u64,
+        /// The `rusage` pointer.
+        rusage: u64,
+        /// `WNOWAIT`.
+        nowait: bool,
+    },
+    /// `kill` of a process group (`None`: every process but the caller `me`), which the
+    /// kernel delivered.
+    GroupSignalled {
+        /// The signal.
+        sig: i32,
+        /// The caller's process.
+        me: Vtid,
+        /// The group.
+        group: Option<i32>,
+    },
+    /// A process-directed signal the kernel queued (`thread`: the thread it was
+    /// directed to).
+    Signalled {
+        /// The process.
+        target: Vtid,
+        /// The signal (0: none sent).
+        sig: i32,
+        /// The thread, if the call was rewritten to name one.
+        thread: Option<Vtid>,
+    },
+    /// `tgkill`/`tkill`/`rt_tgsigqueueinfo` (`tgid` -1: `tkill`).
+    Tgkilled {
+        /// The thread group named (-1: none).
+        tgid: i32,
+        /// The thread.
+        target: Vtid,
+        /// The signal.
+        sig: i32,
+    },
+    /// `rt_sigaction` of signal `sig` with action `act` (its handler and flags); `oldact`:
+    /// the call had an `oldact` pointer.
+    Sigaction {
+        /// The signal.
+        sig: usize,
+        /// `sa_handler` and `sa_flags`.
+        act: [u64; 2],
+        /// Whether `oldact` was given.
+        oldact: bool,
+    },
+}
+
+impl Exit {
+    /// Runs the action with the kernel's return value `ret`.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::Exec => exec_failed(e, tid, ret),
+            Exit::Wait4Reaped { rusage } => wait4_reaped(e, tid, ret, rusage),
+            Exit::WaitidReported {
+                infop,
+                rusage,
+                nowait,
+            } => {
+                if ret == 0 && infop != 0 {
+                    waitid_done(e, tid, infop, rusage, nowait);
+                }
+            }
+            Exit::GroupSignalled { sig, me, group } => group_signalled(e, ret, sig, me, group),
+            Exit::Signalled {
+                target,
+                sig,
+                thread,
+            } => {
+                if ret == 0 && sig != 0 {
+                    e.signal_arrived(target, sig, thread);
+                }
+            }
+            Exit::Tgkilled { tgid, target, sig } => tgkilled(e, ret, tgid, target, sig),
+            Exit::Sigaction { sig, act, oldact } => {
+                // An unreadable oldact fails the call after the action is in place.
+                if ret == 0 || (ret == Errno::EFAULT.ret() && oldact) {
+                    let pid = e.threads[&tid].pid;
+                    e.procs.get_mut(&pid).expect("process").sig[sig] =
+                        crate::engine::process_disposition(act[0], act[1]);
+                }
+            }
+        }
+        None
+    }
+}
+
 /// `clone`: strip `CLONE_VFORK` (the engine parks the parent instead, so the tracer never
 /// waits on a thread the kernel holds).
-pub fn clone(e: &mut Engine, tid: Vtid, mut a: [u64; 6]) -> Res {
-    if a[0] & super::contain::CLONE_NEW_ANY != 0 {
-        copy_process_checks(a[0])?;
+pub fn clone(e: &mut Engine, tid: Vtid, mut c: Clone) -> Res {
+    let flags = c.flags.get();
+    if flags & super::contain::CLONE_NEW_ANY != 0 {
+        copy_process_checks(flags)?;
         return super::contain::refuse(e, libc::SYS_clone as u32, "namespaces are not modelled");
     }
     let t = e.threads.get_mut(&tid).expect("thread");
-    t.vfork = a[0] & CLONE_VFORK != 0;
+    t.vfork = flags & CLONE_VFORK != 0;
     t.clone3 = None;
     if t.vfork {
-        a[0] &= !CLONE_VFORK;
-        t.cur.1 = a;
+        c.flags = CloneFlags::from_raw(c.flags.raw() & !CLONE_VFORK);
+        let args = c.encode();
+        t.cur.1 = args;
         return Ok(Out::Rewrite {
             nr: libc::SYS_clone,
-            args: a,
+            args,
             post: None,
         });
     }
@@ -125,15 +233,16 @@ pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
 
 /// `clone3`: read `struct clone_args`, strip `CLONE_VFORK` in place, remember the flags
 /// and the child-tid pointer for the engine.
-pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if a[1] < 64 {
+pub fn clone3(e: &mut Engine, tid: Vtid, c: Clone3) -> Res {
+    let (addr, size) = (c.cl_args.addr(), c.size);
+    if size < 64 {
         return Err(Errno::EINVAL);
     }
-    let mut cl: [u64; 8] = e.read_val(tid, a[0])?;
+    let mut cl: [u64; 8] = e.read_val(tid, addr)?;
     let (flags, child_tid) = (cl[0], cl[2]);
     // CLONE_INTO_CGROUP would move the child into a cgroup of the host.
     if flags & (super::contain::CLONE_NEW_ANY | 0x2_0000_0000) != 0 {
-        clone3_checks(e, tid, a[0], a[1])?;
+        clone3_checks(e, tid, addr, size)?;
         return super::contain::refuse(
             e,
             libc::SYS_clone3 as u32,
@@ -143,7 +252,7 @@ pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let vfork = flags & CLONE_VFORK != 0;
     if vfork {
         cl[0] &= !CLONE_VFORK;
-        e.write_val(tid, a[0], &cl)?;
+        e.write_val(tid, addr, &cl)?;
     }
     let t = e.threads.get_mut(&tid).expect("thread");
     t.vfork = vfork;
@@ -154,18 +263,21 @@ pub fn clone3(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `execve`: the kernel runs it; a failure shows at its exit (success shows as
 /// `PTRACE_EVENT_EXEC` first, which drops this action).
 pub fn execve(_e: &mut Engine, _tid: Vtid) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        let t = e.threads.get_mut(&tid).expect("thread");
-        if t.initial_exec && ret < 0 {
-            t.initial_exec = false;
-            let pid = t.pid;
-            let why = format!("execve failed with {}", Errno(ret.saturating_neg() as i32));
-            if let Some(r) = e.procs[&pid].report {
-                e.reports[r].status = crate::report::Status::NotStarted(why);
-            }
+    Ok(Out::PassThen(Post::Process(Exit::Exec)))
+}
+
+/// At `execve`'s exit (a failure): the scenario's first exec of the process failing
+/// means the program did not start.
+fn exec_failed(e: &mut Engine, tid: Vtid, ret: i64) {
+    let t = e.threads.get_mut(&tid).expect("thread");
+    if t.initial_exec && ret < 0 {
+        t.initial_exec = false;
+        let pid = t.pid;
+        let why = format!("execve failed with {}", Errno(ret.saturating_neg() as i32));
+        if let Some(r) = e.procs[&pid].report {
+            e.reports[r].status = crate::report::Status::NotStarted(why);
         }
-        None
-    })))
+    }
 }
 
 /// `exit_group`: the whole process goes.
@@ -311,10 +423,10 @@ fn my_group(e: &Engine, pid: Vtid) -> i32 {
 
 /// `wait4`: passes to the kernel once a matching child has exited (the kernel then
 /// reaps it at once); parks the caller until then.
-pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn wait4(e: &mut Engine, tid: Vtid, c: Wait4) -> Res {
     let pid = e.threads[&tid].pid;
-    let which = a[0] as i32;
-    let options = a[2] as i32;
+    let which = c.pid.get();
+    let options = c.options.get() as i32;
     // `kernel_wait4`'s checks, before it looks for children.
     const WAIT4_OPTIONS: i32 = libc::WNOHANG
         | libc::WUNTRACED
@@ -340,25 +452,15 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if let Some((child, change)) = found.change {
         let w = Report {
             waitid: false,
-            status: a[1],
-            rusage: a[3],
+            status: c.wstatus.addr(),
+            rusage: c.rusage.addr(),
             nowait: false,
         };
         return report_change(e, tid, child, change, w);
     }
     if found.zombie {
-        let ru = a[3];
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret > 0 {
-                if let Some(cpu) = reap(e, tid, ret as Vtid) {
-                    if ru != 0 {
-                        // The kernel's figures are the host's: the model's instead.
-                        let _ = e.write_val(tid, ru, &super::time::rusage(cpu));
-                    }
-                }
-            }
-            None
-        })));
+        let rusage = c.rusage.addr();
+        return Ok(Out::PassThen(Post::Process(Exit::Wait4Reaped { rusage })));
     }
     if options & libc::WNOHANG != 0 {
         return Ok(Out::Return(0));
@@ -367,6 +469,18 @@ pub fn wait4(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         child: true,
         ..Blocked::new("a child to change state")
     }))
+}
+
+/// At the exit of a `wait4` that reaped child `ret`: the model reaps it too.
+fn wait4_reaped(e: &mut Engine, tid: Vtid, ret: i64, ru: u64) {
+    if ret > 0 {
+        if let Some(cpu) = reap(e, tid, ret as Vtid) {
+            if ru != 0 {
+                // The kernel's figures are the host's: the model's instead.
+                let _ = e.write_val(tid, ru, &super::time::rusage(cpu));
+            }
+        }
+    }
 }
 
 /// Thread `tid`'s process reaped its child `child`: the child's CPU time (with its own
@@ -410,10 +524,11 @@ fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
 }
 
 /// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
-pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn waitid(e: &mut Engine, tid: Vtid, c: Waitid) -> Res {
     let pid = e.threads[&tid].pid;
-    let options = a[3] as i32;
-    let upid = a[1] as i32;
+    let options = c.options.get() as i32;
+    let upid = c.id.get();
+    let (infop, rusage) = (c.infop.addr(), c.rusage.addr());
     // `kernel_waitid`'s checks, in its order, before it looks for children.
     const WAITID_OPTIONS: i32 = libc::WNOHANG
         | libc::WNOWAIT
@@ -428,7 +543,7 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     {
         return Err(Errno::EINVAL);
     }
-    let which = match a[0] as u32 {
+    let which = match c.idtype.get() {
         libc::P_ALL => Which::Any,
         libc::P_PID if upid <= 0 => return Err(Errno::EINVAL),
         libc::P_PID => Which::Pid(upid),
@@ -457,24 +572,22 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if let Some((child, change)) = found.change {
         let w = Report {
             waitid: true,
-            status: a[2],
-            rusage: a[4],
+            status: infop,
+            rusage,
             nowait,
         };
         return report_change(e, tid, child, change, w);
     }
     if found.zombie {
-        let (infop, ru) = (a[2], a[4]);
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret == 0 && infop != 0 {
-                waitid_done(e, tid, infop, ru, nowait);
-            }
-            None
+        return Ok(Out::PassThen(Post::Process(Exit::WaitidReported {
+            infop,
+            rusage,
+            nowait,
         })));
     }
     if options & libc::WNOHANG != 0 {
-        if a[2] != 0 {
-            e.write_mem(tid, a[2], &[0u8; std::mem::size_of::<libc::siginfo_t>()])?;
+        if infop != 0 {
+            e.write_mem(tid, infop, &[0u8; std::mem::size_of::<libc::siginfo_t>()])?;
         }
         return Ok(Out::Return(0));
     }
@@ -487,8 +600,8 @@ pub fn waitid(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 /// `kill`: a process-directed signal becomes `tgkill` to the thread Linux would pick,
 /// so the engine knows which parked thread to interrupt; when every thread blocks it,
 /// it stays process-directed.
-pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (target, sig) = (a[0] as i32, a[1] as i32);
+pub fn kill(e: &mut Engine, tid: Vtid, c: Kill) -> Res {
+    let (target, sig) = (c.pid.get(), c.sig.get());
     if !e.pid_namespace() && (sig == 0 || target <= 0) {
         // Pids are the host's: never let the kernel resolve one (kill(-1) would reach
         // every process of the host).
@@ -505,23 +618,10 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             0 => Some(my_group(e, me)),
             g => Some(g.saturating_neg()),
         };
-        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
-            if ret == 0 && sig != 0 {
-                let pids: Vec<Vtid> = e
-                    .procs
-                    .values()
-                    .filter(|p| p.status.is_none())
-                    .filter(|p| match group {
-                        None => p.vpid != me,
-                        Some(g) => sys::procfs::ns_pgid(p.real) == Some(g),
-                    })
-                    .map(|p| p.vpid)
-                    .collect();
-                for p in pids {
-                    e.signal_arrived(p, sig, None);
-                }
-            }
-            None
+        return Ok(Out::PassThen(Post::Process(Exit::GroupSignalled {
+            sig,
+            me,
+            group,
         })));
     }
     if !e.procs.contains_key(&target) {
@@ -530,25 +630,48 @@ pub fn kill(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     let Some(thread) = e.wanting_thread(target, sig) else {
         // Every thread blocks it (or none is left): it stays pending for the process,
         // where any thread may take it later (signalfd, sigtimedwait, an unblock).
-        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
-            if ret == 0 {
-                e.signal_arrived(target, sig, None);
-            }
-            None
+        return Ok(Out::PassThen(Post::Process(Exit::Signalled {
+            target,
+            sig,
+            thread: None,
         })));
     };
     // The trace shows the call the program made (`cur` keeps its arguments).
-    let args = [target as u64, thread as u64, sig as u64, 0, 0, 0];
+    let args = Tgkill {
+        tgid: Pid::from(target),
+        tid: Pid::from(thread),
+        sig: Signal::from(sig),
+    }
+    .encode();
     Ok(Out::Rewrite {
         nr: libc::SYS_tgkill,
         args,
-        post: Some(Post::new(move |e, _, ret| {
-            if ret == 0 {
-                e.signal_arrived(target, sig, Some(thread));
-            }
-            None
+        post: Some(Post::Process(Exit::Signalled {
+            target,
+            sig,
+            thread: Some(thread),
         })),
     })
+}
+
+/// At the exit of a `kill` of group `group` (`None`: of every process but `me`): each
+/// live process it reached learns of the signal.
+fn group_signalled(e: &mut Engine, ret: i64, sig: i32, me: Vtid, group: Option<i32>) {
+    if ret == 0 && sig != 0 {
+        let pids: Vec<Vtid> = e
+            .procs
+            .values()
+            .filter(|p| p.status.is_none())
+            .filter(|p| match group {
+                None => p.vpid != me,
+                Some(g) => sys::procfs::ns_pgid(p.real) == Some(g),
+            })
+            .map(|p| p.vpid)
+            .collect();
+        for p in pids {
+            e.signal_arrived(p, sig, None);
+        }
+    }
 }
 
 /// `tgkill`/`tkill` (`tgid == -1`).
@@ -566,16 +689,22 @@ pub fn tgkill(e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> R
             }
         }
     }
-    Ok(Out::PassThen(Post::new(move |e, _, ret| {
-        if ret == 0 && sig != 0 {
-            if let Some(pid) = e.threads.get(&target).map(|t| t.pid) {
-                if tgid == -1 || tgid == pid {
-                    e.signal_arrived(pid, sig, Some(target));
-                }
+    Ok(Out::PassThen(Post::Process(Exit::Tgkilled {
+        tgid,
+        target,
+        sig,
+    })))
+}
+
+/// At the exit of `tgkill(tgid, target, sig)`: the thread's process learns of it.
+fn tgkilled(e: &mut Engine, ret: i64, tgid: i32, target: Vtid, sig: i32) {
+    if ret == 0 && sig != 0 {
+        if let Some(pid) = e.threads.get(&target).map(|t| t.pid) {
+            if tgid == -1 || tgid == pid {
+                e.signal_arrived(pid, sig, Some(target));
             }
         }
-        None
-    })))
+    }
 }
 
 /// `kill` without a PID namespace, for probes and process groups: resolved among the
@@ -614,8 +743,8 @@ fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
 /// `rt_sigqueueinfo(tgid, sig, info)` (`sigqueue`): as `kill`, a process-directed
 /// signal goes to the thread that takes it (`rt_tgsigqueueinfo`), or stays with the
 /// process when every thread blocks it. The kernel checks `info`.
-pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    let (target, sig) = (a[0] as i32, a[1] as i32);
+pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, c: RtSigqueueinfo) -> Res {
+    let (target, sig) = (c.tgid.get(), c.sig.get());
     if !e.pid_namespace() && !e.procs.contains_key(&target) {
         return Err(Errno::ESRCH); // host pids stay out of reach
     }
@@ -624,59 +753,59 @@ pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
         false => None,
     };
     let Some(thread) = thread else {
-        return Ok(Out::PassThen(Post::new(move |e, _, ret| {
-            if ret == 0 && sig != 0 {
-                e.signal_arrived(target, sig, None);
-            }
-            None
+        return Ok(Out::PassThen(Post::Process(Exit::Signalled {
+            target,
+            sig,
+            thread: None,
         })));
     };
-    let args = [target as u64, thread as u64, sig as u64, a[2], 0, 0];
+    let args = RtTgsigqueueinfo {
+        tgid: Pid::from(target),
+        tid: Pid::from(thread),
+        sig: Signal::from(sig),
+        info: c.info,
+    }
+    .encode();
     Ok(Out::Rewrite {
         nr: libc::SYS_rt_tgsigqueueinfo,
         args,
-        post: Some(Post::new(move |e, _, ret| {
-            if ret == 0 {
-                e.signal_arrived(target, sig, Some(thread));
-            }
-            None
+        post: Some(Post::Process(Exit::Signalled {
+            target,
+            sig,
+            thread: Some(thread),
         })),
     })
 }
 
 /// `rt_sigaction`: the kernel installs it; the engine records the disposition (to know
 /// whether a signal interrupts a parked call, restarts it, or kills).
-pub fn rt_sigaction(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let sig = a[0] as usize;
-    if a[1] == 0 || !(1..=64).contains(&sig) {
+pub fn rt_sigaction(e: &mut Engine, tid: Vtid, c: RtSigaction) -> Res {
+    let sig = c.signum.get();
+    if c.act.is_null() || !(1..=64).contains(&sig) {
         return Ok(Out::Pass);
     }
     // The kernel judges the call (sigsetsize, a readable act, SIGKILL/SIGSTOP, in that
     // order); the model takes the action only if it was installed. An unreadable
     // oldact fails the call after the action is in place, as on Linux.
-    let Ok(act) = e.read_val::<[u64; 2]>(tid, a[1]) else {
+    let Ok(act) = e.read_val::<[u64; 2]>(tid, c.act.addr()) else {
         return Ok(Out::Pass);
     };
-    let installed = move |ret: i64| ret == 0 || (ret == Errno::EFAULT.ret() && a[2] != 0);
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if installed(ret) {
-            let pid = e.threads[&tid].pid;
-            e.procs.get_mut(&pid).expect("process").sig[sig] =
-                crate::engine::process_disposition(act[0], act[1]);
-        }
-        None
+    Ok(Out::PassThen(Post::Process(Exit::Sigaction {
+        sig: sig as usize,
+        act,
+        oldact: !c.oldact.is_null(),
     })))
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).
-pub fn set_tid_address(e: &mut Engine, tid: Vtid, addr: u64) -> Res {
-    e.threads.get_mut(&tid).expect("thread").clear_tid = addr;
+pub fn set_tid_address(e: &mut Engine, tid: Vtid, c: SetTidAddress) -> Res {
+    e.threads.get_mut(&tid).expect("thread").clear_tid = c.tidptr.addr();
     Ok(Out::Pass)
 }
 
 /// `prctl`: passed through, except what would undo takt's setup.
-pub fn prctl(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    match a[0] as i32 {
+pub fn prctl(_e: &mut Engine, _tid: Vtid, c: Prctl) -> Res {
+    match c.option.get() {
         libc::PR_SET_TSC | libc::PR_SET_SECCOMP | libc::PR_SET_PTRACER => Err(Errno::EPERM),
         libc::PR_GET_TSC => Err(Errno::EINVAL),
         _ => Ok(Out::Pass),
@@ -684,7 +813,7 @@ pub fn prctl(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `uname`: the host's, with the node's name.
-pub fn uname(e: &mut Engine, tid: Vtid, buf: u64) -> Res {
+pub fn uname(e: &mut Engine, tid: Vtid, c: Uname) -> Res {
     let mut u = sys::host_uname();
     let uts = &e.uts[e.procs[&e.threads[&tid].pid].node];
     u.nodename = [0; 65];
@@ -695,15 +824,16 @@ pub fn uname(e: &mut Engine, tid: Vtid, buf: u64) -> Res {
     for (i, &b) in uts.domainname.iter().take(64).enumerate() {
         u.domainname[i] = b as libc::c_char;
     }
-    e.write_val(tid, buf, &u)?;
+    e.write_val(tid, c.buf.addr(), &u)?;
     Ok(Out::Return(0))
 }
 
 /// `sched_getaffinity`: CPUs 0..n of the virtual machine.
-pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, len: u64, mask: u64) -> Res {
+pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, c: SchedGetaffinity) -> Res {
+    let (len, mask) = (c.cpusetsize.get() as usize, c.mask.addr());
     let n = e.cfg.cpus;
     let bytes = n.div_ceil(64).saturating_mul(8);
-    if (len as usize) < bytes || len % 8 != 0 {
+    if len < bytes || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
     let mut m = vec![0u8; bytes];
@@ -715,8 +845,8 @@ pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, len: u64, mask: u64) -> Res 
 }
 
 /// `getcpu`: always CPU 0, NUMA node 0.
-pub fn getcpu(e: &mut Engine, tid: Vtid, cpu: u64, node: u64) -> Res {
-    for p in [cpu, node] {
+pub fn getcpu(e: &mut Engine, tid: Vtid, c: Getcpu) -> Res {
+    for p in [c.cpu.addr(), c.node.addr()] {
         if p != 0 {
             e.write_val(tid, p, &0u32)?;
         }

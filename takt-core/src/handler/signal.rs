@@ -16,42 +16,107 @@ use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Kind, Obj};
 use crate::sys::signal::bit;
+use crate::syscall::calls::{RtSigsuspend, RtSigtimedwait, Signalfd, Signalfd4};
+use crate::syscall::{Hex32, Syscall};
 
 /// Signals no mask can hold.
 const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
 
-/// `signalfd(fd, mask, sizemask)` and `signalfd4(…, flags)`: the kernel creates (or
-/// updates) the signalfd; the model records its mask.
-pub fn signalfd(e: &mut Engine, tid: Vtid, a: [u64; 6], signalfd4: bool) -> Res {
-    let (fd, flags) = (a[0] as i32, if signalfd4 { a[3] as i32 } else { 0 });
+/// What a signal call does at its exit.
+pub(crate) enum Exit {
+    /// `signalfd`/`signalfd4` of `fd` (-1: a new one) with `flags`; `mask`: the mask the
+    /// kernel read (`None`: it could not, and fails the call).
+    Signalfd {
+        /// The fd argument.
+        fd: i32,
+        /// `signalfd4`'s flags (0 for `signalfd`).
+        flags: i32,
+        /// The mask.
+        mask: Option<u64>,
+    },
+    /// A read of a signalfd into the buffer at `buf`, which the kernel dequeued.
+    SignalfdRead {
+        /// The buffer.
+        buf: u64,
+    },
+    /// `rt_sigtimedwait` with `info` (0: none), which the kernel dequeued.
+    Sigtimedwait {
+        /// The `siginfo_t` pointer.
+        info: u64,
+    },
+}
+
+impl Exit {
+    /// Runs the action with the kernel's return value `ret`.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::Signalfd { fd, flags, mask } => signalfd_done(e, tid, ret, fd, flags, mask),
+            Exit::SignalfdRead { buf } => signalfd_read_done(e, tid, ret, buf),
+            Exit::Sigtimedwait { info } => {
+                if ret == i64::from(libc::SIGCHLD) && info != 0 {
+                    fix_child_signals(e, tid, info, 128, false);
+                    // siginfo_t: si_signo at 0, si_code at 8, si_pid at 16, si_utime at 32.
+                    child_times(e, tid, info, (0, 8, 16, 32));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// `signalfd(fd, mask, sizemask)`: `signalfd4` without flags.
+pub fn signalfd(e: &mut Engine, tid: Vtid, c: Signalfd) -> Res {
+    let c = Signalfd4 {
+        fd: c.fd,
+        mask: c.mask,
+        sizemask: c.sizemask,
+        flags: Hex32::from(0),
+    };
+    signalfd4(e, tid, c)
+}
+
+/// `signalfd4(fd, mask, sizemask, flags)`: the kernel creates (or updates) the
+/// signalfd; the model records its mask.
+pub fn signalfd4(e: &mut Engine, tid: Vtid, c: Signalfd4) -> Res {
+    let (fd, flags) = (c.fd.get(), c.flags.get() as i32);
     // What the kernel will read; if it cannot, it fails the call and nothing is recorded.
-    let mask = if a[2] == 8 {
-        e.read_val::<u64>(tid, a[1]).ok()
+    let mask = if c.sizemask == 8 {
+        e.read_val::<u64>(tid, c.mask.addr()).ok()
     } else {
         None
     };
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        let mask = mask.filter(|_| ret >= 0)? & !UNBLOCKABLE;
-        if fd == -1 {
-            e.files.signalfds.push(mask);
-            let id = e.files.signalfds.len().saturating_sub(1);
-            let f = e
-                .files
-                .open(Kind::SignalFd(id), flags & libc::SFD_NONBLOCK != 0);
-            let fdt = e.threads[&tid].fdt;
-            let c = e
-                .files
-                .install(fdt, ret as i32, f, flags & libc::SFD_CLOEXEC != 0);
-            e.closed(c);
-        } else if let Some(entry) = super::io::lookup(e, tid, fd as u64) {
-            if let Kind::SignalFd(id) = e.files.file(entry.file).kind {
-                e.files.signalfds[id] = mask;
-            }
-        }
-        // A wider mask may make a pending signal readable.
-        e.notify(Obj::Signals);
-        None
+    Ok(Out::PassThen(Post::Signal(Exit::Signalfd {
+        fd,
+        flags,
+        mask,
     })))
+}
+
+/// At the exit of `signalfd4(fd, …, flags)` that read `mask`: the model's signalfd
+/// (a new one, or `fd`'s) has the mask.
+fn signalfd_done(e: &mut Engine, tid: Vtid, ret: i64, fd: i32, flags: i32, mask: Option<u64>) {
+    let Some(mask) = mask.filter(|_| ret >= 0) else {
+        return;
+    };
+    let mask = mask & !UNBLOCKABLE;
+    if fd == -1 {
+        e.files.signalfds.push(mask);
+        let id = e.files.signalfds.len().saturating_sub(1);
+        let f = e
+            .files
+            .open(Kind::SignalFd(id), flags & libc::SFD_NONBLOCK != 0);
+        let fdt = e.threads[&tid].fdt;
+        let c = e
+            .files
+            .install(fdt, ret as i32, f, flags & libc::SFD_CLOEXEC != 0);
+        e.closed(c);
+    } else if let Some(entry) = super::io::lookup(e, tid, fd as u64) {
+        if let Kind::SignalFd(id) = e.files.file(entry.file).kind {
+            e.files.signalfds[id] = mask;
+        }
+    }
+    // A wider mask may make a pending signal readable.
+    e.notify(Obj::Signals);
 }
 
 /// Signals in `mask` pending for thread `tid` or its process.
@@ -69,8 +134,7 @@ pub(crate) fn signalfd_read(
     id: usize,
     dest: &super::io::Dest,
 ) -> Res {
-    const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
-    if dest.len() < SIZE {
+    if dest.len() < SIGNALFD_SIZE {
         return Err(Errno::EINVAL);
     }
     if pending_in(e, tid, e.files.signalfds[id]) != 0 {
@@ -80,16 +144,7 @@ pub(crate) fn signalfd_read(
         let super::io::Dest::Buf(buf, _) = *dest else {
             return Ok(Out::Pass);
         };
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            fix_child_signals(e, tid, buf, ret, true);
-            let records = usize::try_from(ret).unwrap_or(0) / SIZE;
-            for i in 0..records.min(64) {
-                let at = buf.saturating_add(i.saturating_mul(SIZE) as u64);
-                // ssi_signo at 0, ssi_code at 8, ssi_pid at 12, ssi_utime/ssi_stime at 56.
-                child_times(e, tid, at, (0, 8, 12, 56));
-            }
-            None
-        })));
+        return Ok(Out::PassThen(Post::Signal(Exit::SignalfdRead { buf })));
     }
     if e.files.file(file).nonblock {
         return Err(Errno::EAGAIN);
@@ -98,6 +153,21 @@ pub(crate) fn signalfd_read(
         vec![Obj::Signals],
         "a signal (signalfd)",
     )))
+}
+
+/// The size of a `struct signalfd_siginfo`.
+const SIGNALFD_SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
+
+/// At the exit of a signalfd read into `buf`: the records of children's signals get
+/// takt's `siginfo` and CPU times.
+fn signalfd_read_done(e: &mut Engine, tid: Vtid, ret: i64, buf: u64) {
+    fix_child_signals(e, tid, buf, ret, true);
+    let records = usize::try_from(ret).unwrap_or(0) / SIGNALFD_SIZE;
+    for i in 0..records.min(64) {
+        let at = buf.saturating_add(i.saturating_mul(SIGNALFD_SIZE) as u64);
+        // ssi_signo at 0, ssi_code at 8, ssi_pid at 12, ssi_utime/ssi_stime at 56.
+        child_times(e, tid, at, (0, 8, 12, 56));
+    }
 }
 
 /// The `SIGCHLD`s of a child's stop or continue among the `len` bytes at `addr` of
@@ -136,28 +206,21 @@ pub(crate) fn signalfd_bits(e: &Engine, tid: Vtid, id: usize) -> u32 {
 
 /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: the kernel dequeues a pending
 /// signal of `set`; none pending: park until one is generated or the time-out passes.
-pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if a[3] != 8 {
+pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, c: RtSigtimedwait) -> Res {
+    if c.sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
-    let set = e.read_val::<u64>(tid, a[0])? & !UNBLOCKABLE;
-    let deadline = if a[2] != 0 {
-        let ts: libc::timespec = e.read_val(tid, a[2])?;
+    let set = e.read_val::<u64>(tid, c.set.addr())? & !UNBLOCKABLE;
+    let deadline = if !c.timeout.is_null() {
+        let ts: libc::timespec = e.read_val(tid, c.timeout.addr())?;
         Some(e.now.plus_nanos(super::time::ts_nanos(&ts)?))
     } else {
         None
     };
     let deadline = keep_deadline(e, tid, deadline);
     if pending_in(e, tid, set) != 0 {
-        let info = a[1];
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret == i64::from(libc::SIGCHLD) && info != 0 {
-                fix_child_signals(e, tid, info, 128, false);
-                // siginfo_t: si_signo at 0, si_code at 8, si_pid at 16, si_utime at 32.
-                child_times(e, tid, info, (0, 8, 16, 32));
-            }
-            None
-        })));
+        let info = c.info.addr();
+        return Ok(Out::PassThen(Post::Signal(Exit::Sigtimedwait { info })));
     }
     if deadline.is_some_and(|d| d <= e.now) {
         return Err(Errno::EAGAIN);
@@ -208,12 +271,13 @@ fn deliverable(e: &Engine, tid: Vtid, mask: u64) -> u64 {
 /// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
 /// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
 pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
-    let (ptr, size) = match nr as i64 {
-        libc::SYS_ppoll => (a[3], a[4]),
-        libc::SYS_epoll_pwait | libc::SYS_epoll_pwait2 => (a[4], a[5]),
-        libc::SYS_pselect6 if a[5] != 0 => {
+    let (ptr, size) = match Syscall::decode(nr, a) {
+        Syscall::Ppoll(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::EpollPwait(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::EpollPwait2(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::Pselect6(c) if !c.sigmask.is_null() => {
             // struct { const sigset_t *ss; size_t ss_len; }
-            let d: [u64; 2] = e.read_val(tid, a[5]).ok()?;
+            let d: [u64; 2] = e.read_val(tid, c.sigmask.addr()).ok()?;
             (d[0], d[1])
         }
         _ => return None,
@@ -256,11 +320,11 @@ pub(crate) fn signal_through_mask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -
 /// `rt_sigsuspend(mask, sigsetsize)`: once a signal that `mask` lets through is pending
 /// and would run a handler or kill, the kernel runs the call (it installs `mask`, takes
 /// the signal and returns `EINTR`); until then the thread parks.
-pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if a[1] != 8 {
+pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, c: RtSigsuspend) -> Res {
+    if c.sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
-    let mask = e.read_val::<u64>(tid, a[0])?;
+    let mask = e.read_val::<u64>(tid, c.mask.addr())?;
     if deliverable(e, tid, mask) != 0 {
         return Ok(Out::Pass);
     }

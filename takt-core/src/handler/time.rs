@@ -20,6 +20,12 @@ use super::{Blocked, Out, Remaining, Res};
 use crate::engine::cpu::{CpuClock, CpuTime};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
+use crate::syscall::calls::{
+    Alarm, ClockGetres, ClockGettime, ClockNanosleep, Getitimer, Getrandom, Getrusage,
+    Gettimeofday, Nanosleep, Setitimer, Sysinfo, Time, Times,
+};
+use crate::syscall::enums::ClockId;
+use crate::syscall::flags::TimerFlags;
 use crate::time::{Periodic, VTime};
 
 /// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
@@ -130,15 +136,16 @@ pub(crate) fn realtime_nanos(now: VTime) -> u64 {
 }
 
 /// `clock_gettime`.
-pub fn clock_gettime(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
-    let v = clock_now(e, tid, clock)?;
-    e.write_val(tid, out, &timespec(v))?;
+pub fn clock_gettime(e: &mut Engine, tid: Vtid, c: ClockGettime) -> Res {
+    let v = clock_now(e, tid, c.clockid.get())?;
+    e.write_val(tid, c.tp.addr(), &timespec(v))?;
     Ok(Out::Return(0))
 }
 
 /// `clock_getres`: 1 ns, or a tick for the tick-based CPU-time clocks; `EINVAL` for what
 /// is not a clock.
-pub fn clock_getres(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
+pub fn clock_getres(e: &mut Engine, tid: Vtid, c: ClockGetres) -> Res {
+    let (clock, out) = (c.clockid.get(), c.res.addr());
     let res = match cpu_clock(e, tid, clock, true)? {
         // Only CPUCLOCK_SCHED (kind 2, and the two fixed ids) counts in nanoseconds.
         Some(_) if clock < 0 && clock & 3 != 2 => TICK_NANOS,
@@ -156,7 +163,8 @@ pub fn clock_getres(e: &mut Engine, tid: Vtid, clock: i32, out: u64) -> Res {
 
 /// `gettimeofday(tv, tz)`: a `tz` is written too, as the kernel's `sys_tz` of a UTC
 /// machine (no minutes west, no DST correction).
-pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64, tz: u64) -> Res {
+pub fn gettimeofday(e: &mut Engine, tid: Vtid, c: Gettimeofday) -> Res {
+    let (out, tz) = (c.tv.addr(), c.tz.addr());
     if out != 0 {
         let ns = clock_value(e.now, libc::CLOCK_REALTIME)?;
         let tv = libc::timeval {
@@ -172,7 +180,8 @@ pub fn gettimeofday(e: &mut Engine, tid: Vtid, out: u64, tz: u64) -> Res {
 }
 
 /// `time`.
-pub fn time(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+pub fn time(e: &mut Engine, tid: Vtid, c: Time) -> Res {
+    let out = c.tloc.addr();
     let secs = (clock_value(e.now, libc::CLOCK_REALTIME)? / 1_000_000_000) as i64;
     if out != 0 {
         e.write_val(tid, out, &secs)?;
@@ -180,13 +189,21 @@ pub fn time(e: &mut Engine, tid: Vtid, out: u64) -> Res {
     Ok(Out::Return(secs))
 }
 
-/// `nanosleep(req, rem)` and `clock_nanosleep(clock, flags, req, rem)` (`TIMER_ABSTIME`).
-pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) -> Res {
-    let (clock, flags, req, rem) = if clock_variant {
-        (a[0] as i32, a[1] as i32, a[2], a[3])
-    } else {
-        (libc::CLOCK_MONOTONIC, 0, a[0], a[1])
+/// `nanosleep(req, rem)`: `clock_nanosleep` on `CLOCK_MONOTONIC`, relative.
+pub fn nanosleep(e: &mut Engine, tid: Vtid, c: Nanosleep) -> Res {
+    let c = ClockNanosleep {
+        clockid: ClockId::from(libc::CLOCK_MONOTONIC),
+        flags: TimerFlags::from(0),
+        request: c.req,
+        remain: c.rem,
     };
+    clock_nanosleep(e, tid, c)
+}
+
+/// `clock_nanosleep(clock, flags, req, rem)` (`TIMER_ABSTIME`).
+pub fn clock_nanosleep(e: &mut Engine, tid: Vtid, c: ClockNanosleep) -> Res {
+    let (clock, flags) = (c.clockid.get(), c.flags.get() as i32);
+    let (req, rem) = (c.request.addr(), c.remain.addr());
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {}
         // Raw, coarse and alarm clocks have no sleeps on Linux (this machine has no RTC
@@ -198,8 +215,8 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) ->
         | libc::CLOCK_REALTIME_ALARM
         | libc::CLOCK_BOOTTIME_ALARM
         | libc::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
-        c if c < 0 && c & 7 == 3 => return Err(Errno::EOPNOTSUPP),
-        c if c == libc::CLOCK_PROCESS_CPUTIME_ID || c < 0 => return cpu_sleep(e, tid, a),
+        k if k < 0 && k & 7 == 3 => return Err(Errno::EOPNOTSUPP),
+        k if k == libc::CLOCK_PROCESS_CPUTIME_ID || k < 0 => return cpu_sleep(e, tid, c),
         _ => return Err(Errno::EINVAL),
     }
     let ts: libc::timespec = e.read_val(tid, req)?;
@@ -225,20 +242,20 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, a: [u64; 6], clock_variant: bool) ->
 /// (`engine::cpu` wakes it). A sleep on the caller's own thread clock is `EINVAL`, as
 /// on Linux (it could never end); one on the clock of a thread or process that exits
 /// never ends, as on Linux (measured).
-fn cpu_sleep(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let c = cpu_clock(e, tid, a[0] as i32, false)?.ok_or(Errno::EINVAL)?;
+fn cpu_sleep(e: &mut Engine, tid: Vtid, call: ClockNanosleep) -> Res {
+    let c = cpu_clock(e, tid, call.clockid.get(), false)?.ok_or(Errno::EINVAL)?;
     if c.thread && c.id == tid {
         return Err(Errno::EINVAL);
     }
-    let ts: libc::timespec = e.read_val(tid, a[2])?;
+    let ts: libc::timespec = e.read_val(tid, call.request.addr())?;
     let ns = ts_nanos(&ts)?;
     let now = e.cpu_of(c).ok_or(Errno::EINVAL)?;
-    let absolute = a[1] as i32 & libc::TIMER_ABSTIME != 0;
+    let absolute = call.flags.get() as i32 & libc::TIMER_ABSTIME != 0;
     let at = if absolute { ns } else { now.saturating_add(ns) };
     if at <= now {
         return Ok(Out::Return(0));
     }
-    let rem = if absolute { 0 } else { a[3] };
+    let rem = if absolute { 0 } else { call.remain.addr() };
     e.cpu_sleepers.insert(tid, (c, at, rem));
     Ok(Out::Block(
         Blocked::new(crate::engine::cpu::CPU_SLEEP).no_restart(),
@@ -247,8 +264,8 @@ fn cpu_sleep(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 
 /// `alarm`: SIGALRM after `secs` virtual seconds; returns the seconds left of the
 /// previous alarm (rounded to the nearest second, at least 1 if one was pending).
-pub fn alarm(e: &mut Engine, tid: Vtid, secs: u64) -> Res {
-    let secs = secs as u32 as u64;
+pub fn alarm(e: &mut Engine, tid: Vtid, c: Alarm) -> Res {
+    let secs = u64::from(c.seconds.get());
     let pid = e.threads[&tid].pid;
     let at = (secs > 0).then(|| e.now.plus_nanos(guest::nanos(secs, 0, 0)));
     let (left, _) = set_alarm(e, pid, at, 0);
@@ -301,17 +318,17 @@ fn tv_nanos(tv: &libc::timeval) -> Result<u64, Errno> {
 
 /// `setitimer(which, new, old)`: `ITIMER_REAL` on the virtual clock, `ITIMER_VIRTUAL`
 /// and `ITIMER_PROF` on the process's CPU time; one-shot or repeating.
-pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn setitimer(e: &mut Engine, tid: Vtid, c: Setitimer) -> Res {
     // Linux reads and checks the new value first; NULL disarms (a deprecated misfeature
     // it still supports).
-    let (value, interval) = if a[1] == 0 {
+    let (value, interval) = if c.new_value.is_null() {
         (0, 0)
     } else {
-        let new: libc::itimerval = e.read_val(tid, a[1])?;
+        let new: libc::itimerval = e.read_val(tid, c.new_value.addr())?;
         (tv_nanos(&new.it_value)?, tv_nanos(&new.it_interval)?)
     };
     let pid = e.threads[&tid].pid;
-    let (left, old_interval) = match a[0] as i32 {
+    let (left, old_interval) = match c.which.get() {
         libc::ITIMER_REAL => {
             let at = (value > 0).then(|| e.now.plus_nanos(value));
             set_alarm(e, pid, at, interval)
@@ -331,8 +348,8 @@ pub fn setitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         _ => return Err(Errno::EINVAL),
     };
-    if a[2] != 0 {
-        e.write_val(tid, a[2], &itimerval(left, old_interval))?;
+    if !c.old_value.is_null() {
+        e.write_val(tid, c.old_value.addr(), &itimerval(left, old_interval))?;
     }
     Ok(Out::Return(0))
 }
@@ -360,10 +377,10 @@ fn itimerval(ns: u64, interval: u64) -> libc::itimerval {
 }
 
 /// `getitimer(which, cur)`: the timer's time left and interval.
-pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn getitimer(e: &mut Engine, tid: Vtid, c: Getitimer) -> Res {
     let pid = e.threads[&tid].pid;
     let p = &e.procs[&pid];
-    let v = match a[0] as i32 {
+    let v = match c.which.get() {
         libc::ITIMER_REAL => {
             let left = p.alarm.map_or(0, |(_, at)| {
                 due_left(at.as_nanos().saturating_sub(e.now.as_nanos()))
@@ -377,7 +394,7 @@ pub fn getitimer(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         }
         _ => return Err(Errno::EINVAL),
     };
-    e.write_val(tid, a[1], &v)?;
+    e.write_val(tid, c.curr_value.addr(), &v)?;
     Ok(Out::Return(0))
 }
 
@@ -387,7 +404,8 @@ pub(crate) fn ticks(ns: u64) -> i64 {
 }
 
 /// `times`: the process's and its reaped children's CPU times, in 100 Hz ticks.
-pub fn times(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+pub fn times(e: &mut Engine, tid: Vtid, c: Times) -> Res {
+    let out = c.buf.addr();
     let p = &e.procs[&e.threads[&tid].pid];
     let tms = libc::tms {
         tms_utime: ticks(p.cpu.user),
@@ -417,35 +435,36 @@ pub(crate) fn rusage(cpu: CpuTime) -> libc::rusage {
 
 /// `getrusage(who, usage)`: the CPU times of the process (`RUSAGE_SELF`), its reaped
 /// children (`RUSAGE_CHILDREN`) or the thread (`RUSAGE_THREAD`); everything else zero.
-pub fn getrusage(e: &mut Engine, tid: Vtid, who: i32, out: u64) -> Res {
+pub fn getrusage(e: &mut Engine, tid: Vtid, c: Getrusage) -> Res {
     let t = &e.threads[&tid];
     let p = &e.procs[&t.pid];
-    let cpu = match who {
+    let cpu = match c.who.get() {
         libc::RUSAGE_SELF => p.cpu,
         libc::RUSAGE_CHILDREN => p.cpu_children,
         libc::RUSAGE_THREAD => t.cpu,
         _ => return Err(Errno::EINVAL),
     };
-    e.write_val(tid, out, &rusage(cpu))?;
+    e.write_val(tid, c.usage.addr(), &rusage(cpu))?;
     Ok(Out::Return(0))
 }
 
 /// `sysinfo`: fixed memory figures, virtual uptime.
-pub fn sysinfo(e: &mut Engine, tid: Vtid, out: u64) -> Res {
+pub fn sysinfo(e: &mut Engine, tid: Vtid, c: Sysinfo) -> Res {
     let mut s: libc::sysinfo = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::sysinfo>()]);
     s.uptime = BOOT_SECS.saturating_add(e.now.as_nanos() / 1_000_000_000) as i64;
     s.totalram = 4 << 30;
     s.freeram = 2 << 30;
     s.procs = e.procs.len() as u16;
     s.mem_unit = 1;
-    e.write_val(tid, out, &s)?;
+    e.write_val(tid, c.info.addr(), &s)?;
     Ok(Out::Return(0))
 }
 
 /// `getrandom`: bytes from the process's seeded stream.
-pub fn getrandom(e: &mut Engine, tid: Vtid, buf: u64, len: u64, flags: u64) -> Res {
-    let known = (libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE) as u64;
-    let both = (libc::GRND_INSECURE | libc::GRND_RANDOM) as u64;
+pub fn getrandom(e: &mut Engine, tid: Vtid, c: Getrandom) -> Res {
+    let (buf, len, flags) = (c.buf.addr(), c.buflen, c.flags.get());
+    let known = libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE;
+    let both = libc::GRND_INSECURE | libc::GRND_RANDOM;
     if flags & !known != 0 || flags & both == both {
         return Err(Errno::EINVAL);
     }

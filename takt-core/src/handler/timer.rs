@@ -21,6 +21,10 @@ use super::{io::lookup, Out, Post, Res};
 use crate::engine::{Engine, TimerKey, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj};
+use crate::syscall::calls::{
+    TimerCreate, TimerDelete, TimerGetoverrun, TimerGettime, TimerSettime, TimerfdCreate,
+    TimerfdGettime, TimerfdSettime,
+};
 use crate::time::{Periodic, TimerId, VTime};
 
 /// Most POSIX timers one process may hold (Linux bounds them by memory and
@@ -121,12 +125,12 @@ fn write_itimerspec(e: &Engine, tid: Vtid, p: u64, value: u64, interval: u64) ->
 }
 
 /// `timer_create(clockid, sevp, timerid)`.
-pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let clock = a[0] as i32;
+pub fn timer_create(e: &mut Engine, tid: Vtid, c: TimerCreate) -> Res {
+    let clock = c.clockid.get();
     let cpu = timer_clock(e, tid, clock)?;
     let pid = e.threads[&tid].pid;
     let id = e.procs[&pid].next_timer;
-    let notify = if a[1] == 0 {
+    let notify = if c.sevp.is_null() {
         Notify::Signal {
             sig: libc::SIGALRM,
             value: id as u32 as u64,
@@ -135,7 +139,7 @@ pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     } else {
         // struct sigevent: sigev_value (8), sigev_signo (4), sigev_notify (4), then the
         // thread id of SIGEV_THREAD_ID; the kernel copies all 64 bytes.
-        let raw = e.read_mem(tid, a[1], 64)?;
+        let raw = e.read_mem(tid, c.sevp.addr(), 64)?;
         let word = |o: usize| i32::from_ne_bytes(raw[o..][..4].try_into().expect("4 bytes"));
         let value = u64::from_ne_bytes(raw[0..8].try_into().expect("8 bytes"));
         let (sig, how) = (word(8), word(12));
@@ -160,7 +164,7 @@ pub fn timer_create(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if p.timers.len() >= MAX_TIMERS || id == i32::MAX {
         return Err(Errno::EAGAIN);
     }
-    e.write_val(tid, a[2], &id)?;
+    e.write_val(tid, c.timerid.addr(), &id)?;
     let p = e.procs.get_mut(&pid).expect("process");
     p.next_timer = id.saturating_add(1);
     p.timers.insert(
@@ -206,13 +210,13 @@ fn current(e: &mut Engine, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
 }
 
 /// `timer_settime(timerid, flags, new_value, old_value)`.
-pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (id, flags) = (a[0] as i32, a[1] as i32);
-    if a[2] == 0 {
+pub fn timer_settime(e: &mut Engine, tid: Vtid, c: TimerSettime) -> Res {
+    let (id, flags) = (c.timerid.get(), c.flags.get() as i32);
+    if c.new_value.is_null() {
         return Err(Errno::EINVAL);
     }
     // Linux looks only at TIMER_ABSTIME among the flags.
-    let (value, interval) = read_itimerspec(e, tid, a[2])?;
+    let (value, interval) = read_itimerspec(e, tid, c.new_value.addr())?;
     let pid = e.threads[&tid].pid;
     let old = current(e, pid, id)?;
     let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
@@ -238,8 +242,8 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             flags & libc::TIMER_ABSTIME != 0,
         )?;
     }
-    if a[3] != 0 {
-        return write_itimerspec(e, tid, a[3], old.0, old.1);
+    if !c.old_value.is_null() {
+        return write_itimerspec(e, tid, c.old_value.addr(), old.0, old.1);
     }
     Ok(Out::Return(0))
 }
@@ -280,16 +284,16 @@ fn arm(
 }
 
 /// `timer_gettime(timerid, curr_value)`.
-pub fn timer_gettime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn timer_gettime(e: &mut Engine, tid: Vtid, c: TimerGettime) -> Res {
     let pid = e.threads[&tid].pid;
-    let (value, interval) = current(e, pid, a[0] as i32)?;
-    write_itimerspec(e, tid, a[1], value, interval)
+    let (value, interval) = current(e, pid, c.timerid.get())?;
+    write_itimerspec(e, tid, c.curr_value.addr(), value, interval)
 }
 
 /// `timer_getoverrun(timerid)`: the overruns of the timer's last delivered signal.
-pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, c: TimerGetoverrun) -> Res {
     let pid = e.threads[&tid].pid;
-    let id = a[0] as i32;
+    let id = c.timerid.get();
     if !e.procs[&pid].timers.contains_key(&id) {
         return Err(Errno::EINVAL);
     }
@@ -298,38 +302,65 @@ pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `timer_delete(timerid)`.
-pub fn timer_delete(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn timer_delete(e: &mut Engine, tid: Vtid, c: TimerDelete) -> Res {
     let pid = e.threads[&tid].pid;
+    let id = c.timerid.get();
     let p = e.procs.get_mut(&pid).expect("process");
-    let t = p.timers.remove(&(a[0] as i32)).ok_or(Errno::EINVAL)?;
-    if let Some(id) = t.timer {
-        e.timers.cancel(id);
+    let t = p.timers.remove(&id).ok_or(Errno::EINVAL)?;
+    if let Some(timer) = t.timer {
+        e.timers.cancel(timer);
     }
-    e.cpu_timers.remove(&(pid, a[0] as i32));
+    e.cpu_timers.remove(&(pid, id));
     Ok(Out::Return(0))
 }
 
-/// `timerfd_create(clockid, flags)`: the kernel validates and makes the placeholder.
-pub fn timerfd_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    let (clock, flags) = (a[0] as i32, a[1] as i32);
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret >= 0 {
-            e.files.timerfds.push(crate::fd::TimerFd {
-                clock,
-                ..crate::fd::TimerFd::default()
-            });
-            let id = e.files.timerfds.len().saturating_sub(1);
-            let f = e
-                .files
-                .open(Kind::TimerFd(id), flags & libc::TFD_NONBLOCK != 0);
-            let fdt = e.threads[&tid].fdt;
-            let c = e
-                .files
-                .install(fdt, ret as i32, f, flags & libc::TFD_CLOEXEC != 0);
-            e.closed(c);
+/// What a timer call does at its exit.
+pub(crate) enum Exit {
+    /// `timerfd_create` with this clock and these flags: the new fd is a timerfd.
+    TimerfdCreated {
+        /// Its clock.
+        clock: i32,
+        /// `timerfd_create`'s flags.
+        flags: i32,
+    },
+}
+
+impl Exit {
+    /// Runs the action with the kernel's return value `ret`.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::TimerfdCreated { clock, flags } => timerfd_created(e, tid, ret, clock, flags),
         }
-        None
+    }
+}
+
+/// `timerfd_create(clockid, flags)`: the kernel validates and makes the placeholder.
+pub fn timerfd_create(_e: &mut Engine, _tid: Vtid, c: TimerfdCreate) -> Res {
+    let (clock, flags) = (c.clockid.get(), c.flags.get() as i32);
+    Ok(Out::PassThen(Post::Timer(Exit::TimerfdCreated {
+        clock,
+        flags,
     })))
+}
+
+/// At `timerfd_create`'s exit: a new fd `ret` is installed as a timerfd of the model.
+fn timerfd_created(e: &mut Engine, tid: Vtid, ret: i64, clock: i32, flags: i32) -> Option<i64> {
+    if ret >= 0 {
+        e.files.timerfds.push(crate::fd::TimerFd {
+            clock,
+            ..crate::fd::TimerFd::default()
+        });
+        let id = e.files.timerfds.len().saturating_sub(1);
+        let f = e
+            .files
+            .open(Kind::TimerFd(id), flags & libc::TFD_NONBLOCK != 0);
+        let fdt = e.threads[&tid].fdt;
+        let c = e
+            .files
+            .install(fdt, ret as i32, f, flags & libc::TFD_CLOEXEC != 0);
+        e.closed(c);
+    }
+    None
 }
 
 /// The timerfd behind `fd`: `Ok(None)` for a kernel fd (the kernel answers), `EINVAL`
@@ -352,12 +383,12 @@ fn timerfd_advance(e: &mut Engine, id: usize) {
 }
 
 /// `timerfd_settime(fd, flags, new_value, old_value)`.
-pub fn timerfd_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    if lookup(e, tid, a[0]).is_none() {
+pub fn timerfd_settime(e: &mut Engine, tid: Vtid, c: TimerfdSettime) -> Res {
+    if lookup(e, tid, c.fd.raw()).is_none() {
         return Ok(Out::Pass);
     }
-    let flags = a[1] as i32;
-    let its: libc::itimerspec = e.read_val(tid, a[2])?;
+    let flags = c.flags.get() as i32;
+    let its: libc::itimerspec = e.read_val(tid, c.new_value.addr())?;
     let allowed = libc::TFD_TIMER_ABSTIME | libc::TFD_TIMER_CANCEL_ON_SET;
     let (Ok(value), Ok(interval)) = (
         super::time::ts_nanos(&its.it_value),
@@ -368,7 +399,7 @@ pub fn timerfd_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     if flags & !allowed != 0 {
         return Err(Errno::EINVAL);
     }
-    let id = timerfd_of(e, tid, a[0])?.expect("virtual");
+    let id = timerfd_of(e, tid, c.fd.raw())?.expect("virtual");
     timerfd_advance(e, id);
     let now = e.now;
     let t = &e.files.timerfds[id];
@@ -388,21 +419,21 @@ pub fn timerfd_settime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     t.schedule = schedule;
     t.ticks = 0;
     e.arm_timerfd(id);
-    if a[3] != 0 {
-        return write_itimerspec(e, tid, a[3], old.0, old.1);
+    if !c.old_value.is_null() {
+        return write_itimerspec(e, tid, c.old_value.addr(), old.0, old.1);
     }
     Ok(Out::Return(0))
 }
 
 /// `timerfd_gettime(fd, curr_value)`.
-pub fn timerfd_gettime(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let Some(id) = timerfd_of(e, tid, a[0])? else {
+pub fn timerfd_gettime(e: &mut Engine, tid: Vtid, c: TimerfdGettime) -> Res {
+    let Some(id) = timerfd_of(e, tid, c.fd.raw())? else {
         return Ok(Out::Pass);
     };
     timerfd_advance(e, id);
     let t = &e.files.timerfds[id];
     let (value, interval) = (t.schedule.remaining(e.now), t.schedule.interval);
-    write_itimerspec(e, tid, a[1], value, interval)
+    write_itimerspec(e, tid, c.curr_value.addr(), value, interval)
 }
 
 /// A read of timerfd `id`: the expirations since the last read, as a `u64`.

@@ -8,13 +8,17 @@
 // Test code computes with its own fixed addresses and values, not with a guest's.
 #![allow(clippy::arithmetic_side_effects)]
 
+mod contain;
+mod file;
 mod futex;
+mod inject;
 mod io;
 mod poll;
 mod process;
 mod signal;
 mod socket;
 mod time;
+mod timer;
 
 use crate::config::{Config, NodeSpec};
 use crate::engine::{Engine, Resume, State, Vtid};

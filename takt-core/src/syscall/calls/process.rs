@@ -90,9 +90,9 @@ calls! {
     /// `uname(buf)`
     Uname = uname(buf: UtsnamePtr);
     /// `sethostname(name, len)`
-    Sethostname = sethostname(name: InBuf, len: u64);
+    Sethostname = sethostname(name: InBuf, len: Int);
     /// `setdomainname(name, len)`
-    Setdomainname = setdomainname(name: InBuf, len: u64);
+    Setdomainname = setdomainname(name: InBuf, len: Int);
     /// `personality(persona)`
     Personality = personality(persona: Hex32);
     /// `prctl(option, arg2, arg3, arg4, arg5)`: the arguments' meaning depends on the option.

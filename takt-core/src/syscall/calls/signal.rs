@@ -33,7 +33,7 @@ calls! {
     /// `signalfd(fd, mask, sizemask)`
     Signalfd = signalfd(fd: Fd, mask: SigsetIn, sizemask: u64);
     /// `signalfd4(fd, mask, sizemask, flags)`
-    Signalfd4 = signalfd4(fd: Fd, mask: SigsetIn, sizemask: u64, flags: Hex);
+    Signalfd4 = signalfd4(fd: Fd, mask: SigsetIn, sizemask: u64, flags: Hex32);
     /// `pause()`
     Pause = pause();
     /// `restart_syscall()`

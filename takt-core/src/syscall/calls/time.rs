@@ -37,9 +37,9 @@ calls! {
     /// `timer_delete(timerid)`
     TimerDelete = timer_delete(timerid: Int);
     /// `timerfd_create(clockid, flags)`
-    TimerfdCreate = timerfd_create(clockid: ClockId, flags: Hex);
+    TimerfdCreate = timerfd_create(clockid: ClockId, flags: Hex32);
     /// `timerfd_settime(fd, flags, new_value, old_value)`
-    TimerfdSettime = timerfd_settime(fd: Fd, flags: Hex, new_value: UserPtr, old_value: UserPtr);
+    TimerfdSettime = timerfd_settime(fd: Fd, flags: Hex32, new_value: UserPtr, old_value: UserPtr);
     /// `timerfd_gettime(fd, curr_value)`
     TimerfdGettime = timerfd_gettime(fd: Fd, curr_value: UserPtr);
     /// `setitimer(which, new_value, old_value)`

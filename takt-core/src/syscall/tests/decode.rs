@@ -10,17 +10,39 @@ use crate::trace::args::{arg_count, used_args};
 #[test]
 fn every_call_the_dispatch_table_names_is_typed() {
     let src = include_str!("../../handler/mod.rs");
-    let mut names: Vec<&str> = src
-        .split("SYS_")
-        .skip(1)
-        .map(|s| {
-            let end = s
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(s.len());
-            &s[..end]
-        })
-        .filter(|n| !n.is_empty())
+    let word = |s: &str| {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        s[..end].to_string()
+    };
+    // The table names a call by its number (`SYS_open`) or by its typed variant
+    // (`S::ClockGettime(c)`, `Syscall::Read(c)`): the kernel's name in CamelCase.
+    let camel = |name: &str| -> String {
+        name.split('_')
+            .map(|p| {
+                let mut c = p.chars();
+                c.next().map_or(String::new(), |f| {
+                    f.to_ascii_uppercase().to_string() + c.as_str()
+                })
+            })
+            .collect()
+    };
+    let variants: std::collections::BTreeMap<String, &str> = Syscall::TYPED
+        .iter()
+        .map(|&nr| Syscall::decode(nr, [0; 6]).name())
+        .map(|n| (camel(n), n))
         .collect();
+    let mut names: Vec<String> = src.split("SYS_").skip(1).map(word).collect();
+    for sep in ["S::", "Syscall::"] {
+        names.extend(
+            src.split(sep)
+                .skip(1)
+                .map(word)
+                .filter_map(|v| variants.get(&v).map(|n| n.to_string())),
+        );
+    }
+    names.retain(|n| !n.is_empty());
     names.sort_unstable();
     names.dedup();
     assert!(names.len() > 250, "parsed only {} names", names.len());
