@@ -51,6 +51,11 @@ pub struct Config {
     /// buffer and structure a call reads or fills. The digest and the behaviour
     /// signature are the same with and without it.
     pub trace_detail: bool,
+    /// Processes read `CLOCK_REALTIME`, `CLOCK_MONOTONIC` and their kin through takt's
+    /// vDSO and the clock page, without a stop (see [`crate::sys::vdso`]); the values
+    /// are those trapped reads give. Off (or `TAKT_CLOCK_PAGE=0`): every clock read is a
+    /// trapped syscall.
+    pub clock_page: bool,
     /// Print each output line as it is written, prefixed with virtual time, node, pid.
     pub stdout_logging: bool,
     /// The host CPU the scenario is pinned to (`None`: pick the least busy).
@@ -121,6 +126,7 @@ impl Default for Config {
             cpus: 4,
             keep_trace: false,
             trace_detail: false,
+            clock_page: true,
             stdout_logging: false,
             host_cpu: None,
             local_latency: Duration::ZERO,

@@ -342,6 +342,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "sysv_sem",
         "proc_self",
         "wide_args",
+        "vdso_clock",
     ]
     .iter()
     .map(|n| Fixture::c(n))

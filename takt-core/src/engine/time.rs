@@ -57,11 +57,12 @@ pub(crate) fn page_budget(cost: Duration, reads: u32) -> (u64, u64) {
 const PAGE_FILE: &str = ".takt-clock";
 
 impl Engine {
-    /// The clock page of the run: none without nodes, with `TAKT_CLOCK_PAGE=0`, or when
+    /// The clock page of the run: none without nodes, when [`crate::config::Config::clock_page`]
+    /// is off or `TAKT_CLOCK_PAGE=0`, or when
     /// this machine's vDSO has no room for takt's functions (then every process runs with
     /// the vDSO hidden and its clock reads trap).
     pub(crate) fn make_clock_page(&mut self) -> Option<sys::vdso::ClockPage> {
-        if std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
+        if !self.cfg.clock_page || std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
             return None;
         }
         sys::vdso::image()?;
