@@ -12,6 +12,7 @@ mod futex;
 mod io;
 mod poll;
 mod process;
+mod sem;
 mod signal;
 mod socket;
 mod time;
