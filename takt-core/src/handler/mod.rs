@@ -280,8 +280,6 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
 /// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
 /// the core.
 fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
-    use crate::syscall::calls::Semop;
-    use crate::syscall::TimespecIn;
     use Syscall as S;
     Some(match *call {
         S::Read(c) => io::read(e, tid, c),
@@ -311,10 +309,7 @@ fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) ->
         | S::CopyFileRange(_)
         | S::Preadv(_)
         | S::Preadv2(_) => between_fds(e, tid, call),
-        S::Poll(c) => {
-            let deadline = timeout_ms(e, c.timeout.get());
-            poll::poll(e, tid, c.fds, c.nfds.get(), deadline)
-        }
+        S::Poll(c) => poll::poll(e, tid, c.fds, c.nfds.get(), timeout_ms(e, c.timeout.get())),
         S::Ppoll(c) => poll::ppoll(e, tid, c),
         S::Select(c) => poll::select(e, tid, c),
         S::Pselect6(c) => poll::pselect6(e, tid, c),
@@ -326,15 +321,29 @@ fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) ->
         S::EpollWait(c) => poll::epoll_wait(e, tid, c),
         S::EpollPwait(c) => poll::epoll_pwait(e, tid, c),
         S::EpollPwait2(c) => poll::epoll_pwait2(e, tid, c),
-        _ if socket::is_socket_call(call) => socket::dispatch(e, tid, call),
+        S::Socket(_)
+        | S::Socketpair(_)
+        | S::Bind(_)
+        | S::Listen(_)
+        | S::Accept(_)
+        | S::Accept4(_)
+        | S::Connect(_)
+        | S::Sendto(_)
+        | S::Recvfrom(_)
+        | S::Sendmsg(_)
+        | S::Recvmsg(_)
+        | S::Sendmmsg(_)
+        | S::Recvmmsg(_)
+        | S::Shutdown(_)
+        | S::Getsockname(_)
+        | S::Getpeername(_)
+        | S::Setsockopt(_)
+        | S::Getsockopt(_) => socket::dispatch(e, tid, call),
         S::Futex(c) => futex::futex(e, tid, c),
         S::FutexWaitv(c) => futex::futex_waitv(e, tid, c),
         S::Semget(c) => sem::semget(e, tid, c),
-        S::Semop(c) => sem::semop(e, tid, c, TimespecIn(0)),
-        S::Semtimedop(c) => {
-            let (semid, sops, nsops) = (c.semid, c.sops, c.nsops);
-            sem::semop(e, tid, Semop { semid, sops, nsops }, c.timeout)
-        }
+        S::Semop(c) => sem::semop(e, tid, c),
+        S::Semtimedop(c) => sem::semtimedop(e, tid, c),
         S::Semctl(c) => sem::semctl(e, tid, c),
         S::Shmget(c) => sem::shmget(e, c.key.get() as i32),
         S::SchedYield(_) => {

@@ -23,7 +23,7 @@ use super::{Blocked, Out, Res};
 use crate::engine::{Engine, State, Vtid};
 use crate::errno::Errno;
 use crate::ipc::{Cred, Op, Tried, Waiter, SEMOPM, SEMVMX};
-use crate::syscall::calls::{Semctl, Semget, Semop};
+use crate::syscall::calls::{Semctl, Semget, Semop, Semtimedop};
 use crate::syscall::TimespecIn;
 
 const IPC_RMID: i32 = 0;
@@ -60,9 +60,19 @@ pub fn semget(e: &mut Engine, tid: Vtid, c: Semget) -> Res {
     Ok(Out::Return(id as i64))
 }
 
-/// `semop(semid, sops, nsops)` and `semtimedop(…, timeout)` (`timeout` null: none,
-/// as for `semop`).
-pub fn semop(e: &mut Engine, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res {
+/// `semop(semid, sops, nsops)`.
+pub fn semop(e: &mut Engine, tid: Vtid, c: Semop) -> Res {
+    semop_until(e, tid, c, TimespecIn(0))
+}
+
+/// `semtimedop(semid, sops, nsops, timeout)`: `semop` with a time-out (null: none).
+pub fn semtimedop(e: &mut Engine, tid: Vtid, c: Semtimedop) -> Res {
+    let (semid, sops, nsops) = (c.semid, c.sops, c.nsops);
+    semop_until(e, tid, Semop { semid, sops, nsops }, c.timeout)
+}
+
+/// `semop`, with a relative time-out at `timeout` (null: none).
+fn semop_until(e: &mut Engine, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res {
     let n = node(e, tid);
     let (id, nsops) = (c.semid.get(), c.nsops.get());
     let timeout = match timeout.addr() {

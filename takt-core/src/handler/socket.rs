@@ -295,13 +295,7 @@ fn sockfd(call: &Syscall) -> Option<crate::syscall::Fd> {
     })
 }
 
-/// Whether `call` is one [`dispatch`] serves: `socket`, `socketpair`, or a call on a
-/// socket.
-pub fn is_socket_call(call: &Syscall) -> bool {
-    matches!(call, Syscall::Socket(_) | Syscall::Socketpair(_)) || sockfd(call).is_some()
-}
-
-/// Every socket call (see [`is_socket_call`]).
+/// Every socket call: `socket`, `socketpair`, and the calls on a socket.
 pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
     use Syscall as S;
     let sockfd = match *call {
