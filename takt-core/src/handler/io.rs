@@ -35,6 +35,7 @@ pub(crate) fn lookup_fd(e: &Engine, tid: Vtid, fd: i32) -> Option<Fd> {
 
 /// An action at the exit of an I/O call, run with the kernel's return value: the model
 /// records what the kernel made (a descriptor, a pipe's new size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// `pipe`/`pipe2` made the pair written at `fds`.
     Pipe {
