@@ -10,7 +10,7 @@ use crate::errno::Errno;
 use crate::net::{Domain, SockOpt, SockOptName, SockType};
 use crate::syscall::calls::{Getsockopt, Setsockopt};
 
-/// An option's `int` value; Linux's `optlen` is an `unsigned int`.
+/// An option's `int` value, `len` bytes long (an `int` `optlen` past its sign check).
 fn read_int(e: &Engine, tid: Vtid, p: u64, len: u32) -> Result<i32, Errno> {
     if len < 4 {
         return Err(Errno::EINVAL);
@@ -74,7 +74,9 @@ fn set_checks(
 /// `setsockopt(fd, level, name, value, len)` on a virtual socket.
 pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, c: Setsockopt) -> Res {
     let (level, name) = (c.level.get(), c.optname.get());
-    let (val, len) = (c.optval.addr(), c.optlen.get());
+    // `optlen` is an `int`: a negative one is refused before the level is looked at.
+    let len = u32::try_from(c.optlen.get()).map_err(|_| Errno::EINVAL)?;
+    let val = c.optval.addr();
     set_checks(e, tid, s, level, name, val, len)?;
     let opt = match (level, name) {
         (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {

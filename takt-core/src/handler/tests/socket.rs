@@ -202,7 +202,17 @@ fn options_are_set_and_read_back_and_addresses_named() {
         err(EINVAL),
         "short value"
     );
-    // optlen is an unsigned int: the upper half of the register is not read.
+    // optlen is an int: negative is EINVAL, before the level (the UDP level is no
+    // TCP socket's); the upper half of the register is not read.
+    let neg = u32::MAX as u64;
+    assert_eq!(
+        h.sys(2, SYS_setsockopt, &[3, sol, reuse, val, neg]),
+        err(EINVAL)
+    );
+    assert_eq!(
+        h.sys(2, SYS_setsockopt, &[3, IPPROTO_UDP as u64, 1, val, neg]),
+        err(EINVAL)
+    );
     assert_eq!(
         h.sys(2, SYS_setsockopt, &[3, sol, reuse, val, 4 | 1 << 32]),
         Done::Ret(0)

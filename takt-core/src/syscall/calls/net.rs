@@ -41,7 +41,7 @@ calls! {
     /// `getpeername(sockfd, addr, addrlen)`
     Getpeername = getpeername(sockfd: Fd, addr: SockaddrOut, addrlen: SocklenPtr);
     /// `setsockopt(sockfd, level, optname, optval, optlen)`
-    Setsockopt = setsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: InBuf, optlen: UInt) custom;
+    Setsockopt = setsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: InBuf, optlen: Int) custom;
     /// `getsockopt(sockfd, level, optname, optval, optlen)`
     Getsockopt = getsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: OptvalOut, optlen: SocklenPtr) custom;
 }
