@@ -113,6 +113,12 @@ fn copy_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errn
     e.read_mem(tid, addr, len as usize)
 }
 
+/// An `int` address length (`bind`, `connect`, `sendto`) as [`copy_addr`] takes it:
+/// its 32 bits, so that a negative one is refused there.
+fn addr_len(len: crate::syscall::Int) -> u64 {
+    u64::from(len.get() as u32)
+}
+
 /// Decodes a `struct sockaddr` from the tracee for socket `s`, checked as the socket's
 /// family checks it: its length (`EINVAL`), then its family (`EAFNOSUPPORT` for IP
 /// sockets, `EINVAL` for AF_UNIX ones).
@@ -310,8 +316,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
     let now = e.now;
     match *call {
         S::Bind(c) => {
-            let addrlen = u64::from(c.addrlen.get());
-            let addr = read_addr(e, tid, s, c.addr.addr(), addrlen, AddrUse::Bind)?;
+            let addr = read_addr(e, tid, s, c.addr.addr(), addr_len(c.addrlen), AddrUse::Bind)?;
             if let Some(path) = unix_path(e, s, &addr) {
                 return bind_path(e, tid, s, path.to_vec());
             }
@@ -587,7 +592,7 @@ fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
 fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Connect) -> Res {
     let nonblock = nonblocking(e, fd, 0);
     let now = e.now;
-    let (addr, addrlen) = (c.addr.addr(), u64::from(c.addrlen.get()));
+    let (addr, addrlen) = (c.addr.addr(), addr_len(c.addrlen));
     let raw = copy_addr(e, tid, addr, addrlen)?;
     if raw.len() < 2 {
         return Err(Errno::EINVAL);
@@ -847,8 +852,7 @@ fn oob_checks(e: &Engine, s: usize) -> Result<(), Errno> {
 
 /// `sendto(fd, buf, len, flags, addr, addrlen)`.
 fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendto) -> Res {
-    let addrlen = u64::from(c.addrlen.get());
-    let to = send_addr(e, tid, s, c.dest_addr.addr(), addrlen)?;
+    let to = send_addr(e, tid, s, c.dest_addr.addr(), addr_len(c.addrlen))?;
     let buf = Src::Buf(c.buf.addr(), ubuf_len(c.buf.addr(), c.len)?);
     send_from(e, tid, fd, s, buf, c.flags.get() as i32, to)
 }
