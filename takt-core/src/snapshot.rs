@@ -240,7 +240,7 @@ impl Engine {
                             State::Blocked(b) => {
                                 s.state = "blocked".to_string();
                                 s.syscall = Some(
-                                    syscalls::Sysno::new(t.cur.0 as usize)
+                                    syscalls::Sysno::new(t.cur.nr() as usize)
                                         .map_or("?", |n| n.name())
                                         .to_string(),
                                 );

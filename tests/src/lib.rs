@@ -331,6 +331,7 @@ pub fn syscall_fixtures() -> Vec<Fixture> {
         "errors_socket",
         "errors_io",
         "errors_poll",
+        "int_args",
         "errors_time",
         "errors_signal",
         "errors_futex",

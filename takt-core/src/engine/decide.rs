@@ -247,7 +247,7 @@ impl Engine {
             Some(t) => (
                 t.pid,
                 self.procs.get(&t.pid).map_or(0, |p| p.node),
-                syscalls::Sysno::new(t.cur.0 as usize)
+                syscalls::Sysno::new(t.cur.nr() as usize)
                     .map_or_else(String::new, |s| s.name().to_string()),
             ),
             None => (0, 0, String::new()),

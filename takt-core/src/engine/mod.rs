@@ -26,6 +26,7 @@ use crate::handler::{self, Blocked, Out, Post};
 use crate::report::{Line, Outcome, Report};
 use crate::sched::Scheduler;
 use crate::sys::{self, watchdog::Watch, RealTid, Regs, Running, Stop, StopReason, Stopped};
+use crate::syscall::Syscall;
 use crate::time::{TimerId, Timers, VTime};
 use crate::trace::{Event, EventKind, Trace};
 use crate::Error;
@@ -83,8 +84,8 @@ pub struct Thread {
     pub(crate) stopped: Option<Stopped>,
     /// Registers saved at the current seccomp stop.
     pub(crate) regs: Option<Regs>,
-    /// The syscall being handled (number, arguments).
-    pub(crate) cur: (u32, [u64; 6]),
+    /// The syscall being handled, decoded once at its stop.
+    pub(crate) cur: Syscall,
     pub(crate) post: Option<Post>,
     pub(crate) fdt: TableId,
     pub(crate) clear_tid: u64,
@@ -832,7 +833,8 @@ impl Engine {
         let nr = regs.syscall_nr() as u32;
         let args = regs.args();
         t.regs = Some(regs);
-        t.cur = (nr, args);
+        let call = Syscall::decode(nr, args);
+        t.cur = call;
         t.capture = None;
         let cost = if time::reads_the_clock(nr) {
             time::clock_read_cost(self.cfg.syscall_cost, &mut t.clock_reads)
@@ -848,9 +850,9 @@ impl Engine {
             self.threads.get_mut(&tid).expect("thread exists").capture = c;
         }
         let (out, fault) = if self.faults_on {
-            handler::inject::dispatch_with_faults(self, tid, nr, args)
+            handler::inject::dispatch_with_faults(self, tid, &call)
         } else {
-            (handler::dispatch(self, tid, nr, args), false)
+            (handler::dispatch(self, tid, &call), false)
         };
         let t = self.threads.get_mut(&tid).expect("thread exists");
         t.fault = fault;
@@ -862,7 +864,7 @@ impl Engine {
 
     /// Applies a handler's answer to the thread stopped in the syscall.
     pub(crate) fn apply(&mut self, tid: Vtid, out: Result<Out, Errno>) {
-        let (nr, args) = self.threads[&tid].cur;
+        let (nr, args) = self.threads[&tid].cur.encode();
         match out {
             Ok(Out::Return(v)) => {
                 self.event(
@@ -947,7 +949,7 @@ impl Engine {
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
             Err(e) => return Err(e),
         };
-        let (nr, args) = t.cur;
+        let (nr, args) = t.cur.encode();
         let restore = t.restore.take();
         let ret = regs.ret();
         let new = match post {
@@ -984,8 +986,8 @@ impl Engine {
 
     /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
     pub(crate) fn retry(&mut self, tid: Vtid) -> Option<Resume> {
-        let (nr, args) = self.threads[&tid].cur;
-        let mut out = handler::dispatch(self, tid, nr, args);
+        let call = self.threads[&tid].cur;
+        let mut out = handler::dispatch(self, tid, &call);
         if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.threads[&tid].timer) {
             // Parked again: the time-out still counts from the start of the call (a
             // handler computes it afresh from its arguments).
@@ -1049,7 +1051,7 @@ impl Engine {
                 t.msgs = Some(t.msgs.map_or(m, |old| old.merge(m)));
             }
         }
-        let nr = self.threads[&tid].cur.0;
+        let nr = self.threads[&tid].cur.nr();
         self.event(tid, EventKind::Block { nr });
         // A deadline that saturated to NEVER (a guest's LONG_MAX seconds) is a wait
         // without end, as on Linux, not a timeout at the end of virtual time.
@@ -1454,7 +1456,7 @@ impl Engine {
             .values()
             .filter_map(|t| match &t.state {
                 State::Blocked(b) => {
-                    let name = syscalls::Sysno::new(t.cur.0 as usize).map_or("?", |s| s.name());
+                    let name = syscalls::Sysno::new(t.cur.nr() as usize).map_or("?", |s| s.name());
                     let cmd = &self.procs[&t.pid].command;
                     Some(format!(
                         "pid {} tid {} ({cmd}) in {name} on {}",

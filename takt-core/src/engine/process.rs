@@ -8,6 +8,7 @@ use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::{Closed, Kind, Obj};
 use crate::report::Status;
 use crate::sys::{self, spawn::SpawnPlan, RealTid, Running, Stop, StopReason};
+use crate::syscall::Syscall;
 use crate::trace::EventKind;
 use crate::Error;
 use rand::RngCore;
@@ -224,7 +225,10 @@ impl Engine {
                 state: State::Ready(Resume::Cont(0)),
                 stopped: Some(stopped),
                 regs: None,
-                cur: (0, [0; 6]),
+                cur: Syscall::Other {
+                    nr: u32::MAX,
+                    args: [0; 6],
+                },
                 post: None,
                 fdt,
                 clear_tid: 0,
@@ -486,7 +490,7 @@ impl Engine {
             return;
         };
         let sends = matches!(
-            t.cur.0 as i64,
+            t.cur.nr() as i64,
             libc::SYS_kill
                 | libc::SYS_tgkill
                 | libc::SYS_tkill
@@ -515,7 +519,7 @@ impl Engine {
                 continue;
             };
             let pending = tid != first
-                && t.cur.0 == libc::SYS_exit_group as u32
+                && t.cur.nr() == libc::SYS_exit_group as u32
                 && matches!(t.state, State::Ready(_));
             if pending {
                 if let Some(s) = t.stopped.take() {
@@ -910,10 +914,9 @@ impl Engine {
 impl Thread {
     /// The clone flags and child-tid pointer of the clone this thread is in.
     fn pending_clone(&self) -> (u64, u64) {
-        let (nr, a) = self.cur;
-        match nr as i64 {
-            libc::SYS_clone => (a[0], a[3]),
-            libc::SYS_clone3 => self.clone3.unwrap_or((0, 0)),
+        match self.cur {
+            Syscall::Clone(c) => (c.flags.raw(), c.child_tid.addr()),
+            Syscall::Clone3(_) => self.clone3.unwrap_or((0, 0)),
             // fork, and vfork turned into clone(CLONE_VM)
             _ => (libc::SIGCHLD as u64, 0),
         }

@@ -12,6 +12,7 @@ use super::{Engine, Resume, State, TimerKey, Vtid};
 use crate::fd::Obj;
 use crate::handler::timer::Notify;
 use crate::sys::{self, signal::SigSets, signal::Siginfo, signal::TimerSiginfo};
+use crate::syscall::Syscall;
 
 impl Engine {
     /// Thread `tid`'s signal sets (all empty if it is gone).
@@ -147,13 +148,14 @@ impl Engine {
             State::Ready(Resume::Retry) => None,
             _ => return,
         };
-        let (nr, args) = t.cur;
-        match nr as i64 {
+        let call = t.cur;
+        let (nr, args) = call.encode();
+        match call {
             // These take the signal themselves when they run again.
-            libc::SYS_rt_sigsuspend => return,
-            libc::SYS_rt_sigtimedwait
+            Syscall::RtSigsuspend(_) => return,
+            Syscall::RtSigtimedwait(c)
                 if self
-                    .read_val::<u64>(tid, args[0])
+                    .read_val::<u64>(tid, c.set.addr())
                     .is_ok_and(|set| set & sys::signal::bit(sig) != 0) =>
             {
                 return

@@ -15,6 +15,7 @@
 use super::{Blocked, Out, Res};
 use crate::engine::{Engine, State, Vtid};
 use crate::errno::Errno;
+use crate::syscall::calls::{Futex, FutexWaitv};
 use crate::time::VTime;
 
 const FUTEX_WAIT: i32 = 0;
@@ -36,14 +37,14 @@ fn key(e: &Engine, tid: Vtid, addr: u64, private: bool) -> (Vtid, u64) {
 }
 
 /// The `futex` syscall.
-pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (uaddr, op, val) = (a[0], a[1] as i32, a[2] as u32);
+pub fn futex(e: &mut Engine, tid: Vtid, c: Futex) -> Res {
+    let (uaddr, op, val) = (c.uaddr.addr(), c.futex_op.get(), c.val.get());
     let private = op & FUTEX_PRIVATE != 0;
     let cmd = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
     let waits = matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET);
     // Linux's order: a waiting command's time-out is read and checked first; a clock
     // is for FUTEX_WAIT_BITSET only (the PI commands aside); then the command itself.
-    let timeout = match a[3] {
+    let timeout = match c.timeout.get() {
         p if waits && p != 0 => {
             let ts: libc::timespec = e.read_val(tid, p)?;
             Some(super::time::ts_nanos(&ts)?)
@@ -54,11 +55,11 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         return Err(Errno::ENOSYS);
     }
     let k = key(e, tid, uaddr, private);
-    // The plain operations match every waiter; the _BITSET ones those in `a[5]`.
+    // The plain operations match every waiter; the _BITSET ones those in `val3`.
     let bitset = |plain: i32| match cmd == plain {
         true => Ok(u32::MAX),
-        false if a[5] as u32 == 0 => Err(Errno::EINVAL),
-        false => Ok(a[5] as u32),
+        false if c.val3.get() == 0 => Err(Errno::EINVAL),
+        false => Ok(c.val3.get()),
     };
     // As the kernel's key lookup: a futex word is 4-byte aligned (EINVAL), and a
     // shared one must be mapped (EFAULT; a private one is only an address).
@@ -75,7 +76,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let b = bitset(FUTEX_WAIT)?;
             check(e, uaddr)?;
-            wait(e, tid, k, a, op, b, timeout)
+            wait(e, tid, k, c, b, timeout)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let b = bitset(FUTEX_WAKE)?;
@@ -83,17 +84,17 @@ pub fn futex(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             Ok(Out::Return(wake(e, k.0, k.1, val, b) as i64))
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
-            if (a[2] as i32) < 0 || (a[3] as i32) < 0 {
+            if (val as i32) < 0 || (c.val2() as i32) < 0 {
                 return Err(Errno::EINVAL); // counts of waiters to wake and to move
             }
             check(e, uaddr)?;
-            check(e, a[4])?;
-            requeue(e, tid, k, a, cmd == FUTEX_CMP_REQUEUE)
+            check(e, c.uaddr2.addr())?;
+            requeue(e, tid, k, c, cmd == FUTEX_CMP_REQUEUE)
         }
         FUTEX_WAKE_OP => {
             check(e, uaddr)?;
-            check(e, a[4])?;
-            wake_op(e, tid, k, a)
+            check(e, c.uaddr2.addr())?;
+            wake_op(e, tid, k, c)
         }
         _ => {
             e.warn(format!(
@@ -110,12 +111,11 @@ fn wait(
     e: &mut Engine,
     tid: Vtid,
     k: (Vtid, u64),
-    a: [u64; 6],
-    op: i32,
+    c: Futex,
     bitset: u32,
     timeout: Option<u64>,
 ) -> Res {
-    let (uaddr, val) = (a[0], a[2] as u32);
+    let (uaddr, val, op) = (c.uaddr.addr(), c.val.get(), c.futex_op.get());
     let relative = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME) == FUTEX_WAIT;
     let cur: u32 = e.read_val(tid, uaddr)?;
     if cur != val {
@@ -151,8 +151,9 @@ const FUTEX2_SIZE_MASK: u32 = 3;
 /// one of the futexes (returns its index), the absolute `timeout` on `clockid`
 /// (`ETIMEDOUT`), or a signal (restarted after an `SA_RESTART` handler, else `EINTR`).
 /// The checks come in the kernel's order (`kernel/futex/syscalls.c`).
-pub fn futex_waitv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (waiters, nr, flags, timeout, clk) = (a[0], a[1] as u32, a[2] as u32, a[3], a[4] as i32);
+pub fn futex_waitv(e: &mut Engine, tid: Vtid, c: FutexWaitv) -> Res {
+    let (waiters, nr, flags) = (c.waiters.addr(), c.nr_futexes.get(), c.flags.get());
+    let (timeout, clk) = (c.timeout.addr(), c.clockid.get());
     if flags != 0 || nr == 0 || nr > WAITV_MAX || waiters == 0 {
         return Err(Errno::EINVAL);
     }
@@ -250,19 +251,19 @@ fn forget_wait(e: &mut Engine, tid: Vtid) {
 }
 
 /// `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE` (`cmp`: only if the word still holds
-/// `a[5]`): wakes `a[2]` waiters and moves up to `a[3]` others to the futex at `a[4]`.
-fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], cmp: bool) -> Res {
-    let private = a[1] as i32 & FUTEX_PRIVATE != 0;
+/// `val3`): wakes `val` waiters and moves up to `val2` others to the futex at `uaddr2`.
+fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex, cmp: bool) -> Res {
+    let private = c.futex_op.private();
     if cmp {
-        let cur: u32 = e.read_val(tid, a[0])?;
-        if cur != a[5] as u32 {
+        let cur: u32 = e.read_val(tid, c.uaddr.addr())?;
+        if cur != c.val3.get() {
             return Err(Errno::EAGAIN);
         }
     }
-    let woken = wake(e, k.0, k.1, a[2] as u32, u32::MAX);
-    let k2 = key(e, tid, a[4], private);
+    let woken = wake(e, k.0, k.1, c.val.get(), u32::MAX);
+    let k2 = key(e, tid, c.uaddr2.addr(), private);
     let mut moved = 0u64;
-    let limit = a[3] as u32 as u64;
+    let limit = u64::from(c.val2());
     let mut from = e.futexes.remove(&k).unwrap_or_default();
     while moved < limit {
         let Some(w) = from.pop_front() else { break };
@@ -280,12 +281,13 @@ fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6], cmp: bool) ->
     Ok(Out::Return((woken as i64).saturating_add(moved as i64)))
 }
 
-/// `FUTEX_WAKE_OP`: changes the word at `a[4]` as `a[5]` encodes, wakes `a[2]`
+/// `FUTEX_WAKE_OP`: changes the word at `uaddr2` as `val3` encodes, wakes `val`
 /// waiters of the first futex and, if the old value passes the encoded comparison,
-/// `a[3]` of the second.
-fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
-    let private = a[1] as i32 & FUTEX_PRIVATE != 0;
-    let (val, uaddr2, val2, encoded) = (a[2] as u32, a[4], a[3] as u32, a[5] as u32);
+/// `val2` of the second.
+fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex) -> Res {
+    let private = c.futex_op.private();
+    let (val, uaddr2) = (c.val.get(), c.uaddr2.addr());
+    let (val2, encoded) = (c.val2(), c.val3.get());
     let old: u32 = e.read_val(tid, uaddr2)?;
     let (opk, cmp) = ((encoded >> 28) & 0xf, (encoded >> 24) & 0xf);
     // Both arguments are signed 12-bit numbers; a shift counts modulo 32.
@@ -329,7 +331,7 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), a: [u64; 6]) -> Res {
 fn waiting(e: &Engine, tid: Vtid, k: (Vtid, u64)) -> bool {
     e.threads.get(&tid).is_some_and(|t| {
         matches!(&t.state, State::Blocked(b) if b.what.starts_with("futex"))
-            && matches!(t.cur.0 as i64, libc::SYS_futex | libc::SYS_futex_waitv)
+            && matches!(t.cur.nr() as i64, libc::SYS_futex | libc::SYS_futex_waitv)
     }) && e.futex_waits.get(&tid).is_some_and(|ks| ks.contains(&k))
 }
 

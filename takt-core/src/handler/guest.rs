@@ -80,7 +80,7 @@ pub(crate) fn iovecs(
     let mut total = 0usize;
     // A short-transfer fault on a vectored call caps its bytes (messages of
     // sendmmsg/recvmmsg are capped in their handler instead).
-    let limit = match e.threads[&tid].cur.0 as i64 {
+    let limit = match e.threads[&tid].cur.nr() as i64 {
         libc::SYS_sendmmsg | libc::SYS_recvmmsg => None,
         _ => e.threads[&tid].short,
     }

@@ -199,19 +199,19 @@ fn describe(e: &Engine, tid: Vtid, call: &Syscall, a: [u64; 6]) -> Call {
 /// The global rate covers what takt virtualizes; calls on kernel files (regular files,
 /// and `open` itself, which the dynamic loader makes before `main`) are faulted only
 /// when their syscall is named with its own rate.
-pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> (Res, bool) {
-    let sc = Syscall::decode(nr, a);
-    let call = describe(e, tid, &sc, a);
+pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, sc: &Syscall) -> (Res, bool) {
+    let (nr, a) = sc.encode();
+    let call = describe(e, tid, sc, a);
     let kernel_file =
         call.target == Target::File || matches!(sc, Syscall::Open(_) | Syscall::Openat(_));
     if kernel_file && !e.injector.plan().overrides().any(|(n, _)| n == nr) {
-        return (dispatch(e, tid, nr, a), false);
+        return (dispatch(e, tid, sc), false);
     }
     match e.decide_fault(tid, &call) {
-        None => (dispatch(e, tid, nr, a), false),
+        None => (dispatch(e, tid, sc), false),
         Some(Fault::Errno(err)) if fault::error_keeps_effect(nr) => {
             // close: the descriptor is released even when close reports an error.
-            let out = dispatch(e, tid, nr, a);
+            let out = dispatch(e, tid, sc);
             let out = out.map(|o| match o {
                 Out::Pass => Out::PassThen(Post::Inject(Exit::Fail(err))),
                 other => other,
@@ -219,7 +219,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
             (out, true)
         }
         Some(Fault::Errno(err)) => {
-            let synced = match sc {
+            let synced = match *sc {
                 Syscall::Fsync(c) => Some(c.fd),
                 Syscall::Fdatasync(c) => Some(c.fd),
                 _ => None,
@@ -231,7 +231,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> 
             }
             (Err(err), true)
         }
-        Some(Fault::Short) => short_fault(e, tid, &sc, &call, a),
+        Some(Fault::Short) => short_fault(e, tid, sc, &call, a),
     }
 }
 
@@ -242,8 +242,9 @@ fn short_fault(e: &mut Engine, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]
     match count_of(sc) {
         Some(count) if virtual_fd && count >= 2 => {
             let args = with_count(sc, a, e.fault_keep(tid, count as usize) as u64);
-            e.threads.get_mut(&tid).expect("thread").cur.1 = args;
-            let out = dispatch(e, tid, nr, args);
+            let shorter = Syscall::decode(nr, args);
+            e.threads.get_mut(&tid).expect("thread").cur = shorter;
+            let out = dispatch(e, tid, &shorter);
             shortened(e, nr, count as usize, out)
         }
         // Vectored and message calls: the handler moves at most `short` units.
@@ -251,18 +252,18 @@ fn short_fault(e: &mut Engine, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]
             Some(n) if n >= 2 => {
                 let keep = e.fault_keep(tid, n);
                 e.threads.get_mut(&tid).expect("thread").short = Some(keep);
-                let out = dispatch(e, tid, nr, a);
+                let out = dispatch(e, tid, sc);
                 shortened(e, nr, n, out)
             }
             _ => {
                 e.injector.retract(nr, Fault::Short);
-                (dispatch(e, tid, nr, a), false)
+                (dispatch(e, tid, sc), false)
             }
         },
         // A write to a regular file: the kernel writes the first part only.
         Some(count) if call.target == Target::File && count >= 2 => {
             let args = with_count(sc, a, e.injector.keep(count as usize) as u64);
-            let out = dispatch(e, tid, nr, args).map(|o| match o {
+            let out = dispatch(e, tid, &Syscall::decode(nr, args)).map(|o| match o {
                 Out::Pass => Out::Rewrite {
                     nr: nr as i64,
                     args,
@@ -275,7 +276,7 @@ fn short_fault(e: &mut Engine, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]
         // Any other kernel fd's transfer is the kernel's: not shortened, not counted.
         _ => {
             e.injector.retract(nr, Fault::Short);
-            (dispatch(e, tid, nr, a), false)
+            (dispatch(e, tid, sc), false)
         }
     }
 }

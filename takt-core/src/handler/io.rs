@@ -10,42 +10,170 @@ use super::guest::{self, rw_count};
 use super::{Blocked, Out, Post, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
-use crate::fd::{Fd, Kind, Obj, SignalIo, Wait};
+use crate::fd::{Fd, FileId, Kind, Obj, SignalIo, Wait};
+use crate::syscall::calls::{
+    Close, CloseRange, Creat, Fcntl, Ioctl, Open, Openat, Read, Readv, Write, Writev,
+};
+use crate::syscall::enums::FcntlCmd;
+use crate::syscall::{DirFd, FdPair, PathPtr, Syscall};
 use rand::RngCore;
 
 /// Largest piece of a transfer the tracer holds in memory at once: bigger transfers
 /// (up to Linux's [`guest::MAX_RW_COUNT`]) go through in pieces.
 const CHUNK: usize = 1 << 16;
 
+/// The virtual descriptor a register names (the kernel reads its low 32 bits), if it is
+/// one of `tid`'s.
 pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
-    e.files.get(e.threads[&tid].fdt, fd as i32 as i64)
+    lookup_fd(e, tid, fd as i32)
+}
+
+/// The virtual descriptor `fd` of `tid`'s table, if it is one.
+pub(crate) fn lookup_fd(e: &Engine, tid: Vtid, fd: i32) -> Option<Fd> {
+    e.files.get(e.threads[&tid].fdt, i64::from(fd))
+}
+
+/// An action at the exit of an I/O call, run with the kernel's return value: the model
+/// records what the kernel made (a descriptor, a pipe's new size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `pipe`/`pipe2` made the pair written at `fds`.
+    Pipe {
+        /// Where the kernel wrote the two descriptors.
+        fds: u64,
+        /// `pipe2`'s flags.
+        flags: i32,
+    },
+    /// `eventfd`/`eventfd2` made the descriptor returned.
+    Eventfd {
+        /// The initial count.
+        init: u32,
+        /// `eventfd2`'s flags.
+        flags: i32,
+    },
+    /// `dup`, `dup2`, `dup3` made (or replaced) the descriptor returned.
+    Dup {
+        /// The descriptor duplicated.
+        old: i32,
+        /// The descriptor asked for (`dup2`, `dup3`).
+        new: Option<i32>,
+        /// The virtual descriptor `old` is, if it is one.
+        src: Option<Fd>,
+        /// `dup3`'s flags.
+        flags: i32,
+    },
+    /// `fcntl(F_DUPFD)`/`fcntl(F_DUPFD_CLOEXEC)` of a virtual descriptor.
+    DupFd {
+        /// The open file description duplicated.
+        file: FileId,
+        /// `F_DUPFD_CLOEXEC`.
+        cloexec: bool,
+    },
+    /// An `fcntl` that changes the signal-driven I/O settings of `file`.
+    SignalIo {
+        /// The open file description.
+        file: FileId,
+        /// What changes.
+        change: SignalIoChange,
+    },
+    /// `fcntl(F_SETPIPE_SZ)`: the kernel resized the placeholder of pipe `pipe`.
+    PipeSize {
+        /// The pipe.
+        pipe: usize,
+    },
+    /// An `open` of `/dev/urandom` or `/dev/random` made the descriptor returned.
+    Urandom {
+        /// `O_CLOEXEC`.
+        cloexec: bool,
+    },
+    /// Any other `open`: nothing to record (the exit stop is for the trace, which keeps
+    /// the result beside the path).
+    Opened,
+}
+
+impl Exit {
+    /// Runs the action; returns a replacement return value, if any.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::Pipe { fds, flags } => pipe_made(e, tid, ret, fds, flags),
+            Exit::Eventfd { init, flags } => eventfd_made(e, tid, ret, init, flags),
+            Exit::Dup {
+                old,
+                new,
+                src,
+                flags,
+            } => dup_made(e, tid, ret, (old, new), src, flags),
+            Exit::DupFd { file, cloexec } => dupfd_made(e, tid, ret, file, cloexec),
+            Exit::SignalIo { file, change } => signal_io_set(e, tid, ret, file, change),
+            Exit::PipeSize { pipe } => pipe_resized(e, ret, pipe),
+            Exit::Urandom { cloexec } => urandom_opened(e, tid, ret, cloexec),
+            Exit::Opened => None,
+        }
+    }
+}
+
+/// A change `fcntl` makes to the signal-driven I/O settings of an open file description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalIoChange {
+    /// `F_SETFL`: `O_ASYNC` on or off.
+    Async(bool),
+    /// `F_SETOWN`: a pid, or (negative) a process group.
+    Owner(i32),
+    /// `F_SETOWN_EX`: an owner kind (`F_OWNER_TID`, `F_OWNER_PID`, `F_OWNER_PGRP`) and id.
+    OwnerEx(i32, i32),
+    /// `F_SETSIG`: the signal (0: `SIGIO`).
+    Sig(i32),
+}
+
+impl SignalIoChange {
+    fn apply(self, io: &mut SignalIo) {
+        match self {
+            SignalIoChange::Async(on) => io.on = on,
+            SignalIoChange::Owner(pid) => (io.owner, io.thread) = (pid, None),
+            SignalIoChange::OwnerEx(F_OWNER_TID, pid) => (io.owner, io.thread) = (0, Some(pid)),
+            SignalIoChange::OwnerEx(F_OWNER_PGRP, pid) => {
+                (io.owner, io.thread) = (pid.saturating_neg(), None)
+            }
+            SignalIoChange::OwnerEx(_, pid) => (io.owner, io.thread) = (pid, None),
+            SignalIoChange::Sig(sig) => io.sig = sig,
+        }
+    }
 }
 
 /// The `fcntl` runs on the placeholder (the kernel checks its argument and keeps what
 /// `F_GETOWN`, `F_GETSIG` and `F_GETFL` answer); if it succeeds, `change` applies to
 /// the signal-driven I/O settings of open file description `file` (a pipe end or a
 /// socket; other kinds are left to the kernel), whose readiness now is noted.
-fn set_signal_io(file: usize, change: impl FnOnce(&mut SignalIo) + 'static) -> Out {
-    Out::PassThen(Post::new(move |e, tid, ret| {
-        let ours = e.files.is_open(file)
-            && matches!(
-                e.files.file(file).kind,
-                Kind::Socket(_) | Kind::PipeRead(_) | Kind::PipeWrite(_)
-            );
-        if ret < 0 || !ours {
-            return None;
-        }
-        let bits = super::poll::file_bits(e, tid, file);
-        let io = &mut e.files.file_mut(file).signal_io;
-        change(io);
-        io.seen = bits & (POLL_IN_BITS | libc::POLLOUT as u32);
-        if io.on && (io.owner != 0 || io.thread.is_some()) {
-            e.signal_io.insert(file);
-        } else {
-            e.signal_io.remove(&file);
-        }
-        None
-    }))
+fn set_signal_io(file: FileId, change: SignalIoChange) -> Out {
+    Out::PassThen(Post::Io(Exit::SignalIo { file, change }))
+}
+
+/// The exit of [`set_signal_io`].
+fn signal_io_set(
+    e: &mut Engine,
+    tid: Vtid,
+    ret: i64,
+    file: FileId,
+    change: SignalIoChange,
+) -> Option<i64> {
+    let ours = e.files.is_open(file)
+        && matches!(
+            e.files.file(file).kind,
+            Kind::Socket(_) | Kind::PipeRead(_) | Kind::PipeWrite(_)
+        );
+    if ret < 0 || !ours {
+        return None;
+    }
+    let bits = super::poll::file_bits(e, tid, file);
+    let io = &mut e.files.file_mut(file).signal_io;
+    change.apply(io);
+    io.seen = bits & (POLL_IN_BITS | libc::POLLOUT as u32);
+    if io.on && (io.owner != 0 || io.thread.is_some()) {
+        e.signal_io.insert(file);
+    } else {
+        e.signal_io.remove(&file);
+    }
+    None
 }
 
 /// `fcntl` commands and owner kinds of signal-driven I/O (`<fcntl.h>`, Linux; not in
@@ -208,23 +336,24 @@ impl Src {
 }
 
 /// `read`.
-pub fn read(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    match lookup(e, tid, a[0]) {
+pub fn read(e: &mut Engine, tid: Vtid, c: Read) -> Res {
+    match lookup_fd(e, tid, c.fd.get()) {
         None => Ok(Out::Pass),
         Some(fd) => {
             readable(e, fd)?;
-            read_from(e, tid, fd, Dest::Buf(a[1], rw_count(a[1], a[2])?))
+            let buf = c.buf.addr();
+            read_from(e, tid, fd, Dest::Buf(buf, rw_count(buf, c.count)?))
         }
     }
 }
 
 /// `readv`.
-pub fn readv(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    match lookup(e, tid, a[0]) {
+pub fn readv(e: &mut Engine, tid: Vtid, c: Readv) -> Res {
+    match lookup_fd(e, tid, c.fd.get()) {
         None => Ok(Out::Pass),
         Some(fd) => {
             readable(e, fd)?;
-            let iov = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?;
+            let iov = guest::iovecs(e, tid, c.iov.addr(), c.iovcnt, Errno::EINVAL)?;
             read_from(e, tid, fd, Dest::Iov(iov))
         }
     }
@@ -316,32 +445,34 @@ pub(crate) fn fill_random(e: &mut Engine, tid: Vtid, dest: &Dest, want: usize) -
 }
 
 /// `write`.
-pub fn write(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    match lookup(e, tid, a[0]) {
+pub fn write(e: &mut Engine, tid: Vtid, c: Write) -> Res {
+    match lookup_fd(e, tid, c.fd.get()) {
         None => {
-            super::file::before_write(e, tid, a[0] as i32, None, a[2]);
+            super::file::before_write(e, tid, c.fd.get(), None, c.count);
             Ok(Out::Pass)
         }
         Some(fd) => {
             writable(e, fd)?;
-            write_to(e, tid, fd, Src::Buf(a[1], rw_count(a[1], a[2])?))
+            let buf = c.buf.addr();
+            write_to(e, tid, fd, Src::Buf(buf, rw_count(buf, c.count)?))
         }
     }
 }
 
 /// `writev`.
-pub fn writev(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    match lookup(e, tid, a[0]) {
+pub fn writev(e: &mut Engine, tid: Vtid, c: Writev) -> Res {
+    let (iov, n) = (c.iov.addr(), c.iovcnt);
+    match lookup_fd(e, tid, c.fd.get()) {
         None => {
-            let len = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?
+            let len = guest::iovecs(e, tid, iov, n, Errno::EINVAL)?
                 .iter()
                 .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
-            super::file::before_write(e, tid, a[0] as i32, None, len);
+            super::file::before_write(e, tid, c.fd.get(), None, len);
             Ok(Out::Pass)
         }
         Some(fd) => {
             writable(e, fd)?;
-            let iov = guest::iovecs(e, tid, a[1], a[2], Errno::EINVAL)?;
+            let iov = guest::iovecs(e, tid, iov, n, Errno::EINVAL)?;
             write_to(e, tid, fd, Src::Iov(iov))
         }
     }
@@ -426,9 +557,9 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
 }
 
 /// `close`.
-pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn close(e: &mut Engine, tid: Vtid, c: Close) -> Res {
     let fdt = e.threads[&tid].fdt;
-    if let Some(c) = e.files.remove(fdt, a[0] as i32) {
+    if let Some(c) = e.files.remove(fdt, c.fd.get()) {
         e.closed(c);
     }
     Ok(Out::Pass)
@@ -436,8 +567,8 @@ pub fn close(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 
 /// `close_range`: Linux's checks first (`EINVAL` for unknown flags or `first > last`,
 /// and then nothing is closed).
-pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+pub fn close_range(e: &mut Engine, tid: Vtid, c: CloseRange) -> Res {
+    let (first, last, flags) = (c.first.get(), c.last.get(), c.flags.get());
     let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
     if flags & !known != 0 || first > last {
         return Err(Errno::EINVAL);
@@ -460,90 +591,117 @@ pub fn close_range(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
 }
 
 /// `pipe`/`pipe2`: the kernel makes the placeholder pair; the model the buffer.
-pub fn pipe(_e: &mut Engine, _tid: Vtid, fds: u64, flags: i32) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            if let Ok([r, w]) = e.read_val::<[i32; 2]>(tid, fds) {
-                let (fr, fw) = e.files.new_pipe(flags & libc::O_NONBLOCK != 0);
-                let fdt = e.threads[&tid].fdt;
-                let cloexec = flags & libc::O_CLOEXEC != 0;
-                let c1 = e.files.install(fdt, r, fr, cloexec);
-                let c2 = e.files.install(fdt, w, fw, cloexec);
-                e.closed_all(vec![c1, c2]);
-            }
-        }
-        None
+pub fn pipe(_e: &mut Engine, _tid: Vtid, fds: FdPair, flags: i32) -> Res {
+    Ok(Out::PassThen(Post::Io(Exit::Pipe {
+        fds: fds.addr(),
+        flags,
     })))
 }
 
-/// `eventfd`/`eventfd2`.
-pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u64, flags: i32) -> Res {
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret >= 0 {
-            e.files.eventfds.push(crate::fd::EventFd {
-                count: init as u32 as u64,
-                semaphore: flags & libc::EFD_SEMAPHORE != 0,
-            });
-            let id = e.files.eventfds.len().saturating_sub(1);
-            let f = e
-                .files
-                .open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
+/// The exit of [`pipe`]: the pair the kernel wrote at `fds` becomes a model pipe.
+fn pipe_made(e: &mut Engine, tid: Vtid, ret: i64, fds: u64, flags: i32) -> Option<i64> {
+    if ret == 0 {
+        if let Ok([r, w]) = e.read_val::<[i32; 2]>(tid, fds) {
+            let (fr, fw) = e.files.new_pipe(flags & libc::O_NONBLOCK != 0);
             let fdt = e.threads[&tid].fdt;
-            let c = e
-                .files
-                .install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
-            e.closed(c);
+            let cloexec = flags & libc::O_CLOEXEC != 0;
+            let c1 = e.files.install(fdt, r, fr, cloexec);
+            let c2 = e.files.install(fdt, w, fw, cloexec);
+            e.closed_all(vec![c1, c2]);
         }
-        None
-    })))
+    }
+    None
+}
+
+/// `eventfd`/`eventfd2`.
+pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u32, flags: i32) -> Res {
+    Ok(Out::PassThen(Post::Io(Exit::Eventfd { init, flags })))
+}
+
+/// The exit of [`eventfd`]: the descriptor returned becomes a model eventfd.
+fn eventfd_made(e: &mut Engine, tid: Vtid, ret: i64, init: u32, flags: i32) -> Option<i64> {
+    if ret >= 0 {
+        e.files.eventfds.push(crate::fd::EventFd {
+            count: u64::from(init),
+            semaphore: flags & libc::EFD_SEMAPHORE != 0,
+        });
+        let id = e.files.eventfds.len().saturating_sub(1);
+        let f = e
+            .files
+            .open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
+        let fdt = e.threads[&tid].fdt;
+        let c = e
+            .files
+            .install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
+        e.closed(c);
+    }
+    None
 }
 
 /// `dup`, `dup2` (`new` given), `dup3` (`flags`).
 pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) -> Res {
-    let src = lookup(e, tid, old as u64);
-    let replaces_virtual = new.is_some_and(|n| lookup(e, tid, n as u64).is_some());
+    let src = lookup_fd(e, tid, old);
+    let replaces_virtual = new.is_some_and(|n| lookup_fd(e, tid, n).is_some());
     if src.is_none() && !replaces_virtual {
         return Ok(Out::Pass);
     }
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret < 0 || Some(old) == new {
-            return None;
-        }
-        let fdt = e.threads[&tid].fdt;
-        let closed = match src {
-            Some(fd) => e
-                .files
-                .install(fdt, ret as i32, fd.file, flags & libc::O_CLOEXEC != 0),
-            None => e
-                .files
-                .remove(fdt, ret as i32)
-                .unwrap_or(crate::fd::Closed::Nothing),
-        };
-        e.closed(closed);
-        None
+    Ok(Out::PassThen(Post::Io(Exit::Dup {
+        old,
+        new,
+        src,
+        flags,
     })))
 }
 
+/// The exit of [`dup`]: the new descriptor is the virtual one's, or (a kernel fd put
+/// over a virtual one) no longer virtual.
+fn dup_made(
+    e: &mut Engine,
+    tid: Vtid,
+    ret: i64,
+    (old, new): (i32, Option<i32>),
+    src: Option<Fd>,
+    flags: i32,
+) -> Option<i64> {
+    if ret < 0 || Some(old) == new {
+        return None;
+    }
+    let fdt = e.threads[&tid].fdt;
+    let closed = match src {
+        Some(fd) => e
+            .files
+            .install(fdt, ret as i32, fd.file, flags & libc::O_CLOEXEC != 0),
+        None => e
+            .files
+            .remove(fdt, ret as i32)
+            .unwrap_or(crate::fd::Closed::Nothing),
+    };
+    e.closed(closed);
+    None
+}
+
+/// The exit of `fcntl(F_DUPFD)`: the descriptor returned is another for `file`.
+fn dupfd_made(e: &mut Engine, tid: Vtid, ret: i64, file: FileId, cloexec: bool) -> Option<i64> {
+    if ret >= 0 {
+        let fdt = e.threads[&tid].fdt;
+        let c = e.files.install(fdt, ret as i32, file, cloexec);
+        e.closed(c);
+    }
+    None
+}
+
 /// `fcntl`.
-pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (fd, cmd, arg) = (a[0] as i32, a[1] as i32, a[2]);
-    let Some(entry) = lookup(e, tid, a[0]) else {
+pub fn fcntl(e: &mut Engine, tid: Vtid, c: Fcntl) -> Res {
+    let (fd, cmd, arg) = (c.fd.get(), c.cmd.get() as i32, c.arg);
+    let Some(entry) = lookup_fd(e, tid, fd) else {
         return Ok(Out::Pass);
     };
     let fdt = e.threads[&tid].fdt;
     match cmd {
-        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
-            Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-                if ret >= 0 {
-                    let fdt = e.threads[&tid].fdt;
-                    let c =
-                        e.files
-                            .install(fdt, ret as i32, entry.file, cmd == libc::F_DUPFD_CLOEXEC);
-                    e.closed(c);
-                }
-                None
-            })))
-        }
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => Ok(Out::PassThen(Post::Io(Exit::DupFd {
+            file: entry.file,
+            cloexec: cmd == libc::F_DUPFD_CLOEXEC,
+        }))),
         libc::F_SETFD => {
             e.files
                 .set_cloexec(fdt, fd, arg as i32 & libc::FD_CLOEXEC != 0);
@@ -555,20 +713,17 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             if !on && !e.files.file(entry.file).signal_io.on {
                 return Ok(Out::Pass); // the common case: no exit stop
             }
-            Ok(set_signal_io(entry.file, move |io| io.on = on))
+            Ok(set_signal_io(entry.file, SignalIoChange::Async(on)))
         }
-        libc::F_SETOWN => Ok(set_signal_io(entry.file, move |io| {
-            (io.owner, io.thread) = (arg as i32, None);
-        })),
+        libc::F_SETOWN => Ok(set_signal_io(entry.file, SignalIoChange::Owner(arg as i32))),
         F_SETOWN_EX => {
             let [kind, pid]: [i32; 2] = e.read_val(tid, arg)?;
-            Ok(set_signal_io(entry.file, move |io| match kind {
-                F_OWNER_TID => (io.owner, io.thread) = (0, Some(pid)),
-                F_OWNER_PGRP => (io.owner, io.thread) = (pid.saturating_neg(), None),
-                _ => (io.owner, io.thread) = (pid, None),
-            }))
+            Ok(set_signal_io(
+                entry.file,
+                SignalIoChange::OwnerEx(kind, pid),
+            ))
         }
-        F_SETSIG => Ok(set_signal_io(entry.file, move |io| io.sig = arg as i32)),
+        F_SETSIG => Ok(set_signal_io(entry.file, SignalIoChange::Sig(arg as i32))),
         // Record locks on a pipe or socket are the kernel's (the placeholder is the same
         // kind of file), but a waiting one must not block the one running thread: it
         // tries once instead (EAGAIN where Linux would wait for the holder).
@@ -578,9 +733,13 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
             } else {
                 libc::F_OFD_SETLK
             };
+            let once = Fcntl {
+                cmd: FcntlCmd::from(once as u32),
+                ..c
+            };
             Ok(Out::Rewrite {
-                nr: libc::SYS_fcntl,
-                args: [a[0], once as u64, a[2], a[3], a[4], a[5]],
+                nr: i64::from(Fcntl::NR),
+                args: once.encode(),
                 post: None,
             })
         }
@@ -616,25 +775,30 @@ fn set_pipe_size(e: &mut Engine, entry: Fd, arg: u64) -> Res {
     if rounded > 0 && e.files.pipes[p].too_full_for(rounded) {
         return Err(Errno::EBUSY);
     }
-    Ok(Out::PassThen(Post::new(move |e, _, ret| {
-        if let Ok(bytes) = usize::try_from(ret) {
-            if bytes > 0 && !e.files.pipes[p].too_full_for(bytes) {
-                e.files.pipes[p].resize(bytes);
-                e.notify(Obj::Pipe(p)); // writers may fit now, or not any more
-            }
+    Ok(Out::PassThen(Post::Io(Exit::PipeSize { pipe: p })))
+}
+
+/// The exit of [`set_pipe_size`]: the model takes the size the kernel gave the
+/// placeholder.
+fn pipe_resized(e: &mut Engine, ret: i64, p: usize) -> Option<i64> {
+    if let Ok(bytes) = usize::try_from(ret) {
+        if bytes > 0 && !e.files.pipes[p].too_full_for(bytes) {
+            e.files.pipes[p].resize(bytes);
+            e.notify(Obj::Pipe(p)); // writers may fit now, or not any more
         }
-        None
-    })))
+    }
+    None
 }
 
 /// `ioctl`.
-pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let Some(entry) = lookup(e, tid, a[0]) else {
+pub fn ioctl(e: &mut Engine, tid: Vtid, c: Ioctl) -> Res {
+    let (fd, request, arg) = (c.fd.get(), u64::from(c.request.get()), c.arg);
+    let Some(entry) = lookup_fd(e, tid, fd) else {
         return Ok(Out::Pass);
     };
     let fdt = e.threads[&tid].fdt;
     let kind = e.files.file(entry.file).kind;
-    match a[1] {
+    match request {
         libc::FIONREAD => {
             let n: i32 = match kind {
                 // Linux answers on either end (the pipe's inode has the ioctl).
@@ -646,16 +810,16 @@ pub fn ioctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
                 Kind::Output(_) => 0, // a pipe takt drains
                 _ => return Err(unknown_ioctl(kind)),
             };
-            e.write_val(tid, a[2], &n)?;
+            e.write_val(tid, arg, &n)?;
             Ok(Out::Return(0))
         }
         libc::FIONBIO => {
-            let on: i32 = e.read_val(tid, a[2])?;
+            let on: i32 = e.read_val(tid, arg)?;
             e.files.file_mut(entry.file).nonblock = on != 0;
             Ok(Out::Pass)
         }
         libc::FIOCLEX | libc::FIONCLEX => {
-            e.files.set_cloexec(fdt, a[0] as i32, a[1] == libc::FIOCLEX);
+            e.files.set_cloexec(fdt, fd, request == libc::FIOCLEX);
             Ok(Out::Pass)
         }
         _ => Err(unknown_ioctl(kind)),
@@ -676,8 +840,8 @@ fn unknown_ioctl(kind: Kind) -> Errno {
 /// Files that would tell one node from another or the host from the virtual machine
 /// (`/etc/hosts`, `/etc/hostname`, the CPU-online list) are opened from the node's own
 /// copies instead: the path is rewritten for the duration of the call.
-pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) -> Res {
-    let (path, flags) = (a[path_arg], a[path_arg.saturating_add(1)] as i32);
+pub fn open(e: &mut Engine, tid: Vtid, call: OpenCall) -> Res {
+    let (path, flags) = (call.path().addr(), call.flags());
     let p = e.read_cstr(tid, path)?;
     if let Some(local) = e.node_file(tid, &p).or_else(|| proc_path(e, tid, &p)) {
         // Below the red zone of the stack: free at a syscall, and the kernel copies the
@@ -690,39 +854,82 @@ pub fn open(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6], path_arg: usize) ->
         let mut bytes = local.into_bytes();
         bytes.push(0);
         e.write_mem(tid, at, &bytes)?;
-        let mut args = a;
-        args[path_arg] = at;
+        let (nr, args) = call.on_path(PathPtr(at)).encode();
         return Ok(Out::Rewrite {
-            nr: nr as i64,
+            nr: i64::from(nr),
             args,
             post: None,
         });
     }
     if p == b"/dev/urandom" || p == b"/dev/random" {
-        return Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-            if ret >= 0 {
-                let f = e.files.open(Kind::Urandom, false);
-                let fdt = e.threads[&tid].fdt;
-                let c = e
-                    .files
-                    .install(fdt, ret as i32, f, flags & libc::O_CLOEXEC != 0);
-                e.closed(c);
-            }
-            None
-        })));
+        let cloexec = flags & libc::O_CLOEXEC != 0;
+        return Ok(Out::PassThen(Post::Io(Exit::Urandom { cloexec })));
     }
     if flags & (libc::O_CREAT | libc::O_TRUNC) != 0 {
-        let dirfd = if path_arg == 1 {
-            a[0] as i32
-        } else {
-            libc::AT_FDCWD
-        };
-        return super::file::open_creating(e, tid, dirfd, path, flags);
+        return super::file::open_creating(e, tid, call.dirfd().get(), path, flags);
     }
     // The kernel opens it; the exit stop records the result (the fd, or why not) beside
     // the path the trace keeps, for the dependency graph: an open that failed (a library
     // search path, a missing config file) is no dependency.
-    Ok(Out::PassThen(Post::new(|_, _, _| None)))
+    Ok(Out::PassThen(Post::Io(Exit::Opened)))
+}
+
+/// The exit of an `open` of `/dev/urandom`: the descriptor reads the seeded stream.
+fn urandom_opened(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
+    if ret >= 0 {
+        let f = e.files.open(Kind::Urandom, false);
+        let fdt = e.threads[&tid].fdt;
+        let c = e.files.install(fdt, ret as i32, f, cloexec);
+        e.closed(c);
+    }
+    None
+}
+
+/// The calls [`open`] serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenCall {
+    /// `open(path, flags, mode)`.
+    Open(Open),
+    /// `openat(dirfd, path, flags, mode)`.
+    Openat(Openat),
+    /// `creat(path, mode)`: `open` with `O_CREAT|O_WRONLY|O_TRUNC`.
+    Creat(Creat),
+}
+
+impl OpenCall {
+    /// The directory a relative path starts from.
+    fn dirfd(self) -> DirFd {
+        match self {
+            OpenCall::Openat(c) => c.dirfd,
+            OpenCall::Open(_) | OpenCall::Creat(_) => DirFd::CWD,
+        }
+    }
+
+    fn path(self) -> PathPtr {
+        match self {
+            OpenCall::Open(c) => c.pathname,
+            OpenCall::Openat(c) => c.pathname,
+            OpenCall::Creat(c) => c.pathname,
+        }
+    }
+
+    /// The open flags, as the kernel reads them.
+    fn flags(self) -> i32 {
+        match self {
+            OpenCall::Open(c) => c.flags.get() as i32,
+            OpenCall::Openat(c) => c.flags.get() as i32,
+            OpenCall::Creat(_) => libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC,
+        }
+    }
+
+    /// The same call on another path.
+    fn on_path(self, pathname: PathPtr) -> Syscall {
+        match self {
+            OpenCall::Open(c) => Syscall::Open(Open { pathname, ..c }),
+            OpenCall::Openat(c) => Syscall::Openat(Openat { pathname, ..c }),
+            OpenCall::Creat(c) => Syscall::Creat(Creat { pathname, ..c }),
+        }
+    }
 }
 
 /// `/proc/<pid>/…` (and `/proc/<pid>/task/<tid>/…`) named by the scenario's pids: the
@@ -760,15 +967,14 @@ fn proc_path(e: &Engine, tid: Vtid, p: &[u8]) -> Option<String> {
 
 /// Calls the kernel performs between two fds (`sendfile`, `splice`, …): fine on kernel
 /// fds, refused on virtual ones (their placeholders carry no data).
-pub fn kernel_only(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
-    let fd_args: &[usize] = match nr as i64 {
-        libc::SYS_sendfile | libc::SYS_tee => &[0, 1],
-        libc::SYS_splice | libc::SYS_copy_file_range => &[0, 2],
-        _ => &[0],
-    };
-    let virtual_fd = fd_args.iter().any(|&i| lookup(e, tid, a[i]).is_some());
+pub fn kernel_only(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+    // The descriptor arguments: both ends of `sendfile`, `tee`, `splice` and
+    // `copy_file_range`; the one of `preadv` and `pwritev`.
+    let virtual_fd = call
+        .fds()
+        .any(|(_, fd)| lookup_fd(e, tid, fd.get()).is_some());
     if virtual_fd {
-        let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
+        let name = call.name();
         e.warn(format!("{name} on a virtual fd answered EINVAL"));
         return Err(Errno::EINVAL);
     }

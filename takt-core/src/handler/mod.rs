@@ -41,8 +41,6 @@ use std::path::PathBuf;
 // The families' typed actions are the crate's own (only the engine runs them).
 #[allow(private_interfaces)]
 pub enum Post {
-    /// A closure (the form being replaced by typed variants, one enum per family).
-    Fn(PostFn),
     /// A file call's action.
     File(file::Exit),
     /// An injected fault's action.
@@ -53,10 +51,13 @@ pub enum Post {
     Signal(signal::Exit),
     /// A timer call's action.
     Timer(timer::Exit),
+    /// At the exit of an I/O call.
+    Io(io::Exit),
+    /// At the exit of a readiness call.
+    Poll(poll::Exit),
+    /// At the exit of a socket call.
+    Socket(socket::Exit),
 }
-
-/// The closure inside a [`Post`].
-type PostFn = Box<dyn FnOnce(&mut Engine, Vtid, i64) -> Option<i64>>;
 
 impl std::fmt::Debug for Post {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,19 +66,16 @@ impl std::fmt::Debug for Post {
 }
 
 impl Post {
-    /// Wraps a closure.
-    pub fn new(f: impl FnOnce(&mut Engine, Vtid, i64) -> Option<i64> + 'static) -> Post {
-        Post::Fn(Box::new(f))
-    }
-
     pub(crate) fn call(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
-            Post::Fn(f) => f(e, tid, ret),
             Post::File(x) => x.run(e, tid, ret),
             Post::Inject(x) => x.run(e, tid, ret),
             Post::Process(x) => x.run(e, tid, ret),
             Post::Signal(x) => x.run(e, tid, ret),
             Post::Timer(x) => x.run(e, tid, ret),
+            Post::Io(x) => x.run(e, tid, ret),
+            Post::Poll(x) => x.run(e, tid, ret),
+            Post::Socket(x) => x.run(e, tid, ret),
         }
     }
 }
@@ -265,77 +263,95 @@ pub const ALLOWED: [u32; 37] = [
 /// The one dispatch table, by family: calls the core emulates or observes, file calls
 /// observed for their metadata and durability, calls passed to the kernel, calls that
 /// are contained, and everything else, which fails closed.
-pub fn dispatch(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
-    let call = Syscall::decode(nr, a);
-    if let Some(r) = io_call(e, tid, &call, nr, a) {
+pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+    if let Some(r) = io_call(e, tid, call) {
         return r;
     }
-    if let Some(r) = process_call(e, tid, &call, nr, a) {
+    if let Some(r) = process_call(e, tid, call) {
         return r;
     }
-    if let Some(r) = file_call(e, tid, &call, nr, a) {
+    if let Some(r) = file_call(e, tid, call) {
         return r;
     }
-    if passed(nr) {
+    if passed(call.nr()) {
         return Ok(Out::Pass);
     }
-    if let Some(r) = contained_call(e, tid, &call, nr, a) {
+    if let Some(r) = contained_call(e, tid, call) {
         return r;
     }
-    refused(e, &call)
+    refused(e, call)
 }
 
 /// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
 /// the core.
-#[allow(non_upper_case_globals)]
-fn io_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> Option<Res> {
-    use libc::*;
-    Some(match nr as i64 {
-        SYS_read => io::read(e, tid, a),
-        SYS_write => io::write(e, tid, a),
-        SYS_readv => io::readv(e, tid, a),
-        SYS_writev => io::writev(e, tid, a),
-        SYS_close => io::close(e, tid, a),
-        SYS_close_range => io::close_range(e, tid, a),
-        SYS_pipe => io::pipe(e, tid, a[0], 0),
-        SYS_pipe2 => io::pipe(e, tid, a[0], a[1] as i32),
-        SYS_eventfd => io::eventfd(e, tid, a[0], 0),
-        SYS_eventfd2 => io::eventfd(e, tid, a[0], a[1] as i32),
-        SYS_dup => io::dup(e, tid, a[0] as i32, None, 0),
-        SYS_dup2 => io::dup(e, tid, a[0] as i32, Some(a[1] as i32), 0),
-        SYS_dup3 => io::dup(e, tid, a[0] as i32, Some(a[1] as i32), a[2] as i32),
-        SYS_fcntl => io::fcntl(e, tid, a),
-        SYS_ioctl => io::ioctl(e, tid, a),
-        SYS_open => io::open(e, tid, nr, a, 0),
-        SYS_openat => io::open(e, tid, nr, a, 1),
-        SYS_creat => {
-            let flags = (O_CREAT | O_WRONLY | O_TRUNC) as u64;
-            io::open(e, tid, SYS_open as u32, [a[0], flags, a[1], 0, 0, 0], 0)
+fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+    use Syscall as S;
+    Some(match *call {
+        S::Read(c) => io::read(e, tid, c),
+        S::Write(c) => io::write(e, tid, c),
+        S::Readv(c) => io::readv(e, tid, c),
+        S::Writev(c) => io::writev(e, tid, c),
+        S::Close(c) => io::close(e, tid, c),
+        S::CloseRange(c) => io::close_range(e, tid, c),
+        S::Pipe(c) => io::pipe(e, tid, c.pipefd, 0),
+        S::Pipe2(c) => io::pipe(e, tid, c.pipefd, c.flags.get() as i32),
+        S::Eventfd(c) => io::eventfd(e, tid, c.initval.get(), 0),
+        S::Eventfd2(c) => io::eventfd(e, tid, c.initval.get(), c.flags.get() as i32),
+        S::Dup(c) => io::dup(e, tid, c.oldfd.get(), None, 0),
+        S::Dup2(c) => io::dup(e, tid, c.oldfd.get(), Some(c.newfd.get()), 0),
+        S::Dup3(c) => {
+            let flags = c.flags.get() as i32;
+            io::dup(e, tid, c.oldfd.get(), Some(c.newfd.get()), flags)
         }
-        SYS_sendfile | SYS_splice | SYS_tee | SYS_copy_file_range | SYS_preadv | SYS_preadv2 => {
-            between_fds(e, tid, nr, a)
+        S::Fcntl(c) => io::fcntl(e, tid, c),
+        S::Ioctl(c) => io::ioctl(e, tid, c),
+        S::Open(c) => io::open(e, tid, io::OpenCall::Open(c)),
+        S::Openat(c) => io::open(e, tid, io::OpenCall::Openat(c)),
+        S::Creat(c) => io::open(e, tid, io::OpenCall::Creat(c)),
+        S::Sendfile(_)
+        | S::Splice(_)
+        | S::Tee(_)
+        | S::CopyFileRange(_)
+        | S::Preadv(_)
+        | S::Preadv2(_) => between_fds(e, tid, call),
+        S::Poll(c) => poll::poll(e, tid, c.fds, c.nfds.get(), timeout_ms(e, c.timeout.get())),
+        S::Ppoll(c) => poll::ppoll(e, tid, c),
+        S::Select(c) => poll::select(e, tid, c),
+        S::Pselect6(c) => poll::pselect6(e, tid, c),
+        S::EpollCreate(_) => poll::epoll_create(e, tid, false),
+        S::EpollCreate1(c) => {
+            poll::epoll_create(e, tid, c.flags.contains(libc::EPOLL_CLOEXEC as u32))
         }
-        SYS_poll => poll::poll(e, tid, a[0], a[1], timeout_ms(e, a[2] as i32)),
-        SYS_ppoll => poll::ppoll(e, tid, a),
-        SYS_select => poll::select(e, tid, a, false),
-        SYS_pselect6 => poll::select(e, tid, a, true),
-        SYS_epoll_create | SYS_epoll_create1 => poll::epoll_create(e, tid, a),
-        SYS_epoll_ctl => poll::epoll_ctl(e, tid, a),
-        SYS_epoll_wait => poll::epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32),
-        SYS_epoll_pwait => poll::epoll_pwait(e, tid, a),
-        SYS_epoll_pwait2 => poll::epoll_pwait2(e, tid, a),
-        SYS_socket | SYS_socketpair | SYS_bind | SYS_listen | SYS_accept | SYS_accept4
-        | SYS_connect | SYS_sendto | SYS_recvfrom | SYS_sendmsg | SYS_recvmsg | SYS_sendmmsg
-        | SYS_recvmmsg | SYS_shutdown | SYS_getsockname | SYS_getpeername | SYS_setsockopt
-        | SYS_getsockopt => socket::dispatch(e, tid, nr as i64, a),
-        SYS_futex => futex::futex(e, tid, a),
-        SYS_futex_waitv => futex::futex_waitv(e, tid, a),
-        SYS_semget => sem::semget(e, tid, a),
-        SYS_semop => sem::semop(e, tid, a, false),
-        SYS_semtimedop => sem::semop(e, tid, a, true),
-        SYS_semctl => sem::semctl(e, tid, a),
-        SYS_shmget => sem::shmget(e, a[0] as i32),
-        SYS_sched_yield => {
+        S::EpollCtl(c) => poll::epoll_ctl(e, tid, c),
+        S::EpollWait(c) => poll::epoll_wait(e, tid, c),
+        S::EpollPwait(c) => poll::epoll_pwait(e, tid, c),
+        S::EpollPwait2(c) => poll::epoll_pwait2(e, tid, c),
+        S::Socket(_)
+        | S::Socketpair(_)
+        | S::Bind(_)
+        | S::Listen(_)
+        | S::Accept(_)
+        | S::Accept4(_)
+        | S::Connect(_)
+        | S::Sendto(_)
+        | S::Recvfrom(_)
+        | S::Sendmsg(_)
+        | S::Recvmsg(_)
+        | S::Sendmmsg(_)
+        | S::Recvmmsg(_)
+        | S::Shutdown(_)
+        | S::Getsockname(_)
+        | S::Getpeername(_)
+        | S::Setsockopt(_)
+        | S::Getsockopt(_) => socket::dispatch(e, tid, call),
+        S::Futex(c) => futex::futex(e, tid, c),
+        S::FutexWaitv(c) => futex::futex_waitv(e, tid, c),
+        S::Semget(c) => sem::semget(e, tid, c),
+        S::Semop(c) => sem::semop(e, tid, c),
+        S::Semtimedop(c) => sem::semtimedop(e, tid, c),
+        S::Semctl(c) => sem::semctl(e, tid, c),
+        S::Shmget(c) => sem::shmget(e, c.key.get() as i32),
+        S::SchedYield(_) => {
             e.yielded(tid);
             Ok(Out::Return(0))
         }
@@ -344,7 +360,7 @@ fn io_call(e: &mut Engine, tid: Vtid, _call: &Syscall, nr: u32, a: [u64; 6]) -> 
 }
 
 /// Time, processes, signals and timers: emulated by the core.
-fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
+fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     Some(match *call {
         S::ClockGettime(c) => time::clock_gettime(e, tid, c),
@@ -409,7 +425,7 @@ fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6
 }
 
 /// Files: observed for their metadata and durability (the kernel runs them).
-fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall, _nr: u32, _a: [u64; 6]) -> Option<Res> {
+fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     Some(match *call {
         S::Stat(c) => file::stat(None, c.statbuf.addr()),
@@ -577,13 +593,7 @@ fn passed(nr: u32) -> bool {
 
 /// Contained: calls that would reach the host outside the scenario are emulated within
 /// it or refused.
-fn contained_call(
-    e: &mut Engine,
-    tid: Vtid,
-    call: &Syscall,
-    _nr: u32,
-    _a: [u64; 6],
-) -> Option<Res> {
+fn contained_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     let nr = call.nr();
     Some(match *call {
@@ -666,23 +676,23 @@ fn refused(e: &mut Engine, call: &Syscall) -> Res {
 
 /// `sendfile`, `splice`, `tee`, `copy_file_range`, `preadv`, `preadv2`: the kernel
 /// moves the data (between fds it holds); a regular file written to is observed.
-fn between_fds(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Res {
-    let out = io::kernel_only(e, tid, nr, a)?;
+fn between_fds(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+    let out = io::kernel_only(e, tid, call)?;
+    let (nr, a) = call.encode();
     file::before_copy(e, tid, nr, a);
     Ok(out)
 }
 
 /// `pwritev`, `pwritev2` on a file the kernel holds: observed as a write of the iovecs'
-/// total length.
+/// total length at the offset (`pos_l`).
 fn file_pwritev(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
-    let (fd, iov, cnt, pos) = match *call {
+    let (fd, iov, iovcnt, pos) = match *call {
         Syscall::Pwritev(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
         Syscall::Pwritev2(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
         _ => return Ok(Out::Pass),
     };
-    let (nr, a) = call.encode();
-    io::kernel_only(e, tid, nr, a)?;
-    let len = guest::iovecs(e, tid, iov.addr(), cnt, Errno::EINVAL)?
+    io::kernel_only(e, tid, call)?;
+    let len = guest::iovecs(e, tid, iov.addr(), iovcnt, Errno::EINVAL)?
         .iter()
         .fold(0u64, |n, r| n.saturating_add(r.1 as u64));
     file::before_write(e, tid, fd.get(), Some(pos as u64), len);

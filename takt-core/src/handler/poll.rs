@@ -11,7 +11,30 @@ use super::{keep_deadline, Blocked, Out, Post, Remaining, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{FileId, Interest, Kind, Obj};
+use crate::syscall::calls::{
+    EpollCtl, EpollPwait, EpollPwait2, EpollWait, Ppoll, Pselect6, Select,
+};
+use crate::syscall::PollFds;
 use crate::time::VTime;
+
+/// An action at the exit of a readiness call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `epoll_create`/`epoll_create1` made the descriptor returned.
+    EpollCreated {
+        /// `EPOLL_CLOEXEC`.
+        cloexec: bool,
+    },
+}
+
+impl Exit {
+    /// Runs the action; returns a replacement return value, if any.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::EpollCreated { cloexec } => epoll_created(e, tid, ret, cloexec),
+        }
+    }
+}
 
 const POLLIN: u32 = libc::POLLIN as u32;
 const POLLOUT: u32 = libc::POLLOUT as u32;
@@ -107,8 +130,9 @@ fn poll_nfds_ok(e: &Engine, tid: Vtid, nfds: u64) -> bool {
     }
 }
 
-/// `poll`.
-pub fn poll(e: &mut Engine, tid: Vtid, fds: u64, nfds: u64, deadline: Option<VTime>) -> Res {
+/// `poll` of the `nfds` entries at `fds`, until `deadline`.
+pub fn poll(e: &mut Engine, tid: Vtid, fds: PollFds, nfds: u32, deadline: Option<VTime>) -> Res {
+    let (fds, nfds) = (fds.addr(), u64::from(nfds));
     if !poll_nfds_ok(e, tid, nfds) {
         return Err(Errno::EINVAL);
     }
@@ -157,40 +181,57 @@ fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
 }
 
 /// `ppoll`: its time-out is checked first, then its mask, then poll's arguments.
-pub fn ppoll(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let deadline = deadline_ts(e, tid, a[2])?;
-    super::signal::check_sigmask(e, tid, a[3], a[4])?;
-    if let Some(r) = super::signal::signal_through_mask(e, tid, libc::SYS_ppoll as u32, a) {
+pub fn ppoll(e: &mut Engine, tid: Vtid, c: Ppoll) -> Res {
+    let deadline = deadline_ts(e, tid, c.tmo_p.addr())?;
+    super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, Ppoll::NR, c.encode()) {
         return r;
     }
-    poll(e, tid, a[0], a[1], deadline)
+    poll(e, tid, c.fds, c.nfds.get(), deadline)
 }
 
 /// The checks of `pselect6`'s sixth argument, a `{ sigset_t *, size_t }` pair read before
 /// anything else (`EFAULT`), and of its time-out: `EFAULT`/`EINVAL`, then the mask's.
-fn pselect6_checks(e: &Engine, tid: Vtid, a: [u64; 6]) -> Result<Option<VTime>, Errno> {
-    let pack = match a[5] {
+fn pselect6_checks(e: &Engine, tid: Vtid, c: Pselect6) -> Result<Option<VTime>, Errno> {
+    let pack = match c.sigmask.addr() {
         0 => [0, 0],
         p => e.read_val::<[u64; 2]>(tid, p)?,
     };
-    let deadline = deadline_ts(e, tid, a[4])?;
+    let deadline = deadline_ts(e, tid, c.timeout.addr())?;
     super::signal::check_sigmask(e, tid, pack[0], pack[1])?;
     Ok(deadline)
 }
 
-/// `select` and `pselect6`.
-pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
-    let deadline = if pselect {
-        let deadline = pselect6_checks(e, tid, a)?;
-        let nr = libc::SYS_pselect6 as u32;
-        if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
-            return r;
-        }
-        deadline
-    } else {
-        select_deadline(e, tid, a[4], false)?
-    };
-    let nfds = a[0] as i32;
+/// `select`: a `timeval` time-out, which gets the time left written back.
+pub fn select(e: &mut Engine, tid: Vtid, c: Select) -> Res {
+    let deadline = select_deadline(e, tid, c.timeout.addr())?;
+    let sets = [c.readfds.addr(), c.writefds.addr(), c.exceptfds.addr()];
+    let remaining = (!c.timeout.is_null()).then_some(Remaining::Timeval(c.timeout.addr()));
+    select_sets(e, tid, c.nfds.get(), sets, deadline, remaining)
+}
+
+/// `pselect6`: a `timespec` time-out and a signal mask for the wait.
+pub fn pselect6(e: &mut Engine, tid: Vtid, c: Pselect6) -> Res {
+    let deadline = pselect6_checks(e, tid, c)?;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, Pselect6::NR, c.encode()) {
+        return r;
+    }
+    let sets = [c.readfds.addr(), c.writefds.addr(), c.exceptfds.addr()];
+    let remaining = (!c.timeout.is_null()).then_some(Remaining::Timespec(c.timeout.addr()));
+    select_sets(e, tid, c.nfds.get(), sets, deadline, remaining)
+}
+
+/// What `select` and `pselect6` share: the `nfds` bits of the read, write and except
+/// `sets` (each a pointer, or null), waited on until `deadline`; `remaining` is where
+/// the time left goes.
+fn select_sets(
+    e: &mut Engine,
+    tid: Vtid,
+    nfds: i32,
+    sets: [u64; 3],
+    deadline: Option<VTime>,
+    remaining: Option<Remaining>,
+) -> Res {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
@@ -210,16 +251,12 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
             e.read_mem(tid, p, bytes)
         }
     };
-    let sets = [read_set(a[1])?, read_set(a[2])?, read_set(a[3])?];
+    let ptrs = sets;
+    let sets = [read_set(ptrs[0])?, read_set(ptrs[1])?, read_set(ptrs[2])?];
     let (out, count, objs) = ready_sets(e, tid, nfds, &sets)?;
     let timed_out = deadline.is_some_and(|d| d <= e.now);
-    let remaining = match (a[4], pselect) {
-        (0, _) => None,
-        (p, true) => Some(Remaining::Timespec(p)),
-        (p, false) => Some(Remaining::Timeval(p)),
-    };
     if count > 0 || timed_out {
-        for (k, p) in [a[1], a[2], a[3]].into_iter().enumerate() {
+        for (k, p) in ptrs.into_iter().enumerate() {
             if p != 0 {
                 e.write_mem(tid, p, &out[k])?;
             }
@@ -235,7 +272,7 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
     // again on them); a time-out empties them, a signal leaves them as they are. Both
     // write back the time left, as Linux does.
     let mut b = Blocked::on(objs, "select").no_restart().until(deadline, 0);
-    for p in [a[1], a[2], a[3]] {
+    for p in ptrs {
         if p != 0 {
             b.timeout_writes.push((p, vec![0u8; bytes]));
         }
@@ -247,12 +284,9 @@ pub fn select(e: &mut Engine, tid: Vtid, a: [u64; 6], pselect: bool) -> Res {
     Ok(Out::Block(b))
 }
 
-/// The deadline of a `select` (`timeval` at `p`) or `pselect6` (`timespec`); `None`
-/// for a null pointer, a wait without end.
-fn select_deadline(e: &Engine, tid: Vtid, p: u64, pselect: bool) -> Result<Option<VTime>, Errno> {
-    if pselect {
-        return deadline_ts(e, tid, p);
-    }
+/// The deadline of a `select` (`timeval` at `p`); `None` for a null pointer, a wait
+/// without end.
+fn select_deadline(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
     if p == 0 {
         return Ok(None);
     }
@@ -318,20 +352,23 @@ fn beyond_fd_table(e: &Engine, tid: Vtid, fd: i32) -> bool {
     crate::sys::procfs::fd_table_size(real).is_some_and(|n| fd >= n)
 }
 
-/// `epoll_create`/`epoll_create1`: the kernel makes the placeholder.
-pub fn epoll_create(_e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    let cloexec = a[0] as i32 & libc::EPOLL_CLOEXEC != 0;
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret >= 0 {
-            e.files.epolls.push(crate::fd::Epoll::default());
-            let id = e.files.epolls.len().saturating_sub(1);
-            let f = e.files.open(Kind::Epoll(id), false);
-            let fdt = e.threads[&tid].fdt;
-            let c = e.files.install(fdt, ret as i32, f, cloexec);
-            e.closed(c);
-        }
-        None
-    })))
+/// `epoll_create`/`epoll_create1` (`cloexec`: `EPOLL_CLOEXEC`, which only
+/// `epoll_create1` has): the kernel makes the placeholder.
+pub fn epoll_create(_e: &mut Engine, _tid: Vtid, cloexec: bool) -> Res {
+    Ok(Out::PassThen(Post::Poll(Exit::EpollCreated { cloexec })))
+}
+
+/// The exit of [`epoll_create`]: the descriptor returned becomes a model epoll set.
+fn epoll_created(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
+    if ret >= 0 {
+        e.files.epolls.push(crate::fd::Epoll::default());
+        let id = e.files.epolls.len().saturating_sub(1);
+        let f = e.files.open(Kind::Epoll(id), false);
+        let fdt = e.threads[&tid].fdt;
+        let c = e.files.install(fdt, ret as i32, f, cloexec);
+        e.closed(c);
+    }
+    None
 }
 
 /// The epoll instance `epfd` is: `EBADF` if it is no open fd, `Ok(None)` if it is one
@@ -362,12 +399,12 @@ const EXCLUSIVE_OK: u32 = (libc::EPOLLIN
 /// (`EPERM` for regular files), `epfd` must be another epoll instance (`EINVAL`), and
 /// `EPOLLEXCLUSIVE` only with `EPOLL_CTL_ADD` of a non-epoll file and basic events.
 /// Returns the instance, the target file and the event.
-fn ctl_checks(e: &Engine, tid: Vtid, a: [u64; 6]) -> Result<(usize, FileId, (u32, u64)), Errno> {
-    let (epfd, op, fd) = (a[0] as i32, a[1] as i32, a[2] as i32);
+fn ctl_checks(e: &Engine, tid: Vtid, c: EpollCtl) -> Result<(usize, FileId, (u32, u64)), Errno> {
+    let (epfd, op, fd) = (c.epfd.get(), c.op.get(), c.fd.get());
     let event = if op == libc::EPOLL_CTL_DEL {
         (0, 0)
     } else {
-        let raw = e.read_mem(tid, a[3], 12)?;
+        let raw = e.read_mem(tid, c.event.addr(), 12)?;
         (
             u32::from_le_bytes(raw[..4].try_into().expect("4 bytes")),
             u64::from_le_bytes(raw[4..].try_into().expect("8 bytes")),
@@ -395,9 +432,9 @@ fn ctl_checks(e: &Engine, tid: Vtid, a: [u64; 6]) -> Result<(usize, FileId, (u32
 }
 
 /// `epoll_ctl`.
-pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (op, fd) = (a[1] as i32, a[2] as i32);
-    let (id, file, (events, data)) = ctl_checks(e, tid, a)?;
+pub fn epoll_ctl(e: &mut Engine, tid: Vtid, c: EpollCtl) -> Res {
+    let (op, fd) = (c.op.get(), c.fd.get());
+    let (id, file, (events, data)) = ctl_checks(e, tid, c)?;
     let interest = &e.files.epolls[id].interest;
     match op {
         libc::EPOLL_CTL_ADD => {
@@ -449,42 +486,42 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
     Ok(Out::Return(0))
 }
 
-/// `epoll_wait`/`epoll_pwait` (time-out in ms, negative: none).
-pub fn epoll_wait(
-    e: &mut Engine,
-    tid: Vtid,
-    epfd: i32,
-    events: u64,
-    max: i32,
-    timeout: i32,
-) -> Res {
-    let deadline = (timeout >= 0).then(|| {
-        e.now
-            .plus_nanos(super::guest::nanos(0, timeout as u64, 1_000_000))
-    });
-    epoll_wait_until(e, tid, epfd, events, max, deadline)
+/// `epoll_wait` (time-out in ms, negative: none).
+pub fn epoll_wait(e: &mut Engine, tid: Vtid, c: EpollWait) -> Res {
+    let deadline = super::timeout_ms(e, c.timeout.get());
+    let (epfd, events) = (c.epfd.get(), c.events.addr());
+    epoll_wait_until(e, tid, epfd, events, c.maxevents.get(), deadline)
 }
 
 /// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`.
-pub fn epoll_pwait(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    super::signal::check_sigmask(e, tid, a[4], a[5])?;
-    let nr = libc::SYS_epoll_pwait as u32;
-    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+pub fn epoll_pwait(e: &mut Engine, tid: Vtid, c: EpollPwait) -> Res {
+    super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, EpollPwait::NR, c.encode()) {
         return r;
     }
-    epoll_wait(e, tid, a[0] as i32, a[1], a[2] as i32, a[3] as i32)
+    let (epfd, events, maxevents, timeout) = (c.epfd, c.events, c.maxevents, c.timeout);
+    epoll_wait(
+        e,
+        tid,
+        EpollWait {
+            epfd,
+            events,
+            maxevents,
+            timeout,
+        },
+    )
 }
 
 /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
 /// time-out (NULL: none).
-pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let deadline = deadline_ts(e, tid, a[3])?;
-    super::signal::check_sigmask(e, tid, a[4], a[5])?;
-    let nr = libc::SYS_epoll_pwait2 as u32;
-    if let Some(r) = super::signal::signal_through_mask(e, tid, nr, a) {
+pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, c: EpollPwait2) -> Res {
+    let deadline = deadline_ts(e, tid, c.timeout.addr())?;
+    super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
+    if let Some(r) = super::signal::signal_through_mask(e, tid, EpollPwait2::NR, c.encode()) {
         return r;
     }
-    epoll_wait_until(e, tid, a[0] as i32, a[1], a[2] as i32, deadline)
+    let (epfd, events) = (c.epfd.get(), c.events.addr());
+    epoll_wait_until(e, tid, epfd, events, c.maxevents.get(), deadline)
 }
 
 fn epoll_wait_until(

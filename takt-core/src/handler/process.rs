@@ -18,6 +18,7 @@ use crate::syscall::calls::{
 use crate::syscall::enums::Signal;
 use crate::syscall::flags::CloneFlags;
 use crate::syscall::Pid;
+use crate::syscall::Syscall;
 
 const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 
@@ -134,7 +135,7 @@ pub fn clone(e: &mut Engine, tid: Vtid, mut c: Clone) -> Res {
     if t.vfork {
         c.flags = CloneFlags::from_raw(c.flags.raw() & !CLONE_VFORK);
         let args = c.encode();
-        t.cur.1 = args;
+        t.cur = Syscall::decode(libc::SYS_clone as u32, args);
         return Ok(Out::Rewrite {
             nr: libc::SYS_clone,
             args,
@@ -223,7 +224,7 @@ pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
     t.vfork = true;
     t.clone3 = None;
     let args = [(libc::CLONE_VM | libc::SIGCHLD) as u64, 0, 0, 0, 0, 0];
-    t.cur = (libc::SYS_clone as u32, args);
+    t.cur = Syscall::decode(libc::SYS_clone as u32, args);
     Ok(Out::Rewrite {
         nr: libc::SYS_clone,
         args,

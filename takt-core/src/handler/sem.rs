@@ -23,6 +23,8 @@ use super::{Blocked, Out, Res};
 use crate::engine::{Engine, State, Vtid};
 use crate::errno::Errno;
 use crate::ipc::{Cred, Op, Tried, Waiter, SEMOPM, SEMVMX};
+use crate::syscall::calls::{Semctl, Semget, Semop, Semtimedop};
+use crate::syscall::TimespecIn;
 
 const IPC_RMID: i32 = 0;
 const IPC_SET: i32 = 1;
@@ -49,21 +51,33 @@ const SEMBUF: usize = 6;
 const SEMID_DS: usize = 104;
 
 /// `semget(key, nsems, semflg)`.
-pub fn semget(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
+pub fn semget(e: &mut Engine, tid: Vtid, c: Semget) -> Res {
     let cred = cred(e, tid);
     let now = now_secs(e);
     let n = node(e, tid);
-    let id = e.sems[n].get(a[0] as i32, a[1] as i32, a[2] as i32, cred, now)?;
+    let (key, nsems, flg) = (c.key.get() as i32, c.nsems.get(), c.semflg.get() as i32);
+    let id = e.sems[n].get(key, nsems, flg, cred, now)?;
     Ok(Out::Return(id as i64))
 }
 
-/// `semop(semid, sops, nsops)` and (`timed`) `semtimedop(…, timeout)`.
-pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
+/// `semop(semid, sops, nsops)`.
+pub fn semop(e: &mut Engine, tid: Vtid, c: Semop) -> Res {
+    semop_until(e, tid, c, TimespecIn(0))
+}
+
+/// `semtimedop(semid, sops, nsops, timeout)`: `semop` with a time-out (null: none).
+pub fn semtimedop(e: &mut Engine, tid: Vtid, c: Semtimedop) -> Res {
+    let (semid, sops, nsops) = (c.semid, c.sops, c.nsops);
+    semop_until(e, tid, Semop { semid, sops, nsops }, c.timeout)
+}
+
+/// `semop`, with a relative time-out at `timeout` (null: none).
+fn semop_until(e: &mut Engine, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res {
     let n = node(e, tid);
-    let (id, nsops) = (a[0] as i32, a[2] as u32);
-    let timeout = match (timed, a[3]) {
-        (true, p) if p != 0 => Some(e.read_val::<libc::timespec>(tid, p)?),
-        _ => None,
+    let (id, nsops) = (c.semid.get(), c.nsops.get());
+    let timeout = match timeout.addr() {
+        0 => None,
+        p => Some(e.read_val::<libc::timespec>(tid, p)?),
     };
     if nsops < 1 || id < 0 {
         return Err(Errno::EINVAL);
@@ -72,7 +86,7 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
         return Err(Errno::E2BIG);
     }
     let len = (nsops as usize).saturating_mul(SEMBUF);
-    let bytes = e.read_mem(tid, a[1], len)?;
+    let bytes = e.read_mem(tid, c.sops.addr(), len)?;
     let ops: Vec<Op> = bytes
         .chunks_exact(SEMBUF)
         .map(|b| Op {
@@ -121,8 +135,8 @@ pub fn semop(e: &mut Engine, tid: Vtid, a: [u64; 6], timed: bool) -> Res {
 }
 
 /// `semctl(semid, semnum, cmd, arg)`: `arg` is the `union semun`, passed by value.
-pub fn semctl(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (id, num, cmd, arg) = (a[0] as i32, a[1] as i32, a[2] as i32, a[3]);
+pub fn semctl(e: &mut Engine, tid: Vtid, c: Semctl) -> Res {
+    let (id, num, cmd, arg) = (c.semid.get(), c.semnum.get(), c.cmd.get(), c.arg.get());
     if id < 0 {
         return Err(Errno::EINVAL);
     }
@@ -317,7 +331,7 @@ fn forget_stale(e: &mut Engine, n: usize) {
     e.sems[n].waiters.retain(|w| {
         threads.get(&w.tid).is_some_and(|t| {
             matches!(t.state, State::Blocked(_))
-                && matches!(t.cur.0 as i64, libc::SYS_semop | libc::SYS_semtimedop)
+                && matches!(t.cur.nr() as i64, libc::SYS_semop | libc::SYS_semtimedop)
         })
     });
 }

@@ -13,7 +13,50 @@ use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj};
 use crate::net::{Domain, NetError, SockAddr, SockType, UnixFile};
+use crate::syscall::calls::{Connect, Recvmmsg, Sendmmsg, Sendto, Socket, Socketpair};
+use crate::syscall::{FdPair, Syscall};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+/// An action at the exit of a socket call.
+pub enum Exit {
+    /// The call became `socket(AF_UNIX, …)`, the placeholder of model socket `s`: its
+    /// descriptor is installed (or, if the kernel refused, `s` is closed).
+    Placeholder {
+        /// The model socket.
+        s: usize,
+        /// `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
+        flags: i32,
+    },
+    /// `socketpair` made the placeholder pair written at `sv`: it becomes a model pair.
+    Pair {
+        /// Where the kernel wrote the two descriptors.
+        sv: u64,
+        /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`.
+        kind: i32,
+        /// `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
+        flags: i32,
+    },
+    /// The placeholder of an AF_UNIX socket was bound to a path: so is the model socket.
+    BindPath(PathBind),
+}
+
+/// What the exit of an AF_UNIX `bind` to a path needs (see [`Exit::BindPath`]).
+pub struct PathBind {
+    s: usize,
+    path: Vec<u8>,
+    file: super::file::SocketFile,
+}
+
+impl Exit {
+    /// Runs the action; returns a replacement return value, if any.
+    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+        match self {
+            Exit::Placeholder { s, flags } => placeholder_made(e, tid, ret, s, flags),
+            Exit::Pair { sv, kind, flags } => pair_made(e, tid, ret, sv, kind, flags),
+            Exit::BindPath(b) => path_bound(e, tid, ret, b),
+        }
+    }
+}
 
 const POLLIN: u32 = libc::POLLIN as u32;
 const POLLOUT: u32 = libc::POLLOUT as u32;
@@ -68,6 +111,12 @@ fn copy_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errn
         return Ok(Vec::new());
     }
     e.read_mem(tid, addr, len as usize)
+}
+
+/// An `int` address length (`bind`, `connect`, `sendto`) as [`copy_addr`] takes it:
+/// its 32 bits, so that a negative one is refused there.
+fn addr_len(len: crate::syscall::Int) -> u64 {
+    u64::from(len.get() as u32)
 }
 
 /// Decodes a `struct sockaddr` from the tracee for socket `s`, checked as the socket's
@@ -209,8 +258,8 @@ fn write_addr(e: &Engine, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Resu
     e.write_val(tid, lenp, &(bytes.len() as u32))
 }
 
-fn sock_of(e: &Engine, tid: Vtid, fd: u64) -> Result<Option<(Fd, usize)>, Errno> {
-    match super::io::lookup(e, tid, fd) {
+fn sock_of(e: &Engine, tid: Vtid, fd: i32) -> Result<Option<(Fd, usize)>, Errno> {
+    match super::io::lookup_fd(e, tid, fd) {
         Some(f) => match e.files.file(f.file).kind {
             Kind::Socket(s) => Ok(Some((f, s))),
             _ => Err(Errno::ENOTSOCK),
@@ -227,59 +276,87 @@ fn net_err(e: NetError) -> Errno {
     }
 }
 
-/// Every socket call.
-pub fn dispatch(e: &mut Engine, tid: Vtid, nr: i64, a: [u64; 6]) -> Res {
-    if nr == libc::SYS_socket {
-        return socket(e, tid, a);
-    }
-    if nr == libc::SYS_socketpair {
-        return socketpair(e, tid, a);
-    }
+/// The socket descriptor a call on a socket names (its first argument); `None` for
+/// `socket`, `socketpair` and every call that is not a socket call.
+fn sockfd(call: &Syscall) -> Option<crate::syscall::Fd> {
+    use Syscall as S;
+    Some(match *call {
+        S::Bind(c) => c.sockfd,
+        S::Listen(c) => c.sockfd,
+        S::Connect(c) => c.sockfd,
+        S::Accept(c) => c.sockfd,
+        S::Accept4(c) => c.sockfd,
+        S::Sendto(c) => c.sockfd,
+        S::Recvfrom(c) => c.sockfd,
+        S::Sendmsg(c) => c.sockfd,
+        S::Recvmsg(c) => c.sockfd,
+        S::Sendmmsg(c) => c.sockfd,
+        S::Recvmmsg(c) => c.sockfd,
+        S::Shutdown(c) => c.sockfd,
+        S::Getsockname(c) => c.sockfd,
+        S::Getpeername(c) => c.sockfd,
+        S::Setsockopt(c) => c.sockfd,
+        S::Getsockopt(c) => c.sockfd,
+        _ => return None,
+    })
+}
+
+/// Every socket call: `socket`, `socketpair`, and the calls on a socket.
+pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+    use Syscall as S;
+    let sockfd = match *call {
+        S::Socket(c) => return socket(e, tid, c),
+        S::Socketpair(c) => return socketpair(e, tid, c),
+        _ => sockfd(call).unwrap_or_else(|| unreachable!("socket::dispatch of {}", call.name())),
+    };
     // Everything else takes a socket fd first; kernel fds (netlink…) pass through.
-    let Some((fd, s)) = sock_of(e, tid, a[0])? else {
+    let Some((fd, s)) = sock_of(e, tid, sockfd.get())? else {
         return Ok(Out::Pass);
     };
     let now = e.now;
-    match nr {
-        libc::SYS_bind => {
-            let addr = read_addr(e, tid, s, a[1], a[2], AddrUse::Bind)?;
+    match *call {
+        S::Bind(c) => {
+            let addr = read_addr(e, tid, s, c.addr.addr(), addr_len(c.addrlen), AddrUse::Bind)?;
             if let Some(path) = unix_path(e, s, &addr) {
                 return bind_path(e, tid, s, path.to_vec());
             }
             e.net.bind(s, &addr)?;
             Ok(Out::Return(0))
         }
-        libc::SYS_listen => {
-            e.net.listen(s, a[1] as i32)?;
+        S::Listen(c) => {
+            e.net.listen(s, c.backlog.get())?;
             Ok(Out::Return(0))
         }
-        libc::SYS_connect => connect(e, tid, fd, s, a),
-        libc::SYS_accept => accept(e, tid, fd, s, a[1], a[2], 0),
-        libc::SYS_accept4 => accept(e, tid, fd, s, a[1], a[2], a[3] as i32),
-        libc::SYS_sendto => sendto(e, tid, fd, s, a),
-        libc::SYS_recvfrom => {
-            let out = (a[4] != 0).then_some((a[4], a[5]));
-            let buf = Dest::Buf(a[1], ubuf_len(a[1], a[2])?);
-            recv_into(e, tid, fd, s, buf, a[3] as i32, out)
+        S::Connect(c) => connect(e, tid, fd, s, c),
+        S::Accept(c) => accept(e, tid, fd, s, c.addr.addr(), c.addrlen.addr(), 0),
+        S::Accept4(c) => {
+            let (addr, lenp) = (c.addr.addr(), c.addrlen.addr());
+            accept(e, tid, fd, s, addr, lenp, c.flags.get() as i32)
         }
-        libc::SYS_sendmsg => sendmsg(e, tid, fd, s, a),
-        libc::SYS_recvmsg => recvmsg(e, tid, fd, s, a[1], a[2] as i32),
-        libc::SYS_sendmmsg => sendmmsg(e, tid, fd, s, a),
-        libc::SYS_recvmmsg => recvmmsg(e, tid, fd, s, a),
-        libc::SYS_shutdown => shutdown(e, s, a[1] as i32, now),
-        libc::SYS_getsockname => {
+        S::Sendto(c) => sendto(e, tid, fd, s, c),
+        S::Recvfrom(c) => {
+            let out = (!c.src_addr.is_null()).then_some((c.src_addr.addr(), c.addrlen.addr()));
+            let buf = Dest::Buf(c.buf.addr(), ubuf_len(c.buf.addr(), c.len)?);
+            recv_into(e, tid, fd, s, buf, c.flags.get() as i32, out)
+        }
+        S::Sendmsg(c) => sendmsg(e, tid, fd, s, c.msg.addr(), c.flags.get() as i32),
+        S::Recvmsg(c) => recvmsg(e, tid, fd, s, c.msg.addr(), c.flags.get() as i32),
+        S::Sendmmsg(c) => sendmmsg(e, tid, fd, s, c),
+        S::Recvmmsg(c) => recvmmsg(e, tid, fd, s, c),
+        S::Shutdown(c) => shutdown(e, s, c.how.get(), now),
+        S::Getsockname(c) => {
             let addr = e.net.local_addr(s)?;
-            write_addr(e, tid, a[1], a[2], &addr)?;
+            write_addr(e, tid, c.addr.addr(), c.addrlen.addr(), &addr)?;
             Ok(Out::Return(0))
         }
-        libc::SYS_getpeername => {
+        S::Getpeername(c) => {
             let addr = e.net.peer_addr(s)?;
-            write_addr(e, tid, a[1], a[2], &addr)?;
+            write_addr(e, tid, c.addr.addr(), c.addrlen.addr(), &addr)?;
             Ok(Out::Return(0))
         }
-        libc::SYS_setsockopt => super::sockopt::setsockopt(e, tid, s, a),
-        libc::SYS_getsockopt => super::sockopt::getsockopt(e, tid, s, a),
-        _ => unreachable!("socket::dispatch called for syscall {nr}"),
+        S::Setsockopt(c) => super::sockopt::setsockopt(e, tid, s, c),
+        S::Getsockopt(c) => super::sockopt::getsockopt(e, tid, s, c),
+        _ => unreachable!("socket::dispatch of {}", call.name()),
     }
 }
 
@@ -352,8 +429,8 @@ fn socket_args(
     }
 }
 
-fn socket(e: &mut Engine, tid: Vtid, a: [u64; 6]) -> Res {
-    let (family, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
+fn socket(e: &mut Engine, tid: Vtid, c: Socket) -> Res {
+    let (family, ty, proto) = (c.domain.get() as i32, c.ty.get() as i32, c.protocol.get());
     let (domain, kind) = socket_args(e, family, ty, proto)?;
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
     let node = e.procs[&e.threads[&tid].pid].node;
@@ -375,15 +452,18 @@ fn placeholder(s: usize, flags: i32) -> Out {
             0,
             0,
         ],
-        post: Some(Post::new(move |e, tid, ret| {
-            if ret < 0 {
-                e.net.close(s, e.now);
-                return None;
-            }
-            install(e, tid, ret as i32, s, flags);
-            None
-        })),
+        post: Some(Post::Socket(Exit::Placeholder { s, flags })),
     }
+}
+
+/// The exit of [`placeholder`].
+fn placeholder_made(e: &mut Engine, tid: Vtid, ret: i64, s: usize, flags: i32) -> Option<i64> {
+    if ret < 0 {
+        e.net.close(s, e.now);
+        return None;
+    }
+    install(e, tid, ret as i32, s, flags);
+    None
 }
 
 fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
@@ -403,8 +483,8 @@ fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
     e.closed(c);
 }
 
-fn socketpair(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
-    let (family, ty, proto) = (a[0] as i32, a[1] as i32, a[2] as i32);
+fn socketpair(e: &mut Engine, _tid: Vtid, c: Socketpair) -> Res {
+    let (family, ty, proto) = (c.domain.get() as i32, c.ty.get() as i32, c.protocol.get());
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
     let kind = ty & SOCK_TYPE_MASK;
     if family == libc::AF_UNIX && kind == libc::SOCK_SEQPACKET && (proto == 0 || proto == 1) {
@@ -424,24 +504,31 @@ fn socketpair(e: &mut Engine, _tid: Vtid, a: [u64; 6]) -> Res {
     } else {
         kind
     };
-    let sv = a[3];
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret == 0 {
-            if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
-                let node = e.procs[&e.threads[&tid].pid].node;
-                let pair = match kind {
-                    libc::SOCK_STREAM => e.net.socketpair(node, SockType::Stream),
-                    libc::SOCK_DGRAM => e.net.socketpair(node, SockType::Dgram),
-                    _ => e.net.seqpacket_pair(node),
-                };
-                if let Ok((s1, s2)) = pair {
-                    install(e, tid, x, s1, flags);
-                    install(e, tid, y, s2, flags);
-                }
+    let sv: FdPair = c.sv;
+    Ok(Out::PassThen(Post::Socket(Exit::Pair {
+        sv: sv.addr(),
+        kind,
+        flags,
+    })))
+}
+
+/// The exit of [`socketpair`].
+fn pair_made(e: &mut Engine, tid: Vtid, ret: i64, sv: u64, kind: i32, flags: i32) -> Option<i64> {
+    if ret == 0 {
+        if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
+            let node = e.procs[&e.threads[&tid].pid].node;
+            let pair = match kind {
+                libc::SOCK_STREAM => e.net.socketpair(node, SockType::Stream),
+                libc::SOCK_DGRAM => e.net.socketpair(node, SockType::Dgram),
+                _ => e.net.seqpacket_pair(node),
+            };
+            if let Ok((s1, s2)) = pair {
+                install(e, tid, x, s1, flags);
+                install(e, tid, y, s2, flags);
             }
         }
-        None
-    })))
+    }
+    None
 }
 
 /// The path of an AF_UNIX address given to AF_UNIX socket `s`, if it is one (not an
@@ -475,30 +562,38 @@ fn unix_file(e: &Engine, tid: Vtid, s: usize, addr: &SockAddr) -> Result<Option<
 /// the placeholder never listens nor carries data, and every connect is the model's.
 fn bind_path(e: &mut Engine, tid: Vtid, s: usize, path: Vec<u8>) -> Res {
     e.net.can_bind_path(s)?;
-    let f = super::file::socket_file(e, tid, &path);
-    Ok(Out::PassThen(Post::new(move |e, tid, ret| {
-        if ret != 0 {
-            return None;
-        }
-        let file = super::file::socket_file_made(e, tid, &f);
-        if file.is_none() {
-            e.note(format!(
-                "the socket file of bind({}) is out of the tracer's sight: no path reaches it",
-                String::from_utf8_lossy(&path)
-            ));
-        }
-        e.net.bind_path(s, &path, file).err().map(Errno::ret)
-    })))
+    let file = super::file::socket_file(e, tid, &path);
+    Ok(Out::PassThen(Post::Socket(Exit::BindPath(PathBind {
+        s,
+        path,
+        file,
+    }))))
+}
+
+/// The exit of [`bind_path`]: the model binds the socket to the file the kernel made.
+fn path_bound(e: &mut Engine, tid: Vtid, ret: i64, b: PathBind) -> Option<i64> {
+    if ret != 0 {
+        return None;
+    }
+    let file = super::file::socket_file_made(e, tid, &b.file);
+    if file.is_none() {
+        e.note(format!(
+            "the socket file of bind({}) is out of the tracer's sight: no path reaches it",
+            String::from_utf8_lossy(&b.path)
+        ));
+    }
+    e.net.bind_path(b.s, &b.path, file).err().map(Errno::ret)
 }
 
 fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
     e.files.file(fd.file).nonblock || flags & libc::MSG_DONTWAIT != 0
 }
 
-fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Connect) -> Res {
     let nonblock = nonblocking(e, fd, 0);
     let now = e.now;
-    let raw = copy_addr(e, tid, a[1], a[2])?;
+    let (addr, addrlen) = (c.addr.addr(), addr_len(c.addrlen));
+    let raw = copy_addr(e, tid, addr, addrlen)?;
     if raw.len() < 2 {
         return Err(Errno::EINVAL);
     }
@@ -513,7 +608,7 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
         after_io(e, s);
         return Ok(Out::Return(0));
     }
-    let addr = read_addr(e, tid, s, a[1], a[2], AddrUse::Connect)?;
+    let addr = read_addr(e, tid, s, addr, addrlen, AddrUse::Connect)?;
     // A blocking connect that was parked asks again when woken: the model answers
     // EALREADY while the handshake is under way, then the outcome.
     let again = e.threads[&tid].progress == 1;
@@ -756,10 +851,10 @@ fn oob_checks(e: &Engine, s: usize) -> Result<(), Errno> {
 }
 
 /// `sendto(fd, buf, len, flags, addr, addrlen)`.
-fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let to = send_addr(e, tid, s, a[4], a[5])?;
-    let buf = Src::Buf(a[1], ubuf_len(a[1], a[2])?);
-    send_from(e, tid, fd, s, buf, a[3] as i32, to)
+fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendto) -> Res {
+    let to = send_addr(e, tid, s, c.dest_addr.addr(), addr_len(c.addrlen))?;
+    let buf = Src::Buf(c.buf.addr(), ubuf_len(c.buf.addr(), c.len)?);
+    send_from(e, tid, fd, s, buf, c.flags.get() as i32, to)
 }
 
 /// The destination a send names (`None` if `addr` is null). A TCP send ignores it once
@@ -785,11 +880,11 @@ fn send_addr(
     }
 }
 
-/// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `a[1]`.
-fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let m: libc::msghdr = e.read_val(tid, a[1])?;
+/// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `msg`.
+fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
+    let m: libc::msghdr = e.read_val(tid, msg)?;
     let (src, to) = msghdr_send(e, tid, s, &m)?;
-    send_from(e, tid, fd, s, src, a[2] as i32, to)
+    send_from(e, tid, fd, s, src, flags, to)
 }
 
 /// What a `msghdr` sends: its iovecs, and its address if it names one.
@@ -873,8 +968,8 @@ fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
 
 /// How many messages a `sendmmsg`/`recvmmsg` handles: at most `UIO_MAXIOV`, and fewer
 /// under a short-transfer fault.
-fn mmsg_count(e: &Engine, tid: Vtid, vlen: u64) -> u32 {
-    let n = (vlen as u32).min(1024);
+fn mmsg_count(e: &Engine, tid: Vtid, vlen: u32) -> u32 {
+    let n = vlen.min(1024);
     match e.threads[&tid].short {
         Some(k) => n.min(k as u32),
         None => n,
@@ -887,8 +982,9 @@ fn mmsg_at(vec: u64, i: u32) -> Result<u64, Errno> {
     guest::offset(vec, u64::from(i).saturating_mul(size))
 }
 
-fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
-    let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
+fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendmmsg) -> Res {
+    let vec = c.msgvec.addr();
+    let (vlen, flags) = (mmsg_count(e, tid, c.vlen.get()), c.flags.get() as i32);
     let mut sent = 0u32;
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;
@@ -912,14 +1008,15 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
     Ok(Out::Return(sent as i64))
 }
 
-fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, a: [u64; 6]) -> Res {
+fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Recvmmsg) -> Res {
     // The time-out is read (EFAULT) and checked (EINVAL) first. Linux looks at it only
     // between datagrams; so does this model, which takes what is queued.
-    if a[4] != 0 {
-        let ts: libc::timespec = e.read_val(tid, a[4])?;
+    if !c.timeout.is_null() {
+        let ts: libc::timespec = e.read_val(tid, c.timeout.addr())?;
         super::time::ts_nanos(&ts)?;
     }
-    let (vec, vlen, flags) = (a[1], mmsg_count(e, tid, a[2]), a[3] as i32);
+    let vec = c.msgvec.addr();
+    let (vlen, flags) = (mmsg_count(e, tid, c.vlen.get()), c.flags.get() as i32);
     let mut got = 0u32;
     for i in 0..vlen {
         let at = mmsg_at(vec, i)?;

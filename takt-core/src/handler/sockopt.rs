@@ -8,10 +8,11 @@ use super::{Out, Res};
 use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::net::{Domain, SockOpt, SockOptName, SockType};
+use crate::syscall::calls::{Getsockopt, Setsockopt};
 
-/// An option's `int` value; Linux's `optlen` is an `unsigned int`.
-fn read_int(e: &Engine, tid: Vtid, p: u64, len: u64) -> Result<i32, Errno> {
-    if (len as u32) < 4 {
+/// An option's `int` value, `len` bytes long (an `int` `optlen` past its sign check).
+fn read_int(e: &Engine, tid: Vtid, p: u64, len: u32) -> Result<i32, Errno> {
+    if len < 4 {
         return Err(Errno::EINVAL);
     }
     e.read_val(tid, p)
@@ -54,7 +55,7 @@ fn set_checks(
     level: i32,
     name: i32,
     val: u64,
-    len: u64,
+    len: u32,
 ) -> Result<(), Errno> {
     if !has_level(e, s, level) {
         return Err(no_level(e, s, false));
@@ -65,14 +66,17 @@ fn set_checks(
         _ => true,
     };
     if !string {
-        read_int(e, tid, val, u64::from(len as u32))?;
+        read_int(e, tid, val, len)?;
     }
     Ok(())
 }
 
 /// `setsockopt(fd, level, name, value, len)` on a virtual socket.
-pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
-    let (level, name, val, len) = (a[1] as i32, a[2] as i32, a[3], a[4]);
+pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, c: Setsockopt) -> Res {
+    let (level, name) = (c.level.get(), c.optname.get());
+    // `optlen` is an `int`: a negative one is refused before the level is looked at.
+    let len = u32::try_from(c.optlen.get()).map_err(|_| Errno::EINVAL)?;
+    let val = c.optval.addr();
     set_checks(e, tid, s, level, name, val, len)?;
     let opt = match (level, name) {
         (libc::SOL_SOCKET, libc::SO_REUSEADDR) => {
@@ -94,7 +98,7 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             SockOpt::SndBuf(read_int(e, tid, val, len)?.max(0) as usize)
         }
         (libc::SOL_SOCKET, libc::SO_LINGER) => {
-            if (len as u32) < 8 {
+            if len < 8 {
                 return Err(Errno::EINVAL);
             }
             let l: libc::linger = e.read_val(tid, val)?;
@@ -114,7 +118,7 @@ pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
             return Ok(Out::Return(0));
         }
         (level, name) if accepted(level, name) => {
-            let bytes = e.read_mem(tid, val, (len as u32 as usize).min(64))?;
+            let bytes = e.read_mem(tid, val, (len as usize).min(64))?;
             let timeo = matches!(name, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO);
             if level == libc::SOL_SOCKET && timeo {
                 timeval_checks(&bytes)?;
@@ -334,8 +338,9 @@ fn option_int(e: &Engine, s: usize, n: SockOptName) -> Result<i32, Errno> {
 }
 
 /// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
-pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, a: [u64; 6]) -> Res {
-    let (level, name, val, lenp) = (a[1] as i32, a[2] as i32, a[3], a[4]);
+pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, c: Getsockopt) -> Res {
+    let (level, name) = (c.level.get(), c.optname.get());
+    let (val, lenp) = (c.optval.addr(), c.optlen.addr());
     if !has_level(e, s, level) {
         return Err(no_level(e, s, true));
     }

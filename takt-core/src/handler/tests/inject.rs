@@ -14,10 +14,11 @@ fn sys_faulted(h: &mut H, tid: i32, nr: i64, args: &[u64]) -> (Done, bool) {
     a[..args.len()].copy_from_slice(args);
     let t = h.e.threads.get_mut(&tid).expect("a test thread");
     t.regs = Some(Regs::at_seccomp_stop(nr, a));
-    t.cur = (nr as u32, a);
+    let call = crate::syscall::Syscall::decode(nr as u32, a);
+    t.cur = call;
     t.short = None;
     t.capture = None;
-    let (out, faulted) = dispatch_with_faults(&mut h.e, tid, nr as u32, a);
+    let (out, faulted) = dispatch_with_faults(&mut h.e, tid, &call);
     h.e.apply(tid, out);
     (h.done(tid), faulted)
 }
@@ -42,7 +43,10 @@ fn a_read_of_a_pipe_is_cut_short_and_keeps_what_it_did_not_read() {
     };
     assert!(faulted && (1..100).contains(&n), "{n}");
     // The count register was lowered to what the fault keeps.
-    assert_eq!(h.e.threads[&2].cur.1, [3, MEM + 0x1000, n as u64, 0, 0, 0]);
+    assert_eq!(
+        h.e.threads[&2].cur.encode().1,
+        [3, MEM + 0x1000, n as u64, 0, 0, 0]
+    );
     h.e.injector = injector("write", 1); // reads no longer faulted
     assert_eq!(
         h.sys(2, SYS_read, &[3, MEM + 0x1000, 100]),

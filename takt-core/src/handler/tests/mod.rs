@@ -15,6 +15,7 @@ mod inject;
 mod io;
 mod poll;
 mod process;
+mod sem;
 mod signal;
 mod socket;
 mod time;
@@ -85,13 +86,14 @@ impl H {
         a[..args.len()].copy_from_slice(args);
         let t = self.e.threads.get_mut(&tid).expect("a test thread");
         t.regs = Some(crate::sys::Regs::at_seccomp_stop(nr, a));
-        t.cur = (nr as u32, a);
+        let call = crate::syscall::Syscall::decode(nr as u32, a);
+        t.cur = call;
         // As at every seccomp stop (`Engine::on_syscall`).
         t.short = None;
         t.progress = 0;
         t.spin = 0;
         t.capture = None;
-        let out = super::dispatch(&mut self.e, tid, nr as u32, a);
+        let out = super::dispatch(&mut self.e, tid, &call);
         self.e.apply(tid, out);
         self.done(tid)
     }

@@ -81,11 +81,11 @@ fn vfork_and_clone_vfork_become_clones_the_engine_parks_for() {
     assert_eq!(h.sys(2, SYS_clone, &[flags, 0, 0, 0, 0]), Done::Kernel);
     assert!(h.e.threads[&2].vfork);
     assert_eq!(
-        h.e.threads[&2].cur.1,
+        h.e.threads[&2].cur.encode().1,
         [(CLONE_VM | SIGCHLD) as u64, 0, 0, 0, 0, 0]
     );
     assert_eq!(h.sys(2, SYS_vfork, &[]), Done::Kernel);
-    assert_eq!(h.e.threads[&2].cur.0, SYS_clone as u32);
+    assert_eq!(h.e.threads[&2].cur.nr(), SYS_clone as u32);
     assert_eq!(h.sys(2, SYS_fork, &[]), Done::Kernel);
     assert!(!h.e.threads[&2].vfork);
     // Namespaces are refused, after copy_process's own checks.

@@ -13,9 +13,9 @@ calls! {
     /// `socketpair(domain, type, protocol, sv)`
     Socketpair = socketpair(domain: AddressFamily, ty: SockType, protocol: Int, sv: FdPair) custom;
     /// `bind(sockfd, addr, addrlen)`
-    Bind = bind(sockfd: Fd, addr: SockaddrIn, addrlen: UInt);
+    Bind = bind(sockfd: Fd, addr: SockaddrIn, addrlen: Int);
     /// `connect(sockfd, addr, addrlen)`
-    Connect = connect(sockfd: Fd, addr: SockaddrIn, addrlen: UInt);
+    Connect = connect(sockfd: Fd, addr: SockaddrIn, addrlen: Int);
     /// `listen(sockfd, backlog)`
     Listen = listen(sockfd: Fd, backlog: Int);
     /// `accept(sockfd, addr, addrlen)`
@@ -23,7 +23,7 @@ calls! {
     /// `accept4(sockfd, addr, addrlen, flags)`
     Accept4 = accept4(sockfd: Fd, addr: SockaddrOut, addrlen: SocklenPtr, flags: SockFlags);
     /// `sendto(sockfd, buf, len, flags, dest_addr, addrlen)`
-    Sendto = sendto(sockfd: Fd, buf: InBuf, len: u64, flags: MsgFlags, dest_addr: SockaddrIn, addrlen: UInt);
+    Sendto = sendto(sockfd: Fd, buf: InBuf, len: u64, flags: MsgFlags, dest_addr: SockaddrIn, addrlen: Int);
     /// `recvfrom(sockfd, buf, len, flags, src_addr, addrlen)`
     Recvfrom = recvfrom(sockfd: Fd, buf: OutBuf, len: u64, flags: MsgFlags, src_addr: SockaddrOut, addrlen: SocklenPtr);
     /// `sendmsg(sockfd, msg, flags)`
@@ -41,7 +41,7 @@ calls! {
     /// `getpeername(sockfd, addr, addrlen)`
     Getpeername = getpeername(sockfd: Fd, addr: SockaddrOut, addrlen: SocklenPtr);
     /// `setsockopt(sockfd, level, optname, optval, optlen)`
-    Setsockopt = setsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: InBuf, optlen: UInt) custom;
+    Setsockopt = setsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: InBuf, optlen: Int) custom;
     /// `getsockopt(sockfd, level, optname, optval, optlen)`
     Getsockopt = getsockopt(sockfd: Fd, level: SockLevel, optname: Int, optval: OptvalOut, optlen: SocklenPtr) custom;
 }

@@ -7,42 +7,54 @@ use crate::syscall::flags::{MsgFlags, OpenFlags};
 use crate::syscall::{Dir, Fd, Shape, Unit};
 use crate::trace::args::{arg_count, used_args};
 
+/// The calls the dispatch table names by typed variant (`S::Read(c)`,
+/// `Syscall::Read(c)`), by the kernel's names.
+fn typed_rows(src: &str) -> Vec<&'static str> {
+    let by_variant: std::collections::BTreeMap<String, &'static str> = Syscall::TYPED
+        .iter()
+        .map(|&nr| {
+            let c = Syscall::decode(nr, [0; 6]);
+            let debug = format!("{c:?}");
+            let variant = debug.split('(').next().unwrap_or_default().to_string();
+            (variant, c.name())
+        })
+        .collect();
+    let mut names = Vec::new();
+    for prefix in ["S::", "Syscall::"] {
+        for (at, _) in src.match_indices(prefix) {
+            let before = src[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue; // part of a longer path
+            }
+            let rest = &src[at + prefix.len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            let v = &rest[..end];
+            if v.starts_with(|c: char| c.is_ascii_uppercase()) && v != "Other" {
+                let name = by_variant.get(v);
+                names.push(*name.unwrap_or_else(|| panic!("{v} is no typed variant")));
+            }
+        }
+    }
+    names
+}
+
 #[test]
 fn every_call_the_dispatch_table_names_is_typed() {
     let src = include_str!("../../handler/mod.rs");
-    let word = |s: &str| {
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
-        s[..end].to_string()
-    };
-    // The table names a call by its number (`SYS_open`) or by its typed variant
-    // (`S::ClockGettime(c)`, `Syscall::Read(c)`): the kernel's name in CamelCase.
-    let camel = |name: &str| -> String {
-        name.split('_')
-            .map(|p| {
-                let mut c = p.chars();
-                c.next().map_or(String::new(), |f| {
-                    f.to_ascii_uppercase().to_string() + c.as_str()
-                })
-            })
-            .collect()
-    };
-    let variants: std::collections::BTreeMap<String, &str> = Syscall::TYPED
-        .iter()
-        .map(|&nr| Syscall::decode(nr, [0; 6]).name())
-        .map(|n| (camel(n), n))
+    let mut names: Vec<&str> = src
+        .split("SYS_")
+        .skip(1)
+        .map(|s| {
+            let end = s
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(s.len());
+            &s[..end]
+        })
+        .filter(|n| !n.is_empty())
+        .chain(typed_rows(src))
         .collect();
-    let mut names: Vec<String> = src.split("SYS_").skip(1).map(word).collect();
-    for sep in ["S::", "Syscall::"] {
-        names.extend(
-            src.split(sep)
-                .skip(1)
-                .map(word)
-                .filter_map(|v| variants.get(&v).map(|n| n.to_string())),
-        );
-    }
-    names.retain(|n| !n.is_empty());
     names.sort_unstable();
     names.dedup();
     assert!(names.len() > 250, "parsed only {} names", names.len());

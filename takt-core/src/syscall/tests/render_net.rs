@@ -270,3 +270,28 @@ fn readiness() {
         "select(4, [3], [], NULL, {tv_sec=1, tv_usec=0}) = 1 (in [3])"
     );
 }
+
+#[test]
+fn negative_int_lengths_print_signed_and_the_address_as_a_pointer() {
+    let m = LocalMemory::new().with(A, sockaddr_in(80, [10, 0, 0, 1]));
+    let neg = u32::MAX as u64;
+    assert_eq!(
+        line(SYS_connect, &[3, A, neg], err(EINVAL), &m),
+        format!("connect(3, {A:#x}, -1) = -1 EINVAL (Invalid argument)")
+    );
+    assert_eq!(
+        line(SYS_bind, &[3, A, neg], err(EINVAL), &m),
+        format!("bind(3, {A:#x}, -1) = -1 EINVAL (Invalid argument)")
+    );
+    assert_eq!(
+        line(SYS_sendto, &[3, 0, 0, 0, A, neg], err(EINVAL), &m),
+        format!("sendto(3, NULL, 0, 0, {A:#x}, -1) = -1 EINVAL (Invalid argument)")
+    );
+    let one = LocalMemory::new().with(A, 1i32.to_le_bytes());
+    assert_eq!(
+        line(SYS_setsockopt, &[3, 1, 2, A, neg], err(EINVAL), &one),
+        format!(
+            "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, {A:#x}, -1) = -1 EINVAL (Invalid argument)"
+        )
+    );
+}
