@@ -196,3 +196,49 @@ fn a_detailed_trace_has_the_same_digest_and_signature() {
         }
     }
 }
+
+/// The clock page (takt's vDSO, `takt_core::sys::vdso`) answers clock reads without a
+/// stop and gives the run trapped reads give: `time_poll` and `vdso_clock` print the
+/// same and end at the same virtual time with it and without it, and `time_poll`'s
+/// thousands of reads take a few dozen syscalls instead of one each.
+#[test]
+fn the_clock_page_gives_the_run_trapped_reads_give_without_their_stops() {
+    let run = |f: &Fixture, page: bool| {
+        let s = f.scenario(11); // its directory lives as long as `s`
+        let mut cfg = s.config().expect("a valid scenario");
+        cfg.clock_page = page;
+        takt_core::run(cfg).expect("the run ends")
+    };
+    for f in [
+        Fixture::c("time_poll").with_args(&["0.2"]),
+        Fixture::c("vdso_clock"),
+    ] {
+        let (with, without) = (run(&f, true), run(&f, false));
+        assert_eq!(
+            with.stdout(0),
+            without.stdout(0),
+            "{}: stdout differs",
+            f.name
+        );
+        assert_eq!(
+            with.end_time, without.end_time,
+            "{}: end time differs",
+            f.name
+        );
+        assert!(
+            with.syscalls < without.syscalls,
+            "{}: {} syscalls with the clock page, {} without",
+            f.name,
+            with.syscalls,
+            without.syscalls
+        );
+    }
+    let f = Fixture::c("time_poll").with_args(&["0.2"]);
+    let (with, without) = (run(&f, true), run(&f, false));
+    assert!(
+        with.syscalls * 20 < without.syscalls,
+        "time_poll: {} syscalls with the clock page, {} without",
+        with.syscalls,
+        without.syscalls
+    );
+}
