@@ -403,3 +403,28 @@ fn joining_threads_under_a_1ms_interval_timer_never_hangs() {
         );
     }
 }
+
+#[test]
+fn a_process_writing_over_the_clock_page_changes_no_other_processs_clock() {
+    // The clock page (takt's vDSO) is mapped writable in every process: one that writes
+    // over all of it reads garbage itself at most until it stops; the tracer takes no
+    // more reads from it than it allowed, and another process reads the right clock.
+    let program = c_fixture("clock_scribble");
+    for seed in 0..3 {
+        let s = Scenario::new();
+        s.random_seed(seed);
+        let n = s.create_node();
+        n.create_process(takt_scenario::Process::new(&program));
+        n.create_process(
+            takt_scenario::Process::new(&program)
+                .args(["reader"])
+                .start_after(Duration::from_millis(1)),
+        );
+        let r = s
+            .run()
+            .unwrap_or_else(|e| panic!("seed {seed}: clock_scribble failed:\n{e}"));
+        assert_eq!(r.stdout(0), "scribbled 512\n", "seed {seed}:\n{r}");
+        assert_eq!(r.stdout(1), "reader_ok 1\n", "seed {seed}:\n{r}");
+        assert!(r.warnings.is_empty(), "seed {seed}: {:?}", r.warnings);
+    }
+}

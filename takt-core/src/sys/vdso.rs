@@ -28,7 +28,7 @@
 //!
 //! The guest can write the page (it is mapped writable in every process): the tracer
 //! trusts nothing it reads back but the count of reads, which it caps at the budget it
-//! gave.
+//! gave, and it writes every other slot again before any thread runs.
 
 use super::{read_mem, wait, Error, RealTid, Regs, Stop, StopReason, Stopped, ALL, RAX, RIP};
 use std::os::unix::fs::FileExt;
@@ -258,6 +258,8 @@ impl Image {
 pub struct ClockPage {
     ptr: *mut u64,
     path: PathBuf,
+    /// The clocks' offsets (ns): CLOCK_REALTIME's, CLOCK_MONOTONIC's.
+    offsets: (u64, u64),
 }
 
 impl ClockPage {
@@ -287,13 +289,11 @@ impl ClockPage {
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        let page = ClockPage {
+        Ok(ClockPage {
             ptr: ptr.cast(),
             path: path.to_path_buf(),
-        };
-        page.set(REALTIME, realtime);
-        page.set(MONOTONIC, monotonic);
-        Ok(page)
+            offsets: (realtime, monotonic),
+        })
     }
 
     fn get(&self, slot: usize) -> u64 {
@@ -321,8 +321,12 @@ impl ClockPage {
     }
 
     /// Writes the virtual time (ns), what one read costs (ns) and how many reads may be
-    /// answered before the next must trap, for the thread about to run.
+    /// answered before the next must trap, for the thread about to run; and the clocks'
+    /// offsets again (a process may have written over them: what it wrote lasts only
+    /// until it stops, and no other process reads it).
     pub fn publish(&self, now: u64, cost: u64, limit: u64) {
+        self.set(REALTIME, self.offsets.0);
+        self.set(MONOTONIC, self.offsets.1);
         self.set(NOW, now);
         self.set(READS, 0);
         self.set(LIMIT, limit);
