@@ -626,14 +626,11 @@ fn eventfd_made(e: &mut Engine, tid: Vtid, ret: i64, init: u32, flags: i32) -> O
             semaphore: flags & libc::EFD_SEMAPHORE != 0,
         });
         let id = e.files.eventfds.len().saturating_sub(1);
-        let f = e
-            .files
-            .open(Kind::EventFd(id), flags & libc::EFD_NONBLOCK != 0);
-        let fdt = e.threads[&tid].fdt;
-        let c = e
-            .files
-            .install(fdt, ret as i32, f, flags & libc::EFD_CLOEXEC != 0);
-        e.closed(c);
+        let (nonblock, cloexec) = (
+            flags & libc::EFD_NONBLOCK != 0,
+            flags & libc::EFD_CLOEXEC != 0,
+        );
+        install_new(e, tid, ret as i32, Kind::EventFd(id), nonblock, cloexec);
     }
     None
 }
@@ -874,13 +871,26 @@ pub fn open(e: &mut Engine, tid: Vtid, call: OpenCall) -> Res {
     Ok(Out::PassThen(Post::Io(Exit::Opened)))
 }
 
+/// Installs at descriptor `fd` of `tid`'s table a new open file of `kind` (the
+/// descriptor a call that made it returned); what the slot held before is closed.
+pub(crate) fn install_new(
+    e: &mut Engine,
+    tid: Vtid,
+    fd: i32,
+    kind: Kind,
+    nonblock: bool,
+    cloexec: bool,
+) {
+    let f = e.files.open(kind, nonblock);
+    let fdt = e.threads[&tid].fdt;
+    let c = e.files.install(fdt, fd, f, cloexec);
+    e.closed(c);
+}
+
 /// The exit of an `open` of `/dev/urandom`: the descriptor reads the seeded stream.
 fn urandom_opened(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
     if ret >= 0 {
-        let f = e.files.open(Kind::Urandom, false);
-        let fdt = e.threads[&tid].fdt;
-        let c = e.files.install(fdt, ret as i32, f, cloexec);
-        e.closed(c);
+        install_new(e, tid, ret as i32, Kind::Urandom, false, cloexec);
     }
     None
 }

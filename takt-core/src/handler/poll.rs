@@ -363,10 +363,7 @@ fn epoll_created(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i
     if ret >= 0 {
         e.files.epolls.push(crate::fd::Epoll::default());
         let id = e.files.epolls.len().saturating_sub(1);
-        let f = e.files.open(Kind::Epoll(id), false);
-        let fdt = e.threads[&tid].fdt;
-        let c = e.files.install(fdt, ret as i32, f, cloexec);
-        e.closed(c);
+        super::io::install_new(e, tid, ret as i32, Kind::Epoll(id), false, cloexec);
     }
     None
 }

@@ -102,14 +102,11 @@ fn signalfd_done(e: &mut Engine, tid: Vtid, ret: i64, fd: i32, flags: i32, mask:
     if fd == -1 {
         e.files.signalfds.push(mask);
         let id = e.files.signalfds.len().saturating_sub(1);
-        let f = e
-            .files
-            .open(Kind::SignalFd(id), flags & libc::SFD_NONBLOCK != 0);
-        let fdt = e.threads[&tid].fdt;
-        let c = e
-            .files
-            .install(fdt, ret as i32, f, flags & libc::SFD_CLOEXEC != 0);
-        e.closed(c);
+        let (nonblock, cloexec) = (
+            flags & libc::SFD_NONBLOCK != 0,
+            flags & libc::SFD_CLOEXEC != 0,
+        );
+        super::io::install_new(e, tid, ret as i32, Kind::SignalFd(id), nonblock, cloexec);
     } else if let Some(entry) = super::io::lookup(e, tid, fd as u64) {
         if let Kind::SignalFd(id) = e.files.file(entry.file).kind {
             e.files.signalfds[id] = mask;

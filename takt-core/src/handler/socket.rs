@@ -475,12 +475,11 @@ fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
             ..Default::default()
         },
     );
-    let f = e
-        .files
-        .open(Kind::Socket(s), flags & libc::SOCK_NONBLOCK != 0);
-    let fdt = e.threads[&tid].fdt;
-    let c = e.files.install(fdt, fd, f, flags & libc::SOCK_CLOEXEC != 0);
-    e.closed(c);
+    let (nonblock, cloexec) = (
+        flags & libc::SOCK_NONBLOCK != 0,
+        flags & libc::SOCK_CLOEXEC != 0,
+    );
+    super::io::install_new(e, tid, fd, Kind::Socket(s), nonblock, cloexec);
 }
 
 fn socketpair(e: &mut Engine, _tid: Vtid, c: Socketpair) -> Res {

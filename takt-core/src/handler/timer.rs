@@ -351,14 +351,11 @@ fn timerfd_created(e: &mut Engine, tid: Vtid, ret: i64, clock: i32, flags: i32) 
             ..crate::fd::TimerFd::default()
         });
         let id = e.files.timerfds.len().saturating_sub(1);
-        let f = e
-            .files
-            .open(Kind::TimerFd(id), flags & libc::TFD_NONBLOCK != 0);
-        let fdt = e.threads[&tid].fdt;
-        let c = e
-            .files
-            .install(fdt, ret as i32, f, flags & libc::TFD_CLOEXEC != 0);
-        e.closed(c);
+        let (nonblock, cloexec) = (
+            flags & libc::TFD_NONBLOCK != 0,
+            flags & libc::TFD_CLOEXEC != 0,
+        );
+        super::io::install_new(e, tid, ret as i32, Kind::TimerFd(id), nonblock, cloexec);
     }
     None
 }

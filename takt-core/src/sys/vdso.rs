@@ -471,20 +471,7 @@ fn place(
 /// From the `PTRACE_EVENT_EXEC` stop to the exit stop of the `execve` (where registers
 /// set stay set: the kernel has written the call's return value by then).
 fn to_syscall_exit(s: Stopped, held: &mut Vec<i32>) -> Result<Stopped, Error> {
-    let mut running = s.cont_to_syscall_exit()?;
-    loop {
-        match wait(running)? {
-            Stop::Stopped(s, StopReason::SyscallExit) => return Ok(s),
-            Stop::Stopped(s, StopReason::Signal(sig)) => {
-                held.push(sig);
-                running = s.cont_to_syscall_exit()?;
-            }
-            Stop::Stopped(s, _) => running = s.cont_to_syscall_exit()?,
-            Stop::Exited(tid, _) | Stop::Signaled(tid, _, _) => {
-                return Err(Error::TraceeGone { tid })
-            }
-        }
-    }
+    next_syscall_stop(s.cont_to_syscall_exit()?, held)
 }
 
 /// Has the process stopped at a syscall's exit make syscall `nr` at `gadget` and stop
@@ -503,18 +490,19 @@ fn call(
     r.set(RAX, nr as u64);
     r.set_args(args);
     s.set_regs(&r)?;
-    let mut running = s.cont_to_syscall_exit()?;
-    let mut entered = false;
+    let entry = next_syscall_stop(s.cont_to_syscall_exit()?, held)?;
+    let exit = next_syscall_stop(entry.cont_to_syscall_exit()?, held)?;
+    let ret = exit.regs()?.ret();
+    Ok((exit, ret))
+}
+
+/// Waits for the next syscall-entry or -exit stop of a thread resumed with
+/// `PTRACE_SYSCALL`, resuming it the same way past other stops (a seccomp stop of the
+/// call itself; a signal, held in `held` and suppressed).
+fn next_syscall_stop(mut running: super::Running, held: &mut Vec<i32>) -> Result<Stopped, Error> {
     loop {
         match wait(running)? {
-            Stop::Stopped(s, StopReason::SyscallExit) if entered => {
-                let ret = s.regs()?.ret();
-                return Ok((s, ret));
-            }
-            Stop::Stopped(s, StopReason::SyscallExit) => {
-                entered = true;
-                running = s.cont_to_syscall_exit()?;
-            }
+            Stop::Stopped(s, StopReason::SyscallExit) => return Ok(s),
             Stop::Stopped(s, StopReason::Signal(sig)) => {
                 held.push(sig);
                 running = s.cont_to_syscall_exit()?;
