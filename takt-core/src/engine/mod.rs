@@ -275,6 +275,16 @@ pub struct Engine {
     pub(crate) snaps: crate::snapshot::Snapshots,
 }
 
+/// Each node's System V IPC space and host and domain names, as a run starts.
+fn per_node(cfg: &Config) -> (Vec<crate::ipc::Sems>, Vec<Uts>) {
+    let sems = cfg.nodes.iter().map(|_| crate::ipc::Sems::default());
+    let uts = cfg.nodes.iter().map(|n| Uts {
+        hostname: n.name.clone().into_bytes(),
+        domainname: Vec::new(),
+    });
+    (sems.collect(), uts.collect())
+}
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -301,20 +311,8 @@ impl Engine {
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
         let net = network(&cfg);
         let cfg_signature = cfg.signature;
-        let sems = cfg
-            .nodes
-            .iter()
-            .map(|_| crate::ipc::Sems::default())
-            .collect();
+        let (sems, uts) = per_node(&cfg);
         let cfg_snapshots = cfg.snapshot_at.clone();
-        let uts = cfg
-            .nodes
-            .iter()
-            .map(|n| Uts {
-                hostname: n.name.clone().into_bytes(),
-                domainname: Vec::new(),
-            })
-            .collect();
         Engine {
             #[cfg(test)]
             local_mem: None,
@@ -574,10 +572,10 @@ impl Engine {
     }
 
     /// Resumes `tid` and handles its next stop.
-    fn step(&mut self, tid: Vtid) -> Result<(), Error> {
-        if let Some(done) = self.before_run(tid) {
-            return done;
-        }
+    /// Before `tid` runs: takes its resume action (running its handler again if it was
+    /// woken), publishes the clock page for it, and re-checks it if it is a parked
+    /// spinner. `None`: it does not run now (that is handled).
+    fn take_resume(&mut self, tid: Vtid) -> Result<Option<(Stopped, Resume)>, Error> {
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
         else {
@@ -586,29 +584,41 @@ impl Engine {
         let resume = match resume {
             Resume::Retry => match self.retry(tid) {
                 Some(r) => r,
-                None => return Ok(()),
+                None => return Ok(None),
             },
             r => r,
         };
         self.publish_clock(tid);
         let t = self.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
-        let (real, pid) = (t.real, t.pid);
-        let tgid = self.procs[&pid].real;
+        let tgid = self.procs[&t.pid].real;
         if let (Some(spin), Resume::Cont(0)) = (t.spinning.take(), &resume) {
             // A parked spinner: one pass tells whether it still spins (no real time).
             match self.recheck(tgid, stopped, &spin)? {
                 spin::Rechecked::Still(s) => {
                     self.park_spinner(tid, s, spin);
-                    return Ok(());
+                    return Ok(None);
                 }
                 spin::Rechecked::Left(s) => stopped = s,
                 spin::Rechecked::Stop(stop) => {
                     self.progress = self.progress.wrapping_add(1);
-                    return self.handle_stop(tid, stop);
+                    self.handle_stop(tid, stop)?;
+                    return Ok(None);
                 }
             }
         }
+        Ok(Some((stopped, resume)))
+    }
+
+    fn step(&mut self, tid: Vtid) -> Result<(), Error> {
+        if let Some(done) = self.before_run(tid) {
+            return done;
+        }
+        let Some((stopped, resume)) = self.take_resume(tid)? else {
+            return Ok(());
+        };
+        let (real, pid) = (self.threads[&tid].real, self.threads[&tid].pid);
+        let tgid = self.procs[&pid].real;
         self.progress = self.progress.wrapping_add(1);
         let mut running = resume_thread(stopped, resume, real)?;
         let mut not_pure = "";
