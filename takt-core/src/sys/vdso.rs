@@ -349,13 +349,13 @@ impl Drop for ClockPage {
     }
 }
 
-/// Writes tracee memory even where it is not writable (the vDSO's code), through
+/// Tracee memory written even where it is not writable (the vDSO's code), through
 /// `/proc/<tid>/mem` (the kernel then makes the tracee's own copy of the page).
-fn write_forced(tid: RealTid, addr: u64, data: &[u8]) -> std::io::Result<()> {
-    let f = std::fs::OpenOptions::new()
+fn forced_writer(tid: RealTid) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
         .write(true)
-        .open(format!("/proc/{tid}/mem"))?;
-    f.write_all_at(data, addr)
+        .open(format!("/proc/{tid}/mem"))
+        .ok()
 }
 
 /// How a process's vDSO went: installed (the page is at this address in the process),
@@ -414,8 +414,11 @@ fn place(
     let path_at = cg.wrapping_add(STUBS.len() as u64);
     let mut path = guest_path.to_vec();
     path.push(0);
-    if write_forced(tid, gadget, &STUBS[GADGET..]).is_err()
-        || write_forced(tid, path_at, &path).is_err()
+    let Some(mem) = forced_writer(tid) else {
+        return Ok((s, Installed::No));
+    };
+    if mem.write_all_at(&STUBS[GADGET..], gadget).is_err()
+        || mem.write_all_at(&path, path_at).is_err()
     {
         return Ok((s, Installed::No));
     }
@@ -461,7 +464,7 @@ fn place(
         return Ok((s, Installed::No));
     }
     for (at, bytes) in img.patches(base, page as u64) {
-        if write_forced(tid, at, &bytes).is_err() {
+        if mem.write_all_at(&bytes, at).is_err() {
             return Ok((s, Installed::No));
         }
     }
