@@ -274,6 +274,8 @@ impl ClockPage {
             .truncate(true)
             .open(path)?;
         f.set_len(4096)?;
+        // Every guest maps it, whatever user it runs as (PostgreSQL's are `postgres`).
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o666))?;
         // SAFETY: maps one page of a file this process just made 4096 bytes long, shared,
         // at an address the kernel picks; nothing else in this process maps it.
         let ptr = unsafe {
