@@ -181,9 +181,9 @@ pub(crate) enum TimerKey {
 
 /// One run.
 pub struct Engine {
-    /// Handler unit tests: the guest memory of every test thread (no tracee).
-    #[cfg(test)]
-    pub(crate) local_mem: Option<std::cell::RefCell<crate::syscall::capture::LocalMemory>>,
+    /// Guest memory as handlers read and write it: the tracees' (in handler unit tests,
+    /// a local memory).
+    pub(crate) mem: Box<dyn handler::memory::ThreadMemory>,
     pub(crate) cfg: Config,
     pub(crate) now: VTime,
     pub(crate) procs: BTreeMap<Vtid, Proc>,
@@ -314,8 +314,7 @@ impl Engine {
         let (sems, uts) = per_node(&cfg);
         let cfg_snapshots = cfg.snapshot_at.clone();
         Engine {
-            #[cfg(test)]
-            local_mem: None,
+            mem: Box::new(handler::memory::TraceeMemory),
             sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
             trace: Trace::new(cfg.keep_trace),
             watch: Watch::register(cfg.preempt_slice),

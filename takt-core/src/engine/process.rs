@@ -961,7 +961,7 @@ pub(crate) fn default_is_fatal(sig: i32) -> bool {
 #[cfg(test)]
 impl Engine {
     /// Adds process `vpid` (one thread, `tid` = `vpid`) on node `node` with an empty fd
-    /// table, backed by no tracee: for handler unit tests, with [`Engine::local_mem`] as
+    /// table, backed by no tracee: for handler unit tests, with their local memory as
     /// its memory. Its parent is init (1).
     pub(crate) fn test_process(&mut self, vpid: Vtid, node: usize) {
         let fdt = self.files.new_table();

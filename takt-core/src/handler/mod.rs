@@ -16,6 +16,7 @@ pub mod futex;
 pub mod guest;
 pub mod inject;
 pub mod io;
+pub mod memory;
 pub mod poll;
 pub mod process;
 pub mod sem;
@@ -733,14 +734,9 @@ impl Engine {
     }
 
     /// Fills `buf` from tracee memory at `addr` (`EFAULT` on a bad address). The one
-    /// place a handler reads guest memory (in handler unit tests: their local memory).
+    /// place a handler reads guest memory ([`memory::ThreadMemory`]).
     pub(crate) fn read_into(&self, tid: Vtid, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        #[cfg(test)]
-        if let Some(m) = &self.local_mem {
-            use crate::syscall::capture::GuestMemory;
-            return m.borrow().read(addr, buf);
-        }
-        sys::read_mem(self.real(tid), addr, buf).map_err(|_| Errno::EFAULT)
+        self.mem.read(self.real(tid), addr, buf)
     }
 
     /// Reads the pieces `ranges` of tracee memory into `buf`, in order; returns the bytes
@@ -751,19 +747,7 @@ impl Engine {
         ranges: &[(u64, usize)],
         buf: &mut [u8],
     ) -> Result<usize, Errno> {
-        #[cfg(test)]
-        if self.local_mem.is_some() {
-            let mut at = 0usize;
-            for &(a, l) in ranges {
-                let end = at.saturating_add(l).min(buf.len());
-                if self.read_into(tid, a, &mut buf[at..end]).is_err() {
-                    return if at == 0 { Err(Errno::EFAULT) } else { Ok(at) };
-                }
-                at = end;
-            }
-            return Ok(at);
-        }
-        sys::read_mem_vectored(self.real(tid), ranges, buf).map_err(|_| Errno::EFAULT)
+        self.mem.read_vectored(self.real(tid), ranges, buf)
     }
 
     /// Writes `data` over the pieces `ranges` of tracee memory, in order.
@@ -773,17 +757,7 @@ impl Engine {
         ranges: &[(u64, usize)],
         data: &[u8],
     ) -> Result<(), Errno> {
-        #[cfg(test)]
-        if self.local_mem.is_some() {
-            let mut at = 0usize;
-            for &(a, l) in ranges {
-                let end = at.saturating_add(l).min(data.len());
-                self.write_mem(tid, a, &data[at..end])?;
-                at = end;
-            }
-            return Ok(());
-        }
-        sys::write_mem_vectored(self.real(tid), ranges, data).map_err(|_| Errno::EFAULT)
+        self.mem.write_vectored(self.real(tid), ranges, data)
     }
 
     /// Reads a plain value from tracee memory.
@@ -794,11 +768,7 @@ impl Engine {
 
     /// Writes bytes into tracee memory.
     pub(crate) fn write_mem(&self, tid: Vtid, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        #[cfg(test)]
-        if let Some(m) = &self.local_mem {
-            return m.borrow_mut().write(addr, data);
-        }
-        sys::write_mem(self.real(tid), addr, data).map_err(|_| Errno::EFAULT)
+        self.mem.write(self.real(tid), addr, data)
     }
 
     /// Writes a plain value into tracee memory.

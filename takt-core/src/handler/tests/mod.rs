@@ -67,8 +67,8 @@ impl H {
         for (i, n) in e.cfg.nodes.clone().iter().enumerate() {
             assert_eq!(e.net.add_node(&n.name, n.addr), i);
         }
-        e.local_mem = Some(std::cell::RefCell::new(
-            LocalMemory::new().with(MEM, vec![0u8; MEM_LEN]),
+        e.mem = Box::new(crate::handler::memory::SharedLocal(
+            std::cell::RefCell::new(LocalMemory::new().with(MEM, vec![0u8; MEM_LEN])),
         ));
         let mut h = H { e };
         h.process(2, 0);
