@@ -73,14 +73,50 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     ))
 }
 
-fn read_at(file: &mut File, off: u64, len: u64) -> Option<Vec<u8>> {
-    if len > MAX_TABLE {
-        return None;
+/// Where an ELF image's bytes come from: a file, or an image already in memory (a
+/// vDSO).
+trait Source {
+    /// `len` bytes at offset `off`; `None` past the end or over [`MAX_TABLE`].
+    fn bytes(&mut self, off: u64, len: u64) -> Option<Vec<u8>>;
+}
+
+impl Source for File {
+    fn bytes(&mut self, off: u64, len: u64) -> Option<Vec<u8>> {
+        if len > MAX_TABLE {
+            return None;
+        }
+        self.seek(SeekFrom::Start(off)).ok()?;
+        let mut buf = vec![0; usize::try_from(len).ok()?];
+        self.read_exact(&mut buf).ok()?;
+        Some(buf)
     }
-    file.seek(SeekFrom::Start(off)).ok()?;
-    let mut buf = vec![0; usize::try_from(len).ok()?];
-    file.read_exact(&mut buf).ok()?;
-    Some(buf)
+}
+
+impl Source for &[u8] {
+    fn bytes(&mut self, off: u64, len: u64) -> Option<Vec<u8>> {
+        let start = usize::try_from(off).ok()?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        Some(self.get(start..end)?.to_vec())
+    }
+}
+
+fn read_at(src: &mut impl Source, off: u64, len: u64) -> Option<Vec<u8>> {
+    src.bytes(off, len)
+}
+
+/// The value and size of the function `name` in the dynamic symbol table (`.dynsym`)
+/// of an ELF image in memory (the vDSO: its values are offsets in the image).
+pub(crate) fn dynamic_function(image: &[u8], name: &str) -> Option<(u64, u64)> {
+    let mut src = image;
+    let elf = Elf::read(&mut src)?;
+    let s = elf.sections.iter().find(|s| s.kind == 11)?;
+    let syms = read_at(&mut src, s.offset, s.size)?;
+    let strs = elf.sections.get(usize::try_from(s.link).ok()?)?;
+    let strtab = read_at(&mut src, strs.offset, strs.size)?;
+    syms.chunks_exact(24).find_map(|e| {
+        let n = usize::try_from(u32_at(e, 0)?).ok()?;
+        (e[4] & 0xf == 2 && name_at(&strtab, n)? == name).then_some((u64_at(e, 8)?, u64_at(e, 16)?))
+    })
 }
 
 /// A NUL-terminated name at `at` in `table`.
@@ -108,7 +144,7 @@ struct Elf {
 }
 
 impl Elf {
-    fn read(file: &mut File) -> Option<Elf> {
+    fn read(file: &mut impl Source) -> Option<Elf> {
         let h = read_at(file, 0, 64)?;
         if h.get(..6)? != b"\x7fELF\x02\x01" {
             return None;

@@ -625,9 +625,10 @@ impl Engine {
             let n = self.watch.resuming(tgid, real);
             let stop = sys::wait(running);
             self.watch.stopped();
-            self.settle_clock();
             let stop = stop?;
             if let Stop::Stopped(mut s, StopReason::Signal(libc::SIGSTOP)) = stop {
+                // handle_stop settles the clock page's reads; this path may not get there.
+                self.settle_clock();
                 if self.watch.fired_during(n) {
                     // Preempted by the watchdog: the thread ran a whole slice without
                     // a trapped syscall (or takt was told to stop meanwhile).

@@ -7,7 +7,7 @@ use super::Fault;
 use crate::errno::Errno;
 use crate::syscall::enums::{EpollOp, FcntlCmd};
 use crate::syscall::flags::{FlockOp, GrndFlags, OpenFlags, WaitOptions, WaitidOptions};
-use crate::syscall::Syscall;
+use crate::syscall::{Dir, Syscall};
 
 const SHORT: Fault = Fault::Short;
 const EADDRINUSE: Fault = Fault::Errno(Errno::EADDRINUSE);
@@ -353,8 +353,8 @@ pub enum Signals {
 pub struct Call {
     /// The syscall number (x86-64).
     pub nr: u32,
-    /// Its six arguments, as in the registers.
-    pub args: [u64; 6],
+    /// The call, typed (decoded once, from the registers).
+    pub call: Syscall,
     /// What its descriptor argument refers to (the first argument; for `sendfile`-like
     /// calls, none are in the table).
     pub target: Target,
@@ -371,16 +371,16 @@ impl Call {
     pub fn new(nr: u32, args: [u64; 6]) -> Call {
         Call {
             nr,
-            args,
+            call: Syscall::decode(nr, args),
             target: Target::Unknown,
             nonblock: false,
             signals: Signals::Unknown,
         }
     }
 
-    /// The call, typed (decoded from [`Call::nr`] and [`Call::args`]).
+    /// The call, typed.
     pub fn syscall(&self) -> Syscall {
-        Syscall::decode(self.nr, self.args)
+        self.call
     }
 }
 
@@ -473,8 +473,9 @@ fn is_lock_cmd(cmd: FcntlCmd) -> bool {
 fn short(call: &Call) -> bool {
     use Syscall as S;
     let sc = call.syscall();
+    let transfer = sc.transfer();
     // What the registers say the call asks for (not for vectored and msghdr calls).
-    let asked = sc.transfer().and_then(|t| t.requested());
+    let asked = transfer.and_then(|t| t.requested());
     match sc {
         S::Sendmmsg(_) | S::Recvmmsg(_) => asked.is_some_and(|n| n >= 2),
         // getrandom(2): "reads of up to 256 bytes will always return as many bytes as
@@ -490,16 +491,7 @@ fn short(call: &Call) -> bool {
                 }
                 _ => true,
             };
-            let write = matches!(
-                sc,
-                S::Write(_)
-                    | S::Writev(_)
-                    | S::Pwrite64(_)
-                    | S::Pwritev(_)
-                    | S::Pwritev2(_)
-                    | S::Sendto(_)
-                    | S::Sendmsg(_)
-            );
+            let write = transfer.is_some_and(|t| t.dir == Dir::Write);
             enough
                 && match call.target {
                     Target::Unknown | Target::File => true,

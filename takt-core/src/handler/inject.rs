@@ -147,7 +147,7 @@ fn with_count(call: &Syscall, a: [u64; 6], n: u64) -> [u64; 6] {
     args
 }
 
-fn describe(e: &Engine, tid: Vtid, call: &Syscall, a: [u64; 6]) -> Call {
+fn describe(e: &Engine, tid: Vtid, call: &Syscall) -> Call {
     let mut target = Target::Unknown;
     let mut nonblock = false;
     if let Some(fd) = call_fd(call) {
@@ -187,7 +187,7 @@ fn describe(e: &Engine, tid: Vtid, call: &Syscall, a: [u64; 6]) -> Call {
     };
     Call {
         nr: call.nr(),
-        args: a,
+        call: *call,
         target,
         nonblock,
         signals,
@@ -201,7 +201,7 @@ fn describe(e: &Engine, tid: Vtid, call: &Syscall, a: [u64; 6]) -> Call {
 /// when their syscall is named with its own rate.
 pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, sc: &Syscall) -> (Res, bool) {
     let (nr, a) = sc.encode();
-    let call = describe(e, tid, sc, a);
+    let call = describe(e, tid, sc);
     let kernel_file =
         call.target == Target::File || matches!(sc, Syscall::Open(_) | Syscall::Openat(_));
     if kernel_file && !e.injector.plan().overrides().any(|(n, _)| n == nr) {

@@ -128,92 +128,35 @@ fn own_image() -> Option<Image> {
     Image::parse(bytes)
 }
 
-/// Little-endian reads that fail instead of panicking past the end.
-fn u16_at(b: &[u8], at: u64) -> Option<u64> {
-    let at = usize::try_from(at).ok()?;
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?) as u64)
-}
-fn u32_at(b: &[u8], at: u64) -> Option<u64> {
-    let at = usize::try_from(at).ok()?;
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?) as u64)
-}
-fn u64_at(b: &[u8], at: u64) -> Option<u64> {
-    let at = usize::try_from(at).ok()?;
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
 impl Image {
-    /// Finds the functions in an image (its section headers: `.dynsym` and its string
-    /// table). `None` if one is missing or too small for takt's code.
+    /// Finds the functions in an image (its dynamic symbols, read by
+    /// [`crate::symbols`]). `None` if one is missing or too small for takt's code.
     fn parse(bytes: Vec<u8>) -> Option<Image> {
-        let b = &bytes[..];
-        if b.get(..4)? != b"\x7fELF" || *b.get(4)? != 2 {
-            return None;
-        }
-        let shoff = u64_at(b, 0x28)?;
-        let shentsize = u16_at(b, 0x3a)?;
-        let shnum = u16_at(b, 0x3c)?;
-        let section = |i: u64| {
-            let at = shoff.checked_add(i.checked_mul(shentsize)?)?;
-            // (type, offset, size, link, entry size)
-            Some((
-                u32_at(b, at.checked_add(4)?)?,
-                u64_at(b, at.checked_add(0x18)?)?,
-                u64_at(b, at.checked_add(0x20)?)?,
-                u32_at(b, at.checked_add(0x28)?)?,
-                u64_at(b, at.checked_add(0x38)?)?,
-            ))
-        };
-        let (_, symoff, symsize, strndx, syment) =
-            (0..shnum).find_map(|i| section(i).filter(|s| s.0 == 11 /* SHT_DYNSYM */))?;
-        let (_, stroff, strsize, _, _) = section(strndx)?;
-        let strtab = b.get(
-            usize::try_from(stroff).ok()?..usize::try_from(stroff.checked_add(strsize)?).ok()?,
-        )?;
-        let find = |want: &str| -> Option<Sym> {
-            let n = symsize.checked_div(syment)?;
-            (0..n).find_map(|i| {
-                let at = symoff.checked_add(i.checked_mul(syment)?)?;
-                let name = usize::try_from(u32_at(b, at)?).ok()?;
-                let rest = strtab.get(name..)?;
-                let end = rest.iter().position(|&c| c == 0)?;
-                (&rest[..end] == want.as_bytes()).then_some(())?;
-                Some(Sym {
-                    off: u64_at(b, at.checked_add(8)?)?,
-                    size: u64_at(b, at.checked_add(16)?)?,
-                })
-            })
+        let find = |name: &str| {
+            crate::symbols::dynamic_function(&bytes, name).map(|(off, size)| Sym { off, size })
         };
         let clock_gettime = find("__vdso_clock_gettime")?;
         let gettimeofday = find("__vdso_gettimeofday")?;
         let time = find("__vdso_time")?;
+        let room = |s: Sym, n: usize| {
+            s.size >= n as u64
+                && s.off
+                    .checked_add(s.size)
+                    .is_some_and(|e| e <= bytes.len() as u64)
+        };
+        if !room(clock_gettime, STUBS.len() + 1) || !room(gettimeofday, 5) || !room(time, 5) {
+            return None;
+        }
         let mut others = Vec::new();
         for (name, code) in [
             ("__vdso_getcpu", &GETCPU_SYSCALL[..]),
             ("__vdso_clock_getres", &GETRES_SYSCALL[..]),
             ("__vdso_getrandom", &ENOSYS[..]),
         ] {
-            if let Some(s) = find(name) {
-                if s.size < code.len() as u64 {
-                    return None;
-                }
-                others.push((s, code));
-            }
-        }
-        let room = |s: Sym, n: usize| {
-            s.size >= n as u64
-                && s.off
-                    .checked_add(s.size)
-                    .is_some_and(|e| e <= b.len() as u64)
-        };
-        if !room(clock_gettime, STUBS.len() + 1) || !room(gettimeofday, 5) || !room(time, 5) {
-            return None;
-        }
-        for (s, _) in &others {
-            if !room(*s, 1) {
-                return None;
+            match find(name) {
+                Some(s) if room(s, code.len()) => others.push((s, code)),
+                Some(_) => return None,
+                None => {}
             }
         }
         Some(Image {
