@@ -52,55 +52,38 @@ pub(crate) fn page_budget(cost: Duration, reads: u32) -> (u64, u64) {
     )
 }
 
-/// The clock page file's name, in the scenario's directory (which every node's view
-/// shows at [`crate::config::NODE_VIEW`]).
-const PAGE_FILE: &str = ".takt-clock";
-
 impl Engine {
-    /// The clock page of the run: none without nodes, when [`crate::config::Config::clock_page`]
-    /// is off or `TAKT_CLOCK_PAGE=0`, or when
-    /// this machine's vDSO has no room for takt's functions (then every process runs with
-    /// the vDSO hidden and its clock reads trap).
+    /// The clock page of the run: none when [`crate::config::Config::clock_page`] is off
+    /// or `TAKT_CLOCK_PAGE=0`, or when this machine's vDSO has no room for takt's
+    /// functions (then every process runs with the vDSO hidden and its clock reads trap).
     pub(crate) fn make_clock_page(&mut self) -> Option<sys::vdso::ClockPage> {
         if !self.cfg.clock_page || std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
             return None;
         }
         sys::vdso::image()?;
-        let dir = self.cfg.nodes.first()?.dir.parent()?.to_path_buf();
         let offset = |c| crate::handler::time::clock_value(crate::time::VTime::ZERO, c).ok();
-        let page = sys::vdso::ClockPage::create(
-            &dir.join(PAGE_FILE),
+        let (realtime, monotonic) = (
             offset(libc::CLOCK_REALTIME)?,
             offset(libc::CLOCK_MONOTONIC)?,
         );
-        page.ok()
-    }
-
-    /// The clock page's file as a process of `node` sees it.
-    fn page_path_on(&self, node: usize) -> Option<Vec<u8>> {
-        let page = self.clock.as_ref()?;
-        let n = self.cfg.nodes.get(node)?;
-        if n.dir.parent() != page.path().parent() {
-            return None;
+        // In the scenario's IPC namespace, where its processes can attach it.
+        let make = || sys::vdso::ClockPage::create(realtime, monotonic).ok();
+        match &self.pidns {
+            Some(ns) => ns.in_ipc(make),
+            None => make(),
         }
-        let path = match self.nodens.get(node) {
-            Some(Some(_)) => format!("{}/{PAGE_FILE}", crate::config::NODE_VIEW).into_bytes(),
-            _ => page.path().as_os_str().as_encoded_bytes().to_vec(),
-        };
-        Some(path)
     }
 
     /// At the exec stop of `tid` (its process's vDSO at `base`): puts takt's clock
     /// functions in it. Whether they are in place (otherwise the vDSO must be hidden).
     pub(crate) fn install_vdso(&mut self, tid: Vtid, base: u64) -> Result<bool, crate::Error> {
-        let pid = self.threads[&tid].pid;
-        let (node, tgid) = (self.procs[&pid].node, self.procs[&pid].real);
-        let Some(path) = self.page_path_on(node) else {
+        let Some(shm) = self.clock.as_ref().map(sys::vdso::ClockPage::id) else {
             return Ok(false);
         };
+        let tgid = self.procs[&self.threads[&tid].pid].real;
         let t = self.threads.get_mut(&tid).expect("thread exists");
         let s = t.stopped.take().expect("stopped at its exec");
-        let (s, done) = sys::vdso::install(s, tgid, base, &path)?;
+        let (s, done) = sys::vdso::install(s, tgid, base, shm)?;
         self.threads.get_mut(&tid).expect("thread exists").stopped = Some(s);
         Ok(done == sys::vdso::Installed::Yes)
     }

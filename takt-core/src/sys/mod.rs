@@ -1144,8 +1144,8 @@ impl PidNamespace {
     /// (and in the scenario's IPC namespace).
     pub fn enter_for_children<T>(&self, f: impl FnOnce() -> T) -> T {
         // SAFETY: setns with namespace fds we own; affects only this thread's
-        // pid_for_children and this thread's IPC namespace (nothing of takt uses System V
-        // IPC), both restored right after.
+        // pid_for_children and this thread's IPC namespace (takt's only System V object,
+        // the clock page, is made in `in_ipc`), both restored right after.
         unsafe {
             libc::setns(self.ns.as_raw_fd(), libc::CLONE_NEWPID);
             libc::setns(self.ipc.as_raw_fd(), libc::CLONE_NEWIPC);
@@ -1156,6 +1156,18 @@ impl PidNamespace {
             libc::setns(self.home.as_raw_fd(), libc::CLONE_NEWPID);
             libc::setns(self.home_ipc.as_raw_fd(), libc::CLONE_NEWIPC);
         }
+        out
+    }
+
+    /// Runs `f` with the calling thread in the scenario's IPC namespace (to make System V
+    /// objects the scenario's processes can reach: takt's clock page).
+    pub fn in_ipc<T>(&self, f: impl FnOnce() -> T) -> T {
+        // SAFETY: setns with namespace fds we own; affects only this thread's IPC
+        // namespace, restored right after.
+        unsafe { libc::setns(self.ipc.as_raw_fd(), libc::CLONE_NEWIPC) };
+        let out = f();
+        // SAFETY: as above, back to this thread's own namespace.
+        unsafe { libc::setns(self.home_ipc.as_raw_fd(), libc::CLONE_NEWIPC) };
         out
     }
 

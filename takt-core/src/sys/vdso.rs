@@ -9,9 +9,9 @@
 //! Now, at each `execve`, takt rewrites the process's own copy of the vDSO (the kernel's
 //! image, which the tracer's process maps too, so its symbols are found there):
 //!
-//! - `clock_gettime`, `gettimeofday` and `time` read the **clock page**, one page of a
-//!   file the tracer maps shared and each process maps at exec (three syscalls the
-//!   tracer has it make, [`install`]). The page holds the virtual time, what one read
+//! - `clock_gettime`, `gettimeofday` and `time` read the **clock page**, a System V
+//!   shared memory segment ([`ClockPage`]) the tracer attaches and each process
+//!   attaches at exec (one `shmat` the tracer has it make, [`install`]). The page holds the virtual time, what one read
 //!   costs and how many reads may still be answered; a read adds its cost, exactly as a
 //!   trapped read does (see `engine::time`), and counts itself on the page. At every
 //!   stop the tracer takes the reads counted since it last looked and moves the virtual
@@ -23,16 +23,14 @@
 //!   `ENOSYS` (libc and Go then make the trapped syscall).
 //!
 //! The functions' code is [`STUBS`], assembled from `vdso_stubs.S` beside this file. If
-//! anything does not fit (another kernel's vDSO, a function too small, a path too long)
-//! or fails, the vDSO is hidden as before.
+//! anything does not fit (another kernel's vDSO, a function too small) or fails, the vDSO is hidden as before.
 //!
-//! The guest can write the page (it is mapped writable in every process): the tracer
+//! The guest can write the page (it is attached writable in every process): the tracer
 //! trusts nothing it reads back but the count of reads, which it caps at the budget it
 //! gave, and it writes every other slot again before any thread runs.
 
 use super::{read_mem, wait, Error, RealTid, Regs, Stop, StopReason, Stopped, ALL, RAX, RIP};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The functions takt puts in a process's vDSO, assembled from `vdso_stubs.S`
@@ -195,50 +193,47 @@ impl Image {
     }
 }
 
-/// The clock page: one page of a file, mapped shared by the tracer and by every traced
-/// process that has takt's vDSO.
+/// The clock page: one System V shared memory segment, attached by the tracer and by
+/// every traced process that has takt's vDSO. A segment, not a file: no guest can
+/// truncate it under the tracer's mapping (a `SIGBUS` in the tracer) or put another
+/// file at its path. It is marked for removal as soon as it is made (Linux still lets
+/// processes attach it by id), so it is gone when the last process detaches, even if
+/// the tracer dies.
 #[derive(Debug)]
 pub struct ClockPage {
     ptr: *mut u64,
-    path: PathBuf,
+    id: i32,
     /// The clocks' offsets (ns): CLOCK_REALTIME's, CLOCK_MONOTONIC's.
     offsets: (u64, u64),
 }
 
 impl ClockPage {
-    /// Creates the page's file at `path` (4096 zero bytes) and maps it; the clocks'
-    /// offsets are `realtime` and `monotonic` (ns).
-    pub fn create(path: &Path, realtime: u64, monotonic: u64) -> std::io::Result<ClockPage> {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
-        f.set_len(4096)?;
-        // Every guest maps it, whatever user it runs as (PostgreSQL's are `postgres`).
-        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o666))?;
-        // SAFETY: maps one page of a file this process just made 4096 bytes long, shared,
-        // at an address the kernel picks; nothing else in this process maps it.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                f.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
+    /// Makes the segment (4096 zero bytes, attachable by every user: a guest may run as
+    /// another) and attaches it; the clocks' offsets are `realtime` and `monotonic` (ns).
+    pub fn create(realtime: u64, monotonic: u64) -> std::io::Result<ClockPage> {
+        // SAFETY: shmget takes plain values and dereferences nothing.
+        let id = unsafe { libc::shmget(libc::IPC_PRIVATE, 4096, libc::IPC_CREAT | 0o666) };
+        if id < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: attaches the segment just made at an address the kernel picks; nothing
+        // else in this process uses that range.
+        let ptr = unsafe { libc::shmat(id, std::ptr::null(), 0) };
+        // SAFETY: IPC_RMID takes no buffer (NULL is allowed); attachments stay valid.
+        unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
+        if ptr as isize == -1 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(ClockPage {
             ptr: ptr.cast(),
-            path: path.to_path_buf(),
+            id,
             offsets: (realtime, monotonic),
         })
+    }
+
+    /// The segment's id (what a process attaches).
+    pub fn id(&self) -> i32 {
+        self.id
     }
 
     fn get(&self, slot: usize) -> u64 {
@@ -277,20 +272,14 @@ impl ClockPage {
         self.set(LIMIT, limit);
         self.set(COST, cost);
     }
-
-    /// The page's file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for ClockPage {
     fn drop(&mut self) {
-        // SAFETY: unmaps the page mapped in `create`, which nothing uses after this.
+        // SAFETY: detaches the segment attached in `create`, which nothing uses after this.
         unsafe {
-            libc::munmap(self.ptr.cast(), 4096);
+            libc::shmdt(self.ptr.cast());
         }
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -314,26 +303,24 @@ pub enum Installed {
 }
 
 /// Puts takt's functions in the vDSO at `base` of the process stopped at `s` (its
-/// `PTRACE_EVENT_EXEC` stop; `tgid` its process), mapping the clock page from `guest_path` (the page's file
-/// as the process sees it). Returns the process's stop after it: its `execve`'s exit.
+/// `PTRACE_EVENT_EXEC` stop; `tgid` its process), attaching the clock page (System V
+/// segment `shm`). Returns the process's stop after it: its `execve`'s exit.
 ///
-/// The process makes three syscalls for it (`openat`, `mmap`, `close`) at the gadget
-/// before its first instruction; a signal that arrives meanwhile is held and raised
-/// again after. Fails only if the tracee vanished.
+/// The process makes one syscall for it (`shmat`) at the gadget before its first
+/// instruction; a signal that arrives meanwhile is held and raised again after. Fails
+/// only if the tracee vanished.
 pub fn install(
     s: Stopped,
     tgid: RealTid,
     base: u64,
-    guest_path: &[u8],
+    shm: i32,
 ) -> Result<(Stopped, Installed), Error> {
     let tid = s.tid();
     let mut held = Vec::new();
     let s = to_syscall_exit(s, &mut held)?;
     let r = match image() {
-        Some(img) if guest_path.len() < 256 && !guest_path.contains(&0) => {
-            place(s, img, base, guest_path, &mut held)?
-        }
-        _ => (s, Installed::No),
+        Some(img) => place(s, img, base, shm, &mut held)?,
+        None => (s, Installed::No),
     };
     for sig in held {
         let _ = super::tgkill(tgid, tid, sig);
@@ -341,12 +328,12 @@ pub fn install(
     Ok(r)
 }
 
-/// Checks the image, maps the page and writes the functions.
+/// Checks the image, attaches the page and writes the functions.
 fn place(
     s: Stopped,
     img: &Image,
     base: u64,
-    guest_path: &[u8],
+    shm: i32,
     held: &mut Vec<i32>,
 ) -> Result<(Stopped, Installed), Error> {
     let tid = s.tid();
@@ -354,53 +341,18 @@ fn place(
     if read_mem(tid, base, &mut theirs).is_err() || theirs != img.bytes {
         return Ok((s, Installed::No));
     }
-    let cg = base.wrapping_add(img.clock_gettime.off);
-    let gadget = cg.wrapping_add(GADGET as u64);
-    let path_at = cg.wrapping_add(STUBS.len() as u64);
-    let mut path = guest_path.to_vec();
-    path.push(0);
+    let gadget = base
+        .wrapping_add(img.clock_gettime.off)
+        .wrapping_add(GADGET as u64);
     let Some(mem) = forced_writer(tid) else {
         return Ok((s, Installed::No));
     };
-    if mem.write_all_at(&STUBS[GADGET..], gadget).is_err()
-        || mem.write_all_at(&path, path_at).is_err()
-    {
+    if mem.write_all_at(&STUBS[GADGET..], gadget).is_err() {
         return Ok((s, Installed::No));
     }
     let saved = s.regs()?;
-    let flags = (libc::O_RDWR | libc::O_CLOEXEC) as u64;
-    let at_fdcwd = libc::AT_FDCWD as i64 as u64;
-    let (s, fd) = call(
-        s,
-        &saved,
-        gadget,
-        libc::SYS_openat,
-        [at_fdcwd, path_at, flags, 0, 0, 0],
-        held,
-    )?;
-    let (s, page) = if fd >= 0 {
-        let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
-        let shared = libc::MAP_SHARED as u64;
-        let (s, page) = call(
-            s,
-            &saved,
-            gadget,
-            libc::SYS_mmap,
-            [0, 4096, prot, shared, fd as u64, 0],
-            held,
-        )?;
-        let (s, _) = call(
-            s,
-            &saved,
-            gadget,
-            libc::SYS_close,
-            [fd as u64, 0, 0, 0, 0, 0],
-            held,
-        )?;
-        (s, page)
-    } else {
-        (s, fd)
-    };
+    let args = [shm as u64, 0, 0, 0, 0, 0];
+    let (s, page) = call(s, &saved, gadget, libc::SYS_shmat, args, held)?;
     let mut all = saved;
     all.dirty = ALL;
     s.set_regs(&all)?;
@@ -452,7 +404,9 @@ fn next_syscall_stop(mut running: super::Running, held: &mut Vec<i32>) -> Result
         match wait(running)? {
             Stop::Stopped(s, StopReason::SyscallExit) => return Ok(s),
             Stop::Stopped(s, StopReason::Signal(sig)) => {
-                held.push(sig);
+                if !held.contains(&sig) {
+                    held.push(sig); // raised again once: at most one of each is pending
+                }
                 running = s.cont_to_syscall_exit()?;
             }
             Stop::Stopped(s, _) => running = s.cont_to_syscall_exit()?,
@@ -517,25 +471,23 @@ mod tests {
                 .arg(&bin)
                 .status()
                 .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("no assembler here: the stubs are not checked against their source");
-            let _ = std::fs::remove_dir_all(&dir);
-            return;
-        }
-        let built = std::fs::read(&bin).expect("objcopy wrote it");
+        let built = std::fs::read(&bin);
         let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            ok,
+            "as and objcopy (binutils, which scripts/setup installs) could not assemble {src}"
+        );
+        let built = built.expect("objcopy wrote it");
         assert_eq!(built, STUBS.to_vec(), "vdso_stubs.S and STUBS differ");
     }
 
     #[test]
     fn the_page_caps_what_a_guest_claims_to_have_read() {
-        let path = std::env::temp_dir().join(format!("takt-clock-test-{}", std::process::id()));
-        let page = ClockPage::create(&path, 1, 2).expect("page");
+        let page = ClockPage::create(1, 2).expect("page");
         page.publish(100, 500, 999);
         page.set(READS, u64::MAX);
         assert_eq!(page.take_reads(999), 999);
         assert_eq!(page.take_reads(999), 0);
         drop(page);
-        assert!(!path.exists());
     }
 }
