@@ -3,10 +3,14 @@
 //! Module map:
 //! - [`sys`]: the kernel boundary — ptrace, wait, registers, tracee memory, spawn, the
 //!   seccomp filter, the PID namespace, the watchdog. All `unsafe` code lives here.
-//! - [`engine`]: one run: threads, processes, the run loop, ptrace stops.
+//! - [`engine`]: one run: the run loop, the tracees' stops, the scheduler's picks, the
+//!   trace.
+//! - [`world`]: what handlers see: processes, threads, descriptors, the models, guest
+//!   memory and the run's fault decisions, never the engine.
 //! - [`syscall`]: the typed decode of each syscall (registers → [`syscall::Syscall`] and
 //!   back), its strace-style rendering, and what a trace line captures from guest memory.
-//! - [`handler`]: one module per syscall family, and the dispatch table.
+//! - [`handler`]: one module per syscall family, and the dispatch table; each handler
+//!   gets the [`world::World`].
 //! - [`fd`], [`net`], [`time`], [`sched`], [`ipc`]: sans-I/O models (no ptrace),
 //!   unit-tested.
 //! - [`fs`]: files as programs see them (takt's inode numbers, virtual times) and as a
@@ -71,6 +75,7 @@ pub mod syscall;
 pub mod tape;
 pub mod time;
 pub mod trace;
+pub mod world;
 
 pub use error::Error;
 

@@ -177,7 +177,7 @@ impl Engine {
     /// At a scheduling point: takes every requested snapshot whose time has come (one
     /// cut, recorded once per requested time). Costs a comparison when none is due.
     pub(crate) fn take_due_snapshots(&mut self) {
-        while self.snaps.pending.last().is_some_and(|&t| t <= self.now) {
+        while self.snaps.pending.last().is_some_and(|&t| t <= self.w.now) {
             let requested = self.snaps.pending.pop().expect("checked");
             let s = self.snapshot(requested);
             self.snaps.taken.push(s);
@@ -187,12 +187,14 @@ impl Engine {
     /// The state of everything now.
     fn snapshot(&self, requested: VTime) -> Snapshot {
         let node_name = |n: usize| {
-            self.cfg
+            self.w
+                .cfg
                 .nodes
                 .get(n)
                 .map_or_else(|| format!("node{n}"), |x| x.name.clone())
         };
         let nodes = self
+            .w
             .cfg
             .nodes
             .iter()
@@ -217,6 +219,7 @@ impl Engine {
             })
             .collect();
         let processes = self
+            .w
             .procs
             .values()
             .filter(|p| p.status.is_none())
@@ -224,7 +227,7 @@ impl Engine {
                 let threads = p
                     .threads
                     .iter()
-                    .filter_map(|tid| self.threads.get(tid))
+                    .filter_map(|tid| self.w.threads.get(tid))
                     .map(|t| {
                         let mut s = ThreadState {
                             tid: t.vtid,
@@ -261,7 +264,7 @@ impl Engine {
                 let fdt = p
                     .threads
                     .first()
-                    .and_then(|tid| self.threads.get(tid))
+                    .and_then(|tid| self.w.threads.get(tid))
                     .map(|t| t.fdt);
                 ProcessState {
                     pid: p.vpid,
@@ -276,6 +279,7 @@ impl Engine {
             })
             .collect();
         let pipes = self
+            .w
             .files
             .pipes
             .iter()
@@ -289,6 +293,7 @@ impl Engine {
             })
             .collect();
         let timers = self
+            .w
             .timers
             .iter()
             .map(|(at, k)| TimerState {
@@ -297,7 +302,7 @@ impl Engine {
                     TimerKey::Thread(t) => format!("timeout of tid {t}"),
                     TimerKey::Alarm(p) => format!("alarm of pid {p}"),
                     TimerKey::Spawn(i) => format!("start of process {i}"),
-                    TimerKey::Scheduled(i) => match self.cfg.events.get(*i) {
+                    TimerKey::Scheduled(i) => match self.w.cfg.events.get(*i) {
                         Some((_, e)) => format!("scheduled {e:?}"),
                         None => format!("scheduled event {i}"),
                     },
@@ -308,18 +313,19 @@ impl Engine {
             .collect();
         Snapshot {
             requested,
-            time: self.now,
+            time: self.w.now,
             event_index: self.trace.count(),
             nodes,
             partitions: self
+                .w
                 .net
                 .partitions()
                 .into_iter()
                 .map(|(a, b)| (node_name(a), node_name(b)))
                 .collect(),
             processes,
-            sockets: self.net.socket_views(),
-            in_flight: self.net.packet_views(),
+            sockets: self.w.net.socket_views(),
+            in_flight: self.w.net.packet_views(),
             pipes,
             timers,
         }
@@ -330,10 +336,11 @@ impl Engine {
     fn fd_states(&self, real: crate::sys::RealTid, t: crate::fd::TableId) -> Vec<FdState> {
         use crate::fd::Kind;
         let mut out: Vec<FdState> = self
+            .w
             .files
             .fds(t)
             .map(|(fd, e)| {
-                let kind = self.files.file(e.file).kind;
+                let kind = self.w.files.file(e.file).kind;
                 let what = match kind {
                     Kind::PipeRead(p) => format!("pipe {p} (read end)"),
                     Kind::PipeWrite(p) => format!("pipe {p} (write end)"),
@@ -346,7 +353,7 @@ impl Engine {
                     Kind::Urandom => "/dev/urandom (seeded)".to_string(),
                     Kind::Epoll(n) => format!("epoll {n}"),
                     Kind::Socket(s) => {
-                        match (self.net.local_addr(s).ok(), self.net.peer_addr(s).ok()) {
+                        match (self.w.net.local_addr(s).ok(), self.w.net.peer_addr(s).ok()) {
                             (Some(l), Some(p)) => {
                                 format!("socket {s} {} -> {}", addr_text(&l), addr_text(&p))
                             }

@@ -33,6 +33,7 @@ impl GuestMemory for Tracee<'_> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         let real = self
             .engine
+            .w
             .threads
             .get(&self.tid)
             .ok_or(Errno::EFAULT)?
@@ -171,6 +172,7 @@ impl Engine {
     fn hide_scenario_dir(&self, cap: &mut Capture) {
         use std::os::unix::ffi::OsStrExt;
         let mut dirs: Vec<&[u8]> = self
+            .w
             .cfg
             .nodes
             .iter()

@@ -11,26 +11,22 @@
 //! CPU-time model and the timers on it in `cpu`, what a clock read costs in `time`.
 
 mod capture;
-pub(crate) mod cpu;
 mod decide;
-mod job;
 mod process;
-mod signal;
 mod spin;
 mod time;
 
 use crate::config::Config;
 use crate::errno::Errno;
-use crate::fd::{Files, Obj, TableId};
-use crate::handler::{self, Blocked, Out, Post};
+use crate::fd::{Files, Obj};
+use crate::handler::{self, Blocked, Out};
 use crate::report::{Line, Outcome, Report};
 use crate::sched::Scheduler;
-use crate::sys::{self, watchdog::Watch, RealTid, Regs, Running, Stop, StopReason, Stopped};
+use crate::sys::{self, watchdog::Watch, RealTid, Running, Stop, StopReason, Stopped};
 use crate::syscall::Syscall;
-use crate::time::{TimerId, Timers, VTime};
+use crate::time::{Timers, VTime};
 use crate::trace::{Event, EventKind, Trace};
 use crate::Error;
-use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
 use std::path::Path;
@@ -38,101 +34,8 @@ use std::sync::Arc;
 
 use crate::config::NODE_VIEW;
 
-pub(crate) use job::JobChange;
-pub(crate) use process::default_is_fatal;
-pub use process::{Disposition, Proc};
-
-/// The disposition `rt_sigaction` installs.
-pub(crate) fn process_disposition(handler: u64, flags: u64) -> Disposition {
-    Disposition { handler, flags }
-}
-
-/// A virtual thread or process id.
-pub type Vtid = i32;
-
-/// What a thread that is not running will do when it is next picked.
-#[derive(Debug)]
-pub(crate) enum Resume {
-    /// Continue, injecting a signal (0: none).
-    Cont(i32),
-    /// Write these registers, then continue.
-    Regs(Regs),
-    /// Write these registers, then run to the syscall's exit stop.
-    RegsToExit(Regs),
-    /// Run to the current syscall's exit stop.
-    ToExit,
-    /// Run the blocked syscall's handler again (something it waits on changed).
-    Retry,
-}
-
-#[derive(Debug)]
-pub(crate) enum State {
-    Ready(Resume),
-    Blocked(Blocked),
-    /// The thread-group leader called `exit` while other threads live: it is a zombie
-    /// until they are gone.
-    Zombie(Running),
-}
-
-/// One traced thread.
-#[derive(Debug)]
-pub struct Thread {
-    pub(crate) vtid: Vtid,
-    pub(crate) real: RealTid,
-    pub(crate) pid: Vtid,
-    pub(crate) state: State,
-    pub(crate) stopped: Option<Stopped>,
-    /// Registers saved at the current seccomp stop.
-    pub(crate) regs: Option<Regs>,
-    /// The syscall being handled, decoded once at its stop.
-    pub(crate) cur: Syscall,
-    pub(crate) post: Option<Post>,
-    pub(crate) fdt: TableId,
-    pub(crate) clear_tid: u64,
-    pub(crate) timer: Option<TimerId>,
-    /// Consecutive watchdog preemptions without a syscall.
-    pub(crate) spin: u32,
-    /// Parked in a pure spin (see `spin`): where, and since when.
-    pub(crate) spinning: Option<Box<spin::Spin>>,
-    /// The first `execve` of a spawned process: its failure means "cannot start".
-    pub(crate) initial_exec: bool,
-    /// The clone in progress is a vfork (the parent waits for the child's exec/exit).
-    pub(crate) vfork: bool,
-    /// Flags and child-tid pointer of a `clone3` in progress.
-    pub(crate) clone3: Option<(u64, u64)>,
-    /// Argument registers to put back at the syscall's exit after a rewrite (a syscall
-    /// preserves every register but rax, rcx and r11; glibc's `vfork` keeps its return
-    /// address in rdi across the call).
-    pub(crate) restore: Option<[u64; 6]>,
-    /// The current syscall's result was injected as a fault.
-    pub(crate) fault: bool,
-    /// Bytes already transferred by a blocking write that had to wait for room.
-    pub(crate) progress: usize,
-    /// A short-transfer fault on this call: the most units (bytes; messages for
-    /// `sendmmsg`/`recvmmsg`) it may move.
-    pub(crate) short: Option<usize>,
-    /// Messages the current call sent or consumed before it was parked.
-    pub(crate) msgs: Option<crate::trace::Msgs>,
-    /// What the trace keeps of the current call's pointer arguments (see `capture`).
-    pub(crate) capture: Option<Box<crate::syscall::capture::Capture>>,
-    /// A signal that runs a handler came while the thread was woken but had not run its
-    /// handler again: if that parks it again, the signal interrupts it instead (the
-    /// value: the handler has `SA_RESTART`).
-    pub(crate) sig_wake: Option<bool>,
-    /// Syscalls this thread made so far (the key of its fault decisions).
-    pub(crate) calls: u64,
-    /// Clock reads (`clock_gettime`, `gettimeofday`, `time`, `rdtsc`) in a row, with no
-    /// other syscall between them: a thread polling the clock (see [`time`]).
-    pub(crate) clock_reads: u32,
-    /// The current call was passed to the kernel and stops at its exit only so that the
-    /// trace shows its result ([`Config::trace_detail`]).
-    pub(crate) detail_pass: bool,
-    /// The CPU time it used (`cpu`).
-    pub(crate) cpu: cpu::CpuTime,
-    /// Since its last syscall, stepping it at a watchdog stop found it computing (no
-    /// repeating state), see [`Config::compute_allowance`].
-    pub(crate) computing: bool,
-}
+pub(crate) use crate::world::{cpu, Effect, Resume, State, TimerKey, Uts, World};
+pub use crate::world::{Disposition, Proc, Thread, Vtid};
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
 #[derive(Debug, Default)]
@@ -143,108 +46,19 @@ pub(crate) struct Stream {
     partial: Vec<u8>,
 }
 
-/// What the engine keeps about an open socket beyond the network model.
-#[derive(Debug, Default)]
-pub(crate) struct SockMeta {
-    /// The process that created it (`SO_PEERCRED`).
-    pub(crate) owner: Vtid,
-    /// Deliveries to it (arrivals of data, connections, room): an edge for `EPOLLET`
-    /// even when it was already ready.
-    pub(crate) deliveries: u64,
-    /// Options takt accepts but does not model, as set: (level, name) → value.
-    pub(crate) extra: BTreeMap<(i32, i32), Vec<u8>>,
-}
-
-/// A node's names as `uname` shows them.
-#[derive(Debug, Clone)]
-pub(crate) struct Uts {
-    pub(crate) hostname: Vec<u8>,
-    pub(crate) domainname: Vec<u8>,
-}
-
-/// A timer's owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TimerKey {
-    /// A blocked thread's timeout.
-    Thread(Vtid),
-    /// An `alarm`/`ITIMER_REAL` expiry for a process.
-    Alarm(Vtid),
-    /// A process spec whose start time has come.
-    Spawn(usize),
-    /// A scheduled partition, heal, crash or restart (index into `Config::events`).
-    Scheduled(usize),
-    /// The next expiry of POSIX timer (process, timer id) that sends a signal.
-    Posix(Vtid, i32),
-    /// The next expiry of a timerfd (wakes its waiters).
-    TimerFd(usize),
-}
-
 /// One run.
 pub struct Engine {
-    /// Guest memory as handlers read and write it: the tracees' (in handler unit tests,
-    /// a local memory).
-    pub(crate) mem: Box<dyn handler::memory::ThreadMemory>,
-    pub(crate) cfg: Config,
-    pub(crate) now: VTime,
-    pub(crate) procs: BTreeMap<Vtid, Proc>,
-    pub(crate) threads: BTreeMap<Vtid, Thread>,
-    pub(crate) files: Files,
+    /// What the handlers see: the models and tables.
+    pub(crate) w: World,
     pub(crate) streams: Vec<Stream>,
-    pub(crate) timers: Timers<TimerKey>,
-    pub(crate) futexes: BTreeMap<(Vtid, u64), VecDeque<(Vtid, u32)>>,
-    /// Threads in `futex` or `futex_waitv`: the queue keys of their current (or last)
-    /// wait, in the call's order; an entry in `futexes` under another key is stale.
-    pub(crate) futex_waits: BTreeMap<Vtid, Vec<(Vtid, u64)>>,
-    /// System V semaphores: one IPC space per node.
-    pub(crate) sems: Vec<crate::ipc::Sems>,
-    pub(crate) net: crate::net::Network,
-    /// Decides network faults (resets, drops): its own random stream.
-    pub(crate) net_faults: Pcg64Mcg,
-    /// Network faults injected: (kind, count).
-    pub(crate) net_fault_counts: BTreeMap<&'static str, u64>,
-    /// Decides injected syscall faults (its own random stream).
-    pub(crate) injector: crate::fault::Injector,
     faults_on: bool,
-    /// What the engine keeps about each open socket beyond the network model.
-    pub(crate) socks: BTreeMap<usize, SockMeta>,
     sched: Scheduler,
     pub(crate) trace: Trace,
-    pub(crate) warnings: BTreeMap<String, u64>,
-    /// Expected refusals (rseq, a refused mount…): in the report, not shown as warnings.
-    pub(crate) notes: BTreeMap<String, u64>,
-    /// Each node's host and domain name (`uname`; `sethostname` changes them).
-    pub(crate) uts: Vec<Uts>,
     pub(crate) nondeterminism: Vec<String>,
     pidns: Option<sys::PidNamespace>,
-    /// Each node's mount namespace (its own filesystem view), when it has one.
-    pub(crate) nodens: Vec<Option<sys::mountns::NodeNamespace>>,
     /// A node that asked for a filesystem view of its own did not get one.
     fs_fallback: bool,
-    /// Inode and device numbers shown to programs.
-    pub(crate) ids: crate::fs::Ids,
-    /// Virtual times of files the run changed.
-    pub(crate) times: crate::fs::TimeBook,
-    /// Each node's disk: what is not durable yet.
-    pub(crate) disks: Vec<crate::fs::Disk>,
-    /// The directories being read with `getdents64`, in name order.
-    pub(crate) listings: crate::fs::Listings,
-    /// Open file descriptions with signal-driven I/O set up (`O_ASYNC`).
-    pub(crate) signal_io: std::collections::BTreeSet<crate::fd::FileId>,
-    /// Armed POSIX timers on CPU-time clocks that signal: (owner process, timer id).
-    pub(crate) cpu_timers: std::collections::BTreeSet<(Vtid, i32)>,
-    /// Threads in `clock_nanosleep` on a CPU-time clock: the clock, its deadline, and
-    /// where the time left goes if a signal cuts the sleep short (0: nowhere).
-    pub(crate) cpu_sleepers: BTreeMap<Vtid, (cpu::CpuClock, u64, u64)>,
-    /// The CPU time of the last reaped processes (virtual pid, real pid, time), for the
-    /// `SIGCHLD` that may still be delivered after the reap.
-    pub(crate) reaped_cpu: VecDeque<(Vtid, RealTid, cpu::CpuTime)>,
-    /// Decides what a crash leaves under a seeded crash model (its own stream).
-    pub(crate) crash_rng: Pcg64Mcg,
     watch: Arc<Watch>,
-    /// Counts steps that may have changed what a spinner reads (every step but a
-    /// spinner's re-check, and signals): a parked spinner waits for it to move.
-    pub(crate) progress: u64,
-    last: Option<Vtid>,
     /// The clock page (see [`sys::vdso`]), if the processes read their clocks from it.
     pub(crate) clock: Option<sys::vdso::ClockPage>,
     /// The thread the clock page was last published for: (thread, cost of a read, reads
@@ -253,13 +67,11 @@ pub struct Engine {
     pub(crate) cpu: usize,
     pub(crate) syscalls: u64,
     pub(crate) lines: Vec<Line>,
-    pub(crate) reports: Vec<crate::report::ProcessReport>,
     pub(crate) filter: Vec<sys::seccomp::Insn>,
     /// Spawn plans, kept while the scenario runs (children read them until execve).
     pub(crate) plans: Vec<sys::spawn::SpawnPlan>,
     pub(crate) failure: Option<Outcome>,
     pub(crate) incidents: Vec<crate::report::Incident>,
-    pub(crate) next_vpid: Vtid,
     /// `TAKT_DEBUG=1`: print every event to stderr as it happens.
     debug: bool,
     /// Pure spins are settled at a canonical point (`spin`); `TAKT_SPIN_SETTLE=0` turns
@@ -269,8 +81,6 @@ pub struct Engine {
     pub(crate) signer: Option<crate::signature::Signer>,
     /// Sockets the network changed at the last delivery (reused buffer).
     net_changed: Vec<usize>,
-    /// The decision tape: recorded, replayed, and the branch point.
-    pub(crate) decisions: decide::Decisions,
     /// Global snapshots requested and taken ([`crate::snapshot`]).
     pub(crate) snaps: crate::snapshot::Snapshots,
 }
@@ -288,8 +98,8 @@ fn per_node(cfg: &Config) -> (Vec<crate::ipc::Sems>, Vec<Uts>) {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("now", &self.now)
-            .field("threads", &self.threads.len())
+            .field("now", &self.w.now)
+            .field("threads", &self.w.threads.len())
             .finish()
     }
 }
@@ -300,7 +110,7 @@ impl Engine {
         if let Some(t) = &cfg.tape {
             cfg.seed = t.seed;
         }
-        let mut decisions = decide::Decisions::new(&cfg);
+        let mut decisions = crate::world::decide::Decisions::new(&cfg);
         let partitions = decisions.partitions(&cfg);
         cfg.events.extend(partitions);
         let injector =
@@ -313,19 +123,17 @@ impl Engine {
         let cfg_signature = cfg.signature;
         let (sems, uts) = per_node(&cfg);
         let cfg_snapshots = cfg.snapshot_at.clone();
-        Engine {
+        let sched = Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched"));
+        let trace = Trace::new(cfg.keep_trace);
+        let watch = Watch::register(cfg.preempt_slice);
+        let filter = filter(&cfg);
+        let w = World {
             mem: Box::new(handler::memory::TraceeMemory),
-            sched: Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched")),
-            trace: Trace::new(cfg.keep_trace),
-            watch: Watch::register(cfg.preempt_slice),
-            filter: filter(&cfg),
-            plans: Vec::new(),
             cfg,
             now: VTime::ZERO,
             procs: BTreeMap::new(),
             threads: BTreeMap::new(),
             files: Files::default(),
-            streams: Vec::new(),
             timers: Timers::default(),
             futexes: BTreeMap::new(),
             futex_waits: BTreeMap::new(),
@@ -334,15 +142,11 @@ impl Engine {
             net_faults,
             net_fault_counts: BTreeMap::new(),
             injector,
-            faults_on,
             socks: BTreeMap::new(),
             warnings: BTreeMap::new(),
             notes: BTreeMap::new(),
             uts,
-            nondeterminism: Vec::new(),
-            pidns: None,
             nodens: Vec::new(),
-            fs_fallback: false,
             ids: crate::fs::Ids::default(),
             times: crate::fs::TimeBook::default(),
             disks: Vec::new(),
@@ -354,20 +158,36 @@ impl Engine {
             crash_rng,
             progress: 0,
             last: None,
+            reports: Vec::new(),
+            next_vpid: 1000,
+            decisions,
+            pid_ns: false,
+            events: 0,
+            effects: Vec::new(),
+        };
+        Engine {
+            w,
+            sched,
+            trace,
+            watch,
+            filter,
+            plans: Vec::new(),
+            streams: Vec::new(),
+            faults_on,
+            nondeterminism: Vec::new(),
+            pidns: None,
+            fs_fallback: false,
             clock: None,
             clock_owner: None,
             cpu,
             syscalls: 0,
             lines: Vec::new(),
-            reports: Vec::new(),
             failure: None,
             incidents: Vec::new(),
-            next_vpid: 1000,
             debug: std::env::var_os("TAKT_DEBUG").is_some_and(|v| v != "0"),
             settle_spins: std::env::var_os("TAKT_SPIN_SETTLE").is_none_or(|v| v != "0"),
             signer: cfg_signature.then(crate::signature::Signer::new),
             net_changed: Vec::new(),
-            decisions,
             snaps: crate::snapshot::Snapshots::new(&cfg_snapshots),
         }
     }
@@ -386,17 +206,17 @@ impl Engine {
         crate::cpus::release(self.cpu);
         let outcome = result.map_err(|payload| Error::Panic {
             message: panic_message(payload.as_ref()),
-            seed: self.cfg.seed,
+            seed: self.w.cfg.seed,
         })??;
         Ok(self.report(outcome))
     }
 
     fn run_pinned(&mut self) -> Result<Outcome, Error> {
         self.set_up()?;
-        let must_finish: Vec<usize> = (0..self.cfg.processes.len())
-            .filter(|&i| self.cfg.processes[i].must_finish)
+        let must_finish: Vec<usize> = (0..self.w.cfg.processes.len())
+            .filter(|&i| self.w.cfg.processes[i].must_finish)
             .collect();
-        let end = self.cfg.completion_time.map(|d| VTime::ZERO.after(d));
+        let end = self.w.cfg.completion_time.map(|d| VTime::ZERO.after(d));
         let mut runnable = Vec::new();
         loop {
             if let Some(outcome) = self.ended(&must_finish, end) {
@@ -404,9 +224,11 @@ impl Engine {
             }
             self.take_due_snapshots();
             self.fire_due()?;
+            self.apply_effects();
             runnable.clear();
             runnable.extend(
-                self.threads
+                self.w
+                    .threads
                     .values()
                     .filter(|t| self.eligible(t))
                     .map(|t| t.vtid),
@@ -417,18 +239,18 @@ impl Engine {
                     None => continue,
                 }
             }
-            let current = self.last.filter(|t| runnable.contains(t));
+            let current = self.w.last.filter(|t| runnable.contains(t));
             self.maybe_branch();
             let tid = self.schedule(&runnable, current);
-            if self.last != Some(tid) {
-                self.last = Some(tid);
+            if self.w.last != Some(tid) {
+                self.w.last = Some(tid);
                 self.event(tid, EventKind::Switch);
             }
             self.step(tid)?;
             // A call passed to the kernel that stops at its exit only for a detailed
             // trace: that stop is no scheduling point, so the schedule stays as without.
-            while self.cfg.trace_detail
-                && self.threads.get(&tid).is_some_and(|t| {
+            while self.w.cfg.trace_detail
+                && self.w.threads.get(&tid).is_some_and(|t| {
                     t.detail_pass && matches!(t.state, State::Ready(Resume::ToExit))
                 })
             {
@@ -441,20 +263,27 @@ impl Engine {
     /// filesystem views, the network's nodes, a report entry for every process, the
     /// timers of later starts and scheduled events, and the processes that start at 0.
     fn set_up(&mut self) -> Result<(), Error> {
-        if !self.cfg.test_without_pid_namespace {
-            let views = self.cfg.nodes.iter().filter(|n| n.layer.is_some()).count();
+        if !self.w.cfg.test_without_pid_namespace {
+            let views = self
+                .w
+                .cfg
+                .nodes
+                .iter()
+                .filter(|n| n.layer.is_some())
+                .count();
             self.pidns = sys::PidNamespace::new(views).ok();
+            self.w.pid_ns = self.pidns.is_some();
         }
         self.write_node_files()?;
         self.make_node_namespaces();
         self.clock = self.make_clock_page();
-        for (i, node) in self.cfg.nodes.iter().enumerate() {
-            let id = self.net.add_node(&node.name, node.addr);
+        for (i, node) in self.w.cfg.nodes.iter().enumerate() {
+            let id = self.w.net.add_node(&node.name, node.addr);
             debug_assert_eq!(id, i);
         }
-        for (i, spec) in self.cfg.processes.iter().enumerate() {
-            self.reports.push(crate::report::ProcessReport {
-                node: self.cfg.nodes[spec.node].name.clone(),
+        for (i, spec) in self.w.cfg.processes.iter().enumerate() {
+            self.w.reports.push(crate::report::ProcessReport {
+                node: self.w.cfg.nodes[spec.node].name.clone(),
                 pid: 0,
                 command: spec.display.clone(),
                 status: crate::report::Status::NotStarted(
@@ -467,15 +296,17 @@ impl Engine {
             if spec.start_after.is_zero() {
                 continue;
             }
-            self.timers
+            self.w
+                .timers
                 .insert(VTime::ZERO.after(spec.start_after), TimerKey::Spawn(i));
         }
-        for (i, (at, _)) in self.cfg.events.iter().enumerate() {
-            self.timers
+        for (i, (at, _)) in self.w.cfg.events.iter().enumerate() {
+            self.w
+                .timers
                 .insert(VTime::ZERO.after(*at), TimerKey::Scheduled(i));
         }
-        for i in 0..self.cfg.processes.len() {
-            if self.cfg.processes[i].start_after.is_zero() {
+        for i in 0..self.w.cfg.processes.len() {
+            if self.w.cfg.processes[i].start_after.is_zero() {
                 self.spawn_spec(i)?;
             }
         }
@@ -492,13 +323,13 @@ impl Engine {
             return Some(Outcome::Interrupted { signal });
         }
         let done = |i: &usize| {
-            !matches!(self.reports[*i].status, crate::report::Status::Running)
-                && self.reports[*i].pid != 0
+            !matches!(self.w.reports[*i].status, crate::report::Status::Running)
+                && self.w.reports[*i].pid != 0
         };
         if !must_finish.is_empty() && must_finish.iter().all(done) {
             return Some(Outcome::Finished);
         }
-        if end.is_some_and(|e| self.now >= e) {
+        if end.is_some_and(|e| self.w.now >= e) {
             return Some(Outcome::CompletionTime);
         }
         None
@@ -508,33 +339,33 @@ impl Engine {
     /// or the run ends (every thread exited, the completion time passed, a deadlock,
     /// or only spinners are left).
     fn idle(&mut self, end: Option<VTime>) -> Option<Outcome> {
-        let next = [self.timers.next(), self.net.next_event()]
+        let next = [self.w.timers.next(), self.w.net.next_event()]
             .into_iter()
             .flatten()
             .min();
         match next {
             Some(t) => {
                 if let Some(e) = end.filter(|&e| t > e) {
-                    self.now = e;
+                    self.w.now = e;
                     return Some(Outcome::CompletionTime);
                 }
-                self.now = self.now.max(t);
+                self.w.now = self.w.now.max(t);
                 self.event(0, EventKind::ClockJump);
                 None
             }
-            None if self.threads.is_empty() => Some(Outcome::AllExited),
+            None if self.w.threads.is_empty() => Some(Outcome::AllExited),
             None => Some(self.spinners_only().unwrap_or_else(|| Outcome::Deadlock {
-                waits: [self.describe_waits(), self.describe_stops()].concat(),
+                waits: [self.describe_waits(), self.w.describe_stops()].concat(),
             })),
         }
     }
 
     /// Fires every timer and network delivery due at the current time.
     pub(crate) fn fire_due(&mut self) -> Result<(), Error> {
-        while let Some(key) = self.timers.pop_due(self.now) {
+        while let Some(key) = self.w.timers.pop_due(self.w.now) {
             match key {
                 TimerKey::Thread(tid) => {
-                    let Some(t) = self.threads.get_mut(&tid) else {
+                    let Some(t) = self.w.threads.get_mut(&tid) else {
                         continue;
                     };
                     t.timer = None;
@@ -544,25 +375,25 @@ impl Engine {
                         for (addr, data) in std::mem::take(&mut b.timeout_writes) {
                             let _ = sys::write_mem(real, addr, &data);
                         }
-                        self.complete(tid, v);
+                        self.w.complete(tid, v);
                     }
                 }
-                TimerKey::Alarm(pid) => self.alarm_fired(pid),
+                TimerKey::Alarm(pid) => self.w.alarm_fired(pid),
                 TimerKey::Spawn(i) => self.spawn_spec(i)?,
                 TimerKey::Scheduled(i) => self.scheduled(i)?,
-                TimerKey::Posix(pid, id) => self.posix_timer_fired(pid, id),
-                TimerKey::TimerFd(id) => self.timerfd_fired(id),
+                TimerKey::Posix(pid, id) => self.w.posix_timer_fired(pid, id),
+                TimerKey::TimerFd(id) => self.w.timerfd_fired(id),
             }
         }
-        if self.net.next_event().is_some_and(|t| t <= self.now) {
+        if self.w.net.next_event().is_some_and(|t| t <= self.w.now) {
             // One buffer for the whole run: no allocation per delivery.
             let mut changed = std::mem::take(&mut self.net_changed);
-            self.net.advance(self.now, &mut changed);
+            self.w.net.advance(self.w.now, &mut changed);
             for &s in &changed {
-                if let Some(m) = self.socks.get_mut(&s) {
+                if let Some(m) = self.w.socks.get_mut(&s) {
                     m.deliveries += 1;
                 }
-                self.notify(Obj::Socket(s));
+                self.w.notify(Obj::Socket(s));
             }
             changed.clear();
             self.net_changed = changed;
@@ -575,7 +406,7 @@ impl Engine {
     /// woken), publishes the clock page for it, and re-checks it if it is a parked
     /// spinner. `None`: it does not run now (that is handled).
     fn take_resume(&mut self, tid: Vtid) -> Result<Option<(Stopped, Resume)>, Error> {
-        let t = self.threads.get_mut(&tid).expect("picked thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
         else {
             unreachable!("only ready threads are picked")
@@ -588,9 +419,9 @@ impl Engine {
             r => r,
         };
         self.publish_clock(tid);
-        let t = self.threads.get_mut(&tid).expect("picked thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
-        let tgid = self.procs[&t.pid].real;
+        let tgid = self.w.procs[&t.pid].real;
         if let (Some(spin), Resume::Cont(0)) = (t.spinning.take(), &resume) {
             // A parked spinner: one pass tells whether it still spins (no real time).
             match self.recheck(tgid, stopped, &spin)? {
@@ -600,7 +431,7 @@ impl Engine {
                 }
                 spin::Rechecked::Left(s) => stopped = s,
                 spin::Rechecked::Stop(stop) => {
-                    self.progress = self.progress.wrapping_add(1);
+                    self.w.progress = self.w.progress.wrapping_add(1);
                     self.handle_stop(tid, stop)?;
                     return Ok(None);
                 }
@@ -616,9 +447,9 @@ impl Engine {
         let Some((stopped, resume)) = self.take_resume(tid)? else {
             return Ok(());
         };
-        let (real, pid) = (self.threads[&tid].real, self.threads[&tid].pid);
-        let tgid = self.procs[&pid].real;
-        self.progress = self.progress.wrapping_add(1);
+        let (real, pid) = (self.w.threads[&tid].real, self.w.threads[&tid].pid);
+        let tgid = self.w.procs[&pid].real;
+        self.w.progress = self.w.progress.wrapping_add(1);
         let mut running = resume_thread(stopped, resume, real)?;
         let mut not_pure = "";
         loop {
@@ -634,7 +465,7 @@ impl Engine {
                     // a trapped syscall (or takt was told to stop meanwhile).
                     if self.settle_spins
                         && sys::signal::interrupted().is_none()
-                        && Engine::should_settle(&self.threads[&tid])
+                        && Engine::should_settle(&self.w.threads[&tid])
                     {
                         match self.settle(tgid, s)? {
                             // It reached a syscall (or another stop) while stepped.
@@ -647,7 +478,7 @@ impl Engine {
                             spin::Settled::NotPure(stopped, why) => {
                                 s = stopped;
                                 not_pure = why;
-                                self.threads.get_mut(&tid).expect("thread").computing = true;
+                                self.w.threads.get_mut(&tid).expect("thread").computing = true;
                             }
                         }
                     }
@@ -656,11 +487,14 @@ impl Engine {
                         continue;
                     }
                     if self.preempted(tid, &s, not_pure) || sys::signal::interrupted().is_some() {
-                        self.threads.get_mut(&tid).expect("thread").stopped = Some(s);
-                        self.set_ready(tid, Resume::Cont(0));
+                        self.w.threads.get_mut(&tid).expect("thread").stopped = Some(s);
+                        self.w.set_ready(tid, Resume::Cont(0));
                         return Ok(());
                     }
-                } else if s.siginfo().is_ok_and(|i| !job::from_watchdog(&i)) {
+                } else if s
+                    .siginfo()
+                    .is_ok_and(|i| !crate::world::job::from_watchdog(&i))
+                {
                     // A guest's SIGSTOP (job control).
                     let stop = Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP));
                     return self.handle_stop(tid, stop);
@@ -677,13 +511,14 @@ impl Engine {
     /// the slice that just ended: it then counts against the spin budget as a slice, and
     /// the preemption is invisible.
     fn keeps_computing(&mut self, tid: Vtid) -> bool {
-        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let slice = self.w.cfg.preempt_slice.as_secs_f64();
         let limit = self
+            .w
             .cfg
             .compute_allowance
-            .min(self.cfg.spin_budget)
+            .min(self.w.cfg.spin_budget)
             .as_secs_f64();
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         if !t.computing || f64::from(t.spin.saturating_add(1)) * slice > limit {
             return false;
         }
@@ -696,7 +531,7 @@ impl Engine {
     /// could run, so the schedule now depends on real time, or the spin budget is spent).
     /// An invisible one changes nothing and is not recorded.
     fn preempted(&mut self, tid: Vtid, s: &Stopped, why: &str) -> bool {
-        let slice = self.cfg.preempt_slice.as_secs_f64();
+        let slice = self.w.cfg.preempt_slice.as_secs_f64();
         let ip = s.regs().map_or(0, |r| r.ip());
         let place = self.code_place(tid, ip);
         let (who, spent) = self.count_spin(tid, &place);
@@ -704,6 +539,7 @@ impl Engine {
             return true;
         }
         let others = self
+            .w
             .threads
             .values()
             .any(|o| o.vtid != tid && self.eligible(o));
@@ -722,7 +558,7 @@ impl Engine {
             };
             self.nondeterminism.push(format!(
                 "{who} preempted at {} after {slice:.2} s without a trapped syscall, at {place}{why}",
-                self.now
+                self.w.now
             ));
         }
         true
@@ -732,13 +568,13 @@ impl Engine {
     /// who it is, and whether the spin budget is now spent (the run then fails as
     /// spinning).
     fn count_spin(&mut self, tid: Vtid, place: &str) -> (String, bool) {
-        let slice = self.cfg.preempt_slice.as_secs_f64();
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let slice = self.w.cfg.preempt_slice.as_secs_f64();
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.spin += 1;
         let spun = t.spin as f64 * slice;
         let pid = t.pid;
-        let who = format!("pid {pid} tid {tid} ({})", self.procs[&pid].command);
-        let spent = spun >= self.cfg.spin_budget.as_secs_f64();
+        let who = format!("pid {pid} tid {tid} ({})", self.w.procs[&pid].command);
+        let spent = spun >= self.w.cfg.spin_budget.as_secs_f64();
         if spent {
             self.failure = Some(Outcome::Spinning {
                 who: format!("{who} at {place}"),
@@ -749,10 +585,10 @@ impl Engine {
     }
 
     /// Counts a pure spin the watchdog found against the spin budget and notes it once.
-    fn spun(&mut self, tid: Vtid, spin: &spin::Spin) {
+    fn spun(&mut self, tid: Vtid, spin: &crate::world::Spin) {
         let place = self.code_place(tid, spin.canon.ip());
         let (who, _) = self.count_spin(tid, &place);
-        self.note(format!(
+        self.w.note(format!(
             "{who} spins at {place} (a loop of {} instructions): parked there until another \
              thread runs",
             spin.period
@@ -760,10 +596,10 @@ impl Engine {
     }
 
     /// Parks `tid` (stopped at `s`) in its pure spin: it waits for another thread to run.
-    fn park_spinner(&mut self, tid: Vtid, s: Stopped, mut spin: Box<spin::Spin>) {
-        spin.parked_at = self.progress;
+    fn park_spinner(&mut self, tid: Vtid, s: Stopped, mut spin: Box<crate::world::Spin>) {
+        spin.parked_at = self.w.progress;
         let (ip, period) = (spin.canon.ip(), spin.period);
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.stopped = Some(s);
         t.state = State::Ready(Resume::Cont(0));
         t.spinning = Some(spin);
@@ -773,7 +609,7 @@ impl Engine {
     /// Nothing can run and no timer is set, but threads are parked in pure spins: they
     /// would spin for ever (a livelock), the run's failure.
     fn spinners_only(&self) -> Option<Outcome> {
-        let t = self.threads.values().find(|t| t.spinning.is_some())?;
+        let t = self.w.threads.values().find(|t| t.spinning.is_some())?;
         let spin = t.spinning.as_ref()?;
         Some(Outcome::Spinning {
             who: format!(
@@ -781,18 +617,18 @@ impl Engine {
                  to run and no timer to wait for,",
                 t.pid,
                 t.vtid,
-                self.procs[&t.pid].command,
+                self.w.procs[&t.pid].command,
                 self.code_place(t.vtid, spin.canon.ip()),
                 spin.period
             ),
-            seconds: f64::from(t.spin) * self.cfg.preempt_slice.as_secs_f64(),
+            seconds: f64::from(t.spin) * self.w.cfg.preempt_slice.as_secs_f64(),
         })
     }
 
     /// Where instruction `ip` of `tid`'s process is: `0x…` and, where the binary has
     /// symbols, the function and the offset in it.
     fn code_place(&self, tid: Vtid, ip: u64) -> String {
-        match self.threads.get(&tid) {
+        match self.w.threads.get(&tid) {
             Some(t) => crate::symbols::place(t.real, ip),
             None => format!("{ip:#x}"),
         }
@@ -802,7 +638,7 @@ impl Engine {
         self.settle_clock();
         match stop {
             Stop::Stopped(s, reason) => {
-                let t = self.threads.get_mut(&tid).expect("stopped thread exists");
+                let t = self.w.threads.get_mut(&tid).expect("stopped thread exists");
                 t.stopped = Some(s);
                 match reason {
                     StopReason::Seccomp => self.on_syscall(tid),
@@ -812,7 +648,7 @@ impl Engine {
                     StopReason::Exiting(status) => self.on_exiting(tid, status),
                     StopReason::Signal(sig) => self.on_signal(tid, sig),
                     StopReason::VforkDone => {
-                        self.set_ready(tid, Resume::Cont(0));
+                        self.w.set_ready(tid, Resume::Cont(0));
                         Ok(())
                     }
                 }
@@ -827,10 +663,10 @@ impl Engine {
     /// A seccomp stop: decode, dispatch, and record.
     fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
         self.syscalls += 1;
-        if self.cfg.test_panic_after_syscalls == Some(self.syscalls) {
+        if self.w.cfg.test_panic_after_syscalls == Some(self.syscalls) {
             panic!("test hook: tracer panic after {} syscalls", self.syscalls);
         }
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.spin = 0;
         t.computing = false;
         t.progress = 0;
@@ -847,34 +683,52 @@ impl Engine {
         t.cur = call;
         t.capture = None;
         let cost = if time::reads_the_clock(nr) {
-            time::clock_read_cost(self.cfg.syscall_cost, &mut t.clock_reads)
+            time::clock_read_cost(self.w.cfg.syscall_cost, &mut t.clock_reads)
         } else {
             t.clock_reads = 0;
-            self.cfg.syscall_cost
+            self.w.cfg.syscall_cost
         };
-        self.now = self.now.after(cost);
+        self.w.now = self.w.now.after(cost);
         let ns = u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX);
-        self.charge_cpu(tid, cpu::CpuTime::of_syscall(ns));
-        if capture::wanted(nr) || self.cfg.trace_detail {
+        self.w.charge_cpu(tid, cpu::CpuTime::of_syscall(ns));
+        if capture::wanted(nr) || self.w.cfg.trace_detail {
             let c = self.capture_entry(tid, nr, args);
-            self.threads.get_mut(&tid).expect("thread exists").capture = c;
+            self.w.threads.get_mut(&tid).expect("thread exists").capture = c;
         }
         let (out, fault) = if self.faults_on {
-            handler::inject::dispatch_with_faults(self, tid, &call)
+            handler::inject::dispatch_with_faults(&mut self.w, tid, &call)
         } else {
-            (handler::dispatch(self, tid, &call), false)
+            (handler::dispatch(&mut self.w, tid, &call), false)
         };
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        self.apply_effects();
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.fault = fault;
         t.calls = t.calls.saturating_add(1);
         self.apply(tid, out);
-        self.cpu_expiries(tid);
+        self.w.cpu_expiries(tid);
         Ok(())
+    }
+
+    /// Does what the handlers asked for (see [`Effect`]), in order.
+    pub(crate) fn apply_effects(&mut self) {
+        while !self.w.effects.is_empty() {
+            for fx in std::mem::take(&mut self.w.effects) {
+                match fx {
+                    Effect::Yield(tid) => self.sched.yielded(tid),
+                    Effect::Output { stream, pid, data } => self.write_output(stream, pid, &data),
+                    Effect::Collect(tid) => {
+                        if let Err(e) = self.collect_vanished(tid) {
+                            self.w.warn(format!("collecting a SIGKILLed process: {e}"));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Applies a handler's answer to the thread stopped in the syscall.
     pub(crate) fn apply(&mut self, tid: Vtid, out: Result<Out, Errno>) {
-        let (nr, args) = self.threads[&tid].cur.encode();
+        let (nr, args) = self.w.threads[&tid].cur.encode();
         match out {
             Ok(Out::Return(v)) => {
                 self.event(
@@ -883,12 +737,12 @@ impl Engine {
                         nr,
                         args,
                         ret: Some(v),
-                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        fault: self.w.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
                         capture: None,
                     },
                 );
-                self.complete(tid, v);
+                self.w.complete(tid, v);
             }
             Err(e) => {
                 self.event(
@@ -897,17 +751,17 @@ impl Engine {
                         nr,
                         args,
                         ret: Some(e.ret()),
-                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        fault: self.w.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
                         capture: None,
                     },
                 );
-                self.complete(tid, e.ret());
+                self.w.complete(tid, e.ret());
             }
-            Ok(Out::Pass) if self.cfg.trace_detail && capture::exit_stop_shows_result(nr) => {
-                let t = self.threads.get_mut(&tid).expect("thread exists");
+            Ok(Out::Pass) if self.w.cfg.trace_detail && capture::exit_stop_shows_result(nr) => {
+                let t = self.w.threads.get_mut(&tid).expect("thread exists");
                 t.detail_pass = true;
-                self.set_ready(tid, Resume::ToExit);
+                self.w.set_ready(tid, Resume::ToExit);
             }
             Ok(Out::Pass) => {
                 self.event(
@@ -916,43 +770,43 @@ impl Engine {
                         nr,
                         args,
                         ret: None,
-                        fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                        fault: self.w.threads.get(&tid).is_some_and(|t| t.fault),
                         msgs: None,
                         capture: None,
                     },
                 );
-                self.set_ready(tid, Resume::Cont(0));
+                self.w.set_ready(tid, Resume::Cont(0));
             }
             Ok(Out::PassThen(post)) => {
-                let t = self.threads.get_mut(&tid).expect("thread exists");
+                let t = self.w.threads.get_mut(&tid).expect("thread exists");
                 t.post = Some(post);
-                self.set_ready(tid, Resume::ToExit);
+                self.w.set_ready(tid, Resume::ToExit);
             }
             Ok(Out::Rewrite {
                 nr: new_nr,
                 args: new_args,
                 post,
             }) => {
-                let t = self.threads.get_mut(&tid).expect("thread exists");
+                let t = self.w.threads.get_mut(&tid).expect("thread exists");
                 let mut regs = t.regs.expect("at a seccomp stop");
                 t.restore = Some(regs.args());
                 regs.rewrite(new_nr, new_args);
                 t.post = post;
-                self.set_ready(tid, Resume::RegsToExit(regs));
+                self.w.set_ready(tid, Resume::RegsToExit(regs));
             }
             Ok(Out::Block(b)) => self.block(tid, b),
             Ok(Out::Restart) => {
-                let t = self.threads.get_mut(&tid).expect("thread exists");
+                let t = self.w.threads.get_mut(&tid).expect("thread exists");
                 let mut regs = t.regs.expect("at a seccomp stop");
                 regs.restart_syscall();
-                self.set_ready(tid, Resume::Regs(regs));
+                self.w.set_ready(tid, Resume::Regs(regs));
             }
         }
     }
 
     /// A syscall-exit stop: run the post action registered at entry.
     fn on_syscall_exit(&mut self, tid: Vtid) -> Result<(), Error> {
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         let post = t.post.take();
         let mut regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
@@ -963,7 +817,11 @@ impl Engine {
         let restore = t.restore.take();
         let ret = regs.ret();
         let new = match post {
-            Some(p) => p.call(self, tid, ret),
+            Some(p) => {
+                let new = p.call(&mut self.w, tid, ret);
+                self.apply_effects();
+                new
+            }
             None => None,
         };
         self.event(
@@ -972,7 +830,7 @@ impl Engine {
                 nr,
                 args,
                 ret: Some(new.unwrap_or(ret)),
-                fault: self.threads.get(&tid).is_some_and(|t| t.fault),
+                fault: self.w.threads.get(&tid).is_some_and(|t| t.fault),
                 msgs: None,
                 capture: None,
             },
@@ -983,7 +841,7 @@ impl Engine {
         if let Some(v) = new.filter(|&v| v != ret) {
             regs.set_ret(v);
         }
-        self.set_ready(
+        self.w.set_ready(
             tid,
             if regs.changed() {
                 Resume::Regs(regs)
@@ -996,20 +854,21 @@ impl Engine {
 
     /// Re-runs the handler of a blocked thread that was woken. `None`: it blocked again.
     pub(crate) fn retry(&mut self, tid: Vtid) -> Option<Resume> {
-        let call = self.threads[&tid].cur;
-        let mut out = handler::dispatch(self, tid, &call);
-        if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.threads[&tid].timer) {
+        let call = self.w.threads[&tid].cur;
+        let mut out = handler::dispatch(&mut self.w, tid, &call);
+        self.apply_effects();
+        if let (Ok(Out::Block(b)), Some(id)) = (&mut out, self.w.threads[&tid].timer) {
             // Parked again: the time-out still counts from the start of the call (a
             // handler computes it afresh from its arguments).
             b.deadline = Some(id.at());
         }
-        let sig_wake = self.threads.get_mut(&tid).and_then(|t| t.sig_wake.take());
+        let sig_wake = self.w.threads.get_mut(&tid).and_then(|t| t.sig_wake.take());
         if let (Some(sa_restart), Ok(Out::Block(b))) = (sig_wake, &out) {
             // A signal is waiting for this thread: it may not park again.
             let (restart, remaining, deadline) =
                 (sa_restart && b.restartable, b.remaining, b.deadline);
-            self.interrupt(tid, restart, remaining, deadline);
-            let t = self.threads.get_mut(&tid)?;
+            self.w.interrupt(tid, restart, remaining, deadline);
+            let t = self.w.threads.get_mut(&tid)?;
             return match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
                 State::Ready(r) => Some(r),
                 other => {
@@ -1020,13 +879,13 @@ impl Engine {
         }
         if matches!(out, Ok(Out::Pass | Out::PassThen(_) | Out::Rewrite { .. })) {
             // The call goes to the kernel now: its time-out here is moot.
-            let t = self.threads.get_mut(&tid).expect("thread exists");
+            let t = self.w.threads.get_mut(&tid).expect("thread exists");
             if let Some(id) = t.timer.take() {
-                self.timers.cancel(id);
+                self.w.timers.cancel(id);
             }
         }
         self.apply(tid, out);
-        let t = self.threads.get_mut(&tid)?;
+        let t = self.w.threads.get_mut(&tid)?;
         match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
             State::Ready(r) => Some(r),
             other => {
@@ -1036,72 +895,27 @@ impl Engine {
         }
     }
 
-    /// Completes the current syscall of `tid` with `value` (emulated).
-    pub(crate) fn complete(&mut self, tid: Vtid, value: i64) {
-        let t = self.threads.get_mut(&tid).expect("thread exists");
-        if let Some(id) = t.timer.take() {
-            self.timers.cancel(id);
-        }
-        let mut regs = t.regs.expect("completing a syscall at its seccomp stop");
-        regs.emulate(value);
-        t.state = State::Ready(Resume::Regs(regs));
-    }
-
-    pub(crate) fn set_ready(&mut self, tid: Vtid, r: Resume) {
-        if let Some(t) = self.threads.get_mut(&tid) {
-            t.state = State::Ready(r);
-        }
-    }
-
     fn block(&mut self, tid: Vtid, b: Blocked) {
         // A send that moved part of its data before parking: keep its messages for the
         // call's completion event.
-        if let Some(m) = self.net.take_msgs() {
-            if let Some(t) = self.threads.get_mut(&tid) {
+        if let Some(m) = self.w.net.take_msgs() {
+            if let Some(t) = self.w.threads.get_mut(&tid) {
                 t.msgs = Some(t.msgs.map_or(m, |old| old.merge(m)));
             }
         }
-        let nr = self.threads[&tid].cur.nr();
+        let nr = self.w.threads[&tid].cur.nr();
         self.event(tid, EventKind::Block { nr });
         // A deadline that saturated to NEVER (a guest's LONG_MAX seconds) is a wait
         // without end, as on Linux, not a timeout at the end of virtual time.
         let timer = b
             .deadline
             .filter(|&d| d != VTime::NEVER)
-            .map(|d| self.timers.insert(d, TimerKey::Thread(tid)));
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+            .map(|d| self.w.timers.insert(d, TimerKey::Thread(tid)));
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         if let Some(old) = std::mem::replace(&mut t.timer, timer) {
-            self.timers.cancel(old);
+            self.w.timers.cancel(old);
         }
         t.state = State::Blocked(b);
-    }
-
-    /// Something threads may wait on changed: every thread blocked on it retries, and
-    /// signal-driven I/O on it signals its owner when it became readable or writable.
-    pub(crate) fn notify(&mut self, obj: Obj) {
-        for t in self.threads.values_mut() {
-            if let State::Blocked(b) = &t.state {
-                if b.objs.contains(&obj) {
-                    t.state = State::Ready(Resume::Retry);
-                }
-            }
-        }
-        if !self.signal_io.is_empty() {
-            handler::io::signal_io(self, obj);
-        }
-    }
-
-    /// Wakes threads blocked waiting for a child of `pid` to change state.
-    pub(crate) fn notify_children_changed(&mut self, pid: Vtid) {
-        for t in self.threads.values_mut() {
-            if t.pid == pid {
-                if let State::Blocked(b) = &t.state {
-                    if b.child {
-                        t.state = State::Ready(Resume::Retry);
-                    }
-                }
-            }
-        }
     }
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
@@ -1119,7 +933,7 @@ impl Engine {
         } = &mut kind
         {
             // What the thread kept for this event: one lookup.
-            let (passed, cap, parked) = match self.threads.get_mut(&tid) {
+            let (passed, cap, parked) = match self.w.threads.get_mut(&tid) {
                 Some(t) => (
                     std::mem::take(&mut t.detail_pass),
                     t.capture.take(),
@@ -1128,7 +942,7 @@ impl Engine {
                 None => (false, None, None),
             };
             if let Some(mut c) = cap {
-                if self.cfg.trace_detail {
+                if self.w.cfg.trace_detail {
                     let without = capture::wanted(*nr).then(|| {
                         let mut p = c.clone();
                         self.capture_exit(tid, *nr, *args, *ret, &mut p, false);
@@ -1136,7 +950,7 @@ impl Engine {
                     });
                     plain = Some((passed, without));
                 }
-                self.capture_exit(tid, *nr, *args, *ret, &mut c, self.cfg.trace_detail);
+                self.capture_exit(tid, *nr, *args, *ret, &mut c, self.w.cfg.trace_detail);
                 *capture = Some(c);
             } else if passed {
                 plain = Some((true, None));
@@ -1144,17 +958,17 @@ impl Engine {
             // Only the call's own arguments: leftover registers are not the program's.
             *args = crate::trace::args::used_args(*nr, *args);
             // The messages it sent or consumed, also while it was parked.
-            *msgs = match (parked, self.net.take_msgs()) {
+            *msgs = match (parked, self.w.net.take_msgs()) {
                 (Some(a), Some(b)) => Some(a.merge(b)),
                 (a, b) => b.or(a),
             };
         }
-        let (pid, node) = match self.threads.get(&tid) {
-            Some(t) => (t.pid, self.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
+        let (pid, node) = match self.w.threads.get(&tid) {
+            Some(t) => (t.pid, self.w.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
             None => (0, 0),
         };
         let e = Event {
-            time: self.now,
+            time: self.w.now,
             node,
             pid,
             tid,
@@ -1181,202 +995,31 @@ impl Engine {
         if let Some(s) = &mut self.signer {
             s.event(plain.as_ref().unwrap_or(&e));
         }
-        if self.net.has_delays() {
-            self.record_delays(tid);
+        if self.w.net.has_delays() {
+            self.w.record_delays(tid);
         }
         self.trace.push_digesting(e, plain.as_ref());
-    }
-
-    /// Whether the run has its own PID namespace: then a pid a guest names can only be
-    /// one of the scenario's (without one, pids are the host's and the handlers must
-    /// not let a signal reach a process outside the scenario).
-    pub(crate) fn pid_namespace(&self) -> bool {
-        self.pidns.is_some()
-    }
-
-    /// `tid` called `sched_yield`.
-    pub(crate) fn yielded(&mut self, tid: Vtid) {
-        self.sched.yielded(tid);
-    }
-
-    /// Records an unsupported syscall (once per name, with a count).
-    pub(crate) fn warn(&mut self, what: String) {
-        *self.warnings.entry(what).or_insert(0) += 1;
-    }
-
-    /// Records an expected refusal (once per text, with a count): a note, not a warning.
-    pub(crate) fn note(&mut self, what: String) {
-        *self.notes.entry(what).or_insert(0) += 1;
-    }
-
-    /// The process's random stream (guest-visible randomness).
-    pub(crate) fn guest_rng(&mut self, tid: Vtid) -> &mut Pcg64Mcg {
-        let pid = self.threads[&tid].pid;
-        &mut self.procs.get_mut(&pid).expect("process exists").rng
-    }
-
-    /// The node's own copy of a host file the program should not see (`/etc/hosts`
-    /// naming every node, `/etc/hostname`, `/proc/sysvipc/sem` listing the run's
-    /// semaphore sets, and the host-state files of
-    /// [`crate::hostfiles`]: memory, CPUs, load, uptime, cgroup limits), if `path` is one.
-    /// The host-state files are written afresh at each open: their times are the virtual
-    /// clock's now.
-    pub(crate) fn node_file(&self, tid: Vtid, path: &[u8]) -> Option<String> {
-        // Most opens are of other files: no lookup for them.
-        if ![&b"/etc/"[..], b"/proc/", b"/sys/"]
-            .iter()
-            .any(|p| path.starts_with(p))
-        {
-            return None;
-        }
-        let node = self.procs[&self.threads[&tid].pid].node;
-        let dir = etc_dir(&self.cfg.nodes[node].dir);
-        if let Some(file) = self.proc_ids_file(tid, path, &dir) {
-            return Some(file);
-        }
-        let name = match path {
-            b"/etc/hosts" => "hosts",
-            b"/etc/hostname" => "hostname",
-            b"/proc/sysvipc/sem" => {
-                // The run's semaphores are the core's, not the kernel's.
-                std::fs::write(dir.join("sysvipc_sem"), self.sems[node].proc_file()).ok()?;
-                "sysvipc_sem"
-            }
-            _ => {
-                use crate::handler::time::{BOOT_SECS, EPOCH_SECS};
-                let m = crate::hostfiles::Machine {
-                    cpus: self.cfg.cpus,
-                    now: self.now,
-                    boot_epoch: EPOCH_SECS.saturating_sub(BOOT_SECS),
-                    boot_secs: BOOT_SECS,
-                };
-                let (name, text) = crate::hostfiles::content(path, &m)?;
-                std::fs::write(dir.join(name), text).ok()?;
-                name
-            }
-        };
-        Some(dir.join(name).to_string_lossy().into_owned())
-    }
-
-    /// `/proc/{self,thread-self,<pid>}/[task/<tid>/]{stat,status}` of a scenario's
-    /// process, with its pid fields in the scenario's numbers (where a node sees the
-    /// host's `/proc`, it numbers pids as the host's namespace does), its state as the
-    /// guest would see it natively ([`Engine::shown_state`]) and its host times fixed.
-    /// Made from the real process's file (read by real pid, in the tracer's own `/proc`)
-    /// and written into the node's directory as the open happens (a snapshot, where
-    /// Linux's file is live); `None` for any other path, or without a PID namespace
-    /// (pids are the host's).
-    ///
-    /// `mountinfo` of any of these is the host's with its cgroup mounts made one cgroup
-    /// v2 mount ([`crate::hostfiles::mountinfo`]), with or without a PID namespace (then
-    /// only `self` and `thread-self`).
-    fn proc_ids_file(&self, tid: Vtid, path: &[u8], dir: &std::path::Path) -> Option<String> {
-        let rest = std::str::from_utf8(path.strip_prefix(b"/proc/")?).ok()?;
-        let me = &self.threads[&tid];
-        let parts: Vec<&str> = rest.split('/').collect();
-        let (pid, task, file) = match parts.as_slice() {
-            ["self", f] => (me.pid, None, *f),
-            ["thread-self", f] => (me.pid, Some(tid), *f),
-            ["self", "task", t, f] => (me.pid, Some(t.parse().ok()?), *f),
-            [p, f] => (p.parse().ok()?, None, *f),
-            [p, "task", t, f] => (p.parse().ok()?, Some(t.parse().ok()?), *f),
-            _ => return None,
-        };
-        let own = matches!(parts.first(), Some(&"self" | &"thread-self"));
-        if !matches!(file, "stat" | "status" | "mountinfo")
-            || !(self.pid_namespace() || (own && file == "mountinfo"))
-        {
-            return None;
-        }
-        let proc = self.procs.get(&pid)?;
-        let host = match task {
-            Some(t) => {
-                let th = self.threads.get(&t).filter(|th| th.pid == pid)?;
-                format!("/proc/{}/task/{}/{file}", proc.real, th.real)
-            }
-            None => format!("/proc/{}/{file}", proc.real),
-        };
-        let text = std::fs::read_to_string(host).ok()?;
-        let map = |h: i64| -> i64 {
-            self.threads
-                .values()
-                .find(|t| i64::from(t.real) == h)
-                .map_or(0, |t| i64::from(t.vtid))
-        };
-        let own = match task {
-            Some(t) => self
-                .threads
-                .get(&t)
-                .map_or_else(Default::default, |t| t.cpu),
-            None => proc.cpu,
-        };
-        let tick = crate::handler::time::ticks;
-        let ids = crate::hostfiles::ProcIds {
-            pid: task.unwrap_or(pid),
-            tgid: pid,
-            ppid: proc.ppid,
-            map: &map,
-            state: match proc.stop {
-                Some(_) => Some('T'),
-                None => self.shown_state(task.unwrap_or(pid)),
-            },
-            cpu: [
-                tick(own.user),
-                tick(own.sys),
-                tick(proc.cpu_children.user),
-                tick(proc.cpu_children.sys),
-            ],
-        };
-        let text = match file {
-            "stat" => crate::hostfiles::proc_stat(&text, &ids)?,
-            "status" => crate::hostfiles::proc_status(&text, &ids),
-            _ => {
-                use std::os::unix::ffi::OsStrExt;
-                let dirs: Vec<&str> = self
-                    .cfg
-                    .nodes
-                    .iter()
-                    .filter_map(|n| n.dir.parent())
-                    .filter_map(|d| std::str::from_utf8(d.as_os_str().as_bytes()).ok())
-                    .collect();
-                crate::hostfiles::mountinfo(&text, &dirs)
-            }
-        };
-        let name = format!("proc-{tid}-{file}");
-        std::fs::write(dir.join(&name), text).ok()?;
-        Some(dir.join(name).to_string_lossy().into_owned())
-    }
-
-    /// The state letter `/proc` should show for thread `tid`, as it would natively: every
-    /// traced thread but the one running is held in a ptrace stop, which the kernel shows
-    /// as `t (tracing stop)`. Parked in a blocking call: `S`; running or runnable: `R`; a
-    /// leader that exited before its other threads: `Z`. `None` (the kernel's letter)
-    /// for a thread takt no longer holds (an exited process: the kernel's zombie).
-    fn shown_state(&self, tid: Vtid) -> Option<char> {
-        Some(match self.threads.get(&tid)?.state {
-            State::Ready(_) => 'R',
-            State::Blocked(_) => 'S',
-            State::Zombie(_) => 'Z',
-        })
+        self.w.events = self.trace.count();
     }
 
     /// Creates each node's own filesystem view (a mount namespace with an overlay of
     /// the host's root filesystem). Without the privilege to, the node runs on the
     /// host's filesystem and the report says so.
     fn make_node_namespaces(&mut self) {
-        for i in 0..self.cfg.nodes.len() {
-            let layer = self.cfg.nodes[i].layer.clone();
+        for i in 0..self.w.cfg.nodes.len() {
+            let layer = self.w.cfg.nodes[i].layer.clone();
             let ns = layer.and_then(|layer| {
-                let view = self.cfg.nodes[i]
+                let view = self.w.cfg.nodes[i]
                     .dir
                     .parent()
                     .map(|d| (d, Path::new(NODE_VIEW)));
                 let procfs = self.pidns.as_mut().and_then(sys::PidNamespace::take_procfs);
-                match sys::mountns::NodeNamespace::new(&layer, &self.cfg.host_dirs, view, procfs) {
+                match sys::mountns::NodeNamespace::new(&layer, &self.w.cfg.host_dirs, view, procfs)
+                {
                     Ok(ns) => Some(ns),
                     Err((errno, step)) => {
                         self.fs_fallback = true;
-                        self.note(format!(
+                        self.w.note(format!(
                             "no filesystem of its own for the nodes ({step}: {errno}; it needs \
                              root): they share the host's files"
                         ));
@@ -1390,24 +1033,14 @@ impl Engine {
                     .as_ref()
                     .and_then(sys::PidNamespace::procfs_error);
                 let why = why.map_or("attaching it failed".into(), |e| format!("{e}"));
-                self.note(format!(
+                self.w.note(format!(
                     "no /proc of the PID namespace for the nodes ({why}): the host's /proc \
                      is bound in, and only paths naming a scenario's pid are translated"
                 ));
             }
-            self.nodens.push(ns);
-            self.disks.push(crate::fs::Disk::default());
+            self.w.nodens.push(ns);
+            self.w.disks.push(crate::fs::Disk::default());
         }
-    }
-
-    /// Whether `tid`'s node sees the host's `/proc` (no mount namespace, or one without
-    /// a procfs of the scenario's PID namespace): then its pids are the host's.
-    pub(crate) fn host_proc(&self, tid: Vtid) -> bool {
-        let node = self.procs[&self.threads[&tid].pid].node;
-        !self
-            .nodens
-            .get(node)
-            .is_some_and(|ns| ns.as_ref().is_some_and(|n| n.own_proc()))
     }
 
     /// Writes each node's private copies of `/etc/hosts` and `/etc/hostname` (see
@@ -1415,11 +1048,11 @@ impl Engine {
     fn write_node_files(&self) -> Result<(), Error> {
         let mut hosts =
             String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        for n in &self.cfg.nodes {
+        for n in &self.w.cfg.nodes {
             hosts.push_str(&format!("{}\t{}\n", n.addr, n.name));
         }
-        for n in &self.cfg.nodes {
-            let dir = etc_dir(&n.dir);
+        for n in &self.w.cfg.nodes {
+            let dir = crate::world::etc_dir(&n.dir);
             let io =
                 |e: std::io::Error| Error::BadInput(format!("cannot write {}: {e}", dir.display()));
             std::fs::create_dir_all(&dir).map_err(io)?;
@@ -1438,13 +1071,15 @@ impl Engine {
         while let Some(pos) = s.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = s.partial.drain(..=pos).collect();
             let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
-            let node = self.cfg.nodes[self.cfg.processes[s.spec].node].name.clone();
-            if self.cfg.stdout_logging {
+            let node = self.w.cfg.nodes[self.w.cfg.processes[s.spec].node]
+                .name
+                .clone();
+            if self.w.cfg.stdout_logging {
                 // A closed stdout (`takt run --log … | head`) must not stop the tracer.
                 let _ = writeln!(
                     std::io::stdout().lock(),
                     "[{} {} {}] {}",
-                    self.now,
+                    self.w.now,
                     node,
                     pid,
                     text
@@ -1452,7 +1087,7 @@ impl Engine {
             }
             let stderr = s.stderr;
             self.lines.push(Line {
-                time: self.now,
+                time: self.w.now,
                 node,
                 pid,
                 stderr,
@@ -1462,12 +1097,13 @@ impl Engine {
     }
 
     fn describe_waits(&self) -> Vec<String> {
-        self.threads
+        self.w
+            .threads
             .values()
             .filter_map(|t| match &t.state {
                 State::Blocked(b) => {
                     let name = syscalls::Sysno::new(t.cur.nr() as usize).map_or("?", |s| s.name());
-                    let cmd = &self.procs[&t.pid].command;
+                    let cmd = &self.w.procs[&t.pid].command;
                     Some(format!(
                         "pid {} tid {} ({cmd}) in {name} on {}",
                         t.pid, t.vtid, b.what
@@ -1485,13 +1121,13 @@ impl Engine {
         if let Some(ns) = &self.pidns {
             ns.kill_all();
         }
-        let mut pending: Vec<sys::RealTid> = self.threads.values().map(|t| t.real).collect();
+        let mut pending: Vec<sys::RealTid> = self.w.threads.values().map(|t| t.real).collect();
         for &real in &pending {
             let _ = sys::kill(real, libc::SIGKILL);
         }
         // The stop tokens are only tids: dropping them resumes nothing, and a SIGKILL
         // ends a ptrace-stop by itself.
-        self.threads.clear();
+        self.w.threads.clear();
         let start = sys::monotonic_nanos();
         let limit = TEARDOWN_LIMIT.as_nanos() as u64;
         loop {
@@ -1524,7 +1160,7 @@ impl Engine {
                 }
             }
             if waited > limit {
-                self.warn(format!(
+                self.w.warn(format!(
                     "teardown gave up after {:?}: {} thread(s) not reaped",
                     TEARDOWN_LIMIT,
                     pending.len()
@@ -1536,13 +1172,14 @@ impl Engine {
             }
         }
         self.pidns = None;
-        self.nodens.clear();
+        self.w.pid_ns = false;
+        self.w.nodens.clear();
     }
 
     fn report(mut self, outcome: Outcome) -> Report {
-        let pid_namespace = self.pidns.is_some() || self.reports.iter().all(|p| p.pid < 1000);
+        let pid_namespace = self.pidns.is_some() || self.w.reports.iter().all(|p| p.pid < 1000);
         for s in &self.streams {
-            let rep = &mut self.reports[s.spec];
+            let rep = &mut self.w.reports[s.spec];
             if s.stderr {
                 rep.stderr = s.data.clone();
             } else {
@@ -1550,13 +1187,15 @@ impl Engine {
             }
         }
         let mut faults: Vec<(String, String, u64)> = self
+            .w
             .injector
             .counts()
             .iter()
             .map(|((c, f), n)| (c.clone(), f.clone(), *n))
             .collect();
         faults.extend(
-            self.net_fault_counts
+            self.w
+                .net_fault_counts
                 .iter()
                 .map(|(k, n)| ("network".to_string(), k.to_string(), *n)),
         );
@@ -1567,7 +1206,7 @@ impl Engine {
                 Outcome::Spinning { .. } => "spinning".to_string(),
                 other => format!("{other:?}"),
             };
-            for (i, p) in self.reports.iter().enumerate() {
+            for (i, p) in self.w.reports.iter().enumerate() {
                 // What it printed is part of what it did.
                 let out = |stderr: bool| {
                     self.streams
@@ -1587,20 +1226,20 @@ impl Engine {
             s.finish(&o)
         });
         let tape = self.take_tape();
-        let branch = self.decisions.branched.take();
+        let branch = self.w.decisions.branched.take();
         Report {
             properties: Vec::new(),
             signature,
             tape,
             branch,
-            seed: self.cfg.seed,
+            seed: self.w.cfg.seed,
             digest: self.trace.digest(),
             outcome,
-            end_time: self.now,
-            processes: self.reports,
+            end_time: self.w.now,
+            processes: self.w.reports,
             lines: self.lines,
-            warnings: self.warnings.into_iter().collect(),
-            notes: self.notes.into_iter().collect(),
+            warnings: self.w.warnings.into_iter().collect(),
+            notes: self.w.notes.into_iter().collect(),
             nondeterminism: self.nondeterminism,
             events,
             syscalls: self.syscalls,
@@ -1611,6 +1250,7 @@ impl Engine {
             incidents: self.incidents,
             snapshots: std::mem::take(&mut self.snaps.taken),
             nodes: self
+                .w
                 .cfg
                 .nodes
                 .iter()
@@ -1625,14 +1265,6 @@ impl Thread {
     pub fn vtid(&self) -> Vtid {
         self.vtid
     }
-}
-
-/// Where a node's private copies of host files live: beside its working directory, so
-/// its processes do not see them in their own directory.
-fn etc_dir(node_dir: &std::path::Path) -> std::path::PathBuf {
-    let mut name = node_dir.file_name().unwrap_or_default().to_os_string();
-    name.push(".etc");
-    node_dir.with_file_name(name)
 }
 
 /// How long teardown waits for the run's processes to be reaped.

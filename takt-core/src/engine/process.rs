@@ -5,128 +5,37 @@
 //! submodule, job control (stops and continues) in `job`.
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
-use crate::fd::{Closed, Kind, Obj};
+use crate::fd::Kind;
 use crate::report::Status;
 use crate::sys::{self, spawn::SpawnPlan, RealTid, Running, Stop, StopReason};
 use crate::syscall::Syscall;
 use crate::trace::EventKind;
+use crate::world::{default_is_fatal, Disposition, Proc};
 use crate::Error;
 use rand::RngCore;
-use rand_pcg::Pcg64Mcg;
-
-/// A signal's disposition as the process set it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Disposition {
-    /// `SIG_DFL` (0), `SIG_IGN` (1) or a handler address.
-    pub handler: u64,
-    /// `sa_flags`.
-    pub flags: u64,
-}
-
-/// One traced process.
-#[derive(Debug)]
-pub struct Proc {
-    pub(crate) vpid: Vtid,
-    pub(crate) real: RealTid,
-    pub(crate) ppid: Vtid,
-    pub(crate) node: usize,
-    pub(crate) spec: usize,
-    /// Index into the report when this process is one the user specified.
-    pub(crate) report: Option<usize>,
-    pub(crate) command: String,
-    pub(crate) threads: Vec<Vtid>,
-    pub(crate) sig: [Disposition; 65],
-    /// Set once the whole group is going away (exit_group, fatal signal, execve).
-    pub(crate) exiting: bool,
-    pub(crate) status: Option<i32>,
-    /// Reaped by its parent's `wait4`.
-    pub(crate) reaped: bool,
-    pub(crate) rng: Pcg64Mcg,
-    rng_key: String,
-    forks: u32,
-    /// The address space (the vpid of the process whose memory this is): futex keys.
-    pub(crate) mm: Vtid,
-    /// The parent thread blocked until this vfork child execs or exits.
-    pub(crate) vfork_parent: Option<Vtid>,
-    /// Pending `alarm`/`ITIMER_REAL` timer.
-    pub(crate) alarm: Option<(crate::time::TimerId, crate::time::VTime)>,
-    /// `ITIMER_REAL`'s interval (ns; 0: one-shot).
-    pub(crate) alarm_interval: u64,
-    /// POSIX timers (`timer_create`), by id.
-    pub(crate) timers: std::collections::BTreeMap<i32, crate::handler::timer::PosixTimer>,
-    /// The id the next `timer_create` returns (Linux counts up per process).
-    pub(crate) next_timer: i32,
-    /// The CPU time its threads used, exited ones included (`super::cpu`).
-    pub(crate) cpu: super::cpu::CpuTime,
-    /// The CPU time of its reaped children and their reaped descendants.
-    pub(crate) cpu_children: super::cpu::CpuTime,
-    /// `ITIMER_VIRTUAL` and `ITIMER_PROF`: schedules on its user and its user+system
-    /// CPU time (a [`crate::time::VTime`] here is a reading of that CPU time).
-    pub(crate) itimers: [crate::time::Periodic; 2],
-    /// Stopped by this signal (job control, see the `job` submodule): not scheduled.
-    pub(crate) stop: Option<i32>,
-    /// A stop or continue its parent has not waited for yet.
-    pub(crate) change: Option<super::job::JobChange>,
-    /// Continued, and not run since: its parent is sent `CLD_CONTINUED` when it runs.
-    pub(crate) tell_continued: bool,
-    /// Sent `SIGKILL`: its threads are collected, never resumed (see `reap_killed`).
-    pub(crate) killed: bool,
-}
-
-impl Proc {
-    /// A new process of one thread (`vpid`), with default signal dispositions, nothing
-    /// pending and its own address space; its guest random stream is keyed `key`.
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        vpid: Vtid,
-        real: RealTid,
-        ppid: Vtid,
-        node: usize,
-        spec: usize,
-        command: String,
-        seed: u64,
-        key: String,
-    ) -> Proc {
-        Proc {
-            vpid,
-            real,
-            ppid,
-            node,
-            spec,
-            report: None,
-            command,
-            threads: vec![vpid],
-            sig: [Disposition::default(); 65],
-            exiting: false,
-            status: None,
-            reaped: false,
-            rng: crate::rng::stream(seed, &format!("guest/{key}")),
-            rng_key: key,
-            forks: 0,
-            mm: vpid,
-            vfork_parent: None,
-            alarm: None,
-            alarm_interval: 0,
-            timers: std::collections::BTreeMap::new(),
-            next_timer: 0,
-            stop: None,
-            change: None,
-            tell_continued: false,
-            killed: false,
-            cpu: Default::default(),
-            cpu_children: Default::default(),
-            itimers: Default::default(),
-        }
-    }
-}
 
 impl Engine {
+    /// Thread `tid` was picked to run: a process sent `SIGKILL` is collected instead
+    /// (`Some`: the step is done, see [`Engine::reap_killed`]); a continued one tells
+    /// its parent now.
+    pub(crate) fn before_run(&mut self, tid: Vtid) -> Option<Result<(), crate::Error>> {
+        let pid = self.w.threads[&tid].pid;
+        let p = &self.w.procs[&pid];
+        if p.killed {
+            return Some(self.reap_killed(tid));
+        }
+        if p.tell_continued {
+            self.w.ran(pid);
+        }
+        None
+    }
+
     /// `path` as node `node`'s processes are given it: under [`crate::config::NODE_VIEW`] if it
     /// is in the scenario's directory and the node has a filesystem view of its own
     /// (else unchanged: without one, only the host path exists).
     fn in_node_view(&self, node: usize, path: &str) -> String {
-        let own = self.nodens.get(node).is_some_and(Option::is_some);
-        let dir = self.cfg.nodes[node].dir.parent();
+        let own = self.w.nodens.get(node).is_some_and(Option::is_some);
+        let dir = self.w.cfg.nodes[node].dir.parent();
         match dir.and_then(|d| d.to_str()).filter(|_| own) {
             Some(d) => match path.strip_prefix(d) {
                 Some(rest) if rest.is_empty() || rest.starts_with('/') => {
@@ -141,8 +50,8 @@ impl Engine {
     /// Starts process spec `i`: forks it in the scenario's PID namespace, stopped before
     /// its `execve`.
     pub(crate) fn spawn_spec(&mut self, i: usize) -> Result<(), Error> {
-        let spec = self.cfg.processes[i].clone();
-        let node = self.cfg.nodes[spec.node].clone();
+        let spec = self.w.cfg.processes[i].clone();
+        let node = self.w.cfg.nodes[spec.node].clone();
         let cwd = spec.cwd.clone().unwrap_or_else(|| node.dir.clone());
         let cwd = self.in_node_view(spec.node, &cwd.to_string_lossy());
         let env: Vec<(String, String)> = spec
@@ -157,7 +66,8 @@ impl Engine {
             &cwd,
             self.filter.clone(),
             self.cpu,
-            self.nodens
+            self.w
+                .nodens
                 .get(spec.node)
                 .and_then(|n| n.as_ref())
                 .map(|n| n.fd()),
@@ -173,18 +83,21 @@ impl Engine {
         if let Some(s) = &mut self.signer {
             s.started(vpid, i);
         }
-        let fdt = self.files.new_table();
+        let fdt = self.w.files.new_table();
         for (fd, stderr) in [(1, false), (2, true)] {
             self.streams.push(Stream {
                 spec: i,
                 stderr,
                 ..Stream::default()
             });
-            let f = self.files.open(Kind::Output(self.streams.len() - 1), false);
-            self.files.install(fdt, fd, f, false);
+            let f = self
+                .w
+                .files
+                .open(Kind::Output(self.streams.len() - 1), false);
+            self.w.files.install(fdt, fd, f, false);
         }
         let key = format!("spec{i}");
-        let rep = &mut self.reports[i];
+        let rep = &mut self.w.reports[i];
         rep.pid = vpid;
         rep.status = Status::Running;
         let mut proc = Proc::new(
@@ -194,13 +107,14 @@ impl Engine {
             spec.node,
             i,
             spec.display.clone(),
-            self.cfg.seed,
+            self.w.cfg.seed,
             key,
         );
         proc.report = Some(i);
-        self.procs.insert(vpid, proc);
+        self.w.procs.insert(vpid, proc);
         self.add_thread(vpid, real, vpid, fdt, stopped);
-        self.threads
+        self.w
+            .threads
             .get_mut(&vpid)
             .expect("just added")
             .initial_exec = true;
@@ -216,7 +130,7 @@ impl Engine {
         stopped: sys::Stopped,
     ) {
         self.sched.add_thread(vtid);
-        self.threads.insert(
+        self.w.threads.insert(
             vtid,
             Thread {
                 vtid,
@@ -261,8 +175,8 @@ impl Engine {
                 return v;
             }
         }
-        self.next_vpid += 1;
-        self.next_vpid
+        self.w.next_vpid += 1;
+        self.w.next_vpid
     }
 
     /// `PTRACE_EVENT_{FORK,VFORK,CLONE}` on `parent`: adopt the new thread or process.
@@ -275,23 +189,24 @@ impl Engine {
                     let _ = s.cont(0);
                 }
                 _ => {
-                    self.set_ready(parent, Resume::Cont(0));
+                    self.w.set_ready(parent, Resume::Cont(0));
                     return Ok(());
                 }
             }
         };
         let vtid = self.vpid_of(child_real);
-        let (flags, child_tid) = self.threads[&parent].pending_clone();
-        let ppid = self.threads[&parent].pid;
-        let pfdt = self.threads[&parent].fdt;
+        let (flags, child_tid) = self.w.threads[&parent].pending_clone();
+        let ppid = self.w.threads[&parent].pid;
+        let pfdt = self.w.threads[&parent].fdt;
         let fdt = if flags & libc::CLONE_FILES as u64 != 0 {
-            self.files.share_table(pfdt)
+            self.w.files.share_table(pfdt)
         } else {
-            self.files.copy_table(pfdt)
+            self.w.files.copy_table(pfdt)
         };
         let is_thread = flags & libc::CLONE_THREAD as u64 != 0;
         if is_thread {
-            self.procs
+            self.w
+                .procs
                 .get_mut(&ppid)
                 .expect("parent process")
                 .threads
@@ -299,15 +214,15 @@ impl Engine {
             self.add_thread(vtid, child_real, ppid, fdt, stopped);
         } else {
             let p = self.child_process(ppid, vtid, child_real, flags);
-            self.procs.insert(vtid, p);
+            self.w.procs.insert(vtid, p);
             self.add_thread(vtid, child_real, vtid, fdt, stopped);
         }
         if flags & libc::CLONE_CHILD_CLEARTID as u64 != 0 {
-            self.threads.get_mut(&vtid).expect("added").clear_tid = child_tid;
+            self.w.threads.get_mut(&vtid).expect("added").clear_tid = child_tid;
         }
-        if let Some(orig) = self.threads[&parent].restore {
+        if let Some(orig) = self.w.threads[&parent].restore {
             // The child's registers are a copy of the parent's rewritten ones.
-            let child = self.threads.get_mut(&vtid).expect("added");
+            let child = self.w.threads.get_mut(&vtid).expect("added");
             if let Ok(mut regs) = child.stopped.as_ref().expect("stopped").regs() {
                 regs.set_args(orig);
                 child.state = State::Ready(Resume::Regs(regs));
@@ -320,13 +235,14 @@ impl Engine {
                 process: !is_thread,
             },
         );
-        if self.threads[&parent].vfork_pending() && !is_thread {
+        if self.w.threads[&parent].vfork_pending() && !is_thread {
             // vfork semantics: the parent waits until the child execs or exits.
-            self.procs.get_mut(&vtid).expect("added").vfork_parent = Some(parent);
-            self.threads.get_mut(&parent).expect("parent").state =
+            self.w.procs.get_mut(&vtid).expect("added").vfork_parent = Some(parent);
+            self.w.threads.get_mut(&parent).expect("parent").state =
                 State::Blocked(crate::handler::Blocked::new("vfork child to exec or exit"));
         } else {
-            self.set_ready(parent, Self::after_event(&self.threads[&parent]));
+            self.w
+                .set_ready(parent, Self::after_event(&self.w.threads[&parent]));
         }
         Ok(())
     }
@@ -339,11 +255,11 @@ impl Engine {
         // CLONE_PARENT: the child's parent is the caller's parent (it gets the
         // SIGCHLD and waits for it; the caller cannot).
         let parent_of_child = if flags & libc::CLONE_PARENT as u64 != 0 {
-            self.procs[&ppid].ppid
+            self.w.procs[&ppid].ppid
         } else {
             ppid
         };
-        let parent_proc = self.procs.get_mut(&ppid).expect("parent process");
+        let parent_proc = self.w.procs.get_mut(&ppid).expect("parent process");
         parent_proc.forks += 1;
         let key = format!("{}/{}", parent_proc.rng_key, parent_proc.forks);
         let mut child = Proc::new(
@@ -353,7 +269,7 @@ impl Engine {
             parent_proc.node,
             parent_proc.spec,
             parent_proc.command.clone(),
-            self.cfg.seed,
+            self.w.cfg.seed,
             key,
         );
         child.sig = parent_proc.sig;
@@ -375,7 +291,7 @@ impl Engine {
 
     /// `PTRACE_EVENT_EXEC`: a new program image.
     pub(crate) fn on_exec(&mut self, tid: Vtid) -> Result<(), Error> {
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.post = None; // the execve succeeded; its failure handler is moot
         t.initial_exec = false;
         let pid = t.pid;
@@ -388,10 +304,10 @@ impl Engine {
             }
         }
         // Close-on-exec, reset handlers, release a vfork parent.
-        let fdt = self.threads[&tid].fdt;
-        let closed = self.files.close_on_exec(fdt);
-        self.closed_all(closed);
-        let p = self.procs.get_mut(&pid).expect("process exists");
+        let fdt = self.w.threads[&tid].fdt;
+        let closed = self.w.files.close_on_exec(fdt);
+        self.w.closed_all(closed);
+        let p = self.w.procs.get_mut(&pid).expect("process exists");
         for d in p.sig.iter_mut() {
             if d.handler > 1 {
                 *d = Disposition::default();
@@ -399,24 +315,24 @@ impl Engine {
         }
         p.mm = pid;
         let node = p.node;
-        if let Some(d) = self.disks.get_mut(node) {
+        if let Some(d) = self.w.disks.get_mut(node) {
             d.unmapped_all(pid);
         }
-        let p = self.procs.get_mut(&pid).expect("process exists");
+        let p = self.w.procs.get_mut(&pid).expect("process exists");
         // POSIX timers do not survive an exec (the alarm does).
         for (_, t) in std::mem::take(&mut p.timers) {
             if let Some(id) = t.timer {
-                self.timers.cancel(id);
+                self.w.timers.cancel(id);
             }
         }
-        let p = self.procs.get_mut(&pid).expect("process exists");
+        let p = self.w.procs.get_mut(&pid).expect("process exists");
         if let Some(parent) = p.vfork_parent.take() {
-            let r = Self::after_event(&self.threads[&parent]);
-            self.set_ready(parent, r);
+            let r = Self::after_event(&self.w.threads[&parent]);
+            self.w.set_ready(parent, r);
         }
         let path = sys::procfs::exe(real).unwrap_or_default();
         self.event(tid, EventKind::Exec { path });
-        self.set_ready(tid, Resume::Cont(0));
+        self.w.set_ready(tid, Resume::Cont(0));
         Ok(())
     }
 
@@ -446,7 +362,7 @@ impl Engine {
                 33 /* AT_SYSINFO_EHDR */ => vdso = Some((sp + 8 * i as u64, words[i + 1])),
                 25 /* AT_RANDOM */ => {
                     let mut bytes = [0u8; 16];
-                    self.guest_rng(tid).fill_bytes(&mut bytes);
+                    self.w.guest_rng(tid).fill_bytes(&mut bytes);
                     let _ = sys::write_mem(real, words[i + 1], &bytes);
                 }
                 _ => {}
@@ -459,22 +375,22 @@ impl Engine {
     /// `PTRACE_EVENT_EXIT`: a thread is about to exit with `status`.
     pub(crate) fn on_exiting(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
         self.signal_call_done(tid);
-        let pid = self.threads[&tid].pid;
-        let group = self.procs[&pid].exiting || libc::WIFSIGNALED(status);
+        let pid = self.w.threads[&tid].pid;
+        let group = self.w.procs[&pid].exiting || libc::WIFSIGNALED(status);
         if group {
             return self.reap_group(pid, tid);
         }
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         let running = t
             .stopped
             .take()
             .expect("stopped")
             .cont(0)
             .unwrap_or_else(|_| Running::assume(t.real));
-        let alone = self.procs[&pid].threads.len() == 1;
+        let alone = self.w.procs[&pid].threads.len() == 1;
         if tid == pid && !alone {
             // The leader exits first: it stays a zombie until the other threads are gone.
-            self.threads.get_mut(&tid).expect("thread exists").state = State::Zombie(running);
+            self.w.threads.get_mut(&tid).expect("thread exists").state = State::Zombie(running);
             return Ok(());
         }
         let code = final_status(running);
@@ -486,7 +402,7 @@ impl Engine {
     /// pending): the call did deliver, so its exit action, which tells the model who
     /// got the signal, runs now.
     fn signal_call_done(&mut self, tid: Vtid) {
-        let Some(t) = self.threads.get_mut(&tid) else {
+        let Some(t) = self.w.threads.get_mut(&tid) else {
             return;
         };
         let sends = matches!(
@@ -499,14 +415,15 @@ impl Engine {
         );
         if let Some(post) = t.post.take().filter(|_| sends) {
             t.restore = None;
-            post.call(self, tid, 0);
+            post.call(&mut self.w, tid, 0);
+            self.apply_effects();
         }
     }
 
     /// The whole process `pid` is dying (`exit_group`, a fatal signal): collect every
     /// thread's exit, the leader's last.
     fn reap_group(&mut self, pid: Vtid, first: Vtid) -> Result<(), Error> {
-        let mut tids = self.procs[&pid].threads.clone();
+        let mut tids = self.w.procs[&pid].threads.clone();
         tids.sort_by_key(|&t| (t == pid, t != first, t));
         // A thread that called exit_group and was not resumed since (another thread's
         // exit came first) still holds its seccomp stop: the kernel has not ended the
@@ -515,7 +432,7 @@ impl Engine {
         let mut started: std::collections::BTreeMap<Vtid, Running> =
             std::collections::BTreeMap::new();
         for &tid in &tids {
-            let Some(t) = self.threads.get_mut(&tid) else {
+            let Some(t) = self.w.threads.get_mut(&tid) else {
                 continue;
             };
             let pending = tid != first
@@ -530,7 +447,7 @@ impl Engine {
         }
         let mut leader_status = None;
         for tid in tids {
-            let Some(t) = self.threads.get_mut(&tid) else {
+            let Some(t) = self.w.threads.get_mut(&tid) else {
                 continue;
             };
             let running = match std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0))) {
@@ -556,12 +473,12 @@ impl Engine {
 
     /// A thread reported its final exit status (`status` as waitpid encodes it).
     pub(crate) fn on_thread_gone(&mut self, tid: Vtid, status: i32) -> Result<(), Error> {
-        let Some(pid) = self.threads.get(&tid).map(|t| t.pid) else {
+        let Some(pid) = self.w.threads.get(&tid).map(|t| t.pid) else {
             return Ok(());
         };
-        if self.procs[&pid].exiting || libc::WIFSIGNALED(status) || tid == pid {
+        if self.w.procs[&pid].exiting || libc::WIFSIGNALED(status) || tid == pid {
             // Only one thread reports for a group exit; make sure the rest are collected.
-            let others: Vec<Vtid> = self.procs[&pid]
+            let others: Vec<Vtid> = self.w.procs[&pid]
                 .threads
                 .iter()
                 .copied()
@@ -570,7 +487,7 @@ impl Engine {
             if tid == pid || others.is_empty() || libc::WIFSIGNALED(status) {
                 self.thread_removed(tid);
                 if !others.is_empty() {
-                    self.procs.get_mut(&pid).expect("process").exiting = true;
+                    self.w.procs.get_mut(&pid).expect("process").exiting = true;
                     return self.reap_group(pid, others[0]);
                 }
                 self.process_exited(pid, status);
@@ -579,10 +496,10 @@ impl Engine {
         }
         self.thread_removed(tid);
         // A zombie leader waits for the last other thread.
-        let p = &self.procs[&pid];
+        let p = &self.w.procs[&pid];
         if p.threads.len() == 1 && p.threads[0] == pid {
-            if let Some(State::Zombie(_)) = self.threads.get(&pid).map(|t| &t.state) {
-                let t = self.threads.get_mut(&pid).expect("leader");
+            if let Some(State::Zombie(_)) = self.w.threads.get(&pid).map(|t| &t.state) {
+                let t = self.w.threads.get_mut(&pid).expect("leader");
                 let State::Zombie(r) =
                     std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
                 else {
@@ -603,131 +520,113 @@ impl Engine {
     /// and they wait at their exit stops for takt. So the whole group is collected, the
     /// leader last.
     pub(crate) fn reap_killed(&mut self, tid: Vtid) -> Result<(), Error> {
-        let pid = self.threads[&tid].pid;
-        self.procs.get_mut(&pid).expect("process").exiting = true;
+        let pid = self.w.threads[&tid].pid;
+        self.w.procs.get_mut(&pid).expect("process").exiting = true;
         self.reap_group(pid, tid)
     }
 
     /// A thread vanished while we held it stopped (SIGKILL from outside the scenario).
     pub(crate) fn collect_vanished(&mut self, tid: Vtid) -> Result<(), Error> {
-        let pid = self.threads[&tid].pid;
-        self.procs.get_mut(&pid).expect("process").exiting = true;
+        let pid = self.w.threads[&tid].pid;
+        self.w.procs.get_mut(&pid).expect("process").exiting = true;
         self.reap_group(pid, tid)
     }
 
     /// Removes a thread: wake `clear_child_tid` waiters, release its fd table.
     fn thread_removed(&mut self, tid: Vtid) {
-        let Some(t) = self.threads.remove(&tid) else {
+        let Some(t) = self.w.threads.remove(&tid) else {
             return;
         };
         self.sched.remove_thread(tid);
         if let Some(id) = t.timer {
-            self.timers.cancel(id);
+            self.w.timers.cancel(id);
         }
-        for q in self.futexes.values_mut() {
+        for q in self.w.futexes.values_mut() {
             q.retain(|&(w, _)| w != tid);
         }
-        self.futex_waits.remove(&tid);
-        if let Some(p) = self.procs.get_mut(&t.pid) {
+        self.w.futex_waits.remove(&tid);
+        if let Some(p) = self.w.procs.get_mut(&t.pid) {
             p.threads.retain(|&x| x != tid);
             if t.clear_tid != 0 {
                 let mm = p.mm;
-                crate::handler::futex::wake(self, mm, t.clear_tid, i32::MAX as u32, u32::MAX);
+                crate::handler::futex::wake(
+                    &mut self.w,
+                    mm,
+                    t.clear_tid,
+                    i32::MAX as u32,
+                    u32::MAX,
+                );
             }
         }
-        let closed = self.files.release_table(t.fdt);
-        self.closed_all(closed);
-        if self.last == Some(tid) {
-            self.last = None;
-        }
-    }
-
-    /// Notifies whatever the closed descriptions were connected to.
-    pub(crate) fn closed_all(&mut self, closed: Vec<Closed>) {
-        for c in closed {
-            self.closed(c);
-        }
-    }
-
-    /// Notifies one closed description.
-    pub(crate) fn closed(&mut self, c: Closed) {
-        match c {
-            Closed::Nothing => {}
-            Closed::Obj(Obj::TimerFd(id)) => {
-                if let Some(t) = self.files.timerfds[id].timer.take() {
-                    self.timers.cancel(t);
-                }
-            }
-            Closed::Obj(o) => self.notify(o),
-            Closed::Socket(s) => {
-                self.socks.remove(&s);
-                self.net.close(s, self.now);
-                self.notify(Obj::Socket(s));
-            }
+        let closed = self.w.files.release_table(t.fdt);
+        self.w.closed_all(closed);
+        if self.w.last == Some(tid) {
+            self.w.last = None;
         }
     }
 
     /// Every thread of `pid` is gone: record its status, tell its parent.
     fn process_exited(&mut self, pid: Vtid, status: i32) {
-        let Some(p) = self.procs.get_mut(&pid) else {
+        let Some(p) = self.w.procs.get_mut(&pid) else {
             return;
         };
         p.status = Some(status);
         p.threads.clear();
-        crate::handler::sem::exited(self, pid);
-        let Some(p) = self.procs.get_mut(&pid) else {
+        crate::handler::sem::exited(&mut self.w, pid);
+        let Some(p) = self.w.procs.get_mut(&pid) else {
             return;
         };
-        if let Some(d) = self.disks.get_mut(p.node) {
+        if let Some(d) = self.w.disks.get_mut(p.node) {
             d.unmapped_all(pid);
         }
-        let Some(p) = self.procs.get_mut(&pid) else {
+        let Some(p) = self.w.procs.get_mut(&pid) else {
             return;
         };
         if let Some((id, _)) = p.alarm.take() {
-            self.timers.cancel(id);
+            self.w.timers.cancel(id);
         }
         for (_, t) in std::mem::take(&mut p.timers) {
             if let Some(id) = t.timer {
-                self.timers.cancel(id);
+                self.w.timers.cancel(id);
             }
         }
         let (ppid, report, vfork_parent) = (p.ppid, p.report, p.vfork_parent.take());
         self.trace.push(crate::trace::Event {
-            time: self.now,
+            time: self.w.now,
             node: p.node as u16,
             pid,
             tid: pid,
             kind: EventKind::Exit { status },
         });
+        self.w.events = self.trace.count();
         if let Some(r) = report {
-            let rep = &mut self.reports[r];
+            let rep = &mut self.w.reports[r];
             rep.status = if libc::WIFSIGNALED(status) {
                 Status::Signaled(libc::WTERMSIG(status))
             } else {
                 Status::Exited(libc::WEXITSTATUS(status))
             };
-            rep.exit_time = Some(self.now);
+            rep.exit_time = Some(self.w.now);
         }
         if let Some(parent) = vfork_parent {
-            if let Some(t) = self.threads.get(&parent) {
+            if let Some(t) = self.w.threads.get(&parent) {
                 let r = Self::after_event(t);
-                self.set_ready(parent, r);
+                self.w.set_ready(parent, r);
             }
         }
         // Orphans are adopted by init (pid 1, the namespace's stub).
-        for c in self.procs.values_mut() {
+        for c in self.w.procs.values_mut() {
             if c.ppid == pid {
                 c.ppid = 1;
             }
         }
-        if ppid == 1 || !self.procs.contains_key(&ppid) {
+        if ppid == 1 || !self.w.procs.contains_key(&ppid) {
             // Reaped by the tracer (a spawned root) or by init.
-            self.procs.remove(&pid);
+            self.w.procs.remove(&pid);
             return;
         }
-        self.notify_children_changed(ppid);
-        self.signal_arrived(ppid, libc::SIGCHLD, None);
+        self.w.notify_children_changed(ppid);
+        self.w.signal_arrived(ppid, libc::SIGCHLD, None);
     }
 
     /// A signal-delivery stop.
@@ -735,9 +634,9 @@ impl Engine {
         if sig == libc::SIGSEGV && self.try_rdtsc(tid)? {
             return Ok(());
         }
-        let pid = self.threads[&tid].pid;
-        let stopped = self.threads[&tid].stopped.as_ref().expect("stopped");
-        let job = super::job::is_stop_signal(sig);
+        let pid = self.w.threads[&tid].pid;
+        let stopped = self.w.threads[&tid].stopped.as_ref().expect("stopped");
+        let job = crate::world::job::is_stop_signal(sig);
         let info = (job || sig == libc::SIGCHLD)
             .then(|| stopped.siginfo().ok())
             .flatten();
@@ -746,27 +645,27 @@ impl Engine {
                 let _ = stopped.set_siginfo(&info);
             }
         }
-        if job && self.job_delivered(pid, sig, info.as_ref()) {
+        if job && self.w.job_delivered(pid, sig, info.as_ref()) {
             // The watchdog's SIGSTOP, or job control's: the kernel never stops it.
-            self.set_ready(tid, Resume::Cont(0));
+            self.w.set_ready(tid, Resume::Cont(0));
             return Ok(());
         }
         if sig == libc::SIGCHLD {
             self.child_times_in_siginfo(tid);
         }
         self.event(tid, EventKind::Signal { sig });
-        let d = self.procs[&pid].sig[sig as usize];
+        let d = self.w.procs[&pid].sig[sig as usize];
         if d.handler == 0 && default_is_fatal(sig) {
-            self.procs.get_mut(&pid).expect("process").exiting = true;
+            self.w.procs.get_mut(&pid).expect("process").exiting = true;
         }
-        self.set_ready(tid, Resume::Cont(sig));
+        self.w.set_ready(tid, Resume::Cont(sig));
         Ok(())
     }
 
     /// A `SIGCHLD` for a child's exit is delivered to `tid`: its `si_utime` and
     /// `si_stime` (the child's CPU time in clock ticks) are the model's, not the host's.
     fn child_times_in_siginfo(&mut self, tid: Vtid) {
-        let Some(stopped) = self.threads.get(&tid).and_then(|t| t.stopped.as_ref()) else {
+        let Some(stopped) = self.w.threads.get(&tid).and_then(|t| t.stopped.as_ref()) else {
             return;
         };
         let Ok(mut info) = stopped.siginfo() else {
@@ -778,7 +677,7 @@ impl Engine {
         if !(libc::CLD_EXITED..=libc::CLD_DUMPED).contains(&word(8)) {
             return;
         }
-        let Some(cpu) = self.child_cpu(word(16)) else {
+        let Some(cpu) = self.w.child_cpu(word(16)) else {
             return;
         };
         super::cpu::put_ticks(&mut info[32..48], cpu);
@@ -787,7 +686,7 @@ impl Engine {
 
     /// Emulates `rdtsc`/`rdtscp` if that is what faulted (PR_SET_TSC makes them SIGSEGV).
     fn try_rdtsc(&mut self, tid: Vtid) -> Result<bool, Error> {
-        let t = &self.threads[&tid];
+        let t = &self.w.threads[&tid];
         let mut regs = t.stopped.as_ref().expect("stopped").regs()?;
         let mut insn = [0u8; 3];
         if sys::read_mem(t.real, regs.ip(), &mut insn).is_err() {
@@ -799,30 +698,31 @@ impl Engine {
             _ => return Ok(false),
         };
         // A 3 GHz virtual TSC.
-        let t = self.threads.get_mut(&tid).expect("thread exists");
-        let cost = super::time::clock_read_cost(self.cfg.syscall_cost, &mut t.clock_reads);
-        self.now = self.now.after(cost);
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
+        let cost = super::time::clock_read_cost(self.w.cfg.syscall_cost, &mut t.clock_reads);
+        self.w.now = self.w.now.after(cost);
         let ns = u64::try_from(cost.as_nanos()).unwrap_or(u64::MAX);
-        self.charge_cpu(tid, super::cpu::CpuTime { user: ns, sys: 0 });
-        regs.emulate_rdtsc(self.now.as_nanos().wrapping_mul(3), len);
+        self.w
+            .charge_cpu(tid, super::cpu::CpuTime { user: ns, sys: 0 });
+        regs.emulate_rdtsc(self.w.now.as_nanos().wrapping_mul(3), len);
         self.event(tid, EventKind::Rdtsc);
-        self.set_ready(tid, Resume::Regs(regs));
-        self.cpu_expiries(tid);
+        self.w.set_ready(tid, Resume::Regs(regs));
+        self.w.cpu_expiries(tid);
         Ok(true)
     }
 
     /// A scheduled partition, heal, crash or restart is due.
     pub(crate) fn scheduled(&mut self, i: usize) -> Result<(), Error> {
         use crate::config::ScheduledEvent;
-        let ev = self.cfg.events[i].1.clone();
-        let name = |e: &Engine, n: usize| e.cfg.nodes[n].name.clone();
+        let ev = self.w.cfg.events[i].1.clone();
+        let name = |e: &Engine, n: usize| e.w.cfg.nodes[n].name.clone();
         let what = match ev {
             ScheduledEvent::Partition(a, b, cut) => {
-                self.net.set_partition(a, b, cut);
+                self.w.net.set_partition(a, b, cut);
                 let mut changed = Vec::new();
-                self.net.advance(self.now, &mut changed);
+                self.w.net.advance(self.w.now, &mut changed);
                 for s in changed {
-                    self.notify(crate::fd::Obj::Socket(s));
+                    self.w.notify(crate::fd::Obj::Socket(s));
                 }
                 format!(
                     "{} {} | {}",
@@ -841,9 +741,9 @@ impl Engine {
                     .iter()
                     .rev()
                     .find(|x| x.what == format!("crash of node {}", name(self, n)))
-                    .map(|x| self.now.since(x.time));
-                for spec in 0..self.cfg.processes.len() {
-                    if self.cfg.processes[spec].node == n {
+                    .map(|x| self.w.now.since(x.time));
+                for spec in 0..self.w.cfg.processes.len() {
+                    if self.w.cfg.processes[spec].node == n {
                         self.spawn_spec(spec)?;
                     }
                 }
@@ -862,7 +762,7 @@ impl Engine {
             ScheduledEvent::Crash(n) | ScheduledEvent::Restart(n) => vec![n],
         };
         self.incidents.push(crate::report::Incident {
-            time: self.now,
+            time: self.w.now,
             what,
             event: ev,
             nodes,
@@ -873,39 +773,41 @@ impl Engine {
     /// Every process of node `n` dies at once, as when the node's kernel fails: their
     /// connections are reset (peers see `ECONNRESET`), their threads reaped.
     fn crash_node(&mut self, n: usize) {
-        for s in 0..self.net.socket_count() {
-            if self.net.node_of(s) == Some(n) && self.net.exists(s) {
-                let _ = self.net.reset_connection(s, self.now);
-                self.notify(crate::fd::Obj::Socket(s));
+        for s in 0..self.w.net.socket_count() {
+            if self.w.net.node_of(s) == Some(n) && self.w.net.exists(s) {
+                let _ = self.w.net.reset_connection(s, self.w.now);
+                self.w.notify(crate::fd::Obj::Socket(s));
             }
         }
         let pids: Vec<Vtid> = self
+            .w
             .procs
             .values()
             .filter(|p| p.node == n && p.status.is_none())
             .map(|p| p.vpid)
             .collect();
         for pid in &pids {
-            let _ = sys::kill(self.procs[pid].real, libc::SIGKILL);
+            let _ = sys::kill(self.w.procs[pid].real, libc::SIGKILL);
         }
         for pid in pids {
             let Some(first) = self
+                .w
                 .procs
                 .get(&pid)
                 .and_then(|p| p.threads.first().copied())
             else {
                 continue;
             };
-            self.procs.get_mut(&pid).expect("process").exiting = true;
-            let report = self.procs[&pid].report;
+            self.w.procs.get_mut(&pid).expect("process").exiting = true;
+            let report = self.w.procs[&pid].report;
             let _ = self.reap_group(pid, first);
             if let Some(r) = report {
-                self.reports[r].status = Status::Crashed;
+                self.w.reports[r].status = Status::Crashed;
             }
         }
-        self.crash_disk(n);
+        self.w.crash_disk(n);
         // A crash is a reboot: the node's System V semaphores are gone.
-        if let Some(s) = self.sems.get_mut(n) {
+        if let Some(s) = self.w.sems.get_mut(n) {
             *s = crate::ipc::Sems::default();
         }
     }
@@ -943,28 +845,13 @@ fn final_status(mut running: Running) -> Option<i32> {
     None
 }
 
-/// Whether a signal's default action terminates the process.
-pub(crate) fn default_is_fatal(sig: i32) -> bool {
-    !matches!(
-        sig,
-        libc::SIGCHLD
-            | libc::SIGURG
-            | libc::SIGWINCH
-            | libc::SIGCONT
-            | libc::SIGSTOP
-            | libc::SIGTSTP
-            | libc::SIGTTIN
-            | libc::SIGTTOU
-    )
-}
-
 #[cfg(test)]
 impl Engine {
     /// Adds process `vpid` (one thread, `tid` = `vpid`) on node `node` with an empty fd
     /// table, backed by no tracee: for handler unit tests, with their local memory as
     /// its memory. Its parent is init (1).
     pub(crate) fn test_process(&mut self, vpid: Vtid, node: usize) {
-        let fdt = self.files.new_table();
+        let fdt = self.w.files.new_table();
         let command = format!("test process {vpid}");
         let proc = Proc::new(
             vpid,
@@ -973,17 +860,18 @@ impl Engine {
             node,
             0,
             command,
-            self.cfg.seed,
+            self.w.cfg.seed,
             format!("test{vpid}"),
         );
-        self.procs.insert(vpid, proc);
+        self.w.procs.insert(vpid, proc);
         self.add_thread(vpid, 0, vpid, fdt, sys::Stopped::for_tests());
     }
 
     /// Adds thread `tid` to test process `pid` (the same memory and fd table).
     pub(crate) fn test_thread(&mut self, pid: Vtid, tid: Vtid) {
-        let fdt = self.threads[&pid].fdt;
-        self.procs
+        let fdt = self.w.threads[&pid].fdt;
+        self.w
+            .procs
             .get_mut(&pid)
             .expect("a test process")
             .threads

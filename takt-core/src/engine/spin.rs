@@ -28,7 +28,8 @@
 //! the runtimes seen so far does that). Nothing here reads real time.
 
 use super::{Engine, State};
-use crate::sys::{self, CpuState, Running, Stop, StopReason, Stopped};
+use crate::sys::{self, Running, Stop, StopReason, Stopped};
+use crate::world::Spin;
 use crate::Error;
 
 /// The most instructions single-stepped to find a cycle: loops of up to about 4,000
@@ -36,17 +37,6 @@ use crate::Error;
 /// and two requests), so a thread that is not in a pure spin pays up to 0.1–0.25 s per
 /// search; [`Engine::should_settle`] spaces the searches out for a long computation.
 pub(crate) const MAX_STEPS: u32 = 1 << 13;
-
-/// A thread parked in a pure spin.
-#[derive(Debug, Clone)]
-pub(crate) struct Spin {
-    /// Its canonical state: the lowest (instruction pointer, registers) of the pass.
-    pub(crate) canon: CpuState,
-    /// Instructions per pass.
-    pub(crate) period: u32,
-    /// [`Engine::progress`] when it was parked: it may run again once that changed.
-    pub(crate) parked_at: u64,
-}
 
 /// One single step.
 enum Stepped {
@@ -83,10 +73,10 @@ impl Engine {
     /// happened.
     pub(crate) fn eligible(&self, t: &super::Thread) -> bool {
         matches!(t.state, State::Ready(_))
-            && !self.job_stopped(t.pid)
+            && !self.w.job_stopped(t.pid)
             && t.spinning
                 .as_ref()
-                .is_none_or(|s| s.parked_at != self.progress)
+                .is_none_or(|s| s.parked_at != self.w.progress)
     }
 
     /// Whether a watchdog stop of `t` is worth a search for a cycle: the first since its
@@ -112,7 +102,9 @@ impl Engine {
                     if self.watch.fired_during(n) {
                         return Ok(Stepped::Stuck(s));
                     }
-                    if s.siginfo().is_ok_and(|i| !super::job::from_watchdog(&i)) {
+                    if s.siginfo()
+                        .is_ok_and(|i| !crate::world::job::from_watchdog(&i))
+                    {
                         // A guest's SIGSTOP: job control's, handled as any other stop.
                         let stop = Stop::Stopped(s, StopReason::Signal(libc::SIGSTOP));
                         return Ok(Stepped::Other(stop));

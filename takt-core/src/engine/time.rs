@@ -57,7 +57,7 @@ impl Engine {
     /// or `TAKT_CLOCK_PAGE=0`, or when this machine's vDSO has no room for takt's
     /// functions (then every process runs with the vDSO hidden and its clock reads trap).
     pub(crate) fn make_clock_page(&mut self) -> Option<sys::vdso::ClockPage> {
-        if !self.cfg.clock_page || std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
+        if !self.w.cfg.clock_page || std::env::var_os("TAKT_CLOCK_PAGE").is_some_and(|v| v == "0") {
             return None;
         }
         sys::vdso::image()?;
@@ -80,11 +80,11 @@ impl Engine {
         let Some(shm) = self.clock.as_ref().map(sys::vdso::ClockPage::id) else {
             return Ok(false);
         };
-        let tgid = self.procs[&self.threads[&tid].pid].real;
-        let t = self.threads.get_mut(&tid).expect("thread exists");
+        let tgid = self.w.procs[&self.w.threads[&tid].pid].real;
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
         let s = t.stopped.take().expect("stopped at its exec");
         let (s, done) = sys::vdso::install(s, tgid, base, shm)?;
-        self.threads.get_mut(&tid).expect("thread exists").stopped = Some(s);
+        self.w.threads.get_mut(&tid).expect("thread exists").stopped = Some(s);
         Ok(done == sys::vdso::Installed::Yes)
     }
 
@@ -100,12 +100,13 @@ impl Engine {
         }
         self.clock_owner = Some((owner, cost, limit.saturating_sub(reads)));
         let ns = reads.saturating_mul(cost);
-        self.now = self.now.plus_nanos(ns);
-        if let Some(t) = self.threads.get_mut(&owner) {
+        self.w.now = self.w.now.plus_nanos(ns);
+        if let Some(t) = self.w.threads.get_mut(&owner) {
             t.clock_reads = t
                 .clock_reads
                 .saturating_add(u32::try_from(reads).unwrap_or(u32::MAX));
-            self.charge_cpu(owner, super::cpu::CpuTime::of_syscall(ns));
+            self.w
+                .charge_cpu(owner, super::cpu::CpuTime::of_syscall(ns));
         }
     }
 
@@ -114,9 +115,9 @@ impl Engine {
     pub(crate) fn publish_clock(&mut self, tid: Vtid) {
         self.settle_clock();
         let Some(page) = &self.clock else { return };
-        let reads = self.threads.get(&tid).map_or(0, |t| t.clock_reads);
-        let (cost, limit) = page_budget(self.cfg.syscall_cost, reads);
-        page.publish(self.now.as_nanos(), cost, limit);
+        let reads = self.w.threads.get(&tid).map_or(0, |t| t.clock_reads);
+        let (cost, limit) = page_budget(self.w.cfg.syscall_cost, reads);
+        page.publish(self.w.now.as_nanos(), cost, limit);
         self.clock_owner = Some((tid, cost, limit));
     }
 }

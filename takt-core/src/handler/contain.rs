@@ -14,10 +14,10 @@
 //!   `adjtimex`/`clock_adjtime` with no modes read the virtual clock.
 
 use super::{Out, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::syscall::calls::{Adjtimex, ClockAdjtime, Mknod, Mknodat, Unshare};
 use crate::syscall::Syscall;
+use crate::world::{Vtid, World};
 
 /// The namespace flags of `clone`, `clone3` and `unshare`.
 pub(crate) const CLONE_NEW_ANY: u64 = (libc::CLONE_NEWNS
@@ -30,7 +30,7 @@ pub(crate) const CLONE_NEW_ANY: u64 = (libc::CLONE_NEWNS
     | 0x80; // CLONE_NEWTIME
 
 /// Refuses a call that would change the host: `EPERM`, and a note naming it.
-pub(crate) fn refuse(e: &mut Engine, nr: u32, why: &str) -> Res {
+pub(crate) fn refuse(e: &mut World, nr: u32, why: &str) -> Res {
     let name = syscalls::Sysno::new(nr as usize).map_or("?", |s| s.name());
     e.note(format!("{name} refused with EPERM ({why})"));
     Err(Errno::EPERM)
@@ -41,7 +41,7 @@ pub(crate) fn refuse(e: &mut Engine, nr: u32, why: &str) -> Res {
 /// `CLONE_SIGHAND` and `CLONE_VM` change nothing (the kernel refuses them in a
 /// process that shares them); a namespace (or `CLONE_FILES`, which the fd model does
 /// not follow) is refused.
-pub fn unshare(e: &mut Engine, c: Unshare) -> Res {
+pub fn unshare(e: &mut World, c: Unshare) -> Res {
     // The kernel reads an `unsigned long` (a bit past 32 is `EINVAL`).
     let flags = c.flags.raw();
     let own = (libc::CLONE_FS
@@ -68,17 +68,17 @@ pub fn unshare(e: &mut Engine, c: Unshare) -> Res {
 
 /// `mknod`/`mknodat`: FIFOs, regular files and sockets are files of the scenario; a
 /// character or block device would open the host's hardware.
-pub fn mknod(e: &mut Engine, c: Mknod) -> Res {
+pub fn mknod(e: &mut World, c: Mknod) -> Res {
     mknod_mode(e, Mknod::NR, c.mode.get())
 }
 
 /// `mknodat`: as [`mknod`].
-pub fn mknodat(e: &mut Engine, c: Mknodat) -> Res {
+pub fn mknodat(e: &mut World, c: Mknodat) -> Res {
     mknod_mode(e, Mknodat::NR, c.mode.get())
 }
 
 /// `mknod` (`nr`) of a node of `mode`.
-fn mknod_mode(e: &mut Engine, nr: u32, mode: u32) -> Res {
+fn mknod_mode(e: &mut World, nr: u32, mode: u32) -> Res {
     let kind = mode & libc::S_IFMT;
     if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
         return refuse(e, nr, "device nodes reach the host's devices");
@@ -89,7 +89,7 @@ fn mknod_mode(e: &mut Engine, nr: u32, mode: u32) -> Res {
 /// `sethostname`/`setdomainname` (`domain`) of `len` bytes at `name`: renames the
 /// caller's node (Linux's limits: at most 64 bytes, `EINVAL` beyond or for a negative
 /// length, `EFAULT` on a bad pointer).
-pub fn set_uts(e: &mut Engine, tid: Vtid, domain: bool, name: u64, len: i32) -> Res {
+pub fn set_uts(e: &mut World, tid: Vtid, domain: bool, name: u64, len: i32) -> Res {
     let Some(len) = usize::try_from(len).ok().filter(|&l| l <= 64) else {
         return Err(Errno::EINVAL);
     };
@@ -108,12 +108,12 @@ pub fn set_uts(e: &mut Engine, tid: Vtid, domain: bool, name: u64, len: i32) -> 
 const TIMEX: usize = 208;
 
 /// `adjtimex`: as `clock_adjtime` of `CLOCK_REALTIME`.
-pub fn adjtimex(e: &mut Engine, tid: Vtid, c: Adjtimex) -> Res {
+pub fn adjtimex(e: &mut World, tid: Vtid, c: Adjtimex) -> Res {
     timex(e, tid, Syscall::Adjtimex(c).nr(), None, c.buf.addr())
 }
 
 /// `clock_adjtime(clockid, buf)`.
-pub fn clock_adjtime(e: &mut Engine, tid: Vtid, c: ClockAdjtime) -> Res {
+pub fn clock_adjtime(e: &mut World, tid: Vtid, c: ClockAdjtime) -> Res {
     timex(
         e,
         tid,
@@ -126,7 +126,7 @@ pub fn clock_adjtime(e: &mut Engine, tid: Vtid, c: ClockAdjtime) -> Res {
 /// `adjtimex` (`clk` = `None`) and `clock_adjtime` (call `nr`): with no modes, a read of
 /// the virtual clock (`TIME_ERROR`: not synchronized, as a fresh machine says); any
 /// adjustment is refused.
-fn timex(e: &mut Engine, tid: Vtid, nr: u32, clk: Option<i32>, buf: u64) -> Res {
+fn timex(e: &mut World, tid: Vtid, nr: u32, clk: Option<i32>, buf: u64) -> Res {
     if let Some(c) = clk.filter(|&c| c != libc::CLOCK_REALTIME) {
         return Err(if !(0..=libc::CLOCK_TAI).contains(&c) {
             Errno::EINVAL

@@ -10,11 +10,11 @@
 //! node's own filesystem view), with ordinary file calls on the host.
 
 use super::{Out, Post, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fs::{self, HostId, Kept, NameOp, Stamp, Undo};
 use crate::syscall::calls::{Getdents64, Mmap, Msync, Utimensat};
 use crate::syscall::Syscall;
+use crate::world::{Vtid, World};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -158,7 +158,7 @@ pub(crate) struct Renamed {
 
 impl Exit {
     /// Runs the action with the kernel's return value `ret`.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::Stat { fd, buf } => stat_done(e, tid, ret, fd, buf),
             Exit::Statx { fd, buf } => statx_done(e, tid, ret, fd, buf),
@@ -206,7 +206,7 @@ impl Exit {
     }
 }
 
-impl Engine {
+impl World {
     /// The real pid whose `/proc` entries show thread `tid`'s files.
     fn proc_dir(&self, tid: Vtid) -> PathBuf {
         PathBuf::from(format!("/proc/{}", self.threads[&tid].real))
@@ -323,7 +323,7 @@ pub fn stat(fd: Option<i32>, buf: u64) -> Res {
 }
 
 /// At the exit of [`stat`].
-fn stat_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
+fn stat_done(e: &mut World, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
     if ret == 0 {
         let _ = match fd.and_then(|fd| output_stream(e, tid, fd)) {
             Some(n) => fix_output_stat(e, tid, n, buf),
@@ -335,7 +335,7 @@ fn stat_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
 /// The fd a `newfstatat(dirfd, path, buf, flags)` or `statx(dirfd, path, flags, …)` is
 /// about when it names no path (`AT_EMPTY_PATH` and `""`), if that fd is a captured
 /// output stream (the only fds whose `stat` takt rewrites as such).
-pub fn empty_path_fd(e: &Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Option<i32> {
+pub fn empty_path_fd(e: &World, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Option<i32> {
     // Only a captured output stream is shown differently: for any other fd (glibc's
     // every `fstat`), no read of the path.
     if flags & libc::AT_EMPTY_PATH == 0 || output_stream(e, tid, dirfd).is_none() {
@@ -350,7 +350,7 @@ pub fn empty_path_fd(e: &Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -
 /// writes); a program that `fstat`s it must not see `/dev/null` (GNU grep then takes
 /// its output for discarded and prints nothing), so it shows as a pipe, which is what a
 /// test harness's captured output usually is.
-fn output_stream(e: &Engine, tid: Vtid, fd: i32) -> Option<usize> {
+fn output_stream(e: &World, tid: Vtid, fd: i32) -> Option<usize> {
     let f = super::io::lookup(e, tid, fd as u64)?;
     match e.files.file(f.file).kind {
         crate::fd::Kind::Output(n) => Some(n),
@@ -360,7 +360,7 @@ fn output_stream(e: &Engine, tid: Vtid, fd: i32) -> Option<usize> {
 
 /// The `struct stat` of captured output stream `n`: a pipe (`S_IFIFO`, mode 0600) with
 /// an inode number of takt's own.
-fn fix_output_stat(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
+fn fix_output_stat(e: &mut World, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
     let mut st: libc::stat = e.read_val(tid, buf)?;
     let id = (OUTPUT_DEV, n as u64);
     st.st_dev = e.ids.dev(OUTPUT_DEV);
@@ -382,7 +382,7 @@ fn fix_output_stat(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(), 
 /// device has it).
 const OUTPUT_DEV: u64 = u64::MAX;
 
-fn fix_stat(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
+fn fix_stat(e: &mut World, tid: Vtid, buf: u64) -> Result<(), Errno> {
     let mut st: libc::stat = e.read_val(tid, buf)?;
     let id = (st.st_dev, st.st_ino);
     let t = e.file_times(id);
@@ -400,7 +400,7 @@ pub fn statx(fd: Option<i32>, buf: u64) -> Res {
 }
 
 /// At the exit of [`statx`].
-fn statx_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
+fn statx_done(e: &mut World, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
     if ret == 0 {
         let _ = fix_statx(e, tid, buf);
         if let Some(n) = fd.and_then(|fd| output_stream(e, tid, fd)) {
@@ -410,7 +410,7 @@ fn statx_done(e: &mut Engine, tid: Vtid, ret: i64, fd: Option<i32>, buf: u64) {
 }
 
 /// As [`fix_output_stat`], for `struct statx`.
-fn fix_output_statx(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
+fn fix_output_statx(e: &mut World, tid: Vtid, n: usize, buf: u64) -> Result<(), Errno> {
     let mut sx: libc::statx = e.read_val(tid, buf)?;
     sx.stx_ino = e.ids.ino((OUTPUT_DEV, n as u64));
     let vdev = e.ids.dev(OUTPUT_DEV);
@@ -424,7 +424,7 @@ fn fix_output_statx(e: &mut Engine, tid: Vtid, n: usize, buf: u64) -> Result<(),
     e.write_val(tid, buf, &sx)
 }
 
-fn fix_statx(e: &mut Engine, tid: Vtid, buf: u64) -> Result<(), Errno> {
+fn fix_statx(e: &mut World, tid: Vtid, buf: u64) -> Result<(), Errno> {
     let mut sx: libc::statx = e.read_val(tid, buf)?;
     let hdev = libc::makedev(sx.stx_dev_major, sx.stx_dev_minor);
     let id = (hdev, sx.stx_ino);
@@ -452,7 +452,7 @@ pub fn statfs(buf: u64) -> Res {
 }
 
 /// At the exit of [`statfs`].
-fn statfs_done(e: &mut Engine, tid: Vtid, ret: i64, buf: u64) {
+fn statfs_done(e: &mut World, tid: Vtid, ret: i64, buf: u64) {
     if ret == 0 {
         if let Ok(mut sf) = e.read_val::<libc::statfs>(tid, buf) {
             let blocks = (100u64 << 30) / 4096;
@@ -483,7 +483,7 @@ const MAX_DENTS: usize = 1 << 20;
 /// `rewinddir`, `telldir` and `seekdir`, which glibc does with `lseek`, keep working);
 /// at position 0 the directory is listed afresh. A directory of more than
 /// [`fs::MAX_LISTED`] entries is read by the kernel, each call's entries sorted.
-pub fn getdents64(e: &mut Engine, tid: Vtid, c: Getdents64) -> Res {
+pub fn getdents64(e: &mut World, tid: Vtid, c: Getdents64) -> Res {
     let (fd, dirp, count) = (c.fd.get(), c.dirp.addr(), u64::from(c.count.get()));
     let path = e.fd_path(tid, fd);
     let (Ok(meta), Some((pos, flags))) = (std::fs::metadata(&path), fdinfo(e, tid, fd)) else {
@@ -590,7 +590,7 @@ fn sorted_by_the_kernel(fd: i32, dirp: u64, count: u64) -> Res {
     })))
 }
 
-fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<(), Errno> {
+fn fix_dents(e: &mut World, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<(), Errno> {
     let len = usize::try_from(len).unwrap_or(MAX_DENTS);
     if len > MAX_DENTS {
         return Ok(());
@@ -642,7 +642,7 @@ fn fix_dents(e: &mut Engine, tid: Vtid, fd: i32, dirp: u64, len: u64) -> Result<
 // --- writes and durability ----------------------------------------------------------
 
 /// The file position and status flags of `tid`'s fd `fd` (from `/proc/<pid>/fdinfo`).
-fn fdinfo(e: &Engine, tid: Vtid, fd: i32) -> Option<(u64, i32)> {
+fn fdinfo(e: &World, tid: Vtid, fd: i32) -> Option<(u64, i32)> {
     let text = std::fs::read_to_string(e.proc_dir(tid).join(format!("fdinfo/{fd}"))).ok()?;
     let field = |k: &str| {
         text.lines()
@@ -657,7 +657,7 @@ fn fdinfo(e: &Engine, tid: Vtid, fd: i32) -> Option<(u64, i32)> {
 /// Before a write of `len` bytes to `tid`'s fd `fd` (at `offset`, or at the file
 /// position): keeps what it overwrites, unless the file is opened for synchronous
 /// writes; the file's virtual times become now.
-pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len: u64) {
+pub fn before_write(e: &mut World, tid: Vtid, fd: i32, offset: Option<u64>, len: u64) {
     if e.cfg.test_without_file_model {
         return;
     }
@@ -692,7 +692,7 @@ pub fn before_write(e: &mut Engine, tid: Vtid, fd: i32, offset: Option<u64>, len
 /// Before `sendfile`, `splice` or `copy_file_range` (the kernel moves the data): a
 /// regular file written to is written as by `pwrite` (at the offset the call names, or
 /// the file position).
-pub fn before_copy(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) {
+pub fn before_copy(e: &mut World, tid: Vtid, nr: u32, a: [u64; 6]) {
     let (fd, off, len) = match Syscall::decode(nr, a) {
         Syscall::Sendfile(c) => (c.out_fd, 0, c.count),
         Syscall::Splice(c) => (c.fd_out, c.off_out.addr(), c.len),
@@ -714,14 +714,14 @@ pub fn before_copy(e: &mut Engine, tid: Vtid, nr: u32, a: [u64; 6]) {
 /// Before `fallocate(fd, mode, offset, len)`: the range it changes (zeroed, punched,
 /// allocated past the end) is kept to undo; collapsing or inserting a range moves
 /// everything after `offset`, so all of it is kept.
-pub fn before_fallocate(e: &mut Engine, tid: Vtid, fd: i32, mode: i32, offset: u64, len: u64) {
+pub fn before_fallocate(e: &mut World, tid: Vtid, fd: i32, mode: i32, offset: u64, len: u64) {
     let shifts = mode & (libc::FALLOC_FL_COLLAPSE_RANGE | libc::FALLOC_FL_INSERT_RANGE) != 0;
     let len = if shifts { u64::MAX } else { len };
     before_write(e, tid, fd, Some(offset), len);
 }
 
 /// Keeps the bytes in `[start, start + len)` that lie within the file's `size`.
-fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len: u64, size: u64) {
+fn keep_undo(e: &mut World, tid: Vtid, id: HostId, path: &Path, start: u64, len: u64, size: u64) {
     let node = e.node_of(tid);
     let open = || {
         std::fs::OpenOptions::new()
@@ -737,7 +737,7 @@ fn keep_undo(e: &mut Engine, tid: Vtid, id: HostId, path: &Path, start: u64, len
 /// As [`keep_undo`], on node `node`'s file `id` reached through `open`; `span` is
 /// (start, length, the file's size, the most bytes kept).
 fn keep_undo_on(
-    e: &mut Engine,
+    e: &mut World,
     node: usize,
     id: HostId,
     open: impl Fn() -> Option<std::fs::File>,
@@ -773,7 +773,7 @@ fn keep_undo_on(
 }
 
 /// `ftruncate`: keeps the bytes a shrink cuts off.
-pub fn before_truncate(e: &mut Engine, tid: Vtid, path: PathBuf, len: i64) {
+pub fn before_truncate(e: &mut World, tid: Vtid, path: PathBuf, len: i64) {
     let Ok(m) = std::fs::metadata(&path) else {
         return;
     };
@@ -798,7 +798,7 @@ pub fn before_truncate(e: &mut Engine, tid: Vtid, path: PathBuf, len: i64) {
 }
 
 /// `truncate(path, len)`.
-pub fn truncate(e: &mut Engine, tid: Vtid, path: u64, len: i64) -> Res {
+pub fn truncate(e: &mut World, tid: Vtid, path: u64, len: i64) -> Res {
     let p = e.read_cstr(tid, path)?;
     let host = e.at_path(tid, libc::AT_FDCWD, &p);
     before_truncate(e, tid, host, len);
@@ -807,7 +807,7 @@ pub fn truncate(e: &mut Engine, tid: Vtid, path: u64, len: i64) -> Res {
 
 /// `fsync`/`fdatasync` of `tid`'s fd `fd`: the file's data (or the directory's names)
 /// are durable.
-pub fn synced(e: &mut Engine, tid: Vtid, fd: i32) {
+pub fn synced(e: &mut World, tid: Vtid, fd: i32) {
     let Ok(m) = std::fs::metadata(e.fd_path(tid, fd)) else {
         return;
     };
@@ -823,7 +823,7 @@ pub fn synced(e: &mut Engine, tid: Vtid, fd: i32) {
 
 /// An injected `EIO` from `fsync`/`fdatasync` of `tid`'s fd `fd`: the file's writes so
 /// far can no longer become durable.
-pub fn writeback_failed(e: &mut Engine, tid: Vtid, fd: i32) {
+pub fn writeback_failed(e: &mut World, tid: Vtid, fd: i32) {
     let Ok(m) = std::fs::metadata(e.fd_path(tid, fd)) else {
         return;
     };
@@ -835,7 +835,7 @@ pub fn writeback_failed(e: &mut Engine, tid: Vtid, fd: i32) {
 }
 
 /// `sync`/`syncfs`: everything of the node is durable.
-pub fn synced_all(e: &mut Engine, tid: Vtid) {
+pub fn synced_all(e: &mut World, tid: Vtid) {
     let node = e.node_of(tid);
     e.disks[node].synced_all();
     remap(e, node, None);
@@ -846,7 +846,7 @@ pub fn synced_all(e: &mut Engine, tid: Vtid) {
 /// `mmap` (the seccomp filter stops only shared mappings of files): a shared mapping
 /// of a file open for reading and writing (`mprotect` may make it writable later) is
 /// followed from its exit: the mapped part counts as overwritten from then on.
-pub fn mmap(e: &mut Engine, tid: Vtid, c: Mmap) -> Res {
+pub fn mmap(e: &mut World, tid: Vtid, c: Mmap) -> Res {
     let (len, flags) = (c.length, c.flags.get() as i32);
     let (fd, offset) = (c.fd.get(), c.offset.get());
     let shared_file = flags & libc::MAP_SHARED != 0 && flags & libc::MAP_ANONYMOUS == 0;
@@ -880,7 +880,7 @@ pub fn mmap(e: &mut Engine, tid: Vtid, c: Mmap) -> Res {
 
 /// At the exit of [`mmap`]: the mapping (`len`, `offset`, file `id`) at `ret` is
 /// followed.
-fn mapped(e: &mut Engine, tid: Vtid, ret: i64, m: (u64, u64, HostId), file: std::fs::File) {
+fn mapped(e: &mut World, tid: Vtid, ret: i64, m: (u64, u64, HostId), file: std::fs::File) {
     if (-4095..0).contains(&ret) {
         return; // an errno, not an address
     }
@@ -901,7 +901,7 @@ fn mapped(e: &mut Engine, tid: Vtid, ret: i64, m: (u64, u64, HostId), file: std:
 
 /// `msync`: with `MS_SYNC`, the files mapped in `[addr, addr + len)` are durable (and
 /// their mappings dirty again from now); `MS_ASYNC` makes nothing durable.
-pub fn msync(e: &mut Engine, _tid: Vtid, c: Msync) -> Res {
+pub fn msync(e: &mut World, _tid: Vtid, c: Msync) -> Res {
     let (addr, len, flags) = (c.addr.addr(), c.length, c.flags.get() as i32);
     if flags & libc::MS_SYNC == 0 || e.cfg.crash_model == fs::CrashModel::KeepAll {
         return Ok(Out::Pass);
@@ -910,7 +910,7 @@ pub fn msync(e: &mut Engine, _tid: Vtid, c: Msync) -> Res {
 }
 
 /// At the exit of [`msync`].
-fn msynced(e: &mut Engine, tid: Vtid, ret: i64, addr: u64, len: u64) {
+fn msynced(e: &mut World, tid: Vtid, ret: i64, addr: u64, len: u64) {
     if ret == 0 {
         let node = e.node_of(tid);
         let pid = e.threads[&tid].pid;
@@ -924,7 +924,7 @@ fn msynced(e: &mut Engine, tid: Vtid, ret: i64, addr: u64, len: u64) {
 
 /// Keeps the current contents of what mapping `m` maps: its writes from now on are
 /// not durable.
-fn snapshot(e: &mut Engine, node: usize, m: &fs::Mapping) {
+fn snapshot(e: &mut World, node: usize, m: &fs::Mapping) {
     let Ok(meta) = m.file.metadata() else {
         return;
     };
@@ -936,7 +936,7 @@ fn snapshot(e: &mut Engine, node: usize, m: &fs::Mapping) {
 
 /// After `only` (or every file of node `node`) became durable: its live shared
 /// mappings make it dirty again from now.
-fn remap(e: &mut Engine, node: usize, only: Option<HostId>) {
+fn remap(e: &mut World, node: usize, only: Option<HostId>) {
     if e.disks[node].maps.is_empty() {
         return;
     }
@@ -956,7 +956,7 @@ pub(crate) struct Name {
     host: PathBuf,
 }
 
-fn name(e: &Engine, tid: Vtid, dirfd: i32, addr: u64) -> Result<Option<Name>, Errno> {
+fn name(e: &World, tid: Vtid, dirfd: i32, addr: u64) -> Result<Option<Name>, Errno> {
     let p = e.read_cstr(tid, addr)?;
     Ok(e.guest_abs(tid, dirfd, &p).map(|guest| Name {
         guest,
@@ -969,7 +969,7 @@ fn parent_id(host: &Path) -> Option<HostId> {
 }
 
 /// A new name `n` was made (a file, directory, link, symlink): its directory changed.
-fn created(e: &mut Engine, tid: Vtid, n: &Name) {
+fn created(e: &mut World, tid: Vtid, n: &Name) {
     let Some(dir) = parent_id(&n.host) else {
         return;
     };
@@ -1000,7 +1000,7 @@ fn created(e: &mut Engine, tid: Vtid, n: &Name) {
 pub(super) struct SocketFile(Name);
 
 /// The socket file `tid`'s AF_UNIX `path` (relative to its cwd) would be.
-pub(super) fn socket_file(e: &Engine, tid: Vtid, path: &[u8]) -> SocketFile {
+pub(super) fn socket_file(e: &World, tid: Vtid, path: &[u8]) -> SocketFile {
     let host = e.at_path(tid, libc::AT_FDCWD, path);
     let guest = e
         .guest_abs(tid, libc::AT_FDCWD, path)
@@ -1012,7 +1012,7 @@ pub(super) fn socket_file(e: &Engine, tid: Vtid, path: &[u8]) -> SocketFile {
 /// times, takt's inode numbers), as `mknod` of a socket would be. Returns its identity
 /// as the host shows it, what connects find it by (`None` if the tracer cannot see it).
 pub(super) fn socket_file_made(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     f: &SocketFile,
 ) -> Option<crate::net::UnixFile> {
@@ -1031,7 +1031,7 @@ pub(super) fn socket_file_made(
 /// `ELOOP`, `EACCES` for a directory it may not search…), `EACCES` for a file it may not
 /// write, or `ECONNREFUSED` for a file that is not a socket.
 pub(super) fn find_socket_file(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     path: &[u8],
 ) -> Result<crate::net::UnixFile, Errno> {
@@ -1080,7 +1080,7 @@ fn keep(host: &Path) -> Option<Kept> {
 
 /// `open`/`openat` of an existing or new file with `O_CREAT` or `O_TRUNC`: at the exit,
 /// a new file is a new name; a truncated one lost its data (kept for a crash).
-pub fn open_creating(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Res {
+pub fn open_creating(e: &mut World, tid: Vtid, dirfd: i32, path: u64, flags: i32) -> Res {
     if e.cfg.test_without_file_model {
         return Ok(Out::Pass);
     }
@@ -1102,7 +1102,7 @@ pub fn open_creating(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, flags: i3
 }
 
 /// At the exit of [`open_creating`]: a new name, or a truncated file.
-fn opened(e: &mut Engine, tid: Vtid, ret: i64, n: &Name, existed: bool, flags: i32) {
+fn opened(e: &mut World, tid: Vtid, ret: i64, n: &Name, existed: bool, flags: i32) {
     if ret >= 0 {
         if !existed {
             created(e, tid, n);
@@ -1117,7 +1117,7 @@ fn opened(e: &mut Engine, tid: Vtid, ret: i64, n: &Name, existed: bool, flags: i
 
 /// `mkdir`, `symlink`, `link`, `mknod` (of FIFOs and sockets) and their `*at` forms:
 /// `dirfd`/`path` name the new entry.
-pub fn make(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+pub fn make(e: &mut World, tid: Vtid, dirfd: i32, path: u64) -> Res {
     let Some(n) = name(e, tid, dirfd, path)? else {
         return Ok(Out::Pass);
     };
@@ -1126,7 +1126,7 @@ pub fn make(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
 
 /// `unlink`, `unlinkat`, `rmdir`: the removed entry is kept until its removal is
 /// durable.
-pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+pub fn remove(e: &mut World, tid: Vtid, dirfd: i32, path: u64) -> Res {
     let Some(n) = name(e, tid, dirfd, path)? else {
         return Ok(Out::Pass);
     };
@@ -1144,7 +1144,7 @@ pub fn remove(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
 }
 
 /// At the exit of [`remove`].
-fn removed(e: &mut Engine, tid: Vtid, ret: i64, n: Name, dir: Option<HostId>, kept: Option<Kept>) {
+fn removed(e: &mut World, tid: Vtid, ret: i64, n: Name, dir: Option<HostId>, kept: Option<Kept>) {
     if ret == 0 {
         if let Some(dir) = dir {
             let now = e.stamp_now();
@@ -1163,7 +1163,7 @@ fn removed(e: &mut Engine, tid: Vtid, ret: i64, n: Name, dir: Option<HostId>, ke
 
 /// `rename`, `renameat`, `renameat2`: the replaced entry is kept until the rename is
 /// durable; an exchange (`RENAME_EXCHANGE`) is undone by exchanging back.
-pub fn rename(e: &mut Engine, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
+pub fn rename(e: &mut World, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flags: u64) -> Res {
     let [(d0, p0), (d1, p1)] = [(dirfds[0], paths[0]), (dirfds[1], paths[1])];
     let (Some(from), Some(to)) = (name(e, tid, d0, p0)?, name(e, tid, d1, p1)?) else {
         return Ok(Out::Pass);
@@ -1186,7 +1186,7 @@ pub fn rename(e: &mut Engine, tid: Vtid, dirfds: [i32; 2], paths: [u64; 2], flag
 }
 
 /// At the exit of [`rename`].
-fn renamed(e: &mut Engine, tid: Vtid, ret: i64, r: Renamed) {
+fn renamed(e: &mut World, tid: Vtid, ret: i64, r: Renamed) {
     if ret != 0 {
         return;
     }
@@ -1219,7 +1219,7 @@ fn exchange(a: Name, b: Name) -> Res {
 
 /// At the exit of [`exchange`].
 fn exchanged(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     ret: i64,
     a: Name,
@@ -1252,13 +1252,13 @@ fn exchanged(
 }
 
 /// `chmod`, `chown` and their forms on a path: the file's status changed.
-pub fn status_changed(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64) -> Res {
+pub fn status_changed(e: &mut World, tid: Vtid, dirfd: i32, path: u64) -> Res {
     let p = e.read_cstr(tid, path)?;
     Ok(status_changed_at(e.at_path(tid, dirfd, &p)))
 }
 
 /// `fchmod`, `fchown`: as [`status_changed`], on an fd.
-pub fn fd_status_changed(e: &mut Engine, tid: Vtid, fd: i32) -> Res {
+pub fn fd_status_changed(e: &mut World, tid: Vtid, fd: i32) -> Res {
     Ok(status_changed_at(e.fd_path(tid, fd)))
 }
 
@@ -1280,7 +1280,7 @@ pub(crate) enum NewTime {
 
 /// `utimensat(dirfd, path, times, flags)` (a null path: the fd itself): the times given
 /// (`UTIME_NOW`: now; `UTIME_OMIT`: unchanged) become the file's virtual times.
-pub fn utimensat(e: &mut Engine, tid: Vtid, c: Utimensat) -> Res {
+pub fn utimensat(e: &mut World, tid: Vtid, c: Utimensat) -> Res {
     let (dirfd, path) = (c.dirfd.get(), c.pathname.addr());
     let (times, flags) = (c.times.addr(), c.flags.get() as i32);
     let host = if path == 0 {
@@ -1304,7 +1304,7 @@ pub fn utimensat(e: &mut Engine, tid: Vtid, c: Utimensat) -> Res {
 
 /// `utimes(path, tv)`, `futimesat(dirfd, path, tv)` (`struct timeval[2]`) and
 /// `utime(path, buf)` (`struct utimbuf`): as [`utimensat`]; a null pointer means now.
-pub fn utimes(e: &mut Engine, tid: Vtid, dirfd: i32, path: u64, times: u64, timeval: bool) -> Res {
+pub fn utimes(e: &mut World, tid: Vtid, dirfd: i32, path: u64, times: u64, timeval: bool) -> Res {
     let p = e.read_cstr(tid, path)?;
     let host = e.at_path(tid, dirfd, &p);
     let new = match (times, timeval) {
@@ -1333,7 +1333,7 @@ fn times_set(host: PathBuf, new: [NewTime; 2], nofollow: bool) -> Res {
 }
 
 /// At the exit of [`times_set`]'s call.
-fn times_done(e: &mut Engine, ret: i64, host: &Path, new: [NewTime; 2], nofollow: bool) {
+fn times_done(e: &mut World, ret: i64, host: &Path, new: [NewTime; 2], nofollow: bool) {
     if ret != 0 {
         return;
     }
@@ -1358,7 +1358,7 @@ fn times_done(e: &mut Engine, ret: i64, host: &Path, new: [NewTime; 2], nofollow
 
 // --- crash ----------------------------------------------------------------------------
 
-impl Engine {
+impl World {
     /// Node `n` crashed (its processes are dead): what was not durable is lost, as the
     /// crash model says.
     pub(crate) fn crash_disk(&mut self, n: usize) {
@@ -1401,7 +1401,7 @@ impl Engine {
     }
 }
 
-impl Engine {
+impl World {
     /// Undoes one name change of node `n` that was not durable.
     fn undo_name(&self, n: usize, op: NameOp) {
         match op {

@@ -13,10 +13,10 @@
 //! left behind by a wait that timed out or was interrupted is never taken for a waiter.
 
 use super::{Blocked, Out, Res};
-use crate::engine::{Engine, State, Vtid};
 use crate::errno::Errno;
 use crate::syscall::calls::{Futex, FutexWaitv};
 use crate::time::VTime;
+use crate::world::{State, Vtid, World};
 
 const FUTEX_WAIT: i32 = 0;
 const FUTEX_WAKE: i32 = 1;
@@ -28,7 +28,7 @@ const FUTEX_WAKE_BITSET: i32 = 10;
 const FUTEX_PRIVATE: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
-fn key(e: &Engine, tid: Vtid, addr: u64, private: bool) -> (Vtid, u64) {
+fn key(e: &World, tid: Vtid, addr: u64, private: bool) -> (Vtid, u64) {
     if private {
         (e.procs[&e.threads[&tid].pid].mm, addr)
     } else {
@@ -37,7 +37,7 @@ fn key(e: &Engine, tid: Vtid, addr: u64, private: bool) -> (Vtid, u64) {
 }
 
 /// The `futex` syscall.
-pub fn futex(e: &mut Engine, tid: Vtid, c: Futex) -> Res {
+pub fn futex(e: &mut World, tid: Vtid, c: Futex) -> Res {
     let (uaddr, op, val) = (c.uaddr.addr(), c.futex_op.get(), c.val.get());
     let private = op & FUTEX_PRIVATE != 0;
     let cmd = op & !(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
@@ -63,7 +63,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, c: Futex) -> Res {
     };
     // As the kernel's key lookup: a futex word is 4-byte aligned (EINVAL), and a
     // shared one must be mapped (EFAULT; a private one is only an address).
-    let check = |e: &Engine, addr: u64| -> Result<(), Errno> {
+    let check = |e: &World, addr: u64| -> Result<(), Errno> {
         if addr % 4 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -108,7 +108,7 @@ pub fn futex(e: &mut Engine, tid: Vtid, c: Futex) -> Res {
 /// `FUTEX_WAIT` (a relative time-out) and `FUTEX_WAIT_BITSET` (an absolute one, on
 /// `CLOCK_MONOTONIC` or, with `FUTEX_CLOCK_REALTIME` in `op`, `CLOCK_REALTIME`).
 fn wait(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     k: (Vtid, u64),
     c: Futex,
@@ -151,7 +151,7 @@ const FUTEX2_SIZE_MASK: u32 = 3;
 /// one of the futexes (returns its index), the absolute `timeout` on `clockid`
 /// (`ETIMEDOUT`), or a signal (restarted after an `SA_RESTART` handler, else `EINTR`).
 /// The checks come in the kernel's order (`kernel/futex/syscalls.c`).
-pub fn futex_waitv(e: &mut Engine, tid: Vtid, c: FutexWaitv) -> Res {
+pub fn futex_waitv(e: &mut World, tid: Vtid, c: FutexWaitv) -> Res {
     let (waiters, nr, flags) = (c.waiters.addr(), c.nr_futexes.get(), c.flags.get());
     let (timeout, clk) = (c.timeout.addr(), c.clockid.get());
     if flags != 0 || nr == 0 || nr > WAITV_MAX || waiters == 0 {
@@ -221,7 +221,7 @@ pub fn futex_waitv(e: &mut Engine, tid: Vtid, c: FutexWaitv) -> Res {
 
 /// An absolute time-out of `ns` on `CLOCK_MONOTONIC` (or, with `FUTEX_CLOCK_REALTIME` in
 /// `op`, `CLOCK_REALTIME`) as a virtual time (at the earliest now).
-fn absolute(e: &Engine, ns: u64, op: i32) -> VTime {
+fn absolute(e: &World, ns: u64, op: i32) -> VTime {
     let base = super::guest::nanos(
         if op & FUTEX_CLOCK_REALTIME != 0 {
             super::time::EPOCH_SECS
@@ -236,7 +236,7 @@ fn absolute(e: &Engine, ns: u64, op: i32) -> VTime {
 
 /// Takes a thread that was in `futex` or `futex_waitv` (woken, timed out or
 /// interrupted) off the queues of its futexes.
-fn forget_wait(e: &mut Engine, tid: Vtid) {
+fn forget_wait(e: &mut World, tid: Vtid) {
     let Some(keys) = e.futex_waits.remove(&tid) else {
         return;
     };
@@ -252,7 +252,7 @@ fn forget_wait(e: &mut Engine, tid: Vtid) {
 
 /// `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE` (`cmp`: only if the word still holds
 /// `val3`): wakes `val` waiters and moves up to `val2` others to the futex at `uaddr2`.
-fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex, cmp: bool) -> Res {
+fn requeue(e: &mut World, tid: Vtid, k: (Vtid, u64), c: Futex, cmp: bool) -> Res {
     let private = c.futex_op.private();
     if cmp {
         let cur: u32 = e.read_val(tid, c.uaddr.addr())?;
@@ -284,7 +284,7 @@ fn requeue(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex, cmp: bool) -> Re
 /// `FUTEX_WAKE_OP`: changes the word at `uaddr2` as `val3` encodes, wakes `val`
 /// waiters of the first futex and, if the old value passes the encoded comparison,
 /// `val2` of the second.
-fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex) -> Res {
+fn wake_op(e: &mut World, tid: Vtid, k: (Vtid, u64), c: Futex) -> Res {
     let private = c.futex_op.private();
     let (val, uaddr2) = (c.val.get(), c.uaddr2.addr());
     let (val2, encoded) = (c.val2(), c.val3.get());
@@ -328,7 +328,7 @@ fn wake_op(e: &mut Engine, tid: Vtid, k: (Vtid, u64), c: Futex) -> Res {
 /// call now, and that wait is queued under `k`. (A wait that timed out or was
 /// interrupted leaves its entry behind; were it taken for a waiter after the thread
 /// began another wait, a wake would be spent on the wrong thread and lost.)
-fn waiting(e: &Engine, tid: Vtid, k: (Vtid, u64)) -> bool {
+fn waiting(e: &World, tid: Vtid, k: (Vtid, u64)) -> bool {
     e.threads.get(&tid).is_some_and(|t| {
         matches!(&t.state, State::Blocked(b) if b.what.starts_with("futex"))
             && matches!(t.cur.nr() as i64, libc::SYS_futex | libc::SYS_futex_waitv)
@@ -336,7 +336,7 @@ fn waiting(e: &Engine, tid: Vtid, k: (Vtid, u64)) -> bool {
 }
 
 /// Wakes up to `n` waiters of (`mm`, `addr`) whose bitset intersects `bitset`.
-pub fn wake(e: &mut Engine, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
+pub fn wake(e: &mut World, mm: Vtid, addr: u64, n: u32, bitset: u32) -> u32 {
     let mut woken = 0;
     for k in [(mm, addr), (0, addr)] {
         let Some(mut q) = e.futexes.remove(&k) else {

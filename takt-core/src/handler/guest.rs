@@ -5,8 +5,8 @@
 //! a hostile argument gets the errno Linux gives it and never an allocation, a loop or
 //! an overflow of its choosing.
 
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
+use crate::world::{Vtid, World};
 
 /// Largest transfer of one call (`INT_MAX & PAGE_MASK`): longer ones are shortened.
 pub(crate) const MAX_RW_COUNT: usize = 0x7fff_f000;
@@ -51,7 +51,7 @@ fn cap(n: u64) -> usize {
 /// negative length with `EINVAL`, a range outside user space with `EFAULT`; the total is
 /// cut at [`MAX_RW_COUNT`], so lengths never sum past it.
 pub(crate) fn iovecs(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     addr: u64,
     cnt: u64,

@@ -7,13 +7,13 @@
 //! restart calls) is read from the core's models here.
 
 use super::{dispatch, Out, Post, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fault::{self, Call, Fault, Signals, Target};
 use crate::fd::Kind;
 use crate::net::SockType;
 use crate::syscall::flags::MsgFlags;
 use crate::syscall::{Fd, Syscall};
+use crate::world::{Vtid, World};
 
 /// What an injected fault does at the call's exit.
 pub(crate) enum Exit {
@@ -24,7 +24,7 @@ pub(crate) enum Exit {
 
 impl Exit {
     /// Runs the action (the kernel's return value is replaced).
-    pub(crate) fn run(self, _e: &mut Engine, _tid: Vtid, _ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, _e: &mut World, _tid: Vtid, _ret: i64) -> Option<i64> {
         match self {
             Exit::Fail(err) => Some(err.ret()),
         }
@@ -79,7 +79,7 @@ fn call_fd(call: &Syscall) -> Option<Fd> {
 
 /// A short-transfer fault counts when the call did come back short: not when it failed
 /// (a non-blocking read with nothing to read) or moved everything it asked for anyway.
-fn shortened(e: &mut Engine, nr: u32, asked: usize, out: Res) -> (Res, bool) {
+fn shortened(e: &mut World, nr: u32, asked: usize, out: Res) -> (Res, bool) {
     let short = match &out {
         Ok(Out::Return(v)) => (*v as usize) < asked,
         Err(_) => false,
@@ -93,7 +93,7 @@ fn shortened(e: &mut Engine, nr: u32, asked: usize, out: Res) -> (Res, bool) {
 
 /// How many units a vectored or message call asks to move (bytes of its iovecs;
 /// messages for `sendmmsg`/`recvmmsg`), if it is one.
-fn requested(e: &Engine, tid: Vtid, call: &Syscall) -> Option<usize> {
+fn requested(e: &World, tid: Vtid, call: &Syscall) -> Option<usize> {
     use Syscall as S;
     let total = |iov: Vec<(u64, usize)>| iov.iter().map(|r| r.1).fold(0, usize::saturating_add);
     let msg = match *call {
@@ -118,7 +118,7 @@ fn requested(e: &Engine, tid: Vtid, call: &Syscall) -> Option<usize> {
 }
 
 /// The `iovec`s of a vectored call.
-fn iovecs_total(e: &Engine, tid: Vtid, iov: u64, cnt: u64) -> Option<Vec<(u64, usize)>> {
+fn iovecs_total(e: &World, tid: Vtid, iov: u64, cnt: u64) -> Option<Vec<(u64, usize)>> {
     super::guest::iovecs(e, tid, iov, cnt, Errno::EINVAL).ok()
 }
 
@@ -147,7 +147,7 @@ fn with_count(call: &Syscall, a: [u64; 6], n: u64) -> [u64; 6] {
     args
 }
 
-fn describe(e: &Engine, tid: Vtid, call: &Syscall) -> Call {
+fn describe(e: &World, tid: Vtid, call: &Syscall) -> Call {
     let mut target = Target::Unknown;
     let mut nonblock = false;
     if let Some(fd) = call_fd(call) {
@@ -199,7 +199,7 @@ fn describe(e: &Engine, tid: Vtid, call: &Syscall) -> Call {
 /// The global rate covers what takt virtualizes; calls on kernel files (regular files,
 /// and `open` itself, which the dynamic loader makes before `main`) are faulted only
 /// when their syscall is named with its own rate.
-pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, sc: &Syscall) -> (Res, bool) {
+pub fn dispatch_with_faults(e: &mut World, tid: Vtid, sc: &Syscall) -> (Res, bool) {
     let (nr, a) = sc.encode();
     let call = describe(e, tid, sc);
     let kernel_file =
@@ -236,7 +236,7 @@ pub fn dispatch_with_faults(e: &mut Engine, tid: Vtid, sc: &Syscall) -> (Res, bo
 }
 
 /// A short-transfer fault decided for `sc` (registers `a`, described as `call`).
-fn short_fault(e: &mut Engine, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]) -> (Res, bool) {
+fn short_fault(e: &mut World, tid: Vtid, sc: &Syscall, call: &Call, a: [u64; 6]) -> (Res, bool) {
     let nr = call.nr;
     let virtual_fd = call_fd(sc).is_some_and(|fd| super::io::lookup(e, tid, fd.raw()).is_some());
     match count_of(sc) {

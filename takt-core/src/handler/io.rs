@@ -8,7 +8,6 @@
 
 use super::guest::{self, rw_count};
 use super::{Blocked, Out, Post, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, FileId, Kind, Obj, SignalIo, Wait};
 use crate::syscall::calls::{
@@ -16,6 +15,7 @@ use crate::syscall::calls::{
 };
 use crate::syscall::enums::FcntlCmd;
 use crate::syscall::{DirFd, FdPair, PathPtr, Syscall};
+use crate::world::{Effect, Vtid, World};
 use rand::RngCore;
 
 /// Largest piece of a transfer the tracer holds in memory at once: bigger transfers
@@ -24,12 +24,12 @@ const CHUNK: usize = 1 << 16;
 
 /// The virtual descriptor a register names (the kernel reads its low 32 bits), if it is
 /// one of `tid`'s.
-pub(crate) fn lookup(e: &Engine, tid: Vtid, fd: u64) -> Option<Fd> {
+pub(crate) fn lookup(e: &World, tid: Vtid, fd: u64) -> Option<Fd> {
     lookup_fd(e, tid, fd as i32)
 }
 
 /// The virtual descriptor `fd` of `tid`'s table, if it is one.
-pub(crate) fn lookup_fd(e: &Engine, tid: Vtid, fd: i32) -> Option<Fd> {
+pub(crate) fn lookup_fd(e: &World, tid: Vtid, fd: i32) -> Option<Fd> {
     e.files.get(e.threads[&tid].fdt, i64::from(fd))
 }
 
@@ -93,7 +93,7 @@ pub enum Exit {
 
 impl Exit {
     /// Runs the action; returns a replacement return value, if any.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::Pipe { fds, flags } => pipe_made(e, tid, ret, fds, flags),
             Exit::Eventfd { init, flags } => eventfd_made(e, tid, ret, init, flags),
@@ -150,7 +150,7 @@ fn set_signal_io(file: FileId, change: SignalIoChange) -> Out {
 
 /// The exit of [`set_signal_io`].
 fn signal_io_set(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     ret: i64,
     file: FileId,
@@ -189,7 +189,7 @@ const POLL_IN_BITS: u32 = (libc::POLLIN | libc::POLLHUP | libc::POLLERR) as u32;
 /// `obj` changed: each open file description on it with signal-driven I/O that became
 /// readable or writable since the last look signals its owner (`SIGIO`, or the
 /// `F_SETSIG` signal): a process, every process of a group, or a thread.
-pub(crate) fn signal_io(e: &mut Engine, obj: Obj) {
+pub(crate) fn signal_io(e: &mut World, obj: Obj) {
     let files: Vec<usize> = e
         .signal_io
         .iter()
@@ -231,7 +231,7 @@ pub(crate) fn signal_io(e: &mut Engine, obj: Obj) {
     }
 }
 
-fn would_block(e: &Engine, file: usize, obj: Obj, what: &'static str) -> Res {
+fn would_block(e: &World, file: usize, obj: Obj, what: &'static str) -> Res {
     if e.files.file(file).nonblock {
         Err(Errno::EAGAIN)
     } else {
@@ -253,14 +253,14 @@ impl Dest {
         }
     }
 
-    pub(crate) fn put(&self, e: &Engine, tid: Vtid, data: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn put(&self, e: &World, tid: Vtid, data: &[u8]) -> Result<(), Errno> {
         self.put_at(e, tid, 0, data)
     }
 
     /// Writes `data` starting `off` bytes into the destination.
     pub(crate) fn put_at(
         &self,
-        e: &Engine,
+        e: &World,
         tid: Vtid,
         off: usize,
         data: &[u8],
@@ -302,7 +302,7 @@ impl Src {
     /// `off`, so the allocation is bounded by the checked length).
     pub(crate) fn get(
         &self,
-        e: &Engine,
+        e: &World,
         tid: Vtid,
         off: usize,
         len: usize,
@@ -336,7 +336,7 @@ impl Src {
 }
 
 /// `read`.
-pub fn read(e: &mut Engine, tid: Vtid, c: Read) -> Res {
+pub fn read(e: &mut World, tid: Vtid, c: Read) -> Res {
     match lookup_fd(e, tid, c.fd.get()) {
         None => Ok(Out::Pass),
         Some(fd) => {
@@ -348,7 +348,7 @@ pub fn read(e: &mut Engine, tid: Vtid, c: Read) -> Res {
 }
 
 /// `readv`.
-pub fn readv(e: &mut Engine, tid: Vtid, c: Readv) -> Res {
+pub fn readv(e: &mut World, tid: Vtid, c: Readv) -> Res {
     match lookup_fd(e, tid, c.fd.get()) {
         None => Ok(Out::Pass),
         Some(fd) => {
@@ -361,7 +361,7 @@ pub fn readv(e: &mut Engine, tid: Vtid, c: Readv) -> Res {
 
 /// The checks `vfs_read` makes before it looks at the buffer: the wrong end of a pipe
 /// is `EBADF`, an epoll instance has no read (`EINVAL`).
-fn readable(e: &Engine, fd: Fd) -> Result<(), Errno> {
+fn readable(e: &World, fd: Fd) -> Result<(), Errno> {
     match e.files.file(fd.file).kind {
         Kind::PipeWrite(_) | Kind::Output(_) => Err(Errno::EBADF),
         Kind::Epoll(_) => Err(Errno::EINVAL),
@@ -370,7 +370,7 @@ fn readable(e: &Engine, fd: Fd) -> Result<(), Errno> {
 }
 
 /// The same for `vfs_write`.
-fn writable(e: &Engine, fd: Fd) -> Result<(), Errno> {
+fn writable(e: &World, fd: Fd) -> Result<(), Errno> {
     match e.files.file(fd.file).kind {
         Kind::PipeRead(_) => Err(Errno::EBADF),
         Kind::Epoll(_) => Err(Errno::EINVAL),
@@ -378,7 +378,7 @@ fn writable(e: &Engine, fd: Fd) -> Result<(), Errno> {
     }
 }
 
-fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
+fn read_from(e: &mut World, tid: Vtid, fd: Fd, dest: Dest) -> Res {
     let want = dest.len();
     let kind = e.files.file(fd.file).kind;
     if want == 0 && matches!(kind, Kind::PipeRead(_) | Kind::Socket(_)) {
@@ -426,7 +426,7 @@ fn read_from(e: &mut Engine, tid: Vtid, fd: Fd, dest: Dest) -> Res {
 /// Writes `want` bytes of the process's random stream to `dest`, generated and written
 /// in pieces (a guest's 2 GiB read costs no 2 GiB here); a bad address part-way ends
 /// it with what was written, as Linux does.
-pub(crate) fn fill_random(e: &mut Engine, tid: Vtid, dest: &Dest, want: usize) -> Res {
+pub(crate) fn fill_random(e: &mut World, tid: Vtid, dest: &Dest, want: usize) -> Res {
     let mut bytes = vec![0u8; want.min(CHUNK)];
     let mut done = 0usize;
     while done < want {
@@ -445,7 +445,7 @@ pub(crate) fn fill_random(e: &mut Engine, tid: Vtid, dest: &Dest, want: usize) -
 }
 
 /// `write`.
-pub fn write(e: &mut Engine, tid: Vtid, c: Write) -> Res {
+pub fn write(e: &mut World, tid: Vtid, c: Write) -> Res {
     match lookup_fd(e, tid, c.fd.get()) {
         None => {
             super::file::before_write(e, tid, c.fd.get(), None, c.count);
@@ -460,7 +460,7 @@ pub fn write(e: &mut Engine, tid: Vtid, c: Write) -> Res {
 }
 
 /// `writev`.
-pub fn writev(e: &mut Engine, tid: Vtid, c: Writev) -> Res {
+pub fn writev(e: &mut World, tid: Vtid, c: Writev) -> Res {
     let (iov, n) = (c.iov.addr(), c.iovcnt);
     match lookup_fd(e, tid, c.fd.get()) {
         None => {
@@ -479,14 +479,14 @@ pub fn writev(e: &mut Engine, tid: Vtid, c: Writev) -> Res {
 }
 
 /// Raises `SIGPIPE` on the writing thread (delivered when it resumes) and fails `EPIPE`.
-pub(crate) fn epipe(e: &mut Engine, tid: Vtid) -> Res {
+pub(crate) fn epipe(e: &mut World, tid: Vtid) -> Res {
     let t = &e.threads[&tid];
     let tgid = e.procs[&t.pid].real;
     let _ = crate::sys::tgkill(tgid, t.real, libc::SIGPIPE);
     Err(Errno::EPIPE)
 }
 
-fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
+fn write_to(e: &mut World, tid: Vtid, fd: Fd, src: Src) -> Res {
     let total = src.len();
     match e.files.file(fd.file).kind {
         Kind::PipeWrite(p) => {
@@ -544,8 +544,8 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
                     Ok(_) => return Err(Errno::EFAULT),
                     Err(x) => return Err(x),
                 };
-                e.write_output(stream, pid, &data);
                 done = done.saturating_add(data.len());
+                e.effects.push(Effect::Output { stream, pid, data });
             }
             Ok(Out::Return(done as i64))
         }
@@ -557,7 +557,7 @@ fn write_to(e: &mut Engine, tid: Vtid, fd: Fd, src: Src) -> Res {
 }
 
 /// `close`.
-pub fn close(e: &mut Engine, tid: Vtid, c: Close) -> Res {
+pub fn close(e: &mut World, tid: Vtid, c: Close) -> Res {
     let fdt = e.threads[&tid].fdt;
     if let Some(c) = e.files.remove(fdt, c.fd.get()) {
         e.closed(c);
@@ -567,7 +567,7 @@ pub fn close(e: &mut Engine, tid: Vtid, c: Close) -> Res {
 
 /// `close_range`: Linux's checks first (`EINVAL` for unknown flags or `first > last`,
 /// and then nothing is closed).
-pub fn close_range(e: &mut Engine, tid: Vtid, c: CloseRange) -> Res {
+pub fn close_range(e: &mut World, tid: Vtid, c: CloseRange) -> Res {
     let (first, last, flags) = (c.first.get(), c.last.get(), c.flags.get());
     let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
     if flags & !known != 0 || first > last {
@@ -591,7 +591,7 @@ pub fn close_range(e: &mut Engine, tid: Vtid, c: CloseRange) -> Res {
 }
 
 /// `pipe`/`pipe2`: the kernel makes the placeholder pair; the model the buffer.
-pub fn pipe(_e: &mut Engine, _tid: Vtid, fds: FdPair, flags: i32) -> Res {
+pub fn pipe(_e: &mut World, _tid: Vtid, fds: FdPair, flags: i32) -> Res {
     Ok(Out::PassThen(Post::Io(Exit::Pipe {
         fds: fds.addr(),
         flags,
@@ -599,7 +599,7 @@ pub fn pipe(_e: &mut Engine, _tid: Vtid, fds: FdPair, flags: i32) -> Res {
 }
 
 /// The exit of [`pipe`]: the pair the kernel wrote at `fds` becomes a model pipe.
-fn pipe_made(e: &mut Engine, tid: Vtid, ret: i64, fds: u64, flags: i32) -> Option<i64> {
+fn pipe_made(e: &mut World, tid: Vtid, ret: i64, fds: u64, flags: i32) -> Option<i64> {
     if ret == 0 {
         if let Ok([r, w]) = e.read_val::<[i32; 2]>(tid, fds) {
             let (fr, fw) = e.files.new_pipe(flags & libc::O_NONBLOCK != 0);
@@ -614,12 +614,12 @@ fn pipe_made(e: &mut Engine, tid: Vtid, ret: i64, fds: u64, flags: i32) -> Optio
 }
 
 /// `eventfd`/`eventfd2`.
-pub fn eventfd(_e: &mut Engine, _tid: Vtid, init: u32, flags: i32) -> Res {
+pub fn eventfd(_e: &mut World, _tid: Vtid, init: u32, flags: i32) -> Res {
     Ok(Out::PassThen(Post::Io(Exit::Eventfd { init, flags })))
 }
 
 /// The exit of [`eventfd`]: the descriptor returned becomes a model eventfd.
-fn eventfd_made(e: &mut Engine, tid: Vtid, ret: i64, init: u32, flags: i32) -> Option<i64> {
+fn eventfd_made(e: &mut World, tid: Vtid, ret: i64, init: u32, flags: i32) -> Option<i64> {
     if ret >= 0 {
         e.files.eventfds.push(crate::fd::EventFd {
             count: u64::from(init),
@@ -636,7 +636,7 @@ fn eventfd_made(e: &mut Engine, tid: Vtid, ret: i64, init: u32, flags: i32) -> O
 }
 
 /// `dup`, `dup2` (`new` given), `dup3` (`flags`).
-pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) -> Res {
+pub fn dup(e: &mut World, tid: Vtid, old: i32, new: Option<i32>, flags: i32) -> Res {
     let src = lookup_fd(e, tid, old);
     let replaces_virtual = new.is_some_and(|n| lookup_fd(e, tid, n).is_some());
     if src.is_none() && !replaces_virtual {
@@ -653,7 +653,7 @@ pub fn dup(e: &mut Engine, tid: Vtid, old: i32, new: Option<i32>, flags: i32) ->
 /// The exit of [`dup`]: the new descriptor is the virtual one's, or (a kernel fd put
 /// over a virtual one) no longer virtual.
 fn dup_made(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     ret: i64,
     (old, new): (i32, Option<i32>),
@@ -678,7 +678,7 @@ fn dup_made(
 }
 
 /// The exit of `fcntl(F_DUPFD)`: the descriptor returned is another for `file`.
-fn dupfd_made(e: &mut Engine, tid: Vtid, ret: i64, file: FileId, cloexec: bool) -> Option<i64> {
+fn dupfd_made(e: &mut World, tid: Vtid, ret: i64, file: FileId, cloexec: bool) -> Option<i64> {
     if ret >= 0 {
         let fdt = e.threads[&tid].fdt;
         let c = e.files.install(fdt, ret as i32, file, cloexec);
@@ -688,7 +688,7 @@ fn dupfd_made(e: &mut Engine, tid: Vtid, ret: i64, file: FileId, cloexec: bool) 
 }
 
 /// `fcntl`.
-pub fn fcntl(e: &mut Engine, tid: Vtid, c: Fcntl) -> Res {
+pub fn fcntl(e: &mut World, tid: Vtid, c: Fcntl) -> Res {
     let (fd, cmd, arg) = (c.fd.get(), c.cmd.get() as i32, c.arg);
     let Some(entry) = lookup_fd(e, tid, fd) else {
         return Ok(Out::Pass);
@@ -757,7 +757,7 @@ pub fn fcntl(e: &mut Engine, tid: Vtid, c: Fcntl) -> Res {
 /// result; the model then takes the new size. Only `EBUSY` (the data takes more slots
 /// than the new size has) is the model's, as the placeholder holds no data: Linux
 /// checks it last, and it cannot meet the others (they refuse only growing).
-fn set_pipe_size(e: &mut Engine, entry: Fd, arg: u64) -> Res {
+fn set_pipe_size(e: &mut World, entry: Fd, arg: u64) -> Res {
     let p = match e.files.file(entry.file).kind {
         Kind::PipeRead(p) | Kind::PipeWrite(p) => p,
         _ => return Ok(Out::Pass),
@@ -777,7 +777,7 @@ fn set_pipe_size(e: &mut Engine, entry: Fd, arg: u64) -> Res {
 
 /// The exit of [`set_pipe_size`]: the model takes the size the kernel gave the
 /// placeholder.
-fn pipe_resized(e: &mut Engine, ret: i64, p: usize) -> Option<i64> {
+fn pipe_resized(e: &mut World, ret: i64, p: usize) -> Option<i64> {
     if let Ok(bytes) = usize::try_from(ret) {
         if bytes > 0 && !e.files.pipes[p].too_full_for(bytes) {
             e.files.pipes[p].resize(bytes);
@@ -788,7 +788,7 @@ fn pipe_resized(e: &mut Engine, ret: i64, p: usize) -> Option<i64> {
 }
 
 /// `ioctl`.
-pub fn ioctl(e: &mut Engine, tid: Vtid, c: Ioctl) -> Res {
+pub fn ioctl(e: &mut World, tid: Vtid, c: Ioctl) -> Res {
     let (fd, request, arg) = (c.fd.get(), u64::from(c.request.get()), c.arg);
     let Some(entry) = lookup_fd(e, tid, fd) else {
         return Ok(Out::Pass);
@@ -837,7 +837,7 @@ fn unknown_ioctl(kind: Kind) -> Errno {
 /// Files that would tell one node from another or the host from the virtual machine
 /// (`/etc/hosts`, `/etc/hostname`, the CPU-online list) are opened from the node's own
 /// copies instead: the path is rewritten for the duration of the call.
-pub fn open(e: &mut Engine, tid: Vtid, call: OpenCall) -> Res {
+pub fn open(e: &mut World, tid: Vtid, call: OpenCall) -> Res {
     let (path, flags) = (call.path().addr(), call.flags());
     let p = e.read_cstr(tid, path)?;
     if let Some(local) = e.node_file(tid, &p).or_else(|| proc_path(e, tid, &p)) {
@@ -874,7 +874,7 @@ pub fn open(e: &mut Engine, tid: Vtid, call: OpenCall) -> Res {
 /// Installs at descriptor `fd` of `tid`'s table a new open file of `kind` (the
 /// descriptor a call that made it returned); what the slot held before is closed.
 pub(crate) fn install_new(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     fd: i32,
     kind: Kind,
@@ -888,7 +888,7 @@ pub(crate) fn install_new(
 }
 
 /// The exit of an `open` of `/dev/urandom`: the descriptor reads the seeded stream.
-fn urandom_opened(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
+fn urandom_opened(e: &mut World, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
     if ret >= 0 {
         install_new(e, tid, ret as i32, Kind::Urandom, false, cloexec);
     }
@@ -947,7 +947,7 @@ impl OpenCall {
 /// real pid's (pid 2 of a scenario is not the host's pid 2). `None` for any other path,
 /// for pids the scenario does not have, and where the node's `/proc` is its PID
 /// namespace's own (it counts the scenario's pids itself).
-fn proc_path(e: &Engine, tid: Vtid, p: &[u8]) -> Option<String> {
+fn proc_path(e: &World, tid: Vtid, p: &[u8]) -> Option<String> {
     if !e.pid_namespace() || !e.host_proc(tid) {
         return None; // pids are the host's already, or /proc is the namespace's
     }
@@ -977,7 +977,7 @@ fn proc_path(e: &Engine, tid: Vtid, p: &[u8]) -> Option<String> {
 
 /// Calls the kernel performs between two fds (`sendfile`, `splice`, …): fine on kernel
 /// fds, refused on virtual ones (their placeholders carry no data).
-pub fn kernel_only(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+pub fn kernel_only(e: &mut World, tid: Vtid, call: &Syscall) -> Res {
     // The descriptor arguments: both ends of `sendfile`, `tee`, `splice` and
     // `copy_file_range`; the one of `preadv` and `pwritev`.
     let virtual_fd = call

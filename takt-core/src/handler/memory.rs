@@ -1,7 +1,7 @@
 //! Guest memory as handlers see it, through a trait: the tracees' memory (through
 //! `process_vm_readv`/`process_vm_writev`, in [`crate::sys`]), or, in handler unit
 //! tests, one local memory that every test thread shares. Handlers reach it only
-//! through the `Engine` methods in `handler/mod.rs` (`read_into`, `read_vectored`,
+//! through the `World` methods in `handler/mod.rs` (`read_into`, `read_vectored`,
 //! `write_mem`, `write_vectored` and the typed helpers over them), which give the real
 //! thread to read.
 

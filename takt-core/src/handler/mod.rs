@@ -29,12 +29,12 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::Obj;
 use crate::sys;
 use crate::syscall::Syscall;
 use crate::time::VTime;
+use crate::world::{Vtid, World};
 use std::path::PathBuf;
 
 /// An action run at the syscall-exit stop with the kernel's return value; returns a
@@ -67,7 +67,7 @@ impl std::fmt::Debug for Post {
 }
 
 impl Post {
-    pub(crate) fn call(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn call(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Post::File(x) => x.run(e, tid, ret),
             Post::Inject(x) => x.run(e, tid, ret),
@@ -208,7 +208,7 @@ impl Blocked {
 /// The deadline of the call `tid` is in: the one it already waits with when it was woken
 /// and runs its handler again (a wake-up that changes nothing must not push the time-out
 /// back), else `fresh`, computed from the call's arguments.
-pub(crate) fn keep_deadline(e: &Engine, tid: Vtid, fresh: Option<VTime>) -> Option<VTime> {
+pub(crate) fn keep_deadline(e: &World, tid: Vtid, fresh: Option<VTime>) -> Option<VTime> {
     match e.threads[&tid].timer {
         Some(id) => Some(id.at()),
         None => fresh,
@@ -264,7 +264,7 @@ pub const ALLOWED: [u32; 37] = [
 /// The one dispatch table, by family: calls the core emulates or observes, file calls
 /// observed for their metadata and durability, calls passed to the kernel, calls that
 /// are contained, and everything else, which fails closed.
-pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+pub fn dispatch(e: &mut World, tid: Vtid, call: &Syscall) -> Res {
     if let Some(r) = io_call(e, tid, call) {
         return r;
     }
@@ -285,7 +285,7 @@ pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
 
 /// I/O, readiness, sockets, futexes and System V semaphores: emulated or observed by
 /// the core.
-fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+fn io_call(e: &mut World, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     Some(match *call {
         S::Read(c) => io::read(e, tid, c),
@@ -353,7 +353,7 @@ fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
         S::Semctl(c) => sem::semctl(e, tid, c),
         S::Shmget(c) => sem::shmget(e, c.key.get() as i32),
         S::SchedYield(_) => {
-            e.yielded(tid);
+            e.effects.push(crate::world::Effect::Yield(tid));
             Ok(Out::Return(0))
         }
         _ => return None,
@@ -361,7 +361,7 @@ fn io_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
 }
 
 /// Time, processes, signals and timers: emulated by the core.
-fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+fn process_call(e: &mut World, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     Some(match *call {
         S::ClockGettime(c) => time::clock_gettime(e, tid, c),
@@ -426,7 +426,7 @@ fn process_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
 }
 
 /// Files: observed for their metadata and durability (the kernel runs them).
-fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+fn file_call(e: &mut World, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     Some(match *call {
         S::Stat(c) => file::stat(None, c.statbuf.addr()),
@@ -482,7 +482,7 @@ fn file_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
 }
 
 /// Names and metadata changed: observed at their exit.
-fn name_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+fn name_call(e: &mut World, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     const CWD: i32 = libc::AT_FDCWD;
     Some(match *call {
@@ -594,7 +594,7 @@ fn passed(nr: u32) -> bool {
 
 /// Contained: calls that would reach the host outside the scenario are emulated within
 /// it or refused.
-fn contained_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
+fn contained_call(e: &mut World, tid: Vtid, call: &Syscall) -> Option<Res> {
     use Syscall as S;
     let nr = call.nr();
     Some(match *call {
@@ -656,7 +656,7 @@ fn contained_call(e: &mut Engine, tid: Vtid, call: &Syscall) -> Option<Res> {
 
 /// Refused: `rseq` and `io_uring_setup` with a note (libc falls back), everything else
 /// with a warning (fail closed).
-fn refused(e: &mut Engine, call: &Syscall) -> Res {
+fn refused(e: &mut World, call: &Syscall) -> Res {
     match call {
         // --- refused without a warning: libc falls back ----------------------------------
         Syscall::Rseq(_) | Syscall::IoUringSetup(_) => {
@@ -677,7 +677,7 @@ fn refused(e: &mut Engine, call: &Syscall) -> Res {
 
 /// `sendfile`, `splice`, `tee`, `copy_file_range`, `preadv`, `preadv2`: the kernel
 /// moves the data (between fds it holds); a regular file written to is observed.
-fn between_fds(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+fn between_fds(e: &mut World, tid: Vtid, call: &Syscall) -> Res {
     let out = io::kernel_only(e, tid, call)?;
     let (nr, a) = call.encode();
     file::before_copy(e, tid, nr, a);
@@ -686,7 +686,7 @@ fn between_fds(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
 
 /// `pwritev`, `pwritev2` on a file the kernel holds: observed as a write of the iovecs'
 /// total length at the offset (`pos_l`).
-fn file_pwritev(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+fn file_pwritev(e: &mut World, tid: Vtid, call: &Syscall) -> Res {
     let (fd, iov, iovcnt, pos) = match *call {
         Syscall::Pwritev(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
         Syscall::Pwritev2(c) => (c.fd, c.iov, c.iovcnt, c.pos_l),
@@ -701,20 +701,20 @@ fn file_pwritev(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
 }
 
 /// `fsync`, `fdatasync` of `fd`: what it wrote is durable.
-fn file_synced(e: &mut Engine, tid: Vtid, fd: crate::syscall::Fd) -> Res {
+fn file_synced(e: &mut World, tid: Vtid, fd: crate::syscall::Fd) -> Res {
     file::synced(e, tid, fd.get());
     Ok(Out::Pass)
 }
 
-/// The most tracee memory read in one piece (see [`Engine::read_mem`]).
+/// The most tracee memory read in one piece (see [`World::read_mem`]).
 const MAX_READ: usize = 16 << 20;
 
 /// A poll-style timeout in milliseconds (negative: forever) as a deadline.
-fn timeout_ms(e: &Engine, ms: i32) -> Option<VTime> {
+fn timeout_ms(e: &World, ms: i32) -> Option<VTime> {
     (ms >= 0).then(|| e.now.plus_nanos(guest::nanos(0, ms as u64, 1_000_000)))
 }
 
-impl Engine {
+impl World {
     /// The real tid used to access the memory of thread `tid`.
     pub(crate) fn real(&self, tid: Vtid) -> sys::RealTid {
         self.threads[&tid].real

@@ -8,7 +8,6 @@
 //! the wait (see [`super::signal`]).
 
 use super::{keep_deadline, Blocked, Out, Post, Remaining, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{FileId, Interest, Kind, Obj};
 use crate::syscall::calls::{
@@ -16,6 +15,7 @@ use crate::syscall::calls::{
 };
 use crate::syscall::PollFds;
 use crate::time::VTime;
+use crate::world::{Vtid, World};
 
 /// An action at the exit of a readiness call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Exit {
 
 impl Exit {
     /// Runs the action; returns a replacement return value, if any.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::EpollCreated { cloexec } => epoll_created(e, tid, ret, cloexec),
         }
@@ -44,7 +44,7 @@ const POLLNVAL: u32 = libc::POLLNVAL as u32;
 
 /// Readiness bits of an open file description, as thread `tid` sees it (a signalfd
 /// reads the poller's own signals).
-pub(crate) fn file_bits(e: &Engine, tid: Vtid, f: FileId) -> u32 {
+pub(crate) fn file_bits(e: &World, tid: Vtid, f: FileId) -> u32 {
     bits_at(e, tid, f, 0)
 }
 
@@ -54,7 +54,7 @@ const EP_MAX_NESTS: usize = 4;
 /// [`file_bits`] at nesting depth `depth`: an epoll set is ready when something it
 /// watches is; `epoll_ctl` refuses loops and deeper nests, and the depth bound here
 /// keeps the walk finite whatever the sets hold.
-fn bits_at(e: &Engine, tid: Vtid, f: FileId, depth: usize) -> u32 {
+fn bits_at(e: &World, tid: Vtid, f: FileId, depth: usize) -> u32 {
     match e.files.file(f).kind {
         Kind::Socket(s) => super::socket::poll_bits(e, s),
         Kind::TimerFd(id) => super::timer::timerfd_bits(e, id),
@@ -76,11 +76,11 @@ fn bits_at(e: &Engine, tid: Vtid, f: FileId, depth: usize) -> u32 {
     }
 }
 
-fn interest_bits(e: &Engine, tid: Vtid, i: &Interest) -> u32 {
+fn interest_bits(e: &World, tid: Vtid, i: &Interest) -> u32 {
     interest_at(e, tid, i, 0)
 }
 
-fn interest_at(e: &Engine, tid: Vtid, i: &Interest, depth: usize) -> u32 {
+fn interest_at(e: &World, tid: Vtid, i: &Interest, depth: usize) -> u32 {
     if !e.files.is_open(i.file) {
         return 0;
     }
@@ -89,7 +89,7 @@ fn interest_at(e: &Engine, tid: Vtid, i: &Interest, depth: usize) -> u32 {
 
 /// How deep the epoll sets reachable from `id` nest, or `None` if `target` is among
 /// them (adding `target` to `id` would make a loop). Bounded by the depth limit.
-fn nest_depth(e: &Engine, id: usize, target: usize, depth: usize) -> Option<usize> {
+fn nest_depth(e: &World, id: usize, target: usize, depth: usize) -> Option<usize> {
     if id == target {
         return None;
     }
@@ -108,7 +108,7 @@ fn nest_depth(e: &Engine, id: usize, target: usize, depth: usize) -> Option<usiz
     Some(deepest)
 }
 
-fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
+fn deadline_ts(e: &World, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
     if p == 0 {
         return Ok(None);
     }
@@ -119,7 +119,7 @@ fn deadline_ts(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
 /// Whether `nfds` passes `poll`'s limit, the caller's soft `RLIMIT_NOFILE`. It is read
 /// from `/proc`, so only for sets over 256 entries: a program that lowered its limit
 /// below that is not refused a smaller set here, where Linux would refuse it.
-fn poll_nfds_ok(e: &Engine, tid: Vtid, nfds: u64) -> bool {
+fn poll_nfds_ok(e: &World, tid: Vtid, nfds: u64) -> bool {
     if nfds <= 256 {
         return true;
     }
@@ -131,7 +131,7 @@ fn poll_nfds_ok(e: &Engine, tid: Vtid, nfds: u64) -> bool {
 }
 
 /// `poll` of the `nfds` entries at `fds`, until `deadline`.
-pub fn poll(e: &mut Engine, tid: Vtid, fds: PollFds, nfds: u32, deadline: Option<VTime>) -> Res {
+pub fn poll(e: &mut World, tid: Vtid, fds: PollFds, nfds: u32, deadline: Option<VTime>) -> Res {
     let (fds, nfds) = (fds.addr(), u64::from(nfds));
     if !poll_nfds_ok(e, tid, nfds) {
         return Err(Errno::EINVAL);
@@ -175,13 +175,13 @@ pub fn poll(e: &mut Engine, tid: Vtid, fds: PollFds, nfds: u32, deadline: Option
 
 /// Whether `fd` is open in the tracee as a kernel fd (checked through /proc only for
 /// fds the model does not know; cheap enough for poll sets of regular files).
-fn is_kernel_fd(e: &Engine, tid: Vtid, fd: i32) -> bool {
+fn is_kernel_fd(e: &World, tid: Vtid, fd: i32) -> bool {
     let real = e.procs[&e.threads[&tid].pid].real;
     crate::sys::procfs::has_fd(real, fd)
 }
 
 /// `ppoll`: its time-out is checked first, then its mask, then poll's arguments.
-pub fn ppoll(e: &mut Engine, tid: Vtid, c: Ppoll) -> Res {
+pub fn ppoll(e: &mut World, tid: Vtid, c: Ppoll) -> Res {
     let deadline = deadline_ts(e, tid, c.tmo_p.addr())?;
     super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
     if let Some(r) = super::signal::signal_through_mask(e, tid, Ppoll::NR, c.encode()) {
@@ -192,7 +192,7 @@ pub fn ppoll(e: &mut Engine, tid: Vtid, c: Ppoll) -> Res {
 
 /// The checks of `pselect6`'s sixth argument, a `{ sigset_t *, size_t }` pair read before
 /// anything else (`EFAULT`), and of its time-out: `EFAULT`/`EINVAL`, then the mask's.
-fn pselect6_checks(e: &Engine, tid: Vtid, c: Pselect6) -> Result<Option<VTime>, Errno> {
+fn pselect6_checks(e: &World, tid: Vtid, c: Pselect6) -> Result<Option<VTime>, Errno> {
     let pack = match c.sigmask.addr() {
         0 => [0, 0],
         p => e.read_val::<[u64; 2]>(tid, p)?,
@@ -203,7 +203,7 @@ fn pselect6_checks(e: &Engine, tid: Vtid, c: Pselect6) -> Result<Option<VTime>, 
 }
 
 /// `select`: a `timeval` time-out, which gets the time left written back.
-pub fn select(e: &mut Engine, tid: Vtid, c: Select) -> Res {
+pub fn select(e: &mut World, tid: Vtid, c: Select) -> Res {
     let deadline = select_deadline(e, tid, c.timeout.addr())?;
     let sets = [c.readfds.addr(), c.writefds.addr(), c.exceptfds.addr()];
     let remaining = (!c.timeout.is_null()).then_some(Remaining::Timeval(c.timeout.addr()));
@@ -211,7 +211,7 @@ pub fn select(e: &mut Engine, tid: Vtid, c: Select) -> Res {
 }
 
 /// `pselect6`: a `timespec` time-out and a signal mask for the wait.
-pub fn pselect6(e: &mut Engine, tid: Vtid, c: Pselect6) -> Res {
+pub fn pselect6(e: &mut World, tid: Vtid, c: Pselect6) -> Res {
     let deadline = pselect6_checks(e, tid, c)?;
     if let Some(r) = super::signal::signal_through_mask(e, tid, Pselect6::NR, c.encode()) {
         return r;
@@ -225,7 +225,7 @@ pub fn pselect6(e: &mut Engine, tid: Vtid, c: Pselect6) -> Res {
 /// `sets` (each a pointer, or null), waited on until `deadline`; `remaining` is where
 /// the time left goes.
 fn select_sets(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     nfds: i32,
     sets: [u64; 3],
@@ -286,7 +286,7 @@ fn select_sets(
 
 /// The deadline of a `select` (`timeval` at `p`); `None` for a null pointer, a wait
 /// without end.
-fn select_deadline(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
+fn select_deadline(e: &World, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno> {
     if p == 0 {
         return Ok(None);
     }
@@ -310,7 +310,7 @@ fn select_deadline(e: &Engine, tid: Vtid, p: u64) -> Result<Option<VTime>, Errno
 type Ready = ([Vec<u8>; 3], i64, Vec<crate::fd::Obj>);
 
 /// Which of the fds in the read, write and except `sets` (of `nfds` bits) are ready.
-fn ready_sets(e: &Engine, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<Ready, Errno> {
+fn ready_sets(e: &World, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<Ready, Errno> {
     let bytes = sets[0].len();
     let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
     let mut count = 0i64;
@@ -347,19 +347,19 @@ fn ready_sets(e: &Engine, tid: Vtid, nfds: i32, sets: &[Vec<u8>; 3]) -> Result<R
 
 /// Whether `fd` lies past the caller's descriptor table (read from `/proc`, so only on
 /// the way to an `EBADF`).
-fn beyond_fd_table(e: &Engine, tid: Vtid, fd: i32) -> bool {
+fn beyond_fd_table(e: &World, tid: Vtid, fd: i32) -> bool {
     let real = e.procs[&e.threads[&tid].pid].real;
     crate::sys::procfs::fd_table_size(real).is_some_and(|n| fd >= n)
 }
 
 /// `epoll_create`/`epoll_create1` (`cloexec`: `EPOLL_CLOEXEC`, which only
 /// `epoll_create1` has): the kernel makes the placeholder.
-pub fn epoll_create(_e: &mut Engine, _tid: Vtid, cloexec: bool) -> Res {
+pub fn epoll_create(_e: &mut World, _tid: Vtid, cloexec: bool) -> Res {
     Ok(Out::PassThen(Post::Poll(Exit::EpollCreated { cloexec })))
 }
 
 /// The exit of [`epoll_create`]: the descriptor returned becomes a model epoll set.
-fn epoll_created(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
+fn epoll_created(e: &mut World, tid: Vtid, ret: i64, cloexec: bool) -> Option<i64> {
     if ret >= 0 {
         e.files.epolls.push(crate::fd::Epoll::default());
         let id = e.files.epolls.len().saturating_sub(1);
@@ -370,7 +370,7 @@ fn epoll_created(e: &mut Engine, tid: Vtid, ret: i64, cloexec: bool) -> Option<i
 
 /// The epoll instance `epfd` is: `EBADF` if it is no open fd, `Ok(None)` if it is one
 /// of another kind (the callers' `EINVAL`, after their other checks).
-fn epoll_of(e: &Engine, tid: Vtid, epfd: i32) -> Result<Option<usize>, Errno> {
+fn epoll_of(e: &World, tid: Vtid, epfd: i32) -> Result<Option<usize>, Errno> {
     match super::io::lookup(e, tid, epfd as u64) {
         Some(fd) => match e.files.file(fd.file).kind {
             Kind::Epoll(id) => Ok(Some(id)),
@@ -396,7 +396,7 @@ const EXCLUSIVE_OK: u32 = (libc::EPOLLIN
 /// (`EPERM` for regular files), `epfd` must be another epoll instance (`EINVAL`), and
 /// `EPOLLEXCLUSIVE` only with `EPOLL_CTL_ADD` of a non-epoll file and basic events.
 /// Returns the instance, the target file and the event.
-fn ctl_checks(e: &Engine, tid: Vtid, c: EpollCtl) -> Result<(usize, FileId, (u32, u64)), Errno> {
+fn ctl_checks(e: &World, tid: Vtid, c: EpollCtl) -> Result<(usize, FileId, (u32, u64)), Errno> {
     let (epfd, op, fd) = (c.epfd.get(), c.op.get(), c.fd.get());
     let event = if op == libc::EPOLL_CTL_DEL {
         (0, 0)
@@ -429,7 +429,7 @@ fn ctl_checks(e: &Engine, tid: Vtid, c: EpollCtl) -> Result<(usize, FileId, (u32
 }
 
 /// `epoll_ctl`.
-pub fn epoll_ctl(e: &mut Engine, tid: Vtid, c: EpollCtl) -> Res {
+pub fn epoll_ctl(e: &mut World, tid: Vtid, c: EpollCtl) -> Res {
     let (op, fd) = (c.op.get(), c.fd.get());
     let (id, file, (events, data)) = ctl_checks(e, tid, c)?;
     let interest = &e.files.epolls[id].interest;
@@ -484,14 +484,14 @@ pub fn epoll_ctl(e: &mut Engine, tid: Vtid, c: EpollCtl) -> Res {
 }
 
 /// `epoll_wait` (time-out in ms, negative: none).
-pub fn epoll_wait(e: &mut Engine, tid: Vtid, c: EpollWait) -> Res {
+pub fn epoll_wait(e: &mut World, tid: Vtid, c: EpollWait) -> Res {
     let deadline = super::timeout_ms(e, c.timeout.get());
     let (epfd, events) = (c.epfd.get(), c.events.addr());
     epoll_wait_until(e, tid, epfd, events, c.maxevents.get(), deadline)
 }
 
 /// `epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)`.
-pub fn epoll_pwait(e: &mut Engine, tid: Vtid, c: EpollPwait) -> Res {
+pub fn epoll_pwait(e: &mut World, tid: Vtid, c: EpollPwait) -> Res {
     super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
     if let Some(r) = super::signal::signal_through_mask(e, tid, EpollPwait::NR, c.encode()) {
         return r;
@@ -511,7 +511,7 @@ pub fn epoll_pwait(e: &mut Engine, tid: Vtid, c: EpollPwait) -> Res {
 
 /// `epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)`: a `timespec`
 /// time-out (NULL: none).
-pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, c: EpollPwait2) -> Res {
+pub fn epoll_pwait2(e: &mut World, tid: Vtid, c: EpollPwait2) -> Res {
     let deadline = deadline_ts(e, tid, c.timeout.addr())?;
     super::signal::check_sigmask(e, tid, c.sigmask.addr(), c.sigsetsize)?;
     if let Some(r) = super::signal::signal_through_mask(e, tid, EpollPwait2::NR, c.encode()) {
@@ -522,7 +522,7 @@ pub fn epoll_pwait2(e: &mut Engine, tid: Vtid, c: EpollPwait2) -> Res {
 }
 
 fn epoll_wait_until(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     epfd: i32,
     events: u64,

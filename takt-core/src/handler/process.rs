@@ -8,7 +8,6 @@
 //! (`engine::process`).
 
 use super::{Blocked, Out, Post, Res};
-use crate::engine::{Engine, JobChange, Vtid};
 use crate::errno::Errno;
 use crate::sys;
 use crate::syscall::calls::{
@@ -19,6 +18,7 @@ use crate::syscall::enums::Signal;
 use crate::syscall::flags::CloneFlags;
 use crate::syscall::Pid;
 use crate::syscall::Syscall;
+use crate::world::{JobChange, Vtid, World};
 
 const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 
@@ -84,7 +84,7 @@ pub(crate) enum Exit {
 
 impl Exit {
     /// Runs the action with the kernel's return value `ret`.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::Exec => exec_failed(e, tid, ret),
             Exit::Wait4Reaped { rusage } => wait4_reaped(e, tid, ret, rusage),
@@ -113,7 +113,7 @@ impl Exit {
                 if ret == 0 || (ret == Errno::EFAULT.ret() && oldact) {
                     let pid = e.threads[&tid].pid;
                     e.procs.get_mut(&pid).expect("process").sig[sig] =
-                        crate::engine::process_disposition(act[0], act[1]);
+                        crate::world::process_disposition(act[0], act[1]);
                 }
             }
         }
@@ -123,7 +123,7 @@ impl Exit {
 
 /// `clone`: strip `CLONE_VFORK` (the engine parks the parent instead, so the tracer never
 /// waits on a thread the kernel holds).
-pub fn clone(e: &mut Engine, tid: Vtid, mut c: Clone) -> Res {
+pub fn clone(e: &mut World, tid: Vtid, mut c: Clone) -> Res {
     let flags = c.flags.get();
     if flags & super::contain::CLONE_NEW_ANY != 0 {
         copy_process_checks(flags)?;
@@ -172,7 +172,7 @@ const CLONE3_MAX_SIZE: u64 = 4096;
 /// size past a page or a non-zero tail past the known struct (`E2BIG`), `set_tid`
 /// arrays, the exit signal, flags clone3 does not take (`EINVAL`); then those of
 /// `copy_process`.
-fn clone3_checks(e: &Engine, tid: Vtid, addr: u64, size: u64) -> Result<(), Errno> {
+fn clone3_checks(e: &World, tid: Vtid, addr: u64, size: u64) -> Result<(), Errno> {
     if size > CLONE3_MAX_SIZE {
         return Err(Errno::E2BIG);
     }
@@ -210,7 +210,7 @@ fn clone3_checks(e: &Engine, tid: Vtid, addr: u64, size: u64) -> Result<(), Errn
 }
 
 /// `fork`.
-pub fn fork(e: &mut Engine, tid: Vtid) -> Res {
+pub fn fork(e: &mut World, tid: Vtid) -> Res {
     let t = e.threads.get_mut(&tid).expect("thread");
     t.vfork = false;
     t.clone3 = None;
@@ -219,7 +219,7 @@ pub fn fork(e: &mut Engine, tid: Vtid) -> Res {
 
 /// `vfork` becomes `clone(CLONE_VM | SIGCHLD)`: the child shares memory and stack as
 /// with vfork, and the engine keeps the parent parked until the child execs or exits.
-pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
+pub fn vfork(e: &mut World, tid: Vtid) -> Res {
     let t = e.threads.get_mut(&tid).expect("thread");
     t.vfork = true;
     t.clone3 = None;
@@ -234,7 +234,7 @@ pub fn vfork(e: &mut Engine, tid: Vtid) -> Res {
 
 /// `clone3`: read `struct clone_args`, strip `CLONE_VFORK` in place, remember the flags
 /// and the child-tid pointer for the engine.
-pub fn clone3(e: &mut Engine, tid: Vtid, c: Clone3) -> Res {
+pub fn clone3(e: &mut World, tid: Vtid, c: Clone3) -> Res {
     let (addr, size) = (c.cl_args.addr(), c.size);
     if size < 64 {
         return Err(Errno::EINVAL);
@@ -263,13 +263,13 @@ pub fn clone3(e: &mut Engine, tid: Vtid, c: Clone3) -> Res {
 
 /// `execve`: the kernel runs it; a failure shows at its exit (success shows as
 /// `PTRACE_EVENT_EXEC` first, which drops this action).
-pub fn execve(_e: &mut Engine, _tid: Vtid) -> Res {
+pub fn execve(_e: &mut World, _tid: Vtid) -> Res {
     Ok(Out::PassThen(Post::Process(Exit::Exec)))
 }
 
 /// At `execve`'s exit (a failure): the scenario's first exec of the process failing
 /// means the program did not start.
-fn exec_failed(e: &mut Engine, tid: Vtid, ret: i64) {
+fn exec_failed(e: &mut World, tid: Vtid, ret: i64) {
     let t = e.threads.get_mut(&tid).expect("thread");
     if t.initial_exec && ret < 0 {
         t.initial_exec = false;
@@ -282,7 +282,7 @@ fn exec_failed(e: &mut Engine, tid: Vtid, ret: i64) {
 }
 
 /// `exit_group`: the whole process goes.
-pub fn exit_group(e: &mut Engine, tid: Vtid) -> Res {
+pub fn exit_group(e: &mut World, tid: Vtid) -> Res {
     let pid = e.threads[&tid].pid;
     e.procs.get_mut(&pid).expect("process").exiting = true;
     Ok(Out::Pass)
@@ -297,13 +297,13 @@ struct Found {
     zombie: bool,
     /// The first of them (in pid order, the order Linux looks in) whose stop or
     /// continue the wait reports, if no zombie comes before it: the kernel does not
-    /// know of these (the `engine::job` model), so takt answers the wait itself.
+    /// know of these (the `world::job` model), so takt answers the wait itself.
     change: Option<(Vtid, JobChange)>,
 }
 
 /// The children of `pid` that a wait for `which` may report; `exited`, `stopped`,
 /// `continued`: the kinds of change it reports.
-fn children(e: &Engine, pid: Vtid, which: Which, (exited, stopped, continued): Kinds) -> Found {
+fn children(e: &World, pid: Vtid, which: Which, (exited, stopped, continued): Kinds) -> Found {
     let mut f = Found::default();
     for c in e.procs.values().filter(|c| c.ppid == pid && !c.reaped) {
         let wanted = match which {
@@ -340,7 +340,7 @@ type Kinds = (bool, bool, bool);
 /// Reports child `child`'s stop or continue to a `wait4` (`status`, `rusage`: where to
 /// write those) or a `waitid` (`infop`, `rusage`), which returns the child's pid or 0;
 /// consumes it unless `nowait`. CPU times are reported as zero.
-fn report_change(e: &mut Engine, tid: Vtid, child: Vtid, change: JobChange, w: Report) -> Res {
+fn report_change(e: &mut World, tid: Vtid, child: Vtid, change: JobChange, w: Report) -> Res {
     let code = match change {
         JobChange::Stopped(sig) => (sig << 8) | 0x7f,
         JobChange::Continued => 0xffff,
@@ -407,7 +407,7 @@ enum Which {
 impl Which {
     /// `wait4`'s `pid`: `> 0` that child, `-1` any, `0` the caller's group (`pid`),
     /// `< -1` group `-which`.
-    fn of_wait4(e: &Engine, pid: Vtid, which: i32) -> Which {
+    fn of_wait4(e: &World, pid: Vtid, which: i32) -> Which {
         match which {
             w if w > 0 => Which::Pid(w),
             -1 => Which::Any,
@@ -418,13 +418,13 @@ impl Which {
 }
 
 /// The process group of process `pid` (as its PID namespace numbers it).
-fn my_group(e: &Engine, pid: Vtid) -> i32 {
+fn my_group(e: &World, pid: Vtid) -> i32 {
     sys::procfs::ns_pgid(e.procs[&pid].real).unwrap_or(pid)
 }
 
 /// `wait4`: passes to the kernel once a matching child has exited (the kernel then
 /// reaps it at once); parks the caller until then.
-pub fn wait4(e: &mut Engine, tid: Vtid, c: Wait4) -> Res {
+pub fn wait4(e: &mut World, tid: Vtid, c: Wait4) -> Res {
     let pid = e.threads[&tid].pid;
     let which = c.pid.get();
     let options = c.options.get() as i32;
@@ -473,7 +473,7 @@ pub fn wait4(e: &mut Engine, tid: Vtid, c: Wait4) -> Res {
 }
 
 /// At the exit of a `wait4` that reaped child `ret`: the model reaps it too.
-fn wait4_reaped(e: &mut Engine, tid: Vtid, ret: i64, ru: u64) {
+fn wait4_reaped(e: &mut World, tid: Vtid, ret: i64, ru: u64) {
     if ret > 0 {
         if let Some(cpu) = reap(e, tid, ret as Vtid) {
             if ru != 0 {
@@ -487,7 +487,7 @@ fn wait4_reaped(e: &mut Engine, tid: Vtid, ret: i64, ru: u64) {
 /// Thread `tid`'s process reaped its child `child`: the child's CPU time (with its own
 /// reaped children's) counts as the parent's children's, and the child is forgotten.
 /// Returns that CPU time (`None`: no such child).
-fn reap(e: &mut Engine, tid: Vtid, child: Vtid) -> Option<crate::engine::cpu::CpuTime> {
+fn reap(e: &mut World, tid: Vtid, child: Vtid) -> Option<crate::world::cpu::CpuTime> {
     let c = e.procs.get_mut(&child)?;
     c.reaped = true;
     let cpu = c.cpu.plus(c.cpu_children);
@@ -506,7 +506,7 @@ fn reap(e: &mut Engine, tid: Vtid, child: Vtid) -> Option<crate::engine::cpu::Cp
 
 /// A `waitid` that reported a child: reaps it unless `WNOWAIT`, and puts the model's CPU
 /// times in the `rusage` (Linux's `waitid` leaves `si_utime` and `si_stime` unwritten).
-fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
+fn waitid_done(e: &mut World, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
     let Ok(info) = e.read_val::<libc::siginfo_t>(tid, infop) else {
         return;
     };
@@ -525,7 +525,7 @@ fn waitid_done(e: &mut Engine, tid: Vtid, infop: u64, ru: u64, nowait: bool) {
 }
 
 /// `waitid`: as `wait4` (P_PID / P_ALL; `WNOWAIT` leaves the child waitable).
-pub fn waitid(e: &mut Engine, tid: Vtid, c: Waitid) -> Res {
+pub fn waitid(e: &mut World, tid: Vtid, c: Waitid) -> Res {
     let pid = e.threads[&tid].pid;
     let options = c.options.get() as i32;
     let upid = c.id.get();
@@ -601,7 +601,7 @@ pub fn waitid(e: &mut Engine, tid: Vtid, c: Waitid) -> Res {
 /// `kill`: a process-directed signal becomes `tgkill` to the thread Linux would pick,
 /// so the engine knows which parked thread to interrupt; when every thread blocks it,
 /// it stays process-directed.
-pub fn kill(e: &mut Engine, tid: Vtid, c: Kill) -> Res {
+pub fn kill(e: &mut World, tid: Vtid, c: Kill) -> Res {
     let (target, sig) = (c.pid.get(), c.sig.get());
     if !e.pid_namespace() && (sig == 0 || target <= 0) {
         // Pids are the host's: never let the kernel resolve one (kill(-1) would reach
@@ -657,7 +657,7 @@ pub fn kill(e: &mut Engine, tid: Vtid, c: Kill) -> Res {
 
 /// At the exit of a `kill` of group `group` (`None`: of every process but `me`): each
 /// live process it reached learns of the signal.
-fn group_signalled(e: &mut Engine, ret: i64, sig: i32, me: Vtid, group: Option<i32>) {
+fn group_signalled(e: &mut World, ret: i64, sig: i32, me: Vtid, group: Option<i32>) {
     if ret == 0 && sig != 0 {
         let pids: Vec<Vtid> = e
             .procs
@@ -676,7 +676,7 @@ fn group_signalled(e: &mut Engine, ret: i64, sig: i32, me: Vtid, group: Option<i
 }
 
 /// `tgkill`/`tkill` (`tgid == -1`).
-pub fn tgkill(e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> Res {
+pub fn tgkill(e: &mut World, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> Res {
     if !e.pid_namespace() {
         // Host tids: only the scenario's own threads may be named.
         match e.threads.get(&target) {
@@ -698,7 +698,7 @@ pub fn tgkill(e: &mut Engine, _tid: Vtid, tgid: i32, target: i32, sig: i32) -> R
 }
 
 /// At the exit of `tgkill(tgid, target, sig)`: the thread's process learns of it.
-fn tgkilled(e: &mut Engine, ret: i64, tgid: i32, target: Vtid, sig: i32) {
+fn tgkilled(e: &mut World, ret: i64, tgid: i32, target: Vtid, sig: i32) {
     if ret == 0 && sig != 0 {
         if let Some(pid) = e.threads.get(&target).map(|t| t.pid) {
             if tgid == -1 || tgid == pid {
@@ -711,7 +711,7 @@ fn tgkilled(e: &mut Engine, ret: i64, tgid: i32, target: Vtid, sig: i32) {
 /// `kill` without a PID namespace, for probes and process groups: resolved among the
 /// scenario's processes only (`-1`: all but the caller; `0`: the caller's group; `-g`:
 /// group `g`), each signalled by its real pid.
-fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
+fn kill_in_scenario(e: &mut World, tid: Vtid, target: i32, sig: i32) -> Res {
     if !(0..=64).contains(&sig) {
         return Err(Errno::EINVAL);
     }
@@ -744,7 +744,7 @@ fn kill_in_scenario(e: &mut Engine, tid: Vtid, target: i32, sig: i32) -> Res {
 /// `rt_sigqueueinfo(tgid, sig, info)` (`sigqueue`): as `kill`, a process-directed
 /// signal goes to the thread that takes it (`rt_tgsigqueueinfo`), or stays with the
 /// process when every thread blocks it. The kernel checks `info`.
-pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, c: RtSigqueueinfo) -> Res {
+pub fn rt_sigqueueinfo(e: &mut World, _tid: Vtid, c: RtSigqueueinfo) -> Res {
     let (target, sig) = (c.tgid.get(), c.sig.get());
     if !e.pid_namespace() && !e.procs.contains_key(&target) {
         return Err(Errno::ESRCH); // host pids stay out of reach
@@ -780,7 +780,7 @@ pub fn rt_sigqueueinfo(e: &mut Engine, _tid: Vtid, c: RtSigqueueinfo) -> Res {
 
 /// `rt_sigaction`: the kernel installs it; the engine records the disposition (to know
 /// whether a signal interrupts a parked call, restarts it, or kills).
-pub fn rt_sigaction(e: &mut Engine, tid: Vtid, c: RtSigaction) -> Res {
+pub fn rt_sigaction(e: &mut World, tid: Vtid, c: RtSigaction) -> Res {
     let sig = c.signum.get();
     if c.act.is_null() || !(1..=64).contains(&sig) {
         return Ok(Out::Pass);
@@ -799,13 +799,13 @@ pub fn rt_sigaction(e: &mut Engine, tid: Vtid, c: RtSigaction) -> Res {
 }
 
 /// `set_tid_address`: remember the pointer (woken as a futex at thread exit).
-pub fn set_tid_address(e: &mut Engine, tid: Vtid, c: SetTidAddress) -> Res {
+pub fn set_tid_address(e: &mut World, tid: Vtid, c: SetTidAddress) -> Res {
     e.threads.get_mut(&tid).expect("thread").clear_tid = c.tidptr.addr();
     Ok(Out::Pass)
 }
 
 /// `prctl`: passed through, except what would undo takt's setup.
-pub fn prctl(_e: &mut Engine, _tid: Vtid, c: Prctl) -> Res {
+pub fn prctl(_e: &mut World, _tid: Vtid, c: Prctl) -> Res {
     match c.option.get() {
         libc::PR_SET_TSC | libc::PR_SET_SECCOMP | libc::PR_SET_PTRACER => Err(Errno::EPERM),
         libc::PR_GET_TSC => Err(Errno::EINVAL),
@@ -814,7 +814,7 @@ pub fn prctl(_e: &mut Engine, _tid: Vtid, c: Prctl) -> Res {
 }
 
 /// `uname`: the host's, with the node's name.
-pub fn uname(e: &mut Engine, tid: Vtid, c: Uname) -> Res {
+pub fn uname(e: &mut World, tid: Vtid, c: Uname) -> Res {
     let mut u = sys::host_uname();
     let uts = &e.uts[e.procs[&e.threads[&tid].pid].node];
     u.nodename = [0; 65];
@@ -830,7 +830,7 @@ pub fn uname(e: &mut Engine, tid: Vtid, c: Uname) -> Res {
 }
 
 /// `sched_getaffinity`: CPUs 0..n of the virtual machine.
-pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, c: SchedGetaffinity) -> Res {
+pub fn sched_getaffinity(e: &mut World, tid: Vtid, c: SchedGetaffinity) -> Res {
     let (len, mask) = (c.cpusetsize.get() as usize, c.mask.addr());
     let n = e.cfg.cpus;
     let bytes = n.div_ceil(64).saturating_mul(8);
@@ -846,7 +846,7 @@ pub fn sched_getaffinity(e: &mut Engine, tid: Vtid, c: SchedGetaffinity) -> Res 
 }
 
 /// `getcpu`: always CPU 0, NUMA node 0.
-pub fn getcpu(e: &mut Engine, tid: Vtid, c: Getcpu) -> Res {
+pub fn getcpu(e: &mut World, tid: Vtid, c: Getcpu) -> Res {
     for p in [c.cpu.addr(), c.node.addr()] {
         if p != 0 {
             e.write_val(tid, p, &0u32)?;

@@ -20,11 +20,11 @@
 //! modelled (`ENOSYS`: `msgrcv` would block in the kernel).
 
 use super::{Blocked, Out, Res};
-use crate::engine::{Engine, State, Vtid};
 use crate::errno::Errno;
 use crate::ipc::{Cred, Op, Tried, Waiter, SEMOPM, SEMVMX};
 use crate::syscall::calls::{Semctl, Semget, Semop, Semtimedop};
 use crate::syscall::TimespecIn;
+use crate::world::{State, Vtid, World};
 
 const IPC_RMID: i32 = 0;
 const IPC_SET: i32 = 1;
@@ -51,7 +51,7 @@ const SEMBUF: usize = 6;
 const SEMID_DS: usize = 104;
 
 /// `semget(key, nsems, semflg)`.
-pub fn semget(e: &mut Engine, tid: Vtid, c: Semget) -> Res {
+pub fn semget(e: &mut World, tid: Vtid, c: Semget) -> Res {
     let cred = cred(e, tid);
     let now = now_secs(e);
     let n = node(e, tid);
@@ -61,18 +61,18 @@ pub fn semget(e: &mut Engine, tid: Vtid, c: Semget) -> Res {
 }
 
 /// `semop(semid, sops, nsops)`.
-pub fn semop(e: &mut Engine, tid: Vtid, c: Semop) -> Res {
+pub fn semop(e: &mut World, tid: Vtid, c: Semop) -> Res {
     semop_until(e, tid, c, TimespecIn(0))
 }
 
 /// `semtimedop(semid, sops, nsops, timeout)`: `semop` with a time-out (null: none).
-pub fn semtimedop(e: &mut Engine, tid: Vtid, c: Semtimedop) -> Res {
+pub fn semtimedop(e: &mut World, tid: Vtid, c: Semtimedop) -> Res {
     let (semid, sops, nsops) = (c.semid, c.sops, c.nsops);
     semop_until(e, tid, Semop { semid, sops, nsops }, c.timeout)
 }
 
 /// `semop`, with a relative time-out at `timeout` (null: none).
-fn semop_until(e: &mut Engine, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res {
+fn semop_until(e: &mut World, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res {
     let n = node(e, tid);
     let (id, nsops) = (c.semid.get(), c.nsops.get());
     let timeout = match timeout.addr() {
@@ -135,7 +135,7 @@ fn semop_until(e: &mut Engine, tid: Vtid, c: Semop, timeout: TimespecIn) -> Res 
 }
 
 /// `semctl(semid, semnum, cmd, arg)`: `arg` is the `union semun`, passed by value.
-pub fn semctl(e: &mut Engine, tid: Vtid, c: Semctl) -> Res {
+pub fn semctl(e: &mut World, tid: Vtid, c: Semctl) -> Res {
     let (id, num, cmd, arg) = (c.semid.get(), c.semnum.get(), c.cmd.get(), c.arg.get());
     if id < 0 {
         return Err(Errno::EINVAL);
@@ -154,7 +154,7 @@ pub fn semctl(e: &mut Engine, tid: Vtid, c: Semctl) -> Res {
 
 /// `IPC_INFO`, `SEM_INFO`: the limits (and for `SEM_INFO` the usage) as a `struct
 /// seminfo`; returns the highest index in use.
-fn info(e: &mut Engine, tid: Vtid, cmd: i32, arg: u64) -> Res {
+fn info(e: &mut World, tid: Vtid, cmd: i32, arg: u64) -> Res {
     let n = node(e, tid);
     use crate::ipc::{SEMAEM, SEMMNI, SEMMNS, SEMMSL};
     let (sets, sems) = e.sems[n].usage();
@@ -184,7 +184,7 @@ fn info(e: &mut Engine, tid: Vtid, cmd: i32, arg: u64) -> Res {
 
 /// `IPC_STAT`, `SEM_STAT` (`id` is an index; returns the id), `SEM_STAT_ANY` (no
 /// permission check): the set as a `struct semid64_ds`.
-fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
+fn stat(e: &mut World, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
     let n = node(e, tid);
     let id = match cmd {
         IPC_STAT => id,
@@ -210,7 +210,7 @@ fn stat(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
 }
 
 /// `GETALL`, `GETVAL`, `GETPID`, `GETNCNT`, `GETZCNT`, `SETALL`.
-fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64) -> Res {
+fn semctl_main(e: &mut World, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64) -> Res {
     let n = node(e, tid);
     let set = e.sems[n].set(id)?;
     let nsems = set.sems.len();
@@ -258,7 +258,7 @@ fn semctl_main(e: &mut Engine, tid: Vtid, id: i32, num: i32, cmd: i32, arg: u64)
 }
 
 /// `SETVAL`.
-fn set_val(e: &mut Engine, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
+fn set_val(e: &mut World, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
     let n = node(e, tid);
     if !(0..=SEMVMX).contains(&val) {
         return Err(Errno::ERANGE);
@@ -278,7 +278,7 @@ fn set_val(e: &mut Engine, tid: Vtid, id: i32, num: i32, val: i32) -> Res {
 
 /// `IPC_SET` (owner, group, mode from a `struct semid64_ds`) and `IPC_RMID`: by the
 /// owner, the creator or root (`EPERM`).
-fn down(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
+fn down(e: &mut World, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
     let n = node(e, tid);
     let new = match cmd {
         IPC_SET => Some(e.read_mem(tid, arg, 24)?),
@@ -306,7 +306,7 @@ fn down(e: &mut Engine, tid: Vtid, id: i32, cmd: i32, arg: u64) -> Res {
 }
 
 /// Process `pid` is gone: its `SEM_UNDO` adjustments are applied.
-pub(crate) fn exited(e: &mut Engine, pid: Vtid) {
+pub(crate) fn exited(e: &mut World, pid: Vtid) {
     let Some(n) = e.procs.get(&pid).map(|p| p.node) else {
         return;
     };
@@ -316,7 +316,7 @@ pub(crate) fn exited(e: &mut Engine, pid: Vtid) {
 }
 
 /// Set `id` changed: the parked operations that can proceed now complete.
-fn changed(e: &mut Engine, n: usize, id: i32) {
+fn changed(e: &mut World, n: usize, id: i32) {
     forget_stale(e, n);
     let now = now_secs(e);
     for (tid, ret) in e.sems[n].update(id, now) {
@@ -326,7 +326,7 @@ fn changed(e: &mut Engine, n: usize, id: i32) {
 
 /// Drops queued operations whose thread no longer waits in them (it timed out, was
 /// interrupted, or is gone).
-fn forget_stale(e: &mut Engine, n: usize) {
+fn forget_stale(e: &mut World, n: usize) {
     let threads = &e.threads;
     e.sems[n].waiters.retain(|w| {
         threads.get(&w.tid).is_some_and(|t| {
@@ -337,24 +337,24 @@ fn forget_stale(e: &mut Engine, n: usize) {
 }
 
 /// The node of `tid`'s process: whose IPC space it uses.
-fn node(e: &Engine, tid: Vtid) -> usize {
+fn node(e: &World, tid: Vtid) -> usize {
     e.procs[&e.threads[&tid].pid].node
 }
 
 /// The virtual `CLOCK_REALTIME` in seconds (`sem_otime`, `sem_ctime`).
-fn now_secs(e: &Engine) -> u64 {
+fn now_secs(e: &World) -> u64 {
     super::time::realtime_nanos(e.now) / 1_000_000_000
 }
 
 /// `ipcperms`: may `tid` do what `flag` asks of a set with `perm`? (Who asks is only
 /// looked up when the mode does not grant it to everyone.)
-fn permitted(e: &Engine, tid: Vtid, perm: &crate::ipc::Perm, flag: u32) -> bool {
+fn permitted(e: &World, tid: Vtid, perm: &crate::ipc::Perm, flag: u32) -> bool {
     perm.open_to_all(flag) || perm.allows(cred(e, tid), flag)
 }
 
 /// The caller's effective uid and gid, from `/proc/<tid>/status` (root if it cannot be
 /// read: the tracee is gone anyway).
-fn cred(e: &Engine, tid: Vtid) -> Cred {
+fn cred(e: &World, tid: Vtid) -> Cred {
     let status = std::fs::read_to_string(format!("/proc/{}/status", e.real(tid)));
     let field = |name: &str| -> u32 {
         let s = status.as_deref().unwrap_or("");
@@ -374,7 +374,7 @@ fn cred(e: &Engine, tid: Vtid) -> Cred {
 
 /// `shmget(key, size, shmflg)`: the kernel's, in the run's IPC namespace; without one (no
 /// root) a key other than `IPC_PRIVATE` is the host's, which the report names.
-pub fn shmget(e: &mut Engine, key: i32) -> Res {
+pub fn shmget(e: &mut World, key: i32) -> Res {
     if key != 0 && !e.pid_namespace() {
         e.warn(
             "shmget of a key without an IPC namespace of the run's own (no root): \

@@ -12,12 +12,12 @@
 //! placeholder is the kernel's own signalfd, so its mask and flags are checked there.
 
 use super::{keep_deadline, Blocked, Out, Post, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Kind, Obj};
 use crate::sys::signal::bit;
 use crate::syscall::calls::{RtSigsuspend, RtSigtimedwait, Signalfd, Signalfd4};
 use crate::syscall::{Hex32, Syscall};
+use crate::world::{Vtid, World};
 
 /// Signals no mask can hold.
 const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
@@ -48,7 +48,7 @@ pub(crate) enum Exit {
 
 impl Exit {
     /// Runs the action with the kernel's return value `ret`.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::Signalfd { fd, flags, mask } => signalfd_done(e, tid, ret, fd, flags, mask),
             Exit::SignalfdRead { buf } => signalfd_read_done(e, tid, ret, buf),
@@ -65,7 +65,7 @@ impl Exit {
 }
 
 /// `signalfd(fd, mask, sizemask)`: `signalfd4` without flags.
-pub fn signalfd(e: &mut Engine, tid: Vtid, c: Signalfd) -> Res {
+pub fn signalfd(e: &mut World, tid: Vtid, c: Signalfd) -> Res {
     let c = Signalfd4 {
         fd: c.fd,
         mask: c.mask,
@@ -77,7 +77,7 @@ pub fn signalfd(e: &mut Engine, tid: Vtid, c: Signalfd) -> Res {
 
 /// `signalfd4(fd, mask, sizemask, flags)`: the kernel creates (or updates) the
 /// signalfd; the model records its mask.
-pub fn signalfd4(e: &mut Engine, tid: Vtid, c: Signalfd4) -> Res {
+pub fn signalfd4(e: &mut World, tid: Vtid, c: Signalfd4) -> Res {
     let (fd, flags) = (c.fd.get(), c.flags.get() as i32);
     // What the kernel will read; if it cannot, it fails the call and nothing is recorded.
     let mask = if c.sizemask == 8 {
@@ -94,7 +94,7 @@ pub fn signalfd4(e: &mut Engine, tid: Vtid, c: Signalfd4) -> Res {
 
 /// At the exit of `signalfd4(fd, …, flags)` that read `mask`: the model's signalfd
 /// (a new one, or `fd`'s) has the mask.
-fn signalfd_done(e: &mut Engine, tid: Vtid, ret: i64, fd: i32, flags: i32, mask: Option<u64>) {
+fn signalfd_done(e: &mut World, tid: Vtid, ret: i64, fd: i32, flags: i32, mask: Option<u64>) {
     let Some(mask) = mask.filter(|_| ret >= 0) else {
         return;
     };
@@ -117,7 +117,7 @@ fn signalfd_done(e: &mut Engine, tid: Vtid, ret: i64, fd: i32, flags: i32, mask:
 }
 
 /// Signals in `mask` pending for thread `tid` or its process.
-fn pending_in(e: &Engine, tid: Vtid, mask: u64) -> u64 {
+fn pending_in(e: &World, tid: Vtid, mask: u64) -> u64 {
     e.sig_sets(tid).pending_any() & mask
 }
 
@@ -125,7 +125,7 @@ fn pending_in(e: &Engine, tid: Vtid, mask: u64) -> u64 {
 /// pending for the reader (a child's exit then gets the model's CPU times, see
 /// `child_times`); otherwise `EAGAIN` or park.
 pub(crate) fn signalfd_read(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     file: usize,
     id: usize,
@@ -157,7 +157,7 @@ const SIGNALFD_SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
 
 /// At the exit of a signalfd read into `buf`: the records of children's signals get
 /// takt's `siginfo` and CPU times.
-fn signalfd_read_done(e: &mut Engine, tid: Vtid, ret: i64, buf: u64) {
+fn signalfd_read_done(e: &mut World, tid: Vtid, ret: i64, buf: u64) {
     fix_child_signals(e, tid, buf, ret, true);
     let records = usize::try_from(ret).unwrap_or(0) / SIGNALFD_SIZE;
     for i in 0..records.min(64) {
@@ -171,7 +171,7 @@ fn signalfd_read_done(e: &mut Engine, tid: Vtid, ret: i64, buf: u64) {
 /// thread `tid`, which a signalfd read (`struct signalfd_siginfo` records) or
 /// `sigtimedwait` (one `siginfo_t`) returned, get their own `siginfo` (see
 /// [`crate::sys::signal::ChildSiginfo`]).
-fn fix_child_signals(e: &mut Engine, tid: Vtid, addr: u64, len: i64, signalfd: bool) {
+fn fix_child_signals(e: &mut World, tid: Vtid, addr: u64, len: i64, signalfd: bool) {
     const REC: usize = 128; // both records are 128 bytes
     let Ok(len) = usize::try_from(len) else {
         return;
@@ -193,7 +193,7 @@ fn fix_child_signals(e: &mut Engine, tid: Vtid, addr: u64, len: i64, signalfd: b
 }
 
 /// Readiness of signalfd `id` for thread `tid` (as Linux, the poller's own signals).
-pub(crate) fn signalfd_bits(e: &Engine, tid: Vtid, id: usize) -> u32 {
+pub(crate) fn signalfd_bits(e: &World, tid: Vtid, id: usize) -> u32 {
     if pending_in(e, tid, e.files.signalfds[id]) != 0 {
         libc::POLLIN as u32
     } else {
@@ -203,7 +203,7 @@ pub(crate) fn signalfd_bits(e: &Engine, tid: Vtid, id: usize) -> u32 {
 
 /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: the kernel dequeues a pending
 /// signal of `set`; none pending: park until one is generated or the time-out passes.
-pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, c: RtSigtimedwait) -> Res {
+pub fn rt_sigtimedwait(e: &mut World, tid: Vtid, c: RtSigtimedwait) -> Res {
     if c.sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
@@ -233,13 +233,8 @@ pub fn rt_sigtimedwait(e: &mut Engine, tid: Vtid, c: RtSigtimedwait) -> Res {
 /// number, code, pid and the two CPU-time words): if it is a child's exit (`SIGCHLD`
 /// with `CLD_EXITED`, `CLD_KILLED` or `CLD_DUMPED`), its CPU times (the host's, from the
 /// kernel) become the model's.
-fn child_times(
-    e: &mut Engine,
-    tid: Vtid,
-    at: u64,
-    (signo, code, pid, times): (u64, u64, u64, u64),
-) {
-    let word = |e: &Engine, o: u64| e.read_val::<i32>(tid, at.saturating_add(o)).ok();
+fn child_times(e: &mut World, tid: Vtid, at: u64, (signo, code, pid, times): (u64, u64, u64, u64)) {
+    let word = |e: &World, o: u64| e.read_val::<i32>(tid, at.saturating_add(o)).ok();
     let (Some(s), Some(c), Some(p)) = (word(e, signo), word(e, code), word(e, pid)) else {
         return;
     };
@@ -248,18 +243,18 @@ fn child_times(
     }
     let Some(cpu) = e.child_cpu(p) else { return };
     let mut out = [0u8; 16];
-    crate::engine::cpu::put_ticks(&mut out, cpu);
+    crate::world::cpu::put_ticks(&mut out, cpu);
     let _ = e.write_mem(tid, at.saturating_add(times), &out);
 }
 
 /// Signals pending for `tid` that `mask` lets through and that would run a handler or
 /// kill (the ones a wait with that mask returns `EINTR` for).
-fn deliverable(e: &Engine, tid: Vtid, mask: u64) -> u64 {
+fn deliverable(e: &World, tid: Vtid, mask: u64) -> u64 {
     let pid = e.threads[&tid].pid;
     let acts = (1..=64)
         .filter(|&s| {
             let d = e.procs[&pid].sig[s as usize];
-            d.handler > 1 || (d.handler == 0 && crate::engine::default_is_fatal(s))
+            d.handler > 1 || (d.handler == 0 && crate::world::default_is_fatal(s))
         })
         .fold(0u64, |m, s| m | bit(s));
     pending_in(e, tid, !(mask & !UNBLOCKABLE) & acts)
@@ -267,7 +262,7 @@ fn deliverable(e: &Engine, tid: Vtid, mask: u64) -> u64 {
 
 /// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
 /// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
-pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+pub(crate) fn call_sigmask(e: &World, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
     let (ptr, size) = match Syscall::decode(nr, a) {
         Syscall::Ppoll(c) => (c.sigmask.addr(), c.sigsetsize),
         Syscall::EpollPwait(c) => (c.sigmask.addr(), c.sigsetsize),
@@ -288,7 +283,7 @@ pub(crate) fn call_sigmask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Optio
 /// The checks of a call's signal mask argument (`set_user_sigmask`): none without a
 /// mask, else `EINVAL` unless `size` is a `sigset_t`'s, then `EFAULT` if it cannot be
 /// read.
-pub(crate) fn check_sigmask(e: &Engine, tid: Vtid, ptr: u64, size: u64) -> Result<(), Errno> {
+pub(crate) fn check_sigmask(e: &World, tid: Vtid, ptr: u64, size: u64) -> Result<(), Errno> {
     if ptr == 0 {
         return Ok(());
     }
@@ -302,7 +297,7 @@ pub(crate) fn check_sigmask(e: &Engine, tid: Vtid, ptr: u64, size: u64) -> Resul
 /// the mask, run the handler, restore the mask, return `EINTR`. The call becomes
 /// `ppoll(NULL, 0, NULL, mask)`, with which the kernel does just that, at once (the
 /// original arguments are put back at its exit).
-pub(crate) fn signal_through_mask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
+pub(crate) fn signal_through_mask(e: &World, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<Res> {
     let (ptr, mask) = call_sigmask(e, tid, nr, a)?;
     if deliverable(e, tid, mask) == 0 {
         return None;
@@ -317,7 +312,7 @@ pub(crate) fn signal_through_mask(e: &Engine, tid: Vtid, nr: u32, a: [u64; 6]) -
 /// `rt_sigsuspend(mask, sigsetsize)`: once a signal that `mask` lets through is pending
 /// and would run a handler or kill, the kernel runs the call (it installs `mask`, takes
 /// the signal and returns `EINTR`); until then the thread parks.
-pub fn rt_sigsuspend(e: &mut Engine, tid: Vtid, c: RtSigsuspend) -> Res {
+pub fn rt_sigsuspend(e: &mut World, tid: Vtid, c: RtSigsuspend) -> Res {
     if c.sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }

@@ -9,12 +9,12 @@
 use super::guest::{self, ubuf_len};
 use super::io::{Dest, Src};
 use super::{Blocked, Out, Post, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj};
 use crate::net::{Domain, NetError, SockAddr, SockType, UnixFile};
 use crate::syscall::calls::{Connect, Recvmmsg, Sendmmsg, Sendto, Socket, Socketpair};
 use crate::syscall::{FdPair, Syscall};
+use crate::world::{Vtid, World};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 /// An action at the exit of a socket call.
@@ -49,7 +49,7 @@ pub struct PathBind {
 
 impl Exit {
     /// Runs the action; returns a replacement return value, if any.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::Placeholder { s, flags } => placeholder_made(e, tid, ret, s, flags),
             Exit::Pair { sv, kind, flags } => pair_made(e, tid, ret, sv, kind, flags),
@@ -65,7 +65,7 @@ const POLLHUP: u32 = libc::POLLHUP as u32;
 const POLLRDHUP: u32 = libc::POLLRDHUP as u32;
 
 /// Readiness bits of a socket.
-pub(crate) fn poll_bits(e: &Engine, s: usize) -> u32 {
+pub(crate) fn poll_bits(e: &World, s: usize) -> u32 {
     let r = e.net.readiness(s);
     let mut bits = 0;
     if r.readable {
@@ -103,7 +103,7 @@ const SOCKADDR_UN: usize = 110;
 /// Copies a `struct sockaddr` of `len` bytes from the tracee as `move_addr_to_kernel`
 /// does: a length below 0 or above `sockaddr_storage` is `EINVAL`, then the copy
 /// (`EFAULT`).
-fn copy_addr(e: &Engine, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
+fn copy_addr(e: &World, tid: Vtid, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
     if (len as i32) < 0 || len > SOCKADDR_STORAGE {
         return Err(Errno::EINVAL);
     }
@@ -123,7 +123,7 @@ fn addr_len(len: crate::syscall::Int) -> u64 {
 /// family checks it: its length (`EINVAL`), then its family (`EAFNOSUPPORT` for IP
 /// sockets, `EINVAL` for AF_UNIX ones).
 fn read_addr(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     s: usize,
     addr: u64,
@@ -244,7 +244,7 @@ fn encode_addr(a: &SockAddr) -> Vec<u8> {
 
 /// Writes an address to `(addr, *lenp)` as `accept`/`getsockname` do: truncated to the
 /// buffer, the full length stored back.
-fn write_addr(e: &Engine, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Result<(), Errno> {
+fn write_addr(e: &World, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Result<(), Errno> {
     if addr == 0 || lenp == 0 {
         return Ok(());
     }
@@ -258,7 +258,7 @@ fn write_addr(e: &Engine, tid: Vtid, addr: u64, lenp: u64, a: &SockAddr) -> Resu
     e.write_val(tid, lenp, &(bytes.len() as u32))
 }
 
-fn sock_of(e: &Engine, tid: Vtid, fd: i32) -> Result<Option<(Fd, usize)>, Errno> {
+fn sock_of(e: &World, tid: Vtid, fd: i32) -> Result<Option<(Fd, usize)>, Errno> {
     match super::io::lookup_fd(e, tid, fd) {
         Some(f) => match e.files.file(f.file).kind {
             Kind::Socket(s) => Ok(Some((f, s))),
@@ -302,7 +302,7 @@ fn sockfd(call: &Syscall) -> Option<crate::syscall::Fd> {
 }
 
 /// Every socket call: `socket`, `socketpair`, and the calls on a socket.
-pub fn dispatch(e: &mut Engine, tid: Vtid, call: &Syscall) -> Res {
+pub fn dispatch(e: &mut World, tid: Vtid, call: &Syscall) -> Res {
     use Syscall as S;
     let sockfd = match *call {
         S::Socket(c) => return socket(e, tid, c),
@@ -371,7 +371,7 @@ const SOCK_TYPE_MASK: i32 = 0xf;
 /// a note), never passed to the host: AF_PACKET, AF_VSOCK, AF_XDP… would open real
 /// sockets there, netlink would show the host's network state.
 fn socket_args(
-    e: &mut Engine,
+    e: &mut World,
     family: i32,
     ty: i32,
     proto: i32,
@@ -429,7 +429,7 @@ fn socket_args(
     }
 }
 
-fn socket(e: &mut Engine, tid: Vtid, c: Socket) -> Res {
+fn socket(e: &mut World, tid: Vtid, c: Socket) -> Res {
     let (family, ty, proto) = (c.domain.get() as i32, c.ty.get() as i32, c.protocol.get());
     let (domain, kind) = socket_args(e, family, ty, proto)?;
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
@@ -457,7 +457,7 @@ fn placeholder(s: usize, flags: i32) -> Out {
 }
 
 /// The exit of [`placeholder`].
-fn placeholder_made(e: &mut Engine, tid: Vtid, ret: i64, s: usize, flags: i32) -> Option<i64> {
+fn placeholder_made(e: &mut World, tid: Vtid, ret: i64, s: usize, flags: i32) -> Option<i64> {
     if ret < 0 {
         e.net.close(s, e.now);
         return None;
@@ -466,11 +466,11 @@ fn placeholder_made(e: &mut Engine, tid: Vtid, ret: i64, s: usize, flags: i32) -
     None
 }
 
-fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
+fn install(e: &mut World, tid: Vtid, fd: i32, s: usize, flags: i32) {
     let pid = e.threads[&tid].pid;
     e.socks.insert(
         s,
-        crate::engine::SockMeta {
+        crate::world::SockMeta {
             owner: pid,
             ..Default::default()
         },
@@ -482,7 +482,7 @@ fn install(e: &mut Engine, tid: Vtid, fd: i32, s: usize, flags: i32) {
     super::io::install_new(e, tid, fd, Kind::Socket(s), nonblock, cloexec);
 }
 
-fn socketpair(e: &mut Engine, _tid: Vtid, c: Socketpair) -> Res {
+fn socketpair(e: &mut World, _tid: Vtid, c: Socketpair) -> Res {
     let (family, ty, proto) = (c.domain.get() as i32, c.ty.get() as i32, c.protocol.get());
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
     let kind = ty & SOCK_TYPE_MASK;
@@ -512,7 +512,7 @@ fn socketpair(e: &mut Engine, _tid: Vtid, c: Socketpair) -> Res {
 }
 
 /// The exit of [`socketpair`].
-fn pair_made(e: &mut Engine, tid: Vtid, ret: i64, sv: u64, kind: i32, flags: i32) -> Option<i64> {
+fn pair_made(e: &mut World, tid: Vtid, ret: i64, sv: u64, kind: i32, flags: i32) -> Option<i64> {
     if ret == 0 {
         if let Ok([x, y]) = e.read_val::<[i32; 2]>(tid, sv) {
             let node = e.procs[&e.threads[&tid].pid].node;
@@ -532,7 +532,7 @@ fn pair_made(e: &mut Engine, tid: Vtid, ret: i64, sv: u64, kind: i32, flags: i32
 
 /// The path of an AF_UNIX address given to AF_UNIX socket `s`, if it is one (not an
 /// abstract name, not empty).
-fn unix_path<'a>(e: &Engine, s: usize, addr: &'a SockAddr) -> Option<&'a [u8]> {
+fn unix_path<'a>(e: &World, s: usize, addr: &'a SockAddr) -> Option<&'a [u8]> {
     match addr {
         SockAddr::Unix(p)
             if e.net.domain(s) == Domain::Unix && p.first().is_some_and(|&b| b != 0) =>
@@ -546,7 +546,7 @@ fn unix_path<'a>(e: &Engine, s: usize, addr: &'a SockAddr) -> Option<&'a [u8]> {
 /// The socket file an AF_UNIX path address leads to for `tid`, looked up as Linux's
 /// `connect` and `sendto` do (`None` for other addresses); a failed lookup is the call's
 /// errno.
-fn unix_file(e: &Engine, tid: Vtid, s: usize, addr: &SockAddr) -> Result<Option<UnixFile>, Errno> {
+fn unix_file(e: &World, tid: Vtid, s: usize, addr: &SockAddr) -> Result<Option<UnixFile>, Errno> {
     match unix_path(e, s, addr) {
         Some(p) => super::file::find_socket_file(e, tid, p).map(Some),
         None => Ok(None),
@@ -559,7 +559,7 @@ fn unix_file(e: &Engine, tid: Vtid, s: usize, addr: &SockAddr) -> Result<Option<
 /// name exists (a stale socket file too), `ENOENT`/`ENOTDIR`/`EACCES` for the directories.
 /// At the exit the model binds the socket to that file (see [`crate::net::UnixFile`]);
 /// the placeholder never listens nor carries data, and every connect is the model's.
-fn bind_path(e: &mut Engine, tid: Vtid, s: usize, path: Vec<u8>) -> Res {
+fn bind_path(e: &mut World, tid: Vtid, s: usize, path: Vec<u8>) -> Res {
     e.net.can_bind_path(s)?;
     let file = super::file::socket_file(e, tid, &path);
     Ok(Out::PassThen(Post::Socket(Exit::BindPath(PathBind {
@@ -570,7 +570,7 @@ fn bind_path(e: &mut Engine, tid: Vtid, s: usize, path: Vec<u8>) -> Res {
 }
 
 /// The exit of [`bind_path`]: the model binds the socket to the file the kernel made.
-fn path_bound(e: &mut Engine, tid: Vtid, ret: i64, b: PathBind) -> Option<i64> {
+fn path_bound(e: &mut World, tid: Vtid, ret: i64, b: PathBind) -> Option<i64> {
     if ret != 0 {
         return None;
     }
@@ -584,11 +584,11 @@ fn path_bound(e: &mut Engine, tid: Vtid, ret: i64, b: PathBind) -> Option<i64> {
     e.net.bind_path(b.s, &b.path, file).err().map(Errno::ret)
 }
 
-fn nonblocking(e: &Engine, fd: Fd, flags: i32) -> bool {
+fn nonblocking(e: &World, fd: Fd, flags: i32) -> bool {
     e.files.file(fd.file).nonblock || flags & libc::MSG_DONTWAIT != 0
 }
 
-fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Connect) -> Res {
+fn connect(e: &mut World, tid: Vtid, fd: Fd, s: usize, c: Connect) -> Res {
     let nonblock = nonblocking(e, fd, 0);
     let now = e.now;
     let (addr, addrlen) = (c.addr.addr(), addr_len(c.addrlen));
@@ -627,7 +627,7 @@ fn connect(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Connect) -> Res {
     }
 }
 
-fn accept(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, flags: i32) -> Res {
+fn accept(e: &mut World, tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, flags: i32) -> Res {
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -651,12 +651,12 @@ fn accept(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, addr: u64, lenp: u64, fla
 }
 
 /// When a blocking receive on `s` gives up (`SO_RCVTIMEO`).
-fn rcv_deadline(e: &Engine, s: usize) -> Option<crate::time::VTime> {
+fn rcv_deadline(e: &World, s: usize) -> Option<crate::time::VTime> {
     super::sockopt::timeout(e, s, libc::SO_RCVTIMEO).map(|ns| e.now.plus_nanos(ns))
 }
 
 /// Tells waiters on `s` and on whatever it is connected to that something changed.
-fn after_io(e: &mut Engine, s: usize) {
+fn after_io(e: &mut World, s: usize) {
     e.notify(Obj::Socket(s));
     if let Some(p) = e.net.peer_of(s) {
         e.notify(Obj::Socket(p));
@@ -667,7 +667,7 @@ fn after_io(e: &mut Engine, s: usize) {
 /// (`EOPNOTSUPP`: first for AF_UNIX, after the size for UDP) and a size past the
 /// socket's limit (`EMSGSIZE`; a guest's 2^44-byte datagram is refused as Linux refuses
 /// it, not allocated; a UDP one of at most 64 KiB drops a corked datagram, as Linux).
-fn datagram_checks(e: &mut Engine, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
+fn datagram_checks(e: &mut World, s: usize, flags: i32, total: usize) -> Result<(), Errno> {
     let oob = flags & libc::MSG_OOB != 0;
     if oob && e.net.domain(s) == Domain::Unix {
         return Err(Errno::EOPNOTSUPP);
@@ -688,7 +688,7 @@ fn datagram_checks(e: &mut Engine, s: usize, flags: i32, total: usize) -> Result
 /// Sends from tracee memory (`write`, `send*`); a blocking stream send returns only
 /// when everything is queued.
 pub(crate) fn send_from(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     fd: Fd,
     s: usize,
@@ -766,7 +766,7 @@ pub(crate) fn send_from(
 
 /// Receives into tracee memory (`read`, `recv*`); writes the source address to `out`.
 pub(crate) fn recv_into(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     fd: Fd,
     s: usize,
@@ -830,7 +830,7 @@ pub(crate) fn recv_into(
 
 /// Whether a receive on UDP socket `s` found its queue empty after a read shutdown:
 /// Linux returns 0 to a blocking receive then, but `EAGAIN` to one that does not wait.
-fn udp_shut_and_empty(e: &Engine, s: usize, meta: &crate::net::RecvMeta) -> bool {
+fn udp_shut_and_empty(e: &World, s: usize, meta: &crate::net::RecvMeta) -> bool {
     let udp = e.net.domain(s) != Domain::Unix && e.net.sock_type(s) == SockType::Dgram;
     udp && meta.len == 0 && meta.from.is_none()
 }
@@ -838,7 +838,7 @@ fn udp_shut_and_empty(e: &Engine, s: usize, meta: &crate::net::RecvMeta) -> bool
 /// A receive of urgent data (`MSG_OOB`): an AF_UNIX datagram socket has none
 /// (`EOPNOTSUPP`); a TCP socket that does not listen has none pending, as the model
 /// sends urgent bytes inline (`EINVAL`, from `tcp_recv_urg`).
-fn oob_checks(e: &Engine, s: usize) -> Result<(), Errno> {
+fn oob_checks(e: &World, s: usize) -> Result<(), Errno> {
     let stream = e.net.sock_type(s) == SockType::Stream;
     match e.net.domain(s) {
         Domain::Unix if !stream => Err(Errno::EOPNOTSUPP),
@@ -850,7 +850,7 @@ fn oob_checks(e: &Engine, s: usize) -> Result<(), Errno> {
 }
 
 /// `sendto(fd, buf, len, flags, addr, addrlen)`.
-fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendto) -> Res {
+fn sendto(e: &mut World, tid: Vtid, fd: Fd, s: usize, c: Sendto) -> Res {
     let to = send_addr(e, tid, s, c.dest_addr.addr(), addr_len(c.addrlen))?;
     let buf = Src::Buf(c.buf.addr(), ubuf_len(c.buf.addr(), c.len)?);
     send_from(e, tid, fd, s, buf, c.flags.get() as i32, to)
@@ -859,7 +859,7 @@ fn sendto(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendto) -> Res {
 /// The destination a send names (`None` if `addr` is null). A TCP send ignores it once
 /// copied; an AF_UNIX stream refuses one (`EISCONN` when connected, else `EOPNOTSUPP`).
 fn send_addr(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     s: usize,
     addr: u64,
@@ -880,7 +880,7 @@ fn send_addr(
 }
 
 /// `sendmsg(fd, msg, flags)`: the address and iovecs of the `msghdr` at `msg`.
-fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
+fn sendmsg(e: &mut World, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
     let m: libc::msghdr = e.read_val(tid, msg)?;
     let (src, to) = msghdr_send(e, tid, s, &m)?;
     send_from(e, tid, fd, s, src, flags, to)
@@ -888,7 +888,7 @@ fn sendmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
 
 /// What a `msghdr` sends: its iovecs, and its address if it names one.
 fn msghdr_send(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     s: usize,
     m: &libc::msghdr,
@@ -914,7 +914,7 @@ fn msghdr_send(
 }
 
 /// `shutdown(fd, how)`.
-fn shutdown(e: &mut Engine, s: usize, how: i32, now: crate::time::VTime) -> Res {
+fn shutdown(e: &mut World, s: usize, how: i32, now: crate::time::VTime) -> Res {
     let how = match how {
         libc::SHUT_RD => crate::net::Shutdown::Read,
         libc::SHUT_WR => crate::net::Shutdown::Write,
@@ -926,7 +926,7 @@ fn shutdown(e: &mut Engine, s: usize, how: i32, now: crate::time::VTime) -> Res 
     Ok(Out::Return(0))
 }
 
-fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
+fn recvmsg(e: &mut World, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) -> Res {
     let m: libc::msghdr = e.read_val(tid, msg)?;
     let iov = guest::iovecs(
         e,
@@ -967,7 +967,7 @@ fn recvmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, msg: u64, flags: i32) ->
 
 /// How many messages a `sendmmsg`/`recvmmsg` handles: at most `UIO_MAXIOV`, and fewer
 /// under a short-transfer fault.
-fn mmsg_count(e: &Engine, tid: Vtid, vlen: u32) -> u32 {
+fn mmsg_count(e: &World, tid: Vtid, vlen: u32) -> u32 {
     let n = vlen.min(1024);
     match e.threads[&tid].short {
         Some(k) => n.min(k as u32),
@@ -981,7 +981,7 @@ fn mmsg_at(vec: u64, i: u32) -> Result<u64, Errno> {
     guest::offset(vec, u64::from(i).saturating_mul(size))
 }
 
-fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendmmsg) -> Res {
+fn sendmmsg(e: &mut World, tid: Vtid, fd: Fd, s: usize, c: Sendmmsg) -> Res {
     let vec = c.msgvec.addr();
     let (vlen, flags) = (mmsg_count(e, tid, c.vlen.get()), c.flags.get() as i32);
     let mut sent = 0u32;
@@ -1007,7 +1007,7 @@ fn sendmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Sendmmsg) -> Res {
     Ok(Out::Return(sent as i64))
 }
 
-fn recvmmsg(e: &mut Engine, tid: Vtid, fd: Fd, s: usize, c: Recvmmsg) -> Res {
+fn recvmmsg(e: &mut World, tid: Vtid, fd: Fd, s: usize, c: Recvmmsg) -> Res {
     // The time-out is read (EFAULT) and checked (EINVAL) first. Linux looks at it only
     // between datagrams; so does this model, which takes what is queued.
     if !c.timeout.is_null() {

@@ -5,13 +5,13 @@
 //! `ENOPROTOOPT`). Lengths and values are checked in Linux's order.
 
 use super::{Out, Res};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::net::{Domain, SockOpt, SockOptName, SockType};
 use crate::syscall::calls::{Getsockopt, Setsockopt};
+use crate::world::{Vtid, World};
 
 /// An option's `int` value, `len` bytes long (an `int` `optlen` past its sign check).
-fn read_int(e: &Engine, tid: Vtid, p: u64, len: u32) -> Result<i32, Errno> {
+fn read_int(e: &World, tid: Vtid, p: u64, len: u32) -> Result<i32, Errno> {
     if len < 4 {
         return Err(Errno::EINVAL);
     }
@@ -20,7 +20,7 @@ fn read_int(e: &Engine, tid: Vtid, p: u64, len: u32) -> Result<i32, Errno> {
 
 /// Whether socket `s` has options at `level`: `SOL_SOCKET` always; an AF_UNIX socket
 /// nothing else; an IP socket its IP level (IPv6 sockets both), and its transport's.
-fn has_level(e: &Engine, s: usize, level: i32) -> bool {
+fn has_level(e: &World, s: usize, level: i32) -> bool {
     let stream = e.net.sock_type(s) == SockType::Stream;
     match (e.net.domain(s), level) {
         (_, libc::SOL_SOCKET) => true,
@@ -37,7 +37,7 @@ fn has_level(e: &Engine, s: usize, level: i32) -> bool {
 /// have no protocol options (`EOPNOTSUPP`); IP sockets hand the level down to the IP
 /// layer, whose `setsockopt` says `ENOPROTOOPT`, and whose IPv4 `getsockopt` says
 /// `EOPNOTSUPP`.
-fn no_level(e: &Engine, s: usize, get: bool) -> Errno {
+fn no_level(e: &World, s: usize, get: bool) -> Errno {
     match e.net.domain(s) {
         Domain::Unix => Errno::EOPNOTSUPP,
         Domain::Inet if get => Errno::EOPNOTSUPP,
@@ -49,7 +49,7 @@ fn no_level(e: &Engine, s: usize, get: bool) -> Errno {
 /// (see [`no_level`]); at `SOL_SOCKET` and `IPPROTO_TCP` an `int`'s worth of value
 /// (`EINVAL`, but for the options that take a string) that can be read (`EFAULT`).
 fn set_checks(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     s: usize,
     level: i32,
@@ -72,7 +72,7 @@ fn set_checks(
 }
 
 /// `setsockopt(fd, level, name, value, len)` on a virtual socket.
-pub fn setsockopt(e: &mut Engine, tid: Vtid, s: usize, c: Setsockopt) -> Res {
+pub fn setsockopt(e: &mut World, tid: Vtid, s: usize, c: Setsockopt) -> Res {
     let (level, name) = (c.level.get(), c.optname.get());
     // `optlen` is an `int`: a negative one is refused before the level is looked at.
     let len = u32::try_from(c.optlen.get()).map_err(|_| Errno::EINVAL)?;
@@ -167,7 +167,7 @@ const UDP_CORK: i32 = 1;
 /// Whether `IPPROTO_UDP` options apply to socket `s`: a UDP socket's do; an AF_UNIX
 /// socket refuses the level (`EOPNOTSUPP`), a TCP socket with `tcp` (`ENOPROTOOPT` to
 /// `setsockopt`, `EOPNOTSUPP` to `getsockopt`), as Linux does.
-fn udp_level(e: &Engine, s: usize, tcp: i32) -> Result<(), Errno> {
+fn udp_level(e: &World, s: usize, tcp: i32) -> Result<(), Errno> {
     match (e.net.domain(s), e.net.sock_type(s)) {
         (Domain::Unix, _) => Err(Errno::EOPNOTSUPP),
         (_, SockType::Stream) => Err(Errno(tcp)),
@@ -239,7 +239,7 @@ fn default_value(level: i32, name: i32) -> Vec<u8> {
 }
 
 /// Whether socket `s` listens.
-pub(crate) fn listening(e: &Engine, s: usize) -> bool {
+pub(crate) fn listening(e: &World, s: usize) -> bool {
     matches!(
         e.net.get_option(s, SockOptName::AcceptConn),
         Ok(SockOpt::AcceptConn(true))
@@ -247,7 +247,7 @@ pub(crate) fn listening(e: &Engine, s: usize) -> bool {
 }
 
 /// The `SO_RCVTIMEO` (or `SO_SNDTIMEO`) of a socket, if set and non-zero.
-pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
+pub(crate) fn timeout(e: &World, s: usize, name: i32) -> Option<u64> {
     let v = e.socks.get(&s)?.extra.get(&(libc::SOL_SOCKET, name))?;
     let tv: libc::timeval = crate::sys::pod_read(v);
     let ns = super::guest::nanos(tv.tv_sec.max(0) as u64, tv.tv_usec.max(0) as u64, 1000);
@@ -257,7 +257,7 @@ pub(crate) fn timeout(e: &Engine, s: usize, name: i32) -> Option<u64> {
 /// The options that describe socket `s` itself (its pending error, type, domain,
 /// protocol, linger setting, peer's credentials); `None` for any other.
 fn about_the_socket(
-    e: &mut Engine,
+    e: &mut World,
     s: usize,
     level: i32,
     name: i32,
@@ -323,7 +323,7 @@ fn modelled(level: i32, name: i32) -> Option<SockOptName> {
 }
 
 /// A modelled option of socket `s` as the `int` `getsockopt` returns.
-fn option_int(e: &Engine, s: usize, n: SockOptName) -> Result<i32, Errno> {
+fn option_int(e: &World, s: usize, n: SockOptName) -> Result<i32, Errno> {
     Ok(match e.net.get_option(s, n)? {
         SockOpt::ReuseAddr(b)
         | SockOpt::ReusePort(b)
@@ -338,7 +338,7 @@ fn option_int(e: &Engine, s: usize, n: SockOptName) -> Result<i32, Errno> {
 }
 
 /// `getsockopt(fd, level, name, value, *len)` on a virtual socket.
-pub fn getsockopt(e: &mut Engine, tid: Vtid, s: usize, c: Getsockopt) -> Res {
+pub fn getsockopt(e: &mut World, tid: Vtid, s: usize, c: Getsockopt) -> Res {
     let (level, name) = (c.level.get(), c.optname.get());
     let (val, lenp) = (c.optval.addr(), c.optlen.addr());
     if !has_level(e, s, level) {

@@ -4,7 +4,7 @@
 //! epoch, the monotonic clocks at a fixed boot offset. The CPU-time clocks
 //! (`CLOCK_PROCESS_CPUTIME_ID`, `CLOCK_THREAD_CPUTIME_ID`, and the ids of
 //! `clock_getcpuclockid`/`pthread_getcpuclockid`) read takt's CPU-time model
-//! (`engine::cpu`): a thread's CPU time is the virtual time that passed while it was the
+//! (`world::cpu`): a thread's CPU time is the virtual time that passed while it was the
 //! running thread, half of each syscall's cost user time and half system time; a
 //! process's is the sum of its threads'. `getrusage`, `times` and a reaped child's
 //! `rusage` report it. Sleeps park the thread with a deadline; when nothing can run, the
@@ -17,8 +17,6 @@
 
 use super::guest;
 use super::{Blocked, Out, Remaining, Res};
-use crate::engine::cpu::{CpuClock, CpuTime};
-use crate::engine::{Engine, Vtid};
 use crate::errno::Errno;
 use crate::syscall::calls::{
     Alarm, ClockGetres, ClockGettime, ClockNanosleep, Getitimer, Getrandom, Getrusage,
@@ -27,6 +25,8 @@ use crate::syscall::calls::{
 use crate::syscall::enums::ClockId;
 use crate::syscall::flags::TimerFlags;
 use crate::time::{Periodic, VTime};
+use crate::world::cpu::{CpuClock, CpuTime};
+use crate::world::{Vtid, World};
 
 /// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
 pub const EPOCH_SECS: u64 = 1_767_225_600;
@@ -60,7 +60,7 @@ pub(crate) fn clock_value(now: VTime, clock: i32) -> Result<u64, Errno> {
 /// otherwise. A negative id of kind 3 without the thread bit is a dynamic (fd) clock:
 /// `Ok(None)`.
 pub(crate) fn cpu_clock(
-    e: &Engine,
+    e: &World,
     tid: Vtid,
     clock: i32,
     gettime: bool,
@@ -106,7 +106,7 @@ pub(crate) fn cpu_clock(
 
 /// What `clock` reads now for thread `tid`, in nanoseconds: the virtual clock's, or a
 /// CPU-time clock's (`EINVAL` if it is no clock, or its thread or process is gone).
-pub(crate) fn clock_now(e: &Engine, tid: Vtid, clock: i32) -> Result<u64, Errno> {
+pub(crate) fn clock_now(e: &World, tid: Vtid, clock: i32) -> Result<u64, Errno> {
     match cpu_clock(e, tid, clock, true)? {
         Some(c) => e.cpu_of(c).ok_or(Errno::EINVAL),
         None => clock_value(e.now, clock),
@@ -136,7 +136,7 @@ pub(crate) fn realtime_nanos(now: VTime) -> u64 {
 }
 
 /// `clock_gettime`.
-pub fn clock_gettime(e: &mut Engine, tid: Vtid, c: ClockGettime) -> Res {
+pub fn clock_gettime(e: &mut World, tid: Vtid, c: ClockGettime) -> Res {
     let v = clock_now(e, tid, c.clockid.get())?;
     e.write_val(tid, c.tp.addr(), &timespec(v))?;
     Ok(Out::Return(0))
@@ -144,7 +144,7 @@ pub fn clock_gettime(e: &mut Engine, tid: Vtid, c: ClockGettime) -> Res {
 
 /// `clock_getres`: 1 ns, or a tick for the tick-based CPU-time clocks; `EINVAL` for what
 /// is not a clock.
-pub fn clock_getres(e: &mut Engine, tid: Vtid, c: ClockGetres) -> Res {
+pub fn clock_getres(e: &mut World, tid: Vtid, c: ClockGetres) -> Res {
     let (clock, out) = (c.clockid.get(), c.res.addr());
     let res = match cpu_clock(e, tid, clock, true)? {
         // Only CPUCLOCK_SCHED (kind 2, and the two fixed ids) counts in nanoseconds.
@@ -163,7 +163,7 @@ pub fn clock_getres(e: &mut Engine, tid: Vtid, c: ClockGetres) -> Res {
 
 /// `gettimeofday(tv, tz)`: a `tz` is written too, as the kernel's `sys_tz` of a UTC
 /// machine (no minutes west, no DST correction).
-pub fn gettimeofday(e: &mut Engine, tid: Vtid, c: Gettimeofday) -> Res {
+pub fn gettimeofday(e: &mut World, tid: Vtid, c: Gettimeofday) -> Res {
     let (out, tz) = (c.tv.addr(), c.tz.addr());
     if out != 0 {
         let ns = clock_value(e.now, libc::CLOCK_REALTIME)?;
@@ -180,7 +180,7 @@ pub fn gettimeofday(e: &mut Engine, tid: Vtid, c: Gettimeofday) -> Res {
 }
 
 /// `time`.
-pub fn time(e: &mut Engine, tid: Vtid, c: Time) -> Res {
+pub fn time(e: &mut World, tid: Vtid, c: Time) -> Res {
     let out = c.tloc.addr();
     let secs = (clock_value(e.now, libc::CLOCK_REALTIME)? / 1_000_000_000) as i64;
     if out != 0 {
@@ -190,7 +190,7 @@ pub fn time(e: &mut Engine, tid: Vtid, c: Time) -> Res {
 }
 
 /// `nanosleep(req, rem)`: `clock_nanosleep` on `CLOCK_MONOTONIC`, relative.
-pub fn nanosleep(e: &mut Engine, tid: Vtid, c: Nanosleep) -> Res {
+pub fn nanosleep(e: &mut World, tid: Vtid, c: Nanosleep) -> Res {
     let c = ClockNanosleep {
         clockid: ClockId::from(libc::CLOCK_MONOTONIC),
         flags: TimerFlags::from(0),
@@ -201,7 +201,7 @@ pub fn nanosleep(e: &mut Engine, tid: Vtid, c: Nanosleep) -> Res {
 }
 
 /// `clock_nanosleep(clock, flags, req, rem)` (`TIMER_ABSTIME`).
-pub fn clock_nanosleep(e: &mut Engine, tid: Vtid, c: ClockNanosleep) -> Res {
+pub fn clock_nanosleep(e: &mut World, tid: Vtid, c: ClockNanosleep) -> Res {
     let (clock, flags) = (c.clockid.get(), c.flags.get() as i32);
     let (req, rem) = (c.request.addr(), c.remain.addr());
     match clock {
@@ -239,10 +239,10 @@ pub fn clock_nanosleep(e: &mut Engine, tid: Vtid, c: ClockNanosleep) -> Res {
 }
 
 /// `clock_nanosleep` on a CPU-time clock: parks until the clock reaches the deadline
-/// (`engine::cpu` wakes it). A sleep on the caller's own thread clock is `EINVAL`, as
+/// (`world::cpu` wakes it). A sleep on the caller's own thread clock is `EINVAL`, as
 /// on Linux (it could never end); one on the clock of a thread or process that exits
 /// never ends, as on Linux (measured).
-fn cpu_sleep(e: &mut Engine, tid: Vtid, call: ClockNanosleep) -> Res {
+fn cpu_sleep(e: &mut World, tid: Vtid, call: ClockNanosleep) -> Res {
     let c = cpu_clock(e, tid, call.clockid.get(), false)?.ok_or(Errno::EINVAL)?;
     if c.thread && c.id == tid {
         return Err(Errno::EINVAL);
@@ -258,13 +258,13 @@ fn cpu_sleep(e: &mut Engine, tid: Vtid, call: ClockNanosleep) -> Res {
     let rem = if absolute { 0 } else { call.remain.addr() };
     e.cpu_sleepers.insert(tid, (c, at, rem));
     Ok(Out::Block(
-        Blocked::new(crate::engine::cpu::CPU_SLEEP).no_restart(),
+        Blocked::new(crate::world::cpu::CPU_SLEEP).no_restart(),
     ))
 }
 
 /// `alarm`: SIGALRM after `secs` virtual seconds; returns the seconds left of the
 /// previous alarm (rounded to the nearest second, at least 1 if one was pending).
-pub fn alarm(e: &mut Engine, tid: Vtid, c: Alarm) -> Res {
+pub fn alarm(e: &mut World, tid: Vtid, c: Alarm) -> Res {
     let secs = u64::from(c.seconds.get());
     let pid = e.threads[&tid].pid;
     let at = (secs > 0).then(|| e.now.plus_nanos(guest::nanos(secs, 0, 0)));
@@ -277,7 +277,7 @@ pub fn alarm(e: &mut Engine, tid: Vtid, c: Alarm) -> Res {
 }
 
 /// Replaces the process's `ITIMER_REAL`; returns (nanoseconds left, interval) of the old.
-fn set_alarm(e: &mut Engine, pid: Vtid, at: Option<VTime>, interval: u64) -> (u64, u64) {
+fn set_alarm(e: &mut World, pid: Vtid, at: Option<VTime>, interval: u64) -> (u64, u64) {
     let now = e.now;
     let p = e.procs.get_mut(&pid).expect("process");
     let old_interval = std::mem::replace(&mut p.alarm_interval, interval);
@@ -289,7 +289,7 @@ fn set_alarm(e: &mut Engine, pid: Vtid, at: Option<VTime>, interval: u64) -> (u6
         None => 0,
     };
     if let Some(at) = at {
-        let id = e.timers.insert(at, crate::engine::TimerKey::Alarm(pid));
+        let id = e.timers.insert(at, crate::world::TimerKey::Alarm(pid));
         e.procs.get_mut(&pid).expect("process").alarm = Some((id, at));
     } else {
         e.procs.get_mut(&pid).expect("process").alarm_interval = 0;
@@ -318,7 +318,7 @@ fn tv_nanos(tv: &libc::timeval) -> Result<u64, Errno> {
 
 /// `setitimer(which, new, old)`: `ITIMER_REAL` on the virtual clock, `ITIMER_VIRTUAL`
 /// and `ITIMER_PROF` on the process's CPU time; one-shot or repeating.
-pub fn setitimer(e: &mut Engine, tid: Vtid, c: Setitimer) -> Res {
+pub fn setitimer(e: &mut World, tid: Vtid, c: Setitimer) -> Res {
     // Linux reads and checks the new value first; NULL disarms (a deprecated misfeature
     // it still supports).
     let (value, interval) = if c.new_value.is_null() {
@@ -377,7 +377,7 @@ fn itimerval(ns: u64, interval: u64) -> libc::itimerval {
 }
 
 /// `getitimer(which, cur)`: the timer's time left and interval.
-pub fn getitimer(e: &mut Engine, tid: Vtid, c: Getitimer) -> Res {
+pub fn getitimer(e: &mut World, tid: Vtid, c: Getitimer) -> Res {
     let pid = e.threads[&tid].pid;
     let p = &e.procs[&pid];
     let v = match c.which.get() {
@@ -404,7 +404,7 @@ pub(crate) fn ticks(ns: u64) -> i64 {
 }
 
 /// `times`: the process's and its reaped children's CPU times, in 100 Hz ticks.
-pub fn times(e: &mut Engine, tid: Vtid, c: Times) -> Res {
+pub fn times(e: &mut World, tid: Vtid, c: Times) -> Res {
     let out = c.buf.addr();
     let p = &e.procs[&e.threads[&tid].pid];
     let tms = libc::tms {
@@ -435,7 +435,7 @@ pub(crate) fn rusage(cpu: CpuTime) -> libc::rusage {
 
 /// `getrusage(who, usage)`: the CPU times of the process (`RUSAGE_SELF`), its reaped
 /// children (`RUSAGE_CHILDREN`) or the thread (`RUSAGE_THREAD`); everything else zero.
-pub fn getrusage(e: &mut Engine, tid: Vtid, c: Getrusage) -> Res {
+pub fn getrusage(e: &mut World, tid: Vtid, c: Getrusage) -> Res {
     let t = &e.threads[&tid];
     let p = &e.procs[&t.pid];
     let cpu = match c.who.get() {
@@ -449,7 +449,7 @@ pub fn getrusage(e: &mut Engine, tid: Vtid, c: Getrusage) -> Res {
 }
 
 /// `sysinfo`: fixed memory figures, virtual uptime.
-pub fn sysinfo(e: &mut Engine, tid: Vtid, c: Sysinfo) -> Res {
+pub fn sysinfo(e: &mut World, tid: Vtid, c: Sysinfo) -> Res {
     let mut s: libc::sysinfo = crate::sys::pod_read(&[0u8; std::mem::size_of::<libc::sysinfo>()]);
     s.uptime = BOOT_SECS.saturating_add(e.now.as_nanos() / 1_000_000_000) as i64;
     s.totalram = 4 << 30;
@@ -461,7 +461,7 @@ pub fn sysinfo(e: &mut Engine, tid: Vtid, c: Sysinfo) -> Res {
 }
 
 /// `getrandom`: bytes from the process's seeded stream.
-pub fn getrandom(e: &mut Engine, tid: Vtid, c: Getrandom) -> Res {
+pub fn getrandom(e: &mut World, tid: Vtid, c: Getrandom) -> Res {
     let (buf, len, flags) = (c.buf.addr(), c.buflen, c.flags.get());
     let known = libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE;
     let both = libc::GRND_INSECURE | libc::GRND_RANDOM;

@@ -6,11 +6,11 @@
 //! out (0, 1, 2… per process, never reused). A timer that notifies by a signal
 //! (`SIGEV_SIGNAL`, `SIGEV_THREAD_ID`; glibc builds `SIGEV_THREAD` on the latter) has an
 //! engine timer at its next expiry; the engine queues the signal with `SI_TIMER` and the
-//! timer's id and value (`engine::signal`). A `SIGEV_NONE` timer needs no engine timer:
+//! timer's id and value (`world::signal`). A `SIGEV_NONE` timer needs no engine timer:
 //! `timer_gettime` computes it from the schedule. A timer on a CPU-time clock (the
 //! process's, a thread's of the process, or another process's) has its schedule on that
 //! clock's readings instead and no engine timer: it is checked each time a thread is
-//! charged CPU time (`engine::cpu`), and its signal goes to the running thread unless it
+//! charged CPU time (`world::cpu`), and its signal goes to the running thread unless it
 //! was given one or the running thread blocks the signal.
 //!
 //! A timerfd's kernel placeholder is a real, never-armed timerfd (so `timerfd_create`'s
@@ -18,7 +18,6 @@
 //! are counted lazily: an engine timer only wakes waiters at the next expiry.
 
 use super::{io::lookup, Out, Post, Res};
-use crate::engine::{Engine, TimerKey, Vtid};
 use crate::errno::Errno;
 use crate::fd::{Fd, Kind, Obj};
 use crate::syscall::calls::{
@@ -26,6 +25,7 @@ use crate::syscall::calls::{
     TimerfdGettime, TimerfdSettime,
 };
 use crate::time::{Periodic, TimerId, VTime};
+use crate::world::{TimerKey, Vtid, World};
 
 /// Most POSIX timers one process may hold (Linux bounds them by memory and
 /// `RLIMIT_SIGPENDING`; this keeps a hostile guest from growing the table without end).
@@ -66,7 +66,7 @@ pub(crate) struct PosixTimer {
     /// `timer_getoverrun`: the overruns of the last signal delivered.
     pub(crate) overrun: i32,
     /// Its CPU-time clock, if it has one (then `schedule` is in that clock's readings).
-    pub(crate) cpu: Option<crate::engine::cpu::CpuClock>,
+    pub(crate) cpu: Option<crate::world::cpu::CpuClock>,
 }
 
 /// Whether POSIX timers can run on `clock` for thread `tid`: `Ok(None)` for the clocks
@@ -75,10 +75,10 @@ pub(crate) struct PosixTimer {
 /// coarse clocks, the alarm clocks on a machine without an RTC alarm, as this one, and
 /// dynamic fd clocks); `EINVAL` for what is not a clock.
 fn timer_clock(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     clock: i32,
-) -> Result<Option<crate::engine::cpu::CpuClock>, Errno> {
+) -> Result<Option<crate::world::cpu::CpuClock>, Errno> {
     match clock {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {
             Ok(None)
@@ -107,7 +107,7 @@ fn abs_time(now: VTime, clock: i32, value: u64) -> Result<VTime, Errno> {
     Ok(now.plus_nanos(value.saturating_sub(reads)))
 }
 
-fn read_itimerspec(e: &Engine, tid: Vtid, p: u64) -> Result<(u64, u64), Errno> {
+fn read_itimerspec(e: &World, tid: Vtid, p: u64) -> Result<(u64, u64), Errno> {
     let its: libc::itimerspec = e.read_val(tid, p)?;
     Ok((
         super::time::ts_nanos(&its.it_value)?,
@@ -115,7 +115,7 @@ fn read_itimerspec(e: &Engine, tid: Vtid, p: u64) -> Result<(u64, u64), Errno> {
     ))
 }
 
-fn write_itimerspec(e: &Engine, tid: Vtid, p: u64, value: u64, interval: u64) -> Res {
+fn write_itimerspec(e: &World, tid: Vtid, p: u64, value: u64, interval: u64) -> Res {
     let its = libc::itimerspec {
         it_interval: super::time::timespec(interval),
         it_value: super::time::timespec(value),
@@ -125,7 +125,7 @@ fn write_itimerspec(e: &Engine, tid: Vtid, p: u64, value: u64, interval: u64) ->
 }
 
 /// `timer_create(clockid, sevp, timerid)`.
-pub fn timer_create(e: &mut Engine, tid: Vtid, c: TimerCreate) -> Res {
+pub fn timer_create(e: &mut World, tid: Vtid, c: TimerCreate) -> Res {
     let clock = c.clockid.get();
     let cpu = timer_clock(e, tid, clock)?;
     let pid = e.threads[&tid].pid;
@@ -185,7 +185,7 @@ pub fn timer_create(e: &mut Engine, tid: Vtid, c: TimerCreate) -> Res {
 
 /// What timer `t`'s schedule is counted in reads now: the virtual time, or its CPU-time
 /// clock's reading (0 once that clock's thread or process is gone).
-fn timer_now(e: &Engine, t: &PosixTimer) -> VTime {
+fn timer_now(e: &World, t: &PosixTimer) -> VTime {
     match t.cpu {
         Some(c) => VTime(e.cpu_of(c).unwrap_or(0)),
         None => e.now,
@@ -193,7 +193,7 @@ fn timer_now(e: &Engine, t: &PosixTimer) -> VTime {
 }
 
 /// The timer's setting as `timer_gettime` reports it: (value, interval) in ns.
-fn current(e: &mut Engine, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
+fn current(e: &mut World, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
     let t = e.procs.get(&pid).and_then(|p| p.timers.get(&id));
     let now = timer_now(e, t.ok_or(Errno::EINVAL)?);
     let t = e.procs.get_mut(&pid).and_then(|p| p.timers.get_mut(&id));
@@ -210,7 +210,7 @@ fn current(e: &mut Engine, pid: Vtid, id: i32) -> Result<(u64, u64), Errno> {
 }
 
 /// `timer_settime(timerid, flags, new_value, old_value)`.
-pub fn timer_settime(e: &mut Engine, tid: Vtid, c: TimerSettime) -> Res {
+pub fn timer_settime(e: &mut World, tid: Vtid, c: TimerSettime) -> Res {
     let (id, flags) = (c.timerid.get(), c.flags.get() as i32);
     if c.new_value.is_null() {
         return Err(Errno::EINVAL);
@@ -250,9 +250,9 @@ pub fn timer_settime(e: &mut Engine, tid: Vtid, c: TimerSettime) -> Res {
 
 /// Arms POSIX timer `id` of `pid` at `value` (absolute or from now) on its clock, then
 /// every `interval` ns: an engine timer at the expiry of a signal timer on the virtual
-/// clock, a watch (`engine::cpu`) for a signal timer on a CPU-time clock.
+/// clock, a watch (`world::cpu`) for a signal timer on a CPU-time clock.
 fn arm(
-    e: &mut Engine,
+    e: &mut World,
     pid: Vtid,
     id: i32,
     value: u64,
@@ -284,14 +284,14 @@ fn arm(
 }
 
 /// `timer_gettime(timerid, curr_value)`.
-pub fn timer_gettime(e: &mut Engine, tid: Vtid, c: TimerGettime) -> Res {
+pub fn timer_gettime(e: &mut World, tid: Vtid, c: TimerGettime) -> Res {
     let pid = e.threads[&tid].pid;
     let (value, interval) = current(e, pid, c.timerid.get())?;
     write_itimerspec(e, tid, c.curr_value.addr(), value, interval)
 }
 
 /// `timer_getoverrun(timerid)`: the overruns of the timer's last delivered signal.
-pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, c: TimerGetoverrun) -> Res {
+pub fn timer_getoverrun(e: &mut World, tid: Vtid, c: TimerGetoverrun) -> Res {
     let pid = e.threads[&tid].pid;
     let id = c.timerid.get();
     if !e.procs[&pid].timers.contains_key(&id) {
@@ -302,7 +302,7 @@ pub fn timer_getoverrun(e: &mut Engine, tid: Vtid, c: TimerGetoverrun) -> Res {
 }
 
 /// `timer_delete(timerid)`.
-pub fn timer_delete(e: &mut Engine, tid: Vtid, c: TimerDelete) -> Res {
+pub fn timer_delete(e: &mut World, tid: Vtid, c: TimerDelete) -> Res {
     let pid = e.threads[&tid].pid;
     let id = c.timerid.get();
     let p = e.procs.get_mut(&pid).expect("process");
@@ -327,7 +327,7 @@ pub(crate) enum Exit {
 
 impl Exit {
     /// Runs the action with the kernel's return value `ret`.
-    pub(crate) fn run(self, e: &mut Engine, tid: Vtid, ret: i64) -> Option<i64> {
+    pub(crate) fn run(self, e: &mut World, tid: Vtid, ret: i64) -> Option<i64> {
         match self {
             Exit::TimerfdCreated { clock, flags } => timerfd_created(e, tid, ret, clock, flags),
         }
@@ -335,7 +335,7 @@ impl Exit {
 }
 
 /// `timerfd_create(clockid, flags)`: the kernel validates and makes the placeholder.
-pub fn timerfd_create(_e: &mut Engine, _tid: Vtid, c: TimerfdCreate) -> Res {
+pub fn timerfd_create(_e: &mut World, _tid: Vtid, c: TimerfdCreate) -> Res {
     let (clock, flags) = (c.clockid.get(), c.flags.get() as i32);
     Ok(Out::PassThen(Post::Timer(Exit::TimerfdCreated {
         clock,
@@ -344,7 +344,7 @@ pub fn timerfd_create(_e: &mut Engine, _tid: Vtid, c: TimerfdCreate) -> Res {
 }
 
 /// At `timerfd_create`'s exit: a new fd `ret` is installed as a timerfd of the model.
-fn timerfd_created(e: &mut Engine, tid: Vtid, ret: i64, clock: i32, flags: i32) -> Option<i64> {
+fn timerfd_created(e: &mut World, tid: Vtid, ret: i64, clock: i32, flags: i32) -> Option<i64> {
     if ret >= 0 {
         e.files.timerfds.push(crate::fd::TimerFd {
             clock,
@@ -362,7 +362,7 @@ fn timerfd_created(e: &mut Engine, tid: Vtid, ret: i64, clock: i32, flags: i32) 
 
 /// The timerfd behind `fd`: `Ok(None)` for a kernel fd (the kernel answers), `EINVAL`
 /// for a virtual fd of another kind.
-fn timerfd_of(e: &Engine, tid: Vtid, fd: u64) -> Result<Option<usize>, Errno> {
+fn timerfd_of(e: &World, tid: Vtid, fd: u64) -> Result<Option<usize>, Errno> {
     match lookup(e, tid, fd) {
         None => Ok(None),
         Some(Fd { file, .. }) => match e.files.file(file).kind {
@@ -373,14 +373,14 @@ fn timerfd_of(e: &Engine, tid: Vtid, fd: u64) -> Result<Option<usize>, Errno> {
 }
 
 /// Counts timerfd `id`'s expirations up to now.
-fn timerfd_advance(e: &mut Engine, id: usize) {
+fn timerfd_advance(e: &mut World, id: usize) {
     let now = e.now;
     let t = &mut e.files.timerfds[id];
     t.ticks = t.ticks.saturating_add(t.schedule.advance(now));
 }
 
 /// `timerfd_settime(fd, flags, new_value, old_value)`.
-pub fn timerfd_settime(e: &mut Engine, tid: Vtid, c: TimerfdSettime) -> Res {
+pub fn timerfd_settime(e: &mut World, tid: Vtid, c: TimerfdSettime) -> Res {
     if lookup(e, tid, c.fd.raw()).is_none() {
         return Ok(Out::Pass);
     }
@@ -423,7 +423,7 @@ pub fn timerfd_settime(e: &mut Engine, tid: Vtid, c: TimerfdSettime) -> Res {
 }
 
 /// `timerfd_gettime(fd, curr_value)`.
-pub fn timerfd_gettime(e: &mut Engine, tid: Vtid, c: TimerfdGettime) -> Res {
+pub fn timerfd_gettime(e: &mut World, tid: Vtid, c: TimerfdGettime) -> Res {
     let Some(id) = timerfd_of(e, tid, c.fd.raw())? else {
         return Ok(Out::Pass);
     };
@@ -435,7 +435,7 @@ pub fn timerfd_gettime(e: &mut Engine, tid: Vtid, c: TimerfdGettime) -> Res {
 
 /// A read of timerfd `id`: the expirations since the last read, as a `u64`.
 pub(crate) fn timerfd_read(
-    e: &mut Engine,
+    e: &mut World,
     tid: Vtid,
     file: usize,
     id: usize,
@@ -464,7 +464,7 @@ pub(crate) fn timerfd_read(
 }
 
 /// Readiness of timerfd `id` (`POLLIN` once it has expired).
-pub(crate) fn timerfd_bits(e: &Engine, id: usize) -> u32 {
+pub(crate) fn timerfd_bits(e: &World, id: usize) -> u32 {
     let t = &e.files.timerfds[id];
     if t.ticks > 0 || t.schedule.due(e.now) {
         libc::POLLIN as u32

@@ -71,7 +71,7 @@ fn namespaces_devices_and_the_clock_are_contained() {
     assert_eq!(h.sys(2, SYS_clock_adjtime, &[99, MEM + 0x100]), err(EINVAL));
     h.put(MEM + 0x100, &1u32.to_le_bytes()); // ADJ_OFFSET
     assert_eq!(h.sys(2, SYS_adjtimex, &[MEM + 0x100]), err(EPERM));
-    let notes: Vec<&String> = h.e.notes.keys().collect();
+    let notes: Vec<&String> = h.e.w.notes.keys().collect();
     let notes = format!("{notes:?}");
     assert!(notes.contains("mount refused with EPERM"), "{notes}");
     assert!(notes.contains("adjtimex refused with EPERM"), "{notes}");
@@ -83,9 +83,9 @@ fn unknown_calls_fail_closed_and_rseq_quietly() {
     assert_eq!(h.sys(2, SYS_rseq, &[0, 0, 0, 0]), err(ENOSYS));
     assert_eq!(h.sys(2, SYS_io_uring_setup, &[8, MEM]), err(ENOSYS));
     assert_eq!(h.sys(2, 1000, &[]), err(ENOSYS));
-    let notes = format!("{:?}", h.e.notes.keys().collect::<Vec<_>>());
+    let notes = format!("{:?}", h.e.w.notes.keys().collect::<Vec<_>>());
     assert!(notes.contains("rseq answered ENOSYS"), "{notes}");
     assert!(notes.contains("io_uring_setup answered ENOSYS"), "{notes}");
-    let warnings = format!("{:?}", h.e.warnings.keys().collect::<Vec<_>>());
+    let warnings = format!("{:?}", h.e.w.warnings.keys().collect::<Vec<_>>());
     assert!(warnings.contains("unsupported syscall"), "{warnings}");
 }

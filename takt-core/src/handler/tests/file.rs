@@ -38,8 +38,8 @@ fn stat_shows_takts_identity_and_times_at_its_exit() {
         assert_eq!(h.sys(2, nr, &args), Done::Kernel);
         assert_eq!(h.kernel(2, 0), 0);
         let st = read_stat(&h, buf);
-        assert_eq!(st.st_ino, h.e.ids.ino((0x803, 4242)), "syscall {nr}");
-        assert_eq!(st.st_dev, h.e.ids.dev(0x803));
+        assert_eq!(st.st_ino, h.e.w.ids.ino((0x803, 4242)), "syscall {nr}");
+        assert_eq!(st.st_dev, h.e.w.ids.dev(0x803));
         assert_eq!(
             st.st_mtime, EPOCH_SECS as i64,
             "never seen changed: the epoch"

@@ -12,13 +12,13 @@ use rand::SeedableRng;
 fn sys_faulted(h: &mut H, tid: i32, nr: i64, args: &[u64]) -> (Done, bool) {
     let mut a = [0u64; 6];
     a[..args.len()].copy_from_slice(args);
-    let t = h.e.threads.get_mut(&tid).expect("a test thread");
+    let t = h.e.w.threads.get_mut(&tid).expect("a test thread");
     t.regs = Some(Regs::at_seccomp_stop(nr, a));
     let call = crate::syscall::Syscall::decode(nr as u32, a);
     t.cur = call;
     t.short = None;
     t.capture = None;
-    let (out, faulted) = dispatch_with_faults(&mut h.e, tid, &call);
+    let (out, faulted) = dispatch_with_faults(&mut h.e.w, tid, &call);
     h.e.apply(tid, out);
     (h.done(tid), faulted)
 }
@@ -35,7 +35,7 @@ fn a_read_of_a_pipe_is_cut_short_and_keeps_what_it_did_not_read() {
     h.pipe(2, 3, 4, 0);
     h.put(MEM, &[7u8; 100]);
     assert_eq!(h.sys(2, SYS_write, &[4, MEM, 100]), Done::Ret(100));
-    h.e.injector = injector("read", 5);
+    h.e.w.injector = injector("read", 5);
     // No handler, a pipe: of read's faults only a short read can happen.
     let (done, faulted) = sys_faulted(&mut h, 2, SYS_read, &[3, MEM + 0x1000, 100]);
     let Done::Ret(n) = done else {
@@ -44,16 +44,16 @@ fn a_read_of_a_pipe_is_cut_short_and_keeps_what_it_did_not_read() {
     assert!(faulted && (1..100).contains(&n), "{n}");
     // The count register was lowered to what the fault keeps.
     assert_eq!(
-        h.e.threads[&2].cur.encode().1,
+        h.e.w.threads[&2].cur.encode().1,
         [3, MEM + 0x1000, n as u64, 0, 0, 0]
     );
-    h.e.injector = injector("write", 1); // reads no longer faulted
+    h.e.w.injector = injector("write", 1); // reads no longer faulted
     assert_eq!(
         h.sys(2, SYS_read, &[3, MEM + 0x1000, 100]),
         Done::Ret(100 - n)
     );
     // One byte cannot be cut short: not faulted.
-    h.e.injector = injector("read", 5);
+    h.e.w.injector = injector("read", 5);
     assert_eq!(h.sys(2, SYS_write, &[4, MEM, 1]), Done::Ret(1));
     let (done, faulted) = sys_faulted(&mut h, 2, SYS_read, &[3, MEM + 0x1000, 1]);
     assert_eq!((done, faulted), (Done::Ret(1), false));
@@ -64,8 +64,8 @@ fn close_reports_its_injected_error_after_the_kernel_closed() {
     let mut h = H::new();
     // A handler that interrupts, and close of a kernel fd (a file): every error of
     // close's table can happen.
-    h.e.procs.get_mut(&2).unwrap().sig[SIGUSR1 as usize].handler = 0x1234;
-    h.e.injector = injector("close", 3);
+    h.e.w.procs.get_mut(&2).unwrap().sig[SIGUSR1 as usize].handler = 0x1234;
+    h.e.w.injector = injector("close", 3);
     let (done, faulted) = sys_faulted(&mut h, 2, SYS_close, &[40]);
     assert_eq!((done, faulted), (Done::Kernel, true));
     let seen = h.kernel(2, 0);

@@ -100,13 +100,13 @@ fn an_eventfd_counts_and_its_semaphore_mode_counts_down_by_one() {
 
 /// The virtual descriptor `fd` of process 2, if it is one.
 fn vfd(h: &H, fd: i32) -> Option<crate::fd::Fd> {
-    h.e.files.get(h.e.threads[&2].fdt, i64::from(fd))
+    h.e.w.files.get(h.e.w.threads[&2].fdt, i64::from(fd))
 }
 
 /// The call `tid` was rewritten into: its number and arguments.
 fn rewritten(h: &H, tid: i32) -> (i64, [u64; 6]) {
     use crate::engine::{Resume, State};
-    match &h.e.threads[&tid].state {
+    match &h.e.w.threads[&tid].state {
         State::Ready(Resume::RegsToExit(r)) => (r.syscall_nr(), r.args()),
         other => panic!("not rewritten: {other:?}"),
     }
@@ -149,7 +149,7 @@ fn dup_dup2_dup3_and_f_dupfd_record_the_new_descriptor_at_exit() {
     h.kernel(2, 4);
     assert!(vfd(&h, 4).is_some());
     assert_eq!(h.sys(2, SYS_dup2, &[20, 21]), Done::Kernel);
-    assert!(h.e.threads[&2].post.is_none(), "no exit action");
+    assert!(h.e.w.threads[&2].post.is_none(), "no exit action");
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn fcntl_sets_flags_resizes_pipes_and_makes_waiting_locks_try_once() {
         Done::Kernel
     );
     assert!(
-        h.e.threads[&2].post.is_none(),
+        h.e.w.threads[&2].post.is_none(),
         "no exit stop for plain flags"
     );
     assert_eq!(h.sys(2, SYS_read, &[3, MEM, 1]), err(EAGAIN));
@@ -234,31 +234,31 @@ fn fcntl_sets_flags_resizes_pipes_and_makes_waiting_locks_try_once() {
     let file = vfd(&h, 3).expect("a virtual fd").file;
     assert_eq!(h.sys(2, SYS_fcntl, &[3, F_SETOWN as u64, 2]), Done::Kernel);
     h.kernel(2, 0);
-    assert_eq!(h.e.files.file(file).signal_io.owner, 2);
+    assert_eq!(h.e.w.files.file(file).signal_io.owner, 2);
     assert_eq!(
         h.sys(2, SYS_fcntl, &[3, F_SETFL as u64, O_ASYNC as u64]),
         Done::Kernel
     );
     h.kernel(2, -(EINVAL as i64));
-    assert!(!h.e.files.file(file).signal_io.on, "not on a failure");
+    assert!(!h.e.w.files.file(file).signal_io.on, "not on a failure");
     assert_eq!(
         h.sys(2, SYS_fcntl, &[3, F_SETFL as u64, O_ASYNC as u64]),
         Done::Kernel
     );
     h.kernel(2, 0);
-    assert!(h.e.files.file(file).signal_io.on);
-    assert!(h.e.signal_io.contains(&file));
+    assert!(h.e.w.files.file(file).signal_io.on);
+    assert!(h.e.w.signal_io.contains(&file));
     assert_eq!(
         h.sys(2, SYS_fcntl, &[3, 10 /* F_SETSIG */, 40]),
         Done::Kernel
     );
     h.kernel(2, 0);
-    assert_eq!(h.e.files.file(file).signal_io.sig, 40);
+    assert_eq!(h.e.w.files.file(file).signal_io.sig, 40);
     // F_SETOWN_EX(F_OWNER_PGRP, 2): the group, as a negative owner.
     h.put(MEM, &[2i32.to_le_bytes(), 2i32.to_le_bytes()].concat());
     assert_eq!(h.sys(2, SYS_fcntl, &[3, 15, MEM]), Done::Kernel);
     h.kernel(2, 0);
-    let io = h.e.files.file(file).signal_io;
+    let io = h.e.w.files.file(file).signal_io;
     assert_eq!((io.owner, io.thread), (-2, None));
 }
 
@@ -361,7 +361,7 @@ fn calls_between_two_fds_are_refused_on_virtual_ones() {
         "preadv2",
     ] {
         let warning = format!("{name} on a virtual fd answered EINVAL");
-        assert!(h.e.warnings.contains_key(&warning), "{warning}");
+        assert!(h.e.w.warnings.contains_key(&warning), "{warning}");
     }
 }
 

@@ -22,9 +22,10 @@ mod time;
 mod timer;
 
 use crate::config::{Config, NodeSpec};
-use crate::engine::{Engine, Resume, State, Vtid};
+use crate::engine::Engine;
 use crate::syscall::capture::LocalMemory;
 use crate::time::VTime;
+use crate::world::{Resume, State, Vtid};
 
 /// Start of the test threads' memory (one region, shared by all of them).
 pub(super) const MEM: u64 = 0x10_0000;
@@ -64,10 +65,10 @@ impl H {
             ..Config::default()
         };
         let mut e = Engine::new(cfg);
-        for (i, n) in e.cfg.nodes.clone().iter().enumerate() {
-            assert_eq!(e.net.add_node(&n.name, n.addr), i);
+        for (i, n) in e.w.cfg.nodes.clone().iter().enumerate() {
+            assert_eq!(e.w.net.add_node(&n.name, n.addr), i);
         }
-        e.mem = Box::new(crate::handler::memory::SharedLocal(
+        e.w.mem = Box::new(crate::handler::memory::SharedLocal(
             std::cell::RefCell::new(LocalMemory::new().with(MEM, vec![0u8; MEM_LEN])),
         ));
         let mut h = H { e };
@@ -84,7 +85,7 @@ impl H {
     pub fn sys(&mut self, tid: Vtid, nr: i64, args: &[u64]) -> Done {
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
-        let t = self.e.threads.get_mut(&tid).expect("a test thread");
+        let t = self.e.w.threads.get_mut(&tid).expect("a test thread");
         t.regs = Some(crate::sys::Regs::at_seccomp_stop(nr, a));
         let call = crate::syscall::Syscall::decode(nr as u32, a);
         t.cur = call;
@@ -93,14 +94,15 @@ impl H {
         t.progress = 0;
         t.spin = 0;
         t.capture = None;
-        let out = super::dispatch(&mut self.e, tid, &call);
+        let out = super::dispatch(&mut self.e.w, tid, &call);
+        self.e.apply_effects();
         self.e.apply(tid, out);
         self.done(tid)
     }
 
     /// Where `tid`'s call stands.
     pub fn done(&self, tid: Vtid) -> Done {
-        match &self.e.threads[&tid].state {
+        match &self.e.w.threads[&tid].state {
             State::Ready(Resume::Regs(r)) => match r.emulated() {
                 Some(v) => Done::Ret(v),
                 None => Done::Kernel,
@@ -113,20 +115,20 @@ impl H {
     /// The kernel answered `ret` to `tid`'s call (passed on): runs the call's exit
     /// action, if any; returns what the guest then sees.
     pub fn kernel(&mut self, tid: Vtid, ret: i64) -> i64 {
-        let post = self.e.threads.get_mut(&tid).expect("thread").post.take();
+        let post = self.e.w.threads.get_mut(&tid).expect("thread").post.take();
         let seen = post
-            .and_then(|p| p.call(&mut self.e, tid, ret))
+            .and_then(|p| p.call(&mut self.e.w, tid, ret))
             .unwrap_or(ret);
-        self.e.set_ready(tid, Resume::Cont(0));
+        self.e.w.set_ready(tid, Resume::Cont(0));
         seen
     }
 
     /// Runs `tid`'s parked call again if something woke it (as the run loop does);
     /// returns where it stands.
     pub fn wake(&mut self, tid: Vtid) -> Done {
-        if matches!(self.e.threads[&tid].state, State::Ready(Resume::Retry)) {
+        if matches!(self.e.w.threads[&tid].state, State::Ready(Resume::Retry)) {
             if let Some(r) = self.e.retry(tid) {
-                self.e.set_ready(tid, r);
+                self.e.w.set_ready(tid, r);
             }
         }
         self.done(tid)
@@ -134,20 +136,21 @@ impl H {
 
     /// Moves the virtual clock to `t` and fires what is due.
     pub fn clock(&mut self, t: VTime) {
-        self.e.now = t;
+        self.e.w.now = t;
         self.e.fire_due().expect("timers fire");
     }
 
     /// Guest memory at `addr`.
     pub fn put(&self, addr: u64, bytes: &[u8]) {
         self.e
+            .w
             .write_mem(2, addr, bytes)
             .expect("mapped test memory");
     }
 
     /// `len` bytes of guest memory at `addr`.
     pub fn get(&self, addr: u64, len: usize) -> Vec<u8> {
-        self.e.read_mem(2, addr, len).expect("mapped test memory")
+        self.e.w.read_mem(2, addr, len).expect("mapped test memory")
     }
 
     /// A pipe of `pid`'s with fds `r` and `w`, as `pipe2(fds, flags)` makes it when the
@@ -169,10 +172,10 @@ impl H {
     /// Process `to` gets `from`'s descriptors `fds` (the same open files, as after a
     /// fork).
     pub fn share(&mut self, from: Vtid, to: Vtid, fds: &[i32]) {
-        let (a, b) = (self.e.threads[&from].fdt, self.e.threads[&to].fdt);
+        let (a, b) = (self.e.w.threads[&from].fdt, self.e.w.threads[&to].fdt);
         for &fd in fds {
-            let f = self.e.files.get(a, fd as i64).expect("a virtual fd").file;
-            self.e.files.install(b, fd, f, false);
+            let f = self.e.w.files.get(a, fd as i64).expect("a virtual fd").file;
+            self.e.w.files.install(b, fd, f, false);
         }
     }
 }

@@ -157,8 +157,8 @@ fn select_and_pselect6_report_ready_sets_and_empty_them_on_a_timeout() {
         h.sys(2, SYS_pselect6, &[4, rd, 0, 0, MEM + 0x40, 0]),
         Done::Parked
     );
-    match &h.e.threads[&2].state {
-        crate::engine::State::Blocked(b) => {
+    match &h.e.w.threads[&2].state {
+        crate::world::State::Blocked(b) => {
             let zeroed = vec![(rd, vec![0u8; 8]), (MEM + 0x40, timespec(0, 0))];
             assert_eq!(b.timeout_writes, zeroed, "written if it times out");
             assert_eq!(b.remaining, Some(Remaining::Timespec(MEM + 0x40)));
@@ -191,23 +191,23 @@ fn select_and_pselect6_report_ready_sets_and_empty_them_on_a_timeout() {
 #[test]
 fn epoll_create_takes_no_flags_from_its_size() {
     let mut h = H::new();
-    let fdt = h.e.threads[&2].fdt;
+    let fdt = h.e.w.threads[&2].fdt;
     // epoll_create(size): a size with O_CLOEXEC's bit set is only a size.
     assert_eq!(
         h.sys(2, SYS_epoll_create, &[EPOLL_CLOEXEC as u64]),
         Done::Kernel
     );
     h.kernel(2, 5);
-    assert!(!h.e.files.get(fdt, 5).expect("an epoll fd").cloexec);
+    assert!(!h.e.w.files.get(fdt, 5).expect("an epoll fd").cloexec);
     assert_eq!(
         h.sys(2, SYS_epoll_create1, &[EPOLL_CLOEXEC as u64]),
         Done::Kernel
     );
     h.kernel(2, 6);
-    assert!(h.e.files.get(fdt, 6).expect("an epoll fd").cloexec);
+    assert!(h.e.w.files.get(fdt, 6).expect("an epoll fd").cloexec);
     assert_eq!(h.sys(2, SYS_epoll_create1, &[0]), Done::Kernel);
     h.kernel(2, -(EMFILE as i64));
-    assert_eq!(h.e.files.get(fdt, 7), None, "nothing made on a failure");
+    assert_eq!(h.e.w.files.get(fdt, 7), None, "nothing made on a failure");
 }
 
 #[test]

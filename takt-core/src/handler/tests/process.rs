@@ -37,7 +37,7 @@ fn waits_without_children_fail_with_echild_and_bad_options_with_einval() {
 fn a_parent_waits_for_its_exited_child_and_reaps_it_once() {
     let mut h = H::new();
     h.process(3, 0);
-    h.e.procs.get_mut(&3).unwrap().ppid = 2;
+    h.e.w.procs.get_mut(&3).unwrap().ppid = 2;
     assert_eq!(h.sys(2, SYS_wait4, &[3, MEM, 0, 0]), Done::Parked);
     // The child exits with status 7.
     h.e.on_thread_gone(3, 7 << 8).expect("exit handled");
@@ -56,10 +56,10 @@ fn rt_sigaction_records_the_action_the_kernel_installed() {
     let usr1 = SIGUSR1 as u64;
     assert_eq!(h.sys(2, SYS_rt_sigaction, &[usr1, MEM, 0, 8]), Done::Kernel);
     assert_eq!(h.kernel(2, -(EINVAL as i64)), -(EINVAL as i64));
-    assert_eq!(h.e.procs[&2].sig[SIGUSR1 as usize].handler, 0, "refused");
+    assert_eq!(h.e.w.procs[&2].sig[SIGUSR1 as usize].handler, 0, "refused");
     assert_eq!(h.sys(2, SYS_rt_sigaction, &[usr1, MEM, 0, 8]), Done::Kernel);
     assert_eq!(h.kernel(2, 0), 0);
-    let d = h.e.procs[&2].sig[SIGUSR1 as usize];
+    let d = h.e.w.procs[&2].sig[SIGUSR1 as usize];
     assert_eq!((d.handler, d.flags), (0x4000, SA_RESTART as u64));
     // An unwritable oldact: the action is in place, the call fails with EFAULT. The
     // kernel reads an int: the upper half of the signal's register is not its.
@@ -69,9 +69,9 @@ fn rt_sigaction_records_the_action_the_kernel_installed() {
         Done::Kernel
     );
     assert_eq!(h.kernel(2, -(EFAULT as i64)), -(EFAULT as i64));
-    assert_eq!(h.e.procs[&2].sig[SIGUSR2 as usize].handler, 0x4000);
+    assert_eq!(h.e.w.procs[&2].sig[SIGUSR2 as usize].handler, 0x4000);
     assert_eq!(h.sys(2, SYS_rt_sigaction, &[usr1, 0, MEM, 8]), Done::Kernel);
-    assert!(h.e.threads[&2].post.is_none(), "a query changes nothing");
+    assert!(h.e.w.threads[&2].post.is_none(), "a query changes nothing");
 }
 
 #[test]
@@ -79,15 +79,15 @@ fn vfork_and_clone_vfork_become_clones_the_engine_parks_for() {
     let mut h = H::new();
     let flags = (CLONE_VM | CLONE_VFORK | SIGCHLD) as u64;
     assert_eq!(h.sys(2, SYS_clone, &[flags, 0, 0, 0, 0]), Done::Kernel);
-    assert!(h.e.threads[&2].vfork);
+    assert!(h.e.w.threads[&2].vfork);
     assert_eq!(
-        h.e.threads[&2].cur.encode().1,
+        h.e.w.threads[&2].cur.encode().1,
         [(CLONE_VM | SIGCHLD) as u64, 0, 0, 0, 0, 0]
     );
     assert_eq!(h.sys(2, SYS_vfork, &[]), Done::Kernel);
-    assert_eq!(h.e.threads[&2].cur.nr(), SYS_clone as u32);
+    assert_eq!(h.e.w.threads[&2].cur.nr(), SYS_clone as u32);
     assert_eq!(h.sys(2, SYS_fork, &[]), Done::Kernel);
-    assert!(!h.e.threads[&2].vfork);
+    assert!(!h.e.w.threads[&2].vfork);
     // Namespaces are refused, after copy_process's own checks.
     let newnet = (CLONE_NEWNET | SIGCHLD) as u64;
     assert_eq!(h.sys(2, SYS_clone, &[newnet, 0, 0, 0, 0]), err(EPERM));
@@ -99,10 +99,10 @@ fn vfork_and_clone_vfork_become_clones_the_engine_parks_for() {
 #[test]
 fn a_failed_first_exec_is_remembered_once() {
     let mut h = H::new();
-    h.e.threads.get_mut(&2).unwrap().initial_exec = true;
+    h.e.w.threads.get_mut(&2).unwrap().initial_exec = true;
     assert_eq!(h.sys(2, SYS_execve, &[MEM, 0, 0]), Done::Kernel);
     assert_eq!(h.kernel(2, -(ENOENT as i64)), -(ENOENT as i64));
-    assert!(!h.e.threads[&2].initial_exec);
+    assert!(!h.e.w.threads[&2].initial_exec);
 }
 
 #[test]
@@ -125,5 +125,5 @@ fn cpu_queries_and_prctl() {
         Done::Kernel
     );
     assert_eq!(h.sys(2, SYS_set_tid_address, &[MEM]), Done::Kernel);
-    assert_eq!(h.e.threads[&2].clear_tid, MEM);
+    assert_eq!(h.e.w.threads[&2].clear_tid, MEM);
 }

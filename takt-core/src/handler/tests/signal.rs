@@ -61,7 +61,7 @@ fn a_blocking_signalfd_parks_its_reader_and_a_failed_one_is_not_modelled() {
     h.process(3, 0);
     assert_eq!(h.sys(3, SYS_signalfd, &[u64::MAX, MEM, 4]), Done::Kernel);
     assert_eq!(h.kernel(3, -(EINVAL as i64)), -(EINVAL as i64));
-    assert!(h.e.files.get(h.e.threads[&3].fdt, 10).is_none());
+    assert!(h.e.w.files.get(h.e.w.threads[&3].fdt, 10).is_none());
 }
 
 #[test]

@@ -112,8 +112,8 @@ fn msghdr(h: &H, at: u64, base: u64, len: u64) {
 fn a_socketpair_carries_messages_both_ways() {
     let mut h = H::new();
     unix_pair(&mut h, SOCK_STREAM | SOCK_CLOEXEC);
-    let fdt = h.e.threads[&2].fdt;
-    assert!(h.e.files.get(fdt, 5).expect("a socket").cloexec);
+    let fdt = h.e.w.threads[&2].fdt;
+    assert!(h.e.w.files.get(fdt, 5).expect("a socket").cloexec);
     h.put(MEM, b"over");
     assert_eq!(h.sys(2, SYS_write, &[5, MEM, 4]), Done::Ret(4));
     assert_eq!(h.sys(2, SYS_read, &[6, MEM + 0x10, 16]), Done::Parked);
@@ -141,7 +141,7 @@ fn a_socketpair_carries_messages_both_ways() {
         Done::Kernel
     );
     h.kernel(2, -(EMFILE as i64));
-    assert_eq!(h.e.files.get(fdt, 0), None);
+    assert_eq!(h.e.w.files.get(fdt, 0), None);
     assert_eq!(
         h.sys(
             2,
@@ -287,10 +287,10 @@ fn accept_without_flags_makes_the_placeholder_and_a_refused_one_closes_it() {
         (&peer[..2], &peer[4..]),
         (&sockaddr_in([0; 4], 0)[..2], &[10, 0, 0, 2][..])
     );
-    let fdt = h.e.threads[&2].fdt;
-    assert!(h.e.files.get(fdt, 5).is_some());
+    let fdt = h.e.w.threads[&2].fdt;
+    assert!(h.e.w.files.get(fdt, 5).is_some());
     // The kernel refuses the placeholder: no descriptor.
     assert_eq!(h.sys(2, SYS_accept4, &[3, 0, 0, 0]), Done::Kernel);
     h.kernel(2, -(EMFILE as i64));
-    assert_eq!(h.e.files.get(fdt, 6), None);
+    assert_eq!(h.e.w.files.get(fdt, 6), None);
 }

@@ -16,7 +16,7 @@ fn timespec(h: &H, at: u64) -> (i64, i64) {
 #[test]
 fn clocks_read_the_virtual_time() {
     let mut h = H::new();
-    h.e.now = VTime::ZERO.plus_nanos(1_500_000_000);
+    h.e.w.now = VTime::ZERO.plus_nanos(1_500_000_000);
     assert_eq!(
         h.sys(2, SYS_clock_gettime, &[CLOCK_REALTIME as u64, MEM]),
         Done::Ret(0)
@@ -63,7 +63,7 @@ fn a_sleep_parks_until_its_deadline() {
 #[test]
 fn an_absolute_clock_nanosleep_in_the_past_returns_at_once() {
     let mut h = H::new();
-    h.e.now = VTime::ZERO.plus_nanos(5_000_000_000);
+    h.e.w.now = VTime::ZERO.plus_nanos(5_000_000_000);
     let ts = [(BOOT_SECS as i64).to_le_bytes(), 0i64.to_le_bytes()].concat();
     h.put(MEM, &ts);
     let abs = TIMER_ABSTIME as u64;
@@ -81,7 +81,7 @@ fn an_absolute_clock_nanosleep_in_the_past_returns_at_once() {
 fn alarms_and_itimers_report_what_was_left() {
     let mut h = H::new();
     assert_eq!(h.sys(2, SYS_alarm, &[5]), Done::Ret(0));
-    h.e.now = VTime::ZERO.plus_nanos(1_400_000_000);
+    h.e.w.now = VTime::ZERO.plus_nanos(1_400_000_000);
     // The kernel reads an unsigned int: 1 << 32 is 0, which cancels.
     assert_eq!(
         h.sys(2, SYS_alarm, &[1 << 32]),
@@ -134,7 +134,7 @@ fn getrandom_checks_the_flags_the_kernel_reads() {
 #[test]
 fn resource_queries_read_the_model() {
     let mut h = H::new();
-    h.e.now = VTime::ZERO.plus_nanos(3_000_000_000);
+    h.e.w.now = VTime::ZERO.plus_nanos(3_000_000_000);
     assert_eq!(
         h.sys(2, SYS_times, &[0]),
         Done::Ret((BOOT_SECS as i64 + 3) * 100)

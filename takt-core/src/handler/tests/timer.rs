@@ -52,7 +52,7 @@ fn a_posix_timer_is_created_armed_read_and_deleted() {
         Done::Ret(0)
     );
     assert_eq!(get_its(&h, MEM + 0x500), (0, 0), "it was disarmed");
-    h.e.now = VTime::ZERO.plus_nanos(300_000_000);
+    h.e.w.now = VTime::ZERO.plus_nanos(300_000_000);
     // The kernel reads an int: the register's upper half is not part of the id.
     let id0 = 0xdead_0000_0000u64;
     assert_eq!(
@@ -112,5 +112,5 @@ fn a_timerfd_made_by_the_kernel_counts_expirations_on_the_virtual_clock() {
         Done::Kernel
     );
     assert_eq!(h.kernel(2, -(EMFILE as i64)), -(EMFILE as i64));
-    assert!(h.e.files.get(h.e.threads[&2].fdt, 8).is_none());
+    assert!(h.e.w.files.get(h.e.w.threads[&2].fdt, 8).is_none());
 }

@@ -8,13 +8,13 @@
 //! the engine never keeps a copy that could drift. Every signal is generated at a point
 //! the engine orders, so what it reads there is deterministic.
 
-use super::{Engine, Resume, State, TimerKey, Vtid};
+use super::{Resume, State, TimerKey, Vtid, World};
 use crate::fd::Obj;
 use crate::handler::timer::Notify;
 use crate::sys::{self, signal::SigSets, signal::Siginfo, signal::TimerSiginfo};
 use crate::syscall::Syscall;
 
-impl Engine {
+impl World {
     /// Thread `tid`'s signal sets (all empty if it is gone).
     pub(crate) fn sig_sets(&self, tid: Vtid) -> SigSets {
         self.threads
@@ -120,9 +120,7 @@ impl Engine {
         let Some(&first) = p.threads.iter().min_by_key(|&&t| (t != pid, t)) else {
             return;
         };
-        if let Err(e) = self.collect_vanished(first) {
-            self.warn(format!("collecting a SIGKILLed process: {e}"));
-        }
+        self.effects.push(super::Effect::Collect(first));
     }
 
     fn interrupt_for_signal(&mut self, pid: Vtid, sig: i32, target: Option<Vtid>) {

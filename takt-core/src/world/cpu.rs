@@ -26,7 +26,7 @@
 //! the tick of the thread that used the time), and a call of that thread that parked
 //! is interrupted by it as by any signal.
 
-use super::{Engine, State, Vtid};
+use super::{State, Vtid, World};
 use crate::handler::timer::Notify;
 use crate::time::VTime;
 
@@ -89,7 +89,7 @@ pub(crate) fn put_ticks(out: &mut [u8], cpu: CpuTime) {
 /// The name a thread parked in `clock_nanosleep` on a CPU-time clock blocks under.
 pub(crate) const CPU_SLEEP: &str = "a CPU-time clock to reach its deadline";
 
-impl Engine {
+impl World {
     /// What CPU-time clock `c` reads now (`None`: its thread or process is gone).
     pub(crate) fn cpu_of(&self, c: CpuClock) -> Option<u64> {
         let t = if c.thread {

@@ -12,7 +12,7 @@
 //! was sent to; `SIGCONT` (which the kernel also gets) discards it, as Linux discards
 //! pending stop signals, so it is never delivered. A stop signal that is blocked when it
 //! is generated stops the process when a thread unblocks it and it is delivered
-//! ([`Engine::on_signal`]). `SIGTSTP`, `SIGTTIN` and `SIGTTOU` are discarded for an
+//! (`Engine::on_signal`). `SIGTSTP`, `SIGTTIN` and `SIGTTOU` are discarded for an
 //! orphaned process group, as Linux does.
 //!
 //! `SIGCONT` continues a stopped process when it is generated, even blocked or ignored.
@@ -31,7 +31,7 @@
 //! one the kernel delivers later is stale and swallowed, unless its process is not
 //! stopped (a path that did not model it): then it stops the process.
 
-use super::{Engine, Vtid};
+use super::{Vtid, World};
 use crate::sys::{self, signal::ChildSiginfo, signal::Siginfo};
 
 /// A child's stop or continue its parent has not waited for yet.
@@ -62,7 +62,7 @@ pub(crate) fn from_watchdog(info: &[u8; 128]) -> bool {
     code == SI_TKILL && (pid == 0 || pid == std::process::id() as i32)
 }
 
-impl Engine {
+impl World {
     /// Whether process `pid` is stopped (job control): its threads are not scheduled.
     pub(crate) fn job_stopped(&self, pid: Vtid) -> bool {
         self.procs.get(&pid).is_some_and(|p| p.stop.is_some())
@@ -154,25 +154,10 @@ impl Engine {
         self.notify_children_changed(ppid);
     }
 
-    /// Thread `tid` was picked to run: a process sent `SIGKILL` is collected instead
-    /// (`Some`: the step is done, see [`Engine::reap_killed`]); a continued one tells
-    /// its parent now.
-    pub(crate) fn before_run(&mut self, tid: Vtid) -> Option<Result<(), crate::Error>> {
-        let pid = self.threads[&tid].pid;
-        let p = &self.procs[&pid];
-        if p.killed {
-            return Some(self.reap_killed(tid));
-        }
-        if p.tell_continued {
-            self.ran(pid);
-        }
-        None
-    }
-
     /// A thread of `pid` is about to run: if the process was continued since it last
     /// ran, its parent is sent `SIGCHLD` with `CLD_CONTINUED` now (Linux sends it from
     /// the continued process, when it runs; a `SIGKILL` before that cancels it).
-    fn ran(&mut self, pid: Vtid) {
+    pub(crate) fn ran(&mut self, pid: Vtid) {
         if let Some(p) = self.procs.get_mut(&pid).filter(|p| p.tell_continued) {
             p.tell_continued = false;
             self.tell_parent(pid, libc::CLD_CONTINUED, libc::SIGCONT);
