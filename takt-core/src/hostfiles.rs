@@ -377,7 +377,7 @@ fn state_name(c: char) -> &'static str {
 /// ([`ProcIds::cpu`]), and the fields that count host time or host events fixed: page
 /// faults (10–13) and guest times (43, 44) 0, the start time (22) the run's start in
 /// clock ticks
-/// since the virtual boot ([`crate::handler::time::BOOT_SECS`] before it), the CPU it
+/// since the virtual boot ([`crate::time::BOOT_SECS`] before it), the CPU it
 /// last ran on (39) 0, block I/O delay (42) 0.
 pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
     let close = host.rfind(')')?;
@@ -405,7 +405,7 @@ pub fn proc_stat(host: &str, ids: &ProcIds<'_>) -> Option<String> {
         fields[5] = (ids.map)(tpgid).to_string();
     }
     // Field n of stat is fields[n - 3].
-    let start = (crate::handler::time::BOOT_SECS * 100).to_string();
+    let start = (crate::time::BOOT_SECS * 100).to_string();
     for n in (10..=13).chain([39, 42, 43, 44]) {
         if let Some(f) = fields.get_mut(n - 3) {
             *f = "0".into();

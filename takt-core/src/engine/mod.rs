@@ -19,7 +19,7 @@ mod time;
 use crate::config::Config;
 use crate::errno::Errno;
 use crate::fd::{Files, Obj};
-use crate::handler::{self, Blocked, Out};
+use crate::handler::{self, Blocked, Out, Post};
 use crate::report::{Line, Outcome, Report};
 use crate::sched::Scheduler;
 use crate::sys::{self, watchdog::Watch, RealTid, Running, Stop, StopReason, Stopped};
@@ -51,6 +51,8 @@ pub struct Engine {
     /// What the handlers see: the models and tables.
     pub(crate) w: World,
     pub(crate) streams: Vec<Stream>,
+    /// Each thread's action at the exit of the call it is in, if its handler left one.
+    pub(crate) posts: BTreeMap<Vtid, Post>,
     faults_on: bool,
     sched: Scheduler,
     pub(crate) trace: Trace,
@@ -128,7 +130,7 @@ impl Engine {
         let watch = Watch::register(cfg.preempt_slice);
         let filter = filter(&cfg);
         let w = World {
-            mem: Box::new(handler::memory::TraceeMemory),
+            mem: Box::new(crate::world::memory::TraceeMemory),
             cfg,
             now: VTime::ZERO,
             procs: BTreeMap::new(),
@@ -173,6 +175,7 @@ impl Engine {
             filter,
             plans: Vec::new(),
             streams: Vec::new(),
+            posts: BTreeMap::new(),
             faults_on,
             nondeterminism: Vec::new(),
             pidns: None,
@@ -219,6 +222,7 @@ impl Engine {
         let end = self.w.cfg.completion_time.map(|d| VTime::ZERO.after(d));
         let mut runnable = Vec::new();
         loop {
+            self.apply_effects();
             if let Some(outcome) = self.ended(&must_finish, end) {
                 return Ok(outcome);
             }
@@ -715,6 +719,7 @@ impl Engine {
             for fx in std::mem::take(&mut self.w.effects) {
                 match fx {
                     Effect::Yield(tid) => self.sched.yielded(tid),
+                    Effect::SignalIo(obj) => handler::io::signal_io(&mut self.w, obj),
                     Effect::Output { stream, pid, data } => self.write_output(stream, pid, &data),
                     Effect::Collect(tid) => {
                         if let Err(e) = self.collect_vanished(tid) {
@@ -778,8 +783,7 @@ impl Engine {
                 self.w.set_ready(tid, Resume::Cont(0));
             }
             Ok(Out::PassThen(post)) => {
-                let t = self.w.threads.get_mut(&tid).expect("thread exists");
-                t.post = Some(post);
+                self.posts.insert(tid, post);
                 self.w.set_ready(tid, Resume::ToExit);
             }
             Ok(Out::Rewrite {
@@ -791,7 +795,10 @@ impl Engine {
                 let mut regs = t.regs.expect("at a seccomp stop");
                 t.restore = Some(regs.args());
                 regs.rewrite(new_nr, new_args);
-                t.post = post;
+                match post {
+                    Some(p) => self.posts.insert(tid, p),
+                    None => self.posts.remove(&tid),
+                };
                 self.w.set_ready(tid, Resume::RegsToExit(regs));
             }
             Ok(Out::Block(b)) => self.block(tid, b),
@@ -806,8 +813,8 @@ impl Engine {
 
     /// A syscall-exit stop: run the post action registered at entry.
     fn on_syscall_exit(&mut self, tid: Vtid) -> Result<(), Error> {
+        let post = self.posts.remove(&tid);
         let t = self.w.threads.get_mut(&tid).expect("thread exists");
-        let post = t.post.take();
         let mut regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),

@@ -143,7 +143,6 @@ impl Engine {
                     nr: u32::MAX,
                     args: [0; 6],
                 },
-                post: None,
                 fdt,
                 clear_tid: 0,
                 timer: None,
@@ -241,8 +240,8 @@ impl Engine {
             self.w.threads.get_mut(&parent).expect("parent").state =
                 State::Blocked(crate::handler::Blocked::new("vfork child to exec or exit"));
         } else {
-            self.w
-                .set_ready(parent, Self::after_event(&self.w.threads[&parent]));
+            let r = self.after_event(parent);
+            self.w.set_ready(parent, r);
         }
         Ok(())
     }
@@ -281,8 +280,13 @@ impl Engine {
 
     /// How a thread resumes from a ptrace event inside a syscall: to the syscall's exit
     /// if an action (or a register restore) waits there.
-    pub(crate) fn after_event(t: &Thread) -> Resume {
-        if t.post.is_some() || t.restore.is_some() {
+    pub(crate) fn after_event(&self, tid: Vtid) -> Resume {
+        let restore = self
+            .w
+            .threads
+            .get(&tid)
+            .is_some_and(|t| t.restore.is_some());
+        if self.posts.contains_key(&tid) || restore {
             Resume::ToExit
         } else {
             Resume::Cont(0)
@@ -291,8 +295,8 @@ impl Engine {
 
     /// `PTRACE_EVENT_EXEC`: a new program image.
     pub(crate) fn on_exec(&mut self, tid: Vtid) -> Result<(), Error> {
+        self.posts.remove(&tid); // the execve succeeded; its failure handler is moot
         let t = self.w.threads.get_mut(&tid).expect("thread exists");
-        t.post = None; // the execve succeeded; its failure handler is moot
         t.initial_exec = false;
         let pid = t.pid;
         let real = t.real;
@@ -327,7 +331,7 @@ impl Engine {
         }
         let p = self.w.procs.get_mut(&pid).expect("process exists");
         if let Some(parent) = p.vfork_parent.take() {
-            let r = Self::after_event(&self.w.threads[&parent]);
+            let r = self.after_event(parent);
             self.w.set_ready(parent, r);
         }
         let path = sys::procfs::exe(real).unwrap_or_default();
@@ -413,7 +417,7 @@ impl Engine {
                 | libc::SYS_rt_sigqueueinfo
                 | libc::SYS_rt_tgsigqueueinfo
         );
-        if let Some(post) = t.post.take().filter(|_| sends) {
+        if let Some(post) = self.posts.remove(&tid).filter(|_| sends) {
             t.restore = None;
             post.call(&mut self.w, tid, 0);
             self.apply_effects();
@@ -537,6 +541,7 @@ impl Engine {
         let Some(t) = self.w.threads.remove(&tid) else {
             return;
         };
+        self.posts.remove(&tid);
         self.sched.remove_thread(tid);
         if let Some(id) = t.timer {
             self.w.timers.cancel(id);
@@ -609,8 +614,8 @@ impl Engine {
             rep.exit_time = Some(self.w.now);
         }
         if let Some(parent) = vfork_parent {
-            if let Some(t) = self.w.threads.get(&parent) {
-                let r = Self::after_event(t);
+            if self.w.threads.contains_key(&parent) {
+                let r = self.after_event(parent);
                 self.w.set_ready(parent, r);
             }
         }

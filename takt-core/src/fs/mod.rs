@@ -198,7 +198,7 @@ impl TimeBook {
 /// A stamp for virtual time `t` (seconds since the virtual epoch added).
 pub fn stamp(t: VTime) -> Stamp {
     let ns = t.as_nanos();
-    let secs = (crate::handler::time::EPOCH_SECS).saturating_add(ns / 1_000_000_000);
+    let secs = (crate::time::EPOCH_SECS).saturating_add(ns / 1_000_000_000);
     (secs as i64, (ns % 1_000_000_000) as i64)
 }
 

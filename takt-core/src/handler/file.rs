@@ -289,7 +289,7 @@ impl World {
         if let Some(t) = self.times.get(id) {
             return t;
         }
-        let epoch = (crate::handler::time::EPOCH_SECS as i64, 0);
+        let epoch = (crate::time::EPOCH_SECS as i64, 0);
         fs::Times {
             atime: epoch,
             mtime: epoch,

@@ -16,7 +16,6 @@ pub mod futex;
 pub mod guest;
 pub mod inject;
 pub mod io;
-pub mod memory;
 pub mod poll;
 pub mod process;
 pub mod sem;
@@ -29,9 +28,9 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::world::{Blocked, Remaining};
+
 use crate::errno::Errno;
-use crate::fd::Obj;
-use crate::sys;
 use crate::syscall::Syscall;
 use crate::time::VTime;
 use crate::world::{Vtid, World};
@@ -104,105 +103,6 @@ pub enum Out {
     Block(Blocked),
     /// Skip the call and execute it again when the thread next runs (after a handler).
     Restart,
-}
-
-/// Why and how long a thread is parked.
-#[derive(Debug, Clone)]
-pub struct Blocked {
-    /// Objects whose change makes the handler run again.
-    pub objs: Vec<Obj>,
-    /// A child's state change makes the handler run again (`wait4`).
-    pub child: bool,
-    /// When the call gives up.
-    pub deadline: Option<VTime>,
-    /// What it returns then.
-    pub on_timeout: i64,
-    /// Restart after a `SA_RESTART` handler (otherwise `EINTR`).
-    pub restartable: bool,
-    /// For deadlock reports.
-    pub what: &'static str,
-    /// Tracee memory written when the deadline passes (`select`'s emptied sets).
-    pub timeout_writes: Vec<(u64, Vec<u8>)>,
-    /// Where the time left until the deadline is written when a signal interrupts the
-    /// call (`nanosleep`'s `rem`, `select`'s timeval).
-    pub remaining: Option<Remaining>,
-}
-
-/// Where and how a blocked call reports the time it had left when a signal cut it short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remaining {
-    /// A `struct timespec` at this address.
-    Timespec(u64),
-    /// A `struct timeval` at this address.
-    Timeval(u64),
-}
-
-impl Remaining {
-    /// The bytes of `ns` nanoseconds in this form.
-    pub(crate) fn bytes(self, ns: u64) -> (u64, Vec<u8>) {
-        let (sec, sub) = ((ns / 1_000_000_000) as i64, ns % 1_000_000_000);
-        match self {
-            Remaining::Timespec(a) => (
-                a,
-                sys::pod_bytes(&libc::timespec {
-                    tv_sec: sec,
-                    tv_nsec: sub as i64,
-                })
-                .to_vec(),
-            ),
-            Remaining::Timeval(a) => (
-                a,
-                sys::pod_bytes(&libc::timeval {
-                    tv_sec: sec,
-                    tv_usec: (sub / 1000) as i64,
-                })
-                .to_vec(),
-            ),
-        }
-    }
-}
-
-impl Blocked {
-    /// Parked on nothing in particular (only a deadline, a wake or a signal ends it).
-    pub fn new(what: &'static str) -> Blocked {
-        Blocked {
-            objs: Vec::new(),
-            child: false,
-            deadline: None,
-            on_timeout: 0,
-            restartable: true,
-            what,
-            timeout_writes: Vec::new(),
-            remaining: None,
-        }
-    }
-
-    /// Waiting on objects.
-    pub fn on(objs: Vec<Obj>, what: &'static str) -> Blocked {
-        Blocked {
-            objs,
-            ..Blocked::new(what)
-        }
-    }
-
-    /// With a deadline and the value returned when it passes.
-    pub fn until(mut self, deadline: Option<VTime>, on_timeout: i64) -> Blocked {
-        self.deadline = deadline;
-        self.on_timeout = on_timeout;
-        self
-    }
-
-    /// Not restarted after a signal handler (calls Linux never restarts: poll, sleeps…).
-    pub fn no_restart(mut self) -> Blocked {
-        self.restartable = false;
-        self
-    }
-
-    /// Writes the time left at `r` when a signal interrupts the call.
-    pub fn remaining(mut self, r: Remaining) -> Blocked {
-        self.remaining = Some(r);
-        self
-    }
 }
 
 /// The deadline of the call `tid` is in: the one it already waits with when it was woken
@@ -706,92 +606,7 @@ fn file_synced(e: &mut World, tid: Vtid, fd: crate::syscall::Fd) -> Res {
     Ok(Out::Pass)
 }
 
-/// The most tracee memory read in one piece (see [`World::read_mem`]).
-const MAX_READ: usize = 16 << 20;
-
 /// A poll-style timeout in milliseconds (negative: forever) as a deadline.
 fn timeout_ms(e: &World, ms: i32) -> Option<VTime> {
     (ms >= 0).then(|| e.now.plus_nanos(guest::nanos(0, ms as u64, 1_000_000)))
-}
-
-impl World {
-    /// The real tid used to access the memory of thread `tid`.
-    pub(crate) fn real(&self, tid: Vtid) -> sys::RealTid {
-        self.threads[&tid].real
-    }
-
-    /// Reads `len` bytes of tracee memory (`EFAULT` on a bad address). Callers size
-    /// `len` from checked guest values (see [`guest`]); the cap here is a backstop so
-    /// that no guest value ever sizes a larger allocation in the tracer.
-    pub(crate) fn read_mem(&self, tid: Vtid, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
-        if len > MAX_READ {
-            debug_assert!(false, "unchecked guest length {len} reached read_mem");
-            return Err(Errno::ENOMEM);
-        }
-        let mut buf = vec![0u8; len];
-        self.read_into(tid, addr, &mut buf)?;
-        Ok(buf)
-    }
-
-    /// Fills `buf` from tracee memory at `addr` (`EFAULT` on a bad address). The one
-    /// place a handler reads guest memory ([`memory::ThreadMemory`]).
-    pub(crate) fn read_into(&self, tid: Vtid, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        self.mem.read(self.real(tid), addr, buf)
-    }
-
-    /// Reads the pieces `ranges` of tracee memory into `buf`, in order; returns the bytes
-    /// read (fewer when a piece faults after the first).
-    pub(crate) fn read_vectored(
-        &self,
-        tid: Vtid,
-        ranges: &[(u64, usize)],
-        buf: &mut [u8],
-    ) -> Result<usize, Errno> {
-        self.mem.read_vectored(self.real(tid), ranges, buf)
-    }
-
-    /// Writes `data` over the pieces `ranges` of tracee memory, in order.
-    pub(crate) fn write_vectored(
-        &self,
-        tid: Vtid,
-        ranges: &[(u64, usize)],
-        data: &[u8],
-    ) -> Result<(), Errno> {
-        self.mem.write_vectored(self.real(tid), ranges, data)
-    }
-
-    /// Reads a plain value from tracee memory.
-    pub(crate) fn read_val<T: sys::Pod>(&self, tid: Vtid, addr: u64) -> Result<T, Errno> {
-        let bytes = self.read_mem(tid, addr, std::mem::size_of::<T>())?;
-        Ok(sys::pod_read(&bytes))
-    }
-
-    /// Writes bytes into tracee memory.
-    pub(crate) fn write_mem(&self, tid: Vtid, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        self.mem.write(self.real(tid), addr, data)
-    }
-
-    /// Writes a plain value into tracee memory.
-    pub(crate) fn write_val<T: sys::Pod>(&self, tid: Vtid, addr: u64, v: &T) -> Result<(), Errno> {
-        self.write_mem(tid, addr, sys::pod_bytes(v))
-    }
-
-    /// Reads a NUL-terminated string (at most 4096 bytes).
-    pub(crate) fn read_cstr(&self, tid: Vtid, addr: u64) -> Result<Vec<u8>, Errno> {
-        let mut out = Vec::new();
-        let mut chunk = [0u8; 256];
-        while out.len() < 4096 {
-            // Read up to the end of the page, so a string near a page end does not fault.
-            let at = guest::offset(addr, out.len() as u64)?;
-            let page_left = 4096usize.saturating_sub((at % 4096) as usize);
-            let n = chunk.len().min(page_left);
-            self.read_into(tid, at, &mut chunk[..n])?;
-            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
-                out.extend_from_slice(&chunk[..z]);
-                return Ok(out);
-            }
-            out.extend_from_slice(&chunk[..n]);
-        }
-        Err(Errno::ENAMETOOLONG)
-    }
 }

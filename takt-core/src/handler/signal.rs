@@ -16,7 +16,8 @@ use crate::errno::Errno;
 use crate::fd::{Kind, Obj};
 use crate::sys::signal::bit;
 use crate::syscall::calls::{RtSigsuspend, RtSigtimedwait, Signalfd, Signalfd4};
-use crate::syscall::{Hex32, Syscall};
+use crate::syscall::Hex32;
+use crate::world::signal::call_sigmask;
 use crate::world::{Vtid, World};
 
 /// Signals no mask can hold.
@@ -258,26 +259,6 @@ fn deliverable(e: &World, tid: Vtid, mask: u64) -> u64 {
         })
         .fold(0u64, |m, s| m | bit(s));
     pending_in(e, tid, !(mask & !UNBLOCKABLE) & acts)
-}
-
-/// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
-/// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
-pub(crate) fn call_sigmask(e: &World, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
-    let (ptr, size) = match Syscall::decode(nr, a) {
-        Syscall::Ppoll(c) => (c.sigmask.addr(), c.sigsetsize),
-        Syscall::EpollPwait(c) => (c.sigmask.addr(), c.sigsetsize),
-        Syscall::EpollPwait2(c) => (c.sigmask.addr(), c.sigsetsize),
-        Syscall::Pselect6(c) if !c.sigmask.is_null() => {
-            // struct { const sigset_t *ss; size_t ss_len; }
-            let d: [u64; 2] = e.read_val(tid, c.sigmask.addr()).ok()?;
-            (d[0], d[1])
-        }
-        _ => return None,
-    };
-    if ptr == 0 || size != 8 {
-        return None;
-    }
-    Some((ptr, e.read_val::<u64>(tid, ptr).ok()?))
 }
 
 /// The checks of a call's signal mask argument (`set_user_sigmask`): none without a

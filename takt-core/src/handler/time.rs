@@ -25,13 +25,10 @@ use crate::syscall::calls::{
 use crate::syscall::enums::ClockId;
 use crate::syscall::flags::TimerFlags;
 use crate::time::{Periodic, VTime};
-use crate::world::cpu::{CpuClock, CpuTime};
+use crate::world::cpu::{ticks, CpuClock, CpuTime};
 use crate::world::{Vtid, World};
 
-/// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
-pub const EPOCH_SECS: u64 = 1_767_225_600;
-/// `CLOCK_MONOTONIC` at the start of every run (as if booted 100 s earlier).
-pub const BOOT_SECS: u64 = 100;
+pub use crate::time::{BOOT_SECS, EPOCH_SECS};
 /// The resolution of the tick-based CPU-time clocks (`CPUCLOCK_PROF`, `CPUCLOCK_VIRT`):
 /// one tick of a kernel with `HZ=250`.
 const TICK_NANOS: u64 = 4_000_000;
@@ -396,11 +393,6 @@ pub fn getitimer(e: &mut World, tid: Vtid, c: Getitimer) -> Res {
     };
     e.write_val(tid, c.curr_value.addr(), &v)?;
     Ok(Out::Return(0))
-}
-
-/// Clock ticks (100 Hz) of `ns` nanoseconds.
-pub(crate) fn ticks(ns: u64) -> i64 {
-    (ns / 10_000_000) as i64
 }
 
 /// `times`: the process's and its reaped children's CPU times, in 100 Hz ticks.

@@ -24,50 +24,13 @@ use crate::syscall::calls::{
     TimerCreate, TimerDelete, TimerGetoverrun, TimerGettime, TimerSettime, TimerfdCreate,
     TimerfdGettime, TimerfdSettime,
 };
-use crate::time::{Periodic, TimerId, VTime};
+use crate::time::{Periodic, VTime};
+use crate::world::process::{Notify, PosixTimer};
 use crate::world::{TimerKey, Vtid, World};
 
 /// Most POSIX timers one process may hold (Linux bounds them by memory and
 /// `RLIMIT_SIGPENDING`; this keeps a hostile guest from growing the table without end).
 const MAX_TIMERS: usize = 65536;
-
-/// How a POSIX timer tells its process it expired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Notify {
-    /// `SIGEV_NONE`.
-    None,
-    /// A signal with `sigev_value`, to the process or to one of its threads.
-    Signal {
-        /// The signal.
-        sig: i32,
-        /// `sigev_value`.
-        value: u64,
-        /// `SIGEV_THREAD_ID`'s thread.
-        thread: Option<Vtid>,
-    },
-}
-
-/// One POSIX timer.
-#[derive(Clone, Debug)]
-pub(crate) struct PosixTimer {
-    /// Its clock.
-    pub(crate) clock: i32,
-    /// How it notifies.
-    pub(crate) notify: Notify,
-    /// When it expires.
-    pub(crate) schedule: Periodic,
-    /// The engine timer at its next expiry (signal timers only).
-    pub(crate) timer: Option<TimerId>,
-    /// The signal it queued last and to whom (`Some(None)`: the process), while that may
-    /// still be pending.
-    pub(crate) queued: Option<Option<Vtid>>,
-    /// Expirations folded into the queued signal so far.
-    pub(crate) overrun_acc: i32,
-    /// `timer_getoverrun`: the overruns of the last signal delivered.
-    pub(crate) overrun: i32,
-    /// Its CPU-time clock, if it has one (then `schedule` is in that clock's readings).
-    pub(crate) cpu: Option<crate::world::cpu::CpuClock>,
-}
 
 /// Whether POSIX timers can run on `clock` for thread `tid`: `Ok(None)` for the clocks
 /// that follow the virtual clock, `Ok(Some)` for a CPU-time clock (see

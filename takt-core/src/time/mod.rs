@@ -9,6 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+/// `CLOCK_REALTIME` at the start of every run: 2026-01-01T00:00:00Z.
+pub const EPOCH_SECS: u64 = 1_767_225_600;
+/// `CLOCK_MONOTONIC` at the start of every run (as if booted 100 s earlier).
+pub const BOOT_SECS: u64 = 100;
+
 /// A point on the virtual clock, in nanoseconds since the scenario started.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct VTime(pub u64);

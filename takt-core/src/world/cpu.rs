@@ -26,8 +26,8 @@
 //! the tick of the thread that used the time), and a call of that thread that parked
 //! is interrupted by it as by any signal.
 
+use super::process::Notify;
 use super::{State, Vtid, World};
-use crate::handler::timer::Notify;
 use crate::time::VTime;
 
 /// CPU time used, in nanoseconds.
@@ -57,7 +57,7 @@ impl CpuTime {
     pub(crate) fn of_syscall(cost: u64) -> CpuTime {
         let sys = cost / 2;
         CpuTime {
-            user: cost - sys,
+            user: cost.saturating_sub(sys),
             sys,
         }
     }
@@ -79,11 +79,16 @@ pub(crate) struct CpuClock {
 /// `si_utime`/`si_stime` of a `SIGCHLD`, `ssi_utime`/`ssi_stime` of a signalfd read) into
 /// `out` (16 bytes).
 pub(crate) fn put_ticks(out: &mut [u8], cpu: CpuTime) {
-    let tick = crate::handler::time::ticks;
+    let tick = ticks;
     if out.len() >= 16 {
         out[..8].copy_from_slice(&tick(cpu.user).to_ne_bytes());
         out[8..16].copy_from_slice(&tick(cpu.sys).to_ne_bytes());
     }
+}
+
+/// Clock ticks (100 Hz) of `ns` nanoseconds.
+pub(crate) fn ticks(ns: u64) -> i64 {
+    (ns / 10_000_000) as i64
 }
 
 /// The name a thread parked in `clock_nanosleep` on a CPU-time clock blocks under.
@@ -176,7 +181,7 @@ impl World {
         };
         let left = at.saturating_sub(self.cpu_of(c).unwrap_or(at));
         if let (true, Some(t)) = (rem != 0, self.threads.get(&tid)) {
-            let (addr, bytes) = crate::handler::Remaining::Timespec(rem).bytes(left);
+            let (addr, bytes) = super::Remaining::Timespec(rem).bytes(left);
             let _ = crate::sys::write_mem(t.real, addr, &bytes);
         }
     }

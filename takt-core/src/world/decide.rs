@@ -173,7 +173,8 @@ impl World {
             None => rand::Rng::random::<f64>(&mut self.net_faults) < rate,
         };
         if hit {
-            *self.net_fault_counts.entry(kind).or_insert(0) += 1;
+            let c = self.net_fault_counts.entry(kind).or_insert(0);
+            *c = c.saturating_add(1);
             if self.decisions.record.is_some() {
                 let tid = self.last.unwrap_or(0);
                 self.record(

@@ -8,23 +8,26 @@
 //! Everything the engine alone owns (the scheduler, the trace and its digest, the
 //! tracees' stops, the clock page, the signature, snapshots) is outside it.
 
+#![deny(clippy::arithmetic_side_effects)]
 pub(crate) mod cpu;
 pub(crate) mod decide;
 pub(crate) mod job;
+pub mod memory;
+mod park;
 pub(crate) mod process;
-mod signal;
+pub(crate) mod signal;
 
 pub(crate) use job::JobChange;
+pub use park::{Blocked, Remaining};
 pub(crate) use process::{default_is_fatal, process_disposition};
 pub use process::{Disposition, Proc};
 
 use crate::config::Config;
 use crate::fd::{Files, Obj, TableId};
-use crate::handler::memory::ThreadMemory;
-use crate::handler::{Blocked, Post};
 use crate::sys::{self, RealTid, Regs, Running, Stopped};
 use crate::syscall::Syscall;
 use crate::time::{TimerId, Timers, VTime};
+use memory::ThreadMemory;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -67,7 +70,6 @@ pub struct Thread {
     pub(crate) regs: Option<Regs>,
     /// The syscall being handled, decoded once at its stop.
     pub(crate) cur: Syscall,
-    pub(crate) post: Option<Post>,
     pub(crate) fdt: TableId,
     pub(crate) clear_tid: u64,
     pub(crate) timer: Option<TimerId>,
@@ -164,17 +166,23 @@ pub(crate) struct Spin {
 
 /// What a handler asks the engine to do once it has returned.
 #[derive(Debug)]
-pub(crate) enum Effect {
+pub enum Effect {
     /// `tid` called `sched_yield`: the scheduler moves it behind the others.
     Yield(Vtid),
     /// Bytes written to captured stream `stream` by process `pid`.
     Output {
+        /// Which stream (an index into the engine's captured streams).
         stream: usize,
+        /// The process that wrote them.
         pid: Vtid,
+        /// What it wrote.
         data: Vec<u8>,
     },
+    /// `obj` changed while descriptions have signal-driven I/O set up: their owners may
+    /// be sent `SIGIO` (`handler::io::signal_io`).
+    SignalIo(Obj),
     /// A `SIGKILL` reached the process of `tid` while another process ran: its threads
-    /// are collected now (see [`World::signal_arrived`]).
+    /// are collected now (see `World::signal_arrived`).
     Collect(Vtid),
 }
 
@@ -286,7 +294,7 @@ impl World {
             }
         }
         if !self.signal_io.is_empty() {
-            crate::handler::io::signal_io(self, obj);
+            self.effects.push(Effect::SignalIo(obj));
         }
     }
 
@@ -305,12 +313,14 @@ impl World {
 
     /// Records an unsupported syscall (once per name, with a count).
     pub(crate) fn warn(&mut self, what: String) {
-        *self.warnings.entry(what).or_insert(0) += 1;
+        let c = self.warnings.entry(what).or_insert(0);
+        *c = c.saturating_add(1);
     }
 
     /// Records an expected refusal (once per text, with a count): a note, not a warning.
     pub(crate) fn note(&mut self, what: String) {
-        *self.notes.entry(what).or_insert(0) += 1;
+        let c = self.notes.entry(what).or_insert(0);
+        *c = c.saturating_add(1);
     }
 
     /// The process's random stream (guest-visible randomness).
@@ -347,7 +357,7 @@ impl World {
                 "sysvipc_sem"
             }
             _ => {
-                use crate::handler::time::{BOOT_SECS, EPOCH_SECS};
+                use crate::time::{BOOT_SECS, EPOCH_SECS};
                 let m = crate::hostfiles::Machine {
                     cpus: self.cfg.cpus,
                     now: self.now,
@@ -414,7 +424,7 @@ impl World {
                 .map_or_else(Default::default, |t| t.cpu),
             None => proc.cpu,
         };
-        let tick = crate::handler::time::ticks;
+        let tick = cpu::ticks;
         let ids = crate::hostfiles::ProcIds {
             pid: task.unwrap_or(pid),
             tgid: pid,

@@ -8,9 +8,9 @@
 //! the engine never keeps a copy that could drift. Every signal is generated at a point
 //! the engine orders, so what it reads there is deterministic.
 
+use super::process::Notify;
 use super::{Resume, State, TimerKey, Vtid, World};
 use crate::fd::Obj;
-use crate::handler::timer::Notify;
 use crate::sys::{self, signal::SigSets, signal::Siginfo, signal::TimerSiginfo};
 use crate::syscall::Syscall;
 
@@ -160,7 +160,7 @@ impl World {
             }
             _ => {}
         }
-        if let Some((_, mask)) = crate::handler::signal::call_sigmask(self, tid, nr, args) {
+        if let Some((_, mask)) = call_sigmask(self, tid, nr, args) {
             // A wait with a mask of its own: if the mask lets the signal through, the
             // call takes it in the kernel when it runs again.
             if mask & sys::signal::bit(sig) == 0 {
@@ -197,7 +197,7 @@ impl World {
         &mut self,
         tid: Vtid,
         restart: bool,
-        remaining: Option<crate::handler::Remaining>,
+        remaining: Option<super::Remaining>,
         deadline: Option<crate::time::VTime>,
     ) {
         let now = self.now;
@@ -214,7 +214,7 @@ impl World {
         if restart {
             regs.restart_syscall();
         } else {
-            regs.emulate(-(libc::EINTR as i64));
+            regs.emulate(crate::errno::Errno::EINTR.ret());
             if let (Some(r), Some(d)) = (remaining, deadline) {
                 let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(now.as_nanos()));
                 let _ = sys::write_mem(t.real, addr, &bytes);
@@ -288,7 +288,7 @@ impl World {
             }
             return;
         }
-        let overrun = add_overrun(0, n - 1);
+        let overrun = add_overrun(0, n.saturating_sub(1));
         let info = TimerSiginfo {
             timer_id: id,
             overrun,
@@ -367,4 +367,24 @@ fn min_gap(interval: u64) -> u64 {
 /// Linux caps a timer's overrun count at `DELAYTIMER_MAX` (`INT_MAX`).
 fn add_overrun(acc: i32, n: u64) -> i32 {
     (acc as u64).saturating_add(n).min(i32::MAX as u64) as i32
+}
+
+/// The signal mask call `nr` installs while it waits (`ppoll`, `pselect6`,
+/// `epoll_pwait`, `epoll_pwait2`): (its address, the mask), if it has one.
+pub(crate) fn call_sigmask(e: &World, tid: Vtid, nr: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+    let (ptr, size) = match Syscall::decode(nr, a) {
+        Syscall::Ppoll(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::EpollPwait(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::EpollPwait2(c) => (c.sigmask.addr(), c.sigsetsize),
+        Syscall::Pselect6(c) if !c.sigmask.is_null() => {
+            // struct { const sigset_t *ss; size_t ss_len; }
+            let d: [u64; 2] = e.read_val(tid, c.sigmask.addr()).ok()?;
+            (d[0], d[1])
+        }
+        _ => return None,
+    };
+    if ptr == 0 || size != 8 {
+        return None;
+    }
+    Some((ptr, e.read_val::<u64>(tid, ptr).ok()?))
 }

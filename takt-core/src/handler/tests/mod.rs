@@ -68,9 +68,9 @@ impl H {
         for (i, n) in e.w.cfg.nodes.clone().iter().enumerate() {
             assert_eq!(e.w.net.add_node(&n.name, n.addr), i);
         }
-        e.w.mem = Box::new(crate::handler::memory::SharedLocal(
-            std::cell::RefCell::new(LocalMemory::new().with(MEM, vec![0u8; MEM_LEN])),
-        ));
+        e.w.mem = Box::new(crate::world::memory::SharedLocal(std::cell::RefCell::new(
+            LocalMemory::new().with(MEM, vec![0u8; MEM_LEN]),
+        )));
         let mut h = H { e };
         h.process(2, 0);
         h
@@ -115,10 +115,11 @@ impl H {
     /// The kernel answered `ret` to `tid`'s call (passed on): runs the call's exit
     /// action, if any; returns what the guest then sees.
     pub fn kernel(&mut self, tid: Vtid, ret: i64) -> i64 {
-        let post = self.e.w.threads.get_mut(&tid).expect("thread").post.take();
+        let post = self.e.posts.remove(&tid);
         let seen = post
             .and_then(|p| p.call(&mut self.e.w, tid, ret))
             .unwrap_or(ret);
+        self.e.apply_effects();
         self.e.w.set_ready(tid, Resume::Cont(0));
         seen
     }
@@ -138,6 +139,7 @@ impl H {
     pub fn clock(&mut self, t: VTime) {
         self.e.w.now = t;
         self.e.fire_due().expect("timers fire");
+        self.e.apply_effects();
     }
 
     /// Guest memory at `addr`.
