@@ -319,3 +319,50 @@ fn every_call_of_the_memcached_run_decodes() {
 fn libc_enosys() -> i64 {
     38
 }
+
+/// A call that parked in takt and was ended from outside (a wake-up, its deadline, a
+/// signal, `IPC_RMID`) has its result in the trace, as strace shows a call resumed:
+/// after each `<… blocks>` of a thread, the next call event of that thread is the same
+/// call, with its result. Fixtures that park in each of those ways: futex waits ended
+/// by a wake (`threads_condvar`) and by a signal (`join_signals`), sleeps ended by their
+/// deadline (`sleep_steps`), waits for readiness (`select_wake`) and semaphore waits
+/// ended by a wake, a time-out, `IPC_RMID` and a signal (`sysv_sem`).
+#[test]
+fn every_parked_call_has_its_result_in_the_trace() {
+    let fixtures = [
+        takt_tests::Fixture::c("threads_condvar"),
+        takt_tests::Fixture::c("join_signals"),
+        takt_tests::Fixture::c("sleep_steps").with_args(&["5", "10"]),
+        takt_tests::Fixture::c("select_wake"),
+        takt_tests::Fixture::c("sysv_sem"),
+    ];
+    for f in fixtures {
+        let s = f.scenario(7);
+        s.keep_full_trace(true);
+        let r = s.run().unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        // Per thread: the call it is parked in.
+        let mut parked: BTreeMap<i32, u32> = BTreeMap::new();
+        let mut ended = 0;
+        for e in &r.trace {
+            match &e.kind {
+                EventKind::Block { nr } => {
+                    parked.insert(e.tid, *nr);
+                }
+                EventKind::Syscall { nr, ret, .. } => {
+                    if let Some(p) = parked.remove(&e.tid) {
+                        let at = takt_core::trace::describe(e);
+                        assert_eq!(p, *nr, "{}: parked in {p}, next call: {at}", f.name);
+                        assert!(ret.is_some(), "{}: no result: {at}", f.name);
+                        ended += 1;
+                    }
+                }
+                // A thread that dies parked (its process exits or is killed).
+                EventKind::Exit { .. } => {
+                    parked.remove(&e.tid);
+                }
+                _ => {}
+            }
+        }
+        assert!(ended > 3, "{}: only {ended} parked calls", f.name);
+    }
+}

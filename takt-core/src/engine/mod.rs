@@ -377,7 +377,7 @@ impl Engine {
                         let v = b.on_timeout;
                         let real = t.real;
                         for (addr, data) in std::mem::take(&mut b.timeout_writes) {
-                            let _ = sys::write_mem(real, addr, &data);
+                            let _ = self.w.mem.write(real, addr, &data);
                         }
                         self.w.complete(tid, v);
                     }
@@ -422,6 +422,7 @@ impl Engine {
             },
             r => r,
         };
+        self.ended_event(tid, &resume);
         self.publish_clock(tid);
         let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
@@ -442,6 +443,34 @@ impl Engine {
             }
         }
         Ok(Some((stopped, resume)))
+    }
+
+    /// The event of a parked call that was ended from outside ([`World::complete`]),
+    /// as its thread runs again. The behaviour signature does not see it: whether a
+    /// call had to wait (a `pthread_join` of a thread that has exited or not) is the
+    /// schedule's doing, and a call that waited shows nothing else there.
+    fn ended_event(&mut self, tid: Vtid, resume: &Resume) {
+        let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
+        if !std::mem::take(&mut t.ended) {
+            return;
+        }
+        let Some(ret) = (match resume {
+            Resume::Regs(r) => r.emulated(),
+            _ => None,
+        }) else {
+            return;
+        };
+        let (nr, args) = t.cur.encode();
+        let fault = t.fault;
+        let kind = EventKind::Syscall {
+            nr,
+            args,
+            ret: Some(ret),
+            fault,
+            msgs: None,
+            capture: None,
+        };
+        self.record(tid, kind, false);
     }
 
     fn step(&mut self, tid: Vtid) -> Result<(), Error> {
@@ -675,6 +704,7 @@ impl Engine {
         t.computing = false;
         t.progress = 0;
         t.short = None;
+        t.ended = false;
         let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
             Ok(r) => r,
             Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
@@ -747,7 +777,7 @@ impl Engine {
                         capture: None,
                     },
                 );
-                self.w.complete(tid, v);
+                self.w.set_return(tid, v);
             }
             Err(e) => {
                 self.event(
@@ -761,7 +791,7 @@ impl Engine {
                         capture: None,
                     },
                 );
-                self.w.complete(tid, e.ret());
+                self.w.set_return(tid, e.ret());
             }
             Ok(Out::Pass) if self.w.cfg.trace_detail && capture::exit_stop_shows_result(nr) => {
                 let t = self.w.threads.get_mut(&tid).expect("thread exists");
@@ -926,7 +956,12 @@ impl Engine {
     }
 
     /// Appends a trace event for thread `tid` (0: the engine itself).
-    pub(crate) fn event(&mut self, tid: Vtid, mut kind: EventKind) {
+    pub(crate) fn event(&mut self, tid: Vtid, kind: EventKind) {
+        self.record(tid, kind, true);
+    }
+
+    /// Appends a trace event; `sign`: the behaviour signature sees it too.
+    fn record(&mut self, tid: Vtid, mut kind: EventKind, sign: bool) {
         // With `trace_detail`, what the event would be without it: that is what the
         // digest and the signature see, so they do not change with the setting.
         let mut plain: Option<(bool, Option<Box<crate::syscall::capture::Capture>>)> = None;
@@ -999,7 +1034,7 @@ impl Engine {
             }
             p
         });
-        if let Some(s) = &mut self.signer {
+        if let Some(s) = self.signer.as_mut().filter(|_| sign) {
             s.event(plain.as_ref().unwrap_or(&e));
         }
         if self.w.net.has_delays() {

@@ -148,6 +148,7 @@ impl Engine {
                 timer: None,
                 spin: 0,
                 computing: false,
+                ended: false,
                 spinning: None,
                 initial_exec: false,
                 restore: None,

@@ -273,7 +273,9 @@ impl Regs {
         }
         regs
     }
+}
 
+impl Regs {
     /// The value the syscall returns when these registers skip it ([`Regs::emulate`]).
     pub(crate) fn emulated(&self) -> Option<i64> {
         (self.dirty & (1 << ORIG_RAX) != 0 && self.w[ORIG_RAX] == u64::MAX)

@@ -115,6 +115,9 @@ pub struct Thread {
     /// Since its last syscall, stepping it at a watchdog stop found it computing (no
     /// repeating state), see [`Config::compute_allowance`].
     pub(crate) computing: bool,
+    /// Its parked call was ended from outside (a wake-up, its deadline, a signal): the
+    /// engine records the call's event when the thread next runs.
+    pub(crate) ended: bool,
 }
 
 /// What the engine keeps about an open socket beyond the network model.
@@ -266,8 +269,19 @@ impl std::fmt::Debug for World {
 }
 
 impl World {
-    /// Completes the current syscall of `tid` with `value` (emulated).
+    /// Ends the parked call of `tid` with `value` (a wake-up, its deadline): it
+    /// returns `value` when the thread next runs, and the engine records the call's
+    /// event then, as strace shows a call resumed.
     pub(crate) fn complete(&mut self, tid: Vtid, value: i64) {
+        self.set_return(tid, value);
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.ended = true;
+        }
+    }
+
+    /// Skips the current syscall of `tid`: it returns `value` (emulated) when the
+    /// thread next runs. The caller records its event.
+    pub(crate) fn set_return(&mut self, tid: Vtid, value: i64) {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         if let Some(id) = t.timer.take() {
             self.timers.cancel(id);

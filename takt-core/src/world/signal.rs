@@ -215,9 +215,10 @@ impl World {
             regs.restart_syscall();
         } else {
             regs.emulate(crate::errno::Errno::EINTR.ret());
+            t.ended = true;
             if let (Some(r), Some(d)) = (remaining, deadline) {
                 let (addr, bytes) = r.bytes(d.as_nanos().saturating_sub(now.as_nanos()));
-                let _ = sys::write_mem(t.real, addr, &bytes);
+                let _ = self.mem.write(t.real, addr, &bytes);
             }
         }
         t.state = State::Ready(Resume::Regs(regs));

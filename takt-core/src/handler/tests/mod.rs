@@ -91,6 +91,7 @@ impl H {
         t.cur = call;
         // As at every seccomp stop (`Engine::on_syscall`).
         t.short = None;
+        t.ended = false;
         t.progress = 0;
         t.spin = 0;
         t.capture = None;
