@@ -1,14 +1,16 @@
 //! The engine: one run of a scenario, one thread at a time, on one virtual clock.
 //!
-//! Owns the processes and threads (virtual pids/tids), the run loop and the handling of
-//! every ptrace stop. Data flows one way: a tracee stops → [`crate::sys`] → the syscall
-//! is decoded once → a handler ([`crate::handler`]) answers from the models (`fd`, `net`,
-//! `time`, …) → the result is written back when the thread is next resumed → the
-//! scheduler picks the next thread → a trace event is appended.
+//! Owns the run loop, the tracees' stops, the scheduler and the trace. Data flows one
+//! way: a tracee stops → [`crate::sys`] → the syscall is decoded once → a handler
+//! ([`crate::handler`]) answers from the [`World`] (the processes, threads, descriptors
+//! and models: `fd`, `net`, `time`, …) → the engine applies what the handler asked for
+//! ([`Effect`]s) and its answer, and records the call's trace event → the result is
+//! written back when the thread is next resumed → the scheduler picks the next thread.
 //!
-//! Process lifecycle (spawn, fork, exec, exit, signals) lives in the `process` submodule,
-//! job control (`SIGSTOP`/`SIGCONT`: stopped processes are not scheduled) in `job`, the
-//! CPU-time model and the timers on it in `cpu`, what a clock read costs in `time`.
+//! Process lifecycle as the tracees show it (spawn, fork, exec, exit, signal-delivery
+//! stops) lives in the `process` submodule, the run's decisions of which thread runs in
+//! `decide`, what a clock read costs in `time`, pure spins in `spin`. Signals, job
+//! control and CPU time, which handlers reach too, are in [`crate::world`].
 
 mod capture;
 mod decide;
@@ -18,23 +20,23 @@ mod time;
 
 use crate::config::Config;
 use crate::errno::Errno;
-use crate::fd::{Files, Obj};
+use crate::fd::Obj;
 use crate::handler::{self, Blocked, Out, Post};
 use crate::report::{Line, Outcome, Report};
 use crate::sched::Scheduler;
 use crate::sys::{self, watchdog::Watch, RealTid, Running, Stop, StopReason, Stopped};
 use crate::syscall::Syscall;
-use crate::time::{Timers, VTime};
+use crate::time::VTime;
 use crate::trace::{Event, EventKind, Trace};
 use crate::Error;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::NODE_VIEW;
 
-pub(crate) use crate::world::{cpu, Effect, Resume, State, TimerKey, Uts, World};
+pub(crate) use crate::world::{cpu, Effect, Resume, State, TimerKey, World};
 pub use crate::world::{Disposition, Proc, Thread, Vtid};
 
 /// Captured output of one spawned process (stdout or stderr), shared with its children.
@@ -45,6 +47,10 @@ pub(crate) struct Stream {
     pub(crate) data: Vec<u8>,
     partial: Vec<u8>,
 }
+
+/// What a detailed call event would be without the detail: (passed to the kernel only
+/// to show its result, the capture it would keep).
+type Plain = (bool, Option<Box<crate::syscall::capture::Capture>>);
 
 /// One run.
 pub struct Engine {
@@ -87,16 +93,6 @@ pub struct Engine {
     pub(crate) snaps: crate::snapshot::Snapshots,
 }
 
-/// Each node's System V IPC space and host and domain names, as a run starts.
-fn per_node(cfg: &Config) -> (Vec<crate::ipc::Sems>, Vec<Uts>) {
-    let sems = cfg.nodes.iter().map(|_| crate::ipc::Sems::default());
-    let uts = cfg.nodes.iter().map(|n| Uts {
-        hostname: n.name.clone().into_bytes(),
-        domainname: Vec::new(),
-    });
-    (sems.collect(), uts.collect())
-}
-
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -115,58 +111,15 @@ impl Engine {
         let mut decisions = crate::world::decide::Decisions::new(&cfg);
         let partitions = decisions.partitions(&cfg);
         cfg.events.extend(partitions);
-        let injector =
-            crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
         let faults_on = !cfg.faults.is_empty() || decisions.replays();
-        let net_faults = crate::rng::stream(cfg.seed, "network faults");
-        let crash_rng = crate::rng::stream(cfg.seed, "crash");
         let cpu = cfg.host_cpu.unwrap_or_else(crate::cpus::acquire);
-        let net = network(&cfg);
         let cfg_signature = cfg.signature;
-        let (sems, uts) = per_node(&cfg);
         let cfg_snapshots = cfg.snapshot_at.clone();
         let sched = Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched"));
         let trace = Trace::new(cfg.keep_trace);
         let watch = Watch::register(cfg.preempt_slice);
         let filter = filter(&cfg);
-        let w = World {
-            mem: Box::new(crate::world::memory::TraceeMemory),
-            cfg,
-            now: VTime::ZERO,
-            procs: BTreeMap::new(),
-            threads: BTreeMap::new(),
-            files: Files::default(),
-            timers: Timers::default(),
-            futexes: BTreeMap::new(),
-            futex_waits: BTreeMap::new(),
-            sems,
-            net,
-            net_faults,
-            net_fault_counts: BTreeMap::new(),
-            injector,
-            socks: BTreeMap::new(),
-            warnings: BTreeMap::new(),
-            notes: BTreeMap::new(),
-            uts,
-            nodens: Vec::new(),
-            ids: crate::fs::Ids::default(),
-            times: crate::fs::TimeBook::default(),
-            disks: Vec::new(),
-            listings: crate::fs::Listings::default(),
-            signal_io: std::collections::BTreeSet::new(),
-            cpu_timers: std::collections::BTreeSet::new(),
-            cpu_sleepers: BTreeMap::new(),
-            reaped_cpu: VecDeque::new(),
-            crash_rng,
-            progress: 0,
-            last: None,
-            reports: Vec::new(),
-            next_vpid: 1000,
-            decisions,
-            pid_ns: false,
-            events: 0,
-            effects: Vec::new(),
-        };
+        let w = World::new(cfg, decisions);
         Engine {
             w,
             sched,
@@ -960,11 +913,12 @@ impl Engine {
         self.record(tid, kind, true);
     }
 
-    /// Appends a trace event; `sign`: the behaviour signature sees it too.
-    fn record(&mut self, tid: Vtid, mut kind: EventKind, sign: bool) {
-        // With `trace_detail`, what the event would be without it: that is what the
-        // digest and the signature see, so they do not change with the setting.
-        let mut plain: Option<(bool, Option<Box<crate::syscall::capture::Capture>>)> = None;
+    /// What a call event keeps of its thread (the capture of its pointer arguments,
+    /// the messages it moved, whether it was passed to the kernel only to show its
+    /// result), filled into `kind`; returns, with `trace_detail`, what the event would
+    /// be without it: (passed, capture).
+    fn call_detail(&mut self, tid: Vtid, kind: &mut EventKind) -> Option<Plain> {
+        let mut plain = None;
         if let EventKind::Syscall {
             nr,
             args,
@@ -972,7 +926,7 @@ impl Engine {
             msgs,
             capture,
             ..
-        } = &mut kind
+        } = kind
         {
             // What the thread kept for this event: one lookup.
             let (passed, cap, parked) = match self.w.threads.get_mut(&tid) {
@@ -1005,6 +959,14 @@ impl Engine {
                 (a, b) => b.or(a),
             };
         }
+        plain
+    }
+
+    /// Appends a trace event; `sign`: the behaviour signature sees it too.
+    fn record(&mut self, tid: Vtid, mut kind: EventKind, sign: bool) {
+        // With `trace_detail`, what the event would be without it: that is what the
+        // digest and the signature see, so they do not change with the setting.
+        let plain = self.call_detail(tid, &mut kind);
         let (pid, node) = match self.w.threads.get(&tid) {
             Some(t) => (t.pid, self.w.procs.get(&t.pid).map_or(0, |p| p.node as u16)),
             None => (0, 0),
@@ -1218,32 +1180,11 @@ impl Engine {
         self.w.nodens.clear();
     }
 
-    fn report(mut self, outcome: Outcome) -> Report {
-        let pid_namespace = self.pidns.is_some() || self.w.reports.iter().all(|p| p.pid < 1000);
-        for s in &self.streams {
-            let rep = &mut self.w.reports[s.spec];
-            if s.stderr {
-                rep.stderr = s.data.clone();
-            } else {
-                rep.stdout = s.data.clone();
-            }
-        }
-        let mut faults: Vec<(String, String, u64)> = self
-            .w
-            .injector
-            .counts()
-            .iter()
-            .map(|((c, f), n)| (c.clone(), f.clone(), *n))
-            .collect();
-        faults.extend(
-            self.w
-                .net_fault_counts
-                .iter()
-                .map(|(k, n)| ("network".to_string(), k.to_string(), *n)),
-        );
-        let events = self.trace.count();
-        let signature = self.signer.as_ref().map(|s| {
-            let mut o = match &outcome {
+    /// The run's behaviour signature, if it is built: its events and how it ended
+    /// (`outcome`, each process's status and what it printed).
+    fn signature(&self, outcome: &Outcome) -> Option<crate::signature::Signature> {
+        self.signer.as_ref().map(|s| {
+            let mut o = match outcome {
                 Outcome::Deadlock { .. } => "deadlock".to_string(),
                 Outcome::Spinning { .. } => "spinning".to_string(),
                 other => format!("{other:?}"),
@@ -1266,7 +1207,22 @@ impl Engine {
                 ));
             }
             s.finish(&o)
-        });
+        })
+    }
+
+    fn report(mut self, outcome: Outcome) -> Report {
+        let pid_namespace = self.pidns.is_some() || self.w.reports.iter().all(|p| p.pid < 1000);
+        for s in &self.streams {
+            let rep = &mut self.w.reports[s.spec];
+            if s.stderr {
+                rep.stderr = s.data.clone();
+            } else {
+                rep.stdout = s.data.clone();
+            }
+        }
+        let faults = self.w.fault_counts();
+        let events = self.trace.count();
+        let signature = self.signature(&outcome);
         let tape = self.take_tape();
         let branch = self.w.decisions.branched.take();
         Report {
@@ -1321,22 +1277,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "a panic without a message".to_string()
     }
-}
-
-/// The network model of a run: its latencies and jitter, seeded; a replayed tape's
-/// packet delays.
-fn network(cfg: &Config) -> crate::net::Network {
-    let mut net = crate::net::Network::new(crate::net::NetConfig {
-        local_latency: cfg.local_latency,
-        remote_latency: cfg.remote_latency,
-        jitter: cfg.jitter,
-        seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
-        ..crate::net::NetConfig::default()
-    });
-    if let Some(t) = &cfg.tape {
-        net.replay_delays(crate::tape::Replay::new(t).delays);
-    }
-    net
 }
 
 /// The seccomp filter the tracees install: [`handler::ALLOWED`] runs natively (the

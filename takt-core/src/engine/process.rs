@@ -1,8 +1,8 @@
 //! Process lifecycle inside the engine: spawning the specified processes, following
 //! `fork`/`clone`, `execve` (hiding the vDSO, seeding `AT_RANDOM`), thread and process
 //! exit (including `exit_group`, fatal signals and `SIGKILL`), signal-delivery stops and
-//! `rdtsc`. Sending signals and the timers that send them live in the `signal`
-//! submodule, job control (stops and continues) in `job`.
+//! `rdtsc`. Sending signals and the timers that send them live in `world::signal`, job
+//! control (stops and continues) in `world::job`.
 
 use super::{Engine, Resume, State, Stream, Thread, Vtid};
 use crate::fd::Kind;

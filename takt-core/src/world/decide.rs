@@ -1,5 +1,6 @@
-//! Every decision the seed makes in a run goes through here: which thread runs, which
-//! call faults, which packet is reset or lost, and each jitter. A decision comes from the
+//! Every decision the seed makes in a run goes through here or through
+//! `engine/decide.rs` (which thread runs, and the branch): which call faults, which
+//! packet is reset or lost, and each jitter. A decision comes from the
 //! seed's streams (and, when it is not the default, is written on the run's tape) or,
 //! when a tape is replayed, from the tape and the default rule ([`crate::tape`]).
 //! A branch switches the streams to another seed at a point of the run. A replayed run
@@ -10,7 +11,7 @@ use crate::fault::{Call, Fault};
 use crate::tape::{Branch, BranchPoint, Choice, Decision, Replay};
 use std::collections::BTreeMap;
 
-/// The engine's side of the tape.
+/// The run's side of the tape.
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
     /// The tape being replayed, by key.

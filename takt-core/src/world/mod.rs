@@ -259,6 +259,83 @@ pub struct World {
     pub(crate) effects: Vec<Effect>,
 }
 
+impl World {
+    /// The world of a run as it starts: no process yet, the clock at zero, each node's
+    /// IPC space and names, the network, and the decision streams of `cfg`'s seed.
+    pub(crate) fn new(cfg: Config, decisions: decide::Decisions) -> World {
+        let injector =
+            crate::fault::Injector::new(cfg.faults.clone(), crate::rng::stream(cfg.seed, "faults"));
+        let net_faults = crate::rng::stream(cfg.seed, "network faults");
+        let crash_rng = crate::rng::stream(cfg.seed, "crash");
+        let net = network(&cfg);
+        let (sems, uts) = per_node(&cfg);
+        World {
+            mem: Box::new(crate::world::memory::TraceeMemory),
+            cfg,
+            now: VTime::ZERO,
+            procs: BTreeMap::new(),
+            threads: BTreeMap::new(),
+            files: Files::default(),
+            timers: Timers::default(),
+            futexes: BTreeMap::new(),
+            futex_waits: BTreeMap::new(),
+            sems,
+            net,
+            net_faults,
+            net_fault_counts: BTreeMap::new(),
+            injector,
+            socks: BTreeMap::new(),
+            warnings: BTreeMap::new(),
+            notes: BTreeMap::new(),
+            uts,
+            nodens: Vec::new(),
+            ids: crate::fs::Ids::default(),
+            times: crate::fs::TimeBook::default(),
+            disks: Vec::new(),
+            listings: crate::fs::Listings::default(),
+            signal_io: std::collections::BTreeSet::new(),
+            cpu_timers: std::collections::BTreeSet::new(),
+            cpu_sleepers: BTreeMap::new(),
+            reaped_cpu: VecDeque::new(),
+            crash_rng,
+            progress: 0,
+            last: None,
+            reports: Vec::new(),
+            next_vpid: 1000,
+            decisions,
+            pid_ns: false,
+            events: 0,
+            effects: Vec::new(),
+        }
+    }
+}
+
+/// Each node's System V IPC space and host and domain names, as a run starts.
+fn per_node(cfg: &Config) -> (Vec<crate::ipc::Sems>, Vec<Uts>) {
+    let sems = cfg.nodes.iter().map(|_| crate::ipc::Sems::default());
+    let uts = cfg.nodes.iter().map(|n| Uts {
+        hostname: n.name.clone().into_bytes(),
+        domainname: Vec::new(),
+    });
+    (sems.collect(), uts.collect())
+}
+
+/// The network model of a run: its latencies and jitter, seeded; a replayed tape's
+/// packet delays.
+fn network(cfg: &Config) -> crate::net::Network {
+    let mut net = crate::net::Network::new(crate::net::NetConfig {
+        local_latency: cfg.local_latency,
+        remote_latency: cfg.remote_latency,
+        jitter: cfg.jitter,
+        seed: rand::RngCore::next_u64(&mut crate::rng::stream(cfg.seed, "net")),
+        ..crate::net::NetConfig::default()
+    });
+    if let Some(t) = &cfg.tape {
+        net.replay_delays(crate::tape::Replay::new(t).delays);
+    }
+    net
+}
+
 impl std::fmt::Debug for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("World")
@@ -269,6 +346,22 @@ impl std::fmt::Debug for World {
 }
 
 impl World {
+    /// The faults injected: (call or `network`, fault, count).
+    pub(crate) fn fault_counts(&self) -> Vec<(String, String, u64)> {
+        let mut faults: Vec<(String, String, u64)> = self
+            .injector
+            .counts()
+            .iter()
+            .map(|((c, f), n)| (c.clone(), f.clone(), *n))
+            .collect();
+        faults.extend(
+            self.net_fault_counts
+                .iter()
+                .map(|(k, n)| ("network".to_string(), k.to_string(), *n)),
+        );
+        faults
+    }
+
     /// Ends the parked call of `tid` with `value` (a wake-up, its deadline): it
     /// returns `value` when the thread next runs, and the engine records the call's
     /// event then, as strace shows a call resumed.

@@ -1,4 +1,4 @@
-//! Signals inside the engine: which thread takes a signal, sending one (from a virtual
+//! Signals as the models keep them: which thread takes a signal, sending one (from a virtual
 //! timer, or on behalf of the kernel), and what its arrival does to a parked thread
 //! (interrupts it with `EINTR`, restarts it, or wakes it to dequeue the signal), plus
 //! the expiry of the timers that send signals: `alarm`/`ITIMER_REAL` and POSIX timers.

@@ -1,6 +1,6 @@
 //! One struct per typed syscall, its fields the argument registers in order, by family.
 //! [`super::Syscall`] has a variant for each; handlers can take the struct of the call
-//! they handle (`fn read(e: &mut Engine, tid: Vtid, c: calls::Read)`).
+//! they handle (`fn read(e: &mut World, tid: Vtid, c: calls::Read)`).
 //!
 //! The struct names follow the kernel's (`Read`, `Openat`, `Clone`…), so import this
 //! module by name rather than by glob: a glob would shadow `Clone` and `Sync`.
