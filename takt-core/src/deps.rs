@@ -18,7 +18,7 @@
 //! [`Deps::to_dot`] writes Graphviz DOT (one cluster per node; processes as boxes, files
 //! as notes, listening ports as ellipses); the type is serde-serializable for JSON.
 
-use crate::report::ProcessReport;
+use crate::report::{ProcessReport, Report};
 use crate::syscall::capture::Captured;
 use crate::syscall::Syscall;
 use crate::time::VTime;
@@ -171,6 +171,16 @@ type ConnGroup = (Option<i32>, Option<i32>, String);
 
 /// Open flags that mean the file is written.
 const WRITE_FLAGS: i64 = (libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND) as i64;
+
+impl Report {
+    /// The run's dependency graph (this module): the fork/exec tree, the files each
+    /// process opened, who listens where, and which process connected to which. It is
+    /// built from [`Report::trace`], so it is whole only when the run kept every event
+    /// (`keep_full_trace`); [`Deps::complete`] says whether it did.
+    pub fn dependencies(&self) -> Deps {
+        Deps::from_trace(&self.trace, self.events, &self.nodes, &self.processes)
+    }
+}
 
 impl Deps {
     /// Builds the graph from a run's events. `nodes` and `procs` are the report's (node

@@ -3,7 +3,7 @@
 //! The kernel's semaphores would park a thread inside the kernel, where the scheduler
 //! cannot see it, and their keys are host-wide; so takt keeps the sets itself. A
 //! [`Sems`] is one IPC space (the engine keeps one per node, see
-//! [`crate::handler::sem`]): ids are allocated as a fresh IPC namespace does (index 0,
+//! `handler::sem`): ids are allocated as a fresh IPC namespace does (index 0,
 //! 1, 2… cyclic over [`SEMMNI`], the sequence number bumped on wrap), and the space is
 //! empty in every run.
 //!
@@ -16,7 +16,7 @@
 //! operations: a blocked `semop` is queued with its operations, and when values change
 //! the queue is walked in arrival order and every operation that can now complete is
 //! applied at once (so a `GETVAL` right after a post sees the waiter's decrement, as on
-//! Linux). The handler ([`crate::handler::sem`]) reads and writes guest memory and
+//! Linux). The handler (`handler::sem`) reads and writes guest memory and
 //! parks and wakes threads.
 
 use crate::errno::Errno;

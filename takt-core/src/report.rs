@@ -3,6 +3,7 @@
 //! `trace digest: HEX`, one line per process, warnings).
 
 use crate::time::VTime;
+pub use crate::trace::signal_name;
 use crate::trace::Event;
 use std::fmt;
 
@@ -228,14 +229,6 @@ impl Report {
         self.snapshots.iter().find(|s| s.requested == want)
     }
 
-    /// The run's dependency graph ([`crate::deps`]): the fork/exec tree, the files each
-    /// process opened, who listens where, and which process connected to which. It is
-    /// built from [`Report::trace`], so it is whole only when the run kept every event
-    /// (`keep_full_trace`); [`crate::deps::Deps::complete`] says whether it did.
-    pub fn dependencies(&self) -> crate::deps::Deps {
-        crate::deps::Deps::from_trace(&self.trace, self.events, &self.nodes, &self.processes)
-    }
-
     /// The process whose command is `command` (first match).
     pub fn process(&self, command: &str) -> Option<&ProcessReport> {
         self.processes.iter().find(|p| p.command == command)
@@ -318,31 +311,4 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-/// `SIGSEGV`-style name of a signal number.
-pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGCHLD => "SIGCHLD",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGSYS => "SIGSYS",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_string()
 }

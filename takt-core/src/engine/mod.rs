@@ -15,6 +15,7 @@
 mod capture;
 mod decide;
 mod process;
+mod snapshot;
 mod spin;
 mod time;
 

@@ -604,7 +604,7 @@ pub(crate) fn not_injectable_reason(nr: u32) -> &'static str {
             "every process's first execve is takt launching the program: a fault there \
              would fail the scenario, not test the program"
         }
-        n if crate::handler::ALLOWED.contains(&(n as u32)) => {
+        n if crate::syscall::ALLOWED.contains(&(n as u32)) => {
             "it runs natively (the seccomp filter lets it through without a stop), so \
              takt never sees it"
         }
@@ -688,7 +688,7 @@ mod tests {
         // that never fires.
         for e in TABLE {
             assert!(
-                !crate::handler::ALLOWED.contains(&e.nr),
+                !crate::syscall::ALLOWED.contains(&e.nr),
                 "{} runs natively but has a fault table",
                 e.name
             );

@@ -28,6 +28,7 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::syscall::ALLOWED;
 pub use crate::world::{Blocked, Remaining};
 
 use crate::errno::Errno;
@@ -117,49 +118,6 @@ pub(crate) fn keep_deadline(e: &World, tid: Vtid, fresh: Option<VTime>) -> Optio
 
 /// What a handler returns.
 pub type Res = Result<Out, Errno>;
-
-/// Syscalls the seccomp filter lets run natively: memory management and pure queries
-/// whose results are deterministic for a given program (identity of the filesystem
-/// aside). They cost nothing under takt.
-pub const ALLOWED: [u32; 37] = [
-    libc::SYS_mmap as u32,
-    libc::SYS_mprotect as u32,
-    libc::SYS_munmap as u32,
-    libc::SYS_brk as u32,
-    libc::SYS_rt_sigprocmask as u32,
-    libc::SYS_rt_sigreturn as u32,
-    libc::SYS_mremap as u32,
-    libc::SYS_mincore as u32,
-    libc::SYS_madvise as u32,
-    libc::SYS_mlock as u32,
-    libc::SYS_munlock as u32,
-    libc::SYS_sigaltstack as u32,
-    libc::SYS_arch_prctl as u32,
-    libc::SYS_set_robust_list as u32,
-    libc::SYS_get_robust_list as u32,
-    libc::SYS_restart_syscall as u32,
-    libc::SYS_getuid as u32,
-    libc::SYS_getgid as u32,
-    libc::SYS_geteuid as u32,
-    libc::SYS_getegid as u32,
-    libc::SYS_getresuid as u32,
-    libc::SYS_getresgid as u32,
-    libc::SYS_getgroups as u32,
-    libc::SYS_getrlimit as u32,
-    libc::SYS_prlimit64 as u32,
-    libc::SYS_capget as u32,
-    libc::SYS_getcwd as u32,
-    libc::SYS_lseek as u32,
-    libc::SYS_access as u32,
-    libc::SYS_faccessat as u32,
-    libc::SYS_faccessat2 as u32,
-    libc::SYS_readlink as u32,
-    libc::SYS_readlinkat as u32,
-    libc::SYS_pread64 as u32,
-    libc::SYS_umask as u32,
-    libc::SYS_fadvise64 as u32,
-    libc::SYS_getpgrp as u32,
-];
 
 /// The one dispatch table, by family: calls the core emulates or observes, file calls
 /// observed for their metadata and durability, calls passed to the kernel, calls that

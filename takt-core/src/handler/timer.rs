@@ -25,7 +25,7 @@ use crate::syscall::calls::{
     TimerfdGettime, TimerfdSettime,
 };
 use crate::time::{Periodic, VTime};
-use crate::world::process::{Notify, PosixTimer};
+use crate::world::{Notify, PosixTimer};
 use crate::world::{TimerKey, Vtid, World};
 
 /// Most POSIX timers one process may hold (Linux bounds them by memory and

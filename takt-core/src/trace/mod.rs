@@ -306,7 +306,7 @@ pub fn what(kind: &EventKind) -> String {
         ),
         EventKind::Exec { path } => format!("<exec {path:?}>"),
         EventKind::Exit { status } => format!("<exit, status {status:#x}>"),
-        EventKind::Signal { sig } => format!("<signal {}>", crate::report::signal_name(*sig)),
+        EventKind::Signal { sig } => format!("<signal {}>", signal_name(*sig)),
         EventKind::Spawn { child, process } => format!(
             "<new {} {child}>",
             if *process { "process" } else { "thread" }
@@ -336,6 +336,33 @@ const MAGIC: &[u8] = b"takt-trace ";
 /// (2: syscall events carry the captured pointer arguments of opens, `bind`, `connect`
 /// and `accept`).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (trace format 2)");
+
+/// `SIGSEGV`-style name of a signal number.
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
+}
 
 #[cfg(test)]
 mod tests {

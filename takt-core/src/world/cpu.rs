@@ -26,7 +26,7 @@
 //! the tick of the thread that used the time), and a call of that thread that parked
 //! is interrupted by it as by any signal.
 
-use super::process::Notify;
+use super::Notify;
 use super::{State, Vtid, World};
 use crate::time::VTime;
 

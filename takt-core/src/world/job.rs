@@ -227,7 +227,7 @@ impl World {
                     "pid {} ({}) stopped by {} (job control), never continued",
                     p.vpid,
                     p.command,
-                    crate::report::signal_name(sig)
+                    crate::trace::signal_name(sig)
                 ))
             })
             .collect()

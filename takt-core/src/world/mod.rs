@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::fd::{Files, Obj, TableId};
 use crate::sys::{self, RealTid, Regs, Running, Stopped};
 use crate::syscall::Syscall;
-use crate::time::{TimerId, Timers, VTime};
+use crate::time::{Periodic, TimerId, Timers, VTime};
 use memory::ThreadMemory;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeMap, VecDeque};
@@ -165,6 +165,44 @@ pub(crate) struct Spin {
     pub(crate) period: u32,
     /// [`World::progress`] when it was parked: it may run again once that changed.
     pub(crate) parked_at: u64,
+}
+
+/// How a POSIX timer tells its process it expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Notify {
+    /// `SIGEV_NONE`.
+    None,
+    /// A signal with `sigev_value`, to the process or to one of its threads.
+    Signal {
+        /// The signal.
+        sig: i32,
+        /// `sigev_value`.
+        value: u64,
+        /// `SIGEV_THREAD_ID`'s thread.
+        thread: Option<Vtid>,
+    },
+}
+
+/// One POSIX timer.
+#[derive(Clone, Debug)]
+pub(crate) struct PosixTimer {
+    /// Its clock.
+    pub(crate) clock: i32,
+    /// How it notifies.
+    pub(crate) notify: Notify,
+    /// When it expires.
+    pub(crate) schedule: Periodic,
+    /// The engine timer at its next expiry (signal timers only).
+    pub(crate) timer: Option<TimerId>,
+    /// The signal it queued last and to whom (`Some(None)`: the process), while that may
+    /// still be pending.
+    pub(crate) queued: Option<Option<Vtid>>,
+    /// Expirations folded into the queued signal so far.
+    pub(crate) overrun_acc: i32,
+    /// `timer_getoverrun`: the overruns of the last signal delivered.
+    pub(crate) overrun: i32,
+    /// Its CPU-time clock, if it has one (then `schedule` is in that clock's readings).
+    pub(crate) cpu: Option<cpu::CpuClock>,
 }
 
 /// What a handler asks the engine to do once it has returned.

@@ -4,50 +4,11 @@
 use super::{Vtid, World};
 use crate::fd::{Closed, Obj};
 use crate::sys::RealTid;
-use crate::time::{Periodic, TimerId};
 use rand_pcg::Pcg64Mcg;
 
 /// The disposition `rt_sigaction` installs.
 pub(crate) fn process_disposition(handler: u64, flags: u64) -> Disposition {
     Disposition { handler, flags }
-}
-
-/// How a POSIX timer tells its process it expired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Notify {
-    /// `SIGEV_NONE`.
-    None,
-    /// A signal with `sigev_value`, to the process or to one of its threads.
-    Signal {
-        /// The signal.
-        sig: i32,
-        /// `sigev_value`.
-        value: u64,
-        /// `SIGEV_THREAD_ID`'s thread.
-        thread: Option<Vtid>,
-    },
-}
-
-/// One POSIX timer.
-#[derive(Clone, Debug)]
-pub(crate) struct PosixTimer {
-    /// Its clock.
-    pub(crate) clock: i32,
-    /// How it notifies.
-    pub(crate) notify: Notify,
-    /// When it expires.
-    pub(crate) schedule: Periodic,
-    /// The engine timer at its next expiry (signal timers only).
-    pub(crate) timer: Option<TimerId>,
-    /// The signal it queued last and to whom (`Some(None)`: the process), while that may
-    /// still be pending.
-    pub(crate) queued: Option<Option<Vtid>>,
-    /// Expirations folded into the queued signal so far.
-    pub(crate) overrun_acc: i32,
-    /// `timer_getoverrun`: the overruns of the last signal delivered.
-    pub(crate) overrun: i32,
-    /// Its CPU-time clock, if it has one (then `schedule` is in that clock's readings).
-    pub(crate) cpu: Option<super::cpu::CpuClock>,
 }
 
 /// A signal's disposition as the process set it.
@@ -89,7 +50,7 @@ pub struct Proc {
     /// `ITIMER_REAL`'s interval (ns; 0: one-shot).
     pub(crate) alarm_interval: u64,
     /// POSIX timers (`timer_create`), by id.
-    pub(crate) timers: std::collections::BTreeMap<i32, PosixTimer>,
+    pub(crate) timers: std::collections::BTreeMap<i32, super::PosixTimer>,
     /// The id the next `timer_create` returns (Linux counts up per process).
     pub(crate) next_timer: i32,
     /// The CPU time its threads used, exited ones included (`super::cpu`).

@@ -8,7 +8,7 @@
 //! the engine never keeps a copy that could drift. Every signal is generated at a point
 //! the engine orders, so what it reads there is deterministic.
 
-use super::process::Notify;
+use super::Notify;
 use super::{Resume, State, TimerKey, Vtid, World};
 use crate::fd::Obj;
 use crate::sys::{self, signal::SigSets, signal::Siginfo, signal::TimerSiginfo};
