@@ -130,42 +130,9 @@ impl Engine {
         stopped: sys::Stopped,
     ) {
         self.sched.add_thread(vtid);
-        self.w.threads.insert(
-            vtid,
-            Thread {
-                vtid,
-                real,
-                pid,
-                state: State::Ready(Resume::Cont(0)),
-                stopped: Some(stopped),
-                regs: None,
-                cur: Syscall::Other {
-                    nr: u32::MAX,
-                    args: [0; 6],
-                },
-                fdt,
-                clear_tid: 0,
-                timer: None,
-                spin: 0,
-                computing: false,
-                ended: false,
-                spinning: None,
-                initial_exec: false,
-                restore: None,
-                fault: false,
-                vfork: false,
-                clone3: None,
-                progress: 0,
-                short: None,
-                msgs: None,
-                capture: None,
-                sig_wake: None,
-                calls: 0,
-                detail_pass: false,
-                clock_reads: 0,
-                cpu: Default::default(),
-            },
-        );
+        self.w
+            .threads
+            .insert(vtid, Thread::new(vtid, real, pid, fdt, stopped));
     }
 
     /// The virtual pid of a real one: its pid in the scenario's namespace.

@@ -120,6 +120,52 @@ pub struct Thread {
     pub(crate) ended: bool,
 }
 
+impl Thread {
+    /// A new thread `vtid` (real tid `real`) of process `pid`, with fd table `fdt`, held
+    /// in `stopped` and ready to go on.
+    pub(crate) fn new(
+        vtid: Vtid,
+        real: RealTid,
+        pid: Vtid,
+        fdt: TableId,
+        stopped: Stopped,
+    ) -> Thread {
+        Thread {
+            vtid,
+            real,
+            pid,
+            state: State::Ready(Resume::Cont(0)),
+            stopped: Some(stopped),
+            regs: None,
+            cur: Syscall::Other {
+                nr: u32::MAX,
+                args: [0; 6],
+            },
+            fdt,
+            clear_tid: 0,
+            timer: None,
+            spin: 0,
+            computing: false,
+            ended: false,
+            spinning: None,
+            initial_exec: false,
+            restore: None,
+            fault: false,
+            vfork: false,
+            clone3: None,
+            progress: 0,
+            short: None,
+            msgs: None,
+            capture: None,
+            sig_wake: None,
+            calls: 0,
+            detail_pass: false,
+            clock_reads: 0,
+            cpu: Default::default(),
+        }
+    }
+}
+
 /// What the engine keeps about an open socket beyond the network model.
 #[derive(Debug, Default)]
 pub(crate) struct SockMeta {

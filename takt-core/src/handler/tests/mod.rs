@@ -20,6 +20,7 @@ mod signal;
 mod socket;
 mod time;
 mod timer;
+mod world;
 
 use crate::config::{Config, NodeSpec};
 use crate::engine::Engine;
