@@ -1175,7 +1175,9 @@ impl PidNamespace {
 
     /// Kills every process of the namespace (SIGKILL to its init).
     pub fn kill_all(&self) {
-        let _ = kill(self.init, libc::SIGKILL);
+        if !self.reaped {
+            let _ = kill(self.init, libc::SIGKILL);
+        }
     }
 
     /// The real pid of the init stub.
@@ -1231,11 +1233,12 @@ fn reap_within(pid: i32, limit: std::time::Duration) -> bool {
 
 impl Drop for PidNamespace {
     fn drop(&mut self) {
-        self.kill_all();
         // Bounded: init exits only after every process of the namespace is reaped, and
         // the engine's teardown reaps them; a wait here must never hang the caller. The
         // stub runs no user code once killed, so its stack may go even if it lingers.
+        // Once reaped, its pid may be another process's: it is not signalled again.
         if !self.reaped {
+            self.kill_all();
             self.reaped = reap_within(self.init, REAP_LIMIT);
         }
     }
