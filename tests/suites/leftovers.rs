@@ -98,7 +98,8 @@ fn orphan_dirs(before: &[String]) -> Vec<String> {
 }
 
 /// An exploration hands its runs' directories to a background cleaner; when it
-/// returns (in threads, or in worker processes that have exited) none is left.
+/// returns (in threads, or in worker processes that have exited) no directory and no
+/// process is left.
 fn explorations_leave_no_directories() {
     let before = orphan_dirs(&[]);
     let program = takt_tests::c_fixture("file_io");
@@ -118,6 +119,11 @@ fn explorations_leave_no_directories() {
         assert!(
             left.is_empty(),
             "directories left by an exploration (processes: {processes}): {left:?}"
+        );
+        let after = leftovers();
+        assert!(
+            after.is_empty(),
+            "processes left by an exploration (processes: {processes}): {after:?}"
         );
     }
 }
