@@ -37,17 +37,8 @@ use std::sync::Arc;
 
 use crate::config::NODE_VIEW;
 
-pub(crate) use crate::world::{cpu, Effect, Resume, State, TimerKey, World};
+pub(crate) use crate::world::{cpu, Effect, Resume, State, Stream, TimerKey, World};
 pub use crate::world::{Disposition, Proc, Thread, Vtid};
-
-/// Captured output of one spawned process (stdout or stderr), shared with its children.
-#[derive(Debug, Default)]
-pub(crate) struct Stream {
-    pub(crate) spec: usize,
-    pub(crate) stderr: bool,
-    pub(crate) data: Vec<u8>,
-    partial: Vec<u8>,
-}
 
 /// What a detailed call event would be without the detail: (passed to the kernel only
 /// to show its result, the capture it would keep).
@@ -57,7 +48,6 @@ type Plain = (bool, Option<Box<crate::syscall::capture::Capture>>);
 pub struct Engine {
     /// What the handlers see: the models and tables.
     pub(crate) w: World,
-    pub(crate) streams: Vec<Stream>,
     /// Each thread's action at the exit of the call it is in, if its handler left one.
     pub(crate) posts: BTreeMap<Vtid, Post>,
     faults_on: bool,
@@ -128,7 +118,6 @@ impl Engine {
             watch,
             filter,
             plans: Vec::new(),
-            streams: Vec::new(),
             posts: BTreeMap::new(),
             faults_on,
             nondeterminism: Vec::new(),
@@ -365,6 +354,7 @@ impl Engine {
     /// spinner. `None`: it does not run now (that is handled).
     fn take_resume(&mut self, tid: Vtid) -> Result<Option<(Stopped, Resume)>, Error> {
         let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
+        let ended = std::mem::take(&mut t.ended);
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
         else {
             unreachable!("only ready threads are picked")
@@ -376,7 +366,9 @@ impl Engine {
             },
             r => r,
         };
-        self.ended_event(tid, &resume);
+        if ended {
+            self.ended_event(tid, &resume);
+        }
         self.publish_clock(tid);
         let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
@@ -404,10 +396,7 @@ impl Engine {
     /// call had to wait (a `pthread_join` of a thread that has exited or not) is the
     /// schedule's doing, and a call that waited shows nothing else there.
     fn ended_event(&mut self, tid: Vtid, resume: &Resume) {
-        let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
-        if !std::mem::take(&mut t.ended) {
-            return;
-        }
+        let t = &self.w.threads[&tid];
         let Some(ret) = (match resume {
             Resume::Regs(r) => r.emulated(),
             _ => None,
@@ -704,7 +693,7 @@ impl Engine {
                 match fx {
                     Effect::Yield(tid) => self.sched.yielded(tid),
                     Effect::SignalIo(obj) => handler::io::signal_io(&mut self.w, obj),
-                    Effect::Output { stream, pid, data } => self.write_output(stream, pid, &data),
+                    Effect::Output { stream, pid, from } => self.write_output(stream, pid, from),
                     Effect::Collect(tid) => {
                         if let Err(e) = self.collect_vanished(tid) {
                             self.w.warn(format!("collecting a SIGKILLed process: {e}"));
@@ -1067,11 +1056,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Appends bytes written to a captured stream; completes lines.
-    pub(crate) fn write_output(&mut self, stream: usize, pid: Vtid, data: &[u8]) {
+    /// Process `pid` wrote to captured stream `stream`, its data from byte `from` on:
+    /// the digest takes those bytes, and they complete lines.
+    pub(crate) fn write_output(&mut self, stream: usize, pid: Vtid, from: usize) {
+        let Some(s) = self.w.streams.get_mut(stream) else {
+            return;
+        };
+        let data = s.data.get(from..).unwrap_or_default();
         self.trace.absorb(stream as u8, data);
-        let s = &mut self.streams[stream];
-        s.data.extend_from_slice(data);
         s.partial.extend_from_slice(data);
         while let Some(pos) = s.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = s.partial.drain(..=pos).collect();
@@ -1193,7 +1185,8 @@ impl Engine {
             for (i, p) in self.w.reports.iter().enumerate() {
                 // What it printed is part of what it did.
                 let out = |stderr: bool| {
-                    self.streams
+                    self.w
+                        .streams
                         .iter()
                         .filter(|st| st.spec == i && st.stderr == stderr)
                         .fold(crate::rng::FNV_START, |h, st| {
@@ -1213,7 +1206,7 @@ impl Engine {
 
     fn report(mut self, outcome: Outcome) -> Report {
         let pid_namespace = self.pidns.is_some() || self.w.reports.iter().all(|p| p.pid < 1000);
-        for s in &self.streams {
+        for s in &self.w.streams {
             let rep = &mut self.w.reports[s.spec];
             if s.stderr {
                 rep.stderr = s.data.clone();

@@ -85,7 +85,7 @@ impl Engine {
         }
         let fdt = self.w.files.new_table();
         for (fd, stderr) in [(1, false), (2, true)] {
-            self.streams.push(Stream {
+            self.w.streams.push(Stream {
                 spec: i,
                 stderr,
                 ..Stream::default()
@@ -93,7 +93,7 @@ impl Engine {
             let f = self
                 .w
                 .files
-                .open(Kind::Output(self.streams.len() - 1), false);
+                .open(Kind::Output(self.w.streams.len() - 1), false);
             self.w.files.install(fdt, fd, f, false);
         }
         let key = format!("spec{i}");

@@ -180,7 +180,7 @@ impl Engine {
                     Kind::PipeRead(p) => format!("pipe {p} (read end)"),
                     Kind::PipeWrite(p) => format!("pipe {p} (write end)"),
                     Kind::EventFd(n) => format!("eventfd {n}"),
-                    Kind::Output(n) => match self.streams.get(n) {
+                    Kind::Output(n) => match self.w.streams.get(n) {
                         Some(s) if s.stderr => "stderr (captured)".to_string(),
                         Some(_) => "stdout (captured)".to_string(),
                         None => format!("output {n}"),

@@ -533,8 +533,10 @@ fn write_to(e: &mut World, tid: Vtid, fd: Fd, src: Src) -> Res {
             Ok(Out::Return(8))
         }
         Kind::Output(stream) => {
-            // In pieces, so a guest's huge write is never one allocation here.
+            // In pieces, so a guest's huge write is never one allocation here; each
+            // piece goes straight into the stream, and the engine takes it from there.
             let pid = e.threads[&tid].pid;
+            let from = e.streams.get(stream).map_or(0, |s| s.data.len());
             let mut done = 0usize;
             while done < total {
                 let data = match src.get(e, tid, done, CHUNK) {
@@ -545,8 +547,11 @@ fn write_to(e: &mut World, tid: Vtid, fd: Fd, src: Src) -> Res {
                     Err(x) => return Err(x),
                 };
                 done = done.saturating_add(data.len());
-                e.effects.push(Effect::Output { stream, pid, data });
+                if let Some(s) = e.streams.get_mut(stream) {
+                    s.data.extend_from_slice(&data);
+                }
             }
+            e.effects.push(Effect::Output { stream, pid, from });
             Ok(Out::Return(done as i64))
         }
         Kind::Urandom => Ok(Out::Return(total as i64)),

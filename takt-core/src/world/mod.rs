@@ -251,19 +251,30 @@ pub(crate) struct PosixTimer {
     pub(crate) cpu: Option<cpu::CpuClock>,
 }
 
+/// Captured output of one spawned process (stdout or stderr), shared with its children.
+#[derive(Debug, Default)]
+pub(crate) struct Stream {
+    pub(crate) spec: usize,
+    pub(crate) stderr: bool,
+    pub(crate) data: Vec<u8>,
+    /// Bytes after the last complete line (the engine makes lines of them).
+    pub(crate) partial: Vec<u8>,
+}
+
 /// What a handler asks the engine to do once it has returned.
 #[derive(Debug)]
 pub enum Effect {
     /// `tid` called `sched_yield`: the scheduler moves it behind the others.
     Yield(Vtid),
-    /// Bytes written to captured stream `stream` by process `pid`.
+    /// Process `pid` wrote to captured stream `stream`: what it wrote is that stream's
+    /// data from byte `from` on (the engine digests it and makes lines of it).
     Output {
-        /// Which stream (an index into the engine's captured streams).
+        /// Which stream (an index into the world's captured streams).
         stream: usize,
-        /// The process that wrote them.
+        /// The process that wrote.
         pid: Vtid,
-        /// What it wrote.
-        data: Vec<u8>,
+        /// Where its bytes start in the stream's data.
+        from: usize,
     },
     /// `obj` changed while descriptions have signal-driven I/O set up: their owners may
     /// be sent `SIGIO` (`handler::io::signal_io`).
@@ -338,6 +349,8 @@ pub struct World {
     /// Events in the trace so far (where a recorded decision sits in it).
     pub(crate) events: u64,
     pub(crate) reports: Vec<crate::report::ProcessReport>,
+    /// Captured stdout and stderr of the spawned processes.
+    pub(crate) streams: Vec<Stream>,
     pub(crate) next_vpid: Vtid,
     /// What the handlers asked the engine to do (see [`Effect`]), in order.
     pub(crate) effects: Vec<Effect>,
@@ -385,6 +398,7 @@ impl World {
             progress: 0,
             last: None,
             reports: Vec::new(),
+            streams: Vec::new(),
             next_vpid: 1000,
             decisions,
             pid_ns: false,
@@ -450,21 +464,25 @@ impl World {
     /// returns `value` when the thread next runs, and the engine records the call's
     /// event then, as strace shows a call resumed.
     pub(crate) fn complete(&mut self, tid: Vtid, value: i64) {
-        self.set_return(tid, value);
-        if let Some(t) = self.threads.get_mut(&tid) {
-            t.ended = true;
-        }
+        self.finish(tid, value, true);
     }
 
     /// Skips the current syscall of `tid`: it returns `value` (emulated) when the
     /// thread next runs. The caller records its event.
     pub(crate) fn set_return(&mut self, tid: Vtid, value: i64) {
+        self.finish(tid, value, false);
+    }
+
+    /// The current syscall of `tid` returns `value` when the thread next runs; `ended`:
+    /// the engine records its event then.
+    fn finish(&mut self, tid: Vtid, value: i64, ended: bool) {
         let t = self.threads.get_mut(&tid).expect("thread exists");
         if let Some(id) = t.timer.take() {
             self.timers.cancel(id);
         }
         let mut regs = t.regs.expect("completing a syscall at its seccomp stop");
         regs.emulate(value);
+        t.ended = ended;
         t.state = State::Ready(Resume::Regs(regs));
     }
 

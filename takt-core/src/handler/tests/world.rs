@@ -56,15 +56,18 @@ fn sched_yield_asks_the_engine_to_move_the_thread_back() {
 #[test]
 fn a_write_to_captured_output_is_an_output_effect() {
     let mut w = world();
-    let f = w.files.open(Kind::Output(5), false);
+    w.streams.push(crate::world::Stream::default());
+    w.streams[0].data.extend_from_slice(b"before ");
+    let f = w.files.open(Kind::Output(0), false);
     let fdt = w.threads[&2].fdt;
     w.files.install(fdt, 1, f, false);
     w.write_mem(2, MEM, b"hello\n").expect("memory");
     let out = call(&mut w, 2, libc::SYS_write, &[1, MEM, 6]);
     assert!(matches!(out, Ok(crate::handler::Out::Return(6))), "{out:?}");
     match &w.effects[..] {
-        [Effect::Output { stream, pid, data }] => {
-            assert_eq!((*stream, *pid, &data[..]), (5, 2, &b"hello\n"[..]));
+        [Effect::Output { stream, pid, from }] => {
+            let data = &w.streams[*stream].data[*from..];
+            assert_eq!((*stream, *pid, data), (0, 2, &b"hello\n"[..]));
         }
         other => panic!("{other:?}"),
     }
@@ -73,6 +76,7 @@ fn a_write_to_captured_output_is_an_output_effect() {
     let out = call(&mut w, 2, libc::SYS_write, &[1, MEM + 8192, 6]);
     assert!(matches!(out, Err(crate::errno::Errno::EFAULT)), "{out:?}");
     assert!(w.effects.is_empty(), "{:?}", w.effects);
+    assert_eq!(w.streams[0].data, b"before hello\n");
 }
 
 #[test]
