@@ -3,8 +3,10 @@
 //!
 //! - 100,000 virtualized syscalls (`getppid`, emulated in one stop) against the pinned
 //!   floor that `../shared/measure/ptrace-floor` prints now, with `rdtsc` trapped by
-//!   tracee and tracer as takt does (the honest floor for takt, target ≤ 1.10x); the
-//!   same for 100,000 `clock_gettime` calls, which also write tracee memory (≤ 1.25x);
+//!   tracee and tracer as takt does (the honest floor for a ptrace stop, target ≤
+//!   1.10x); the same for 100,000 `clock_gettime` calls, which also write tracee memory
+//!   (≤ 1.25x). Both calls stop through a seccomp user notification, which costs less
+//!   than a ptrace stop (`TAKT_NOTIFY=0` measures them as ptrace stops);
 //! - 100,000 pass-through syscalls (`mprotect`/`madvise`, allowed by the filter) against
 //!   native (≤ 1.3x);
 //! - 1,000 sleeps of 10 ms against native wall time (≤ 0.1x);
@@ -345,7 +347,7 @@ fn main() {
         let clk0 = Fixture::c("clock_loop").with_args(&["0"]);
         let clk1 = Fixture::c("clock_loop").with_args(&["100000"]);
         let per_clock = best(3, || takt(&clk1) - takt(&clk0)) / 100_000.0 * 1e6;
-        println!("takt: {per:.2} µs per getppid, {per_clock:.2} µs per clock_gettime");
+        println!("takt: {per:.2} µs per getppid, {per_clock:.2} µs per clock_gettime (seccomp notifications, not ptrace stops, unless TAKT_NOTIFY=0)");
         if let Some(f) = floor {
             let r = per / f.tsc_both;
             row(

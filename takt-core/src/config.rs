@@ -107,6 +107,10 @@ pub struct Config {
     /// not tracked), to measure what it costs. Not for use outside takt's own benches.
     #[doc(hidden)]
     pub test_without_file_model: bool,
+    /// Test hook: every syscall stop is a ptrace stop, none a seccomp user notification
+    /// (as `TAKT_NOTIFY=0` does), to compare the two. Not for use outside takt's tests.
+    #[doc(hidden)]
+    pub test_ptrace_stops_only: bool,
     /// Test hook: run without a PID namespace, as a user without root would (to test
     /// that host pids stay out of reach). Not for use outside takt's own tests.
     #[doc(hidden)]
@@ -149,6 +153,7 @@ impl Default for Config {
             test_panic_after_syscalls: None,
             test_without_pid_namespace: false,
             test_without_file_model: false,
+            test_ptrace_stops_only: false,
         }
     }
 }

@@ -126,6 +126,9 @@ pub struct Report {
     pub events: u64,
     /// Number of syscalls the core handled.
     pub syscalls: u64,
+    /// Of those, the ones that stopped through a seccomp user notification rather than
+    /// a ptrace stop ([`crate::sys::notif`]).
+    pub notified: u64,
     /// The last trace events (all of them with `keep_trace`).
     pub trace: Vec<Event>,
     /// Whether processes ran in their own PID namespace (virtual pids).

@@ -14,6 +14,7 @@
 
 mod capture;
 mod decide;
+mod notify;
 mod process;
 mod snapshot;
 mod spin;
@@ -65,8 +66,18 @@ pub struct Engine {
     pub(crate) clock_owner: Option<(Vtid, u64, u64)>,
     pub(crate) cpu: usize,
     pub(crate) syscalls: u64,
+    /// Syscall stops that were notifications.
+    pub(crate) notified: u64,
     pub(crate) lines: Vec<Line>,
     pub(crate) filter: Vec<sys::seccomp::Insn>,
+    /// The filter with [`crate::syscall::NOTIFIED`] notified, and the waiter for both
+    /// kinds of stop ([`sys::notif`]); `None`: every stop is a ptrace stop
+    /// (`TAKT_NOTIFY=0`, or no io_uring `waitid` here).
+    pub(crate) notify: Option<(Vec<sys::seccomp::Insn>, sys::notif::Waiter)>,
+    /// Each process's notification listener (shared by the processes forked from it).
+    pub(crate) listeners: BTreeMap<Vtid, std::rc::Rc<sys::notif::Listener>>,
+    /// Spawned processes whose listener is still in the child (index into `plans`).
+    pub(crate) listener_wanted: BTreeMap<Vtid, usize>,
     /// Spawn plans, kept while the scenario runs (children read them until execve).
     pub(crate) plans: Vec<sys::spawn::SpawnPlan>,
     pub(crate) failure: Option<Outcome>,
@@ -109,7 +120,13 @@ impl Engine {
         let sched = Scheduler::new(cfg.strategy, crate::rng::stream(cfg.seed, "sched"));
         let trace = Trace::new(cfg.keep_trace);
         let watch = Watch::register(cfg.preempt_slice);
-        let filter = filter(&cfg);
+        let filter = filter(&cfg, &[]);
+        let notify = (!cfg.test_without_file_model
+            && !cfg.test_ptrace_stops_only
+            && std::env::var_os("TAKT_NOTIFY").is_none_or(|v| v != "0"))
+        .then(sys::notif::Waiter::new)
+        .flatten()
+        .map(|w| (self::filter(&cfg, &crate::syscall::NOTIFIED), w));
         let w = World::new(cfg, decisions);
         Engine {
             w,
@@ -117,6 +134,9 @@ impl Engine {
             trace,
             watch,
             filter,
+            notify,
+            listeners: BTreeMap::new(),
+            listener_wanted: BTreeMap::new(),
             plans: Vec::new(),
             posts: BTreeMap::new(),
             faults_on,
@@ -127,6 +147,7 @@ impl Engine {
             clock_owner: None,
             cpu,
             syscalls: 0,
+            notified: 0,
             lines: Vec::new(),
             failure: None,
             incidents: Vec::new(),
@@ -352,7 +373,7 @@ impl Engine {
     /// Before `tid` runs: takes its resume action (running its handler again if it was
     /// woken), publishes the clock page for it, and re-checks it if it is a parked
     /// spinner. `None`: it does not run now (that is handled).
-    fn take_resume(&mut self, tid: Vtid) -> Result<Option<(Stopped, Resume)>, Error> {
+    fn take_resume(&mut self, tid: Vtid) -> Result<Option<(notify::Held, Resume)>, Error> {
         let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
         let ended = std::mem::take(&mut t.ended);
         let State::Ready(resume) = std::mem::replace(&mut t.state, State::Ready(Resume::Cont(0)))
@@ -371,6 +392,9 @@ impl Engine {
         }
         self.publish_clock(tid);
         let t = self.w.threads.get_mut(&tid).expect("picked thread exists");
+        if let Some(id) = t.notif.take() {
+            return Ok(Some((notify::Held::Notif(id), resume)));
+        }
         let mut stopped = t.stopped.take().expect("a ready thread holds its stop");
         let tgid = self.w.procs[&t.pid].real;
         if let (Some(spin), Resume::Cont(0)) = (t.spinning.take(), &resume) {
@@ -388,7 +412,7 @@ impl Engine {
                 }
             }
         }
-        Ok(Some((stopped, resume)))
+        Ok(Some((notify::Held::Ptrace(stopped), resume)))
     }
 
     /// The event of a parked call that was ended from outside ([`World::complete`]),
@@ -420,19 +444,37 @@ impl Engine {
         if let Some(done) = self.before_run(tid) {
             return done;
         }
-        let Some((stopped, resume)) = self.take_resume(tid)? else {
+        let Some((held, resume)) = self.take_resume(tid)? else {
             return Ok(());
         };
         let (real, pid) = (self.w.threads[&tid].real, self.w.threads[&tid].pid);
         let tgid = self.w.procs[&pid].real;
         self.w.progress = self.w.progress.wrapping_add(1);
-        let mut running = resume_thread(stopped, resume, real)?;
+        let mut running = match held {
+            notify::Held::Ptrace(stopped) => {
+                let resume = self.ptrace_resume(tid, resume);
+                resume_thread(stopped, resume, real)?
+            }
+            notify::Held::Notif(id) => match self.resume_notified(tid, id, resume)? {
+                notify::Resumed::Running(r) => r,
+                notify::Resumed::Stop(stop) => return self.handle_stop(tid, stop),
+            },
+        };
         let mut not_pure = "";
         loop {
             let n = self.watch.resuming(tgid, real);
-            let stop = sys::wait(running);
+            let stop = self.next_event(tid, running);
             self.watch.stopped();
             let stop = stop?;
+            if let Stop::Notified(notification) = stop {
+                match self.on_notified(tid, notification)? {
+                    Some(r) => {
+                        running = r;
+                        continue;
+                    }
+                    None => return Ok(()),
+                }
+            }
             if let Stop::Stopped(mut s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 // handle_stop settles the clock page's reads; this path may not get there.
                 self.settle_clock();
@@ -478,6 +520,15 @@ impl Engine {
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;
                 continue;
+            }
+            if let Stop::Stopped(s, StopReason::Seccomp) = stop {
+                match self.reexec_in_step(tid, s)? {
+                    Ok(r) => {
+                        running = r;
+                        continue;
+                    }
+                    Err(s) => return self.handle_stop(tid, Stop::Stopped(s, StopReason::Seccomp)),
+                }
             }
             return self.handle_stop(tid, stop);
         }
@@ -616,6 +667,8 @@ impl Engine {
             Stop::Stopped(s, reason) => {
                 let t = self.w.threads.get_mut(&tid).expect("stopped thread exists");
                 t.stopped = Some(s);
+                t.recheck = false;
+                t.at_seccomp = false;
                 match reason {
                     StopReason::Seccomp => self.on_syscall(tid),
                     StopReason::SyscallExit => self.on_syscall_exit(tid),
@@ -633,11 +686,38 @@ impl Engine {
             Stop::Signaled(_, sig, core) => {
                 self.on_thread_gone(tid, sig | if core { 0x80 } else { 0 })
             }
+            Stop::Notified(n) => {
+                self.w.threads.get_mut(&tid).expect("thread exists").recheck = false;
+                self.on_notified(tid, n).map(drop)
+            }
         }
     }
 
     /// A seccomp stop: decode, dispatch, and record.
     fn on_syscall(&mut self, tid: Vtid) -> Result<(), Error> {
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
+        let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
+            Ok(r) => r,
+            Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
+            Err(e) => return Err(e),
+        };
+        if !self.listener_wanted.is_empty() {
+            self.take_listener(tid)?;
+        }
+        let Some(regs) = self.unmark(tid, regs) else {
+            return Ok(());
+        };
+        self.w
+            .threads
+            .get_mut(&tid)
+            .expect("thread exists")
+            .at_seccomp = true;
+        self.syscall_stop(tid, regs)
+    }
+
+    /// A syscall stop (ptrace or notified) with its registers: decode, dispatch, and
+    /// record.
+    fn syscall_stop(&mut self, tid: Vtid, regs: sys::Regs) -> Result<(), Error> {
         self.syscalls += 1;
         if self.w.cfg.test_panic_after_syscalls == Some(self.syscalls) {
             panic!("test hook: tracer panic after {} syscalls", self.syscalls);
@@ -648,11 +728,6 @@ impl Engine {
         t.progress = 0;
         t.short = None;
         t.ended = false;
-        let regs = match t.stopped.as_ref().expect("stopped").syscall_regs() {
-            Ok(r) => r,
-            Err(Error::TraceeGone { .. }) => return self.collect_vanished(tid),
-            Err(e) => return Err(e),
-        };
         let nr = regs.syscall_nr() as u32;
         let args = regs.args();
         t.regs = Some(regs);
@@ -1235,6 +1310,7 @@ impl Engine {
             nondeterminism: self.nondeterminism,
             events,
             syscalls: self.syscalls,
+            notified: self.notified,
             trace: self.trace.events().to_vec(),
             pid_namespace,
             own_filesystems: !self.fs_fallback,
@@ -1275,8 +1351,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// The seccomp filter the tracees install: [`handler::ALLOWED`] runs natively (the
 /// calls of the file model too, for the benchmarks' runs without it), shared file
-/// mappings stop.
-fn filter(cfg: &Config) -> Vec<sys::seccomp::Insn> {
+/// mappings stop; `notified` stop through the notification listener.
+fn filter(cfg: &Config, notified: &[u32]) -> Vec<sys::seccomp::Insn> {
     if cfg.test_without_file_model {
         let all: Vec<u32> = handler::ALLOWED
             .iter()
@@ -1289,6 +1365,7 @@ fn filter(cfg: &Config) -> Vec<sys::seccomp::Insn> {
         &handler::ALLOWED,
         sys::seccomp::Traced {
             shared_file_mmap: true,
+            notified,
         },
     )
 }

@@ -64,7 +64,10 @@ impl Engine {
             &spec.argv,
             &env,
             &cwd,
-            self.filter.clone(),
+            sys::spawn::Filters {
+                plain: self.filter.clone(),
+                notified: self.notify.as_ref().map(|n| n.0.clone()),
+            },
             self.cpu,
             self.w
                 .nodens
@@ -80,6 +83,9 @@ impl Engine {
         self.plans.push(plan);
         let real = stopped.tid();
         let vpid = self.vpid_of(real);
+        if self.notify.is_some() {
+            self.listener_wanted.insert(vpid, self.plans.len() - 1);
+        }
         if let Some(s) = &mut self.signer {
             s.started(vpid, i);
         }
@@ -182,6 +188,10 @@ impl Engine {
         } else {
             let p = self.child_process(ppid, vtid, child_real, flags);
             self.w.procs.insert(vtid, p);
+            // The child has its parent's filter, so its listener.
+            if let Some(l) = self.listeners.get(&ppid).cloned() {
+                self.listeners.insert(vtid, l);
+            }
             self.add_thread(vtid, child_real, vtid, fdt, stopped);
         }
         if flags & libc::CLONE_CHILD_CLEARTID as u64 != 0 {
@@ -812,7 +822,7 @@ fn final_status(mut running: Running) -> Option<i32> {
                 Ok(r) => running = r,
                 Err(_) => return None,
             },
-            Err(_) => return None,
+            Ok(Stop::Notified(_)) | Err(_) => return None,
         }
     }
     None

@@ -89,6 +89,7 @@ impl Engine {
     /// One instruction of the thread stopped at `s` (of real process `tgid`).
     fn step_insn(&self, tgid: sys::RealTid, s: Stopped) -> Result<Stepped, Error> {
         let real = s.tid();
+        self.mark_before_step(tgid, &s)?;
         let mut running: Running = s.single_step()?;
         loop {
             let n = self.watch.resuming(tgid, real);

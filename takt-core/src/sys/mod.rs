@@ -11,6 +11,7 @@
 //! where a tracee can vanish under us (killed while stopped).
 
 pub mod mountns;
+pub mod notif;
 pub mod procfs;
 pub mod seccomp;
 pub mod signal;
@@ -223,6 +224,8 @@ pub enum Stop {
     Exited(RealTid, i32),
     /// The thread was killed by a signal.
     Signaled(RealTid, i32, bool),
+    /// The thread is held at a seccomp user notification ([`notif`]).
+    Notified(notif::Notification),
 }
 
 /// Why a tracee thread stopped.
@@ -275,7 +278,53 @@ impl Regs {
     }
 }
 
+/// The x32 bit of a syscall number: a notified call re-executed under ptrace carries
+/// it ([`notif`]).
+pub const X32_SYSCALL_BIT: i64 = 0x4000_0000;
+
 impl Regs {
+    /// What a seccomp user notification tells of the calling thread's registers: the
+    /// number, the arguments and the instruction pointer.
+    pub fn from_notification(n: &notif::Notification) -> Regs {
+        let mut regs = Regs {
+            w: [0; NREGS],
+            known: (1 << RIP) | (1 << ORIG_RAX),
+            dirty: 0,
+        };
+        regs.w[RIP] = n.ip;
+        regs.w[ORIG_RAX] = u64::from(n.nr);
+        for (k, i) in ARGS.into_iter().enumerate() {
+            regs.w[i] = n.args[k];
+            regs.known |= 1 << i;
+        }
+        regs
+    }
+
+    /// Sets the syscall number (`orig_rax`) the thread goes on with.
+    pub fn set_syscall_nr(&mut self, nr: i64) {
+        self.set(ORIG_RAX, nr as u64);
+    }
+
+    /// Sets the syscall number and writes it back even if it looks unchanged (the
+    /// thread's register holds another value than these registers were made from).
+    pub fn force_syscall_nr(&mut self, nr: i64) {
+        self.w[ORIG_RAX] = nr as u64;
+        self.known |= 1 << ORIG_RAX;
+        self.dirty |= 1 << ORIG_RAX;
+    }
+
+    /// Whether the syscall number was changed (`orig_rax` set).
+    pub fn nr_changed(&self) -> bool {
+        self.dirty & (1 << ORIG_RAX) != 0
+    }
+
+    /// The value a notified call can be answered with: these registers skip the call
+    /// with a return value and change nothing else.
+    pub fn notified_value(&self) -> Option<i64> {
+        let only = (1 << ORIG_RAX) | (1 << RAX);
+        (self.dirty & !only == 0).then(|| self.emulated()).flatten()
+    }
+
     /// The value the syscall returns when these registers skip it ([`Regs::emulate`]).
     pub(crate) fn emulated(&self) -> Option<i64> {
         (self.dirty & (1 << ORIG_RAX) != 0 && self.w[ORIG_RAX] == u64::MAX)

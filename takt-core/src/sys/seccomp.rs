@@ -5,6 +5,12 @@
 //! `SECCOMP_RET_ALLOW`, every other x86-64 call `SECCOMP_RET_TRACE` (one ptrace stop), and
 //! calls from other ABIs (i386 `int 0x80`, x32) fail with `ENOSYS`.
 //!
+//! The calls in [`Traced::notified`] stop through a seccomp user notification instead
+//! (`SECCOMP_RET_USER_NOTIF`, answered on the listener the filter was installed with):
+//! about half the cost of a ptrace stop here (see [`super::notif`]). The same number
+//! with the x32 bit set is traced: that is how the engine re-executes such a call under
+//! ptrace when it needs the call's exit ([`super::notif`] explains).
+//!
 //! One allowed call can be traced on its arguments: `mmap` of a shared file mapping
 //! (`MAP_SHARED` without `MAP_ANONYMOUS`), whose writes the file model must follow,
 //! stops when [`Traced::shared_file_mmap`] is set; every other `mmap` runs natively.
@@ -17,6 +23,7 @@ const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
 const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
 
 fn stmt(code: u32, k: u32) -> Insn {
     Insn {
@@ -36,11 +43,14 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> Insn {
     }
 }
 
-/// Allowed calls that are traced all the same when their arguments say so.
+/// Allowed calls that are traced all the same when their arguments say so, and traced
+/// calls that stop through the notification listener.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Traced {
+pub struct Traced<'a> {
     /// `mmap` with `MAP_SHARED` (or `MAP_SHARED_VALIDATE`) and without `MAP_ANONYMOUS`.
     pub shared_file_mmap: bool,
+    /// Calls answered through a seccomp user notification (empty: all are traced).
+    pub notified: &'a [u32],
 }
 
 /// Where `seccomp_data.args[3]`'s low 32 bits are (little-endian x86-64).
@@ -48,7 +58,7 @@ const ARG3_LOW: u32 = 16 + 3 * 8;
 
 /// Builds the filter program: `allowed` run natively (but as `traced` says), everything
 /// else is traced.
-pub fn program(allowed: &[u32], traced: Traced) -> Vec<Insn> {
+pub fn program(allowed: &[u32], traced: Traced<'_>) -> Vec<Insn> {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
     let ld = BPF_LD | BPF_W | BPF_ABS;
     let mut p = vec![
@@ -56,9 +66,28 @@ pub fn program(allowed: &[u32], traced: Traced) -> Vec<Insn> {
         jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
         stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
         stmt(ld, 0), // seccomp_data.nr
-        jump(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
-        stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
     ];
+    // x32 numbers fail, except a notified call re-executed by the engine (traced).
+    let n = traced.notified.len().min(200);
+    p.push(jump(
+        BPF_JMP | BPF_JGE | BPF_K,
+        X32_SYSCALL_BIT,
+        0,
+        n as u8 + 2,
+    ));
+    for (i, &nr) in traced.notified[..n].iter().enumerate() {
+        p.push(jump(
+            BPF_JMP | BPF_JEQ | BPF_K,
+            X32_SYSCALL_BIT | nr,
+            (n - i) as u8,
+            0,
+        ));
+    }
+    p.push(stmt(
+        BPF_RET | BPF_K,
+        SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+    ));
+    p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
     if traced.shared_file_mmap {
         // Not mmap: on to the lists (the accumulator still holds the number).
         p.push(jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_mmap as u32, 0, 5));
@@ -89,7 +118,13 @@ pub fn program(allowed: &[u32], traced: Traced) -> Vec<Insn> {
         p.push(jump(BPF_JMP | libc::BPF_JA, 1, 0, 0)); // no match in this group: skip ALLOW
         p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     }
+    for (i, &nr) in traced.notified[..n].iter().enumerate() {
+        p.push(jump(BPF_JMP | BPF_JEQ | BPF_K, nr, (n - i) as u8, 0));
+    }
     p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+    if n > 0 {
+        p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+    }
     p
 }
 
@@ -142,6 +177,7 @@ mod tests {
             &allowed,
             Traced {
                 shared_file_mmap: true,
+                ..Traced::default()
             },
         );
         let (shared, private, anon) = (
@@ -163,6 +199,29 @@ mod tests {
         assert_eq!(run_with(&p, x86, 1, shared), SECCOMP_RET_TRACE);
         let plain = program(&allowed, Traced::default());
         assert_eq!(run_with(&plain, x86, mmap, shared), SECCOMP_RET_ALLOW);
+    }
+
+    #[test]
+    fn notified_calls_notify_and_their_x32_twins_trace() {
+        let allowed = [libc::SYS_brk as u32];
+        let notified = [libc::SYS_read as u32, libc::SYS_sendto as u32];
+        let p = program(
+            &allowed,
+            Traced {
+                notified: &notified,
+                ..Traced::default()
+            },
+        );
+        let x86 = AUDIT_ARCH_X86_64;
+        for nr in notified {
+            assert_eq!(run(&p, x86, nr), SECCOMP_RET_USER_NOTIF, "nr {nr}");
+            assert_eq!(run(&p, x86, X32_SYSCALL_BIT | nr), SECCOMP_RET_TRACE);
+        }
+        assert_eq!(run(&p, x86, libc::SYS_brk as u32), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&p, x86, libc::SYS_openat as u32), SECCOMP_RET_TRACE);
+        let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+        assert_eq!(run(&p, x86, X32_SYSCALL_BIT | 2), enosys);
+        assert_eq!(run(&p, x86, X32_SYSCALL_BIT | libc::SYS_brk as u32), enosys);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub struct SpawnPlan {
     _envp: Vec<CString>,
     _cwd: CString,
     _filter: Vec<Insn>,
+    _notif_filter: Vec<Insn>,
     _argv_ptrs: Vec<*const libc::c_char>,
     _envp_ptrs: Vec<*const libc::c_char>,
     args: Box<ChildArgs>,
@@ -33,6 +34,16 @@ impl std::fmt::Debug for SpawnPlan {
     }
 }
 
+/// The seccomp filters a child may install.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    /// Every stop a ptrace stop.
+    pub plain: Vec<Insn>,
+    /// With notified calls; the child installs it with a listener if it can, else
+    /// `plain`.
+    pub notified: Option<Vec<Insn>>,
+}
+
 /// What the child reads, by pointer, from the shared memory.
 struct ChildArgs {
     path: *const libc::c_char,
@@ -40,6 +51,10 @@ struct ChildArgs {
     envp: *const *const libc::c_char,
     cwd: *const libc::c_char,
     prog: libc::sock_fprog,
+    /// The filter with notified calls (`len` 0: none); on success the child stores its
+    /// listener's fd number in `listener`, else it installs `prog`.
+    notif_prog: libc::sock_fprog,
+    listener: std::sync::atomic::AtomicI32,
     cpus: libc::cpu_set_t,
     /// The node's mount namespace to enter (`-1`: stay in the tracer's).
     mntns: libc::c_int,
@@ -55,7 +70,7 @@ impl SpawnPlan {
         argv: &[String],
         env: &[(String, String)],
         cwd: &str,
-        filter: Vec<Insn>,
+        filters: Filters,
         cpu: usize,
         mntns: Option<std::os::fd::RawFd>,
     ) -> Result<SpawnPlan, Error> {
@@ -82,6 +97,11 @@ impl SpawnPlan {
         let mut cpus: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: CPU_SET writes within the set (cpu < CPU_SETSIZE, from sched_getaffinity).
         unsafe { libc::CPU_SET(cpu, &mut cpus) };
+        let Filters {
+            plain: filter,
+            notified: notif_filter,
+        } = filters;
+        let notif_filter = notif_filter.unwrap_or_default();
         let args = Box::new(ChildArgs {
             path: path.as_ptr(),
             argv: argv_ptrs.as_ptr(),
@@ -91,6 +111,11 @@ impl SpawnPlan {
                 len: filter.len() as u16,
                 filter: filter.as_ptr() as *mut _,
             },
+            notif_prog: libc::sock_fprog {
+                len: notif_filter.len() as u16,
+                filter: notif_filter.as_ptr() as *mut _,
+            },
+            listener: std::sync::atomic::AtomicI32::new(-1),
             cpus,
             mntns: mntns.unwrap_or(-1),
         });
@@ -100,11 +125,22 @@ impl SpawnPlan {
             _envp: envp,
             _cwd: cwd,
             _filter: filter,
+            _notif_filter: notif_filter,
             _argv_ptrs: argv_ptrs,
             _envp_ptrs: envp_ptrs,
             args,
             stack: vec![0u8; CHILD_STACK],
         })
+    }
+
+    /// The child's listener fd number, once it has installed the filter with notified
+    /// calls (it is the tracer's to copy until the child's `execve` closes it).
+    pub fn listener_fd(&self) -> Option<std::os::fd::RawFd> {
+        let fd = self
+            .args
+            .listener
+            .load(std::sync::atomic::Ordering::Acquire);
+        (fd >= 0).then_some(fd)
     }
 
     /// Starts the child and waits for its initial stop; returns it stopped, with the
@@ -202,7 +238,20 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         let me = libc::syscall(libc::SYS_getpid);
         libc::syscall(libc::SYS_kill, me, libc::SIGSTOP);
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        if libc::prctl(
+        let listener = if a.notif_prog.len > 0 {
+            libc::syscall(
+                libc::SYS_seccomp,
+                1, // SECCOMP_SET_MODE_FILTER
+                super::notif::FILTER_FLAGS,
+                &a.notif_prog as *const libc::sock_fprog,
+            )
+        } else {
+            -1
+        };
+        if listener >= 0 {
+            a.listener
+                .store(listener as i32, std::sync::atomic::Ordering::Release);
+        } else if libc::prctl(
             libc::PR_SET_SECCOMP,
             libc::SECCOMP_MODE_FILTER,
             &a.prog as *const libc::sock_fprog,

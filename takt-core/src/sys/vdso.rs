@@ -413,6 +413,8 @@ fn next_syscall_stop(mut running: super::Running, held: &mut Vec<i32>) -> Result
             Stop::Exited(tid, _) | Stop::Signaled(tid, _, _) => {
                 return Err(Error::TraceeGone { tid })
             }
+            // `wait` reports ptrace stops only.
+            Stop::Notified(n) => return Err(Error::TraceeGone { tid: n.tid }),
         }
     }
 }

@@ -613,6 +613,29 @@ impl std::fmt::Debug for Rendered<'_> {
     }
 }
 
+/// Syscalls that stop through a seccomp user notification rather than a ptrace stop
+/// (about half its cost, [`crate::sys::notif`]): the hot calls of servers and clients,
+/// whose handlers mostly answer with a value. When a handler needs more (the call's
+/// exit, a rewrite, a signal), the engine turns the stop into a ptrace stop.
+pub const NOTIFIED: [u32; 16] = [
+    libc::SYS_read as u32,
+    libc::SYS_write as u32,
+    libc::SYS_readv as u32,
+    libc::SYS_writev as u32,
+    libc::SYS_recvfrom as u32,
+    libc::SYS_sendto as u32,
+    libc::SYS_recvmsg as u32,
+    libc::SYS_sendmsg as u32,
+    libc::SYS_poll as u32,
+    libc::SYS_ppoll as u32,
+    libc::SYS_epoll_wait as u32,
+    libc::SYS_epoll_pwait as u32,
+    libc::SYS_getpid as u32,
+    libc::SYS_getppid as u32,
+    libc::SYS_gettid as u32,
+    libc::SYS_clock_gettime as u32,
+];
+
 /// Syscalls the seccomp filter lets run natively: memory management and pure queries
 /// whose results are deterministic for a given program (identity of the filesystem
 /// aside). They cost nothing under takt.

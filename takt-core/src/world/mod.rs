@@ -118,6 +118,20 @@ pub struct Thread {
     /// Its parked call was ended from outside (a wake-up, its deadline, a signal): the
     /// engine records the call's event when the thread next runs.
     pub(crate) ended: bool,
+    /// Held at a seccomp user notification (its id) instead of a ptrace stop
+    /// ([`sys::notif`]): `stopped` is then `None`.
+    pub(crate) notif: Option<u64>,
+    /// How to go on once the notified call, re-executed under ptrace (x32 bit set), is
+    /// at its seccomp stop.
+    pub(crate) reexec: Option<Resume>,
+    /// The call the thread was resumed into from a ptrace stop is a notified one: the
+    /// filter, run again by the kernel, notifies it once more, and that notification is
+    /// answered "let the kernel run it".
+    pub(crate) recheck: bool,
+    /// At a seccomp stop of a call marked with the x32 bit: its own number.
+    pub(crate) marked: Option<i64>,
+    /// Held at a seccomp stop (not another ptrace stop).
+    pub(crate) at_seccomp: bool,
 }
 
 impl Thread {
@@ -160,6 +174,11 @@ impl Thread {
             sig_wake: None,
             calls: 0,
             detail_pass: false,
+            notif: None,
+            reexec: None,
+            recheck: false,
+            marked: None,
+            at_seccomp: false,
             clock_reads: 0,
             cpu: Default::default(),
         }
@@ -688,8 +707,8 @@ impl World {
     }
 
     /// The state letter `/proc` should show for thread `tid`, as it would natively: every
-    /// traced thread but the one running is held in a ptrace stop, which the kernel shows
-    /// as `t (tracing stop)`. Parked in a blocking call: `S`; running or runnable: `R`; a
+    /// traced thread but the one running is held in a ptrace stop or a seccomp
+    /// notification, which the kernel shows as `t (tracing stop)` or `D`. Parked in a blocking call: `S`; running or runnable: `R`; a
     /// leader that exited before its other threads: `Z`. `None` (the kernel's letter)
     /// for a thread takt no longer holds (an exited process: the kernel's zombie).
     fn shown_state(&self, tid: Vtid) -> Option<char> {
