@@ -674,13 +674,24 @@ impl World {
             "status" => crate::hostfiles::proc_status(&text, &ids),
             _ => {
                 use std::os::unix::ffi::OsStrExt;
-                let dirs: Vec<&str> = self
+                let as_str = |d: &std::path::Path| {
+                    std::str::from_utf8(d.as_os_str().as_bytes())
+                        .ok()
+                        .map(str::to_string)
+                };
+                // The scenario's directory, and the name its layers' directory has
+                // (`<name>.fs`, where it is: beside it, or in /dev/shm).
+                let dirs: Vec<String> = self
                     .cfg
                     .nodes
                     .iter()
-                    .filter_map(|n| n.dir.parent())
-                    .filter_map(|d| std::str::from_utf8(d.as_os_str().as_bytes()).ok())
+                    .filter_map(|n| n.dir.parent().and_then(as_str))
+                    .chain(self.cfg.nodes.iter().filter_map(|n| {
+                        let layers = n.layer.as_deref()?.parent().and_then(as_str)?;
+                        layers.strip_suffix(".fs").map(str::to_string)
+                    }))
                     .collect();
+                let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
                 crate::hostfiles::mountinfo(&text, &dirs)
             }
         };
