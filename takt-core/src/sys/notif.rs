@@ -221,12 +221,20 @@ const WAIT_TAG: u64 = 1 << 61;
 /// Waits for whichever comes first of a thread's ptrace stop and a notification.
 pub struct Waiter {
     ring: io_uring::IoUring,
-    /// Listener keys with a poll in flight.
-    polls: std::collections::BTreeSet<u64>,
+    /// Listener keys with a poll in flight (a few; vectors, so that a stop allocates
+    /// nothing once they have grown).
+    polls: Vec<u64>,
     /// Listener keys whose filter has no user left (their poll would not wait).
-    hung_up: std::collections::BTreeSet<u64>,
+    hung_up: Vec<u64>,
     /// Tids with a `waitid` in flight.
-    waits: std::collections::BTreeSet<RealTid>,
+    waits: Vec<RealTid>,
+}
+
+/// Removes `x` from `v` if it is there (order does not matter).
+fn take<T: PartialEq>(v: &mut Vec<T>, x: &T) {
+    if let Some(i) = v.iter().position(|y| y == x) {
+        v.swap_remove(i);
+    }
 }
 
 impl std::fmt::Debug for Waiter {
@@ -280,15 +288,15 @@ impl Waiter {
                 let (tag, res) = (cqe.user_data(), cqe.result());
                 if tag & POLL_TAG != 0 {
                     let key = tag & !POLL_TAG;
-                    self.polls.remove(&key);
+                    take(&mut self.polls, &key);
                     let hup = res < 0 || res & (libc::POLLHUP | libc::POLLERR) as i32 != 0;
-                    if hup && res & libc::POLLIN as i32 == 0 {
-                        self.hung_up.insert(key);
+                    if hup && res & libc::POLLIN as i32 == 0 && !self.hung_up.contains(&key) {
+                        self.hung_up.push(key);
                     }
                     notified |= key == listener.key && res > 0 && res & libc::POLLIN as i32 != 0;
                 } else if tag & WAIT_TAG != 0 {
                     let t = (tag & !WAIT_TAG) as RealTid;
-                    self.waits.remove(&t);
+                    take(&mut self.waits, &t);
                     stopped |= t == tid;
                 }
             }
@@ -329,7 +337,7 @@ impl Waiter {
                 op: "io_uring submission queue full",
                 errno: libc::EBUSY,
             })?;
-            self.polls.insert(listener.key);
+            self.polls.push(listener.key);
         }
         if waits {
             // WNOWAIT: the stop stays to be taken by `wait`; no siginfo is written.
@@ -343,7 +351,7 @@ impl Waiter {
                 op: "io_uring submission queue full",
                 errno: libc::EBUSY,
             })?;
-            self.waits.insert(tid);
+            self.waits.push(tid);
         }
         Ok(())
     }
