@@ -273,16 +273,7 @@ fn git_files(seed: u64, files: bool) -> f64 {
 /// Exploration runs its workers as processes that start this program again; in them,
 /// only this part runs.
 fn exploration() {
-    let build = |s: &Scenario| {
-        s.completion_time(Duration::from_millis(100));
-        let n = s.create_node();
-        n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 2");
-        n.create_process(
-            Process::parse("/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=2 --execute-number=100 --binary")
-                .start_after(Duration::from_millis(1))
-                .must_finish(),
-        );
-    };
+    let build = |s: &Scenario| takt_tests::small_memcached(s);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let all = takt_scenario::Explore::new()
         .seeds(100)

@@ -297,6 +297,22 @@ impl Fixture {
     }
 }
 
+/// The exploration bench's memcached scenario, on `s`: memcached with two worker
+/// threads and, after 1 ms, memcslap (100 binary operations over two connections),
+/// which must finish.
+pub fn small_memcached(s: &takt_scenario::Scenario) {
+    s.completion_time(std::time::Duration::from_millis(100));
+    let n = s.create_node();
+    n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 2");
+    n.create_process(
+        takt_scenario::Process::parse(
+            "/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=2 --execute-number=100 --binary",
+        )
+        .start_after(std::time::Duration::from_millis(1))
+        .must_finish(),
+    );
+}
+
 /// The fixtures of issue 2 that must be deterministic under takt and match natively.
 pub fn syscall_fixtures() -> Vec<Fixture> {
     let mut v: Vec<Fixture> = [

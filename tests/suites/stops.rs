@@ -5,9 +5,8 @@
 //! time and the same trace digest both ways, and the notified run did stop through
 //! notifications.
 
-use std::time::Duration;
-use takt_scenario::{Process, Scenario};
-use takt_tests::{network_fixtures, syscall_fixtures};
+use takt_scenario::Scenario;
+use takt_tests::{network_fixtures, small_memcached, syscall_fixtures};
 
 fn run(s: &Scenario, ptrace_only: bool) -> takt_core::report::Report {
     let mut cfg = s.config().expect("a valid scenario");
@@ -59,14 +58,7 @@ fn memcached_gives_the_same_run_with_notified_and_ptrace_stops() {
     for seed in [1, 2] {
         let s = Scenario::new();
         s.random_seed(seed);
-        s.completion_time(Duration::from_millis(200));
-        let n = s.create_node();
-        n.create_process("/usr/bin/memcached -u root -p 11222 -U 0 -t 2");
-        n.create_process(
-            Process::parse("/usr/bin/memcslap --servers=127.0.0.1:11222 --concurrency=2 --execute-number=100 --binary")
-                .start_after(Duration::from_millis(1))
-                .must_finish(),
-        );
+        small_memcached(&s);
         same_both_ways(&format!("memcached (seed {seed})"), &s);
     }
 }

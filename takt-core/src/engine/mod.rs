@@ -450,31 +450,23 @@ impl Engine {
         let (real, pid) = (self.w.threads[&tid].real, self.w.threads[&tid].pid);
         let tgid = self.w.procs[&pid].real;
         self.w.progress = self.w.progress.wrapping_add(1);
-        let mut running = match held {
-            notify::Held::Ptrace(stopped) => {
-                let resume = self.ptrace_resume(tid, resume);
-                resume_thread(stopped, resume, real)?
-            }
-            notify::Held::Notif(id) => match self.resume_notified(tid, id, resume)? {
-                notify::Resumed::Running(r) => r,
-                notify::Resumed::Stop(stop) => return self.handle_stop(tid, stop),
-            },
+        let mut running = match self.resume_held(tid, held, resume)? {
+            notify::Resumed::Running(r) => r,
+            notify::Resumed::Stop(stop) => return self.handle_stop(tid, stop),
         };
         let mut not_pure = "";
         loop {
             let n = self.watch.resuming(tgid, real);
             let stop = self.next_event(tid, running);
             self.watch.stopped();
-            let stop = stop?;
-            if let Stop::Notified(notification) = stop {
-                match self.on_notified(tid, notification)? {
-                    Some(r) => {
-                        running = r;
-                        continue;
-                    }
-                    None => return Ok(()),
+            let stop = match self.in_step(tid, stop?)? {
+                notify::InStep::Runs(r) => {
+                    running = r;
+                    continue;
                 }
-            }
+                notify::InStep::Handled => return Ok(()),
+                notify::InStep::Stop(stop) => stop,
+            };
             if let Stop::Stopped(mut s, StopReason::Signal(libc::SIGSTOP)) = stop {
                 // handle_stop settles the clock page's reads; this path may not get there.
                 self.settle_clock();
@@ -520,15 +512,6 @@ impl Engine {
                 // Invisible: a stale SIGSTOP, or a preemption with nobody else to run.
                 running = s.cont(0)?;
                 continue;
-            }
-            if let Stop::Stopped(s, StopReason::Seccomp) = stop {
-                match self.reexec_in_step(tid, s)? {
-                    Ok(r) => {
-                        running = r;
-                        continue;
-                    }
-                    Err(s) => return self.handle_stop(tid, Stop::Stopped(s, StopReason::Seccomp)),
-                }
             }
             return self.handle_stop(tid, stop);
         }

@@ -37,6 +37,17 @@ pub(crate) enum Resumed {
     Stop(Stop),
 }
 
+/// What a stop of the running thread, in the middle of its step, comes to.
+pub(crate) enum InStep {
+    /// The thread runs on (the filter's second look at a call was answered, or a
+    /// restarted call went on as its handler said).
+    Runs(Running),
+    /// A notified call was handled: the step is over.
+    Handled,
+    /// Any other stop: the step handles it as before.
+    Stop(Stop),
+}
+
 fn protocol(op: &'static str) -> Error {
     Error::Sys {
         op,
@@ -107,13 +118,41 @@ impl Engine {
         Ok(None)
     }
 
-    /// Resumes `tid`, held at notification `id`, as `resume` says.
-    pub(crate) fn resume_notified(
+    /// Resumes `tid`, held as `held`, as `resume` says.
+    pub(crate) fn resume_held(
         &mut self,
         tid: Vtid,
-        id: u64,
+        held: Held,
         resume: Resume,
     ) -> Result<Resumed, Error> {
+        match held {
+            Held::Ptrace(stopped) => {
+                let real = self.w.threads[&tid].real;
+                let resume = self.ptrace_resume(tid, resume);
+                super::resume_thread(stopped, resume, real).map(Resumed::Running)
+            }
+            Held::Notif(id) => self.resume_notified(tid, id, resume),
+        }
+    }
+
+    /// A stop of `tid` in its step: a notification, or the seccomp stop of a call
+    /// restarted under ptrace, is dealt with here.
+    pub(crate) fn in_step(&mut self, tid: Vtid, stop: Stop) -> Result<InStep, Error> {
+        Ok(match stop {
+            Stop::Notified(n) => match self.on_notified(tid, n)? {
+                Some(r) => InStep::Runs(r),
+                None => InStep::Handled,
+            },
+            Stop::Stopped(s, StopReason::Seccomp) => match self.reexec_in_step(tid, s)? {
+                Ok(r) => InStep::Runs(r),
+                Err(s) => InStep::Stop(Stop::Stopped(s, StopReason::Seccomp)),
+            },
+            other => InStep::Stop(other),
+        })
+    }
+
+    /// Resumes `tid`, held at notification `id`, as `resume` says.
+    fn resume_notified(&mut self, tid: Vtid, id: u64, resume: Resume) -> Result<Resumed, Error> {
         let real = self.w.threads[&tid].real;
         let reply = match &resume {
             Resume::Regs(r) => r.notified_value().map(notif::Reply::Value),
@@ -240,11 +279,7 @@ impl Engine {
     /// In the step of `tid`: its seccomp stop `s` is that of a call [`Engine::convert`]
     /// restarted under ptrace: it goes on as its handler said, in the same step (as it
     /// would have from the notification). `Err(s)`: another stop, handled as usual.
-    pub(crate) fn reexec_in_step(
-        &mut self,
-        tid: Vtid,
-        s: Stopped,
-    ) -> Result<Result<Running, Stopped>, Error> {
+    fn reexec_in_step(&mut self, tid: Vtid, s: Stopped) -> Result<Result<Running, Stopped>, Error> {
         if self.w.threads[&tid].reexec.is_none() {
             return Ok(Err(s));
         }
