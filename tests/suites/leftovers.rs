@@ -74,12 +74,20 @@ fn no_process_outlives_its_scenario() {
     tracer_panics_tear_the_run_down();
 }
 
-/// The scenario directories (`$TMPDIR/takt-<pid>-<n>` and their `.fs` layers) of this
-/// process, or of a process that is gone (an exploration's worker).
+/// The scenario directories (`$TMPDIR/takt-<pid>-<n>`, and their `.fs` layers wherever
+/// [`takt_scenario::Scenario::layers_dir`] puts them) of this process, or of a process
+/// that is gone (an exploration's worker).
 fn orphan_dirs(before: &[String]) -> Vec<String> {
     let me = format!("takt-{:08x}-", std::process::id());
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(std::env::temp_dir()).expect("temp dir") {
+    let layers = takt_scenario::Scenario::new().layers_dir();
+    let mut places = vec![std::env::temp_dir()];
+    places.extend(layers.parent().map(std::path::Path::to_path_buf));
+    places.dedup();
+    let entries = places
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("a directory for scenarios"));
+    for entry in entries {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = name

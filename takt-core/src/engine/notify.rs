@@ -60,6 +60,12 @@ fn notified(nr: i64) -> bool {
     u32::try_from(nr).is_ok_and(|n| NOTIFIED.contains(&n))
 }
 
+/// The call's own number, if `nr` is a notified call marked with the x32 bit.
+fn marked(nr: i64) -> Option<i64> {
+    let plain = nr & !sys::X32_SYSCALL_BIT;
+    (nr & sys::X32_SYSCALL_BIT != 0 && notified(plain)).then_some(plain)
+}
+
 impl Engine {
     /// The next event of `tid`, resumed as `running`: a ptrace stop, or a notification
     /// when its process has a listener.
@@ -86,10 +92,10 @@ impl Engine {
         Ok(())
     }
 
-    fn listener(&self, tid: Vtid) -> Result<Rc<notif::Listener>, Error> {
+    fn listener(&self, tid: Vtid) -> Result<&notif::Listener, Error> {
         self.listeners
             .get(&self.w.threads[&tid].pid)
-            .cloned()
+            .map(|l| &**l)
             .ok_or_else(|| protocol("a notification for a process without a listener"))
     }
 
@@ -246,34 +252,33 @@ impl Engine {
     /// its handler said (`None`: nothing more to do); the second is the plain call
     /// (returned, its number put back at the resume).
     pub(crate) fn unmark(&mut self, tid: Vtid, mut regs: Regs) -> Option<Regs> {
-        let nr = regs.syscall_nr();
-        if nr & sys::X32_SYSCALL_BIT == 0 || !notified(nr & !sys::X32_SYSCALL_BIT) {
+        let Some(plain) = marked(regs.syscall_nr()) else {
             // A restart that did not happen (a signal's handler made the call fail with
             // EINTR): its exit action goes too.
-            if self
-                .w
-                .threads
-                .get_mut(&tid)
-                .expect("thread")
-                .reexec
-                .take()
-                .is_some()
-            {
+            let t = self.w.threads.get_mut(&tid).expect("thread exists");
+            if t.reexec.take().is_some() {
                 self.posts.remove(&tid);
             }
             return Some(regs);
-        }
-        let plain = nr & !sys::X32_SYSCALL_BIT;
-        let t = self.w.threads.get_mut(&tid).expect("thread exists");
-        t.marked = Some(plain);
-        t.at_seccomp = true;
-        if let Some(resume) = t.reexec.take() {
-            t.regs = Some(regs);
+        };
+        if let Some(resume) = self.take_reexec(tid, regs, plain) {
             self.w.set_ready(tid, resume);
             return None;
         }
         regs.set_syscall_nr(plain);
         Some(regs)
+    }
+
+    /// At the seccomp stop (`regs`) of a marked call (own number `plain`): notes the
+    /// mark, and returns how the thread goes on if the call was restarted by the
+    /// engine (its registers are then these).
+    fn take_reexec(&mut self, tid: Vtid, regs: Regs, plain: i64) -> Option<Resume> {
+        let t = self.w.threads.get_mut(&tid).expect("thread exists");
+        t.marked = Some(plain);
+        t.at_seccomp = true;
+        let resume = t.reexec.take()?;
+        t.regs = Some(regs);
+        Some(resume)
     }
 
     /// In the step of `tid`: its seccomp stop `s` is that of a call [`Engine::convert`]
@@ -288,26 +293,18 @@ impl Engine {
             Err(Error::TraceeGone { .. }) => return Ok(Ok(Running::assume(s.tid()))),
             Err(e) => return Err(e),
         };
-        let nr = regs.syscall_nr();
-        if nr & sys::X32_SYSCALL_BIT == 0 || !notified(nr & !sys::X32_SYSCALL_BIT) {
+        let Some(plain) = marked(regs.syscall_nr()) else {
             return Ok(Err(s));
-        }
-        let t = self.w.threads.get_mut(&tid).expect("thread exists");
-        let resume = t.reexec.take().expect("checked");
-        t.regs = Some(regs);
-        t.marked = Some(nr & !sys::X32_SYSCALL_BIT);
-        t.at_seccomp = true;
-        let real = t.real;
+        };
+        let resume = self.take_reexec(tid, regs, plain).expect("checked");
         let resume = self.ptrace_resume(tid, resume);
-        super::resume_thread(s, resume, real).map(Ok)
+        super::resume_thread(s, resume, self.w.threads[&tid].real).map(Ok)
     }
 
     /// How a thread held at a ptrace stop is resumed: a call marked with the x32 bit
     /// gets its own number back, and a notified call the kernel is to run is expected
     /// to be notified once more (the filter's second look, see `on_notified`).
     pub(crate) fn ptrace_resume(&mut self, tid: Vtid, resume: Resume) -> Resume {
-        let pid = self.w.threads[&tid].pid;
-        let listener = self.listeners.contains_key(&pid);
         let t = self.w.threads.get_mut(&tid).expect("thread exists");
         let resume = match t.marked.take() {
             None => resume,
@@ -336,48 +333,52 @@ impl Engine {
             Resume::Regs(r) | Resume::RegsToExit(r) if r.nr_changed() => r.syscall_nr(),
             _ => i64::from(t.cur.nr()),
         };
-        t.recheck = listener && at_seccomp && notified(nr);
+        let pid = t.pid;
+        let recheck = at_seccomp && notified(nr) && self.listeners.contains_key(&pid);
+        self.w.threads.get_mut(&tid).expect("thread exists").recheck = recheck;
         resume
     }
 }
 
 impl Engine {
-    /// Before a single step of a thread of real process `tgid` (stopped at `s`): if its
-    /// next instruction is the `syscall` of a notified call, marks the number with the
-    /// x32 bit so the call stops under ptrace (a notified stop would hold the thread
-    /// without the step's trap, and the step would go on after the call).
-    pub(crate) fn mark_before_step(&self, tgid: sys::RealTid, s: &Stopped) -> Result<(), Error> {
-        if self.notify.is_none()
-            || !self
+    /// Whether the threads of real process `tgid` have notified calls, whose `syscall`
+    /// instructions are marked before a single step ([`mark_before_step`]).
+    pub(crate) fn steps_are_marked(&self, tgid: sys::RealTid) -> bool {
+        self.notify.is_some()
+            && self
                 .w
                 .procs
                 .iter()
                 .any(|(pid, p)| p.real == tgid && self.listeners.contains_key(pid))
-        {
-            return Ok(());
-        }
-        let mut regs = s.regs()?;
-        let is_syscall = |at: u64| {
-            let mut insn = [0u8; 2];
-            sys::read_mem(s.tid(), at, &mut insn).is_ok() && insn == [0x0f, 0x05]
-        };
-        // Stopped at a signal's delivery with a call to restart (`-ERESTARTSYS`,
-        // `-ERESTARTNOINTR`, `-ERESTARTNOHAND`): the kernel executes `orig_rax` again.
-        if (-514..=-512).contains(&regs.ret()) {
-            let nr = regs.syscall_nr();
-            if notified(nr) && is_syscall(regs.ip().wrapping_sub(2)) {
-                regs.set_syscall_nr(nr | sys::X32_SYSCALL_BIT);
-                s.set_regs(&regs)?;
-            }
-            return Ok(());
-        }
-        let nr = regs.ret();
-        if notified(nr) && is_syscall(regs.ip()) {
-            regs.set_ret(nr | sys::X32_SYSCALL_BIT);
+    }
+}
+
+/// Before a single step of a thread stopped at `s`, whose process has notified calls: if
+/// its next instruction is the `syscall` of a notified call, marks the number with the
+/// x32 bit so the call stops under ptrace (a notified stop would hold the thread without
+/// the step's trap, and the step would go on after the call).
+pub(crate) fn mark_before_step(s: &Stopped) -> Result<(), Error> {
+    let mut regs = s.regs()?;
+    let is_syscall = |at: u64| {
+        let mut insn = [0u8; 2];
+        sys::read_mem(s.tid(), at, &mut insn).is_ok() && insn == [0x0f, 0x05]
+    };
+    // Stopped at a signal's delivery with a call to restart (`-ERESTARTSYS`,
+    // `-ERESTARTNOINTR`, `-ERESTARTNOHAND`): the kernel executes `orig_rax` again.
+    if (-514..=-512).contains(&regs.ret()) {
+        let nr = regs.syscall_nr();
+        if notified(nr) && is_syscall(regs.ip().wrapping_sub(2)) {
+            regs.set_syscall_nr(nr | sys::X32_SYSCALL_BIT);
             s.set_regs(&regs)?;
         }
-        Ok(())
+        return Ok(());
     }
+    let nr = regs.ret();
+    if notified(nr) && is_syscall(regs.ip()) {
+        regs.set_ret(nr | sys::X32_SYSCALL_BIT);
+        s.set_regs(&regs)?;
+    }
+    Ok(())
 }
 
 /// A tracee that vanished while the engine held it is taken as running (its end is

@@ -87,9 +87,12 @@ impl Engine {
     }
 
     /// One instruction of the thread stopped at `s` (of real process `tgid`).
-    fn step_insn(&self, tgid: sys::RealTid, s: Stopped) -> Result<Stepped, Error> {
+    /// `mark`: the process has notified calls ([`Engine::steps_are_marked`]).
+    fn step_insn(&self, tgid: sys::RealTid, s: Stopped, mark: bool) -> Result<Stepped, Error> {
         let real = s.tid();
-        self.mark_before_step(tgid, &s)?;
+        if mark {
+            super::notify::mark_before_step(&s)?;
+        }
         let mut running: Running = s.single_step()?;
         loop {
             let n = self.watch.resuming(tgid, real);
@@ -122,6 +125,7 @@ impl Engine {
     /// a pure spin and, if so, steps it to the loop's canonical state. Bounded by
     /// [`MAX_STEPS`] instructions (and a few passes more).
     pub(crate) fn settle(&mut self, tgid: sys::RealTid, s: Stopped) -> Result<Settled, Error> {
+        let mark = self.steps_are_marked(tgid);
         // Brent: `tortoise` is the state at the last power of two, `lam` the steps since.
         let mut tortoise = s.cpu_state()?;
         let mut cur = s;
@@ -130,7 +134,7 @@ impl Engine {
             if steps >= MAX_STEPS {
                 return Ok(Settled::NotPure(cur, "no repeating state"));
             }
-            cur = match self.step_insn(tgid, cur)? {
+            cur = match self.step_insn(tgid, cur, mark)? {
                 Stepped::Trap(s) => s,
                 Stepped::Other(stop) => return Ok(Settled::Stop(stop)),
                 Stepped::Stuck(s) => return Ok(Settled::NotPure(s, "stuck in a step")),
@@ -150,7 +154,7 @@ impl Engine {
         // `cur` is in the cycle, `lam` its length: walk one pass, note its lowest state.
         let mut low = (hare.ip(), hare, 0u32);
         for i in 1..=lam {
-            cur = match self.step_insn(tgid, cur)? {
+            cur = match self.step_insn(tgid, cur, mark)? {
                 Stepped::Trap(s) => s,
                 Stepped::Other(stop) => return Ok(Settled::Stop(stop)),
                 Stepped::Stuck(s) => return Ok(Settled::NotPure(s, "stuck in a step")),
@@ -164,7 +168,7 @@ impl Engine {
             }
         }
         for _ in 0..low.2 {
-            cur = match self.step_insn(tgid, cur)? {
+            cur = match self.step_insn(tgid, cur, mark)? {
                 Stepped::Trap(s) => s,
                 Stepped::Other(stop) => return Ok(Settled::Stop(stop)),
                 Stepped::Stuck(s) => return Ok(Settled::NotPure(s, "stuck in a step")),
@@ -190,9 +194,10 @@ impl Engine {
         s: Stopped,
         spin: &Spin,
     ) -> Result<Rechecked, Error> {
+        let mark = self.steps_are_marked(tgid);
         let mut cur = s;
         for _ in 0..spin.period {
-            cur = match self.step_insn(tgid, cur)? {
+            cur = match self.step_insn(tgid, cur, mark)? {
                 Stepped::Trap(s) => s,
                 Stepped::Other(stop) => return Ok(Rechecked::Stop(stop)),
                 Stepped::Stuck(s) => return Ok(Rechecked::Left(s)),
