@@ -239,7 +239,7 @@ impl Engine {
             other => {
                 let t = self.w.threads.get_mut(&tid).expect("thread exists");
                 let nr = i64::from(t.cur.nr());
-                t.reexec = Some(other);
+                t.reexec = Some((nr, other));
                 let mut g = s.regs()?;
                 g.set_syscall_nr(nr | sys::X32_SYSCALL_BIT);
                 s.set_regs(&g)
@@ -252,13 +252,9 @@ impl Engine {
     /// its handler said (`None`: nothing more to do); the second is the plain call
     /// (returned, its number put back at the resume).
     pub(crate) fn unmark(&mut self, tid: Vtid, mut regs: Regs) -> Option<Regs> {
+        // Another call (a signal handler's, run before the restart) leaves a pending
+        // restart alone.
         let Some(plain) = marked(regs.syscall_nr()) else {
-            // A restart that did not happen (a signal's handler made the call fail with
-            // EINTR): its exit action goes too.
-            let t = self.w.threads.get_mut(&tid).expect("thread exists");
-            if t.reexec.take().is_some() {
-                self.posts.remove(&tid);
-            }
             return Some(regs);
         };
         if let Some(resume) = self.take_reexec(tid, regs, plain) {
@@ -270,15 +266,24 @@ impl Engine {
     }
 
     /// At the seccomp stop (`regs`) of a marked call (own number `plain`): notes the
-    /// mark, and returns how the thread goes on if the call was restarted by the
-    /// engine (its registers are then these).
+    /// mark, and returns how the thread goes on if it is the call the engine restarted
+    /// (its registers are then these). A pending restart of another call did not
+    /// happen (the call failed with `EINTR` in a signal's handler): it goes, with its
+    /// exit action.
     fn take_reexec(&mut self, tid: Vtid, regs: Regs, plain: i64) -> Option<Resume> {
         let t = self.w.threads.get_mut(&tid).expect("thread exists");
         t.marked = Some(plain);
         t.at_seccomp = true;
-        let resume = t.reexec.take()?;
-        t.regs = Some(regs);
-        Some(resume)
+        match t.reexec.take()? {
+            (nr, resume) if nr == plain => {
+                t.regs = Some(regs);
+                Some(resume)
+            }
+            _ => {
+                self.posts.remove(&tid);
+                None
+            }
+        }
     }
 
     /// In the step of `tid`: its seccomp stop `s` is that of a call [`Engine::convert`]
@@ -296,7 +301,9 @@ impl Engine {
         let Some(plain) = marked(regs.syscall_nr()) else {
             return Ok(Err(s));
         };
-        let resume = self.take_reexec(tid, regs, plain).expect("checked");
+        let Some(resume) = self.take_reexec(tid, regs, plain) else {
+            return Ok(Err(s));
+        };
         let resume = self.ptrace_resume(tid, resume);
         super::resume_thread(s, resume, self.w.threads[&tid].real).map(Ok)
     }

@@ -121,9 +121,9 @@ pub struct Thread {
     /// Held at a seccomp user notification (its id) instead of a ptrace stop
     /// ([`sys::notif`]): `stopped` is then `None`.
     pub(crate) notif: Option<u64>,
-    /// How to go on once the notified call, re-executed under ptrace (x32 bit set), is
-    /// at its seccomp stop.
-    pub(crate) reexec: Option<Resume>,
+    /// How to go on once the notified call (its number, and the resume), restarted
+    /// under ptrace with the x32 bit set, is at its seccomp stop.
+    pub(crate) reexec: Option<(i64, Resume)>,
     /// The call the thread was resumed into from a ptrace stop is a notified one: the
     /// filter, run again by the kernel, notifies it once more, and that notification is
     /// answered "let the kernel run it".
